@@ -1,0 +1,54 @@
+/** Image and layer records as stored in LevelDB (see engine/store/schema.ts). */
+
+/** The OCI/Docker image config JSON, as found in the config blob (fields Berth reads). */
+export interface ImageConfigFile {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  created?: string;
+  author?: string;
+  config?: ContainerImageConfig;
+  rootfs: { type: string; diff_ids: string[] };
+  history?: Array<{ created?: string; created_by?: string; empty_layer?: boolean; comment?: string; author?: string }>;
+  [key: string]: unknown;
+}
+
+/** The `config` section of an image (Docker's ContainerConfig subset stored in images). */
+export interface ContainerImageConfig {
+  User?: string;
+  Env?: string[];
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  ExposedPorts?: Record<string, object> | null;
+  Volumes?: Record<string, object> | null;
+  StopSignal?: string;
+  Healthcheck?: unknown;
+  Shell?: string[];
+  OnBuild?: string[] | null;
+  [key: string]: unknown;
+}
+
+export interface ImageRecord {
+  /** `sha256:<hex>` of the config blob: what dockerd calls the image ID. */
+  id: string;
+  /** Parsed config blob. */
+  config: ImageConfigFile;
+  /** Chain IDs of the image's layers, bottom to top (LayerRecord keys). */
+  chainIds: string[];
+  /** Sum of the unpacked layer sizes in bytes. */
+  size: number;
+  repoDigests: string[];
+  /** When this daemon first stored the image (RFC3339). */
+  loadedAt: string;
+}
+
+export interface LayerRecord {
+  chainId: string;
+  diffId: string;
+  /** Unpacked size in bytes. */
+  size: number;
+  /** How many images reference this layer. */
+  refs: number;
+}

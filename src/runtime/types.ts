@@ -1,0 +1,105 @@
+/**
+ * The runtime layer: OCI runtimes (runc, crun, ...) behind one interface, and the per-container
+ * monitor (conmon) that owns a container's stdio, log and exit status so containers outlive the
+ * daemon. Nothing here knows about Docker's API or the engine; it consumes plain specs and paths.
+ */
+
+/** What `<runtime> state <id>` reports. */
+export interface OciState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  bundle: string;
+}
+
+/** Resources `<runtime> update` can change (subset grows with later issues). */
+export interface RuntimeResources {
+  memory?: number;
+  memorySwap?: number;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
+}
+
+export interface ExecProcessOptions {
+  /** Path of an OCI process.json. */
+  processPath: string;
+  tty: boolean;
+  detach: boolean;
+  pidFile: string;
+}
+
+/** The nine verbs of the OCI runtime command line, shared by runc, crun, runsc and sysbox-runc. */
+export interface OciRuntime {
+  readonly name: string;
+  /** Executable the monitor runs (may be a wrapper script, e.g. crun on hybrid cgroup hosts). */
+  readonly path: string;
+  /** Global arguments the runtime needs on every call (e.g. `--root <dir>`). */
+  readonly globalArgs: readonly string[];
+  create(id: string, bundle: string, pidFile: string): Promise<void>;
+  start(id: string): Promise<void>;
+  state(id: string): Promise<OciState | undefined>;
+  kill(id: string, signal: string, all?: boolean): Promise<void>;
+  delete(id: string, force?: boolean): Promise<void>;
+  exec(id: string, opts: ExecProcessOptions): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  update(id: string, resources: RuntimeResources): Promise<void>;
+}
+
+/** Where a container's monitor keeps its files. All paths are absolute. */
+export interface MonitorPaths {
+  /** OCI bundle directory (holds config.json); conmon's attach socket and ctl FIFO go beside it. */
+  bundle: string;
+  /** k8s-file formatted log: `<RFC3339Nano> stdout|stderr F|P <text>` per line. */
+  logPath: string;
+  /** Directory where the monitor writes `<id>` containing the exit code. */
+  exitDir: string;
+  /** File the runtime writes the container's pid into. */
+  pidFile: string;
+  /** File conmon writes its own pid into. */
+  monitorPidFile: string;
+}
+
+export interface LaunchOptions {
+  id: string;
+  runtime: OciRuntime;
+  paths: MonitorPaths;
+  tty: boolean;
+  /** Keep the container's stdin open (OpenStdin). */
+  stdin: boolean;
+  /** Close the container's stdin when the first attached client closes its input (StdinOnce). */
+  stdinOnce: boolean;
+}
+
+/** The result of launching: the container is created (runtime `create` done), not yet started. */
+export interface LaunchedContainer {
+  pid: number;
+  monitorPid: number;
+}
+
+/** One attach session to a container through its monitor. */
+export interface AttachSession {
+  /** Send bytes to the container's stdin. */
+  write(data: Buffer): void;
+  /** Half-close: the container's stdin gets EOF (when the monitor was told to close on detach). */
+  closeStdin(): void;
+  /** Output from the container: stream 1 = stdout, 2 = stderr. */
+  onData(cb: (stream: 1 | 2, data: Buffer) => void): void;
+  /** The monitor closed the session (container exited or monitor gone). */
+  onClose(cb: () => void): void;
+  close(): void;
+}
+
+export interface ContainerMonitor {
+  /** Start a monitor that runs `runtime create`; resolves once the container is created. */
+  launch(opts: LaunchOptions): Promise<LaunchedContainer>;
+  attach(paths: MonitorPaths): Promise<AttachSession>;
+  resize(paths: MonitorPaths, height: number, width: number): Promise<void>;
+  /** Read the exit code the monitor recorded, or undefined if the container has not exited. */
+  readExitCode(id: string, exitDir: string): Promise<number | undefined>;
+  /** Is the monitor process for this container alive? */
+  isAlive(monitorPidFile: string): Promise<boolean>;
+}
