@@ -4,6 +4,13 @@
  * daemon. Nothing here knows about Docker's API or the engine; it consumes plain specs and paths.
  */
 
+/** The slice of the daemon's pino logger the runtime layer uses. */
+export interface RuntimeLog {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
 /** What `<runtime> state <id>` reports. */
 export interface OciState {
   id: string;
@@ -102,4 +109,6 @@ export interface ContainerMonitor {
   readExitCode(id: string, exitDir: string): Promise<number | undefined>;
   /** Is the monitor process for this container alive? */
   isAlive(monitorPidFile: string): Promise<boolean>;
+  /** Remove what the monitor leaves behind once it has exited (e.g. conmon's socket symlink). */
+  release(paths: MonitorPaths): Promise<void>;
 }

@@ -42,6 +42,14 @@ export interface ImageRecord {
   repoDigests: string[];
   /** When this daemon first stored the image (RFC3339). */
   loadedAt: string;
+  /** When the image was last tagged with `docker tag` (RFC3339), shown as Metadata.LastTagTime. */
+  lastTagTime?: string;
+  /**
+   * Set when the image was force-removed while containers still used it. Such a record is
+   * invisible (list, inspect, resolve, tags) and only keeps its layers for those containers
+   * (layerDirs still answers); it is dropped once no container uses the image.
+   */
+  removed?: boolean;
 }
 
 export interface LayerRecord {

@@ -1,0 +1,298 @@
+/**
+ * The daemons a benchmark compares, each started on its own temporary socket, data root and exec
+ * root, and the cleanup that leaves nothing behind (processes, mounts, files) whatever happened.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join, resolve } from 'node:path';
+
+export const DOCKER_CLI = '/usr/local/bin/docker';
+/** Debian's docker.io installs dockerd in /usr/sbin; other packagings use /usr/bin. */
+const DOCKERD_CANDIDATES = ['/usr/bin/dockerd', '/usr/sbin/dockerd'];
+const CONTAINERD = '/usr/bin/containerd';
+/** Compiled to dist/bench/, so the repository root is two levels up. */
+const REPO = resolve(__dirname, '..', '..');
+const BERTHD = join(REPO, 'bin', 'berthd');
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock time from spawn to exit. */
+  ms: number;
+}
+
+/** A background process with its output in a log file. */
+class Background {
+  private proc?: ChildProcess;
+
+  constructor(
+    private readonly cmd: string,
+    private readonly args: string[],
+    readonly logFile: string,
+  ) {}
+
+  start(): void {
+    const fd = openSync(this.logFile, 'a');
+    // Own process group: a Ctrl-C at the terminal reaches us, and we stop daemons in order.
+    this.proc = spawn(this.cmd, this.args, { stdio: ['ignore', fd, fd], detached: true });
+    closeSync(fd);
+  }
+
+  get running(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** Resolves with a message when the process exits; used to fail fast during start-up. */
+  exited(): Promise<string> {
+    const p = this.proc!;
+    if (!this.running) return Promise.resolve(`exited with ${p.exitCode ?? p.signalCode}`);
+    return new Promise((resolve) => p.once('exit', (code, signal) => resolve(`exited with ${code ?? signal}`)));
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    const p = this.proc;
+    if (!p || !this.running) return;
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.kill('SIGTERM');
+    const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  logTail(lines = 40): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n') : '';
+  }
+}
+
+/** One daemon under test, driven by the stock docker CLI through DOCKER_HOST. */
+export abstract class BenchDaemon {
+  readonly socket: string;
+  readonly env: NodeJS.ProcessEnv;
+  private main?: Background;
+
+  constructor(
+    readonly name: string,
+    protected readonly dir: string,
+    socketName: string,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.socket = join(dir, socketName);
+    this.env = { ...process.env, DOCKER_HOST: `unix://${this.socket}`, DOCKER_CONFIG: join(dir, 'docker-config'), DOCKER_CLI_HINTS: 'false' };
+    for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION']) delete this.env[k];
+  }
+
+  protected abstract command(): [string, string[]];
+
+  async start(): Promise<void> {
+    const [cmd, args] = this.command();
+    const main = (this.main = new Background(cmd, args, join(this.dir, `${this.name}.log`)));
+    main.start();
+    const failed = main.exited().then((why) => {
+      throw new Error(`${this.name} ${why}:\n${main.logTail()}`);
+    });
+    failed.catch(() => undefined); // only the race below reports it; a later exit is stop()'s business
+    await Promise.race([waitForPing(this.socket, 60_000, this.name), failed]);
+  }
+
+  /** Removes leftover containers, then stops the daemon. */
+  async stop(): Promise<void> {
+    if (!this.main?.running) return;
+    const ids = (await this.docker(['ps', '-aq'], 20_000)).stdout.split('\n').filter(Boolean);
+    if (ids.length) await this.docker(['rm', '-f', ...ids], 60_000);
+    await this.main.stop(20_000);
+  }
+
+  logTail(): string {
+    return this.main?.logTail() ?? '';
+  }
+
+  docker(args: string[], timeoutMs = 120_000): Promise<CommandResult> {
+    return runCommand(DOCKER_CLI, args, this.env, timeoutMs);
+  }
+
+  /** Like docker(), throwing with the CLI's stderr and the daemon's log on failure. */
+  async dockerOk(args: string[], timeoutMs?: number): Promise<CommandResult> {
+    const r = await this.docker(args, timeoutMs);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} against ${this.name} exited ${r.code}: ${r.stderr.trim()}\n--- ${this.name} log ---\n${this.logTail()}`);
+    return r;
+  }
+}
+
+/** Berth, from this checkout (needs `npm run build`). */
+export class BerthDaemon extends BenchDaemon {
+  constructor(dir: string) {
+    super('berth', dir, 'berth.sock');
+  }
+
+  protected command(): [string, string[]] {
+    return [process.execPath, [BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid')]];
+  }
+}
+
+/**
+ * Debian's dockerd, with no bridge and no iptables so it never touches host networking. It gets a
+ * containerd of its own on the temporary directory: left alone, dockerd would use the host's
+ * containerd whenever /run/containerd/containerd.sock exists.
+ */
+export class DockerDaemon extends BenchDaemon {
+  private readonly containerd: Background;
+  private readonly containerdSocket: string;
+
+  constructor(dir: string) {
+    super('dockerd', dir, 'docker.sock');
+    const root = join(dir, 'containerd');
+    mkdirSync(root, { recursive: true });
+    this.containerdSocket = join(root, 'containerd.sock');
+    const config = join(root, 'config.toml');
+    writeFileSync(
+      config,
+      [
+        'version = 2',
+        `root = ${JSON.stringify(join(root, 'root'))}`,
+        `state = ${JSON.stringify(join(root, 'state'))}`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = ${JSON.stringify(this.containerdSocket)}`,
+        '[plugins."io.containerd.internal.v1.opt"]',
+        `  path = ${JSON.stringify(join(root, 'opt'))}`,
+        '',
+      ].join('\n'),
+    );
+    this.containerd = new Background(CONTAINERD, ['--config', config], join(root, 'containerd.log'));
+  }
+
+  static binary(): string | undefined {
+    return DOCKERD_CANDIDATES.find((p) => existsSync(p));
+  }
+
+  protected command(): [string, string[]] {
+    const d = this.dir;
+    return [
+      DockerDaemon.binary() ?? 'dockerd',
+      ['-H', `unix://${this.socket}`, '--data-root', join(d, 'docker-data'), '--exec-root', join(d, 'docker-exec'), '--pidfile', join(d, 'docker.pid'),
+        '--bridge=none', '--iptables=false', '--ip6tables=false', '--containerd', this.containerdSocket],
+    ];
+  }
+
+  async start(): Promise<void> {
+    this.containerd.start();
+    const failed = this.containerd.exited().then((why) => {
+      throw new Error(`containerd ${why}:\n${this.containerd.logTail()}`);
+    });
+    failed.catch(() => undefined);
+    await Promise.race([waitForSocket(this.containerdSocket, 30_000, 'containerd'), failed]);
+    await super.start();
+  }
+
+  async stop(): Promise<void> {
+    await super.stop();
+    await this.containerd.stop(10_000);
+  }
+}
+
+export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const done = (code: number, extra = '') => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') + extra, ms });
+    };
+    child.once('error', (e) => done(-1, e.message));
+    child.once('close', (code, signal) => done(code ?? -1, signal ? `killed by ${signal} (timeout ${timeoutMs} ms)` : ''));
+  });
+}
+
+function ping(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('error', () => resolve(false));
+    req.once('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+async function waitForPing(socketPath: string, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await ping(socketPath)) return;
+    await sleep(50);
+  }
+  throw new Error(`${what} did not answer /_ping on ${socketPath} within ${timeoutMs} ms`);
+}
+
+async function waitForSocket(path: string, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (existsSync(path)) return;
+    await sleep(50);
+  }
+  throw new Error(`${what} did not create ${path} within ${timeoutMs} ms`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Last resort after the daemons were stopped: kills, by pid, any process whose command line
+ * names `dir` (monitors, shims, runtimes the daemons left), unmounts everything below `dir`,
+ * deepest first, and deletes it.
+ */
+export async function sweep(dir: string): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const pids = processesNaming(dir);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await sleep(200);
+  }
+  for (let round = 0; round < 3; round++) {
+    const mounts = mountsUnder(dir);
+    if (mounts.length === 0) break;
+    for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  }
+  await rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
+}
+
+function processesNaming(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(dir))) pids.push(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Mount points at or below `dir`, deepest first (mountinfo escapes spaces as \040). */
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs Berth's dependencies on Debian/Ubuntu, builds it and starts berthd with its defaults
+# (socket /var/run/berth.sock, data root /var/lib/berth, default runtime runc). Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq nodejs npm runc crun conmon iptables iproute2 attr >/dev/null
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
+if [ -S /var/run/berth.sock ] && curl -sf --unix-socket /var/run/berth.sock http://localhost/_ping >/dev/null 2>&1; then
+  echo "berthd is already running on /var/run/berth.sock"; exit 0
+fi
+if [ -d /run/systemd/system ]; then
+  cat > /etc/systemd/system/berthd.service <<UNIT
+[Unit]
+Description=Berth container engine
+After=network.target
+
+[Service]
+ExecStart=$(command -v node) $(pwd)/bin/berthd
+KillMode=process
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --now berthd
+else
+  nohup "$(pwd)/bin/berthd" >>/var/log/berthd.log 2>&1 &
+fi
+for _ in $(seq 1 100); do
+  [ -S /var/run/berth.sock ] && break
+  sleep 0.1
+done
+echo "berthd is running: export DOCKER_HOST=unix:///var/run/berth.sock"

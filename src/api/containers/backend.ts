@@ -1,0 +1,30 @@
+import type {
+  AttachOptions,
+  CreateContainerOptions,
+  ListContainersOptions,
+  LogRecord,
+  LogsOptions,
+  RemoveContainerOptions,
+  StopContainerOptions,
+  WaitCondition,
+  WaitResult,
+} from '../../engine/containers/types';
+
+/** What the container routes need from the engine. */
+export interface ContainerBackend {
+  list(opts: ListContainersOptions): object[];
+  create(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
+  inspect(ref: string): Promise<object>;
+  start(ref: string): Promise<void>;
+  stop(ref: string, opts: StopContainerOptions): Promise<void>;
+  restart(ref: string, opts: StopContainerOptions): Promise<void>;
+  kill(ref: string, signal?: string): Promise<void>;
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult>;
+  remove(ref: string, opts: RemoveContainerOptions): Promise<void>;
+  rename(ref: string, name: string): Promise<void>;
+  resize(ref: string, height: number, width: number): Promise<void>;
+  logs(ref: string, opts: LogsOptions): { tty: boolean; records: AsyncIterable<LogRecord> };
+  attach(ref: string, opts: AttachOptions): Promise<void>;
+  /** Throws NotFound for an unknown container (so a wait can fail before headers are sent). */
+  get(ref: string): unknown;
+}

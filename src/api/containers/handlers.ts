@@ -1,0 +1,161 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidParameterError } from '../../engine/errors';
+import type { AttachStreams, WaitCondition } from '../../engine/containers/types';
+import { boolValue, filtersValue, intValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
+import { apiVersionOf, jsonBody, sendJson, type HijackRequest } from '../route';
+import { versionAtLeast } from '../version';
+import type { HijackedConnection } from '../wire/hijack';
+import { encodeLogRecord } from '../wire/log-stream';
+import { MEDIA_MULTIPLEXED, MEDIA_RAW } from '../wire/stdcopy';
+import type { ContainerBackend } from './backend';
+
+type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+
+const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
+
+/** Starts a streaming response now, so clients see headers before the first byte of data. */
+function beginStream(reply: FastifyReply, contentType: string): void {
+  reply.hijack();
+  const headers = { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': contentType };
+  reply.raw.writeHead(200, headers);
+  reply.raw.flushHeaders();
+}
+
+function stopOptions(q: Query) {
+  return { timeout: intValue(q, 't', 'timeout'), signal: stringValue(q, 'signal') };
+}
+
+export function containerHandlers(backend: ContainerBackend) {
+  return {
+    async getContainersJSON(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const limit = intValue(q, 'limit');
+      const list = backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
+      return sendJson(reply, 200, list);
+    },
+
+    async postContainersCreate(request: Req, reply: FastifyReply) {
+      const body = (await jsonBody(request)) as Record<string, unknown> | undefined;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('config cannot be empty in order to create a container');
+      const { HostConfig, NetworkingConfig, ...config } = body;
+      const result = await backend.create({
+        name: stringValue(request.query, 'name') || undefined,
+        config,
+        hostConfig: (HostConfig ?? undefined) as Record<string, unknown> | undefined,
+        networkingConfig: NetworkingConfig,
+      });
+      return sendJson(reply, 201, result);
+    },
+
+    async getContainersByName(request: Req, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.inspect(request.params.id));
+    },
+
+    async postContainersStart(request: Req, reply: FastifyReply) {
+      await backend.start(request.params.id);
+      return reply.code(204).send();
+    },
+
+    async postContainersStop(request: Req, reply: FastifyReply) {
+      await backend.stop(request.params.id, stopOptions(request.query));
+      return reply.code(204).send();
+    },
+
+    async postContainersRestart(request: Req, reply: FastifyReply) {
+      await backend.restart(request.params.id, stopOptions(request.query));
+      return reply.code(204).send();
+    },
+
+    async postContainersKill(request: Req, reply: FastifyReply) {
+      await backend.kill(request.params.id, stringValue(request.query, 'signal') || undefined);
+      return reply.code(204).send();
+    },
+
+    async postContainersWait(request: Req, reply: FastifyReply) {
+      const condition = (stringValue(request.query, 'condition') || 'not-running') as WaitCondition;
+      if (!WAIT_CONDITIONS.includes(condition)) throw new InvalidParameterError(`invalid condition: "${condition}"`);
+      backend.get(request.params.id);
+      const abort = new AbortController();
+      reply.raw.on('close', () => abort.abort());
+      const result = backend.wait(request.params.id, condition, abort.signal);
+      // The CLI waits for these headers before it starts the container.
+      beginStream(reply, 'application/json');
+      try {
+        reply.raw.end(JSON.stringify(await result) + '\n');
+      } catch (err) {
+        reply.raw.end(JSON.stringify({ StatusCode: -1, Error: { Message: (err as Error).message } }) + '\n');
+      }
+    },
+
+    async deleteContainers(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      await backend.remove(request.params.id, { force: boolValue(q, 'force'), removeVolumes: boolValue(q, 'v') });
+      return reply.code(204).send();
+    },
+
+    async postContainersRename(request: Req, reply: FastifyReply) {
+      await backend.rename(request.params.id, stringValue(request.query, 'name') ?? '');
+      return reply.code(204).send();
+    },
+
+    async postContainersResize(request: Req, reply: FastifyReply) {
+      const h = uint32Value(request.query, 'h', 'resize height');
+      const w = uint32Value(request.query, 'w', 'resize width');
+      await backend.resize(request.params.id, h, w);
+      return reply.code(200).send();
+    },
+
+    async getContainersLogs(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const tailRaw = stringValue(q, 'tail');
+      const tail = tailRaw === undefined || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
+      const abort = new AbortController();
+      const timestamps = boolValue(q, 'timestamps');
+      const { tty, records } = backend.logs(request.params.id, {
+        stdout: boolValue(q, 'stdout'),
+        stderr: boolValue(q, 'stderr'),
+        follow: boolValue(q, 'follow'),
+        timestamps,
+        since: timestampValue(q, 'since'),
+        until: timestampValue(q, 'until'),
+        tail: tail !== undefined && Number.isInteger(tail) && tail >= 0 ? tail : undefined,
+        signal: abort.signal,
+      });
+      const multiplexed = !tty && versionAtLeast(apiVersionOf(request), '1.42');
+      reply.raw.on('close', () => abort.abort());
+      beginStream(reply, multiplexed ? MEDIA_MULTIPLEXED : MEDIA_RAW);
+      try {
+        for await (const r of records) {
+          if (!reply.raw.write(encodeLogRecord(r, { tty, timestamps }))) await new Promise((res) => reply.raw.once('drain', res));
+        }
+      } finally {
+        reply.raw.end();
+      }
+    },
+  };
+}
+
+/** Attach: the engine validates, then calls getStreams and the connection is hijacked. */
+export function attachHandler(backend: ContainerBackend) {
+  return async function postContainersAttach(req: HijackRequest, conn: HijackedConnection): Promise<void> {
+    const q = req.query;
+    const detachKeys = stringValue(q, 'detachKeys');
+    await backend.attach(req.params.id, {
+      stdin: boolValue(q, 'stdin'),
+      stdout: boolValue(q, 'stdout'),
+      stderr: boolValue(q, 'stderr'),
+      stream: boolValue(q, 'stream'),
+      logs: boolValue(q, 'logs'),
+      detachKeys: detachKeys || undefined,
+      getStreams(tty: boolean): AttachStreams {
+        conn.begin(!tty);
+        return {
+          stdin: conn.socket,
+          write: (stream, data) => conn.write(stream, data, tty),
+          end: () => conn.end(),
+          onClose: (cb) => conn.socket.once('close', cb),
+        };
+      },
+    });
+  };
+}

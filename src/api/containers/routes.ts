@@ -1,0 +1,25 @@
+import type { HijackRouteDef, RouteDef } from '../route';
+import type { ContainerBackend } from './backend';
+import { attachHandler, containerHandlers } from './handlers';
+
+export function containerRoutes(backend: ContainerBackend): RouteDef[] {
+  const h = containerHandlers(backend) as unknown as Record<string, RouteDef['handler']>;
+  return [
+    { method: 'GET', url: '/containers/json', handler: h.getContainersJSON },
+    { method: 'POST', url: '/containers/create', handler: h.postContainersCreate },
+    { method: 'GET', url: '/containers/:id/json', handler: h.getContainersByName },
+    { method: 'GET', url: '/containers/:id/logs', handler: h.getContainersLogs },
+    { method: 'POST', url: '/containers/:id/start', handler: h.postContainersStart },
+    { method: 'POST', url: '/containers/:id/stop', handler: h.postContainersStop },
+    { method: 'POST', url: '/containers/:id/restart', handler: h.postContainersRestart },
+    { method: 'POST', url: '/containers/:id/kill', handler: h.postContainersKill },
+    { method: 'POST', url: '/containers/:id/wait', handler: h.postContainersWait },
+    { method: 'POST', url: '/containers/:id/rename', handler: h.postContainersRename },
+    { method: 'POST', url: '/containers/:id/resize', handler: h.postContainersResize },
+    { method: 'DELETE', url: '/containers/:id', handler: h.deleteContainers },
+  ];
+}
+
+export function containerHijackRoutes(backend: ContainerBackend): HijackRouteDef[] {
+  return [{ method: 'POST', url: '/containers/:id/attach', handler: attachHandler(backend) }];
+}

@@ -1,0 +1,10 @@
+import type { Readable } from 'node:stream';
+
+/** What the image routes need from the engine. */
+export interface ImageBackend {
+  list(): Promise<object[]>;
+  inspect(ref: string): Promise<object>;
+  load(input: Readable, opts?: { signal?: AbortSignal }): Promise<string[]>;
+  tag(source: string, repo: string, tag?: string): Promise<void>;
+  remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
+}

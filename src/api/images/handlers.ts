@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { InvalidParameterError, NotFoundError } from '../../engine/errors';
+import { boolValue, stringValue, type Query } from '../form';
+import { sendJson, sendJsonLines } from '../route';
+import type { ImageBackend } from './backend';
+
+type Req = FastifyRequest<{ Params: { '*': string }; Querystring: Query }>;
+
+/** Image names contain slashes, so `/images/<name>/<action>` is split by hand (dockerd: `{name:.*}`). */
+function nameAndAction(path: string, actions: string[]): { name: string; action: string } {
+  for (const action of actions) {
+    if (path.endsWith(`/${action}`)) return { name: path.slice(0, -action.length - 1), action };
+  }
+  return { name: path, action: '' };
+}
+
+export function imageHandlers(backend: ImageBackend) {
+  return {
+    async getImagesJSON(_request: Req, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.list());
+    },
+
+    /** GET /images/{name}/json */
+    async getImagesByName(request: Req, reply: FastifyReply) {
+      const { name, action } = nameAndAction(request.params['*'], ['json']);
+      if (action !== 'json' || !name) throw new NotFoundError('page not found');
+      return sendJson(reply, 200, await backend.inspect(name));
+    },
+
+    /** POST /images/{name}/tag */
+    async postImagesTag(request: Req, reply: FastifyReply) {
+      const { name, action } = nameAndAction(request.params['*'], ['tag']);
+      if (action !== 'tag' || !name) throw new NotFoundError('page not found');
+      const repo = stringValue(request.query, 'repo');
+      if (!repo) throw new InvalidParameterError('repository name must have at least one component');
+      await backend.tag(name, repo, stringValue(request.query, 'tag') || undefined);
+      return reply.code(201).send();
+    },
+
+    async deleteImages(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const result = await backend.remove(request.params['*'], { force: boolValue(q, 'force'), noprune: boolValue(q, 'noprune') });
+      return sendJson(reply, 200, result);
+    },
+
+    async postImagesLoad(request: Req, reply: FastifyReply) {
+      const body = request.body;
+      const input = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
+      const abort = new AbortController();
+      reply.raw.on('close', () => abort.abort());
+      const lines = await backend.load(input, { signal: abort.signal });
+      const out = lines.map((l) => JSON.stringify({ stream: `${l}\n` }) + '\n').join('');
+      return sendJsonLines(reply, out);
+    },
+  };
+}

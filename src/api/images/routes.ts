@@ -1,0 +1,14 @@
+import type { RouteDef } from '../route';
+import type { ImageBackend } from './backend';
+import { imageHandlers } from './handlers';
+
+export function imageRoutes(backend: ImageBackend): RouteDef[] {
+  const h = imageHandlers(backend) as unknown as Record<string, RouteDef['handler']>;
+  return [
+    { method: 'GET', url: '/images/json', handler: h.getImagesJSON },
+    { method: 'POST', url: '/images/load', handler: h.postImagesLoad },
+    { method: 'GET', url: '/images/*', handler: h.getImagesByName, paths: ['/images/{name}/json'] },
+    { method: 'POST', url: '/images/*', handler: h.postImagesTag, paths: ['/images/{name}/tag'] },
+    { method: 'DELETE', url: '/images/*', handler: h.deleteImages, paths: ['/images/{name}'] },
+  ];
+}

@@ -1,0 +1,73 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { InvalidParameterError } from '../engine/errors';
+import type { Query } from './form';
+import type { HijackedConnection } from './wire/hijack';
+
+/** A plain route: parse, one engine call, reply. Errors are thrown, never written here. */
+export interface RouteDef {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** Oldest API version that has this route (moby's WithMinimumAPIVersion). */
+  minVersion?: string;
+  /** OpenAPI paths this route serves, when `url` is a wildcard (image names hold slashes). */
+  paths?: string[];
+}
+
+/** What a hijacking handler gets, whichever way the connection arrived. */
+export interface HijackRequest {
+  params: Record<string, string>;
+  query: Query;
+  body: unknown;
+  apiVersion: string;
+}
+
+/** A route whose response takes over the connection (attach, exec start). */
+export interface HijackRouteDef {
+  method: 'POST';
+  url: string;
+  handler: (req: HijackRequest, conn: HijackedConnection) => Promise<void>;
+}
+
+export const API_VERSION = Symbol('berth.apiVersion');
+
+/** The API version negotiated for this request (set by the server's version hook). */
+export function apiVersionOf(request: FastifyRequest): string {
+  return (request.raw as unknown as Record<symbol, string>)[API_VERSION];
+}
+
+/**
+ * Writes `{...}\n` with exactly `Content-Type: application/json`: the Go client compares the
+ * header verbatim to decide whether a stream is JSON messages. A Buffer keeps Fastify from
+ * appending a charset.
+ */
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('Content-Type', 'application/json').send(Buffer.from(JSON.stringify(body) + '\n'));
+}
+
+/** Writes already-encoded JSON lines (a progress stream that is complete). */
+export function sendJsonLines(reply: FastifyReply, lines: string): FastifyReply {
+  return reply.code(200).header('Content-Type', 'application/json').send(Buffer.from(lines));
+}
+
+/** The JSON body of a request, or undefined when empty. Accepts bodies sent without a JSON type. */
+export async function jsonBody(request: FastifyRequest): Promise<unknown> {
+  const body = request.body;
+  if (body === undefined || body === null) return undefined;
+  if (typeof (body as Readable).pipe === 'function') {
+    const chunks: Buffer[] = [];
+    for await (const c of body as Readable) chunks.push(c as Buffer);
+    return parseJson(Buffer.concat(chunks).toString('utf8'));
+  }
+  return body;
+}
+
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidParameterError(`invalid JSON: ${(err as Error).message}`);
+  }
+}

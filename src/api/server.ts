@@ -1,0 +1,148 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { InvalidParameterError, NotFoundError } from '../engine/errors';
+import { errorBody, statusOf } from './errors';
+import { API_VERSION, parseJson, type HijackRouteDef, type RouteDef } from './route';
+import { checkVersion, MAX_API_VERSION, splitVersion, versionAtLeast } from './version';
+import { HijackedConnection, readUpgradeBody } from './wire/hijack';
+
+export interface ApiServerOptions {
+  log: Logger;
+  routes: RouteDef[];
+  hijackRoutes: HijackRouteDef[];
+  /** `Server` header value, e.g. `Berth/0.1.0 (linux)`. */
+  serverHeader: string;
+}
+
+type Raw = IncomingMessage & { [API_VERSION]?: string };
+
+/** Matches `/containers/:id/attach` style patterns; returns params or undefined. */
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const p = pattern.split('/');
+  const u = path.split('/');
+  if (p.length !== u.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < p.length; i++) {
+    if (p[i].startsWith(':')) params[p[i].slice(1)] = decodeURIComponent(u[i]);
+    else if (p[i] !== u[i]) return undefined;
+  }
+  return params;
+}
+
+/**
+ * Builds the HTTP server: version prefix and negotiation, Docker-style errors, body parsers, the
+ * routes of every API plugin, and the `Upgrade: tcp` hijack path Fastify does not handle.
+ */
+export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
+  const commonHeaders = { 'Api-Version': MAX_API_VERSION, Ostype: 'linux', Server: opts.serverHeader, 'Docker-Experimental': 'false' };
+
+  const app = Fastify({
+    loggerInstance: opts.log as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    exposeHeadRoutes: false,
+    bodyLimit: 16 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+    rewriteUrl: (req) => {
+      const { version, url } = splitVersion(req.url ?? '/');
+      (req as Raw)[API_VERSION] = version ?? MAX_API_VERSION;
+      if (version !== undefined) (req as Raw & { versionGiven?: string }).versionGiven = version;
+      return url;
+    },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  // Archives, image tarballs and build contexts stream through untouched.
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(commonHeaders);
+    const given = (request.raw as Raw & { versionGiven?: string }).versionGiven;
+    if (given !== undefined) checkVersion(given);
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const status = statusOf(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.debug({ err }, 'request rejected');
+    if (status === 304) return reply.code(304).send();
+    const message = (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request body too large' : undefined;
+    reply.code(status).header('Content-Type', 'application/json').send(Buffer.from(message ? JSON.stringify({ message }) + '\n' : errorBody(err)));
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).header('Content-Type', 'application/json').send(Buffer.from(JSON.stringify({ message: 'page not found' }) + '\n'));
+  });
+
+  for (const route of opts.routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const version = (request.raw as Raw)[API_VERSION] ?? MAX_API_VERSION;
+        if (route.minVersion && !versionAtLeast(version, route.minVersion)) throw new NotFoundError('page not found');
+        return route.handler(request, reply);
+      },
+    });
+  }
+  // dockerd answers any OPTIONS with 200.
+  app.options('*', async (_request, reply) => reply.code(200).send());
+
+  // Plain-HTTP (no Upgrade header) requests to hijack routes get a raw 200 stream.
+  for (const route of opts.hijackRoutes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        reply.hijack();
+        const socket = request.raw.socket;
+        const conn = new HijackedConnection(socket, false, (request.raw as Raw)[API_VERSION] ?? MAX_API_VERSION, commonHeaders);
+        const req = { params: request.params as Record<string, string>, query: request.query as Record<string, string>, body: request.body, apiVersion: (request.raw as Raw)[API_VERSION] ?? MAX_API_VERSION };
+        await route.handler(req, conn).catch((err) => conn.fail(err));
+      },
+    });
+  }
+
+  // Node sends requests carrying `Upgrade` here instead of to Fastify (once a listener exists).
+  app.server.on('upgrade', (raw: IncomingMessage, socket: Socket, head: Buffer) => {
+    void handleUpgrade(raw, socket, head).catch((err) => {
+      opts.log.error({ err }, 'hijack failed');
+      socket.destroy();
+    });
+  });
+
+  async function handleUpgrade(raw: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const { version, url } = splitVersion(raw.url ?? '/');
+    const apiVersion = version ?? MAX_API_VERSION;
+    const conn = new HijackedConnection(socket, true, apiVersion, commonHeaders);
+    try {
+      if (version !== undefined) checkVersion(version);
+      const [path, qs = ''] = url.split('?', 2);
+      const match = opts.hijackRoutes
+        .map((r) => ({ r, params: r.method === raw.method ? matchPath(r.url, path.replace(/\/+$/, '') || '/') : undefined }))
+        .find((m) => m.params);
+      if (!match) throw new NotFoundError('page not found');
+      const length = Number(raw.headers['content-length'] ?? 0);
+      if (!Number.isFinite(length) || length < 0) throw new InvalidParameterError('invalid Content-Length');
+      const bodyBytes = await readUpgradeBody(socket, head, length);
+      const body = bodyBytes.length ? parseJson(bodyBytes.toString('utf8')) : undefined;
+      const query = Object.fromEntries(new URLSearchParams(qs));
+      await match.r.handler({ params: match.params!, query, body, apiVersion }, conn);
+    } catch (err) {
+      conn.fail(err);
+    }
+  }
+
+  return app;
+}

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Daemon configuration, parsed once from flags and an optional daemon.json-style file
+ * (flags win), validated and deep-frozen. Services receive the slice they need.
+ */
+export interface Config {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  pidFile: string;
+  defaultRuntime?: string;
+  runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Name reported by `docker info` (defaults to the host name). */
+  name?: string;
+}
+
+export const DEFAULTS = {
+  host: 'unix:///var/run/berth.sock',
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  logLevel: 'info',
+} as const;
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export class ConfigError extends Error {}
+
+export const USAGE = `Usage: berthd [OPTIONS]
+
+A container engine that speaks the Docker Engine API.
+
+Options:
+  -H, --host list              Daemon socket(s) to listen on (default ${DEFAULTS.host})
+      --data-root string       Root directory of persistent state (default "${DEFAULTS.dataRoot}")
+      --exec-root string       Root directory for execution state files (default "${DEFAULTS.execRoot}")
+  -p, --pidfile string         Path to use for daemon PID file (default "<exec-root>/berthd.pid")
+      --default-runtime string Default OCI runtime for containers (default: runc, else crun)
+      --add-runtime name=path  Register an additional OCI compatible runtime
+  -l, --log-level string       Set the logging level (trace|debug|info|warn|error|fatal) (default "info")
+      --config-file string     Daemon configuration file (daemon.json format)
+  -h, --help                   Print usage
+  -v, --version                Print version information and quit
+`;
+
+interface FileConfig {
+  hosts?: string[];
+  'data-root'?: string;
+  'exec-root'?: string;
+  pidfile?: string;
+  'default-runtime'?: string;
+  runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
+  'log-level'?: string;
+}
+
+type FlagValues = { [K in keyof FileConfig]?: FileConfig[K] } & { 'add-runtime'?: string[]; 'config-file'?: string };
+
+const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level' };
+const LIST_FLAGS = new Set(['host', 'add-runtime']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file']);
+
+export type ParseResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
+
+/** Parses dockerd-style flags (`--flag value`, `--flag=value`, `-H value`). */
+export function parseArgs(argv: string[]): ParseResult {
+  const flags: Record<string, string | string[]> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') return { kind: 'help' };
+    if (arg === '-v' || arg === '--version') return { kind: 'version' };
+    const m = /^(--?)([A-Za-z][\w-]*)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new ConfigError(`unexpected argument: ${arg}`);
+    const name = m[1] === '-' ? FLAG_ALIASES[m[2]] : m[2];
+    if (!name || !VALUE_FLAGS.has(name)) throw new ConfigError(`unknown flag: ${arg}`);
+    let value = m[3];
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(`flag needs an argument: ${arg}`);
+    }
+    if (LIST_FLAGS.has(name)) flags[name] = [...((flags[name] as string[]) ?? []), value];
+    else flags[name] = value;
+  }
+  return { kind: 'run', config: buildConfig(flags as FlagValues & { host?: string[] }) };
+}
+
+function readFileConfig(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`unable to read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as FileConfig;
+  } catch (err) {
+    throw new ConfigError(`unable to configure the daemon with file ${path}: ${(err as Error).message}`);
+  }
+}
+
+function buildConfig(flags: FlagValues & { host?: string[] }): Config {
+  const file = flags['config-file'] ? readFileConfig(flags['config-file']) : {};
+  const runtimes: Config['runtimes'] = { ...(file.runtimes ?? {}) };
+  for (const spec of flags['add-runtime'] ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw new ConfigError(`invalid --add-runtime value ${spec}: expected name=path`);
+    runtimes[spec.slice(0, eq)] = { path: spec.slice(eq + 1) };
+  }
+  const logLevel = flags['log-level'] ?? file['log-level'] ?? DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel}`);
+  const hosts = flags.host ?? file.hosts ?? [DEFAULTS.host];
+  for (const h of hosts) {
+    if (!h.startsWith('unix://') && !h.startsWith('/')) throw new ConfigError(`unsupported host ${h}: only unix:// sockets are supported`);
+  }
+  const execRoot = flags['exec-root'] ?? file['exec-root'] ?? DEFAULTS.execRoot;
+  const config: Config = {
+    hosts,
+    dataRoot: flags['data-root'] ?? file['data-root'] ?? DEFAULTS.dataRoot,
+    execRoot,
+    pidFile: flags.pidfile ?? file.pidfile ?? `${execRoot}/berthd.pid`,
+    defaultRuntime: flags['default-runtime'] ?? file['default-runtime'],
+    runtimes,
+    logLevel: logLevel as Config['logLevel'],
+  };
+  return deepFreeze(config);
+}
+
+export function socketPath(host: string): string {
+  return host.startsWith('unix://') ? host.slice('unix://'.length) : host;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,155 @@
+import type { FastifyInstance } from 'fastify';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { containerHijackRoutes, containerRoutes } from './api/containers/routes';
+import { imageRoutes } from './api/images/routes';
+import type { HijackRouteDef, RouteDef } from './api/route';
+import { buildApiServer } from './api/server';
+import { systemRoutes } from './api/system/routes';
+import { socketPath, type Config } from './config';
+import { ContainerService } from './engine/containers/container-service';
+import { ImageService } from './engine/images/image-service';
+import { Store } from './engine/store/store';
+import { SystemService } from './engine/system/system-service';
+import { detectCgroupLayout } from './runtime/cgroups';
+import { ConmonMonitor, watchExit } from './runtime/conmon';
+import { RuntimeRegistry } from './runtime/registry';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const VERSION: string = require('../../package.json').version;
+
+export interface RunningDaemon {
+  log: Logger;
+  app: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+/** Every route the API serves, per plugin; also what the OpenAPI test checks. */
+export interface ApiRoutes {
+  routes: RouteDef[];
+  hijackRoutes: HijackRouteDef[];
+}
+
+/** The one place that builds services and hands each API plugin its backend. */
+export async function startDaemon(config: Config): Promise<RunningDaemon> {
+  const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+
+  const store = new Store(join(config.dataRoot, 'db'));
+  try {
+    await store.open();
+  } catch (err) {
+    const locked = /lock/i.test(String((err as { cause?: Error }).cause?.message ?? (err as Error).message));
+    throw new Error(locked ? `another berthd is already using data root ${config.dataRoot}` : `cannot open the store: ${(err as Error).message}`, { cause: err });
+  }
+
+  try {
+    const cgroupLayout = detectCgroupLayout();
+    const runtimes = await RuntimeRegistry.create({
+      execRoot: config.execRoot,
+      configured: config.runtimes,
+      defaultRuntime: config.defaultRuntime,
+      cgroupLayout,
+      log: log.child({ module: 'runtime' }),
+    });
+    const monitor = new ConmonMonitor({ log: log.child({ module: 'runtime' }), execRoot: config.execRoot });
+
+    let containers: ContainerService | undefined;
+    const images = new ImageService({
+      store,
+      root: join(config.dataRoot, 'image'),
+      log: log.child({ module: 'engine.images' }),
+      imageUsers: async (imageId) => containers?.usersOfImage(imageId) ?? [],
+      containerRunning: (id) => containers?.isRunning(id) ?? false,
+    });
+    containers = new ContainerService({
+      store,
+      root: join(config.dataRoot, 'containers'),
+      log: log.child({ module: 'engine.containers' }),
+      images,
+      runtimes,
+      monitor,
+      watchExit,
+      cgroupVersion: cgroupLayout === 'v2' ? 2 : 1,
+    });
+    const system = new SystemService({
+      dataRoot: config.dataRoot,
+      version: VERSION,
+      runtimes,
+      containerCounts: () => containers!.counts(),
+      imageCount: () => images.count(),
+      cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
+      name: config.name,
+    });
+    await images.init();
+    await containers.init();
+    await system.init();
+
+    const api = apiRoutes({ system, containers, images });
+    const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
+    const sockets = config.hosts.map(socketPath);
+    for (const path of sockets) await claimSocket(path);
+    await app.ready();
+    // One HTTP server, fed by a listener per socket (an http.Server listens on one address only).
+    const listeners: Server[] = [];
+    for (const path of sockets) {
+      const listener = createServer({ allowHalfOpen: true }, (socket) => app.server.emit('connection', socket));
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen(path, () => {
+          listener.off('error', reject);
+          resolve();
+        });
+      });
+      listeners.push(listener);
+      await chmod(path, 0o660);
+    }
+    await writeFile(config.pidFile, `${process.pid}\n`);
+    log.info({ hosts: config.hosts, dataRoot: config.dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
+
+    return {
+      log,
+      app,
+      async stop() {
+        await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
+        app.server.closeAllConnections();
+        await app.close();
+        containers!.close();
+        await store.close();
+        await Promise.all([...sockets.map((p) => rm(p, { force: true })), rm(config.pidFile, { force: true })]);
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function apiRoutes(services: {
+  system: Parameters<typeof systemRoutes>[0];
+  containers: Parameters<typeof containerRoutes>[0];
+  images: Parameters<typeof imageRoutes>[0];
+}): ApiRoutes {
+  return {
+    routes: [...systemRoutes(services.system), ...containerRoutes(services.containers), ...imageRoutes(services.images)],
+    hijackRoutes: [...containerHijackRoutes(services.containers)],
+  };
+}
+
+/** Removes a stale socket file; refuses when a live daemon still answers on it. */
+async function claimSocket(path: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`another daemon is already listening on ${path}`);
+  await rm(path, { force: true });
+}

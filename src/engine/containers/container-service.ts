@@ -1,0 +1,511 @@
+import { mkdir, rm } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
+import type { ImageRecord } from '../images/types';
+import type { Store } from '../store/store';
+import { KEY, PREFIX } from '../store/schema';
+import { AttachHub } from './attach-hub';
+import { mergeImageConfig, validateConfig } from './config-merge';
+import { containerDirs, type ContainerDirs } from './container-files';
+import { matchesFilters, validateContainerFilters } from './filters';
+import { readLogs } from './log-reader';
+import { generateId, generateName, normalizeName, shortId } from './names';
+import { unmountRootfs } from './rootfs';
+import { parseSignal } from './signals';
+import { ContainerStarter } from './starter';
+import {
+  NULL_TIME,
+  type AttachOptions,
+  type ContainerRecord,
+  type CreateContainerOptions,
+  type ListContainersOptions,
+  type LogRecord,
+  type LogsOptions,
+  type RemoveContainerOptions,
+  type StopContainerOptions,
+  type WaitCondition,
+  type WaitResult,
+} from './types';
+import { containerInspect, containerSummary } from './views';
+
+/** What the container service needs from the image service. */
+export interface ImageLookup {
+  resolve(ref: string): Promise<ImageRecord>;
+  layerDirs(imageId: string): Promise<string[]>;
+  /** Frees images force-removed while containers still used them, once they no longer do. */
+  releaseRemoved(): Promise<void>;
+}
+
+/** What the container service needs from the runtime registry. */
+export interface RuntimeLookup {
+  readonly defaultName: string;
+  get(name: string): OciRuntime;
+}
+
+export interface ExitWatch {
+  close(): void;
+}
+
+export interface ContainerServiceDeps {
+  store: Store;
+  /** `<data-root>/containers` */
+  root: string;
+  log: Logger;
+  images: ImageLookup;
+  runtimes: RuntimeLookup;
+  monitor: ContainerMonitor;
+  /** Calls `onExit` once the monitor has written the exit file of container `id`. */
+  watchExit(exitDir: string, id: string, onExit: () => void): ExitWatch;
+  cgroupVersion: 1 | 2;
+}
+
+type Waiter = { kind: 'exit' | 'removed'; resolve: (r: WaitResult) => void };
+
+const DEFAULT_STOP_TIMEOUT = 10;
+
+/**
+ * Owns containers: their records, names and lifecycle (create → start → exit → remove), and
+ * the monitors that run them. State lives in the store; this class caches it in memory.
+ */
+export class ContainerService {
+  private readonly containers = new Map<string, ContainerRecord>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly exitWatches = new Map<string, ExitWatch>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly attachHub: AttachHub;
+  private readonly starter: ContainerStarter;
+  private nameLock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: ContainerServiceDeps) {
+    this.attachHub = new AttachHub(deps.log);
+    this.starter = new ContainerStarter(deps, this.attachHub);
+  }
+
+  /** Loads records and reconciles them with what happened while the daemon was down. */
+  async init(): Promise<void> {
+    await mkdir(this.deps.root, { recursive: true });
+    for (const { value } of await this.deps.store.list<ContainerRecord>(PREFIX.container)) this.containers.set(value.id, value);
+    for (const c of this.containers.values()) {
+      try {
+        await this.reconcile(c);
+      } catch (err) {
+        this.deps.log.error({ err, container: c.id }, 'reconcile failed');
+      }
+    }
+  }
+
+  private async reconcile(c: ContainerRecord): Promise<void> {
+    const dirs = this.dirs(c.id);
+    if (c.state.Status === 'removing') return this.finishRemove(c);
+    if (!c.state.Running) {
+      if (c.hostConfig.AutoRemove && c.state.FinishedAt !== NULL_TIME) await this.finishRemove(c);
+      return;
+    }
+    const code = await this.deps.monitor.readExitCode(c.id, dirs.exitDir);
+    if (code !== undefined || !(await this.deps.monitor.isAlive(dirs.monitorPidFile))) {
+      await this.handleExit(c.id);
+      return;
+    }
+    this.watch(c);
+  }
+
+  /** Closes watchers; containers keep running under their monitors. */
+  close(): void {
+    for (const w of this.exitWatches.values()) w.close();
+    this.exitWatches.clear();
+  }
+
+  dirs(id: string): ContainerDirs {
+    return containerDirs(this.deps.root, id);
+  }
+
+  // ---- lookup ----
+
+  /** Full ID, then exact name, then unique ID prefix (dockerd's order). */
+  get(ref: string): ContainerRecord {
+    const byId = this.containers.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    for (const c of this.containers.values()) if (c.name === name) return c;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = [...this.containers.values()].filter((c) => c.id.startsWith(ref));
+      if (matches.length > 1) throw new InvalidParameterError(`multiple IDs found with provided prefix: ${ref}`);
+      if (matches.length === 1) return matches[0];
+    }
+    throw errNoSuchContainer(ref);
+  }
+
+  list(opts: ListContainersOptions) {
+    validateContainerFilters(opts.filters);
+    const createdOf = (ref: string) => {
+      try {
+        return this.get(ref).created;
+      } catch {
+        return undefined;
+      }
+    };
+    const resolveImage = (ref: string) => [...this.containers.values()].find((c) => c.config.Image === ref)?.image;
+    let items = [...this.containers.values()]
+      .filter((c) => opts.all || opts.filters.status?.length || c.state.Running || c.state.Status === 'paused' || c.state.Status === 'restarting')
+      .filter((c) => matchesFilters(c, opts.filters, resolveImage, createdOf))
+      .sort((a, b) => (a.created < b.created ? 1 : -1));
+    if (opts.limit !== undefined && opts.limit > 0) items = items.slice(0, opts.limit);
+    return items.map(containerSummary);
+  }
+
+  async inspect(ref: string) {
+    const c = this.get(ref);
+    const d = this.dirs(c.id);
+    const lowerDirs = await this.deps.images.layerDirs(c.image).catch(() => []);
+    return containerInspect(c, { ...d, lowerDirs });
+  }
+
+  /** Counts for `docker info`. */
+  counts() {
+    const all = [...this.containers.values()];
+    return {
+      total: all.length,
+      running: all.filter((c) => c.state.Status === 'running').length,
+      paused: all.filter((c) => c.state.Status === 'paused').length,
+      stopped: all.filter((c) => !['running', 'paused'].includes(c.state.Status)).length,
+    };
+  }
+
+  isRunning(id: string): boolean {
+    const c = this.containers.get(id);
+    return !!c && (c.state.Running || c.state.Status === 'paused');
+  }
+
+  /** IDs of containers created from `imageId` (the image service refuses to delete those). */
+  usersOfImage(imageId: string): string[] {
+    return [...this.containers.values()].filter((c) => c.image === imageId).map((c) => c.id);
+  }
+
+  // ---- create / rename / remove ----
+
+  async create(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
+    validateConfig(opts.config);
+    const hostConfig = { ...(opts.hostConfig ?? {}) };
+    const runtimeName = hostConfig.Runtime || this.deps.runtimes.defaultName;
+    this.deps.runtimes.get(runtimeName);
+    if (!opts.config.Image) throw new InvalidParameterError('No image specified');
+    const image = await this.deps.images.resolve(opts.config.Image);
+    const merged = mergeImageConfig(opts.config, image);
+    const id = generateId();
+    const record: ContainerRecord = {
+      id,
+      name: '',
+      created: new Date().toISOString(),
+      config: { ...merged.config, Hostname: opts.config.Hostname || id.slice(0, 12) },
+      hostConfig: { ...hostConfig, Runtime: runtimeName },
+      image: image.id,
+      path: merged.path,
+      args: merged.args,
+      runtime: runtimeName,
+      restartCount: 0,
+      hasBeenManuallyStopped: false,
+      state: {
+        Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+        Pid: 0, ExitCode: 0, Error: '', StartedAt: NULL_TIME, FinishedAt: NULL_TIME,
+      },
+    };
+    await mkdir(this.dirs(id).dir, { recursive: true });
+    try {
+      await this.withNameLock(async () => {
+        record.name = opts.name ? normalizeName(opts.name) : this.freeGeneratedName(id);
+        this.assertNameFree(record.name);
+        await this.deps.store.batch([
+          { type: 'put', key: KEY.container(id), value: record },
+          { type: 'put', key: KEY.containerName(record.name), value: id },
+        ]);
+        this.containers.set(id, record);
+      });
+    } catch (err) {
+      await rm(this.dirs(id).dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.deps.log.debug({ container: id }, 'container created');
+    return { Id: id, Warnings: [] };
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.get(ref);
+    if (!newName) throw new InvalidParameterError('Neither old nor new names may be empty');
+    const name = normalizeName(newName);
+    if (name === c.name) throw new InvalidParameterError(`Renaming a container with the same name as its current name`);
+    await this.withNameLock(async () => {
+      this.assertNameFree(name);
+      const old = c.name;
+      c.name = name;
+      await this.deps.store.batch([
+        { type: 'del', key: KEY.containerName(old) },
+        { type: 'put', key: KEY.containerName(name), value: c.id },
+        { type: 'put', key: KEY.container(c.id), value: c },
+      ]);
+    });
+  }
+
+  async remove(ref: string, opts: RemoveContainerOptions): Promise<void> {
+    const c = this.get(ref);
+    await this.locked(c.id, async () => {
+      if (c.state.Running || c.state.Status === 'paused') {
+        if (!opts.force) {
+          throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
+        }
+        await this.killAndWait(c, 'SIGKILL', 30_000);
+      }
+      if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${c.id} is already in progress`);
+      await this.finishRemove(c);
+    });
+  }
+
+  private async finishRemove(c: ContainerRecord): Promise<void> {
+    c.state.Status = 'removing';
+    await this.save(c);
+    this.exitWatches.get(c.id)?.close();
+    this.exitWatches.delete(c.id);
+    this.attachHub.endAll(c.id);
+    const d = this.dirs(c.id);
+    await this.deleteFromRuntime(c);
+    await unmountRootfs(d);
+    await rm(d.dir, { recursive: true, force: true });
+    await this.deps.store.batch([
+      { type: 'del', key: KEY.container(c.id) },
+      { type: 'del', key: KEY.containerName(c.name) },
+    ]);
+    this.containers.delete(c.id);
+    this.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
+    this.waiters.delete(c.id);
+    this.deps.log.debug({ container: c.id }, 'container removed');
+    await this.deps.images.releaseRemoved().catch((err) => this.deps.log.warn({ err }, 'releasing removed images failed'));
+  }
+
+  // ---- start / stop / kill / wait ----
+
+  async start(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.locked(c.id, async () => {
+      if (c.state.Status === 'paused') throw new ConflictError('cannot start a paused container, try unpause instead');
+      if (c.state.Running) throw new NotModifiedError('container is already running');
+      if (c.state.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
+      try {
+        const { pid } = await this.starter.start(c, this.dirs(c.id));
+        c.state = { ...c.state, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
+        c.hasBeenManuallyStopped = false;
+        await this.save(c);
+        this.watch(c);
+      } catch (err) {
+        const code = /executable file not found|no such file or directory/i.test(String((err as Error).message)) ? 127 : /permission denied/i.test(String((err as Error).message)) ? 126 : 128;
+        c.state = { ...c.state, Status: c.state.StartedAt === NULL_TIME ? 'created' : 'exited', Running: false, Pid: 0, ExitCode: code, Error: (err as Error).message };
+        await this.save(c);
+        this.attachHub.endUnconnected(c.id);
+        if (c.hostConfig.AutoRemove) {
+          this.notify(c.id, 'exit', { StatusCode: code, Error: null });
+          await this.finishRemove(c);
+        }
+        throw err;
+      }
+    });
+  }
+
+  private watch(c: ContainerRecord): void {
+    this.exitWatches.get(c.id)?.close();
+    const d = this.dirs(c.id);
+    this.exitWatches.set(c.id, this.deps.watchExit(d.exitDir, c.id, () => void this.handleExit(c.id)));
+  }
+
+  /** The monitor reported an exit: record it, release the rootfs, wake waiters, auto-remove. */
+  private async handleExit(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c || (!c.state.Running && c.state.Status !== 'paused')) return;
+    const d = this.dirs(id);
+    this.exitWatches.get(id)?.close();
+    this.exitWatches.delete(id);
+    const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
+    await this.deleteFromRuntime(c);
+    await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
+    await rm(d.exitDir, { recursive: true, force: true });
+    c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    await this.save(c);
+    this.notify(id, 'exit', { StatusCode: code, Error: null });
+    this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
+    // Not awaited: an exit seen while another operation holds the lock is removed after it.
+    if (c.hostConfig.AutoRemove) {
+      void this.locked(id, async () => {
+        if (this.containers.has(id) && c.state.Status === 'exited') await this.finishRemove(c);
+      }).catch((err) => this.deps.log.error({ err, container: id }, 'auto-remove failed'));
+    }
+  }
+
+  private async deleteFromRuntime(c: ContainerRecord): Promise<void> {
+    try {
+      await this.deps.runtimes.get(c.runtime).delete(c.id, true);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) this.deps.log.debug({ err, container: c.id }, 'runtime delete failed');
+    }
+  }
+
+  async stop(ref: string, opts: StopContainerOptions): Promise<void> {
+    const c = this.get(ref);
+    const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    await this.locked(c.id, async () => {
+      if (!c.state.Running) throw new NotModifiedError('container is already stopped');
+      c.hasBeenManuallyStopped = true;
+      await this.save(c);
+      const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+      if (timeout < 0) {
+        await this.killAndWait(c, signal, undefined);
+        return;
+      }
+      const exited = await this.killAndWait(c, signal, timeout * 1000).catch(() => false);
+      if (!exited) await this.killAndWait(c, 'SIGKILL', 30_000);
+    });
+  }
+
+  async restart(ref: string, opts: StopContainerOptions): Promise<void> {
+    const c = this.get(ref);
+    await this.stop(c.id, opts).catch((err) => {
+      if (!(err instanceof NotModifiedError)) throw err;
+    });
+    await this.start(c.id);
+  }
+
+  async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
+    const c = this.get(ref);
+    const signal = parseSignal(signalName);
+    if (!c.state.Running) throw new ConflictError(`cannot kill container: ${c.id}: container ${c.id} is not running`);
+    await this.deps.runtimes.get(c.runtime).kill(c.id, signal);
+  }
+
+  /** Sends `signal` and resolves true once the container exited (false after `ms`). */
+  private async killAndWait(c: ContainerRecord, signal: string, ms: number | undefined): Promise<boolean> {
+    const exited = this.waitFor(c.id, 'exit');
+    try {
+      await this.deps.runtimes.get(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
+    } catch (err) {
+      // Already gone: the exit watcher settles the state.
+      this.deps.log.debug({ err, container: c.id }, 'kill failed');
+      if (!(await this.deps.runtimes.get(c.runtime).state(c.id).catch(() => undefined))) await this.handleExit(c.id);
+    }
+    if (!c.state.Running) return true;
+    if (ms === undefined) {
+      await exited.promise;
+      return true;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const result = await Promise.race([exited.promise.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    exited.cancel();
+    return result;
+  }
+
+  /** Resolves with the exit status per `condition`; the caller may cancel with `signal`. */
+  async wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.get(ref);
+    if (condition === 'not-running' && !c.state.Running && c.state.Status !== 'paused') return { StatusCode: c.state.ExitCode, Error: null };
+    const w = this.waitFor(c.id, condition === 'removed' ? 'removed' : 'exit');
+    signal?.addEventListener('abort', () => w.cancel());
+    return w.promise;
+  }
+
+  private waitFor(id: string, kind: Waiter['kind']): { promise: Promise<WaitResult>; cancel(): void } {
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    let waiter!: Waiter;
+    const promise = new Promise<WaitResult>((resolve) => (waiter = { kind, resolve }));
+    set.add(waiter);
+    return { promise, cancel: () => set!.delete(waiter) };
+  }
+
+  private notify(id: string, kind: Waiter['kind'], result: WaitResult): void {
+    for (const w of this.waiters.get(id) ?? []) {
+      if (w.kind !== kind) continue;
+      this.waiters.get(id)!.delete(w);
+      w.resolve(result);
+    }
+  }
+
+  // ---- logs / attach / resize ----
+
+  logs(ref: string, opts: LogsOptions): { tty: boolean; records: AsyncIterable<LogRecord> } {
+    const c = this.get(ref);
+    if (!opts.stdout && !opts.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
+    const isDone = () => !this.containers.get(c.id)?.state.Running;
+    return { tty: !!c.config.Tty, records: readLogs(this.dirs(c.id).logPath, opts, isDone) };
+  }
+
+  async attach(ref: string, opts: AttachOptions): Promise<void> {
+    const c = this.get(ref);
+    const tty = !!c.config.Tty;
+    const streams = opts.getStreams(tty);
+    if (opts.logs) {
+      for await (const r of readLogs(this.dirs(c.id).logPath, { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
+        streams.write(r.stream === 'stdout' || tty ? 1 : 2, r.data);
+      }
+    }
+    if (!opts.stream) {
+      streams.end();
+      return;
+    }
+    const client = this.attachHub.add(c.id, opts, streams, { tty, stdinOnce: !!c.config.StdinOnce, openStdin: !!c.config.OpenStdin });
+    if (c.state.Running) await this.attachHub.connect(c.id, client, () => this.deps.monitor.attach(this.monitorPaths(c.id)));
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.get(ref);
+    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+    if (!c.config.Tty) return;
+    await this.deps.monitor.resize(this.monitorPaths(c.id), height, width);
+  }
+
+  private monitorPaths(id: string) {
+    const d = this.dirs(id);
+    return { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+  }
+
+  // ---- helpers ----
+
+  private async save(c: ContainerRecord): Promise<void> {
+    if (!this.containers.has(c.id)) return;
+    await this.deps.store.put(KEY.container(c.id), c);
+  }
+
+  private assertNameFree(name: string): void {
+    for (const other of this.containers.values()) {
+      if (other.name === name) {
+        throw new ConflictError(
+          `Conflict. The container name "${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+    }
+  }
+
+  private freeGeneratedName(id: string): string {
+    const taken = new Set([...this.containers.values()].map((c) => c.name));
+    for (let i = 0; i < 6; i++) {
+      const name = generateName();
+      if (!taken.has(name)) return name;
+    }
+    return `/${shortId(id)}`;
+  }
+
+  private withNameLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.nameLock.then(fn, fn);
+    this.nameLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Serializes lifecycle operations on one container. */
+  private locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
+  }
+}

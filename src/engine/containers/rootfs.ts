@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * A container's root filesystem: an overlayfs mount of the image's layers (read-only lower
+ * dirs) under a per-container upper dir. This module is the one adapter for mount/umount.
+ */
+export interface RootfsPaths {
+  upper: string;
+  work: string;
+  merged: string;
+}
+
+export function rootfsPaths(containerDir: string): RootfsPaths {
+  return { upper: join(containerDir, 'upper'), work: join(containerDir, 'work'), merged: join(containerDir, 'merged') };
+}
+
+export async function isMounted(target: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[4] === target);
+}
+
+/** Mounts the overlay at `merged`; `lowerDirs` are top-most first. Idempotent. */
+export async function mountRootfs(paths: RootfsPaths, lowerDirs: string[]): Promise<void> {
+  await Promise.all([mkdir(paths.upper, { recursive: true }), mkdir(paths.work, { recursive: true }), mkdir(paths.merged, { recursive: true })]);
+  if (await isMounted(paths.merged)) return;
+  const options = `lowerdir=${lowerDirs.join(':')},upperdir=${paths.upper},workdir=${paths.work}`;
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', options, paths.merged]);
+}
+
+/** Unmounts if mounted (lazy, so a straggling process cannot keep it busy). */
+export async function unmountRootfs(paths: RootfsPaths): Promise<void> {
+  if (!(await isMounted(paths.merged))) return;
+  await run('umount', ['-l', paths.merged]);
+}

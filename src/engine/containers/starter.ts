@@ -1,0 +1,124 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerMonitor } from '../../runtime/types';
+import type { AttachHub } from './attach-hub';
+import { hostsFile, resolvConfFile, writeFileAtomic, type ContainerDirs } from './container-files';
+import type { ImageLookup, RuntimeLookup } from './container-service';
+import { buildOciSpec } from './oci-spec';
+import { mountRootfs, unmountRootfs } from './rootfs';
+import type { ContainerRecord } from './types';
+import { resolveUser } from './user';
+
+const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+interface StarterDeps {
+  images: ImageLookup;
+  runtimes: RuntimeLookup;
+  monitor: ContainerMonitor;
+  cgroupVersion: 1 | 2;
+}
+
+/**
+ * Turns a container record into a running process: rootfs mount, generated /etc files, OCI
+ * bundle, monitor launch (runtime create), attach hand-off, runtime start. On any failure it
+ * undoes what it did, so a failed start leaves the container exactly as it was.
+ */
+export class ContainerStarter {
+  constructor(
+    private readonly deps: StarterDeps,
+    private readonly attachHub: AttachHub,
+  ) {}
+
+  async start(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
+    const runtime = this.deps.runtimes.get(c.runtime);
+    const lowerDirs = await this.deps.images.layerDirs(c.image);
+    await rm(d.exitDir, { recursive: true, force: true });
+    await mkdir(d.exitDir, { recursive: true });
+    await mkdir(d.bundle, { recursive: true });
+    await mountRootfs(d, lowerDirs);
+    let launched = false;
+    try {
+      await this.writeEtcFiles(c, d);
+      const spec = await this.spec(c, d);
+      await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
+      const monitorPaths = { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+      const { pid } = await this.deps.monitor.launch({
+        id: c.id,
+        runtime,
+        paths: monitorPaths,
+        tty: !!c.config.Tty,
+        stdin: !!c.config.OpenStdin,
+        stdinOnce: !!c.config.StdinOnce,
+      });
+      launched = true;
+      await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(monitorPaths));
+      await runtime.start(c.id);
+      return { pid };
+    } catch (err) {
+      if (launched) await runtime.delete(c.id, true).catch(() => undefined);
+      await unmountRootfs(d).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async writeEtcFiles(c: ContainerRecord, d: ContainerDirs): Promise<void> {
+    const hostname = c.config.Hostname || c.id.slice(0, 12);
+    await Promise.all([
+      writeFileAtomic(d.hostnamePath, `${hostname}\n`),
+      writeFileAtomic(d.hostsPath, hostsFile(hostname)),
+      writeFileAtomic(d.resolvConfPath, await resolvConfFile()),
+    ]);
+  }
+
+  private async spec(c: ContainerRecord, d: ContainerDirs) {
+    const env = [...(c.config.Env ?? [])];
+    if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+    const hostname = c.config.Hostname || c.id.slice(0, 12);
+    env.push(`HOSTNAME=${hostname}`);
+    if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+    const user = await resolveUser(d.merged, c.config.User ?? '');
+    const consoleSize = c.hostConfig.ConsoleSize;
+    const bind = (destination: string, source: string) => ({
+      destination,
+      source,
+      type: 'bind',
+      options: ['rbind', 'rprivate', ...(c.hostConfig.ReadonlyRootfs ? ['ro'] : [])],
+    });
+    return buildOciSpec({
+      id: c.id,
+      rootfs: d.merged,
+      readonlyRootfs: !!c.hostConfig.ReadonlyRootfs,
+      args: [c.path, ...c.args],
+      env: dedupeEnv(env),
+      cwd: c.config.WorkingDir || '/',
+      user,
+      tty: !!c.config.Tty,
+      consoleSize: consoleSize && consoleSize[0] > 0 ? { height: consoleSize[0], width: consoleSize[1] } : undefined,
+      hostname,
+      privileged: !!c.hostConfig.Privileged,
+      capAdd: c.hostConfig.CapAdd ?? [],
+      capDrop: c.hostConfig.CapDrop ?? [],
+      shmSize: c.hostConfig.ShmSize || DEFAULT_SHM_SIZE,
+      extraMounts: [bind('/etc/resolv.conf', d.resolvConfPath), bind('/etc/hostname', d.hostnamePath), bind('/etc/hosts', d.hostsPath)],
+      cgroupsPath: `/berth/${c.id}`,
+      cgroupVersion: this.deps.cgroupVersion,
+    });
+  }
+}
+
+/** Later entries win, keeping the first position of each key (so HOSTNAME can be overridden by Env). */
+function dedupeEnv(env: string[]): string[] {
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  for (const e of env) {
+    const k = e.split('=', 1)[0];
+    if (seen.has(k)) {
+      if (k !== 'HOSTNAME') out[seen.get(k)!] = e;
+      continue;
+    }
+    seen.set(k, out.length);
+    out.push(e);
+  }
+  return out;
+}

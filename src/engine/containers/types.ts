@@ -1,0 +1,163 @@
+/** Container records, options and results of the container service. */
+
+/** Docker's container Config as accepted by create (fields Berth acts on; others are kept as sent). */
+export interface ContainerConfig {
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  ExposedPorts?: Record<string, object> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Env?: string[] | null;
+  Cmd?: string[] | string | null;
+  Entrypoint?: string[] | string | null;
+  Image?: string;
+  Volumes?: Record<string, object> | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  StopTimeout?: number | null;
+  Healthcheck?: unknown;
+  OnBuild?: string[] | null;
+  [key: string]: unknown;
+}
+
+export interface RestartPolicy {
+  Name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  MaximumRetryCount?: number;
+}
+
+/** Docker's HostConfig (fields Berth acts on now; the rest is stored and echoed). */
+export interface HostConfig {
+  Binds?: string[] | null;
+  NetworkMode?: string;
+  RestartPolicy?: RestartPolicy;
+  AutoRemove?: boolean;
+  Runtime?: string;
+  Privileged?: boolean;
+  ReadonlyRootfs?: boolean;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  ShmSize?: number;
+  ConsoleSize?: [number, number] | null;
+  LogConfig?: { Type: string; Config: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** What the store holds for one container (LevelDB `container:<id>`). */
+export interface ContainerRecord {
+  id: string;
+  /** With the leading slash, as dockerd stores it. */
+  name: string;
+  created: string;
+  /** Merged with the image's config (Env, Cmd, Entrypoint, WorkingDir, User, Labels, ...). */
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  /** Image ID (`sha256:...`). */
+  image: string;
+  path: string;
+  args: string[];
+  runtime: string;
+  state: ContainerState;
+  restartCount: number;
+  /** Set when a user stopped the container (restart policies read it in later issues). */
+  hasBeenManuallyStopped: boolean;
+}
+
+export const NULL_TIME = '0001-01-01T00:00:00Z';
+
+export interface CreateContainerOptions {
+  name?: string;
+  config: ContainerConfig;
+  hostConfig?: HostConfig;
+  networkingConfig?: unknown;
+}
+
+export interface StopContainerOptions {
+  /** Seconds; undefined = the container's StopTimeout or 10. -1 = wait forever. */
+  timeout?: number;
+  signal?: string;
+}
+
+export interface RemoveContainerOptions {
+  force: boolean;
+  removeVolumes: boolean;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+export interface ListContainersOptions {
+  all: boolean;
+  limit?: number;
+  size: boolean;
+  filters: Record<string, string[]>;
+}
+
+export interface LogsOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  timestamps: boolean;
+  /** Unix seconds (fractional); 0 = no bound. */
+  since: number;
+  until: number;
+  /** Number of lines from the end; undefined = all. */
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+export interface LogRecord {
+  stream: 'stdout' | 'stderr';
+  /** RFC3339Nano as the monitor wrote it. */
+  time: string;
+  /** The line's bytes, including the trailing newline when the line was complete. */
+  data: Buffer;
+}
+
+/** Streams of an attach session, provided by the API after the engine validated the request. */
+export interface AttachStreams {
+  /** Bytes from the client, ending with EOF on half-close. */
+  stdin?: NodeJS.ReadableStream;
+  /** Container output; `stream` is 1 (stdout) or 2 (stderr). */
+  write(stream: 1 | 2, data: Buffer): void;
+  /** The session is over: the API closes the connection. */
+  end(): void;
+  /** Called when the client goes away. */
+  onClose(cb: () => void): void;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  stream: boolean;
+  logs: boolean;
+  detachKeys?: string;
+  /** Called once the engine has validated the request; the API hijacks the connection then. */
+  getStreams(tty: boolean): AttachStreams;
+}

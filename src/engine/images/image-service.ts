@@ -1,0 +1,270 @@
+/**
+ * Owns images: their records, tags and layers (see engine/store/schema.ts for the keys and
+ * image-store-files.ts for the files). Mutations (load, tag, remove) are serialized by one lock
+ * per service; reads see the store as committed.
+ */
+import type { Logger } from 'pino';
+import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../errors';
+import type { BatchOp, Store } from '../store/store';
+import { KEY, PREFIX } from '../store/schema';
+import { FsTools } from './fs-tools';
+import { planImageDelete, type DeleteRecord } from './image-delete';
+import { commitLoad, ingestLoad, type LoadContext } from './image-load';
+import { ImageFiles } from './image-store-files';
+import { imageInspect, imageSummary, unixSeconds } from './image-views';
+import { familiarString, parseAnyReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
+import type { ImageRecord, LayerRecord } from './types';
+
+export interface ImageServiceDeps {
+  store: Store;
+  /** `<data-root>/image` */
+  root: string;
+  log: Logger;
+  /** IDs of the containers created from `imageId`. */
+  imageUsers: (imageId: string) => Promise<string[]>;
+  /** Whether a container is running; without it every user counts as stopped. */
+  containerRunning?: (containerId: string) => boolean | Promise<boolean>;
+  /** The mknod/setfattr adapter (tests may pass one with other program paths). */
+  fsTools?: FsTools;
+}
+
+export interface LoadImagesOptions {
+  /** Aborts the load (client went away); nothing is stored then. */
+  signal?: AbortSignal;
+  /** The request's logger, so log lines carry its reqId. */
+  log?: Logger;
+}
+
+export interface RemoveImageOptions {
+  force: boolean;
+  /** Accepted for API parity; images loaded from tarballs have no parent chain to prune. */
+  noprune: boolean;
+}
+
+const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+export class ImageService {
+  private readonly files: ImageFiles;
+  private readonly fsTools: FsTools;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: ImageServiceDeps) {
+    this.files = new ImageFiles(deps.root);
+    this.fsTools = deps.fsTools ?? new FsTools();
+  }
+
+  /**
+   * Creates the directories, clears interrupted work and removes layer dirs that have no
+   * record (a crash between unpacking and committing). Force-removed images are not released
+   * here: the container service may not have loaded its containers yet.
+   */
+  async init(): Promise<void> {
+    await this.files.init();
+    await this.exclusive(async () => {
+      const known = new Set((await this.deps.store.list<LayerRecord>(PREFIX.layer)).map((l) => l.value.chainId));
+      for (const chainId of await this.files.layerDirsOnDisk()) {
+        if (known.has(chainId)) continue;
+        this.deps.log.warn({ layer: chainId }, 'removing layer directory without a record');
+        await this.files.removeLayer(chainId);
+      }
+    });
+  }
+
+  /** Loads a `docker save` tarball; returns the lines dockerd prints (`Loaded image: …`). */
+  async load(input: NodeJS.ReadableStream, opts: LoadImagesOptions = {}): Promise<string[]> {
+    const ctx: LoadContext = {
+      store: this.deps.store,
+      files: this.files,
+      fsTools: this.fsTools,
+      log: opts.log ?? this.deps.log,
+      hostArch: GOARCH[process.arch] ?? process.arch,
+      signal: opts.signal,
+    };
+    const workDir = await this.files.workDir('load');
+    try {
+      const ingested = await ingestLoad(ctx, input, workDir);
+      return await this.exclusive(() => commitLoad(ctx, ingested));
+    } finally {
+      await this.files.removeWorkDir(workDir);
+    }
+  }
+
+  /** GET /images/json items, newest first. */
+  async list(): Promise<Array<Record<string, unknown>>> {
+    const refs = await this.refsByImage();
+    const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed);
+    images.sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created) || (a.id < b.id ? -1 : 1));
+    return images.map((r) => imageSummary(r, refs.get(r.id) ?? []));
+  }
+
+  /** GET /images/{name}/json */
+  async inspect(ref: string): Promise<Record<string, unknown>> {
+    const record = await this.resolve(ref);
+    return imageInspect(record, (await this.refsByImage()).get(record.id) ?? [], this.files);
+  }
+
+  /**
+   * Finds an image as dockerd does: full ID (`sha256:<hex>` or 64 hex), then reference
+   * (`busybox` = docker.io/library/busybox:latest, `name@sha256:…`), then unique ID prefix.
+   */
+  async resolve(ref: string): Promise<ImageRecord> {
+    const parsed = parseAnyReference(ref);
+    if (parsed.kind === 'id') {
+      const record = await this.visible(parsed.id);
+      if (!record) throw errNoSuchImage(ref);
+      return record;
+    }
+    const id = await this.deps.store.get<string>(KEY.tag(storeKeyOf(parsed.ref)));
+    const tagged = id ? await this.visible(id) : undefined;
+    if (tagged) return tagged;
+    const byPrefix = await this.findByPrefix(ref);
+    if (byPrefix) return byPrefix;
+    throw errNoSuchImage(familiarString(tagNameOnly(parsed.ref)));
+  }
+
+  async imageIdOf(ref: string): Promise<string> {
+    return (await this.resolve(ref)).id;
+  }
+
+  /** Number of (visible) images. */
+  async count(): Promise<number> {
+    return (await this.deps.store.list<ImageRecord>(PREFIX.image)).filter((e) => !e.value.removed).length;
+  }
+
+  /** POST /images/{name}/tag: points `repo:tag` (tag defaults to latest) at the image. */
+  async tag(source: string, repo: string, tag?: string): Promise<void> {
+    const target = repoTagReference(repo, tag);
+    await this.exclusive(async () => {
+      const record = await this.resolve(source).catch((err: unknown) => {
+        throw err instanceof NotFoundError ? err : new NotFoundError((err as Error).message, { cause: err });
+      });
+      const now = new Date().toISOString();
+      await this.deps.store.batch([
+        { type: 'put', key: KEY.tag(storeKeyOf(target)), value: record.id },
+        { type: 'put', key: KEY.image(record.id), value: { ...record, lastTagTime: now } },
+      ]);
+      this.deps.log.info({ image: record.id }, 'image tagged');
+    });
+  }
+
+  /** DELETE /images/{name}: untags and deletes like `docker rmi`. */
+  async remove(ref: string, opts: RemoveImageOptions): Promise<DeleteRecord[]> {
+    if (ref.trim() === '') throw new InvalidParameterError('image name cannot be blank');
+    return this.exclusive(async () => {
+      await this.dropUnusedRemoved();
+      const record = await this.resolve(ref);
+      const userIds = await this.deps.imageUsers(record.id);
+      const users = await Promise.all(
+        userIds.map(async (id) => ({ id, running: (await this.deps.containerRunning?.(id)) ?? false })),
+      );
+      const refs = (await this.refsByImage()).get(record.id) ?? [];
+      const plan = planImageDelete({ imageId: record.id, ref, refs, users, force: opts.force });
+      const ops: BatchOp[] = plan.untag.map((key) => ({ type: 'del', key: KEY.tag(key) }));
+      const records: DeleteRecord[] = [...plan.records];
+      let freed: string[] = [];
+      if (plan.deleteImage) {
+        records.push({ Deleted: record.id });
+        if (users.length > 0) {
+          // Forced while stopped containers use it: hide it, keep its layers for them.
+          ops.push({ type: 'put', key: KEY.image(record.id), value: { ...record, removed: true } });
+        } else {
+          const released = await this.releaseImageOps(record);
+          ops.push(...released.ops);
+          freed = released.freed;
+          for (const chainId of freed) records.push({ Deleted: chainId });
+        }
+      }
+      await this.deps.store.batch(ops);
+      await this.removeFiles(plan.deleteImage && users.length === 0 ? record.id : undefined, freed);
+      if (plan.deleteImage) this.deps.log.info({ image: record.id }, 'image deleted');
+      return records;
+    });
+  }
+
+  /** Absolute diff dirs of the image's layers, top-most first (overlayfs lowerdir order). */
+  async layerDirs(imageId: string): Promise<string[]> {
+    const record = await this.deps.store.get<ImageRecord>(KEY.image(imageId));
+    if (!record) throw errNoSuchImage(imageId);
+    return record.chainIds.map((c) => this.files.diffDir(c)).reverse();
+  }
+
+  /**
+   * Drops images that were force-removed while containers used them, once no container does.
+   * Runs before each removal; the container service should call it after removing a container
+   * so the space is freed at once.
+   */
+  async releaseRemoved(): Promise<void> {
+    await this.exclusive(() => this.dropUnusedRemoved());
+  }
+
+  private async dropUnusedRemoved(): Promise<void> {
+    const removed = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => r.removed);
+    for (const record of removed) {
+      if ((await this.deps.imageUsers(record.id)).length > 0) continue;
+      const { ops, freed } = await this.releaseImageOps(record);
+      await this.deps.store.batch(ops);
+      await this.removeFiles(record.id, freed);
+      this.deps.log.info({ image: record.id }, 'released removed image');
+    }
+  }
+
+  /** Store ops deleting `record` and dropping its layer references; `freed`: top-most first. */
+  private async releaseImageOps(record: ImageRecord): Promise<{ ops: BatchOp[]; freed: string[] }> {
+    const ops: BatchOp[] = [{ type: 'del', key: KEY.image(record.id) }];
+    const freed: string[] = [];
+    for (const chainId of [...record.chainIds].reverse()) {
+      const layer = await this.deps.store.get<LayerRecord>(KEY.layer(chainId));
+      if (!layer) continue;
+      if (layer.refs <= 1) {
+        ops.push({ type: 'del', key: KEY.layer(chainId) });
+        freed.push(chainId);
+      } else {
+        ops.push({ type: 'put', key: KEY.layer(chainId), value: { ...layer, refs: layer.refs - 1 } });
+      }
+    }
+    return { ops, freed };
+  }
+
+  private async removeFiles(imageId: string | undefined, layers: string[]): Promise<void> {
+    try {
+      if (imageId) await this.files.removeBlob(imageId);
+      for (const chainId of layers) await this.files.removeLayer(chainId);
+    } catch (err) {
+      // The records are gone; init() removes layer dirs without a record.
+      this.deps.log.warn({ err, image: imageId }, 'cannot remove image files');
+    }
+  }
+
+  private async visible(id: string): Promise<ImageRecord | undefined> {
+    const record = await this.deps.store.get<ImageRecord>(KEY.image(id));
+    return record && !record.removed ? record : undefined;
+  }
+
+  /** A unique visible image whose ID starts with `prefix` (with or without `sha256:`). */
+  private async findByPrefix(prefix: string): Promise<ImageRecord | undefined> {
+    const hex = prefix.startsWith('sha256:') ? prefix.slice('sha256:'.length) : prefix;
+    if (!/^[a-f0-9]+$/.test(hex)) return undefined;
+    const matches = await this.deps.store.list<ImageRecord>(KEY.image(`sha256:${hex}`));
+    const visible = matches.map((m) => m.value).filter((r) => !r.removed);
+    return visible.length === 1 ? visible[0] : undefined;
+  }
+
+  /** Stored references (tags and digests) grouped by image ID. */
+  private async refsByImage(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const { key, value } of await this.deps.store.list<string>(PREFIX.tag)) {
+      const list = out.get(value) ?? [];
+      list.push(key.slice(PREFIX.tag.length));
+      out.set(value, list);
+    }
+    return out;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export type { DeleteRecord };

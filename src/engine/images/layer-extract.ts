@@ -1,0 +1,258 @@
+/**
+ * Unpacks one uncompressed layer tar into a directory in overlayfs form: regular files, dirs,
+ * symlinks, hard links, device nodes and fifos with their owner, mode, mtime and xattrs;
+ * `.wh.<name>` becomes a whiteout (char device 0:0) and `.wh..wh..opq` marks its directory
+ * opaque (`trusted.overlay.opaque=y`). Every path is confined to the layer root (safe-path.ts):
+ * nothing is ever created, linked or changed outside it.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import * as tar from 'tar-stream';
+import { InvalidParameterError } from '../errors';
+import { ExternalCommandError, type FsTools } from './fs-tools';
+import { cleanEntryPath, resolveInRoot } from './safe-path';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_META_PREFIX = '.wh..wh.';
+export const WHITEOUT_OPAQUE = '.wh..wh..opq';
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+export interface ExtractLayerOptions {
+  fsTools: FsTools;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+type Header = Omit<tar.Header, 'type' | 'pax'> & {
+  type: tar.Header['type'] | string | null | undefined;
+  pax?: Record<string, string> | null;
+};
+/** One tar entry as tar-stream yields it: a (streamx) readable of the content plus its header. */
+type Entry = AsyncIterable<Buffer> & { header: tar.Header };
+
+const FILE_TYPES = new Set<unknown>(['file', 'contiguous-file', null, undefined]);
+
+const CREATE_FILE_FLAGS =
+  fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
+
+/** Unpacks the tar read from `input` into `root` (an existing, normally empty directory). */
+export async function extractLayer(input: Readable, root: string, opts: ExtractLayerOptions): Promise<void> {
+  const extractor = new LayerExtractor(root, opts);
+  const extract = tar.extract();
+  const feed = pipeline(input, extract, opts.signal ? { signal: opts.signal } : {});
+  feed.catch(() => undefined); // observed below; keeps an early failure from going unhandled
+  try {
+    for await (const entry of extract) {
+      await extractor.entry(entry as unknown as Entry);
+    }
+    await feed;
+    await extractor.finish();
+  } catch (err) {
+    extract.destroy();
+    input.destroy();
+    await feed.catch(() => undefined);
+    throw err;
+  }
+}
+
+class LayerExtractor {
+  /**
+   * Directory mtimes by path relative to the root, applied once every entry is in place
+   * (children change them). Resolved again then: a later entry may have replaced a parent.
+   */
+  private readonly dirTimes = new Map<string, Date>();
+
+  constructor(
+    private readonly root: string,
+    private readonly opts: ExtractLayerOptions,
+  ) {}
+
+  async entry(entry: Entry): Promise<void> {
+    const h = entry.header as Header;
+    // Take the body's iterator now: it records an error (a truncated tar) that happens while
+    // apply() is still preparing, which a stream consumed later would swallow.
+    const iterator = entry[Symbol.asyncIterator]();
+    const body: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => iterator };
+    // File entries are consumed by apply(); every other entry's (normally empty) body is drained.
+    await this.apply(h, body);
+    if (!FILE_TYPES.has(h.type)) for await (const _chunk of body);
+  }
+
+  async finish(): Promise<void> {
+    for (const [rel, mtime] of this.dirTimes) {
+      const path = rel === '' ? this.root : await resolveInRoot(this.root, rel).catch(() => undefined);
+      const st = path ? await lstat(path).catch(() => undefined) : undefined;
+      if (path && st?.isDirectory()) await lutimes(path, mtime, mtime);
+    }
+  }
+
+  private async apply(h: Header, entry: AsyncIterable<Buffer>): Promise<void> {
+    const rel = cleanEntryPath(h.name);
+    const base = posix.basename(rel);
+    const dirRel = rel.includes('/') ? posix.dirname(rel) : '';
+
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (FILE_TYPES.has(h.type)) for await (const _chunk of entry);
+      return this.whiteout(h, dirRel, base);
+    }
+    if (rel === '') {
+      // The layer root itself ("./"): only a directory entry can describe it.
+      if (h.type === 'directory') await this.setMetadata(this.root, h, 'directory', '');
+      else if (FILE_TYPES.has(h.type)) for await (const _chunk of entry);
+      return;
+    }
+
+    const parent = await this.dir(dirRel);
+    const target = join(parent, base);
+    await this.clear(target, h.type === 'directory');
+
+    switch (h.type) {
+      case 'directory':
+        await mkdir(target, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        return this.setMetadata(target, h, 'directory', rel);
+      case 'file':
+      case 'contiguous-file':
+      case null:
+      case undefined: {
+        const fh = await open(target, CREATE_FILE_FLAGS, 0o600);
+        await pipeline(entry, fh.createWriteStream());
+        return this.setMetadata(target, h, 'file');
+      }
+      case 'symlink':
+        await symlink(h.linkname ?? '', target);
+        return this.setMetadata(target, h, 'symlink');
+      case 'link':
+        return this.hardLink(h, target);
+      case 'character-device':
+      case 'block-device':
+        return this.device(h, target);
+      case 'fifo':
+        await this.opts.fsTools.mknod(target, { type: 'fifo' });
+        return this.setMetadata(target, h, 'file');
+      default:
+        this.opts.log.debug({ path: h.name, type: h.type }, 'skipping unsupported tar entry type in layer');
+    }
+  }
+
+  /** Resolves (creating if needed) the directory `rel` inside the root; returns its host path. */
+  private async dir(rel: string): Promise<string> {
+    if (rel === '') return this.root;
+    const path = await resolveInRoot(this.root, rel, { createParents: true, followLast: true });
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) await mkdir(path, { mode: 0o755 });
+    else if (!st.isDirectory()) throw new InvalidParameterError(`invalid layer: ${rel} is not a directory`);
+    return path;
+  }
+
+  /** Removes what is at `target` unless both it and the new entry are directories. */
+  private async clear(target: string, entryIsDir: boolean): Promise<void> {
+    const st = await lstat(target).catch(() => undefined);
+    if (!st || (st.isDirectory() && entryIsDir)) return;
+    await rm(target, { recursive: true, force: true });
+  }
+
+  private async whiteout(h: Header, dirRel: string, base: string): Promise<void> {
+    if (base === WHITEOUT_OPAQUE) {
+      const dir = await this.dir(dirRel);
+      await this.opts.fsTools.setXattr(dir, OPAQUE_XATTR, Buffer.from('y'));
+      return;
+    }
+    if (base.startsWith(WHITEOUT_META_PREFIX)) {
+      this.opts.log.debug({ path: h.name }, 'skipping whiteout metadata entry');
+      return;
+    }
+    const name = base.slice(WHITEOUT_PREFIX.length);
+    if (name === '' || name === '.' || name === '..') throw new InvalidParameterError(`invalid whiteout in layer: ${h.name}`);
+    const target = join(await this.dir(dirRel), name);
+    await this.clear(target, false);
+    await this.opts.fsTools.whiteout(target);
+    await lchown(target, ownerOf(h).uid, ownerOf(h).gid);
+    await chmod(target, 0);
+  }
+
+  private async hardLink(h: Header, target: string): Promise<void> {
+    let linkRel: string;
+    try {
+      linkRel = cleanEntryPath(h.linkname ?? '');
+    } catch {
+      throw new InvalidParameterError(`invalid hard link in layer: ${h.name} -> ${h.linkname} points outside the layer`);
+    }
+    const source = linkRel === '' ? this.root : await resolveInRoot(this.root, linkRel);
+    const st = await lstat(source).catch(() => undefined);
+    if (!st || st.isDirectory()) {
+      throw new InvalidParameterError(`invalid hard link in layer: ${h.name} -> ${h.linkname}: no such file in the layer`);
+    }
+    await link(source, target);
+    await this.setMetadata(target, h, st.isSymbolicLink() ? 'symlink' : 'file');
+  }
+
+  private async device(h: Header, target: string): Promise<void> {
+    const type = h.type === 'block-device' ? 'block' : 'char';
+    try {
+      await this.opts.fsTools.mknod(target, { type, major: h.devmajor ?? 0, minor: h.devminor ?? 0 });
+    } catch (err) {
+      if (!(err instanceof ExternalCommandError)) throw err;
+      this.opts.log.warn({ err, path: h.name }, 'cannot create device node in layer; skipping it');
+      return;
+    }
+    await this.setMetadata(target, h, 'file');
+  }
+
+  /**
+   * Owner, xattrs, mode and times, in the order that keeps security.capability (chown clears
+   * it). `path` was just created or checked by us, so chmod cannot follow a symlink here.
+   */
+  private async setMetadata(path: string, h: Header, kind: 'file' | 'directory' | 'symlink', rel = ''): Promise<void> {
+    const { uid, gid } = ownerOf(h);
+    await lchown(path, uid, gid);
+    await this.setXattrs(path, h);
+    if (kind !== 'symlink') await chmod(path, (h.mode ?? (kind === 'directory' ? 0o755 : 0o644)) & 0o7777);
+    const mtime = mtimeOf(h);
+    if (kind === 'directory') this.dirTimes.set(rel, mtime);
+    else await lutimes(path, mtime, mtime);
+  }
+
+  private async setXattrs(path: string, h: Header): Promise<void> {
+    if (!h.pax) return;
+    for (const [key, value] of Object.entries(h.pax)) {
+      if (!key.startsWith('SCHILY.xattr.')) continue;
+      const name = key.slice('SCHILY.xattr.'.length);
+      if (name.startsWith('trusted.overlay.')) {
+        // overlayfs metadata from a tarball would let a layer redirect lookups; never trust it.
+        this.opts.log.debug({ path: h.name, xattr: name }, 'ignoring overlay xattr in layer');
+        continue;
+      }
+      if (value.includes('\uFFFD')) {
+        // tar-stream decodes PAX records as UTF-8, so binary values that are not valid UTF-8
+        // arrive mangled; setting a corrupted security.capability would be worse than none.
+        this.opts.log.warn({ path: h.name, xattr: name }, 'xattr value in layer is not valid UTF-8; ignoring it');
+        continue;
+      }
+      try {
+        await this.opts.fsTools.setXattr(path, name, Buffer.from(value, 'utf8'));
+      } catch (err) {
+        if (!(err instanceof ExternalCommandError)) throw err;
+        this.opts.log.warn({ err, path: h.name, xattr: name }, 'cannot set xattr from layer; ignoring it');
+      }
+    }
+  }
+}
+
+/** Owner from the header, or from PAX records when the ids did not fit in it. */
+function ownerOf(h: Header): { uid: number; gid: number } {
+  const pax = (key: string) => (h.pax?.[key] !== undefined ? Number(h.pax[key]) : undefined);
+  return { uid: pax('uid') ?? h.uid ?? 0, gid: pax('gid') ?? h.gid ?? 0 };
+}
+
+/** Modification time, with the sub-second precision of a PAX `mtime` record when present. */
+function mtimeOf(h: Header): Date {
+  const pax = h.pax?.mtime !== undefined ? Number(h.pax.mtime) : NaN;
+  if (Number.isFinite(pax)) return new Date(pax * 1000);
+  return h.mtime ?? new Date(0);
+}

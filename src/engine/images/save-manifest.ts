@@ -1,0 +1,115 @@
+/**
+ * What a `docker save` tarball contains, read from its `manifest.json` (written by every Docker
+ * since 1.10, and alongside `index.json` by Docker 25+), or, when that is missing, from the OCI
+ * image layout (`index.json` + `blobs/`) that other tools write.
+ */
+import { InvalidParameterError } from '../errors';
+import type { SaveArchive } from './archive-ingest';
+
+export interface SaveItem {
+  /** Archive path of the image config. */
+  config: string;
+  /** Digest the config is named by (legacy `<hex>.json`, OCI `blobs/sha256/<hex>`), if any. */
+  configDigest?: string;
+  /** Repository tags as written in the archive (e.g. `busybox:latest`). */
+  repoTags: string[];
+  /** Archive paths of the layers, bottom to top. */
+  layers: Array<{ path: string; digest?: string }>;
+}
+
+interface ManifestEntry {
+  Config?: unknown;
+  RepoTags?: unknown;
+  Layers?: unknown;
+}
+
+interface Descriptor {
+  mediaType?: string;
+  digest?: string;
+  platform?: { architecture?: string; os?: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+
+const MANIFEST_JSON = 'manifest.json';
+const INDEX_JSON = 'index.json';
+const INDEX_TYPES = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
+const IMAGE_NAME_ANNOTATION = 'io.containerd.image.name';
+
+const invalid = (message: string) => new InvalidParameterError(message);
+
+/** The digest a member is named by, when its path says so. */
+export function digestFromPath(path: string): string | undefined {
+  const blob = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(path);
+  if (blob) return `sha256:${blob[1]}`;
+  const legacyConfig = /^([a-f0-9]{64})\.json$/.exec(path);
+  if (legacyConfig) return `sha256:${legacyConfig[1]}`;
+  return undefined;
+}
+
+export async function readSaveItems(archive: SaveArchive, hostArch: string): Promise<SaveItem[]> {
+  if (archive.has(MANIFEST_JSON)) return fromManifest(await archive.readJson<unknown>(MANIFEST_JSON));
+  if (archive.has(INDEX_JSON)) return fromOciLayout(archive, hostArch);
+  throw invalid('invalid image archive: no manifest.json or index.json found (is this a docker save tarball?)');
+}
+
+function stringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string');
+}
+
+function fromManifest(manifest: unknown): SaveItem[] {
+  if (manifest === null) throw invalid('invalid manifest, manifest cannot be null (but can be [])');
+  if (!Array.isArray(manifest)) throw invalid('invalid manifest.json: expected an array');
+  return manifest.map((raw: ManifestEntry, i) => {
+    if (typeof raw !== 'object' || raw === null) throw invalid(`invalid manifest.json: entry ${i} is not an object`);
+    if (typeof raw.Config !== 'string') throw invalid(`invalid manifest.json: entry ${i} has no Config`);
+    const layers = raw.Layers ?? [];
+    if (!stringArray(layers)) throw invalid(`invalid manifest.json: entry ${i} has invalid Layers`);
+    const tags = raw.RepoTags ?? [];
+    if (!stringArray(tags)) throw invalid(`invalid manifest.json: entry ${i} has invalid RepoTags`);
+    return {
+      config: raw.Config,
+      configDigest: digestFromPath(raw.Config),
+      repoTags: tags,
+      layers: layers.map((path) => ({ path, digest: digestFromPath(path) })),
+    };
+  });
+}
+
+function blobPath(digest: unknown): string {
+  if (typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    throw invalid(`invalid OCI layout: unsupported digest ${JSON.stringify(digest)}`);
+  }
+  return `blobs/sha256/${digest.slice('sha256:'.length)}`;
+}
+
+async function fromOciLayout(archive: SaveArchive, hostArch: string): Promise<SaveItem[]> {
+  const index = await archive.readJson<{ manifests?: Descriptor[] }>(INDEX_JSON);
+  if (!Array.isArray(index?.manifests)) throw invalid('invalid OCI layout: index.json has no manifests');
+  const items: SaveItem[] = [];
+  for (const desc of index.manifests) {
+    const name = desc.annotations?.[IMAGE_NAME_ANNOTATION];
+    const manifestDesc = INDEX_TYPES.has(desc.mediaType ?? '') ? await pickPlatform(archive, desc, hostArch) : desc;
+    if (!manifestDesc) continue;
+    const manifest = await archive.readJson<{ config?: Descriptor; layers?: Descriptor[] }>(blobPath(manifestDesc.digest));
+    if (!manifest?.config || !Array.isArray(manifest.layers)) throw invalid('invalid OCI layout: manifest without config or layers');
+    const config = blobPath(manifest.config.digest);
+    items.push({
+      config,
+      configDigest: manifest.config.digest,
+      repoTags: name ? [name] : [],
+      layers: manifest.layers.map((l) => ({ path: blobPath(l.digest), digest: l.digest })),
+    });
+  }
+  return items;
+}
+
+/** From an image index, the manifest for linux/<hostArch> (or the only manifest). */
+async function pickPlatform(archive: SaveArchive, desc: Descriptor, hostArch: string): Promise<Descriptor | undefined> {
+  const index = await archive.readJson<{ manifests?: Descriptor[] }>(blobPath(desc.digest));
+  const manifests = (index?.manifests ?? []).filter((m) => !INDEX_TYPES.has(m.mediaType ?? ''));
+  const match = manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === hostArch);
+  return match ?? (manifests.length === 1 ? manifests[0] : undefined);
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { arch, cpus, hostname, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../containers/container-files';
+
+export interface SystemServiceDeps {
+  dataRoot: string;
+  version: string;
+  runtimes: { list(): Record<string, { path: string }>; readonly defaultName: string };
+  containerCounts(): { total: number; running: number; paused: number; stopped: number };
+  imageCount(): Promise<number>;
+  cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
+  name?: string;
+}
+
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+export const goArch = () => GO_ARCH[arch()] ?? arch();
+
+/** Facts about the daemon and its host for `docker version` and `docker info`. */
+export class SystemService {
+  private id = '';
+  private osName = 'Linux';
+
+  constructor(private readonly deps: SystemServiceDeps) {}
+
+  async init(): Promise<void> {
+    const idFile = join(this.deps.dataRoot, 'engine-id');
+    this.id = (await readFile(idFile, 'utf8').catch(() => '')).trim();
+    if (!this.id) {
+      this.id = randomUUID();
+      await writeFileAtomic(idFile, this.id + '\n');
+    }
+    const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+    this.osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? 'Linux';
+  }
+
+  version(apiVersion: string, minApiVersion: string) {
+    const v = this.deps.version;
+    return {
+      Platform: { Name: `Berth ${v}` },
+      Components: [{ Name: 'Engine', Version: v, Details: { ApiVersion: apiVersion, MinAPIVersion: minApiVersion, Os: 'linux', Arch: goArch(), KernelVersion: release(), GoVersion: process.version } }],
+      Version: v,
+      ApiVersion: apiVersion,
+      MinAPIVersion: minApiVersion,
+      GitCommit: '',
+      GoVersion: `node ${process.version}`,
+      Os: 'linux',
+      Arch: goArch(),
+      KernelVersion: release(),
+      BuildTime: '',
+    };
+  }
+
+  async info() {
+    const counts = this.deps.containerCounts();
+    const runtimes = this.deps.runtimes.list();
+    return {
+      ID: this.id,
+      Containers: counts.total,
+      ContainersRunning: counts.running,
+      ContainersPaused: counts.paused,
+      ContainersStopped: counts.stopped,
+      Images: await this.deps.imageCount(),
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
+      DockerRootDir: this.deps.dataRoot,
+      Plugins: { Volume: ['local'], Network: ['null'], Authorization: null, Log: ['k8s-file'] },
+      MemoryLimit: true,
+      SwapLimit: false,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: true,
+      Debug: false,
+      NFd: 0,
+      OomKillDisable: this.deps.cgroup.version === '1',
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'k8s-file',
+      CgroupDriver: this.deps.cgroup.driver,
+      CgroupVersion: this.deps.cgroup.version,
+      NEventsListener: 0,
+      KernelVersion: release(),
+      OperatingSystem: this.osName,
+      OSVersion: '',
+      OSType: 'linux',
+      Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      NCPU: cpus().length,
+      MemTotal: totalmem(),
+      GenericResources: null,
+      HttpProxy: '',
+      HttpsProxy: '',
+      NoProxy: '',
+      Name: this.deps.name ?? hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: this.deps.version,
+      Runtimes: Object.fromEntries(Object.entries(runtimes).map(([k, v]) => [k, { path: v.path }])),
+      DefaultRuntime: this.deps.runtimes.defaultName,
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: '',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: '' },
+      InitCommit: { ID: '' },
+      SecurityOptions: ['name=seccomp,profile=builtin'],
+      Warnings: [],
+    };
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The one place Berth runs external programs (runc, crun, conmon, ...). Programs are spawned
+ * without a shell from an argv array; a non-zero exit becomes an `ExternalCommandError` carrying
+ * the program, its argv, exit code and stderr, so adapters can turn known stderr patterns into
+ * engine errors and log the rest.
+ */
+import { spawn } from 'node:child_process';
+
+/** The environment external programs get unless the caller passes one (never the daemon's own). */
+export const DEFAULT_COMMAND_ENV: Readonly<Record<string, string>> = Object.freeze({
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+});
+
+export interface RunCommandOptions {
+  /** Written to the program's stdin, which is then closed. Without it stdin is /dev/null. */
+  input?: string | Buffer;
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
+  /** Kill the program (SIGKILL) after this many milliseconds. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Stop collecting stdout/stderr beyond this many bytes each (default 4 MiB). */
+  maxOutputBytes?: number;
+}
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+}
+
+export class ExternalCommandError extends Error {
+  readonly program: string;
+  readonly argv: readonly string[];
+  /** Exit status, or null when the program was killed by a signal or never ran. */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+
+  constructor(
+    details: {
+      program: string;
+      argv: readonly string[];
+      exitCode: number | null;
+      signal?: NodeJS.Signals | null;
+      stderr: string;
+      /** The meaningful message (e.g. the runtime's own error); defaults to a summary of stderr. */
+      message?: string;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(details.message ?? summarize(details), options);
+    this.name = 'ExternalCommandError';
+    this.program = details.program;
+    this.argv = details.argv;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal ?? null;
+    this.stderr = details.stderr;
+  }
+}
+
+function summarize(d: { program: string; exitCode: number | null; signal?: NodeJS.Signals | null; stderr: string }): string {
+  const text = d.stderr.trim();
+  if (text) return text;
+  if (d.signal) return `${d.program} was killed by ${d.signal}`;
+  return `${d.program} exited with status ${d.exitCode}`;
+}
+
+/** Run `program argv...` to completion. Resolves with its output on exit 0, rejects otherwise. */
+export function runCommand(
+  program: string,
+  argv: readonly string[],
+  opts: RunCommandOptions = {},
+): Promise<CommandResult> {
+  const limit = opts.maxOutputBytes ?? 4 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, argv, {
+      env: { ...(opts.env ?? DEFAULT_COMMAND_ENV) },
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      signal: opts.signal,
+      timeout: opts.timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    const out = collect(child.stdout, limit);
+    const err = collect(child.stderr, limit);
+    let spawnError: Error | undefined;
+    child.on('error', (e) => {
+      spawnError = e;
+      // A program that never started emits no 'close' on every Node version: settle here.
+      if (child.pid === undefined) {
+        reject(
+          new ExternalCommandError(
+            { program, argv, exitCode: null, stderr: '', message: `${program}: ${e.message}` },
+            { cause: e },
+          ),
+        );
+      }
+    });
+    if (opts.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => {
+        /* the program may exit without reading its input */
+      });
+      child.stdin.end(opts.input);
+    }
+    child.on('close', (code, signal) => {
+      const result = { stdout: out(), stderr: err() };
+      if (code === 0 && !spawnError) {
+        resolve(result);
+        return;
+      }
+      reject(
+        new ExternalCommandError(
+          {
+            program,
+            argv,
+            exitCode: code,
+            signal,
+            stderr: result.stderr,
+            message: spawnError && !result.stderr ? `${program}: ${spawnError.message}` : undefined,
+          },
+          { cause: spawnError },
+        ),
+      );
+    });
+  });
+}
+
+function collect(stream: NodeJS.ReadableStream | null, limit: number): () => string {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream?.on('data', (chunk: Buffer) => {
+    if (size >= limit) return;
+    chunks.push(chunk.subarray(0, limit - size));
+    size += chunk.length;
+  });
+  return () => Buffer.concat(chunks).toString('utf8');
+}

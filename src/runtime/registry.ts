@@ -1,0 +1,171 @@
+/**
+ * The table of OCI runtimes a daemon can use, built once from configuration: the built-in runc
+ * and crun when installed, plus `--add-runtime name=path` entries. The default is runc when
+ * installed, else crun. Each runtime keeps its state under `<stateDir>/<name>` (its `--root`).
+ * On hybrid cgroup hosts crun is run through a wrapper script (see crun-hybrid.ts).
+ */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { basename, isAbsolute, join } from 'node:path';
+import { InvalidParameterError } from '../engine/errors';
+import type { CgroupLayout } from './cgroups';
+import { writeHybridWrapper, type HybridWrapperTools } from './crun-hybrid';
+import { MissingRuntime } from './missing-runtime';
+import { OciCli } from './oci-cli';
+import type { OciRuntime, RuntimeLog } from './types';
+
+export interface ConfiguredRuntime {
+  /** Absolute path, or a program name looked up in `searchPath`. */
+  path: string;
+  /** Extra global arguments for every call (daemon.json `runtimeArgs`). */
+  runtimeArgs?: readonly string[];
+}
+
+export interface RuntimeRegistryConfig {
+  /** The daemon's exec root: runtime `x` keeps its state in `<execRoot>/runtime-state/x` (its
+   *  `--root`), generated wrapper scripts go to `<execRoot>/runtimes/`. */
+  execRoot: string;
+  cgroupLayout: CgroupLayout;
+  /** `--default-runtime`; when absent: runc if installed, else crun. */
+  defaultRuntime?: string;
+  /** `--add-runtime name=path` and daemon.json `runtimes`. */
+  configured?: Readonly<Record<string, ConfiguredRuntime>>;
+  /** Directories searched for runc, crun and helper tools. */
+  searchPath?: readonly string[];
+  /** Environment for runtime calls. */
+  env?: Readonly<Record<string, string>>;
+  log?: RuntimeLog;
+}
+
+export interface RuntimeInfo {
+  name: string;
+  /** The runtime's own binary (not a wrapper), or the configured path when it is missing. */
+  path: string;
+  runtimeArgs: readonly string[];
+  available: boolean;
+}
+
+export const DEFAULT_SEARCH_PATH: readonly string[] = Object.freeze([
+  '/usr/local/sbin',
+  '/usr/local/bin',
+  '/usr/sbin',
+  '/usr/bin',
+  '/sbin',
+  '/bin',
+]);
+
+const BUILT_IN = ['runc', 'crun'] as const;
+const RUNTIME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+interface Entry {
+  runtime: OciRuntime;
+  info: RuntimeInfo;
+}
+
+export class RuntimeRegistry {
+  private constructor(
+    private readonly entries: ReadonlyMap<string, Entry>,
+    readonly defaultName: string,
+  ) {}
+
+  static async create(config: RuntimeRegistryConfig): Promise<RuntimeRegistry> {
+    const searchPath = config.searchPath ?? DEFAULT_SEARCH_PATH;
+    const wanted = new Map<string, ConfiguredRuntime>();
+    for (const name of BUILT_IN) {
+      const found = await findProgram(name, searchPath);
+      if (found) wanted.set(name, { path: found });
+    }
+    for (const [name, rt] of Object.entries(config.configured ?? {})) {
+      if (!RUNTIME_NAME.test(name)) throw new InvalidParameterError(`invalid runtime name: ${name}`);
+      wanted.set(name, rt);
+    }
+    const tools = config.cgroupLayout === 'hybrid' ? await findHybridTools(searchPath) : undefined;
+
+    const entries = new Map<string, Entry>();
+    for (const [name, rt] of wanted) {
+      const binary = isAbsolute(rt.path) ? rt.path : await findProgram(rt.path, searchPath);
+      const runtimeArgs = Object.freeze([...(rt.runtimeArgs ?? [])]);
+      if (!binary || !(await isExecutable(binary))) {
+        config.log?.warn({ runtime: name, path: rt.path }, 'runtime binary not found; its containers can only be listed and removed');
+        const info = { name, path: binary ?? rt.path, runtimeArgs, available: false };
+        entries.set(name, { runtime: new MissingRuntime(name, info.path), info });
+        continue;
+      }
+      let path = binary;
+      if (tools && basename(binary) === 'crun') {
+        path = await writeHybridWrapper(join(config.execRoot, 'runtimes'), name, binary, tools);
+        config.log?.info({ runtime: name, wrapper: path }, 'hybrid cgroup host: crun runs without the cgroup2 mount');
+      }
+      const runtime = new OciCli({
+        name,
+        path,
+        root: join(config.execRoot, 'runtime-state', name),
+        extraGlobalArgs: runtimeArgs,
+        env: config.env,
+      });
+      entries.set(name, { runtime, info: { name, path: binary, runtimeArgs, available: true } });
+    }
+
+    const defaultName = config.defaultRuntime ?? (BUILT_IN.find((n) => entries.has(n)) || 'runc');
+    if (config.defaultRuntime !== undefined && !entries.has(defaultName)) {
+      throw new InvalidParameterError(`specified default runtime '${defaultName}' does not exist`);
+    }
+    if (!entries.has(defaultName)) {
+      const info = { name: defaultName, path: '', runtimeArgs: Object.freeze([]), available: false };
+      entries.set(defaultName, { runtime: new MissingRuntime(defaultName, ''), info });
+    }
+    return new RuntimeRegistry(entries, defaultName);
+  }
+
+  /** The runtime for a new container; no name means the default. Unknown names are a client error. */
+  get(name?: string): OciRuntime {
+    const entry = this.entries.get(name || this.defaultName);
+    if (!entry) throw new InvalidParameterError(`unknown or invalid runtime name: ${name}`);
+    return entry.runtime;
+  }
+
+  /** The runtime of an existing container: never throws, a vanished runtime gets the stand-in. */
+  forContainer(name: string): OciRuntime {
+    return this.entries.get(name || this.defaultName)?.runtime ?? new MissingRuntime(name, '');
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** Every runtime with its binary, sorted by name. */
+  infos(): RuntimeInfo[] {
+    return [...this.entries.values()].map((e) => e.info).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** For `docker info` `Runtimes`: name -> { path, runtimeArgs? }, like dockerd. */
+  list(): Record<string, { path: string; runtimeArgs?: string[] }> {
+    return Object.fromEntries(
+      this.infos().map((i) => [i.name, i.runtimeArgs.length ? { path: i.path, runtimeArgs: [...i.runtimeArgs] } : { path: i.path }]),
+    );
+  }
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function findProgram(name: string, searchPath: readonly string[]): Promise<string | undefined> {
+  for (const dir of searchPath) {
+    const candidate = join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+async function findHybridTools(searchPath: readonly string[]): Promise<HybridWrapperTools | undefined> {
+  const [unshare, sh, umount] = await Promise.all(
+    ['unshare', 'sh', 'umount'].map((p) => findProgram(p, searchPath)),
+  );
+  return unshare && sh && umount ? { unshare, sh, umount } : undefined;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startBerth, type Berth } from '../harness';
+
+describe('docker run', () => {
+  let berth: Berth;
+  before(async () => {
+    berth = await startBerth();
+  });
+  after(async () => {
+    await berth?.cleanup();
+  });
+
+  it('prints the output and exits 0, leaving nothing with --rm', () => {
+    const r = berth.docker(['run', '--rm', 'busybox', 'echo', 'hello']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hello\n');
+    assert.equal(berth.ok(['ps', '-aq']), '');
+  });
+
+  it('propagates the exit code', () => {
+    assert.equal(berth.docker(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).code, 3);
+  });
+
+  it('keeps stdout and stderr apart', () => {
+    const r = berth.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  it('pipes stdin with -i and delivers output produced after EOF', () => {
+    const r = berth.docker(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'data\nmore data\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'data\nmore data\n');
+    const wc = berth.docker(['run', '-i', '--rm', 'busybox', 'wc', '-l'], { input: 'a\nb\nc\n' });
+    assert.equal(wc.stdout.trim(), '3');
+  });
+
+  it('gives a real tty with -t', () => {
+    const r = berth.dockerTty(['run', '-t', '--rm', 'busybox', 'tty']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  });
+
+  it('applies Docker container basics: hostname, env, workdir, user, namespaces', () => {
+    const id = berth.ok(['create', '--name', 'basics', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'berthtest', 'busybox', 'sh', '-c',
+      'hostname; echo $FOO; pwd; id -u; id -g; echo $$; ls /dev; cat /proc/1/cmdline | tr "\\0" " "; echo; ls /proc/kcore 2>&1 | head -1; touch /proc/sys/x 2>&1 | head -1; df /dev/shm | tail -1']).trim();
+    const r = berth.docker(['start', '-a', 'basics']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines[0], id.slice(0, 12), 'hostname is the short ID');
+    assert.equal(lines[1], 'bar');
+    assert.equal(lines[2], '/tmp');
+    assert.equal(lines[3], '1000');
+    assert.equal(lines[4], '1000');
+    assert.equal(lines[5], '1', 'own pid namespace');
+    for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'shm', 'mqueue']) assert.ok(r.stdout.includes(dev), `/dev/${dev}`);
+    assert.match(r.stdout, /sh -c hostname/);
+    assert.match(r.stdout, /Read-only file system|Permission denied|No such file/);
+    assert.match(lines[lines.length - 2], /65536|64M|shm/);
+    berth.ok(['rm', 'basics']);
+  });
+
+  it('runs root with Docker\'s default capabilities', () => {
+    const r = berth.ok(['run', '--rm', 'busybox', 'sh', '-c', 'id -u; grep CapEff /proc/self/status']);
+    assert.match(r, /^0\nCapEff:\s+00000000a80425fb\n$/);
+  });
+
+  it('merges Entrypoint and Cmd with the image config', () => {
+    assert.equal(berth.ok(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'a', 'b']), 'a b\n');
+    assert.equal(berth.ok(['run', '--rm', '--entrypoint', '/bin/echo', 'busybox']), '\n');
+  });
+
+  it('reports a missing executable with the runtime message and exit 127, leaving nothing behind', () => {
+    const r = berth.docker(['run', '--rm', 'busybox', 'no-such-binary']);
+    assert.equal(r.code, 127, r.stderr);
+    assert.match(r.stderr, /no-such-binary/);
+    assert.match(r.stderr, /executable file not found|no such file or directory/);
+    assert.equal(berth.ok(['ps', '-aq']), '');
+  });
+});

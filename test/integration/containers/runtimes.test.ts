@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startBerth, type Berth } from '../harness';
+
+describe('OCI runtimes: runc and crun', () => {
+  let berth: Berth;
+  before(async () => {
+    berth = await startBerth({ extraArgs: ['--add-runtime', 'crun-alt=/usr/bin/crun'] });
+  });
+  after(async () => {
+    await berth?.cleanup();
+  });
+
+  for (const runtime of ['runc', 'crun', 'crun-alt']) {
+    it(`runs containers with ${runtime}`, () => {
+      const r = berth.docker(['run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', 'echo hi from $(hostname | wc -c); exit 5']);
+      assert.equal(r.code, 5, r.stderr);
+      assert.equal(r.stdout, 'hi from 13\n');
+      const piped = berth.docker(['run', '-i', '--rm', '--runtime', runtime, 'busybox', 'cat'], { input: 'through stdin\n' });
+      assert.equal(piped.stdout, 'through stdin\n');
+      berth.ok(['run', '-d', '--name', `long-${runtime}`, '--runtime', runtime, 'busybox', 'sleep', '60']);
+      const [c] = JSON.parse(berth.ok(['inspect', `long-${runtime}`]));
+      assert.equal(c.HostConfig.Runtime, runtime);
+      assert.equal(c.State.Running, true);
+      berth.ok(['rm', '-f', `long-${runtime}`]);
+    });
+  }
+
+  it('lists the runtimes in docker info', () => {
+    const info = JSON.parse(berth.ok(['info', '--format', '{{json .}}']));
+    assert.deepEqual(Object.keys(info.Runtimes).sort(), ['crun', 'crun-alt', 'runc']);
+  });
+
+  it('picks the daemon default runtime from --default-runtime', async () => {
+    const other = await startBerth({ extraArgs: ['--default-runtime', 'crun'] });
+    try {
+      assert.equal(JSON.parse(other.ok(['info', '--format', '{{json .}}'])).DefaultRuntime, 'crun');
+      other.ok(['run', '-d', '--name', 'c', 'busybox', 'sleep', '30']);
+      assert.equal(JSON.parse(other.ok(['inspect', 'c']))[0].HostConfig.Runtime, 'crun');
+      assert.equal(other.ok(['run', '--rm', 'busybox', 'echo', 'ok']), 'ok\n');
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('passes the runtime\'s own error through and leaves no container behind', () => {
+    for (const runtime of ['runc', 'crun']) {
+      const r = berth.docker(['run', '--rm', '--runtime', runtime, 'busybox', '/nonexistent']);
+      assert.equal(r.code, 127, `${runtime}: ${r.stderr}`);
+      assert.match(r.stderr, /nonexistent/);
+    }
+    assert.equal(berth.ok(['ps', '-aq']), '');
+  });
+});

@@ -1,0 +1,182 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, closeSync, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildBusyboxTarball } from '../fixtures/busybox-image';
+
+const REPO = resolve(__dirname, '..', '..', '..');
+const BERTHD = join(REPO, 'bin', 'berthd');
+export const DOCKER = '/usr/local/bin/docker';
+const FIXTURES = join(tmpdir(), 'berth-test-fixtures');
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BerthOptions {
+  extraArgs?: string[];
+  /** Load the busybox fixture as busybox:latest (default true). */
+  busybox?: boolean;
+}
+
+/**
+ * A real berthd on a temporary socket, data root and exec root, driven by the stock docker CLI.
+ * `cleanup()` removes every container, monitor, mount and file it made, even after failures.
+ */
+export class Berth {
+  readonly dir: string;
+  readonly socket: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly logFile: string;
+  private proc?: ChildProcess;
+
+  constructor(private readonly opts: BerthOptions = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), 'berth-it-'));
+    this.socket = join(this.dir, 'berth.sock');
+    this.dataRoot = join(this.dir, 'data');
+    this.execRoot = join(this.dir, 'exec');
+    this.logFile = join(this.dir, 'berthd.log');
+  }
+
+  get host(): string {
+    return `unix://${this.socket}`;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') };
+    delete env.DOCKER_CONTEXT;
+    delete env.DOCKER_BUILDKIT;
+    return env;
+  }
+
+  async start(): Promise<this> {
+    const fd = openSync(this.logFile, 'a');
+    this.proc = spawn(
+      process.execPath,
+      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--pidfile', join(this.dir, 'berthd.pid'), '--log-level', 'debug', ...(this.opts.extraArgs ?? [])],
+      { stdio: ['ignore', fd, fd] },
+    );
+    closeSync(fd);
+    const exited = new Promise<never>((_, reject) => this.proc!.once('exit', (code) => reject(new Error(`berthd exited with ${code}:\n${this.log()}`))));
+    await Promise.race([this.waitReady(), exited]);
+    this.proc.removeAllListeners('exit');
+    return this;
+  }
+
+  private async waitReady(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (await ping(this.socket)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`berthd did not answer /_ping:\n${this.log()}`);
+  }
+
+  /** SIGTERM and wait for exit. */
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+    this.proc = undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  log(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').split('\n').slice(-60).join('\n') : '';
+  }
+
+  /** Runs the stock docker CLI against this daemon. */
+  docker(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): CommandResult {
+    const r = spawnSync(DOCKER, args, { env: this.env, input: opts.input, timeout: opts.timeoutMs ?? 60_000, encoding: 'utf8' });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Like docker(), failing the test with the CLI's stderr when it exits non-zero. */
+  ok(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): string {
+    const r = this.docker(args, opts);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}\n--- berthd log ---\n${this.log()}`);
+    return r.stdout;
+  }
+
+  /** Runs the docker CLI under a pseudo-terminal (util-linux `script`), for `-t` cases. */
+  dockerTty(args: string[], opts: { input?: string; timeoutMs?: number } = {}): CommandResult {
+    const cmd = [DOCKER, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { env: this.env, input: opts.input ?? '', timeout: opts.timeoutMs ?? 60_000, encoding: 'utf8' });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  async loadBusybox(): Promise<void> {
+    const tar = await buildBusyboxTarball({ dir: FIXTURES, layout: 'oci' });
+    this.ok(['load', '-i', tar]);
+  }
+
+  /** Removes containers, stops the daemon, kills leftover monitors, unmounts and deletes files. */
+  async cleanup(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null) {
+      const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) this.docker(['rm', '-f', ...ids]);
+    }
+    await this.stop().catch(() => undefined);
+    // Anything a failed test left behind: monitors, runtime processes and mounts under our dir.
+    spawnSync('pkill', ['-KILL', '-f', this.dir]);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m) => m && m.startsWith(this.dir))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) spawnSync('umount', ['-l', m]);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function startBerth(opts: BerthOptions = {}): Promise<Berth> {
+  const b = new Berth(opts);
+  try {
+    await b.start();
+    if (opts.busybox !== false) await b.loadBusybox();
+  } catch (err) {
+    await b.cleanup();
+    throw err;
+  }
+  return b;
+}
+
+/** GET /_ping over the unix socket; true on 200. */
+export function ping(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+/** A raw HTTP request over the daemon's socket, for status codes and bodies the CLI hides. */
+export function api(socketPath: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}

@@ -1,0 +1,4 @@
+import { runtimeConformance } from './conformance';
+
+// On hybrid cgroup hosts this runs crun through the wrapper in <exec-root>/runtimes/crun.
+runtimeConformance('crun');

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { InvalidParameterError, UnavailableError } from '../../../src/engine/errors';
+import { hybridWrapperScript } from '../../../src/runtime/crun-hybrid';
+import { MissingRuntime } from '../../../src/runtime/missing-runtime';
+import { OciCli } from '../../../src/runtime/oci-cli';
+import { RuntimeRegistry } from '../../../src/runtime/registry';
+
+const run = promisify(execFile);
+
+describe('RuntimeRegistry', () => {
+  let dir: string;
+  const bin = (name: string) => join(dir, name, 'bin');
+
+  async function fakeBin(sub: string, names: string[]) {
+    await mkdir(bin(sub), { recursive: true });
+    for (const n of names) {
+      await writeFile(join(bin(sub), n), '#!/bin/sh\nexit 0\n');
+      await chmod(join(bin(sub), n), 0o755);
+    }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
+    await fakeBin('both', ['runc', 'crun']);
+    await fakeBin('crun-only', ['crun']);
+    await fakeBin('none', []);
+    await mkdir(bin('tools'), { recursive: true });
+    for (const [name, real] of [['unshare', '/usr/bin/unshare'], ['sh', '/bin/sh'], ['umount', '/bin/umount']]) {
+      await symlink(real, join(bin('tools'), name));
+    }
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const create = (sub: string, extra: Partial<Parameters<typeof RuntimeRegistry.create>[0]> = {}) =>
+    RuntimeRegistry.create({
+      execRoot: join(dir, `exec-${sub}`),
+      cgroupLayout: 'v1',
+      searchPath: [bin(sub), bin('tools')],
+      ...extra,
+    });
+
+  it('registers installed runc and crun, runc is the default, each with its own --root', async () => {
+    const reg = await create('both');
+    assert.equal(reg.defaultName, 'runc');
+    assert.deepEqual(reg.list(), { crun: { path: join(bin('both'), 'crun') }, runc: { path: join(bin('both'), 'runc') } });
+    const crun = reg.get('crun');
+    assert.ok(crun instanceof OciCli);
+    assert.equal(crun.path, join(bin('both'), 'crun'));
+    assert.deepEqual(crun.globalArgs, ['--root', join(dir, 'exec-both', 'runtime-state', 'crun')]);
+    assert.equal(reg.get().name, 'runc');
+    assert.equal(reg.get('').name, 'runc');
+  });
+
+  it('falls back to crun when runc is missing, to a stand-in when both are', async () => {
+    assert.equal((await create('crun-only')).defaultName, 'crun');
+    const none = await create('none');
+    assert.equal(none.defaultName, 'runc');
+    assert.ok(none.get() instanceof MissingRuntime);
+    await assert.rejects(none.get().state('c1'), UnavailableError);
+  });
+
+  it('wraps crun (and only crun) on hybrid hosts; docker info still shows the real binary', async () => {
+    const reg = await create('both', { cgroupLayout: 'hybrid' });
+    const wrapper = join(dir, 'exec-both', 'runtimes', 'crun');
+    assert.equal(reg.get('crun').path, wrapper);
+    assert.equal(reg.get('runc').path, join(bin('both'), 'runc'));
+    assert.equal(reg.list().crun.path, join(bin('both'), 'crun'));
+    const script = await readFile(wrapper, 'utf8');
+    assert.match(script, /^#!\/bin\/sh\n/);
+    assert.ok(script.includes(`'${join(bin('both'), 'crun')}' "$@"`));
+  });
+
+  it('adds configured runtimes; a missing binary becomes a stand-in that can still be looked up', async () => {
+    const reg = await create('both', {
+      configured: {
+        custom: { path: join(bin('both'), 'runc'), runtimeArgs: ['--debug'] },
+        kata: { path: '/nonexistent/kata-runtime' },
+      },
+    });
+    assert.deepEqual(reg.get('custom').globalArgs, ['--root', join(dir, 'exec-both', 'runtime-state', 'custom'), '--debug']);
+    assert.deepEqual(reg.list().custom, { path: join(bin('both'), 'runc'), runtimeArgs: ['--debug'] });
+    assert.ok(reg.get('kata') instanceof MissingRuntime);
+    assert.equal(reg.list().kata.path, '/nonexistent/kata-runtime');
+  });
+
+  it('rejects unknown names like dockerd; existing containers get a stand-in instead', async () => {
+    const reg = await create('both');
+    assert.throws(() => reg.get('nope'), (err: unknown) => {
+      assert.ok(err instanceof InvalidParameterError);
+      assert.equal(err.message, 'unknown or invalid runtime name: nope');
+      return true;
+    });
+    assert.ok(reg.forContainer('nope') instanceof MissingRuntime);
+    assert.equal(reg.forContainer('crun').name, 'crun');
+    await assert.rejects(create('both', { defaultRuntime: 'nope' }), InvalidParameterError);
+    assert.equal((await create('both', { defaultRuntime: 'crun' })).defaultName, 'crun');
+  });
+});
+
+describe('crun hybrid wrapper', () => {
+  const skip = process.getuid?.() !== 0 ? 'needs root for a mount namespace' : undefined;
+
+  it('runs the program without /sys/fs/cgroup/unified and passes arguments intact', { skip }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-wrapper-'));
+    try {
+      const fake = join(dir, "fake crun's");
+      await writeFile(fake, '#!/bin/sh\ngrep -c " /sys/fs/cgroup/unified " /proc/self/mountinfo\nprintf "%s\\n" "$@"\n');
+      await chmod(fake, 0o755);
+      const wrapper = join(dir, 'wrapper');
+      await writeFile(wrapper, hybridWrapperScript(fake, { unshare: '/usr/bin/unshare', sh: '/bin/sh', umount: '/bin/umount' }));
+      await chmod(wrapper, 0o755);
+      const { stdout } = await run(wrapper, ['state', 'a b', '$HOME', "it's"]).catch((e: { stdout: string }) => e);
+      assert.equal(stdout, "0\nstate\na b\n$HOME\nit's\n");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,3 @@
+import { runtimeConformance } from './conformance';
+
+runtimeConformance('runc');
