@@ -186,6 +186,7 @@ export class ConmonMonitor implements ContainerMonitor {
         syncPipe.destroy();
         child.stderr?.destroy();
         child.unref();
+        if (err && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // hung parent
         if (err) reject(err);
         else resolve(result!);
       };
@@ -199,6 +200,9 @@ export class ConmonMonitor implements ContainerMonitor {
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
       child.on('error', (e) => done(failure(`cannot run ${this.conmonPath}: ${e.message}`)));
       child.on('exit', (code) => (parentExit = code));
+      // All of conmon's ends of the pipes closed without a sync line: it failed before running the
+      // runtime (bad flag, missing directory). 'close' comes after the parent's stderr is read.
+      child.on('close', () => done(failure(stderr.trim() || 'conmon exited before creating the container')));
       syncPipe.on('data', (d: Buffer) => {
         syncText += d.toString('utf8');
         const nl = syncText.indexOf('\n');
@@ -212,8 +216,6 @@ export class ConmonMonitor implements ContainerMonitor {
           done(failure(`conmon wrote an unexpected sync message: ${syncText.slice(0, nl)}`));
         }
       });
-      // conmon ended without a word: it failed before running the runtime (bad flag, missing dir).
-      syncPipe.on('end', () => done(failure(stderr.trim() || 'conmon exited before creating the container')));
       syncPipe.on('error', () => undefined);
     });
   }

@@ -1,7 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
-import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
+import { ConflictError, EngineError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
 import type { ImageRecord } from '../images/types';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
@@ -40,7 +41,10 @@ export interface ImageLookup {
 /** What the container service needs from the runtime registry. */
 export interface RuntimeLookup {
   readonly defaultName: string;
+  /** Validates a name a client asked for (400 when unknown). */
   get(name: string): OciRuntime;
+  /** The runtime of an existing container; a stand-in that fails each call if it is gone. */
+  forContainer(name: string): OciRuntime;
 }
 
 export interface ExitWatch {
@@ -58,6 +62,22 @@ export interface ContainerServiceDeps {
   /** Calls `onExit` once the monitor has written the exit file of container `id`. */
   watchExit(exitDir: string, id: string, onExit: () => void): ExitWatch;
   cgroupVersion: 1 | 2;
+}
+
+/**
+ * The error a failed start reports: the runtime's own message, classified like dockerd (a missing
+ * or non-executable command is the client's fault: 400) and worded so the docker CLI derives its
+ * exit code (127/126) from it whichever runtime wrote it.
+ */
+function startError(c: ContainerRecord, cause: unknown): Error {
+  if (cause instanceof EngineError) return cause;
+  let message = `failed to start container: ${c.runtime}: ${(cause as Error).message ?? String(cause)}`;
+  const kind = runtimeErrorKind(message);
+  if (kind === 'command-not-found' && !/executable file not found|no such file or directory/.test(message)) {
+    message += `: exec: "${c.path}": executable file not found in $PATH`;
+  }
+  if (kind === 'permission-denied' && !/permission denied/.test(message)) message += ': permission denied';
+  return kind ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
 }
 
 type Waiter = { kind: 'exit' | 'removed'; resolve: (r: WaitResult) => void };
@@ -268,6 +288,7 @@ export class ContainerService {
     this.attachHub.endAll(c.id);
     const d = this.dirs(c.id);
     await this.deleteFromRuntime(c);
+    await this.deps.monitor.release(this.monitorPaths(c.id)).catch(() => undefined);
     await unmountRootfs(d);
     await rm(d.dir, { recursive: true, force: true });
     await this.deps.store.batch([
@@ -295,9 +316,11 @@ export class ContainerService {
         c.hasBeenManuallyStopped = false;
         await this.save(c);
         this.watch(c);
-      } catch (err) {
-        const code = /executable file not found|no such file or directory/i.test(String((err as Error).message)) ? 127 : /permission denied/i.test(String((err as Error).message)) ? 126 : 128;
-        c.state = { ...c.state, Status: c.state.StartedAt === NULL_TIME ? 'created' : 'exited', Running: false, Pid: 0, ExitCode: code, Error: (err as Error).message };
+      } catch (cause) {
+        const err = startError(c, cause);
+        const kind = runtimeErrorKind(err.message);
+        const code = kind === 'command-not-found' ? 127 : kind === 'permission-denied' ? 126 : 128;
+        c.state = { ...c.state, Status: c.state.StartedAt === NULL_TIME ? 'created' : 'exited', Running: false, Pid: 0, ExitCode: code, Error: err.message };
         await this.save(c);
         this.attachHub.endUnconnected(c.id);
         if (c.hostConfig.AutoRemove) {
@@ -324,6 +347,7 @@ export class ContainerService {
     this.exitWatches.delete(id);
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
     await this.deleteFromRuntime(c);
+    await this.deps.monitor.release(this.monitorPaths(id)).catch(() => undefined);
     await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
     await rm(d.exitDir, { recursive: true, force: true });
     c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
@@ -340,7 +364,7 @@ export class ContainerService {
 
   private async deleteFromRuntime(c: ContainerRecord): Promise<void> {
     try {
-      await this.deps.runtimes.get(c.runtime).delete(c.id, true);
+      await this.deps.runtimes.forContainer(c.runtime).delete(c.id, true);
     } catch (err) {
       if (!(err instanceof NotFoundError)) this.deps.log.debug({ err, container: c.id }, 'runtime delete failed');
     }
@@ -375,18 +399,18 @@ export class ContainerService {
     const c = this.get(ref);
     const signal = parseSignal(signalName);
     if (!c.state.Running) throw new ConflictError(`cannot kill container: ${c.id}: container ${c.id} is not running`);
-    await this.deps.runtimes.get(c.runtime).kill(c.id, signal);
+    await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
   }
 
   /** Sends `signal` and resolves true once the container exited (false after `ms`). */
   private async killAndWait(c: ContainerRecord, signal: string, ms: number | undefined): Promise<boolean> {
     const exited = this.waitFor(c.id, 'exit');
     try {
-      await this.deps.runtimes.get(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
+      await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
     } catch (err) {
       // Already gone: the exit watcher settles the state.
       this.deps.log.debug({ err, container: c.id }, 'kill failed');
-      if (!(await this.deps.runtimes.get(c.runtime).state(c.id).catch(() => undefined))) await this.handleExit(c.id);
+      if (!(await this.deps.runtimes.forContainer(c.runtime).state(c.id).catch(() => undefined))) await this.handleExit(c.id);
     }
     if (!c.state.Running) return true;
     if (ms === undefined) {

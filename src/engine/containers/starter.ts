@@ -31,7 +31,7 @@ export class ContainerStarter {
   ) {}
 
   async start(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
-    const runtime = this.deps.runtimes.get(c.runtime);
+    const runtime = this.deps.runtimes.forContainer(c.runtime);
     const lowerDirs = await this.deps.images.layerDirs(c.image);
     await rm(d.exitDir, { recursive: true, force: true });
     await mkdir(d.exitDir, { recursive: true });

@@ -39,7 +39,7 @@ export class SystemService {
     const v = this.deps.version;
     return {
       Platform: { Name: `Berth ${v}` },
-      Components: [{ Name: 'Engine', Version: v, Details: { ApiVersion: apiVersion, MinAPIVersion: minApiVersion, Os: 'linux', Arch: goArch(), KernelVersion: release(), GoVersion: process.version } }],
+      Components: [{ Name: 'Engine', Version: v, Details: { ApiVersion: apiVersion, MinAPIVersion: minApiVersion, Os: 'linux', Arch: goArch(), KernelVersion: release(), GoVersion: process.version, Experimental: 'false' } }],
       Version: v,
       ApiVersion: apiVersion,
       MinAPIVersion: minApiVersion,
@@ -109,7 +109,7 @@ export class SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=seccomp,profile=builtin'],
+      SecurityOptions: [],
       Warnings: [],
     };
   }

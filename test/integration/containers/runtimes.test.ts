@@ -35,8 +35,8 @@ describe('OCI runtimes: runc and crun', () => {
     const other = await startBerth({ extraArgs: ['--default-runtime', 'crun'] });
     try {
       assert.equal(JSON.parse(other.ok(['info', '--format', '{{json .}}'])).DefaultRuntime, 'crun');
-      other.ok(['run', '-d', '--name', 'c', 'busybox', 'sleep', '30']);
-      assert.equal(JSON.parse(other.ok(['inspect', 'c']))[0].HostConfig.Runtime, 'crun');
+      other.ok(['run', '-d', '--name', 'cc', 'busybox', 'sleep', '30']);
+      assert.equal(JSON.parse(other.ok(['inspect', 'cc']))[0].HostConfig.Runtime, 'crun');
       assert.equal(other.ok(['run', '--rm', 'busybox', 'echo', 'ok']), 'ok\n');
     } finally {
       await other.cleanup();
