@@ -398,7 +398,7 @@ export class ContainerService {
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
     const c = this.get(ref);
     const signal = parseSignal(signalName);
-    if (!c.state.Running) throw new ConflictError(`cannot kill container: ${c.id}: container ${c.id} is not running`);
+    if (!c.state.Running) throw new ConflictError(`cannot kill container: ${ref}: container ${c.id} is not running`);
     await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
   }
 

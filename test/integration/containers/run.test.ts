@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readlinkSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startBerth, type Berth } from '../harness';
 
@@ -60,6 +61,26 @@ describe('docker run', () => {
     assert.match(r.stdout, /Read-only file system|Permission denied|No such file/);
     assert.match(lines[lines.length - 2], /65536|64M|shm/);
     berth.ok(['rm', 'basics']);
+  });
+
+  it('gives the container its own namespaces with loopback only', () => {
+    const kinds = ['pid', 'mnt', 'uts', 'ipc', 'net'];
+    const inside = berth.ok(['run', '--rm', 'busybox', 'sh', '-c', `for n in ${kinds.join(' ')}; do readlink /proc/self/ns/$n; done; ls /sys/class/net; ip -o link show lo | grep -c UP`]).trim().split('\n');
+    kinds.forEach((kind, i) => {
+      assert.match(inside[i], new RegExp(`^${kind}:`));
+      assert.notEqual(inside[i], readlinkSync(`/proc/self/ns/${kind}`), `own ${kind} namespace`);
+    });
+    assert.deepEqual(inside.slice(kinds.length), ['lo', '1']);
+  });
+
+  it('honours --stop-timeout from the container config', () => {
+    berth.ok(['run', '-d', '--name', 'slowstop', '--stop-timeout', '1', 'busybox', 'sh', '-c', 'trap "" TERM; while true; do sleep 1; done']);
+    const t0 = Date.now();
+    berth.ok(['stop', 'slowstop']);
+    const took = Date.now() - t0;
+    assert.ok(took >= 900 && took < 8000, `stopped after the 1 s StopTimeout, not the default 10 s (${took} ms)`);
+    assert.equal(JSON.parse(berth.ok(['inspect', 'slowstop']))[0].State.ExitCode, 137);
+    berth.ok(['rm', 'slowstop']);
   });
 
   it('runs root with Docker\'s default capabilities', () => {
