@@ -35,6 +35,8 @@ export class ExternalCommandError extends Error {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
+  /** Some programs (CNI plugins) report errors on stdout. */
+  readonly stdout: string;
 
   constructor(
     details: {
@@ -43,6 +45,7 @@ export class ExternalCommandError extends Error {
       exitCode: number | null;
       signal?: NodeJS.Signals | null;
       stderr: string;
+      stdout?: string;
       /** The meaningful message (e.g. the runtime's own error); defaults to a summary of stderr. */
       message?: string;
     },
@@ -55,6 +58,7 @@ export class ExternalCommandError extends Error {
     this.exitCode = details.exitCode;
     this.signal = details.signal ?? null;
     this.stderr = details.stderr;
+    this.stdout = details.stdout ?? '';
   }
 }
 
@@ -78,14 +82,17 @@ export function runCommand(
       cwd: opts.cwd,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       signal: opts.signal,
-      timeout: opts.timeoutMs,
       killSignal: 'SIGKILL',
     });
+    // Our own timer rather than spawn's `timeout`, which stays armed when the program never
+    // started and keeps the process alive for the whole timeout.
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
     const out = collect(child.stdout, limit);
     const err = collect(child.stderr, limit);
     let spawnError: Error | undefined;
     child.on('error', (e) => {
       spawnError = e;
+      if (child.pid === undefined) clearTimeout(timer);
       // A program that never started emits no 'close' on every Node version: settle here.
       if (child.pid === undefined) {
         reject(
@@ -103,6 +110,7 @@ export function runCommand(
       child.stdin.end(opts.input);
     }
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const result = { stdout: out(), stderr: err() };
       if (code === 0 && !spawnError) {
         resolve(result);
@@ -116,6 +124,7 @@ export function runCommand(
             exitCode: code,
             signal,
             stderr: result.stderr,
+            stdout: result.stdout,
             message: spawnError && !result.stderr ? `${program}: ${spawnError.message}` : undefined,
           },
           { cause: spawnError },

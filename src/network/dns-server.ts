@@ -1,0 +1,223 @@
+/**
+ * The embedded DNS server: one per plumbing instance, listening on UDP and TCP port 53 of the
+ * gateway address of every DNS-enabled network (containers reach it as 127.0.0.11 through the
+ * redirect in dns-redirect.ts). For a client whose source address is in the network's subnet it
+ * answers, from the names registered for that network (case-insensitive, trailing dot optional):
+ *   A     → the addresses of every endpoint with that name (TTL 600, like dockerd)
+ *   AAAA  → empty NOERROR (the networks are IPv4-only)
+ *   PTR   → the first name of the endpoint with that address
+ * Everything else is forwarded to the upstream resolvers; when none answers: SERVFAIL.
+ * Clients outside the subnet get REFUSED.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import * as dnsPacket from 'dns-packet';
+import { forwardQuery, parseUpstream, type Upstream } from './dns-forward';
+import { cidrContains, parseCidr, type Ipv4Cidr } from './ipv4';
+import type { DnsRecord, NetworkLog } from './types';
+
+const TTL = 600;
+const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, REFUSED: 5 } as const;
+const TCP_IDLE_MS = 10_000;
+
+export interface DnsServerOptions {
+  upstreams: readonly string[];
+  /** Per-upstream timeout (default 2000 ms). */
+  upstreamTimeoutMs?: number;
+  /** Port to listen on (53 unless a test says otherwise). */
+  port?: number;
+  log: NetworkLog;
+}
+
+interface Listener {
+  gateway: string;
+  subnet: Ipv4Cidr;
+  udp: dgram.Socket;
+  tcp: net.Server;
+  connections: Set<net.Socket>;
+}
+
+interface NameTable {
+  byName: Map<string, string[]>;
+  byIp: Map<string, string>;
+}
+
+export class DnsServer {
+  readonly upstreams: readonly Upstream[];
+  private readonly timeoutMs: number;
+  private readonly port: number;
+  private readonly log: NetworkLog;
+  private readonly listeners = new Map<string, Listener>();
+  private readonly tables = new Map<string, NameTable>();
+
+  constructor(opts: DnsServerOptions) {
+    this.upstreams = opts.upstreams.map(parseUpstream);
+    this.timeoutMs = opts.upstreamTimeoutMs ?? 2000;
+    this.port = opts.port ?? 53;
+    this.log = opts.log;
+  }
+
+  /** Starts serving a network on `<gateway>:53` (no-op when already serving it there). */
+  async listen(networkId: string, gateway: string, subnet: string): Promise<void> {
+    const existing = this.listeners.get(networkId);
+    if (existing && existing.gateway === gateway) return;
+    if (existing) await this.unlisten(networkId);
+    const udp = dgram.createSocket('udp4');
+    const tcp = net.createServer();
+    const listener: Listener = { gateway, subnet: parseCidr(subnet), udp, tcp, connections: new Set() };
+    udp.on('message', (msg, rinfo) => {
+      void this.answer(networkId, msg, rinfo.address).then((reply) => {
+        if (reply) udp.send(reply, rinfo.port, rinfo.address);
+      });
+    });
+    udp.on('error', (err) => this.log.warn({ err, network: networkId }, 'DNS UDP socket error'));
+    tcp.on('connection', (socket) => this.serveTcp(networkId, listener, socket));
+    tcp.on('error', (err) => this.log.warn({ err, network: networkId }, 'DNS TCP server error'));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(this.port, gateway, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(this.port, gateway, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      udp.close();
+      tcp.close();
+      throw new Error(`cannot serve DNS on ${gateway}:${this.port}: ${(err as Error).message}`, { cause: err });
+    }
+    this.listeners.set(networkId, listener);
+  }
+
+  async unlisten(networkId: string): Promise<void> {
+    const l = this.listeners.get(networkId);
+    if (!l) return;
+    this.listeners.delete(networkId);
+    for (const s of l.connections) s.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => l.udp.close(() => resolve())),
+      new Promise<void>((resolve) => l.tcp.close(() => resolve())),
+    ]);
+  }
+
+  isListening(networkId: string): boolean {
+    return this.listeners.has(networkId);
+  }
+
+  setRecords(networkId: string, records: readonly DnsRecord[]): void {
+    const table: NameTable = { byName: new Map(), byIp: new Map() };
+    for (const r of records) {
+      for (const raw of r.names) {
+        const name = normalize(raw);
+        if (!name) continue;
+        const ips = table.byName.get(name) ?? [];
+        if (!ips.includes(r.ip)) ips.push(r.ip);
+        table.byName.set(name, ips);
+        if (!table.byIp.has(r.ip)) table.byIp.set(r.ip, name);
+      }
+    }
+    this.tables.set(networkId, table);
+  }
+
+  forgetNetwork(networkId: string): void {
+    this.tables.delete(networkId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.listeners.keys()].map((id) => this.unlisten(id)));
+  }
+
+  /** The reply to one query from `clientIp` on a network, or undefined to stay silent. */
+  async answer(networkId: string, msg: Buffer, clientIp: string): Promise<Buffer | undefined> {
+    let query: dnsPacket.DecodedPacket;
+    try {
+      query = dnsPacket.decode(msg);
+    } catch {
+      // Never answer something that claims to be a response (no reflection loops).
+      return msg.length >= 12 && (msg[2] & 0x80) === 0 ? headerOnly(msg, RCODE.FORMERR) : undefined;
+    }
+    if (query.type !== 'query') return undefined;
+    const listener = this.listeners.get(networkId);
+    const local = listener && cidrContains(listener.subnet, clientIp);
+    if (!local) return reply(query, RCODE.REFUSED, []);
+    const q = query.questions?.[0];
+    if (!q) return reply(query, RCODE.FORMERR, []);
+    const table = this.tables.get(networkId);
+    const name = normalize(q.name);
+    const ips = table?.byName.get(name);
+    if (ips && (q.class ?? 'IN') === 'IN') {
+      if (q.type === 'A') {
+        return reply(query, RCODE.NOERROR, ips.map((ip) => ({ type: 'A', name: q.name, ttl: TTL, data: ip })));
+      }
+      if (q.type === 'AAAA') return reply(query, RCODE.NOERROR, []);
+    }
+    if (q.type === 'PTR' && table) {
+      const target = table.byIp.get(ptrToIp(name) ?? '');
+      if (target) return reply(query, RCODE.NOERROR, [{ type: 'PTR', name: q.name, ttl: TTL, data: target }]);
+    }
+    if (this.upstreams.length === 0) return reply(query, RCODE.SERVFAIL, []);
+    const forwarded = await forwardQuery(msg, this.upstreams, this.timeoutMs);
+    return forwarded ?? reply(query, RCODE.SERVFAIL, []);
+  }
+
+  /** DNS over TCP: 2-byte length-prefixed messages, several per connection. */
+  private serveTcp(networkId: string, listener: Listener, socket: net.Socket): void {
+    listener.connections.add(socket);
+    socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
+    socket.on('close', () => listener.connections.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buf = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const len = buf.readUInt16BE(0);
+        const msg = buf.subarray(2, 2 + len);
+        buf = buf.subarray(2 + len);
+        void this.answer(networkId, Buffer.from(msg), socket.remoteAddress ?? '').then((r) => {
+          if (!r || socket.destroyed) return;
+          const framed = Buffer.alloc(2 + r.length);
+          framed.writeUInt16BE(r.length, 0);
+          r.copy(framed, 2);
+          socket.write(framed);
+        });
+      }
+    });
+  }
+}
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** `4.3.2.1.in-addr.arpa` → `1.2.3.4`. */
+function ptrToIp(name: string): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(name);
+  return m ? `${m[4]}.${m[3]}.${m[2]}.${m[1]}` : undefined;
+}
+
+function reply(query: dnsPacket.DecodedPacket, rcode: number, answers: dnsPacket.Answer[]): Buffer {
+  const rd = query.flag_rd ? dnsPacket.RECURSION_DESIRED : 0;
+  const aa = answers.length > 0 || rcode === RCODE.NOERROR ? dnsPacket.AUTHORITATIVE_ANSWER : 0;
+  return dnsPacket.encode({
+    type: 'response',
+    id: query.id,
+    flags: rd | aa | dnsPacket.RECURSION_AVAILABLE | rcode,
+    questions: query.questions,
+    answers,
+  });
+}
+
+/** A reply with only the header (for queries that cannot be decoded). */
+function headerOnly(msg: Buffer, rcode: number): Buffer {
+  const out = Buffer.alloc(12);
+  msg.copy(out, 0, 0, 2);
+  out.writeUInt16BE(0x8000 | dnsPacket.RECURSION_AVAILABLE | rcode, 2);
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * The adapter for util-linux's namespace tools (mount, umount, unshare, nsenter) and for
+ * procps' sysctl run inside a namespace.
+ *
+ * A container's network namespace is a persistent nsfs bind mount at `<dir>/<containerId>`,
+ * created by `unshare --net=<file>` (which also runs `ip link set lo up` inside it, so a fresh
+ * namespace has a working loopback like Docker's). `<dir>` is made a private bind mount of itself
+ * once, so the nsfs mounts do not propagate into other mount namespaces (where they would keep
+ * the namespaces alive after removal).
+ */
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ExternalCommandError, runCommand } from '../runtime/external-command';
+
+/** argv of `nsenter` running `program argv...` in the network namespace at `netnsPath`. */
+export function nsenterArgv(netnsPath: string, program: string, argv: readonly string[]): string[] {
+  return [`--net=${netnsPath}`, '--', program, ...argv];
+}
+
+/** Mount points from /proc/self/mountinfo (field 5, with octal escapes decoded). */
+export async function mountPoints(): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
+}
+
+export class NetnsTool {
+  /** Make `dir` a private bind mount of itself unless it is already a mount point. */
+  async ensurePrivateMountDir(dir: string): Promise<void> {
+    const abs = resolve(dir);
+    if (!(await mountPoints()).includes(abs)) {
+      await runCommand('mount', ['--bind', abs, abs]);
+    }
+    await runCommand('mount', ['--make-private', abs]);
+  }
+
+  /** Create the namespace file and bind-mount a new network namespace (with lo up) on it. */
+  async create(path: string): Promise<void> {
+    await writeFile(path, '', { flag: 'w' });
+    try {
+      await runCommand('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up']);
+    } catch (err) {
+      await this.remove(path).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async isMounted(path: string): Promise<boolean> {
+    return (await mountPoints()).includes(resolve(path));
+  }
+
+  /** Unmount (lazily, so a namespace still in use by a process does not block) and delete. */
+  async remove(path: string): Promise<void> {
+    if (await this.isMounted(path)) {
+      try {
+        await runCommand('umount', ['--lazy', path]);
+      } catch (err) {
+        if (!(err instanceof ExternalCommandError && /not mounted|no mount point/i.test(err.stderr))) throw err;
+      }
+    }
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** `sysctl -w key=value...` inside the namespace (/proc/sys/net is per namespace). */
+  async setSysctls(netnsPath: string, values: Record<string, string>): Promise<void> {
+    const args = Object.entries(values).map(([key, value]) => {
+      if (!/^[a-z0-9_.]+$/i.test(key) || !/^[0-9]+$/.test(value)) throw new Error(`invalid sysctl ${key}=${value}`);
+      return `${key}=${value}`;
+    });
+    await runCommand('nsenter', nsenterArgv(netnsPath, 'sysctl', ['-q', '-w', ...args]));
+  }
+}

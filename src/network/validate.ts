@@ -1,0 +1,57 @@
+/**
+ * Checks of what the engine hands the plumbing, before any of it reaches a command line or a
+ * file name: interface names, CIDRs, addresses, MACs, ports.
+ */
+import { addressInUse, invalidAddress, invalidParameter } from './errors';
+import { cidrContains, isHostAddress, isInterfaceName, isIpv4, isMac, parseCidr } from './ipv4';
+import type { AttachRequest, BridgeNetworkSpec } from './types';
+
+export function checkNetworkSpec(spec: BridgeNetworkSpec): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.id)) throw invalidParameter(`invalid network id: ${spec.id}`);
+  if (!isInterfaceName(spec.bridge)) throw invalidParameter(`invalid bridge name: ${spec.bridge}`);
+  let subnet;
+  try {
+    subnet = parseCidr(spec.subnet);
+  } catch {
+    throw invalidParameter(`invalid subnet: ${spec.subnet}`);
+  }
+  if (!isIpv4(spec.gateway) || !isHostAddress(subnet, spec.gateway)) {
+    throw invalidParameter(`invalid gateway ${spec.gateway} for subnet ${spec.subnet}`);
+  }
+  if (spec.ipRange !== undefined) {
+    let range;
+    try {
+      range = parseCidr(spec.ipRange);
+    } catch {
+      throw invalidParameter(`invalid ip range: ${spec.ipRange}`);
+    }
+    if (range.prefixLen < subnet.prefixLen || !cidrContains(subnet, spec.ipRange.split('/')[0])) {
+      throw invalidParameter(`ip range ${spec.ipRange} is not within subnet ${spec.subnet}`);
+    }
+  }
+  if (spec.mtu !== undefined && (!Number.isInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535)) {
+    throw invalidParameter(`invalid MTU: ${spec.mtu}`);
+  }
+}
+
+export function checkAttachRequest(req: AttachRequest): void {
+  checkNetworkSpec(req.network);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(req.containerId)) throw invalidParameter(`invalid container id: ${req.containerId}`);
+  if (!isInterfaceName(req.ifname)) throw invalidParameter(`invalid interface name: ${req.ifname}`);
+  if (req.mac !== undefined && !isMac(req.mac)) throw invalidParameter(`invalid MAC address: ${req.mac}`);
+  if (req.ip !== undefined && !isIpv4(req.ip)) throw invalidParameter(`invalid IPv4 address: ${req.ip}`);
+  for (const m of req.portMappings) {
+    const ok = (p: number) => Number.isInteger(p) && p >= 0 && p <= 65535;
+    if (!ok(m.hostPort) || !ok(m.containerPort) || m.containerPort === 0) {
+      throw invalidParameter(`invalid port mapping ${m.hostPort}:${m.containerPort}`);
+    }
+    if (m.protocol !== 'tcp' && m.protocol !== 'udp') throw invalidParameter(`invalid protocol: ${String(m.protocol)}`);
+    if (m.hostIp !== '' && !isIpv4(m.hostIp) && m.hostIp !== '::') throw invalidParameter(`invalid host IP: ${m.hostIp}`);
+  }
+}
+
+/** A static address must be a host address of the subnet; the gateway's is taken. */
+export function checkStaticIp(spec: BridgeNetworkSpec, ip: string): void {
+  if (!isHostAddress(parseCidr(spec.subnet), ip)) throw invalidAddress(ip);
+  if (ip === spec.gateway) throw addressInUse(ip);
+}
