@@ -9,6 +9,10 @@
  *   image:<sha256:hex>                  -> ImageRecord (engine/images/types.ts)
  *   tag:<normalized reference>          -> <image id>          (e.g. docker.io/library/busybox:latest)
  *   layer:<sha256:chain-id>             -> LayerRecord (engine/images/types.ts)
+ *   network:<id>                        -> NetworkRecord (engine/networks/types.ts); <id> is 64 hex,
+ *                                          random, also for the predefined bridge/host/none. Names
+ *                                          are unique; the network service checks that under its lock
+ *                                          (no name index: there are few networks, all kept in memory).
  *
  * Writes that must agree (a container and its name, a tag and its image, an image and its layer
  * refcounts) are written in one batch so a crash never leaves one without the other.
@@ -22,6 +26,7 @@ export const KEY = {
   image: (id: string) => `image:${id}`,
   tag: (ref: string) => `tag:${ref}`,
   layer: (chainId: string) => `layer:${chainId}`,
+  network: (id: string) => `network:${id}`,
 } as const;
 
 export const PREFIX = {
@@ -30,6 +35,7 @@ export const PREFIX = {
   image: 'image:',
   tag: 'tag:',
   layer: 'layer:',
+  network: 'network:',
 } as const;
 
 /** Migrations from version N to N+1, keyed by N. Empty until the schema first changes. */
