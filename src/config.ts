@@ -14,6 +14,16 @@ export interface Config {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   /** Name reported by `docker info` (defaults to the host name). */
   name?: string;
+  /** Bridge device of the default `bridge` network (`--bridge`). */
+  bridge: string;
+  /** Gateway address and prefix of the default bridge (`--bip`, e.g. 172.29.0.1/16). */
+  bip?: string;
+  /** Manage iptables rules (NAT, isolation). */
+  iptables: boolean;
+  /** Serve published ports on loopback through the userland proxy. */
+  userlandProxy: boolean;
+  /** Resolvers the embedded DNS forwards to (`host` or `host:port`); default: the host's. */
+  dnsUpstreams?: string[];
 }
 
 export const DEFAULTS = {
@@ -21,6 +31,7 @@ export const DEFAULTS = {
   dataRoot: '/var/lib/berth',
   execRoot: '/run/berth',
   logLevel: 'info',
+  bridge: 'berth0',
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -39,6 +50,11 @@ Options:
       --default-runtime string Default OCI runtime for containers (default: runc, else crun)
       --add-runtime name=path  Register an additional OCI compatible runtime
   -l, --log-level string       Set the logging level (trace|debug|info|warn|error|fatal) (default "info")
+  -b, --bridge string          Bridge device of the default bridge network (default "${DEFAULTS.bridge}")
+      --bip string             Gateway address and prefix of the default bridge (e.g. 172.29.0.1/16)
+      --iptables               Enable iptables rules (default true; --iptables=false turns them off)
+      --userland-proxy         Use the userland proxy for published ports (default true)
+      --dns-upstream list      Resolver the embedded DNS forwards to, host[:port] (default: the host's)
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
   -v, --version                Print version information and quit
@@ -52,13 +68,25 @@ interface FileConfig {
   'default-runtime'?: string;
   runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
   'log-level'?: string;
+  bridge?: string;
+  bip?: string;
+  iptables?: boolean;
+  'userland-proxy'?: boolean;
+  'dns-upstream'?: string[];
 }
 
-type FlagValues = { [K in keyof FileConfig]?: FileConfig[K] } & { 'add-runtime'?: string[]; 'config-file'?: string };
+type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
+  'add-runtime'?: string[];
+  'config-file'?: string;
+  iptables?: string;
+  'userland-proxy'?: string;
+};
 
-const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level' };
-const LIST_FLAGS = new Set(['host', 'add-runtime']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file']);
+const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge' };
+const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream']);
+/** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
+const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 
 export type ParseResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
 
@@ -72,6 +100,12 @@ export function parseArgs(argv: string[]): ParseResult {
     const m = /^(--?)([A-Za-z][\w-]*)(?:=(.*))?$/.exec(arg);
     if (!m) throw new ConfigError(`unexpected argument: ${arg}`);
     const name = m[1] === '-' ? FLAG_ALIASES[m[2]] : m[2];
+    if (name && BOOL_FLAGS.has(name)) {
+      const v = m[3] ?? 'true';
+      if (v !== 'true' && v !== 'false') throw new ConfigError(`invalid boolean value for --${name}: ${v}`);
+      flags[name] = v;
+      continue;
+    }
     if (!name || !VALUE_FLAGS.has(name)) throw new ConfigError(`unknown flag: ${arg}`);
     let value = m[3];
     if (value === undefined) {
@@ -123,7 +157,14 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
     defaultRuntime: flags['default-runtime'] ?? file['default-runtime'],
     runtimes,
     logLevel: logLevel as Config['logLevel'],
+    bridge: flags.bridge ?? file.bridge ?? DEFAULTS.bridge,
+    bip: flags.bip ?? file.bip,
+    iptables: flags.iptables !== undefined ? flags.iptables === 'true' : file.iptables ?? true,
+    userlandProxy: flags['userland-proxy'] !== undefined ? flags['userland-proxy'] === 'true' : file['userland-proxy'] ?? true,
+    dnsUpstreams: flags['dns-upstream'] ?? file['dns-upstream'],
   };
+  if (config.bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(config.bridge)) throw new ConfigError(`invalid bridge name: ${config.bridge}`);
+  if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) throw new ConfigError(`invalid --bip: ${config.bip} (expected an address with a prefix, e.g. 172.29.0.1/16)`);
   return deepFreeze(config);
 }
 

@@ -6,12 +6,16 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { containerHijackRoutes, containerRoutes } from './api/containers/routes';
 import { imageRoutes } from './api/images/routes';
+import { networkRoutes } from './api/networks/routes';
 import type { HijackRouteDef, RouteDef } from './api/route';
 import { buildApiServer } from './api/server';
 import { systemRoutes } from './api/system/routes';
 import { socketPath, type Config } from './config';
 import { ContainerService } from './engine/containers/container-service';
+import { readHostResolvConf } from './engine/containers/etc-files';
 import { ImageService } from './engine/images/image-service';
+import { NetworkService } from './engine/networks/network-service';
+import { CniNetworkPlumbing } from './network/plumbing';
 import { Store } from './engine/store/store';
 import { SystemService } from './engine/system/system-service';
 import { detectCgroupLayout } from './runtime/cgroups';
@@ -58,7 +62,31 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
     const monitor = new ConmonMonitor({ log: log.child({ module: 'runtime' }), execRoot: config.execRoot });
 
+    const plumbing = new CniNetworkPlumbing({
+      execRoot: config.execRoot,
+      dataRoot: config.dataRoot,
+      iptables: config.iptables,
+      userlandProxy: config.userlandProxy,
+      upstreamResolvers: config.dnsUpstreams ?? (await hostResolvers()),
+      log: log.child({ module: 'network' }),
+    });
+
     let containers: ContainerService | undefined;
+    const networks = new NetworkService({
+      store,
+      log: log.child({ module: 'engine.networks' }),
+      plumbing,
+      defaults: { bridgeName: config.bridge, bip: config.bip, iptables: config.iptables },
+      endpointsOf: (networkId) => containers?.endpointsOn(networkId) ?? [],
+    });
+    // The container service sees networks in the API's terms (Id, Name, Driver).
+    const networkDirectory = {
+      get: (ref: string) => {
+        const n = networks.get(ref);
+        return { Id: n.id, Name: n.name, Driver: n.driver };
+      },
+      specOf: (n: { Id: string }) => networks.specOf(networks.get(n.Id)),
+    };
     const images = new ImageService({
       store,
       root: join(config.dataRoot, 'image'),
@@ -75,6 +103,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       monitor,
       watchExit,
       cgroupVersion: cgroupLayout === 'v2' ? 2 : 1,
+      plumbing,
+      networks: networkDirectory,
     });
     const system = new SystemService({
       dataRoot: config.dataRoot,
@@ -86,10 +116,22 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       name: config.name,
     });
     await images.init();
-    await containers.init();
+    await containers.load();
+    // Stale bridges, rules and namespaces of removed objects go before live ones are ensured.
+    await networks.init({ beforeEnsure: (bridges) => plumbing.init({ networks: bridges, netnsPaths: containers!.liveNetns() }) });
+    await containers.reconcileAll();
     await system.init();
 
-    const api = apiRoutes({ system, containers, images });
+    const networkBackend = {
+      list: (filters: Record<string, string[]>, opts: object) => networks.list(filters, opts),
+      inspect: (ref: string, opts: object) => networks.inspect(ref, opts),
+      create: (opts: Parameters<NetworkService['create']>[0]) => networks.create(opts),
+      remove: (ref: string) => networks.remove(ref),
+      prune: (filters: Record<string, string[]>) => networks.prune(filters),
+      connect: (networkRef: string, containerRef: string, cfg: object | undefined) => containers!.connectNetwork(networkRef, containerRef, cfg),
+      disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.disconnectNetwork(networkRef, containerRef, force),
+    };
+    const api = apiRoutes({ system, containers, images, networks: networkBackend });
     const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
@@ -119,6 +161,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
         app.server.closeAllConnections();
         await app.close();
         containers!.close();
+        await plumbing.close();
         await store.close();
         await Promise.all([...sockets.map((p) => rm(p, { force: true })), rm(config.pidFile, { force: true })]);
       },
@@ -133,11 +176,22 @@ export function apiRoutes(services: {
   system: Parameters<typeof systemRoutes>[0];
   containers: Parameters<typeof containerRoutes>[0];
   images: Parameters<typeof imageRoutes>[0];
+  networks: Parameters<typeof networkRoutes>[0];
 }): ApiRoutes {
   return {
-    routes: [...systemRoutes(services.system), ...containerRoutes(services.containers), ...imageRoutes(services.images)],
+    routes: [
+      ...systemRoutes(services.system),
+      ...containerRoutes(services.containers),
+      ...imageRoutes(services.images),
+      ...networkRoutes(services.networks),
+    ],
     hijackRoutes: [...containerHijackRoutes(services.containers)],
   };
+}
+
+/** The host's own resolvers (not loopback ones), where the embedded DNS forwards by default. */
+async function hostResolvers(): Promise<string[]> {
+  return (await readHostResolvConf()).nameservers.filter((ns) => !ns.startsWith('127.') && ns !== '::1');
 }
 
 /** Removes a stale socket file; refuses when a live daemon still answers on it. */

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, closeSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -34,6 +35,8 @@ export class Berth {
   readonly execRoot: string;
   readonly logFile: string;
   private proc?: ChildProcess;
+  private defaultBridge?: string;
+  private defaultBip?: string;
 
   constructor(private readonly opts: BerthOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'berth-it-'));
@@ -54,11 +57,20 @@ export class Berth {
     return env;
   }
 
+  /** Each daemon gets its own default bridge and subnet so tests never share or collide. */
+  private networkArgs(): string[] {
+    const extra = this.opts.extraArgs ?? [];
+    if (extra.includes('--bridge') || extra.includes('-b')) return [];
+    this.defaultBridge ??= `bt${randomBytes(3).toString('hex')}`;
+    this.defaultBip ??= freeTestSubnet();
+    return ['--bridge', this.defaultBridge, '--bip', this.defaultBip];
+  }
+
   async start(): Promise<this> {
     const fd = openSync(this.logFile, 'a');
     this.proc = spawn(
       process.execPath,
-      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--pidfile', join(this.dir, 'berthd.pid'), '--log-level', 'debug', ...(this.opts.extraArgs ?? [])],
+      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--pidfile', join(this.dir, 'berthd.pid'), '--log-level', 'debug', ...this.networkArgs(), ...(this.opts.extraArgs ?? [])],
       { stdio: ['ignore', fd, fd] },
     );
     closeSync(fd);
@@ -122,11 +134,16 @@ export class Berth {
 
   /** Removes containers, stops the daemon, kills leftover monitors, unmounts and deletes files. */
   async cleanup(): Promise<void> {
+    let bridges: string[] = [];
     if (this.proc && this.proc.exitCode === null) {
       const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) this.docker(['rm', '-f', ...ids]);
+      bridges = this.docker(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'bridge']).stdout.split('\n').filter(Boolean);
+      const custom = this.docker(['network', 'ls', '-q', '--filter', 'type=custom']).stdout.split('\n').filter(Boolean);
+      if (custom.length) this.docker(['network', 'rm', ...custom]);
     }
     await this.stop().catch(() => undefined);
+    for (const b of bridges) removeBridgeLeftovers(b);
     // Anything a failed test left behind: monitors, runtime processes and mounts under our dir.
     spawnSync('pkill', ['-KILL', '-f', this.dir]);
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
@@ -136,6 +153,29 @@ export class Berth {
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) spawnSync('umount', ['-l', m]);
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A 10.199.X.1/24 gateway whose subnet no route on this host uses yet. */
+function freeTestSubnet(): string {
+  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout ?? '';
+  for (let i = 0; i < 500; i++) {
+    const x = 1 + Math.floor(Math.random() * 250);
+    if (!routes.includes(`10.199.${x}.`)) return `10.199.${x}.1/24`;
+  }
+  throw new Error('no free 10.199.X.0/24 test subnet');
+}
+
+/** The default bridge outlives the daemon (as docker0 does): tests remove it and its rules. */
+function removeBridgeLeftovers(bridge: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge) || bridge === 'docker0') return;
+  spawnSync('ip', ['link', 'del', bridge]);
+  let table = 'filter';
+  const rules = spawnSync('iptables-save', { encoding: 'utf8' }).stdout ?? '';
+  for (const line of rules.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    if (!line.startsWith('-A ') || !line.split(' ').includes(bridge)) continue;
+    spawnSync('iptables', ['-t', table, '-D', ...line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)!.map((a) => a.replace(/^"|"$/g, ''))]);
   }
 }
 

@@ -1,12 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
-import { ConflictError, EngineError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
+import { ConflictError, EngineError, ForbiddenError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
 import type { ImageRecord } from '../images/types';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { AttachHub } from './attach-hub';
+import { ContainerNetworking, type NetworkDirectory, type Plumbing } from './container-network';
+import { checkEndpoint, checkPortBindings, emptyEndpoint, parseNetworkMode } from './network-plan';
 import { mergeImageConfig, validateConfig } from './config-merge';
 import { containerDirs, type ContainerDirs } from './container-files';
 import { matchesFilters, validateContainerFilters } from './filters';
@@ -18,6 +21,8 @@ import { ContainerStarter } from './starter';
 import {
   NULL_TIME,
   type AttachOptions,
+  type ContainerNetworkState,
+  type HostConfig,
   type ContainerRecord,
   type CreateContainerOptions,
   type ListContainersOptions,
@@ -62,6 +67,8 @@ export interface ContainerServiceDeps {
   /** Calls `onExit` once the monitor has written the exit file of container `id`. */
   watchExit(exitDir: string, id: string, onExit: () => void): ExitWatch;
   cgroupVersion: 1 | 2;
+  plumbing: Plumbing;
+  networks: NetworkDirectory;
 }
 
 /**
@@ -80,6 +87,14 @@ function startError(c: ContainerRecord, cause: unknown): Error {
   return kind ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
 }
 
+interface EndpointRequest {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+  MacAddress?: string;
+  Links?: string[] | null;
+  DriverOpts?: Record<string, string> | null;
+}
+
 type Waiter = { kind: 'exit' | 'removed'; resolve: (r: WaitResult) => void };
 
 const DEFAULT_STOP_TIMEOUT = 10;
@@ -95,18 +110,36 @@ export class ContainerService {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attachHub: AttachHub;
   private readonly starter: ContainerStarter;
+  readonly networking: ContainerNetworking;
   private nameLock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.attachHub = new AttachHub(deps.log);
-    this.starter = new ContainerStarter(deps, this.attachHub);
+    this.networking = new ContainerNetworking({
+      plumbing: deps.plumbing,
+      networks: deps.networks,
+      log: deps.log,
+      containers: () => this.containers.values(),
+      lookup: (ref) => this.get(ref),
+    });
+    this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
+  }
+
+  /** Loads records (networks are set up between this and `reconcileAll`). */
+  async load(): Promise<void> {
+    await mkdir(this.deps.root, { recursive: true });
+    for (const { value } of await this.deps.store.list<ContainerRecord>(PREFIX.container)) this.containers.set(value.id, value);
   }
 
   /** Loads records and reconciles them with what happened while the daemon was down. */
   async init(): Promise<void> {
-    await mkdir(this.deps.root, { recursive: true });
-    for (const { value } of await this.deps.store.list<ContainerRecord>(PREFIX.container)) this.containers.set(value.id, value);
-    for (const c of this.containers.values()) {
+    await this.load();
+    await this.reconcileAll();
+  }
+
+  /** Brings records in line with what happened while the daemon was down. */
+  async reconcileAll(): Promise<void> {
+    for (const c of [...this.containers.values()]) {
       try {
         await this.reconcile(c);
       } catch (err) {
@@ -127,6 +160,7 @@ export class ContainerService {
       await this.handleExit(c.id);
       return;
     }
+    await this.networking.restore(c);
     this.watch(c);
   }
 
@@ -212,12 +246,13 @@ export class ContainerService {
     if (!opts.config.Image) throw new InvalidParameterError('No image specified');
     const image = await this.deps.images.resolve(opts.config.Image);
     const merged = mergeImageConfig(opts.config, image);
+    const network = await this.planNetwork(opts, hostConfig);
     const id = generateId();
     const record: ContainerRecord = {
       id,
       name: '',
       created: new Date().toISOString(),
-      config: { ...merged.config, Hostname: opts.config.Hostname || id.slice(0, 12) },
+      config: { ...merged.config, Hostname: opts.config.Hostname || (hostConfig.NetworkMode === 'host' ? osHostname() : id.slice(0, 12)) },
       hostConfig: { ...hostConfig, Runtime: runtimeName },
       image: image.id,
       path: merged.path,
@@ -225,6 +260,7 @@ export class ContainerService {
       runtime: runtimeName,
       restartCount: 0,
       hasBeenManuallyStopped: false,
+      network,
       state: {
         Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
         Pid: 0, ExitCode: 0, Error: '', StartedAt: NULL_TIME, FinishedAt: NULL_TIME,
@@ -289,6 +325,7 @@ export class ContainerService {
     const d = this.dirs(c.id);
     await this.deleteFromRuntime(c);
     await this.deps.monitor.release(this.monitorPaths(c.id)).catch(() => undefined);
+    await this.networking.teardown(c);
     await unmountRootfs(d);
     await rm(d.dir, { recursive: true, force: true });
     await this.deps.store.batch([
@@ -348,6 +385,7 @@ export class ContainerService {
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
     await this.deleteFromRuntime(c);
     await this.deps.monitor.release(this.monitorPaths(id)).catch(() => undefined);
+    await this.networking.teardown(c);
     await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
     await rm(d.exitDir, { recursive: true, force: true });
     c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
@@ -487,6 +525,80 @@ export class ContainerService {
   private monitorPaths(id: string) {
     const d = this.dirs(id);
     return { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+  }
+
+  // ---- networks ----
+
+  /** Checks a create request's networking and returns the container's endpoints-to-be. */
+  private async planNetwork(opts: CreateContainerOptions, hostConfig: HostConfig): Promise<ContainerNetworkState> {
+    const mode = parseNetworkMode(hostConfig.NetworkMode);
+    if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'bridge';
+    checkPortBindings(hostConfig.PortBindings);
+    const state: ContainerNetworkState = { networks: {}, ports: {} };
+    const requests = ((opts.networkingConfig as { EndpointsConfig?: Record<string, EndpointRequest> } | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointRequest>;
+    if (mode.kind === 'container') {
+      this.get(mode.ref);
+      return state;
+    }
+    for (const link of hostConfig.Links ?? []) {
+      const name = link.replace(/^\//, '').split(':')[0];
+      if (!name) throw new InvalidParameterError(`invalid link format: ${link}`);
+      try {
+        this.get(name);
+      } catch {
+        throw new InvalidParameterError(`could not get container for ${name}`);
+      }
+      if (mode.kind !== 'bridge' || mode.primary !== 'bridge') throw new InvalidParameterError('conflicting options: links are only supported on the default bridge network');
+    }
+    const primaryRef = mode.kind === 'bridge' ? mode.primary : mode.kind;
+    const primary = await this.deps.networks.get(primaryRef);
+    // The CLI keys the primary endpoint by the mode it sent (`default` for the default bridge).
+    const isPrimary = (ref: string) => ref === primaryRef || ref === primary.Name || ref === primary.Id || ref === 'default';
+    const primaryReq = Object.entries(requests).find(([ref]) => isPrimary(ref))?.[1] ?? {};
+    const entries: Array<[string, EndpointRequest]> = [[primaryRef, { ...primaryReq }]];
+    if (!entries[0][1].MacAddress && typeof opts.config.MacAddress === 'string' && opts.config.MacAddress) entries[0][1].MacAddress = opts.config.MacAddress;
+    for (const [ref, req] of Object.entries(requests)) if (!isPrimary(ref)) entries.push([ref, req ?? {}]);
+    for (const [ref, req] of entries) {
+      const n = await this.deps.networks.get(ref);
+      if (mode.kind !== 'bridge' && n.Id !== primary.Id) throw new InvalidParameterError(`container cannot be connected to multiple networks with one of the networks in ${mode.kind} mode`);
+      checkEndpoint(n, req, n.Name === 'bridge');
+      state.networks[n.Name] = emptyEndpoint(n.Id, req);
+    }
+    return state;
+  }
+
+  /** `docker network connect`: on a running container the endpoint is attached at once. */
+  async connectNetwork(networkRef: string, containerRef: string, req: EndpointRequest = {}): Promise<void> {
+    const c = this.get(containerRef);
+    const n = await this.deps.networks.get(networkRef);
+    const mode = parseNetworkMode(c.hostConfig.NetworkMode);
+    if (mode.kind !== 'bridge') throw new ForbiddenError(`container sharing network namespace with another container or host cannot be connected to any other network`);
+    checkEndpoint(n, req, n.Name === 'bridge');
+    await this.locked(c.id, async () => {
+      await this.networking.connect(c, n, emptyEndpoint(n.Id, req));
+      await this.save(c);
+    });
+  }
+
+  /** `force` is accepted for API compatibility; an endpoint is always removed when asked. */
+  async disconnectNetwork(networkRef: string, containerRef: string, force = false): Promise<void> {
+    const c = this.get(containerRef);
+    const n = await this.deps.networks.get(networkRef);
+    this.deps.log.debug({ container: c.id, network: n.Id, force }, 'disconnect');
+    await this.locked(c.id, async () => {
+      await this.networking.disconnect(c, n);
+      await this.save(c);
+    });
+  }
+
+  /** Attached endpoints on a network (network inspect, removal check). */
+  endpointsOn(networkId: string) {
+    return this.networking.endpointsOn(networkId);
+  }
+
+  /** Running containers' namespaces, so the network layer keeps them at start-up cleanup. */
+  liveNetns(): string[] {
+    return [...this.containers.values()].map((c) => c.network?.netnsPath).filter((p): p is string => !!p);
   }
 
   // ---- helpers ----

@@ -2,7 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerMonitor } from '../../runtime/types';
 import type { AttachHub } from './attach-hub';
-import { hostsFile, resolvConfFile, writeFileAtomic, type ContainerDirs } from './container-files';
+import { writeFileAtomic, type ContainerDirs } from './container-files';
+import type { ContainerNetworking, NetworkSetup } from './container-network';
 import type { ImageLookup, RuntimeLookup } from './container-service';
 import { buildOciSpec } from './oci-spec';
 import { mountRootfs, unmountRootfs } from './rootfs';
@@ -28,6 +29,7 @@ export class ContainerStarter {
   constructor(
     private readonly deps: StarterDeps,
     private readonly attachHub: AttachHub,
+    private readonly networking: ContainerNetworking,
   ) {}
 
   async start(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
@@ -38,9 +40,11 @@ export class ContainerStarter {
     await mkdir(d.bundle, { recursive: true });
     await mountRootfs(d, lowerDirs);
     let launched = false;
+    let net: NetworkSetup | undefined;
     try {
-      await this.writeEtcFiles(c, d);
-      const spec = await this.spec(c, d);
+      net = await this.networking.setup(c);
+      await this.writeEtcFiles(d, net);
+      const spec = await this.spec(c, d, net);
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       const monitorPaths = { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
       const { pid } = await this.deps.monitor.launch({
@@ -57,24 +61,24 @@ export class ContainerStarter {
       return { pid };
     } catch (err) {
       if (launched) await runtime.delete(c.id, true).catch(() => undefined);
+      if (net) await this.networking.teardown(c);
       await unmountRootfs(d).catch(() => undefined);
       throw err;
     }
   }
 
-  private async writeEtcFiles(c: ContainerRecord, d: ContainerDirs): Promise<void> {
-    const hostname = c.config.Hostname || c.id.slice(0, 12);
+  private async writeEtcFiles(d: ContainerDirs, net: NetworkSetup): Promise<void> {
     await Promise.all([
-      writeFileAtomic(d.hostnamePath, `${hostname}\n`),
-      writeFileAtomic(d.hostsPath, hostsFile(hostname)),
-      writeFileAtomic(d.resolvConfPath, await resolvConfFile()),
+      writeFileAtomic(d.hostnamePath, `${net.hostname}\n`),
+      writeFileAtomic(d.hostsPath, net.hosts),
+      writeFileAtomic(d.resolvConfPath, net.resolvConf),
     ]);
   }
 
-  private async spec(c: ContainerRecord, d: ContainerDirs) {
+  private async spec(c: ContainerRecord, d: ContainerDirs, net: NetworkSetup) {
     const env = [...(c.config.Env ?? [])];
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
-    const hostname = c.config.Hostname || c.id.slice(0, 12);
+    const hostname = net.hostname;
     env.push(`HOSTNAME=${hostname}`);
     if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
     const user = await resolveUser(d.merged, c.config.User ?? '');
@@ -101,6 +105,8 @@ export class ContainerStarter {
       capDrop: c.hostConfig.CapDrop ?? [],
       shmSize: c.hostConfig.ShmSize || DEFAULT_SHM_SIZE,
       extraMounts: [bind('/etc/resolv.conf', d.resolvConfPath), bind('/etc/hostname', d.hostnamePath), bind('/etc/hosts', d.hostsPath)],
+      netnsPath: net.netnsPath,
+      hostNetwork: net.hostNetwork,
       cgroupsPath: `/berth/${c.id}`,
       cgroupVersion: this.deps.cgroupVersion,
     });

@@ -34,6 +34,13 @@ export interface RestartPolicy {
 /** Docker's HostConfig (fields Berth acts on now; the rest is stored and echoed). */
 export interface HostConfig {
   Binds?: string[] | null;
+  PortBindings?: Record<string, PortBinding[] | null> | null;
+  PublishAllPorts?: boolean;
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
+  ExtraHosts?: string[] | null;
+  Links?: string[] | null;
   NetworkMode?: string;
   RestartPolicy?: RestartPolicy;
   AutoRemove?: boolean;
@@ -46,6 +53,43 @@ export interface HostConfig {
   ConsoleSize?: [number, number] | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
   [key: string]: unknown;
+}
+
+/** One network endpoint of a container, in Docker's EndpointSettings shape. */
+export interface EndpointSettings {
+  IPAMConfig: { IPv4Address?: string } | null;
+  Links: string[] | null;
+  Aliases: string[] | null;
+  MacAddress: string;
+  DriverOpts: Record<string, string> | null;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  DNSNames: string[] | null;
+  /** Interface inside the container while attached (not shown by the API). */
+  ifname?: string;
+  /** `--mac-address` as asked for (not shown by the API). */
+  requestedMac?: string;
+}
+
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** What the container's network looks like: desired endpoints, and while running, the live state. */
+export interface ContainerNetworkState {
+  /** Endpoints by network name. */
+  networks: Record<string, EndpointSettings>;
+  /** The container's own network namespace while it runs (bridge networks). */
+  netnsPath?: string;
+  /** Published ports while running: `80/tcp` → bindings (null: exposed, not published). */
+  ports: Record<string, PortBinding[] | null>;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -82,6 +126,7 @@ export interface ContainerRecord {
   restartCount: number;
   /** Set when a user stopped the container (restart policies read it in later issues). */
   hasBeenManuallyStopped: boolean;
+  network?: ContainerNetworkState;
 }
 
 export const NULL_TIME = '0001-01-01T00:00:00Z';

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { humanDuration } from './human-duration';
-import { NULL_TIME, type ContainerRecord } from './types';
+import { NULL_TIME, type ContainerRecord, type EndpointSettings, type PortBinding } from './types';
 
 /** Where a container's files live, for inspect's *Path fields. */
 export interface ContainerFilePaths {
@@ -36,6 +37,37 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
 
 const commandLine = (c: ContainerRecord) => [c.path, ...c.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
 
+/** Endpoints as the API shows them (without Berth's private fields). */
+function networksView(c: ContainerRecord): Record<string, EndpointSettings> {
+  const out: Record<string, EndpointSettings> = {};
+  for (const [name, ep] of Object.entries(c.network?.networks ?? {})) {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { ifname, requestedMac, ...view } = ep;
+    out[name] = view;
+  }
+  return out;
+}
+
+/** Live port bindings while running; exposed ports only otherwise (dockerd's Ports). */
+function portsView(c: ContainerRecord): Record<string, PortBinding[] | null> {
+  if (c.state.Running && c.network?.ports) return c.network.ports;
+  return {};
+}
+
+/** `docker ps` Ports: one entry per binding, plus exposed unpublished ports. */
+function portsSummary(c: ContainerRecord) {
+  const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
+  const live = c.state.Running ? c.network?.ports ?? {} : {};
+  const keys = new Set([...Object.keys(c.config.ExposedPorts ?? {}), ...Object.keys(live)]);
+  for (const key of keys) {
+    const [port, type = 'tcp'] = key.split('/');
+    const bindings = live[key];
+    if (!bindings?.length) out.push({ PrivatePort: Number(port), Type: type });
+    else for (const b of bindings) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+  }
+  return out;
+}
+
 /** An item of GET /containers/json. */
 export function containerSummary(c: ContainerRecord) {
   return {
@@ -45,12 +77,12 @@ export function containerSummary(c: ContainerRecord) {
     ImageID: c.image,
     Command: commandLine(c),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: portsSummary(c),
     Labels: c.config.Labels ?? {},
     State: c.state.Status,
     Status: statusText(c),
-    HostConfig: { NetworkMode: c.hostConfig.NetworkMode || 'none' },
-    NetworkSettings: { Networks: {} },
+    HostConfig: { NetworkMode: c.hostConfig.NetworkMode || 'bridge' },
+    NetworkSettings: { Networks: networksView(c) },
     Mounts: [],
   };
 }
@@ -83,25 +115,33 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
     },
     Mounts: [],
     Config: c.config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      MacAddress: '',
-      Networks: {},
-    },
+    NetworkSettings: networkSettings(c),
+  };
+}
+
+/** Inspect's NetworkSettings; the top-level address fields describe the default bridge only. */
+function networkSettings(c: ContainerRecord) {
+  const networks = networksView(c);
+  const bridge = networks.bridge;
+  const netns = c.network?.netnsPath ?? '';
+  return {
+    Bridge: '',
+    SandboxID: netns ? createHash('sha256').update(netns).digest('hex') : '',
+    SandboxKey: netns,
+    Ports: portsView(c),
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: bridge?.EndpointID ?? '',
+    Gateway: bridge?.Gateway ?? '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: bridge?.IPAddress ?? '',
+    IPPrefixLen: bridge?.IPPrefixLen ?? 0,
+    IPv6Gateway: '',
+    MacAddress: bridge?.MacAddress ?? '',
+    Networks: networks,
   };
 }

@@ -63,9 +63,9 @@ describe('docker run', () => {
     berth.ok(['rm', 'basics']);
   });
 
-  it('gives the container its own namespaces with loopback only', () => {
+  it('gives the container its own namespaces (loopback only with --network none)', () => {
     const kinds = ['pid', 'mnt', 'uts', 'ipc', 'net'];
-    const inside = berth.ok(['run', '--rm', 'busybox', 'sh', '-c', `for n in ${kinds.join(' ')}; do readlink /proc/self/ns/$n; done; ls /sys/class/net; ip -o link show lo | grep -c UP`]).trim().split('\n');
+    const inside = berth.ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', `for n in ${kinds.join(' ')}; do readlink /proc/self/ns/$n; done; ls /sys/class/net; ip -o link show lo | grep -c UP`]).trim().split('\n');
     kinds.forEach((kind, i) => {
       assert.match(inside[i], new RegExp(`^${kind}:`));
       assert.notEqual(inside[i], readlinkSync(`/proc/self/ns/${kind}`), `own ${kind} namespace`);

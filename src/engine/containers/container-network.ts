@@ -1,0 +1,309 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlumbing, PortMapping } from '../../network/types';
+import { NetworkPlumbingError } from '../../network/errors';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
+import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
+import { emptyEndpoint, parseNetworkMode, requestedPorts, type NetworkInfo } from './network-plan';
+import type { ContainerRecord, EndpointSettings, PortBinding } from './types';
+
+/** What container networking needs from the network service. */
+export interface NetworkDirectory {
+  get(ref: string): NetworkInfo | Promise<NetworkInfo>;
+  specOf(n: NetworkInfo): BridgeNetworkSpec;
+}
+
+export type Plumbing = Pick<NetworkPlumbing, 'createNetns' | 'removeNetns' | 'attach' | 'detach' | 'setDnsRecords'> & {
+  allocateHostPort(protocol: 'tcp' | 'udp', hostIp: string): Promise<number>;
+  restorePorts(req: AttachRequest, endpoint: Endpoint): Promise<void>;
+};
+
+export interface NetworkSetup {
+  /** Namespace to join: our own (bridge), another container's (container:), none = runtime creates one. */
+  netnsPath?: string;
+  hostNetwork: boolean;
+  hosts: string;
+  resolvConf: string;
+  hostname: string;
+}
+
+interface Deps {
+  plumbing: Plumbing;
+  networks: NetworkDirectory;
+  log: Logger;
+  /** Every container record, for DNS names and shared namespaces. */
+  containers(): Iterable<ContainerRecord>;
+  lookup(ref: string): ContainerRecord;
+}
+
+const shortId = (id: string) => id.slice(0, 12);
+
+/**
+ * A container's network life: its namespace and endpoints while it runs, the /etc files that go
+ * with them, published ports, and the names the embedded DNS answers for it.
+ */
+export class ContainerNetworking {
+  constructor(private readonly deps: Deps) {}
+
+  /** Sets up networking for a starting container; undoes its own work if a step fails. */
+  async setup(c: ContainerRecord): Promise<NetworkSetup> {
+    const mode = parseNetworkMode(c.hostConfig.NetworkMode);
+    const hostResolv = await readHostResolvConf();
+    const hostname = c.config.Hostname || shortId(c.id);
+    const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
+    const extraHosts = c.hostConfig.ExtraHosts ?? [];
+    if (mode.kind === 'host') {
+      return { hostNetwork: true, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: hostResolv.raw };
+    }
+    if (mode.kind === 'none') {
+      return { hostNetwork: false, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }) };
+    }
+    if (mode.kind === 'container') {
+      const other = this.deps.lookup(mode.ref);
+      if (!other.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
+      const netnsPath = other.network?.netnsPath ?? `/proc/${other.state.Pid}/ns/net`;
+      const ip = Object.values(other.network?.networks ?? {})[0]?.IPAddress || undefined;
+      return { hostNetwork: false, netnsPath, hostname, hosts: hostsFile({ hostname, ip, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }) };
+    }
+    const state = (c.network ??= { networks: {}, ports: {} });
+    const netnsPath = await this.deps.plumbing.createNetns(c.id);
+    state.netnsPath = netnsPath;
+    try {
+      let primary: { spec: BridgeNetworkSpec; endpoint: Endpoint } | undefined;
+      let index = 0;
+      for (const [name, ep] of Object.entries(state.networks)) {
+        const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name));
+        const ports = index === 0 ? await this.bindPorts(c) : [];
+        const endpoint = await this.attach(c, spec, ep, `eth${index}`, ports);
+        this.record(c, ep, spec, endpoint);
+        primary ??= { spec, endpoint };
+        index++;
+      }
+      this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
+      const embeddedDns = !!primary?.spec.dns;
+      return {
+        hostNetwork: false,
+        netnsPath,
+        hostname,
+        hosts: hostsFile({
+          hostname,
+          domainname: c.config.Domainname,
+          ip: primary?.endpoint.ip,
+          extraHosts: extraHosts.map((h) => h.replace(/:host-gateway$/, `:${primary?.endpoint.gateway ?? ''}`)),
+          extraLines: this.linkLines(c),
+        }),
+        resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns }),
+      };
+    } catch (err) {
+      await this.teardown(c);
+      throw err;
+    }
+  }
+
+  /**
+   * Legacy `--link name:alias` on the default bridge: a hosts line per link naming the linked
+   * container by alias, short ID and name. The linked container must be running.
+   */
+  private linkLines(c: ContainerRecord): string[] {
+    const lines: string[] = [];
+    for (const link of c.hostConfig.Links ?? []) {
+      const [name, alias = name] = link.replace(/^\//, '').split(':');
+      const other = this.deps.lookup(name);
+      const ip = Object.values(other.network?.networks ?? {}).find((e) => e.IPAddress)?.IPAddress;
+      if (!other.state.Running || !ip) throw new ConflictError(`Cannot link to a non running container: ${other.name} AS ${c.name}/${alias.split('/').pop()}`);
+      const aliasName = alias.split('/').pop()!;
+      lines.push(`${ip}\t${[...new Set([aliasName, shortId(other.id), other.name.slice(1)])].join(' ')}`);
+    }
+    return lines;
+  }
+
+  /** Detaches every endpoint and removes the namespace; safe to call more than once. */
+  async teardown(c: ContainerRecord): Promise<void> {
+    const state = c.network;
+    if (!state?.netnsPath) return;
+    for (const ep of Object.values(state.networks)) {
+      if (!ep.ifname) continue;
+      try {
+        const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID));
+        await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, this.livePorts(c)));
+      } catch (err) {
+        this.deps.log.warn({ err, container: c.id, network: ep.NetworkID }, 'detach failed');
+      }
+      clearLive(ep);
+    }
+    await this.deps.plumbing.removeNetns(state.netnsPath).catch((err) => this.deps.log.warn({ err, container: c.id }, 'removing netns failed'));
+    state.netnsPath = undefined;
+    state.ports = {};
+    this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID), c.id);
+  }
+
+  /** After a daemon restart: re-create the port proxies and DNS names of a running container. */
+  async restore(c: ContainerRecord): Promise<void> {
+    const state = c.network;
+    if (!state?.netnsPath) return;
+    const ports = this.livePorts(c);
+    let first = true;
+    for (const ep of Object.values(state.networks)) {
+      if (!ep.ifname) continue;
+      const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID));
+      const endpoint = { ifname: ep.ifname, ip: ep.IPAddress, prefixLen: ep.IPPrefixLen, gateway: ep.Gateway, mac: ep.MacAddress };
+      if (first && ports.length) await this.deps.plumbing.restorePorts(this.request(c, spec, ep, ep.ifname, ports), endpoint);
+      first = false;
+    }
+    this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
+  }
+
+  /** Adds a network to a container; attaches at once when it runs (`docker network connect`). */
+  async connect(c: ContainerRecord, n: NetworkInfo, ep: EndpointSettings): Promise<void> {
+    const state = (c.network ??= { networks: {}, ports: {} });
+    if (state.networks[n.Name]) throw new ConflictError(`endpoint with name ${c.name.slice(1)} already exists in network ${n.Name}`);
+    if (c.state.Running && state.netnsPath) {
+      const used = new Set(Object.values(state.networks).map((e) => e.ifname).filter(Boolean));
+      let i = 0;
+      while (used.has(`eth${i}`)) i++;
+      const spec = this.deps.networks.specOf(n);
+      const endpoint = await this.attach(c, spec, ep, `eth${i}`, []);
+      this.record(c, ep, spec, endpoint);
+    }
+    state.networks[n.Name] = ep;
+    this.refreshDns([n.Id]);
+  }
+
+  async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
+    const state = c.network;
+    const entry = state && Object.entries(state.networks).find(([, e]) => e.NetworkID === n.Id);
+    if (!state || !entry) throw new NotFoundError(`container ${c.id} is not connected to network ${n.Name}`);
+    const [name, ep] = entry;
+    if (ep.ifname && state.netnsPath) {
+      const spec = this.deps.networks.specOf(n);
+      await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, []));
+    }
+    delete state.networks[name];
+    this.refreshDns([n.Id], c.id);
+  }
+
+  /** Container IDs with an endpoint on a network, for network inspect and removal checks. */
+  endpointsOn(networkId: string) {
+    const out: Array<{ containerId: string; name: string; endpointId: string; mac: string; ipv4: string }> = [];
+    for (const c of this.deps.containers()) {
+      for (const ep of Object.values(c.network?.networks ?? {})) {
+        if (ep.NetworkID !== networkId || !ep.EndpointID) continue;
+        out.push({ containerId: c.id, name: c.name.slice(1), endpointId: ep.EndpointID, mac: ep.MacAddress, ipv4: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '' });
+      }
+    }
+    return out;
+  }
+
+  /** CNI ADD, with the network layer's errors turned into engine errors (dockerd's statuses). */
+  private async attach(c: ContainerRecord, spec: BridgeNetworkSpec, ep: EndpointSettings, ifname: string, ports: PortMapping[]): Promise<Endpoint> {
+    try {
+      return await this.deps.plumbing.attach(this.request(c, spec, ep, ifname, ports));
+    } catch (err) {
+      if (!(err instanceof NetworkPlumbingError)) throw err;
+      switch (err.kind) {
+        case 'address-in-use':
+        case 'endpoint-exists':
+          throw new ConflictError(err.message, { cause: err });
+        case 'invalid-address':
+        case 'invalid-parameter':
+          throw new InvalidParameterError(err.message, { cause: err });
+        case 'port-allocated':
+          throw new Error(`driver failed programming external connectivity on endpoint ${c.name.slice(1)} (${endpointId(c.id, spec.id)}): ${err.message}`, { cause: err });
+        default:
+          throw err;
+      }
+    }
+  }
+
+  private request(c: ContainerRecord, spec: BridgeNetworkSpec, ep: EndpointSettings, ifname: string, portMappings: PortMapping[]): AttachRequest {
+    return {
+      containerId: c.id,
+      netnsPath: c.network!.netnsPath!,
+      ifname,
+      network: spec,
+      ip: ep.IPAMConfig?.IPv4Address || undefined,
+      mac: ep.requestedMac,
+      portMappings,
+    };
+  }
+
+  private record(c: ContainerRecord, ep: EndpointSettings, spec: BridgeNetworkSpec, e: Endpoint): void {
+    ep.ifname = e.ifname;
+    ep.NetworkID = spec.id;
+    ep.EndpointID = endpointId(c.id, spec.id);
+    ep.IPAddress = e.ip;
+    ep.IPPrefixLen = e.prefixLen;
+    ep.Gateway = e.gateway;
+    ep.MacAddress = e.mac;
+    ep.DNSNames = spec.dns ? dnsNames(c, ep) : null;
+  }
+
+  /** Resolves `-p` requests to concrete host ports (random ones allocated now). */
+  private async bindPorts(c: ContainerRecord): Promise<PortMapping[]> {
+    const wanted = requestedPorts(c.config, c.hostConfig);
+    const live: Record<string, PortBinding[] | null> = {};
+    const mappings: PortMapping[] = [];
+    for (const [key, bindings] of Object.entries(wanted)) {
+      if (!bindings) {
+        live[key] = null;
+        continue;
+      }
+      const [port, proto] = key.split('/') as [string, 'tcp' | 'udp'];
+      live[key] = [];
+      for (const b of bindings) {
+        const hostPort = b.HostPort ? Number(b.HostPort) : await this.deps.plumbing.allocateHostPort(proto, b.HostIp);
+        mappings.push({ hostIp: b.HostIp, hostPort, containerPort: Number(port), protocol: proto });
+        live[key]!.push({ HostIp: b.HostIp || '0.0.0.0', HostPort: String(hostPort) });
+      }
+    }
+    c.network!.ports = live;
+    return mappings;
+  }
+
+  private livePorts(c: ContainerRecord): PortMapping[] {
+    const out: PortMapping[] = [];
+    for (const [key, bindings] of Object.entries(c.network?.ports ?? {})) {
+      const [port, proto] = key.split('/') as [string, 'tcp' | 'udp'];
+      for (const b of bindings ?? []) out.push({ hostIp: b.HostIp === '0.0.0.0' ? '' : b.HostIp, hostPort: Number(b.HostPort), containerPort: Number(port), protocol: proto });
+    }
+    return out;
+  }
+
+  /** Recomputes the DNS names of the given networks from the running containers on them. */
+  private refreshDns(networkIds: string[], leaving?: string): void {
+    for (const networkId of new Set(networkIds)) {
+      const records: DnsRecord[] = [];
+      for (const other of this.deps.containers()) {
+        if (other.id === leaving) continue;
+        for (const ep of Object.values(other.network?.networks ?? {})) {
+          if (ep.NetworkID === networkId && ep.IPAddress) records.push({ names: dnsNames(other, ep), ip: ep.IPAddress });
+        }
+      }
+      this.deps.plumbing.setDnsRecords(networkId, records);
+    }
+  }
+}
+
+/** Names peers resolve a container by: name, aliases, short ID, hostname (dockerd's DNSNames). */
+function dnsNames(c: ContainerRecord, ep: EndpointSettings): string[] {
+  const names = [c.name.slice(1), ...(ep.Aliases ?? []), shortId(c.id)];
+  if (c.config.Hostname && !names.includes(c.config.Hostname)) names.push(c.config.Hostname);
+  return [...new Set(names)];
+}
+
+function clearLive(ep: EndpointSettings): void {
+  ep.ifname = undefined;
+  ep.EndpointID = '';
+  ep.IPAddress = '';
+  ep.IPPrefixLen = 0;
+  ep.Gateway = '';
+  ep.DNSNames = null;
+  ep.MacAddress = ep.requestedMac ?? '';
+}
+
+/** A stable endpoint ID per (container, network) attachment. */
+function endpointId(containerId: string, networkId: string): string {
+  return createHash('sha256').update(`${containerId}/${networkId}`).digest('hex');
+}
+
+export { emptyEndpoint };
