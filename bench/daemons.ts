@@ -1,12 +1,15 @@
 /**
  * The daemons a benchmark compares, each started on its own temporary socket, data root and exec
- * root, and the cleanup that leaves nothing behind (processes, mounts, files) whatever happened.
+ * root and with its own throwaway default bridge, and the cleanup that leaves nothing behind
+ * (processes, mounts, files; bridges and iptables rules are host-network.ts's part) whatever
+ * happened.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
+import type { HostNetwork } from './host-network';
 
 export const DOCKER_CLI = '/usr/local/bin/docker';
 /** Debian's docker.io installs dockerd in /usr/sbin; other packagings use /usr/bin. */
@@ -68,17 +71,27 @@ class Background {
   }
 }
 
-/** One daemon under test, driven by the stock docker CLI through DOCKER_HOST. */
+/**
+ * One daemon under test, driven by the stock docker CLI through DOCKER_HOST. Its default bridge
+ * is a throwaway device (`bridge`) on a free 10.199.X.0/24 (`bip`, the gateway address).
+ */
 export abstract class BenchDaemon {
   readonly socket: string;
   readonly env: NodeJS.ProcessEnv;
+  readonly bridge: string;
+  readonly bip: string;
   private main?: Background;
+  /** User-defined networks createNetwork made and removeNetwork has not removed yet. */
+  private readonly networks = new Set<string>();
 
   constructor(
     readonly name: string,
     protected readonly dir: string,
     socketName: string,
+    protected readonly net: HostNetwork,
   ) {
+    this.bridge = net.bridgeName();
+    this.bip = `${net.subnet('10.199')}.1/24`;
     mkdirSync(dir, { recursive: true });
     this.socket = join(dir, socketName);
     this.env = { ...process.env, DOCKER_HOST: `unix://${this.socket}`, DOCKER_CONFIG: join(dir, 'docker-config'), DOCKER_CLI_HINTS: 'false' };
@@ -98,12 +111,34 @@ export abstract class BenchDaemon {
     await Promise.race([waitForPing(this.socket, 60_000, this.name), failed]);
   }
 
-  /** Removes leftover containers, then stops the daemon. */
+  /** Removes leftover containers and networks, then stops the daemon. */
   async stop(): Promise<void> {
     if (!this.main?.running) return;
     const ids = (await this.docker(['ps', '-aq'], 20_000)).stdout.split('\n').filter(Boolean);
     if (ids.length) await this.docker(['rm', '-f', ...ids], 60_000);
+    for (const name of this.networks) {
+      const r = await this.docker(['network', 'rm', name], 60_000);
+      if (r.code !== 0) console.error(`docker network rm ${name} against ${this.name} exited ${r.code}: ${r.stderr.trim()}`);
+    }
     await this.main.stop(20_000);
+  }
+
+  /**
+   * `docker network create --subnet 10.198.X.0/24 <name>` on a free X, with the bridge device
+   * named by the benchmark (`-o com.docker.network.bridge.name=bb<hex>`) so that cleanup knows
+   * it even if the daemon fails half-way.
+   */
+  async createNetwork(name: string): Promise<{ subnet: string; bridge: string }> {
+    const subnet = `${this.net.subnet('10.198')}.0/24`;
+    const bridge = this.net.bridgeName();
+    await this.dockerOk(['network', 'create', '--subnet', subnet, '-o', `com.docker.network.bridge.name=${bridge}`, name], 60_000);
+    this.networks.add(name);
+    return { subnet, bridge };
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.dockerOk(['network', 'rm', name], 60_000);
+    this.networks.delete(name);
   }
 
   logTail(): string {
@@ -122,28 +157,38 @@ export abstract class BenchDaemon {
   }
 }
 
-/** Berth, from this checkout (needs `npm run build`). */
+/**
+ * Berth, from this checkout (needs `npm run build`), with iptables and the userland proxy on (its
+ * defaults). Berth creates its default bridge itself from `--bridge` and `--bip`.
+ */
 export class BerthDaemon extends BenchDaemon {
-  constructor(dir: string) {
-    super('berth', dir, 'berth.sock');
+  constructor(dir: string, net: HostNetwork) {
+    super('berth', dir, 'berth.sock', net);
   }
 
   protected command(): [string, string[]] {
-    return [process.execPath, [BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid')]];
+    return [
+      process.execPath,
+      [BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
+        '--bridge', this.bridge, '--bip', this.bip],
+    ];
   }
 }
 
 /**
- * Debian's dockerd, with no bridge and no iptables so it never touches host networking. It gets a
- * containerd of its own on the temporary directory: left alone, dockerd would use the host's
- * containerd whenever /run/containerd/containerd.sock exists.
+ * Debian's dockerd, with iptables and the userland proxy on (its defaults) and IPv6 rules off.
+ * dockerd refuses `-b` together with `--bip` and, given only `--bip`, would create (or take over)
+ * the host's docker0; so the benchmark creates the bridge itself with the gateway address on it
+ * and passes `-b`, from which dockerd takes the subnet. It gets a containerd of its own on the
+ * temporary directory: left alone, dockerd would use the host's containerd whenever
+ * /run/containerd/containerd.sock exists.
  */
 export class DockerDaemon extends BenchDaemon {
   private readonly containerd: Background;
   private readonly containerdSocket: string;
 
-  constructor(dir: string) {
-    super('dockerd', dir, 'docker.sock');
+  constructor(dir: string, net: HostNetwork) {
+    super('dockerd', dir, 'docker.sock', net);
     const root = join(dir, 'containerd');
     mkdirSync(root, { recursive: true });
     this.containerdSocket = join(root, 'containerd.sock');
@@ -174,11 +219,12 @@ export class DockerDaemon extends BenchDaemon {
     return [
       DockerDaemon.binary() ?? 'dockerd',
       ['-H', `unix://${this.socket}`, '--data-root', join(d, 'docker-data'), '--exec-root', join(d, 'docker-exec'), '--pidfile', join(d, 'docker.pid'),
-        '--bridge=none', '--iptables=false', '--ip6tables=false', '--containerd', this.containerdSocket],
+        '--bridge', this.bridge, '--ip6tables=false', '--containerd', this.containerdSocket],
     ];
   }
 
   async start(): Promise<void> {
+    this.net.createBridge(this.bridge, this.bip);
     this.containerd.start();
     const failed = this.containerd.exited().then((why) => {
       throw new Error(`containerd ${why}:\n${this.containerd.logTail()}`);
@@ -250,12 +296,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Last resort after the daemons were stopped: kills, by pid, any process whose command line
- * names `dir` (monitors, shims, runtimes the daemons left), unmounts everything below `dir`,
- * deepest first, and deletes it.
+ * names `dir` (monitors, shims, runtimes the daemons left) or that `alsoKill` claims (dockerd's
+ * docker-proxy processes name no path), unmounts everything below `dir`, deepest first, and
+ * deletes it.
  */
-export async function sweep(dir: string): Promise<void> {
+export async function sweep(dir: string, alsoKill: (argv: string[]) => boolean = () => false): Promise<void> {
   for (let round = 0; round < 3; round++) {
-    const pids = processesNaming(dir);
+    const pids = processesNaming(dir, alsoKill);
     if (pids.length === 0) break;
     for (const pid of pids) {
       try {
@@ -274,13 +321,14 @@ export async function sweep(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
 }
 
-function processesNaming(dir: string): number[] {
+function processesNaming(dir: string, alsoKill: (argv: string[]) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(dir))) pids.push(pid);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((arg) => arg.includes(dir)) || alsoKill(argv)) pids.push(pid);
     } catch {
       // exited meanwhile
     }
