@@ -4,8 +4,8 @@ import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlum
 import { NetworkPlumbingError } from '../../network/errors';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
-import { emptyEndpoint, parseNetworkMode, requestedPorts, type NetworkInfo } from './network-plan';
-import type { ContainerRecord, EndpointSettings, PortBinding } from './types';
+import { checkEndpoint, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
+import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig, PortBinding } from './types';
 
 /** What container networking needs from the network service. */
 export interface NetworkDirectory {
@@ -44,6 +44,44 @@ const shortId = (id: string) => id.slice(0, 12);
  */
 export class ContainerNetworking {
   constructor(private readonly deps: Deps) {}
+
+  /** Checks a create request's networking and returns the container's endpoints-to-be. */
+  async plan(config: ContainerConfig, hostConfig: HostConfig, networkingConfig: unknown): Promise<ContainerNetworkState> {
+    const mode = parseNetworkMode(hostConfig.NetworkMode);
+    if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'bridge';
+    checkPortBindings(hostConfig.PortBindings);
+    const state: ContainerNetworkState = { networks: {}, ports: {} };
+    const requests = ((networkingConfig as { EndpointsConfig?: Record<string, EndpointRequest> } | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointRequest>;
+    if (mode.kind === 'container') {
+      this.deps.lookup(mode.ref);
+      return state;
+    }
+    for (const link of hostConfig.Links ?? []) {
+      const name = link.replace(/^\//, '').split(':')[0];
+      if (!name) throw new InvalidParameterError(`invalid link format: ${link}`);
+      try {
+        this.deps.lookup(name);
+      } catch {
+        throw new InvalidParameterError(`could not get container for ${name}`);
+      }
+      if (mode.kind !== 'bridge' || mode.primary !== 'bridge') throw new InvalidParameterError('conflicting options: links are only supported on the default bridge network');
+    }
+    const primaryRef = mode.kind === 'bridge' ? mode.primary : mode.kind;
+    const primary = await this.deps.networks.get(primaryRef);
+    // The CLI keys the primary endpoint by the mode it sent (`default` for the default bridge).
+    const isPrimary = (ref: string) => ref === primaryRef || ref === primary.Name || ref === primary.Id || ref === 'default';
+    const primaryReq = Object.entries(requests).find(([ref]) => isPrimary(ref))?.[1] ?? {};
+    const entries: Array<[string, EndpointRequest]> = [[primaryRef, { ...primaryReq }]];
+    if (!entries[0][1].MacAddress && typeof config.MacAddress === 'string' && config.MacAddress) entries[0][1].MacAddress = config.MacAddress;
+    for (const [ref, req] of Object.entries(requests)) if (!isPrimary(ref)) entries.push([ref, req ?? {}]);
+    for (const [ref, req] of entries) {
+      const n = await this.deps.networks.get(ref);
+      if (mode.kind !== 'bridge' && n.Id !== primary.Id) throw new InvalidParameterError(`container cannot be connected to multiple networks with one of the networks in ${mode.kind} mode`);
+      checkEndpoint(n, req, n.Name === 'bridge');
+      state.networks[n.Name] = emptyEndpoint(n.Id, req);
+    }
+    return state;
+  }
 
   /** Sets up networking for a starting container; undoes its own work if a step fails. */
   async setup(c: ContainerRecord): Promise<NetworkSetup> {

@@ -3,13 +3,14 @@ import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
-import { ConflictError, EngineError, ForbiddenError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
 import type { ImageRecord } from '../images/types';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { AttachHub } from './attach-hub';
+import { ExitWaiters } from './exit-waiters';
 import { ContainerNetworking, type NetworkDirectory, type Plumbing } from './container-network';
-import { checkEndpoint, checkPortBindings, emptyEndpoint, parseNetworkMode } from './network-plan';
+import { checkEndpoint, emptyEndpoint, parseNetworkMode, type EndpointRequest } from './network-plan';
 import { mergeImageConfig, validateConfig } from './config-merge';
 import { containerDirs, type ContainerDirs } from './container-files';
 import { matchesFilters, validateContainerFilters } from './filters';
@@ -17,12 +18,10 @@ import { readLogs } from './log-reader';
 import { generateId, generateName, normalizeName, shortId } from './names';
 import { unmountRootfs } from './rootfs';
 import { parseSignal } from './signals';
-import { ContainerStarter } from './starter';
+import { ContainerStarter, startError } from './starter';
 import {
   NULL_TIME,
   type AttachOptions,
-  type ContainerNetworkState,
-  type HostConfig,
   type ContainerRecord,
   type CreateContainerOptions,
   type ListContainersOptions,
@@ -71,32 +70,6 @@ export interface ContainerServiceDeps {
   networks: NetworkDirectory;
 }
 
-/**
- * The error a failed start reports: the runtime's own message, classified like dockerd (a missing
- * or non-executable command is the client's fault: 400) and worded so the docker CLI derives its
- * exit code (127/126) from it whichever runtime wrote it.
- */
-function startError(c: ContainerRecord, cause: unknown): Error {
-  if (cause instanceof EngineError) return cause;
-  let message = `failed to start container: ${c.runtime}: ${(cause as Error).message ?? String(cause)}`;
-  const kind = runtimeErrorKind(message);
-  if (kind === 'command-not-found' && !/executable file not found|no such file or directory/.test(message)) {
-    message += `: exec: "${c.path}": executable file not found in $PATH`;
-  }
-  if (kind === 'permission-denied' && !/permission denied/.test(message)) message += ': permission denied';
-  return kind ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
-}
-
-interface EndpointRequest {
-  Aliases?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string } | null;
-  MacAddress?: string;
-  Links?: string[] | null;
-  DriverOpts?: Record<string, string> | null;
-}
-
-type Waiter = { kind: 'exit' | 'removed'; resolve: (r: WaitResult) => void };
-
 const DEFAULT_STOP_TIMEOUT = 10;
 
 /**
@@ -105,7 +78,7 @@ const DEFAULT_STOP_TIMEOUT = 10;
  */
 export class ContainerService {
   private readonly containers = new Map<string, ContainerRecord>();
-  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly waiters = new ExitWaiters();
   private readonly exitWatches = new Map<string, ExitWatch>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attachHub: AttachHub;
@@ -246,7 +219,7 @@ export class ContainerService {
     if (!opts.config.Image) throw new InvalidParameterError('No image specified');
     const image = await this.deps.images.resolve(opts.config.Image);
     const merged = mergeImageConfig(opts.config, image);
-    const network = await this.planNetwork(opts, hostConfig);
+    const network = await this.networking.plan(opts.config, hostConfig, opts.networkingConfig);
     const id = generateId();
     const record: ContainerRecord = {
       id,
@@ -333,8 +306,8 @@ export class ContainerService {
       { type: 'del', key: KEY.containerName(c.name) },
     ]);
     this.containers.delete(c.id);
-    this.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
-    this.waiters.delete(c.id);
+    this.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
+    this.waiters.forget(c.id);
     this.deps.log.debug({ container: c.id }, 'container removed');
     await this.deps.images.releaseRemoved().catch((err) => this.deps.log.warn({ err }, 'releasing removed images failed'));
   }
@@ -361,7 +334,7 @@ export class ContainerService {
         await this.save(c);
         this.attachHub.endUnconnected(c.id);
         if (c.hostConfig.AutoRemove) {
-          this.notify(c.id, 'exit', { StatusCode: code, Error: null });
+          this.waiters.notify(c.id, 'exit', { StatusCode: code, Error: null });
           await this.finishRemove(c);
         }
         throw err;
@@ -390,7 +363,7 @@ export class ContainerService {
     await rm(d.exitDir, { recursive: true, force: true });
     c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
     await this.save(c);
-    this.notify(id, 'exit', { StatusCode: code, Error: null });
+    this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
     this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
     // Not awaited: an exit seen while another operation holds the lock is removed after it.
     if (c.hostConfig.AutoRemove) {
@@ -442,7 +415,7 @@ export class ContainerService {
 
   /** Sends `signal` and resolves true once the container exited (false after `ms`). */
   private async killAndWait(c: ContainerRecord, signal: string, ms: number | undefined): Promise<boolean> {
-    const exited = this.waitFor(c.id, 'exit');
+    const exited = this.waiters.add(c.id, 'exit');
     try {
       await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
     } catch (err) {
@@ -467,26 +440,9 @@ export class ContainerService {
   async wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
     const c = this.get(ref);
     if (condition === 'not-running' && !c.state.Running && c.state.Status !== 'paused') return { StatusCode: c.state.ExitCode, Error: null };
-    const w = this.waitFor(c.id, condition === 'removed' ? 'removed' : 'exit');
+    const w = this.waiters.add(c.id, condition === 'removed' ? 'removed' : 'exit');
     signal?.addEventListener('abort', () => w.cancel());
     return w.promise;
-  }
-
-  private waitFor(id: string, kind: Waiter['kind']): { promise: Promise<WaitResult>; cancel(): void } {
-    let set = this.waiters.get(id);
-    if (!set) this.waiters.set(id, (set = new Set()));
-    let waiter!: Waiter;
-    const promise = new Promise<WaitResult>((resolve) => (waiter = { kind, resolve }));
-    set.add(waiter);
-    return { promise, cancel: () => set!.delete(waiter) };
-  }
-
-  private notify(id: string, kind: Waiter['kind'], result: WaitResult): void {
-    for (const w of this.waiters.get(id) ?? []) {
-      if (w.kind !== kind) continue;
-      this.waiters.get(id)!.delete(w);
-      w.resolve(result);
-    }
   }
 
   // ---- logs / attach / resize ----
@@ -528,44 +484,6 @@ export class ContainerService {
   }
 
   // ---- networks ----
-
-  /** Checks a create request's networking and returns the container's endpoints-to-be. */
-  private async planNetwork(opts: CreateContainerOptions, hostConfig: HostConfig): Promise<ContainerNetworkState> {
-    const mode = parseNetworkMode(hostConfig.NetworkMode);
-    if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'bridge';
-    checkPortBindings(hostConfig.PortBindings);
-    const state: ContainerNetworkState = { networks: {}, ports: {} };
-    const requests = ((opts.networkingConfig as { EndpointsConfig?: Record<string, EndpointRequest> } | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointRequest>;
-    if (mode.kind === 'container') {
-      this.get(mode.ref);
-      return state;
-    }
-    for (const link of hostConfig.Links ?? []) {
-      const name = link.replace(/^\//, '').split(':')[0];
-      if (!name) throw new InvalidParameterError(`invalid link format: ${link}`);
-      try {
-        this.get(name);
-      } catch {
-        throw new InvalidParameterError(`could not get container for ${name}`);
-      }
-      if (mode.kind !== 'bridge' || mode.primary !== 'bridge') throw new InvalidParameterError('conflicting options: links are only supported on the default bridge network');
-    }
-    const primaryRef = mode.kind === 'bridge' ? mode.primary : mode.kind;
-    const primary = await this.deps.networks.get(primaryRef);
-    // The CLI keys the primary endpoint by the mode it sent (`default` for the default bridge).
-    const isPrimary = (ref: string) => ref === primaryRef || ref === primary.Name || ref === primary.Id || ref === 'default';
-    const primaryReq = Object.entries(requests).find(([ref]) => isPrimary(ref))?.[1] ?? {};
-    const entries: Array<[string, EndpointRequest]> = [[primaryRef, { ...primaryReq }]];
-    if (!entries[0][1].MacAddress && typeof opts.config.MacAddress === 'string' && opts.config.MacAddress) entries[0][1].MacAddress = opts.config.MacAddress;
-    for (const [ref, req] of Object.entries(requests)) if (!isPrimary(ref)) entries.push([ref, req ?? {}]);
-    for (const [ref, req] of entries) {
-      const n = await this.deps.networks.get(ref);
-      if (mode.kind !== 'bridge' && n.Id !== primary.Id) throw new InvalidParameterError(`container cannot be connected to multiple networks with one of the networks in ${mode.kind} mode`);
-      checkEndpoint(n, req, n.Name === 'bridge');
-      state.networks[n.Name] = emptyEndpoint(n.Id, req);
-    }
-    return state;
-  }
 
   /** `docker network connect`: on a running container the endpoint is attached at once. */
   async connectNetwork(networkRef: string, containerRef: string, req: EndpointRequest = {}): Promise<void> {

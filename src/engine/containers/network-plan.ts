@@ -30,7 +30,8 @@ export function parseNetworkMode(mode: string | undefined): NetworkMode {
   return { kind: 'bridge', primary: m };
 }
 
-interface EndpointRequest {
+/** One entry of NetworkingConfig.EndpointsConfig or a connect request. */
+export interface EndpointRequest {
   Aliases?: string[] | null;
   IPAMConfig?: { IPv4Address?: string } | null;
   MacAddress?: string;

@@ -1,6 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor } from '../../runtime/types';
+import { EngineError, InvalidParameterError } from '../errors';
 import type { AttachHub } from './attach-hub';
 import { writeFileAtomic, type ContainerDirs } from './container-files';
 import type { ContainerNetworking, NetworkSetup } from './container-network';
@@ -127,4 +129,20 @@ function dedupeEnv(env: string[]): string[] {
     out.push(e);
   }
   return out;
+}
+
+/**
+ * The error a failed start reports: the runtime's own message, classified like dockerd (a missing
+ * or non-executable command is the client's fault: 400) and worded so the docker CLI derives its
+ * exit code (127/126) from it whichever runtime wrote it.
+ */
+export function startError(c: ContainerRecord, cause: unknown): Error {
+  if (cause instanceof EngineError) return cause;
+  let message = `failed to start container: ${c.runtime}: ${(cause as Error).message ?? String(cause)}`;
+  const kind = runtimeErrorKind(message);
+  if (kind === 'command-not-found' && !/executable file not found|no such file or directory/.test(message)) {
+    message += `: exec: "${c.path}": executable file not found in $PATH`;
+  }
+  if (kind === 'permission-denied' && !/permission denied/.test(message)) message += ': permission denied';
+  return kind ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
 }

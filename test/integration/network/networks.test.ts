@@ -216,6 +216,22 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     // UDP server (Debian's busybox nc lacks -u), so it cannot be driven end to end here.
   });
 
+  it('filters network ls and prunes unused networks', () => {
+    const keep = `keep${rand()}`;
+    const drop = `drop${rand()}`;
+    berth.ok(['network', 'create', '--subnet', `10.194.${octet()}.0/24`, '--label', 'keep=yes', keep]);
+    berth.ok(['network', 'create', '--subnet', `10.193.${octet()}.0/24`, drop]);
+    assert.equal(berth.ok(['network', 'ls', '--filter', 'label=keep=yes', '--format', '{{.Name}}']).trim(), keep);
+    assert.deepEqual(berth.ok(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}']).trim().split('\n').sort(), [drop, keep].sort());
+    berth.ok(['run', '-d', '--name', 'user', '--network', keep, 'busybox', 'sleep', '60']);
+    const pruned = berth.ok(['network', 'prune', '-f']);
+    assert.match(pruned, new RegExp(drop));
+    assert.doesNotMatch(pruned, new RegExp(keep));
+    assert.deepEqual(berth.ok(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}']).trim().split('\n'), [keep]);
+    berth.ok(['rm', '-f', 'user']);
+    berth.ok(['network', 'rm', keep]);
+  });
+
   it('supports --network host, none and container:', () => {
     const hostName = execFileSync('hostname').toString().trim();
     assert.equal(berth.ok(['run', '--rm', '--network', 'host', 'busybox', 'hostname']).trim(), hostName);
@@ -234,5 +250,28 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     assert.match(out, /nameserver 10\.2\.2\.2/);
     assert.match(out, /search corp\.test/);
     assert.match(out, /options ndots:2/);
+  });
+});
+
+describe('networks with --iptables=false', () => {
+  let berth: Berth;
+  before(async () => {
+    berth = await startBerth({ extraArgs: ['--iptables=false'] });
+  });
+  after(async () => {
+    await berth?.cleanup();
+  });
+
+  it('creates no iptables rules and containers still reach each other', () => {
+    const net = `ni${rand()}`;
+    const bridge = `bn${rand()}`;
+    const subnet = `10.192.${octet()}.0/24`;
+    berth.ok(['network', 'create', '--subnet', subnet, '-o', `com.docker.network.bridge.name=${bridge}`, net]);
+    berth.ok(['run', '-d', '--name', 'web', '--network', net, 'busybox', ...WEB]);
+    assert.match(berth.ok(['run', '--rm', '--network', net, 'busybox', ...fetchFrom('web')]), /^hello-from-/);
+    assert.deepEqual(rulesMentioning(bridge), []);
+    assert.deepEqual(rulesMentioning(subnet), []);
+    berth.ok(['rm', '-f', 'web']);
+    berth.ok(['network', 'rm', net]);
   });
 });
