@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino';
 import { containerHijackRoutes, containerRoutes } from './api/containers/routes';
 import { imageRoutes } from './api/images/routes';
 import { networkRoutes } from './api/networks/routes';
+import { volumeRoutes } from './api/volumes/routes';
 import type { HijackRouteDef, RouteDef } from './api/route';
 import { buildApiServer } from './api/server';
 import { systemRoutes } from './api/system/routes';
@@ -15,6 +16,7 @@ import { ContainerService } from './engine/containers/container-service';
 import { readHostResolvConf } from './engine/containers/etc-files';
 import { ImageService } from './engine/images/image-service';
 import { NetworkService } from './engine/networks/network-service';
+import { VolumeService } from './engine/volumes/volume-service';
 import { CniNetworkPlumbing } from './network/plumbing';
 import { Store } from './engine/store/store';
 import { SystemService } from './engine/system/system-service';
@@ -72,6 +74,12 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
 
     let containers: ContainerService | undefined;
+    const volumes = new VolumeService({
+      store,
+      root: join(config.dataRoot, 'volumes'),
+      log: log.child({ module: 'engine.volumes' }),
+      usersOf: (name) => containers?.usersOfVolume(name) ?? [],
+    });
     const networks = new NetworkService({
       store,
       log: log.child({ module: 'engine.networks' }),
@@ -105,6 +113,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       cgroupVersion: cgroupLayout === 'v2' ? 2 : 1,
       plumbing,
       networks: networkDirectory,
+      volumes,
     });
     const system = new SystemService({
       dataRoot: config.dataRoot,
@@ -116,6 +125,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       name: config.name,
     });
     await images.init();
+    await volumes.init();
     await containers.load();
     // Stale bridges, rules and namespaces of removed objects go before live ones are ensured.
     await networks.init({ beforeEnsure: (bridges) => plumbing.init({ networks: bridges, netnsPaths: containers!.liveNetns() }) });
@@ -131,7 +141,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       connect: (networkRef: string, containerRef: string, cfg: object | undefined) => containers!.connectNetwork(networkRef, containerRef, cfg),
       disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.disconnectNetwork(networkRef, containerRef, force),
     };
-    const api = apiRoutes({ system, containers, images, networks: networkBackend });
+    const api = apiRoutes({ system, containers, images, networks: networkBackend, volumes });
     const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
@@ -177,6 +187,7 @@ export function apiRoutes(services: {
   containers: Parameters<typeof containerRoutes>[0];
   images: Parameters<typeof imageRoutes>[0];
   networks: Parameters<typeof networkRoutes>[0];
+  volumes: Parameters<typeof volumeRoutes>[0];
 }): ApiRoutes {
   return {
     routes: [
@@ -184,6 +195,7 @@ export function apiRoutes(services: {
       ...containerRoutes(services.containers),
       ...imageRoutes(services.images),
       ...networkRoutes(services.networks),
+      ...volumeRoutes(services.volumes),
     ],
     hijackRoutes: [...containerHijackRoutes(services.containers)],
   };

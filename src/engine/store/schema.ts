@@ -13,6 +13,7 @@
  *                                          random, also for the predefined bridge/host/none. Names
  *                                          are unique; the network service checks that under its lock
  *                                          (no name index: there are few networks, all kept in memory).
+ *   volume:<name>                       -> VolumeRecord (engine/volumes/volume-service.ts)
  *
  * Writes that must agree (a container and its name, a tag and its image, an image and its layer
  * refcounts) are written in one batch so a crash never leaves one without the other.
@@ -27,6 +28,7 @@ export const KEY = {
   tag: (ref: string) => `tag:${ref}`,
   layer: (chainId: string) => `layer:${chainId}`,
   network: (id: string) => `network:${id}`,
+  volume: (name: string) => `volume:${name}`,
 } as const;
 
 export const PREFIX = {
@@ -36,6 +38,7 @@ export const PREFIX = {
   tag: 'tag:',
   layer: 'layer:',
   network: 'network:',
+  volume: 'volume:',
 } as const;
 
 /** Migrations from version N to N+1, keyed by N. Empty until the schema first changes. */
