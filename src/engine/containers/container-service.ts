@@ -9,6 +9,8 @@ import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { AttachHub } from './attach-hub';
 import { ExitWaiters } from './exit-waiters';
+import type { VolumeLookup } from './mount-spec';
+import { parseVolumesFrom, planMounts, type MountPoint } from './mounts';
 import { ContainerNetworking, type NetworkDirectory, type Plumbing } from './container-network';
 import { checkEndpoint, emptyEndpoint, parseNetworkMode, type EndpointRequest } from './network-plan';
 import { mergeImageConfig, validateConfig } from './config-merge';
@@ -68,6 +70,7 @@ export interface ContainerServiceDeps {
   cgroupVersion: 1 | 2;
   plumbing: Plumbing;
   networks: NetworkDirectory;
+  volumes: VolumeLookup;
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
@@ -220,6 +223,8 @@ export class ContainerService {
     const image = await this.deps.images.resolve(opts.config.Image);
     const merged = mergeImageConfig(opts.config, image);
     const network = await this.networking.plan(opts.config, hostConfig, opts.networkingConfig);
+    const from = parseVolumesFrom(hostConfig.VolumesFrom ?? []).map(({ ref, mode }) => ({ mounts: this.get(ref).mounts ?? [], mode }));
+    const mounts = planMounts(merged.config, hostConfig, from);
     const id = generateId();
     const record: ContainerRecord = {
       id,
@@ -234,6 +239,7 @@ export class ContainerService {
       restartCount: 0,
       hasBeenManuallyStopped: false,
       network,
+      mounts,
       state: {
         Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
         Pid: 0, ExitCode: 0, Error: '', StartedAt: NULL_TIME, FinishedAt: NULL_TIME,
@@ -241,6 +247,7 @@ export class ContainerService {
     };
     await mkdir(this.dirs(id).dir, { recursive: true });
     try {
+      await this.createVolumes(mounts);
       await this.withNameLock(async () => {
         record.name = opts.name ? normalizeName(opts.name) : this.freeGeneratedName(id);
         this.assertNameFree(record.name);
@@ -252,6 +259,7 @@ export class ContainerService {
       });
     } catch (err) {
       await rm(this.dirs(id).dir, { recursive: true, force: true });
+      await this.removeAnonymousVolumes(mounts);
       throw err;
     }
     this.deps.log.debug({ container: id }, 'container created');
@@ -286,6 +294,7 @@ export class ContainerService {
       }
       if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${c.id} is already in progress`);
       await this.finishRemove(c);
+      if (opts.removeVolumes) await this.removeAnonymousVolumes(c.mounts ?? []);
     });
   }
 
@@ -481,6 +490,30 @@ export class ContainerService {
   private monitorPaths(id: string) {
     const d = this.dirs(id);
     return { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+  }
+
+  // ---- volumes ----
+
+  /** Creates (or finds) every volume a new container mounts; records names and paths. */
+  private async createVolumes(mounts: MountPoint[]): Promise<void> {
+    for (const m of mounts) {
+      if (m.Type !== 'volume') continue;
+      m.Name = await this.deps.volumes.ensure(m.Name || undefined, m.anonymous ? { 'com.docker.volume.anonymous': '' } : undefined);
+      m.Source = (await this.deps.volumes.mountSource(m.Name)).source;
+    }
+  }
+
+  /** `docker rm -v` (and a failed create): anonymous volumes go, unless another container uses them. */
+  private async removeAnonymousVolumes(mounts: MountPoint[]): Promise<void> {
+    for (const m of mounts) {
+      if (m.Type !== 'volume' || !m.anonymous || !m.Name) continue;
+      await this.deps.volumes.remove(m.Name, { force: false }).catch((err) => this.deps.log.debug({ err, volume: m.Name }, 'anonymous volume kept'));
+    }
+  }
+
+  /** Containers that mount a volume (the volume service refuses to remove those). */
+  usersOfVolume(name: string): string[] {
+    return [...this.containers.values()].filter((c) => c.mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((c) => c.id);
   }
 
   // ---- networks ----

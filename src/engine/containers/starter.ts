@@ -10,6 +10,7 @@ import type { ImageLookup, RuntimeLookup } from './container-service';
 import { buildOciSpec } from './oci-spec';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
+import { specMounts, type VolumeLookup } from './mount-spec';
 import { resolveUser } from './user';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -17,6 +18,7 @@ const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 
 interface StarterDeps {
   images: ImageLookup;
+  volumes: VolumeLookup;
   runtimes: RuntimeLookup;
   monitor: ContainerMonitor;
   cgroupVersion: 1 | 2;
@@ -106,13 +108,23 @@ export class ContainerStarter {
       capAdd: c.hostConfig.CapAdd ?? [],
       capDrop: c.hostConfig.CapDrop ?? [],
       shmSize: c.hostConfig.ShmSize || DEFAULT_SHM_SIZE,
-      extraMounts: [bind('/etc/resolv.conf', d.resolvConfPath), bind('/etc/hostname', d.hostnamePath), bind('/etc/hosts', d.hostsPath)],
+      extraMounts: [
+        ...(await specMounts(c.mounts ?? [], d.merged, this.deps.volumes)),
+        ...etcMounts(c, d).map(([dest, src]) => bind(dest, src)),
+      ],
       netnsPath: net.netnsPath,
       hostNetwork: net.hostNetwork,
       cgroupsPath: `/berth/${c.id}`,
       cgroupVersion: this.deps.cgroupVersion,
     });
   }
+}
+
+/** The generated /etc files, unless the user mounted something of their own there. */
+function etcMounts(c: ContainerRecord, d: ContainerDirs): Array<[string, string]> {
+  const taken = new Set((c.mounts ?? []).map((m) => m.Destination));
+  const files: Array<[string, string]> = [['/etc/resolv.conf', d.resolvConfPath], ['/etc/hostname', d.hostnamePath], ['/etc/hosts', d.hostsPath]];
+  return files.filter(([dest]) => !taken.has(dest));
 }
 
 /** Later entries win, keeping the first position of each key (so HOSTNAME can be overridden by Env). */

@@ -52,6 +52,9 @@ export interface HostConfig {
   ShmSize?: number;
   ConsoleSize?: [number, number] | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
+  Mounts?: unknown[] | null;
+  Tmpfs?: Record<string, string> | null;
+  VolumesFrom?: string[] | null;
   [key: string]: unknown;
 }
 
@@ -127,6 +130,7 @@ export interface ContainerRecord {
   /** Set when a user stopped the container (restart policies read it in later issues). */
   hasBeenManuallyStopped: boolean;
   network?: ContainerNetworkState;
+  mounts?: import('./mounts').MountPoint[];
 }
 
 export const NULL_TIME = '0001-01-01T00:00:00Z';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { humanDuration } from './human-duration';
+import { mountView } from './mounts';
 import { NULL_TIME, type ContainerRecord, type EndpointSettings, type PortBinding } from './types';
 
 /** Where a container's files live, for inspect's *Path fields. */
@@ -83,7 +84,7 @@ export function containerSummary(c: ContainerRecord) {
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode || 'bridge' },
     NetworkSettings: { Networks: networksView(c) },
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountView),
   };
 }
 
@@ -113,7 +114,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
       Name: 'overlay2',
       Data: { LowerDir: paths.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged },
     },
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountView),
     Config: c.config,
     NetworkSettings: networkSettings(c),
   };

@@ -65,7 +65,7 @@ export class SystemService {
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
       DockerRootDir: this.deps.dataRoot,
-      Plugins: { Volume: ['local'], Network: ['null'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
       MemoryLimit: true,
       SwapLimit: false,
       CpuCfsPeriod: true,
