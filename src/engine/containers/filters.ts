@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../errors';
+import { labelsMatch } from '../labels';
 import type { ContainerRecord } from './types';
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
@@ -17,12 +18,6 @@ export function validateContainerFilters(filters: Record<string, string[]>): voi
   }
 }
 
-function labelMatches(labels: Record<string, string>, want: string): boolean {
-  const eq = want.indexOf('=');
-  if (eq < 0) return want in labels;
-  return labels[want.slice(0, eq)] === want.slice(eq + 1);
-}
-
 /** Does `c` pass every filter? Values of one key are OR-ed (labels are AND-ed), keys AND-ed. */
 export function matchesFilters(
   c: ContainerRecord,
@@ -32,7 +27,7 @@ export function matchesFilters(
 ): boolean {
   const any = (key: string, pred: (v: string) => boolean) => !filters[key]?.length || filters[key].some(pred);
   const labels = c.config.Labels ?? {};
-  if (!(filters.label ?? []).every((l) => labelMatches(labels, l))) return false;
+  if (!labelsMatch(filters.label ?? [], labels)) return false;
   if (!any('id', (v) => c.id.startsWith(v))) return false;
   if (!any('name', (v) => safeRegex(v).test(c.name.slice(1)) || safeRegex(v).test(c.name))) return false;
   if (!any('status', (v) => c.state.Status === v)) return false;

@@ -7,7 +7,8 @@ const run = promisify(execFile);
 
 /**
  * A container's root filesystem: an overlayfs mount of the image's layers (read-only lower
- * dirs) under a per-container upper dir. This module is the one adapter for mount/umount.
+ * dirs) under a per-container upper dir. This module is the engine's one adapter for
+ * mount/umount (volumes use it too).
  */
 export interface RootfsPaths {
   upper: string;
@@ -35,5 +36,14 @@ export async function mountRootfs(paths: RootfsPaths, lowerDirs: string[]): Prom
 /** Unmounts if mounted (lazy, so a straggling process cannot keep it busy). */
 export async function unmountRootfs(paths: RootfsPaths): Promise<void> {
   if (!(await isMounted(paths.merged))) return;
-  await run('umount', ['-l', paths.merged]);
+  await unmount(paths.merged);
+}
+
+/** `mount -t type -o options source target` (volumes with a device option). */
+export async function mountFilesystem(type: string, source: string, target: string, options: string[]): Promise<void> {
+  await run('mount', ['-t', type, ...(options.length ? ['-o', options.join(',')] : []), source, target]);
+}
+
+export async function unmount(target: string): Promise<void> {
+  await run('umount', ['-l', target]);
 }

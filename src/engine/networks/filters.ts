@@ -4,6 +4,7 @@
  */
 import { InvalidParameterError } from '../errors';
 import { isPredefined, type NetworkRecord } from './types';
+import { labelsMatch } from '../labels';
 
 export type Filters = Record<string, string[]>;
 
@@ -28,17 +29,6 @@ function matches(values: readonly string[], source: string): boolean {
   });
 }
 
-/** `filters.Args.MatchKVList`: every `key` / `key=value` must be among the labels. */
-export function labelsMatch(values: readonly string[], labels: Record<string, string>): boolean {
-  if (!values.length) return true;
-  if (!Object.keys(labels).length) return false;
-  return values.every((v) => {
-    const eq = v.indexOf('=');
-    const key = eq < 0 ? v : v.slice(0, eq);
-    if (!Object.prototype.hasOwnProperty.call(labels, key)) return false;
-    return eq < 0 || labels[key] === v.slice(eq + 1);
-  });
-}
 
 function danglingValue(filters: Filters): boolean | undefined {
   const values = filters.dangling;

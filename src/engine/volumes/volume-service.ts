@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { runCommand } from '../../runtime/external-command';
+import { isMounted, mountFilesystem, unmount } from '../containers/rootfs';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
+import { labelsMatch } from '../labels';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 
@@ -112,10 +113,7 @@ export class VolumeService {
       if (dangling !== undefined && (this.deps.usersOf(v.name).length === 0) !== (dangling === 'true' || dangling === '1')) return false;
       if (filters.name?.length && !filters.name.some((n) => v.name.includes(n))) return false;
       if (filters.driver?.length && !filters.driver.includes(v.driver)) return false;
-      return (filters.label ?? []).every((l) => {
-        const eq = l.indexOf('=');
-        return eq < 0 ? l in v.labels : v.labels[l.slice(0, eq)] === l.slice(eq + 1);
-      });
+      return labelsMatch(filters.label ?? [], v.labels);
     });
     return { Volumes: vols.map((v) => this.view(v)), Warnings: [] as string[] };
   }
@@ -143,11 +141,7 @@ export class VolumeService {
     for (const v of [...this.volumes.values()]) {
       if (this.deps.usersOf(v.name).length) continue;
       if (!all && !(ANONYMOUS_LABEL in v.labels)) continue;
-      const labelOk = (filters.label ?? []).every((l) => {
-        const eq = l.indexOf('=');
-        return eq < 0 ? l in v.labels : v.labels[l.slice(0, eq)] === l.slice(eq + 1);
-      });
-      if (!labelOk) continue;
+      if (!labelsMatch(filters.label ?? [], v.labels)) continue;
       reclaimed += await dirSize(this.dataDir(v.name));
       await this.remove(v.name, { force: true }).catch((err) => this.deps.log.warn({ err, volume: v.name }, 'prune failed'));
       deleted.push(v.name);
@@ -179,16 +173,15 @@ export class VolumeService {
 
   private async mountDevice(name: string, type: string, device: string, options: string[]): Promise<void> {
     const target = this.dataDir(name);
-    if (await isMountPoint(target)) return;
-    const args = ['-t', type, ...(options.length ? ['-o', options.join(',')] : []), device, target];
-    await runCommand('mount', args).catch((err) => {
+    if (await isMounted(target)) return;
+    await mountFilesystem(type, device, target, options).catch((err) => {
       throw new InvalidParameterError(`error while mounting volume '${target}': failed to mount local volume: ${(err as Error).message}`, { cause: err });
     });
   }
 
   private async unmountIfMounted(name: string): Promise<void> {
     const target = this.dataDir(name);
-    if (await isMountPoint(target)) await runCommand('umount', ['-l', target]).catch(() => undefined);
+    if (await isMounted(target)) await unmount(target).catch(() => undefined);
   }
 
   private view(v: VolumeRecord) {
@@ -211,12 +204,6 @@ function checkOptions(name: string, options: Record<string, string> | null): voi
   if (options && options.type && options.type !== 'tmpfs' && !options.device) {
     throw new InvalidParameterError(`create ${name}: missing required option: "device"`);
   }
-}
-
-async function isMountPoint(path: string): Promise<boolean> {
-  const { readFile } = await import('node:fs/promises');
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((l) => l.split(' ')[4] === path);
 }
 
 async function dirSize(dir: string): Promise<number> {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   filterNetworks,
-  labelsMatch,
   parseGoDuration,
   parsePruneFilters,
   parseTimeFilter,
@@ -10,6 +9,7 @@ import {
   validateListFilters,
 } from '../../../../src/engine/networks/filters';
 import type { NetworkRecord } from '../../../../src/engine/networks/types';
+import { labelsMatch } from '../../../../src/engine/labels';
 
 function rec(name: string, id: string, extra: Partial<NetworkRecord> = {}): NetworkRecord {
   return {
