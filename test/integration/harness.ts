@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ownerTag } from '../../src/network/bridge';
 import { buildBusyboxTarball } from '../fixtures/busybox-image';
 
 const REPO = resolve(__dirname, '..', '..', '..');
@@ -144,6 +145,7 @@ export class Berth {
     }
     await this.stop().catch(() => undefined);
     for (const b of bridges) removeBridgeLeftovers(b);
+    removeDaemonChains(`BERTH-${ownerTag(this.dataRoot).slice(0, 6).toUpperCase()}-`);
     // Anything a failed test left behind: monitors, runtime processes and mounts under our dir.
     spawnSync('pkill', ['-KILL', '-f', this.dir]);
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
@@ -176,6 +178,21 @@ function removeBridgeLeftovers(bridge: string): void {
     if (line.startsWith('*')) table = line.slice(1);
     if (!line.startsWith('-A ') || !line.split(' ').includes(bridge)) continue;
     spawnSync('iptables', ['-t', table, '-D', ...line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)!.map((a) => a.replace(/^"|"$/g, ''))]);
+  }
+}
+
+/** The daemon's own iptables chains (and the jumps to them) outlive it too. */
+function removeDaemonChains(prefix: string): void {
+  for (const table of ['filter', 'nat']) {
+    const rules = spawnSync('iptables', ['-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
+    const chains = rules.split('\n').filter((l) => l.startsWith(`-N ${prefix}`)).map((l) => l.slice(3));
+    if (!chains.length) continue;
+    for (const line of rules.split('\n')) {
+      const target = /-j (\S+)$/.exec(line)?.[1];
+      if (line.startsWith('-A ') && target && chains.includes(target)) spawnSync('iptables', ['-t', table, '-D', ...line.slice(3).split(' ')]);
+    }
+    for (const chain of chains) spawnSync('iptables', ['-t', table, '-F', chain]);
+    for (const chain of chains) spawnSync('iptables', ['-t', table, '-X', chain]);
   }
 }
 
