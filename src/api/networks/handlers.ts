@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
-import { parseGoBool } from '../../engine/networks/create-validation';
+import { parseGoBool } from '../../engine/filter-args';
 import type { ConnectEndpointConfig, CreateNetworkOptions } from '../../engine/networks/types';
 import { filtersValue, stringValue, type Query } from '../form';
 import { apiVersionOf, jsonBody, sendJson } from '../route';

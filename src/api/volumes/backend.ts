@@ -1,10 +1,11 @@
-import type { CreateVolumeOptions } from '../../engine/volumes/volume-service';
+import type { CreateVolumeOptions, VolumeListResult, VolumePruneResult, VolumeView } from '../../engine/volumes/types';
 
-/** What the volume routes need from the engine. */
+/** What the volume routes need from the engine (the volume service answers all of it). */
 export interface VolumeBackend {
-  list(filters: Record<string, string[]>): object;
-  create(opts: CreateVolumeOptions): Promise<object>;
-  inspect(name: string): object;
+  list(filters: Record<string, string[]>): VolumeListResult | Promise<VolumeListResult>;
+  create(opts: CreateVolumeOptions): Promise<VolumeView>;
+  inspect(name: string): VolumeView | Promise<VolumeView>;
   remove(name: string, opts: { force: boolean }): Promise<void>;
-  prune(filters: Record<string, string[]>, all: boolean): Promise<object>;
+  /** `all=true` in the filters considers named volumes too. */
+  prune(filters: Record<string, string[]>): Promise<VolumePruneResult>;
 }

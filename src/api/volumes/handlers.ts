@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
+import type { CreateVolumeOptions } from '../../engine/volumes/types';
 import { boolValue, filtersValue, type Query } from '../form';
 import { apiVersionOf, jsonBody, sendJson } from '../route';
 import { versionAtLeast } from '../version';
@@ -7,29 +8,60 @@ import type { VolumeBackend } from './backend';
 
 type Req = FastifyRequest<{ Params: { name: string }; Querystring: Query }>;
 
+const jsonTypeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** POST /volumes/create body, JSON types checked as Go's decoder would (volume.CreateOptions). */
+async function createOptions(request: Req): Promise<CreateVolumeOptions> {
+  const body = await jsonBody(request);
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidParameterError(`invalid JSON: json: cannot unmarshal ${jsonTypeOf(body)} into Go value of type volume.CreateOptions`);
+  }
+  const obj = body as Record<string, unknown>;
+  const wrong = (field: string, v: unknown, goType: string) =>
+    new InvalidParameterError(`invalid JSON: json: cannot unmarshal ${jsonTypeOf(v)} into Go struct field CreateOptions.${field} of type ${goType}`);
+  for (const field of ['Name', 'Driver']) {
+    const v = obj[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw wrong(field, v, 'string');
+  }
+  for (const field of ['DriverOpts', 'Labels']) {
+    const v = obj[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) throw wrong(field, v, 'map[string]string');
+    for (const s of Object.values(v as Record<string, unknown>)) if (typeof s !== 'string') throw wrong(field, s, 'string');
+  }
+  return {
+    Name: (obj.Name as string | null) ?? undefined,
+    Driver: (obj.Driver as string | null) ?? undefined,
+    DriverOpts: (obj.DriverOpts as Record<string, string> | null) ?? null,
+    Labels: (obj.Labels as Record<string, string> | null) ?? null,
+  };
+}
+
 export function volumeHandlers(backend: VolumeBackend) {
   return {
     async getVolumesList(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, backend.list(filtersValue(request.query)));
+      return sendJson(reply, 200, await backend.list(filtersValue(request.query)));
     },
+
     async postVolumesCreate(request: Req, reply: FastifyReply) {
-      const body = ((await jsonBody(request)) ?? {}) as Record<string, unknown>;
-      if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('invalid JSON: volume create options must be an object');
-      return sendJson(reply, 201, await backend.create(body));
+      return sendJson(reply, 201, await backend.create(await createOptions(request)));
     },
+
     async getVolumesByName(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, backend.inspect(request.params.name));
+      return sendJson(reply, 200, await backend.inspect(request.params.name));
     },
+
     async deleteVolumes(request: Req, reply: FastifyReply) {
       await backend.remove(request.params.name, { force: boolValue(request.query, 'force') });
       return reply.code(204).send();
     },
+
     async postVolumesPrune(request: Req, reply: FastifyReply) {
       const filters = filtersValue(request.query);
-      const { all: allFilter, ...rest } = filters;
-      // Since API 1.42 prune removes only anonymous volumes unless `all=true` is asked for.
-      const all = !versionAtLeast(apiVersionOf(request), '1.42') || (allFilter ?? []).some((v) => v === 'true' || v === '1');
-      return sendJson(reply, 200, await backend.prune(rest, all));
+      // API 1.42 made prune consider anonymous volumes only; older clients get every volume.
+      if (!versionAtLeast(apiVersionOf(request), '1.42')) filters.all = [...(filters.all ?? []), 'true'];
+      return sendJson(reply, 200, await backend.prune(filters));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { InvalidParameterError } from '../errors';
-import { labelsMatch } from '../labels';
+import { labelsMatch } from '../filter-args';
 import type { ContainerRecord } from './types';
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];

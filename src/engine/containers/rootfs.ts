@@ -1,9 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { ExternalCommandError, runCommand } from '../../runtime/external-command';
 
-const run = promisify(execFile);
+/** mount(8)/umount(8); a failure carries the command's own message (without its `mount: `). */
+async function run(cmd: 'mount' | 'umount', args: string[]): Promise<void> {
+  await runCommand(cmd, args, { timeoutMs: 60_000 }).catch((err: unknown) => {
+    const text = err instanceof ExternalCommandError ? err.stderr.trim() || err.message : (err as Error).message;
+    throw new Error(text.replace(/^u?mount: /, ''), { cause: err });
+  });
+}
+
+/** `\040`-style escapes of /proc/self/mountinfo. */
+const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 /**
  * A container's root filesystem: an overlayfs mount of the image's layers (read-only lower
@@ -22,7 +30,7 @@ export function rootfsPaths(containerDir: string): RootfsPaths {
 
 export async function isMounted(target: string): Promise<boolean> {
   const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === target);
+  return mounts.split('\n').some((line) => unescapeMountinfo(line.split(' ')[4] ?? '') === target);
 }
 
 /** Mounts the overlay at `merged`; `lowerDirs` are top-most first. Idempotent. */
@@ -44,6 +52,26 @@ export async function mountFilesystem(type: string, source: string, target: stri
   await run('mount', ['-t', type, ...(options.length ? ['-o', options.join(',')] : []), source, target]);
 }
 
+/** Lazy unmount: a straggling process cannot keep it busy; mounts below go with it. */
 export async function unmount(target: string): Promise<void> {
   await run('umount', ['-l', target]);
+}
+
+/** Plain unmount: fails while the filesystem is busy (volumes check that). */
+export async function unmountNow(target: string): Promise<void> {
+  await run('umount', [target]);
+}
+
+/**
+ * Binds `source` at `target`, then makes the new mount private so that mounts made below it
+ * later (volumes of a private archive view) never propagate back to the source.
+ */
+export async function bindMountPrivate(source: string, target: string): Promise<void> {
+  await run('mount', ['--bind', source, target]);
+  await run('mount', ['--make-private', target]);
+}
+
+/** Makes an existing mount private (see bindMountPrivate). */
+export async function makePrivate(target: string): Promise<void> {
+  await run('mount', ['--make-private', target]);
 }

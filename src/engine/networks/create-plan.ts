@@ -4,7 +4,8 @@
  * bridge driver), so a request with several problems reports the one dockerd would.
  */
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError } from '../errors';
-import { parseBridgeOptions, parseGoBool, validateIpamConfig } from './create-validation';
+import { parseBridgeOptions, validateIpamConfig } from './create-validation';
+import { parseGoBool } from '../filter-args';
 import { formatAddr, formatPrefix, isIPv6Text, overlaps, parseAddr, parsePrefix, type Prefix } from './ipv4';
 import { allocateSubnet, defaultGateway, usableRange } from './subnet-pool';
 import { NETWORK_OPTION, isPredefined, type BridgeSettings, type CreateNetworkOptions, type IpamConfigEntry, type NetworkRecord } from './types';

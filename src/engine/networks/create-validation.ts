@@ -4,15 +4,9 @@
  * options (`networkConfiguration.fromLabels` in libnetwork/drivers/bridge).
  */
 import { InvalidParameterError } from '../errors';
+import { parseGoBool } from '../filter-args';
 import { contains, formatPrefix, isIPv6Text, isMasked, masked, overlaps, parseAddr, parsePrefix, type Prefix } from './ipv4';
 import { NETWORK_OPTION, type IpamConfigEntry } from './types';
-
-/** Go's `strconv.ParseBool`; undefined when the text is not one of its spellings. */
-export function parseGoBool(s: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
-  return undefined;
-}
 
 function validateAddress(address: string | undefined, subnet: Prefix): string | undefined {
   if (!address) return undefined;

@@ -14,7 +14,7 @@ import { ForbiddenError, InvalidParameterError, NotFoundError } from '../errors'
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { planBridgeNetwork } from './create-plan';
-import { parseGoBool } from './create-validation';
+import { parseGoBool } from '../filter-args';
 import { filterNetworks, parsePruneFilters, pruneLabelsMatch, type Filters } from './filters';
 import { readHostNetworks, type HostNetwork } from './host-networks';
 import { formatAddr, overlaps, parsePrefix, type Prefix } from './ipv4';

@@ -13,7 +13,8 @@
  *                                          random, also for the predefined bridge/host/none. Names
  *                                          are unique; the network service checks that under its lock
  *                                          (no name index: there are few networks, all kept in memory).
- *   volume:<name>                       -> VolumeRecord (engine/volumes/volume-service.ts)
+ *   volume:<name>                       -> VolumeRecord (engine/volumes/types.ts); <name> is the
+ *                                          volume name (64 hex for anonymous volumes)
  *
  * Writes that must agree (a container and its name, a tag and its image, an image and its layer
  * refcounts) are written in one batch so a crash never leaves one without the other.

@@ -1,217 +1,304 @@
+/**
+ * Owns Docker volumes of the `local` driver: their records (`volume:<name>`), their directories
+ * `<root>/<name>/_data`, and the host mounts that `type`/`device`/`o` options describe. Which
+ * containers use a volume is the container service's knowledge; this service asks `usersOf`.
+ *
+ * Mutations (create, remove, prune, mounting on first use) are serialized by one lock; reads use
+ * the in-memory copy of the records. Messages and semantics follow dockerd
+ * (moby daemon/volume/service, daemon/volume/local).
+ */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join, relative, isAbsolute } from 'node:path';
 import type { Logger } from 'pino';
-import { isMounted, mountFilesystem, unmount } from '../containers/rootfs';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
-import { labelsMatch } from '../labels';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
+import { listFilter, pruneFilter, type Filters } from './filters';
+import { mountOptionsOf, nameProblem, optionsProblem } from './local-options';
+import { hostMounter, type Mounter } from './mounter';
+import {
+  ANONYMOUS_LABEL,
+  type CreateVolumeOptions,
+  type VolumeListResult,
+  type VolumeMountSource,
+  type VolumePruneResult,
+  type VolumeRecord,
+  type VolumeView,
+} from './types';
 
-/** A volume as stored (LevelDB `volume:<name>`). */
-export interface VolumeRecord {
-  name: string;
-  driver: 'local';
-  createdAt: string;
-  labels: Record<string, string>;
-  /** Local driver options as given (`type`, `device`, `o`), or null. */
-  options: Record<string, string> | null;
-}
-
-export interface CreateVolumeOptions {
-  Name?: string;
-  Driver?: string;
-  DriverOpts?: Record<string, string> | null;
-  Labels?: Record<string, string> | null;
-}
+export type { CreateVolumeOptions, VolumeRecord, VolumeView } from './types';
 
 export interface VolumeServiceDeps {
   store: Store;
   /** `<data-root>/volumes` */
   root: string;
   log: Logger;
-  /** IDs of containers that mount the volume (the container service knows them). */
-  usersOf(name: string): string[];
+  /** IDs of containers that use the volume (the container service knows them). */
+  usersOf: (name: string) => string[];
+  /** Host mounts; the real mount(8)/umount(8) unless given. */
+  mounter?: Mounter;
 }
 
-const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
-const KNOWN_FILTERS = new Set(['dangling', 'name', 'label', 'driver']);
+/** Go's time.RFC3339 in the host's zone: seconds, then `Z` or `±hh:mm`. */
+export function rfc3339(d: Date): string {
+  const offsetMin = -d.getTimezoneOffset();
+  const local = new Date(d.getTime() + offsetMin * 60_000).toISOString().replace(/\.\d{3}Z$/, '');
+  if (offsetMin === 0) return `${local}Z`;
+  const abs = Math.abs(offsetMin);
+  return `${local}${offsetMin < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
 
-/** dockerd's CreatedAt: RFC 3339 with seconds. */
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const errNoSuchVolume = (name: string) => new NotFoundError(`get ${name}: no such volume`);
 
-/**
- * Volumes with the local driver: a directory `<root>/<name>/_data`, or what the `type`/`device`/`o`
- * options describe (tmpfs, a bind of a host path, any other mountable filesystem).
- */
 export class VolumeService {
   private readonly volumes = new Map<string, VolumeRecord>();
+  private readonly mounter: Mounter;
   private lock: Promise<unknown> = Promise.resolve();
+  private pruning = false;
 
-  constructor(private readonly deps: VolumeServiceDeps) {}
-
-  async init(): Promise<void> {
-    await mkdir(this.deps.root, { recursive: true, mode: 0o701 });
-    for (const { value } of await this.deps.store.list<VolumeRecord>(PREFIX.volume)) this.volumes.set(value.name, value);
+  constructor(private readonly deps: VolumeServiceDeps) {
+    this.mounter = deps.mounter ?? hostMounter;
   }
 
+  /** Runs `fn` after every mutation queued before it. */
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
     this.lock = run.catch(() => undefined);
     return run;
   }
 
+  /** Creates the volumes root (0701, as dockerd) and loads the records. */
+  init(): Promise<void> {
+    return this.serialize(async () => {
+      await mkdir(this.deps.root, { recursive: true, mode: 0o701 });
+      for (const { value } of await this.deps.store.list<VolumeRecord>(PREFIX.volume)) this.volumes.set(value.name, value);
+    });
+  }
+
+  /**
+   * POST /volumes/create. No name: a random 64-hex name and the anonymous label. An existing
+   * name is returned as it is, whatever the options (dockerd: create is idempotent).
+   */
+  create(opts: CreateVolumeOptions): Promise<VolumeView> {
+    return this.serialize(async () => this.view(await this.createRecord(opts)));
+  }
+
+  /** For containers: the named volume (created on first use) or a new anonymous one; its name. */
+  async ensure(name: string | undefined, labels?: Record<string, string>): Promise<string> {
+    if (name && this.volumes.has(name)) return name;
+    return this.serialize(async () => (await this.createRecord({ Name: name, Labels: labels })).name);
+  }
+
+  /** GET /volumes/{name}. */
+  inspect(name: string): VolumeView {
+    return this.view(this.get(name));
+  }
+
+  /** GET /volumes, sorted by name. */
+  list(filters: Filters): VolumeListResult {
+    const pass = listFilter(filters, (name) => this.deps.usersOf(name).length > 0);
+    const found = [...this.volumes.values()].filter(pass).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { Volumes: found.map((v) => this.view(v)), Warnings: null };
+  }
+
+  /** DELETE /volumes/{name}. `force` only forgives a missing volume, never one in use. */
+  remove(name: string, opts: { force: boolean } = { force: false }): Promise<void> {
+    return this.serialize(async () => {
+      const rec = this.volumes.get(name);
+      if (!rec) {
+        if (opts.force) return;
+        throw errNoSuchVolume(name);
+      }
+      await this.removeRecord(rec);
+    });
+  }
+
+  /**
+   * POST /volumes/prune: unused local volumes without driver options that pass the filters;
+   * anonymous ones only unless `all=true`. A volume that cannot be removed is skipped.
+   */
+  async prune(filters: Filters): Promise<VolumePruneResult> {
+    const pass = pruneFilter(filters);
+    if (this.pruning) throw new ConflictError('a prune operation is already running');
+    this.pruning = true;
+    try {
+      return await this.serialize(async () => {
+        const result: VolumePruneResult = { VolumesDeleted: [], SpaceReclaimed: 0 };
+        for (const rec of [...this.volumes.values()]) {
+          if (rec.options && Object.keys(rec.options).length) continue;
+          if (!pass(rec) || this.deps.usersOf(rec.name).length) continue;
+          const size = await dirSize(this.dataDir(rec.name)).catch((err) => {
+            this.deps.log.warn({ err, volume: rec.name }, 'could not determine size of volume');
+            return 0;
+          });
+          try {
+            await this.removeRecord(rec);
+          } catch (err) {
+            this.deps.log.warn({ err, volume: rec.name }, 'could not remove volume');
+            continue;
+          }
+          result.SpaceReclaimed += size;
+          result.VolumesDeleted.push(rec.name);
+        }
+        return result;
+      });
+    } finally {
+      this.pruning = false;
+    }
+  }
+
+  /**
+   * How a container mounts the volume. Plain volumes: a bind of `_data`. `type=tmpfs`: a tmpfs
+   * with the `o` options. `type=none o=bind device=X`: a bind of X (which must exist). Any other
+   * type: mounted on `_data` on first use, then bound.
+   */
+  async mountSource(name: string): Promise<VolumeMountSource> {
+    const rec = this.get(name);
+    const data = this.dataDir(name);
+    const o = rec.options ?? {};
+    if (!o.type && !o.device) return { source: data, type: 'bind' };
+    const options = mountOptionsOf(o.o);
+    const device = o.device ?? '';
+    const fstype = o.type ?? '';
+    if (fstype === 'tmpfs') return { source: 'tmpfs', type: 'tmpfs', options, device, fstype };
+    const failed = (why: string, cause?: unknown) => new Error(`error while mounting volume '${data}': failed to mount local volume: ${why}`, { cause });
+    if (options.includes('bind') || options.includes('rbind')) {
+      const st = await stat(device).catch(() => undefined);
+      if (!st) {
+        const flags = options.includes('rbind') ? '0x5000' : '0x1000';
+        throw failed(`mount ${device}:${data}, flags: ${flags}: no such file or directory`);
+      }
+      return { source: device, type: 'bind', options: options.filter((x) => x !== 'bind' && x !== 'rbind'), device, fstype };
+    }
+    await this.serialize(async () => {
+      if (!this.volumes.has(name)) throw errNoSuchVolume(name);
+      if (await this.mounter.isMounted(data)) return;
+      await mkdir(data, { recursive: true, mode: 0o755 });
+      await this.mounter.mount(fstype, device, data, options).catch((err) => {
+        throw failed((err as Error).message, err);
+      });
+      this.deps.log.info({ volume: name, fstype, device }, 'volume mounted');
+    });
+    return { source: data, type: 'mount', options, device, fstype };
+  }
+
+  /** Whether the volume has no content yet (for the copy-up of image content). */
+  async isEmpty(name: string): Promise<boolean> {
+    const src = await this.mountSource(name);
+    if (src.type === 'tmpfs') return true;
+    return (await readdir(src.source).catch(() => [])).length === 0;
+  }
+
+  /** Unmounts a device volume no container uses any more (dockerd does so on the last unmount). */
+  release(name: string): Promise<void> {
+    return this.serialize(async () => {
+      const rec = this.volumes.get(name);
+      if (!rec || this.deps.usersOf(name).length) return;
+      await this.unmountData(rec);
+    });
+  }
+
+  /** The record of a volume; 404 with dockerd's message. */
+  get(name: string): VolumeRecord {
+    const rec = this.volumes.get(name);
+    if (!rec) throw errNoSuchVolume(name);
+    return rec;
+  }
+
   private dataDir(name: string): string {
     return join(this.deps.root, name, '_data');
   }
 
-  private get(name: string): VolumeRecord {
-    const v = this.volumes.get(name);
-    if (!v) throw new NotFoundError(`get ${name}: no such volume`);
-    return v;
-  }
-
-  /** Creates a volume; an existing one of the same name is returned as it is (dockerd). */
-  create(opts: CreateVolumeOptions): Promise<ReturnType<VolumeService['view']>> {
-    return this.serialize(async () => {
-      const driver = opts.Driver || 'local';
-      if (driver !== 'local') throw new NotFoundError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
-      const name = opts.Name || randomBytes(32).toString('hex');
-      if (!VALID_NAME.test(name)) {
-        throw new InvalidParameterError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
-      }
-      const existing = this.volumes.get(name);
-      if (existing) return this.view(existing);
-      const options = opts.DriverOpts && Object.keys(opts.DriverOpts).length ? { ...opts.DriverOpts } : null;
-      checkOptions(name, options);
-      const rec: VolumeRecord = { name, driver: 'local', createdAt: rfc3339(new Date()), labels: { ...(opts.Labels ?? {}) }, options };
-      await mkdir(this.dataDir(name), { recursive: true, mode: 0o755 });
+  /** Under the lock. */
+  private async createRecord(opts: CreateVolumeOptions): Promise<VolumeRecord> {
+    const driver = opts.Driver || 'local';
+    const name = opts.Name || randomBytes(32).toString('hex');
+    const existing = this.volumes.get(name);
+    if (driver !== 'local') throw new NotFoundError(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    if (existing) return existing;
+    const problem = nameProblem(name) ?? optionsProblem(opts.DriverOpts);
+    if (problem) throw new InvalidParameterError(`create ${name}: ${problem}`);
+    let labels = opts.Labels ? { ...opts.Labels } : null;
+    if (!opts.Name) labels = { ...labels, [ANONYMOUS_LABEL]: '' };
+    const rec: VolumeRecord = {
+      name,
+      driver: 'local',
+      createdAt: rfc3339(new Date()),
+      labels,
+      options: opts.DriverOpts ? { ...opts.DriverOpts } : null,
+    };
+    const rootPath = join(this.deps.root, name);
+    try {
+      await mkdir(rootPath, { recursive: true, mode: 0o701 });
+      await mkdir(this.dataDir(name), { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       await this.deps.store.put(KEY.volume(name), rec);
-      this.volumes.set(name, rec);
-      return this.view(rec);
-    });
-  }
-
-  /** For containers: the named volume (created on first use) or a new anonymous one. */
-  async ensure(name: string | undefined, labels?: Record<string, string>): Promise<string> {
-    if (name && this.volumes.has(name)) return name;
-    return (await this.create({ Name: name, Labels: labels ?? (name ? undefined : { [ANONYMOUS_LABEL]: '' }) })).Name;
-  }
-
-  inspect(name: string) {
-    return this.view(this.get(name));
-  }
-
-  list(filters: Record<string, string[]>) {
-    for (const key of Object.keys(filters)) if (!KNOWN_FILTERS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    const dangling = filters.dangling?.[0];
-    if (dangling !== undefined && !['true', 'false', '1', '0'].includes(dangling)) {
-      throw new InvalidParameterError(`invalid filter 'dangling=${dangling}'`);
+    } catch (err) {
+      await rm(rootPath, { recursive: true, force: true }).catch(() => undefined);
+      throw new Error(`create ${name}: error while creating volume data path '${this.dataDir(name)}': ${(err as Error).message}`, { cause: err });
     }
-    const vols = [...this.volumes.values()].filter((v) => {
-      if (dangling !== undefined && (this.deps.usersOf(v.name).length === 0) !== (dangling === 'true' || dangling === '1')) return false;
-      if (filters.name?.length && !filters.name.some((n) => v.name.includes(n))) return false;
-      if (filters.driver?.length && !filters.driver.includes(v.driver)) return false;
-      return labelsMatch(filters.label ?? [], v.labels);
+    this.volumes.set(name, rec);
+    this.deps.log.info({ volume: name }, 'volume created');
+    return rec;
+  }
+
+  /** Under the lock. */
+  private async removeRecord(rec: VolumeRecord): Promise<void> {
+    const users = this.deps.usersOf(rec.name);
+    if (users.length) throw new ConflictError(`remove ${rec.name}: volume is in use - [${users.join(', ')}]`);
+    await this.unmountData(rec);
+    const rootPath = join(this.deps.root, rec.name);
+    const rel = relative(this.deps.root, rootPath);
+    if (!rel || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`unable to remove a directory outside of the local volume root ${this.deps.root}: ${rootPath}`);
+    await rm(rootPath, { recursive: true, force: true }).catch((err) => {
+      throw new Error(`remove ${rec.name}: error removing volume path '${rootPath}': ${(err as Error).message}`, { cause: err });
     });
-    return { Volumes: vols.map((v) => this.view(v)), Warnings: [] as string[] };
+    await this.deps.store.del(KEY.volume(rec.name));
+    this.volumes.delete(rec.name);
+    this.deps.log.info({ volume: rec.name }, 'volume removed');
   }
 
-  remove(name: string, opts: { force: boolean }): Promise<void> {
-    return this.serialize(async () => {
-      const v = this.volumes.get(name);
-      if (!v) {
-        if (opts.force) return;
-        throw new NotFoundError(`get ${name}: no such volume`);
-      }
-      const users = this.deps.usersOf(name);
-      if (users.length) throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
-      await this.unmountIfMounted(name);
-      await rm(join(this.deps.root, name), { recursive: true, force: true });
-      await this.deps.store.del(KEY.volume(name));
-      this.volumes.delete(name);
-    });
-  }
-
-  /** Removes unused volumes: anonymous ones only unless `all` (API ≥ 1.42 semantics). */
-  async prune(filters: Record<string, string[]>, all: boolean): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }> {
-    const deleted: string[] = [];
-    let reclaimed = 0;
-    for (const v of [...this.volumes.values()]) {
-      if (this.deps.usersOf(v.name).length) continue;
-      if (!all && !(ANONYMOUS_LABEL in v.labels)) continue;
-      if (!labelsMatch(filters.label ?? [], v.labels)) continue;
-      reclaimed += await dirSize(this.dataDir(v.name));
-      await this.remove(v.name, { force: true }).catch((err) => this.deps.log.warn({ err, volume: v.name }, 'prune failed'));
-      deleted.push(v.name);
+  /** Unmounts `_data` if something is mounted there; fails only if it stays mounted. */
+  private async unmountData(rec: VolumeRecord): Promise<void> {
+    const data = this.dataDir(rec.name);
+    if (!(await this.mounter.isMounted(data))) return;
+    try {
+      await this.mounter.unmount(data);
+    } catch (err) {
+      if (await this.mounter.isMounted(data)) throw new Error(`remove ${rec.name}: cannot unmount ${data}: ${(err as Error).message}`, { cause: err });
     }
-    return { VolumesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
-  async isEmpty(name: string): Promise<boolean> {
-    return (await readdir((await this.mountSource(name)).source).catch(() => [])).length === 0;
-  }
-
-  /** How a container mounts the volume: its data dir, a host path (bind), or a tmpfs. */
-  async mountSource(name: string): Promise<{ source: string; type: 'bind' | 'tmpfs' | 'mount'; options?: string[] }> {
-    const v = this.get(name);
-    const o = v.options ?? {};
-    const mountOpts = (o.o ?? '').split(',').filter(Boolean);
-    if (o.type === 'tmpfs') return { source: 'tmpfs', type: 'tmpfs', options: mountOpts };
-    if (o.type === 'none' && mountOpts.includes('bind') && o.device) {
-      if (!(await stat(o.device).catch(() => undefined))) throw new InvalidParameterError(`error while mounting volume '${this.dataDir(name)}': failed to mount local volume: no such file or directory: ${o.device}`);
-      return { source: o.device, type: 'bind' };
-    }
-    if (o.type && o.device) {
-      // Any other filesystem: mounted once on the data dir, which containers then bind.
-      await this.mountDevice(name, o.type, o.device, mountOpts);
-      return { source: this.dataDir(name), type: 'mount' };
-    }
-    return { source: this.dataDir(name), type: 'bind' };
-  }
-
-  private async mountDevice(name: string, type: string, device: string, options: string[]): Promise<void> {
-    const target = this.dataDir(name);
-    if (await isMounted(target)) return;
-    await mountFilesystem(type, device, target, options).catch((err) => {
-      throw new InvalidParameterError(`error while mounting volume '${target}': failed to mount local volume: ${(err as Error).message}`, { cause: err });
-    });
-  }
-
-  private async unmountIfMounted(name: string): Promise<void> {
-    const target = this.dataDir(name);
-    if (await isMounted(target)) await unmount(target).catch(() => undefined);
-  }
-
-  private view(v: VolumeRecord) {
+  private view(rec: VolumeRecord): VolumeView {
     return {
-      CreatedAt: v.createdAt,
-      Driver: v.driver,
-      Labels: v.labels,
-      Mountpoint: this.dataDir(v.name),
-      Name: v.name,
-      Options: v.options,
+      CreatedAt: rec.createdAt,
+      Driver: rec.driver,
+      Labels: rec.labels ? { ...rec.labels } : null,
+      Mountpoint: this.dataDir(rec.name),
+      Name: rec.name,
+      Options: rec.options ? { ...rec.options } : null,
       Scope: 'local',
     };
   }
 }
 
-function checkOptions(name: string, options: Record<string, string> | null): void {
-  for (const key of Object.keys(options ?? {})) {
-    if (!['type', 'device', 'o', 'size'].includes(key)) throw new InvalidParameterError(`create ${name}: invalid option key: "${key}"`);
-  }
-  if (options && options.type && options.type !== 'tmpfs' && !options.device) {
-    throw new InvalidParameterError(`create ${name}: missing required option: "device"`);
-  }
-}
-
-async function dirSize(dir: string): Promise<number> {
+/** Bytes of the files under `dir` (hard links once), like moby's directory.Size. */
+async function dirSize(dir: string, seen = new Set<string>()): Promise<number> {
   let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) total += await dirSize(p);
-    else total += (await stat(p).catch(() => ({ size: 0 }))).size;
+    if (e.isDirectory()) {
+      total += await dirSize(p, seen);
+      continue;
+    }
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) continue;
+    const key = `${st.dev}:${st.ino}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    total += st.size;
   }
   return total;
 }

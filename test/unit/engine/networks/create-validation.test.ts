@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import {
   isValidInterfaceName,
   parseBridgeOptions,
-  parseGoBool,
   validateIpamConfig,
 } from '../../../../src/engine/networks/create-validation';
+import { parseGoBool } from '../../../../src/engine/filter-args';
 
 const invalid = (message: string) => ({ name: 'InvalidParameterError', message });
 

@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   filterNetworks,
-  parseGoDuration,
   parsePruneFilters,
-  parseTimeFilter,
   pruneLabelsMatch,
   validateListFilters,
 } from '../../../../src/engine/networks/filters';
 import type { NetworkRecord } from '../../../../src/engine/networks/types';
-import { labelsMatch } from '../../../../src/engine/labels';
+import { labelsMatch, parseGoDuration, parseTimeFilter } from '../../../../src/engine/filter-args';
 
 function rec(name: string, id: string, extra: Partial<NetworkRecord> = {}): NetworkRecord {
   return {
