@@ -9,6 +9,10 @@ import type {
   WaitCondition,
   WaitResult,
 } from '../../engine/containers/types';
+import type { Readable } from 'node:stream';
+import type { ArchiveStream, PutArchiveOptions } from '../../engine/containers/archive/container-archive';
+import type { Change } from '../../engine/containers/archive/changes';
+import type { PathStat } from '../../engine/containers/archive/container-path';
 
 /** What the container routes need from the engine. */
 export interface ContainerBackend {
@@ -27,4 +31,9 @@ export interface ContainerBackend {
   attach(ref: string, opts: AttachOptions): Promise<void>;
   /** Throws NotFound for an unknown container (so a wait can fail before headers are sent). */
   get(ref: string): unknown;
+  statPath(ref: string, path: string): Promise<PathStat>;
+  getArchive(ref: string, path: string): Promise<ArchiveStream>;
+  putArchive(ref: string, body: Readable, opts: PutArchiveOptions): Promise<void>;
+  export(ref: string): Promise<Readable>;
+  changes(ref: string): Promise<Change[]>;
 }

@@ -7,6 +7,8 @@ import { versionAtLeast } from '../version';
 import type { HijackedConnection } from '../wire/hijack';
 import { encodeLogRecord } from '../wire/log-stream';
 import { MEDIA_MULTIPLEXED, MEDIA_RAW } from '../wire/stdcopy';
+import { PATH_STAT_HEADER, encodePathStat } from '../wire/path-stat';
+import { Readable } from 'node:stream';
 import type { ContainerBackend } from './backend';
 
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
@@ -19,6 +21,12 @@ function beginStream(reply: FastifyReply, contentType: string): void {
   const headers = { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': contentType };
   reply.raw.writeHead(200, headers);
   reply.raw.flushHeaders();
+}
+
+/** Sends an engine-produced tar; a client that goes away stops the producer. */
+function sendTar(reply: FastifyReply, stream: Readable): FastifyReply {
+  reply.raw.on('close', () => stream.destroy());
+  return reply.code(200).header('Content-Type', 'application/x-tar').send(stream);
 }
 
 function stopOptions(q: Query) {
@@ -103,6 +111,36 @@ export function containerHandlers(backend: ContainerBackend) {
       const w = uint32Value(request.query, 'w', 'resize width');
       await backend.resize(request.params.id, h, w);
       return reply.code(200).send();
+    },
+
+    async headContainersArchive(request: Req, reply: FastifyReply) {
+      const stat = await backend.statPath(request.params.id, stringValue(request.query, 'path') ?? '');
+      return reply.code(200).header(PATH_STAT_HEADER, encodePathStat(stat)).send();
+    },
+
+    async getContainersArchive(request: Req, reply: FastifyReply) {
+      const { stat, stream } = await backend.getArchive(request.params.id, stringValue(request.query, 'path') ?? '');
+      reply.header(PATH_STAT_HEADER, encodePathStat(stat));
+      return sendTar(reply, stream);
+    },
+
+    async putContainersArchive(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const body = request.body instanceof Readable ? request.body : Readable.from([]);
+      await backend.putArchive(request.params.id, body, {
+        path: stringValue(q, 'path') ?? '',
+        noOverwriteDirNonDir: boolValue(q, 'noOverwriteDirNonDir'),
+        copyUIDGID: boolValue(q, 'copyUIDGID'),
+      });
+      return reply.code(200).send();
+    },
+
+    async getContainersExport(request: Req, reply: FastifyReply) {
+      return sendTar(reply, await backend.export(request.params.id));
+    },
+
+    async getContainersChanges(request: Req, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.changes(request.params.id));
     },
 
     async getContainersLogs(request: Req, reply: FastifyReply) {

@@ -17,6 +17,11 @@ export function containerRoutes(backend: ContainerBackend): RouteDef[] {
     { method: 'POST', url: '/containers/:id/rename', handler: h.postContainersRename },
     { method: 'POST', url: '/containers/:id/resize', handler: h.postContainersResize },
     { method: 'DELETE', url: '/containers/:id', handler: h.deleteContainers },
+    { method: 'HEAD', url: '/containers/:id/archive', handler: h.headContainersArchive },
+    { method: 'GET', url: '/containers/:id/archive', handler: h.getContainersArchive },
+    { method: 'PUT', url: '/containers/:id/archive', handler: h.putContainersArchive },
+    { method: 'GET', url: '/containers/:id/export', handler: h.getContainersExport },
+    { method: 'GET', url: '/containers/:id/changes', handler: h.getContainersChanges },
   ];
 }
 

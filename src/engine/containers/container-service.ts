@@ -7,6 +7,11 @@ import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, No
 import type { ImageRecord } from '../images/types';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
+import { ContainerArchive, type ArchiveStream, type PutArchiveOptions } from './archive/container-archive';
+import type { Change } from './archive/changes';
+import type { PathStat } from './archive/container-path';
+import { FsTools } from '../images/fs-tools';
+import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
 import { ExitWaiters } from './exit-waiters';
 import type { VolumeLookup } from './mount-spec';
@@ -550,6 +555,46 @@ export class ContainerService {
   /** Running containers' namespaces, so the network layer keeps them at start-up cleanup. */
   liveNetns(): string[] {
     return [...this.containers.values()].map((c) => c.network?.netnsPath).filter((p): p is string => !!p);
+  }
+
+  // ---- archive ----
+  // docker cp / export / diff; the logic lives in ./archive/.
+
+  private archiveOps?: ContainerArchive;
+
+  private get archive(): ContainerArchive {
+    this.archiveOps ??= new ContainerArchive({
+      dirs: (id) => this.dirs(id),
+      layerDirs: (imageId) => this.deps.images.layerDirs(imageId),
+      locked: (id, fn) => this.locked(id, fn),
+      volumeDir: async (name) => {
+        const src = await this.deps.volumes.mountSource(name);
+        return src.type === 'tmpfs' ? undefined : src.source;
+      },
+      fsTools: new FsTools(),
+      log: this.deps.log,
+    });
+    return this.archiveOps;
+  }
+
+  statPath(ref: string, path: string): Promise<PathStat> {
+    return this.archive.statPath(this.get(ref), path);
+  }
+
+  getArchive(ref: string, path: string): Promise<ArchiveStream> {
+    return this.archive.getArchive(this.get(ref), path);
+  }
+
+  putArchive(ref: string, body: Readable, opts: PutArchiveOptions): Promise<void> {
+    return this.archive.putArchive(this.get(ref), body, opts);
+  }
+
+  export(ref: string): Promise<Readable> {
+    return this.archive.export(this.get(ref));
+  }
+
+  changes(ref: string): Promise<Change[]> {
+    return this.archive.changes(this.get(ref));
   }
 
   // ---- helpers ----

@@ -1,6 +1,6 @@
 /**
  * The one adapter for the programs layer extraction needs and Node lacks: `mknod` (device nodes,
- * fifos, overlayfs whiteouts) and `setfattr` (extended attributes, the overlayfs opaque flag,
+ * fifos, overlayfs whiteouts) and `setfattr`/`getfattr` (extended attributes, the overlayfs opaque flag,
  * from Debian's `attr` package). Arguments are built from typed options and run through
  * runtime/external-command.ts (no shell); a failure is an ExternalCommandError.
  */
@@ -17,15 +17,18 @@ export type NodeKind =
 export interface FsToolsOptions {
   mknodPath?: string;
   setfattrPath?: string;
+  getfattrPath?: string;
 }
 
 export class FsTools {
   private readonly mknodPath: string;
   private readonly setfattrPath: string;
+  private readonly getfattrPath: string;
 
   constructor(opts: FsToolsOptions = {}) {
     this.mknodPath = opts.mknodPath ?? 'mknod';
     this.setfattrPath = opts.setfattrPath ?? 'setfattr';
+    this.getfattrPath = opts.getfattrPath ?? 'getfattr';
   }
 
   /** Creates a device node or fifo at `path` (which must not exist). */
@@ -43,9 +46,20 @@ export class FsTools {
     await this.run(this.setfattrPath, setfattrArgs(path, name, value), 'attr');
   }
 
-  private async run(program: string, argv: string[], debianPackage: string): Promise<void> {
+  /** Reads one extended attribute without following a symlink; undefined when it is not set. */
+  async getXattr(path: string, name: string): Promise<Buffer | undefined> {
     try {
-      await runCommand(program, argv);
+      // --only-values prints the raw value (text attributes such as the overlay flags).
+      return Buffer.from(await this.run(this.getfattrPath, ['-h', '--absolute-names', '--only-values', '-n', name, '--', path], 'attr'));
+    } catch (err) {
+      if (err instanceof ExternalCommandError && err.exitCode !== null) return undefined;
+      throw err;
+    }
+  }
+
+  private async run(program: string, argv: string[], debianPackage: string): Promise<string> {
+    try {
+      return (await runCommand(program, argv)).stdout;
     } catch (err) {
       const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
       if (cause?.code === 'ENOENT') {

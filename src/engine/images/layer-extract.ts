@@ -25,6 +25,20 @@ export interface ExtractLayerOptions {
   fsTools: FsTools;
   log: Logger;
   signal?: AbortSignal;
+  /**
+   * Extract below this directory (relative to `root`) instead of at the root itself: entry
+   * names are confined to it, while symlinks met on the way resolve within the whole `root`
+   * (docker cp into a container directory).
+   */
+  base?: string;
+  /** Resolve symlinks like the root's own processes would (absolute targets mean the root). */
+  scoped?: boolean;
+  /** Turn `.wh.` entries into overlay whiteouts (layers; the default) or keep them as files. */
+  whiteouts?: boolean;
+  /** Refuse to replace a directory with a non-directory or the reverse (docker cp). */
+  noOverwriteDirNonDir?: boolean;
+  /** Own every entry by this identity instead of the header's. */
+  owner?: { uid: number; gid: number };
 }
 
 type Header = Omit<tar.Header, 'type' | 'pax'> & {
@@ -84,31 +98,31 @@ class LayerExtractor {
 
   async finish(): Promise<void> {
     for (const [rel, mtime] of this.dirTimes) {
-      const path = rel === '' ? this.root : await resolveInRoot(this.root, rel).catch(() => undefined);
+      const path = rel === '' ? this.root : await resolveInRoot(this.root, rel, { scoped: this.opts.scoped }).catch(() => undefined);
       const st = path ? await lstat(path).catch(() => undefined) : undefined;
       if (path && st?.isDirectory()) await lutimes(path, mtime, mtime);
     }
   }
 
   private async apply(h: Header, entry: AsyncIterable<Buffer>): Promise<void> {
-    const rel = cleanEntryPath(h.name);
+    const rel = this.inBase(cleanEntryPath(h.name));
     const base = posix.basename(rel);
     const dirRel = rel.includes('/') ? posix.dirname(rel) : '';
 
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (this.opts.whiteouts !== false && base.startsWith(WHITEOUT_PREFIX)) {
       if (FILE_TYPES.has(h.type)) for await (const _chunk of entry);
       return this.whiteout(h, dirRel, base);
     }
-    if (rel === '') {
+    if (rel === (this.opts.base ?? '')) {
       // The layer root itself ("./"): only a directory entry can describe it.
-      if (h.type === 'directory') await this.setMetadata(this.root, h, 'directory', '');
+      if (h.type === 'directory') await this.setMetadata(await this.dir(rel), h, 'directory', rel);
       else if (FILE_TYPES.has(h.type)) for await (const _chunk of entry);
       return;
     }
 
     const parent = await this.dir(dirRel);
     const target = join(parent, base);
-    await this.clear(target, h.type === 'directory');
+    await this.clear(target, h.type === 'directory', rel);
 
     switch (h.type) {
       case 'directory':
@@ -140,10 +154,17 @@ class LayerExtractor {
     }
   }
 
+  /** An entry's path relative to the root: the cleaned name under `base`. */
+  private inBase(rel: string): string {
+    const base = this.opts.base ?? '';
+    if (base === '') return rel;
+    return rel === '' ? base : `${base}/${rel}`;
+  }
+
   /** Resolves (creating if needed) the directory `rel` inside the root; returns its host path. */
   private async dir(rel: string): Promise<string> {
     if (rel === '') return this.root;
-    const path = await resolveInRoot(this.root, rel, { createParents: true, followLast: true });
+    const path = await resolveInRoot(this.root, rel, { createParents: true, followLast: true, scoped: this.opts.scoped });
     const st = await lstat(path).catch(() => undefined);
     if (!st) await mkdir(path, { mode: 0o755 });
     else if (!st.isDirectory()) throw new InvalidParameterError(`invalid layer: ${rel} is not a directory`);
@@ -151,9 +172,16 @@ class LayerExtractor {
   }
 
   /** Removes what is at `target` unless both it and the new entry are directories. */
-  private async clear(target: string, entryIsDir: boolean): Promise<void> {
+  private async clear(target: string, entryIsDir: boolean, rel = ''): Promise<void> {
     const st = await lstat(target).catch(() => undefined);
     if (!st || (st.isDirectory() && entryIsDir)) return;
+    if (this.opts.noOverwriteDirNonDir && st.isDirectory() !== entryIsDir) {
+      throw new InvalidParameterError(
+        st.isDirectory()
+          ? `cannot overwrite directory "/${rel}" with non-directory "/${rel}"`
+          : `cannot overwrite non-directory "/${rel}" with directory "/${rel}"`,
+      );
+    }
     await rm(target, { recursive: true, force: true });
   }
 
@@ -179,11 +207,11 @@ class LayerExtractor {
   private async hardLink(h: Header, target: string): Promise<void> {
     let linkRel: string;
     try {
-      linkRel = cleanEntryPath(h.linkname ?? '');
+      linkRel = this.inBase(cleanEntryPath(h.linkname ?? ''));
     } catch {
       throw new InvalidParameterError(`invalid hard link in layer: ${h.name} -> ${h.linkname} points outside the layer`);
     }
-    const source = linkRel === '' ? this.root : await resolveInRoot(this.root, linkRel);
+    const source = linkRel === '' ? this.root : await resolveInRoot(this.root, linkRel, { scoped: this.opts.scoped });
     const st = await lstat(source).catch(() => undefined);
     if (!st || st.isDirectory()) {
       throw new InvalidParameterError(`invalid hard link in layer: ${h.name} -> ${h.linkname}: no such file in the layer`);
@@ -209,7 +237,7 @@ class LayerExtractor {
    * it). `path` was just created or checked by us, so chmod cannot follow a symlink here.
    */
   private async setMetadata(path: string, h: Header, kind: 'file' | 'directory' | 'symlink', rel = ''): Promise<void> {
-    const { uid, gid } = ownerOf(h);
+    const { uid, gid } = this.opts.owner ?? ownerOf(h);
     await lchown(path, uid, gid);
     await this.setXattrs(path, h);
     if (kind !== 'symlink') await chmod(path, (h.mode ?? (kind === 'directory' ? 0o755 : 0o644)) & 0o7777);

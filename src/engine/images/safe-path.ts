@@ -37,6 +37,11 @@ export interface ResolveOptions {
   createParents?: boolean;
   /** Also resolve a symlink in the last component (default: the last component is taken as is). */
   followLast?: boolean;
+  /**
+   * Interpret symlinks as the root's own processes would (a container's filesystem): an
+   * absolute target restarts at the root and `..` at the root stays there. Nothing escapes.
+   */
+  scoped?: boolean;
 }
 
 const escapes = (rel: string) =>
@@ -58,7 +63,10 @@ export async function resolveInRoot(root: string, rel: string, opts: ResolveOpti
   while (queue.length > 0) {
     const part = queue.shift() as string;
     if (part === '..') {
-      if (resolved.length === 0) throw escapes(rel);
+      if (resolved.length === 0) {
+        if (opts.scoped) continue;
+        throw escapes(rel);
+      }
       resolved.pop();
       missing = false;
       continue;
@@ -78,7 +86,11 @@ export async function resolveInRoot(root: string, rel: string, opts: ResolveOpti
     if (st?.isSymbolicLink()) {
       if (++links > MAX_SYMLINKS) throw new InvalidParameterError(`invalid path in layer: ${rel}: too many levels of symbolic links`);
       const target = await readlink(candidate);
-      if (target.startsWith('/')) throw escapes(rel);
+      if (target.startsWith('/')) {
+        if (!opts.scoped) throw escapes(rel);
+        resolved.length = 0;
+        missing = false;
+      }
       queue.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
       continue;
     }

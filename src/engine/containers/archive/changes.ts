@@ -1,0 +1,104 @@
+/**
+ * `docker diff`: a container's changes computed from its overlay upper dir against the image's
+ * layers, with dockerd's overlay semantics (`[moby] pkg/archive/changes.go`): a whiteout (char
+ * device 0:0) is a deletion, an opaque directory that exists below is a deletion (its contents
+ * then show as additions), a path that exists in a lower layer is modified, else added; a
+ * directory that only got copied up unchanged is not reported, and the parent of an addition or
+ * deletion is reported modified. Sorted by path. Deviation: dockerd also reports a directory
+ * whose size or mtime alone changed; here that needs a reported change inside it, so that the
+ * runtime's mount-point stubs (dockerd keeps them in an init layer) do not mark `/etc` changed.
+ */
+import type { BigIntStats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+
+export const enum ChangeKind {
+  Modify = 0,
+  Add = 1,
+  Delete = 2,
+}
+
+export interface Change {
+  Path: string;
+  Kind: ChangeKind;
+}
+
+export interface ChangesOptions {
+  /** Reads an xattr (undefined when absent); the overlay opaque flag. */
+  getXattr(path: string, name: string): Promise<Buffer | undefined>;
+}
+
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+/**
+ * Paths dockerd keeps in a container's init layer (`[moby] daemon/initlayer`), below the
+ * read-write layer, so runtime-made mount points never show as changes. Berth has no init
+ * layer: the runtime creates these stubs in the upper dir, and they are left out here.
+ */
+const INIT_PATHS = new Set(['/.dockerenv', '/etc/resolv.conf', '/etc/hosts', '/etc/hostname', '/etc/mtab']);
+/** Mounted over at run time: whatever the upper dir holds below them is a stub. */
+const INIT_TREES = ['/dev', '/proc', '/sys'];
+
+const isInitPath = (path: string) => INIT_PATHS.has(path) || INIT_TREES.some((t) => path === t || path.startsWith(`${t}/`));
+
+/** Changes of `upper` against `lowerDirs` (top-most first). */
+export async function computeChanges(upper: string, lowerDirs: string[], opts: ChangesOptions): Promise<Change[]> {
+  const changes: Change[] = [];
+  const changedDirs = new Set<string>();
+  const lowerStat = async (path: string): Promise<BigIntStats | undefined> => {
+    for (const dir of lowerDirs) {
+      const st = await lstat(join(dir, path), { bigint: true }).catch(() => undefined);
+      if (st) return st;
+    }
+    return undefined;
+  };
+  const record = (change: Change, isDir: boolean) => {
+    if (isDir) changedDirs.add(change.Path);
+    const parent = change.Path.slice(0, change.Path.lastIndexOf('/')) || '/';
+    if (change.Kind !== ChangeKind.Modify && parent !== '/' && !changedDirs.has(parent)) {
+      changes.push({ Path: parent, Kind: ChangeKind.Modify });
+      changedDirs.add(parent);
+    }
+    changes.push(change);
+  };
+
+  /** Visits `path` and below; true when anything there was reported. */
+  const visit = async (path: string): Promise<boolean> => {
+    if (isInitPath(path)) return false;
+    const host = join(upper, path);
+    const st = await lstat(host, { bigint: true });
+    const before = changes.length;
+    let below: BigIntStats | undefined;
+    if (st.isCharacterDevice() && st.rdev === 0n) {
+      record({ Path: path, Kind: ChangeKind.Delete }, false);
+    } else {
+      below = await lowerStat(path);
+      const opaque = st.isDirectory() && below !== undefined && (await opts.getXattr(host, OPAQUE_XATTR))?.toString() === 'y';
+      if (opaque) record({ Path: path, Kind: ChangeKind.Delete }, true);
+      else if (!below) record({ Path: path, Kind: ChangeKind.Add }, st.isDirectory());
+      else if (!(st.isDirectory() && below.isDirectory() && sameDirMeta(st, below))) record({ Path: path, Kind: ChangeKind.Modify }, st.isDirectory());
+    }
+    if (!st.isDirectory()) return changes.length > before;
+    let childReported = false;
+    for (const child of (await readdir(host)).sort()) {
+      if (await visit(`${path}/${child}`)) childReported = true;
+    }
+    // A copied-up directory whose mtime moved counts only when something in it is reported (the
+    // runtime's mount-point stubs alone must not make `/etc` modified).
+    if (childReported && below?.isDirectory() && st.mtimeNs !== below.mtimeNs && !changedDirs.has(path)) {
+      record({ Path: path, Kind: ChangeKind.Modify }, true);
+    }
+    return changes.length > before;
+  };
+
+  for (const child of (await readdir(upper).catch(() => [] as string[])).sort()) await visit(`/${child}`);
+  return changes.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
+}
+
+/** Owner and mode unchanged (mtime is judged by the caller, from what changed inside). */
+function sameDirMeta(a: BigIntStats, b: BigIntStats): boolean {
+  return (a.mode & 0o7777n) === (b.mode & 0o7777n) && a.uid === b.uid && a.gid === b.gid;
+}
+
+

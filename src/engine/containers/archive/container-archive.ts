@@ -1,0 +1,201 @@
+/**
+ * docker cp / export / diff over a container's root filesystem (`[moby] daemon/archive*.go`,
+ * `daemon/export.go`, `daemon/changes.go`). A running container is read and written through its
+ * mounted overlay; a created or stopped one gets its overlay (image layers + its own upper dir)
+ * mounted at a private path for the operation, under the container's lifecycle lock so it cannot
+ * start meanwhile. Writes land in the upper dir either way, so they persist and show in diff.
+ *
+ * cp sees the container's volumes and binds at their destinations (archive-root.ts); export and
+ * diff see the root filesystem alone, as with dockerd.
+ */
+import { lstat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import * as tar from 'tar-stream';
+import { InvalidParameterError, NotFoundError } from '../../errors';
+import type { FsTools } from '../../images/fs-tools';
+import { extractLayer } from '../../images/layer-extract';
+import { resolveInRoot } from '../../images/safe-path';
+import type { ContainerDirs } from '../container-files';
+import type { ContainerRecord } from '../types';
+import { mountAt, withArchiveRoot, type RootSource } from './archive-root';
+import { computeChanges, type Change } from './changes';
+import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './container-path';
+import { TreePacker } from './tar-pack';
+
+export interface ContainerArchiveDeps {
+  dirs(id: string): ContainerDirs;
+  layerDirs(imageId: string): Promise<string[]>;
+  /** The container service's per-container lifecycle lock. */
+  locked<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** The host directory of a volume (undefined for a tmpfs volume). */
+  volumeDir(name: string): Promise<string | undefined>;
+  fsTools: FsTools;
+  log: Logger;
+}
+
+export interface PutArchiveOptions {
+  path: string;
+  noOverwriteDirNonDir: boolean;
+  copyUIDGID: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ArchiveStream {
+  stat: PathStat;
+  stream: Readable;
+}
+
+export class ContainerArchive {
+  constructor(private readonly deps: ContainerArchiveDeps) {}
+
+  /** HEAD /containers/{id}/archive */
+  statPath(c: ContainerRecord, path: string): Promise<PathStat> {
+    return this.withRoot(c, async (root) => pathStat(root, await resolveContainerPath(root, path, containerName(c))));
+  }
+
+  /** GET /containers/{id}/archive: the stat and a tar of the path rebased to its name. */
+  getArchive(c: ContainerRecord, path: string): Promise<ArchiveStream> {
+    return this.streamFromRoot(c, async (root, pack) => {
+      const resolved = await resolveContainerPath(root, path, containerName(c));
+      const stat = await pathStat(root, resolved);
+      const produce = async () => {
+        const name = resolved.name === '/' ? '' : resolved.name;
+        await new TreePacker(pack).add(resolved.hostPath, name === '.' ? '.' : name, resolved.stat);
+      };
+      return { stat, produce };
+    });
+  }
+
+  /** GET /containers/{id}/export: the whole root filesystem. */
+  async export(c: ContainerRecord): Promise<Readable> {
+    const { stream } = await this.streamFromRoot(c, async (root, pack) => ({
+      stat: undefined as unknown as PathStat,
+      produce: () => new TreePacker(pack).addContents(root),
+    }), true);
+    return stream;
+  }
+
+  /** PUT /containers/{id}/archive: extracts a tar into an existing directory of the container. */
+  putArchive(c: ContainerRecord, body: Readable, opts: PutArchiveOptions): Promise<void> {
+    return this.withRoot(c, async (root) => {
+      let resolved;
+      try {
+        resolved = await resolveContainerPath(root, opts.path, containerName(c));
+      } catch (err) {
+        body.resume();
+        throw err;
+      }
+      // The extraction point is the directory itself, even when reached through a symlink.
+      const link = resolved.stat.isSymbolicLink();
+      const dirRel = link ? posix.relative(root, await resolveInRoot(root, resolved.rel, { followLast: true, scoped: true })) : resolved.rel;
+      const dirStat = link ? await lstat(join(root, dirRel)).catch(() => undefined) : resolved.stat;
+      if (!dirStat) {
+        body.resume();
+        throw errNoSuchPath(opts.path, containerName(c));
+      }
+      if (!dirStat.isDirectory()) {
+        body.resume();
+        throw new InvalidParameterError('extraction point is not a directory');
+      }
+      try {
+        assertWritable(c, `/${dirRel}`);
+      } catch (err) {
+        body.resume();
+        throw err;
+      }
+      await extractLayer(body, root, {
+        fsTools: this.deps.fsTools,
+        log: this.deps.log,
+        signal: opts.signal,
+        base: dirRel,
+        scoped: true,
+        whiteouts: false,
+        noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
+        owner: opts.copyUIDGID ? containerUser(c) : undefined,
+      });
+    });
+  }
+
+  /** GET /containers/{id}/changes */
+  async changes(c: ContainerRecord): Promise<Change[]> {
+    const d = this.deps.dirs(c.id);
+    const lower = await this.deps.layerDirs(c.image);
+    return computeChanges(d.upper, lower, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n) });
+  }
+
+  /**
+   * Runs `fn` while the producer fills a tar stream; resolves with the stream once `fn` has
+   * validated (errors before that are ordinary errors) and keeps the rootfs until it ends.
+   */
+  private streamFromRoot(
+    c: ContainerRecord,
+    fn: (root: string, pack: tar.Pack) => Promise<{ stat: PathStat; produce: () => Promise<void> }>,
+    rootOnly = false,
+  ): Promise<ArchiveStream> {
+    return new Promise<ArchiveStream>((resolve, reject) => {
+      let started = false;
+      this.withRoot(c, async (root) => {
+        const pack = tar.pack();
+        const out = new PassThrough();
+        const { stat, produce } = await fn(root, pack);
+        pack.pipe(out);
+        out.on('close', () => pack.destroy());
+        started = true;
+        resolve({ stat, stream: out });
+        try {
+          await produce();
+          pack.finalize();
+        } catch (err) {
+          this.deps.log.warn({ err, container: c.id }, 'archive stream failed');
+          out.destroy(err as Error);
+        }
+        await finished(out).catch(() => undefined);
+      }, rootOnly).catch((err) => {
+        if (!started) reject(err);
+        else this.deps.log.warn({ err, container: c.id }, 'releasing container rootfs after archive failed');
+      });
+    });
+  }
+
+  /**
+   * Runs `fn` with a private view of the container's filesystem: its root plus, unless
+   * `rootOnly`, its volumes and binds (see archive-root.ts). A container that is not running
+   * is held under its lifecycle lock so it cannot start meanwhile.
+   */
+  private withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>, rootOnly = false): Promise<T> {
+    const mounts = rootOnly ? [] : (c.mounts ?? []);
+    const d = this.deps.dirs(c.id);
+    const view = (src: RootSource) => withArchiveRoot(src, mounts, { volumeDir: this.deps.volumeDir }, fn);
+    if (c.state.Running) return view({ containerDir: d.dir, runningRoot: d.merged });
+    return this.deps.locked(c.id, async () => {
+      if (c.state.Running) return view({ containerDir: d.dir, runningRoot: d.merged });
+      const lowerDirs = await this.deps.layerDirs(c.image).catch((cause) => {
+        throw new NotFoundError(`No such image: ${c.image}`, { cause });
+      });
+      return view({ containerDir: d.dir, overlay: { upper: d.upper, work: d.work, lowerDirs } });
+    });
+  }
+}
+
+/**
+ * dockerd's checks before extracting (`[moby] daemon/archive.go` extractToDir): a destination in
+ * a read-only volume or, outside volumes, on a read-only root filesystem is refused.
+ */
+function assertWritable(c: ContainerRecord, containerPath: string): void {
+  const m = mountAt(c.mounts ?? [], containerPath);
+  if (m && m.Type !== 'tmpfs' && !m.RW) throw new InvalidParameterError('mounted volume is marked read-only');
+  if (!m && c.hostConfig.ReadonlyRootfs) throw new InvalidParameterError('container rootfs is marked read-only');
+}
+
+const containerName = (c: ContainerRecord) => c.name.replace(/^\//, '');
+
+/** Numeric `uid[:gid]` of Config.User (names are not looked up yet; root otherwise). */
+function containerUser(c: ContainerRecord): { uid: number; gid: number } {
+  const user = String(c.config.User ?? '');
+  const m = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!m) return { uid: 0, gid: 0 };
+  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+}

@@ -1,0 +1,81 @@
+/**
+ * Writes a directory tree of the host filesystem as tar entries (docker cp GET, docker export):
+ * modes, owners, mtimes, symlinks and hard links (by inode, within one archive) are preserved;
+ * symlinks are never followed. Entry names are rebased: the tree at `hostPath` is named `name`.
+ */
+import type { Stats } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as tar from 'tar-stream';
+
+type HeaderArg = Partial<tar.Header> & { name: string };
+
+export class TreePacker {
+  /** First entry name seen per `dev:ino` of multiply-linked files. */
+  private readonly links = new Map<string, string>();
+
+  constructor(private readonly pack: tar.Pack) {}
+
+  /** Adds `hostPath` (and, for a directory, everything below it) as `name` ('' = the root). */
+  async add(hostPath: string, name: string, st?: Stats): Promise<void> {
+    st ??= await lstat(hostPath);
+    const header: HeaderArg = {
+      name,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtime: st.mtime,
+    };
+    if (st.isDirectory()) {
+      const dirName = name === '' ? './' : `${name}/`;
+      await this.entry({ ...header, name: dirName, type: 'directory' });
+      const children = (await readdir(hostPath)).sort();
+      for (const child of children) {
+        const childStat = await lstat(join(hostPath, child)).catch(() => undefined);
+        if (childStat) await this.add(join(hostPath, child), name === '' ? child : `${name}/${child}`, childStat);
+      }
+      return;
+    }
+    if (st.isSymbolicLink()) return this.entry({ ...header, type: 'symlink', linkname: await readlink(hostPath) });
+    if (st.isCharacterDevice() || st.isBlockDevice()) {
+      return this.entry({
+        ...header,
+        type: st.isCharacterDevice() ? 'character-device' : 'block-device',
+        devmajor: Math.floor(st.rdev / 256) & 0xfff,
+        devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+      });
+    }
+    if (st.isFIFO()) return this.entry({ ...header, type: 'fifo' });
+    if (st.isSocket()) return; // like dockerd: sockets are not archived
+    if (st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = this.links.get(key);
+      if (first !== undefined) return this.entry({ ...header, type: 'link', linkname: first });
+      this.links.set(key, name);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const out = this.pack.entry({ ...header, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
+      const input = createReadStream(hostPath);
+      input.on('error', (err) => {
+        out.destroy(err);
+        reject(err);
+      });
+      input.pipe(out as unknown as NodeJS.WritableStream);
+    });
+  }
+
+  /** Adds everything below the directory `hostPath`, named relative to it (docker export). */
+  async addContents(hostPath: string): Promise<void> {
+    for (const child of (await readdir(hostPath)).sort()) {
+      const st = await lstat(join(hostPath, child)).catch(() => undefined);
+      if (st) await this.add(join(hostPath, child), child, st);
+    }
+  }
+
+  private entry(header: HeaderArg): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+}

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tar from 'tar-stream';
+import { api, startBerth, type Berth } from '../harness';
+
+type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; linkname?: string; body?: string; mode?: number };
+
+/** A tar built entry by entry, crafted names and links included. */
+async function buildTar(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const header = { name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date() };
+    if (type === 'file') pack.entry(header, e.body ?? '');
+    else pack.entry(header);
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const decodeStat = (h: string | string[] | undefined) => JSON.parse(Buffer.from(String(h), 'base64').toString('utf8'));
+
+describe('docker cp, export and diff', () => {
+  let berth: Berth;
+  let host: string;
+  before(async () => {
+    berth = await startBerth();
+    host = mkdtempSync(join(tmpdir(), 'berth-cp-'));
+    berth.ok(['run', '-d', '--name', 'live', 'busybox', 'sleep', '1000']);
+  });
+  after(async () => {
+    await berth?.cleanup();
+    if (host) rmSync(host, { recursive: true, force: true });
+  });
+
+  it('copies files and directories host → container, running or not', () => {
+    const src = join(host, 'src');
+    mkdirSync(join(src, 'tree', 'a'), { recursive: true });
+    writeFileSync(join(src, 'hello.txt'), 'hello\n');
+    writeFileSync(join(src, 'tree', 'a', 'b.txt'), 'bee\n');
+    chmodSync(join(src, 'tree', 'a', 'b.txt'), 0o640);
+    symlinkSync('a/b.txt', join(src, 'tree', 'link'));
+
+    berth.ok(['create', '--name', 'idle', 'busybox', 'sh', '-c', 'cat /hello.txt /tmp/tree/a/b.txt /tmp/tree/link; stat -c %a /tmp/tree/a/b.txt']);
+    berth.ok(['cp', join(src, 'hello.txt'), 'idle:/']);
+    berth.ok(['cp', join(src, 'tree'), 'idle:/tmp/tree']);
+    assert.equal(berth.ok(['start', '-a', 'idle']), 'hello\nbee\nbee\n640\n');
+    // Still there after the run, and copying into a stopped container works too.
+    berth.ok(['cp', join(src, 'hello.txt'), 'idle:/tmp/again.txt']);
+    const back = join(host, 'back-idle');
+    berth.ok(['cp', 'idle:/tmp', back]);
+    assert.equal(readFileSync(join(back, 'again.txt'), 'utf8'), 'hello\n');
+    assert.equal(readFileSync(join(back, 'tree', 'a', 'b.txt'), 'utf8'), 'bee\n');
+
+    berth.ok(['cp', join(src, 'hello.txt'), 'live:/tmp/']);
+    berth.ok(['cp', join(src, 'tree'), 'live:/tmp/tree']);
+    const out = join(host, 'out');
+    mkdirSync(out);
+    berth.ok(['cp', 'live:/tmp/hello.txt', out]);
+    assert.equal(readFileSync(join(out, 'hello.txt'), 'utf8'), 'hello\n');
+  });
+
+  it('copies container → host: a file, a directory, its contents and with -a', () => {
+    const out = join(host, 'out2');
+    mkdirSync(out);
+    berth.ok(['cp', 'live:/etc', join(out, 'etc')]);
+    assert.match(readFileSync(join(out, 'etc', 'passwd'), 'utf8'), /^root:/);
+    berth.ok(['cp', '-a', 'live:/tmp/tree', join(out, 'tree')]);
+    assert.equal(readlinkSync(join(out, 'tree', 'link')), 'a/b.txt');
+    assert.equal(statSync(join(out, 'tree', 'a', 'b.txt')).mode & 0o777, 0o640);
+    berth.ok(['cp', 'live:/tmp/tree/.', join(out, 'contents')]);
+    assert.equal(readFileSync(join(out, 'contents', 'a', 'b.txt'), 'utf8'), 'bee\n');
+    const missing = berth.docker(['cp', 'live:/nope', out]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /Could not find the file \/nope in container live/);
+  });
+
+  it('reports the path stat header, Go FileMode included', async () => {
+    const res = await api(berth.socket, 'HEAD', '/containers/live/archive?path=/etc');
+    assert.equal(res.status, 200);
+    const stat = decodeStat(res.headers['x-docker-container-path-stat']);
+    assert.equal(stat.name, 'etc');
+    assert.equal(stat.mode, 2 ** 31 + 0o755);
+    assert.match(stat.mtime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    const missing = await api(berth.socket, 'HEAD', '/containers/live/archive?path=/nope');
+    assert.equal(missing.status, 404);
+    const notDir = await api(berth.socket, 'PUT', '/containers/live/archive?path=/etc/passwd', await buildTar([{ name: 'x', body: 'x' }]), { 'Content-Type': 'application/x-tar' });
+    assert.equal(notDir.status, 400);
+    assert.match(notDir.body, /extraction point is not a directory/);
+  });
+
+  it('exports the root filesystem', () => {
+    const file = join(host, 'export.tar');
+    berth.ok(['export', '-o', file, 'live']);
+    const list = spawnSync('tar', ['-tf', file], { encoding: 'utf8' }).stdout.split('\n');
+    assert.ok(list.includes('bin/busybox'), 'bin/busybox in export');
+    assert.ok(list.includes('tmp/hello.txt'), 'copied file in export');
+  });
+
+  it('shows container changes with docker diff', () => {
+    berth.ok(['run', '--name', 'changer', 'busybox', 'sh', '-c', 'touch /newfile; rm /etc/group']);
+    const lines = berth.ok(['diff', 'changer']).trim().split('\n');
+    assert.ok(lines.includes('A /newfile'), lines.join('\n'));
+    assert.ok(lines.includes('C /etc'), lines.join('\n'));
+    assert.ok(lines.includes('D /etc/group'), lines.join('\n'));
+  });
+
+  it('confines crafted archives to the container root', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const secret = join(host, `secret-${tag}`);
+    writeFileSync(secret, 'secret');
+    const put = async (dir: string, entries: Entry[]) =>
+      api(berth.socket, 'PUT', `/containers/live/archive?path=${encodeURIComponent(dir)}`, await buildTar(entries), { 'Content-Type': 'application/x-tar' });
+    const inContainer = async (path: string) => (await api(berth.socket, 'HEAD', `/containers/live/archive?path=${encodeURIComponent(path)}`)).status === 200;
+
+    // ../ climbing out of the extraction directory is refused.
+    const climb = await put('/tmp', [{ name: `../../../../../escape-${tag}`, body: 'x' }]);
+    assert.equal(climb.status, 400);
+    assert.ok(!existsSync(`/escape-${tag}`) && !existsSync(join(tmpdir(), `escape-${tag}`)));
+
+    // Absolute names land below the extraction directory.
+    assert.equal((await put('/', [{ name: `/abs-${tag}/path`, body: 'x' }])).status, 200);
+    assert.ok(!existsSync(`/abs-${tag}`));
+    assert.ok(await inContainer(`/abs-${tag}/path`));
+
+    // A symlink to / and then a write through it: resolved inside the container.
+    assert.equal((await put('/tmp', [{ name: 'evil', type: 'symlink', linkname: '/' }, { name: `evil/tmp/pwned-${tag}`, body: 'x' }])).status, 200);
+    assert.ok(!existsSync(join('/tmp', `pwned-${tag}`)));
+    assert.ok(await inContainer(`/tmp/pwned-${tag}`));
+    // ... and a relative one climbing above the root.
+    assert.equal((await put('/tmp', [{ name: 'up', type: 'symlink', linkname: '../../../../../..' }, { name: `up${host}/up-${tag}`, body: 'x' }])).status, 200);
+    assert.ok(!existsSync(join(host, `up-${tag}`)));
+    assert.ok(await inContainer(`${host}/up-${tag}`));
+    // A destination that is itself a symlink to / is the container's root.
+    assert.equal((await put('/tmp/evil', [{ name: `via-dest-${tag}`, body: 'x' }])).status, 200);
+    assert.ok(!existsSync(`/via-dest-${tag}`));
+    assert.ok(await inContainer(`/via-dest-${tag}`));
+
+    // Hard links to host paths: the target is looked up inside the container, never on the host.
+    const hard = await put('/tmp', [{ name: `hl-${tag}`, type: 'link', linkname: secret }]);
+    assert.equal(hard.status, 400);
+    assert.equal(lstatSync(secret).nlink, 1);
+    const hardUp = await put('/tmp', [{ name: `hl2-${tag}`, type: 'link', linkname: '../../../../etc/shadow' }]);
+    assert.equal(hardUp.status, 400);
+    const passwdLinks = lstatSync('/etc/passwd').nlink;
+    // Link names are relative to the extraction directory, like dockerd's Join(dest, linkname).
+    assert.equal((await put('/', [{ name: `tmp/hl3-${tag}`, type: 'link', linkname: '/etc/passwd' }])).status, 200);
+    assert.equal(lstatSync('/etc/passwd').nlink, passwdLinks);
+    assert.ok(await inContainer(`/tmp/hl3-${tag}`));
+    const linked = await api(berth.socket, 'GET', `/containers/live/archive?path=${encodeURIComponent(`/tmp/hl3-${tag}`)}`);
+    assert.match(linked.body, /root:x:0:0/);
+    assert.equal(readFileSync(secret, 'utf8'), 'secret');
+  });
+  it('sees volumes and binds at their destinations, running or not, and leaves no mount behind', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const bind = join(host, `bind-${tag}`);
+    mkdirSync(bind);
+    writeFileSync(join(bind, 'from-host.txt'), 'host side\n');
+    const file = join(host, `in-${tag}.txt`);
+    writeFileSync(file, 'into the volume\n');
+    berth.ok(['run', '-d', '--name', `vol-live-${tag}`, '-v', `cpvol-${tag}:/data`, '-v', `${bind}:/bound`, 'busybox', 'sleep', '1000']);
+    berth.ok(['cp', file, `vol-live-${tag}:/data/live.txt`]);
+    berth.ok(['create', '--name', `vol-idle-${tag}`, '-v', `cpvol-${tag}:/data`, 'busybox', 'true']);
+    berth.ok(['cp', file, `vol-idle-${tag}:/data/idle.txt`]);
+    // Both writes are in the volume itself, not in either container's own layer.
+    assert.equal(berth.ok(['run', '--rm', '-v', `cpvol-${tag}:/v`, 'busybox', 'cat', '/v/live.txt', '/v/idle.txt']), 'into the volume\ninto the volume\n');
+    assert.equal(berth.ok(['diff', `vol-idle-${tag}`]).includes('/data/idle.txt'), false);
+    // Reading back through the container, from the bind and from the volume.
+    const back = join(host, `back-${tag}`);
+    berth.ok(['cp', `vol-idle-${tag}:/data`, back]);
+    assert.deepEqual(['idle.txt', 'live.txt'].map((f) => existsSync(join(back, f))), [true, true]);
+    berth.ok(['cp', `vol-live-${tag}:/bound/from-host.txt`, join(host, `bound-${tag}.txt`)]);
+    assert.equal(readFileSync(join(host, `bound-${tag}.txt`), 'utf8'), 'host side\n');
+    // The view of a GET is released once its stream has ended, just after the client is done.
+    const viewMounted = () => /archive-[0-9a-f]{12}/.test(readFileSync('/proc/self/mountinfo', 'utf8'));
+    for (let i = 0; i < 50 && viewMounted(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(viewMounted(), false);
+  });
+
+  it('refuses writes into read-only volumes and a read-only root filesystem, like dockerd', () => {
+    const tag = randomBytes(4).toString('hex');
+    const file = join(host, `ro-${tag}.txt`);
+    writeFileSync(file, 'x');
+    berth.ok(['create', '--name', `ro-vol-${tag}`, '-v', `rovol-${tag}:/data:ro`, 'busybox', 'true']);
+    const vol = berth.docker(['cp', file, `ro-vol-${tag}:/data/`]);
+    assert.notEqual(vol.code, 0);
+    assert.match(vol.stderr, /mounted volume is marked read-only/);
+    berth.ok(['create', '--name', `ro-root-${tag}`, '--read-only', '-v', `rwvol-${tag}:/data`, 'busybox', 'true']);
+    const root = berth.docker(['cp', file, `ro-root-${tag}:/tmp/`]);
+    assert.notEqual(root.code, 0);
+    assert.match(root.stderr, /container rootfs is marked read-only/);
+    // A writable volume inside a read-only root still takes files.
+    berth.ok(['cp', file, `ro-root-${tag}:/data/`]);
+  });
+
+  it('resolves a symlink to a host path inside the container, never on the host', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const secretDir = join(host, `hostdir-${tag}`);
+    mkdirSync(secretDir);
+    writeFileSync(join(secretDir, 'secret'), 'host secret');
+    berth.ok(['run', '--name', `linker-${tag}`, 'busybox', 'ln', '-s', secretDir, `/tmp/hostlink-${tag}`]);
+    const got = await api(berth.socket, 'GET', `/containers/linker-${tag}/archive?path=${encodeURIComponent(`/tmp/hostlink-${tag}/secret`)}`);
+    assert.equal(got.status, 404);
+    assert.doesNotMatch(got.body, /host secret/);
+    const out = berth.docker(['cp', `linker-${tag}:/tmp/hostlink-${tag}/`, join(host, `leak-${tag}`)]);
+    assert.notEqual(out.code, 0);
+    assert.equal(existsSync(join(host, `leak-${tag}`)), false);
+  });
+});
