@@ -16,6 +16,12 @@ export function stringValue(q: Query, key: string): string | undefined {
   return first(q[key]);
 }
 
+/** Every value of a repeated parameter (`changes=a&changes=b`). */
+export function stringsValue(q: Query, key: string): string[] {
+  const v = q[key];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
 /** Integer or undefined when absent/empty; 400 when malformed. */
 export function intValue(q: Query, key: string, what = key): number | undefined {
   const v = first(q[key]);

@@ -12,6 +12,7 @@ import type {
 import type { Readable } from 'node:stream';
 import type { ArchiveStream, PutArchiveOptions } from '../../engine/containers/archive/container-archive';
 import type { Change } from '../../engine/containers/archive/changes';
+import type { CommitOptions } from '../../engine/containers/container-service';
 import type { PathStat } from '../../engine/containers/archive/container-path';
 
 /** What the container routes need from the engine. */
@@ -36,4 +37,5 @@ export interface ContainerBackend {
   putArchive(ref: string, body: Readable, opts: PutArchiveOptions): Promise<void>;
   export(ref: string): Promise<Readable>;
   changes(ref: string): Promise<Change[]>;
+  commit(ref: string, opts: CommitOptions): Promise<string>;
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
-import type { AttachStreams, WaitCondition } from '../../engine/containers/types';
-import { boolValue, filtersValue, intValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
+import type { AttachStreams, ContainerConfig, WaitCondition } from '../../engine/containers/types';
+import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
 import { apiVersionOf, jsonBody, sendJson, type HijackRequest } from '../route';
 import { versionAtLeast } from '../version';
 import type { HijackedConnection } from '../wire/hijack';
@@ -141,6 +141,21 @@ export function containerHandlers(backend: ContainerBackend) {
 
     async getContainersChanges(request: Req, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.changes(request.params.id));
+    },
+
+    async postCommit(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const config = await jsonBody(request);
+      if (config !== undefined && (typeof config !== 'object' || Array.isArray(config))) throw new InvalidParameterError('invalid JSON: commit config must be an object');
+      const id = await backend.commit(stringValue(q, 'container') ?? '', {
+        repo: stringValue(q, 'repo') || undefined,
+        tag: stringValue(q, 'tag') || undefined,
+        author: stringValue(q, 'author') || undefined,
+        comment: stringValue(q, 'comment') || undefined,
+        config: (config ?? undefined) as ContainerConfig | undefined,
+        changes: stringsValue(q, 'changes'),
+      });
+      return sendJson(reply, 201, { Id: id });
     },
 
     async getContainersLogs(request: Req, reply: FastifyReply) {

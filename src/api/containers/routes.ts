@@ -22,6 +22,7 @@ export function containerRoutes(backend: ContainerBackend): RouteDef[] {
     { method: 'PUT', url: '/containers/:id/archive', handler: h.putContainersArchive },
     { method: 'GET', url: '/containers/:id/export', handler: h.getContainersExport },
     { method: 'GET', url: '/containers/:id/changes', handler: h.getContainersChanges },
+    { method: 'POST', url: '/commit', handler: h.postCommit },
   ];
 }
 

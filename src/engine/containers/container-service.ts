@@ -5,6 +5,8 @@ import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
 import type { ImageRecord } from '../images/types';
+import type { CommitImageOptions } from '../images/image-service';
+import { commitImageConfig } from './commit-config';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { ContainerArchive, type ArchiveStream, type PutArchiveOptions } from './archive/container-archive';
@@ -38,11 +40,13 @@ import {
   type StopContainerOptions,
   type WaitCondition,
   type WaitResult,
+  type ContainerConfig,
 } from './types';
 import { containerInspect, containerSummary } from './views';
 
 /** What the container service needs from the image service. */
 export interface ImageLookup {
+  commit(opts: CommitImageOptions): Promise<string>;
   resolve(ref: string): Promise<ImageRecord>;
   layerDirs(imageId: string): Promise<string[]>;
   /** Frees images force-removed while containers still used them, once they no longer do. */
@@ -76,6 +80,17 @@ export interface ContainerServiceDeps {
   plumbing: Plumbing;
   networks: NetworkDirectory;
   volumes: VolumeLookup;
+}
+
+export interface CommitOptions {
+  repo?: string;
+  tag?: string;
+  author?: string;
+  comment?: string;
+  /** Config to apply over the container's (the request body). */
+  config?: ContainerConfig;
+  /** Dockerfile instructions (`--change`). */
+  changes?: string[];
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
@@ -595,6 +610,27 @@ export class ContainerService {
 
   changes(ref: string): Promise<Change[]> {
     return this.archive.changes(this.get(ref));
+  }
+
+  /** POST /commit: the container's changes as a new image on top of its own. */
+  async commit(ref: string, opts: CommitOptions): Promise<string> {
+    const c = this.get(ref);
+    const config = commitImageConfig(c.config, opts.config, opts.changes ?? []);
+    const layer = await this.archive.layerTar(c);
+    try {
+      return await this.deps.images.commit({
+        parentId: c.image,
+        layer,
+        config,
+        author: opts.author,
+        comment: opts.comment,
+        createdBy: [c.path, ...c.args].join(' '),
+        repo: opts.repo,
+        tag: opts.tag,
+      });
+    } finally {
+      layer.destroy();
+    }
   }
 
   // ---- helpers ----

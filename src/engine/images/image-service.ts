@@ -9,11 +9,13 @@ import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { FsTools } from './fs-tools';
 import { planImageDelete, type DeleteRecord } from './image-delete';
+import { commitNewImage, unpackNewLayer, type CommitContext } from './image-commit';
 import { commitLoad, ingestLoad, type LoadContext } from './image-load';
 import { ImageFiles } from './image-store-files';
 import { imageInspect, imageSummary, unixSeconds } from './image-views';
 import { familiarString, parseAnyReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
-import type { ImageRecord, LayerRecord } from './types';
+import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
+import type { Readable } from 'node:stream';
 
 export interface ImageServiceDeps {
   store: Store;
@@ -39,6 +41,21 @@ export interface RemoveImageOptions {
   force: boolean;
   /** Accepted for API parity; images loaded from tarballs have no parent chain to prune. */
   noprune: boolean;
+}
+
+export interface CommitImageOptions {
+  /** The image the new one is made from (none: a base image, as `docker import` makes). */
+  parentId?: string;
+  /** The new layer as an uncompressed tar (whiteouts as `.wh.` files). */
+  layer: Readable;
+  /** The new image's Config section. */
+  config: ContainerImageConfig;
+  author?: string;
+  comment?: string;
+  /** The history entry's created_by. */
+  createdBy: string;
+  repo?: string;
+  tag?: string;
 }
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -84,6 +101,38 @@ export class ImageService {
     try {
       const ingested = await ingestLoad(ctx, input, workDir);
       return await this.exclusive(() => commitLoad(ctx, ingested));
+    } finally {
+      await this.files.removeWorkDir(workDir);
+    }
+  }
+
+  /**
+   * A new image: the parent's layers plus `layer` (docker commit). The tag is checked before
+   * any work; nothing is stored unless everything is.
+   */
+  async commit(opts: CommitImageOptions): Promise<string> {
+    const tag = opts.repo ? repoTagReference(opts.repo, opts.tag || undefined) : undefined;
+    const parent = opts.parentId ? await this.resolve(opts.parentId) : undefined;
+    const ctx: CommitContext = { store: this.deps.store, files: this.files, fsTools: this.fsTools, log: this.deps.log };
+    const workDir = await this.files.workDir('commit');
+    try {
+      const layer = await unpackNewLayer(ctx, opts.layer, workDir);
+      const created = new Date().toISOString();
+      const history = [
+        ...(parent?.config.history ?? []),
+        { created, created_by: opts.createdBy, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) },
+      ];
+      const config = {
+        architecture: parent?.config.architecture ?? GOARCH[process.arch] ?? process.arch,
+        ...(parent?.config.variant ? { variant: parent.config.variant } : {}),
+        os: 'linux',
+        created,
+        ...(opts.author ? { author: opts.author } : {}),
+        ...(opts.comment ? { comment: opts.comment } : {}),
+        config: opts.config,
+        history,
+      };
+      return await this.exclusive(() => commitNewImage(ctx, { parent, config, layer, tag }));
     } finally {
       await this.files.removeWorkDir(workDir);
     }

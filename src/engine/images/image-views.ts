@@ -123,7 +123,7 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 export function imageInspect(rec: ImageRecord, refs: readonly string[], files: ImageFiles): Record<string, unknown> {
   const cfg = rec.config;
-  const view: Record<string, unknown> = { Id: rec.id, ...repoNames(rec, refs), Parent: '', Comment: str(cfg.comment) };
+  const view: Record<string, unknown> = { Id: rec.id, ...repoNames(rec, refs), Parent: rec.parent ?? '', Comment: str(cfg.comment) };
   const created = cfg.created ? formatRfc3339Nano(cfg.created) : undefined;
   if (created) view.Created = created;
   view.DockerVersion = str(cfg.docker_version);

@@ -50,6 +50,8 @@ export interface ImageRecord {
    * (layerDirs still answers); it is dropped once no container uses the image.
    */
   removed?: boolean;
+  /** The image this one was made from locally (docker commit), shown as Parent. */
+  parent?: string;
 }
 
 export interface LayerRecord {

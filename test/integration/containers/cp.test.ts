@@ -27,7 +27,7 @@ async function buildTar(entries: Entry[]): Promise<Buffer> {
 
 const decodeStat = (h: string | string[] | undefined) => JSON.parse(Buffer.from(String(h), 'base64').toString('utf8'));
 
-describe('docker cp, export and diff', () => {
+describe('docker cp, export, diff and commit', () => {
   let berth: Berth;
   let host: string;
   before(async () => {
@@ -212,5 +212,39 @@ describe('docker cp, export and diff', () => {
     const out = berth.docker(['cp', `linker-${tag}:/tmp/hostlink-${tag}/`, join(host, `leak-${tag}`)]);
     assert.notEqual(out.code, 0);
     assert.equal(existsSync(join(host, `leak-${tag}`)), false);
+  });
+  it('commits a container as a new image layer that runs: additions, changes, deletions', () => {
+    const tag = randomBytes(4).toString('hex');
+    berth.ok(['run', '--name', `commit-src-${tag}`, '-e', 'FROM_RUN=1', 'busybox', 'sh', '-c',
+      'mkdir -p /app/sub && echo v1 > /app/sub/file && echo changed > /etc/motd && rm /etc/group && rm -r /root && rm -r /home && mkdir /home && echo n > /home/new']);
+    const id = berth.ok(['commit', '-a', 'Ada <ada@example.com>', '-m', 'first commit', '-c', 'ENV GREETING=hello', '-c', 'CMD ["cat", "/app/sub/file"]',
+      '-c', 'LABEL stage=one', '-c', 'WORKDIR /app', `commit-src-${tag}`, `committed-${tag}:v1`]).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    // The new image runs with its CMD and shows the committed files, and the deletions hold.
+    assert.equal(berth.ok(['run', '--rm', `committed-${tag}:v1`]), 'v1\n');
+    assert.equal(berth.ok(['run', '--rm', `committed-${tag}:v1`, 'sh', '-c',
+      'cat /etc/motd; test -e /etc/group || echo no-group; test -e /root || echo no-root; ls -A /home; test -e /etc/passwd && echo passwd; pwd; echo $GREETING $FROM_RUN']),
+      'changed\nno-group\nno-root\nnew\npasswd\n/app\nhello 1\n');
+    const inspect = JSON.parse(berth.ok(['image', 'inspect', `committed-${tag}:v1`]))[0];
+    const base = JSON.parse(berth.ok(['image', 'inspect', 'busybox']))[0];
+    assert.equal(inspect.Id, id);
+    assert.equal(inspect.Author, 'Ada <ada@example.com>');
+    assert.equal(inspect.Comment, 'first commit');
+    assert.equal(inspect.Parent, base.Id);
+    assert.equal(inspect.Config.Labels.stage, 'one');
+    assert.deepEqual(inspect.Config.Cmd, ['cat', '/app/sub/file']);
+    assert.equal(inspect.RootFS.Layers.length, base.RootFS.Layers.length + 1);
+    // A second commit on top keeps stacking, and an unchanged container still adds a layer.
+    berth.ok(['run', '--name', `commit-2-${tag}`, `committed-${tag}:v1`, 'rm', '/app/sub/file']);
+    berth.ok(['commit', `commit-2-${tag}`, `committed-${tag}:v2`]);
+    assert.equal(berth.ok(['run', '--rm', `committed-${tag}:v2`, 'sh', '-c', 'ls -A /app/sub; echo end']), 'end\n');
+    // Bad input: an invalid change and an invalid reference store nothing.
+    const before = berth.ok(['images', '-q', '--no-trunc']).trim().split('\n').length;
+    const badChange = berth.docker(['commit', '-c', 'RUN echo hi', `commit-2-${tag}`]);
+    assert.notEqual(badChange.code, 0);
+    assert.match(badChange.stderr, /run is not a valid change command/);
+    const badRef = berth.docker(['commit', `commit-2-${tag}`, 'NotLower']);
+    assert.notEqual(badRef.code, 0);
+    assert.equal(berth.ok(['images', '-q', '--no-trunc']).trim().split('\n').length, before);
   });
 });

@@ -40,7 +40,7 @@ const INIT_PATHS = new Set(['/.dockerenv', '/etc/resolv.conf', '/etc/hosts', '/e
 /** Mounted over at run time: whatever the upper dir holds below them is a stub. */
 const INIT_TREES = ['/dev', '/proc', '/sys'];
 
-const isInitPath = (path: string) => INIT_PATHS.has(path) || INIT_TREES.some((t) => path === t || path.startsWith(`${t}/`));
+export const isInitPath = (path: string) => INIT_PATHS.has(path) || INIT_TREES.some((t) => path === t || path.startsWith(`${t}/`));
 
 /** Changes of `upper` against `lowerDirs` (top-most first). */
 export async function computeChanges(upper: string, lowerDirs: string[], opts: ChangesOptions): Promise<Change[]> {
@@ -97,8 +97,8 @@ export async function computeChanges(upper: string, lowerDirs: string[], opts: C
 }
 
 /** Owner and mode unchanged (mtime is judged by the caller, from what changed inside). */
-function sameDirMeta(a: BigIntStats, b: BigIntStats): boolean {
-  return (a.mode & 0o7777n) === (b.mode & 0o7777n) && a.uid === b.uid && a.gid === b.gid;
+export function sameDirMeta(a: { mode: number | bigint; uid: number | bigint; gid: number | bigint }, b: { mode: number | bigint; uid: number | bigint; gid: number | bigint }): boolean {
+  return (BigInt(a.mode) & 0o7777n) === (BigInt(b.mode) & 0o7777n) && BigInt(a.uid) === BigInt(b.uid) && BigInt(a.gid) === BigInt(b.gid);
 }
 
 

@@ -22,6 +22,7 @@ import type { ContainerDirs } from '../container-files';
 import type { ContainerRecord } from '../types';
 import { mountAt, withArchiveRoot, type RootSource } from './archive-root';
 import { computeChanges, type Change } from './changes';
+import { packUpperLayer } from './layer-pack';
 import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './container-path';
 import { TreePacker } from './tar-pack';
 
@@ -117,6 +118,24 @@ export class ContainerArchive {
         owner: opts.copyUIDGID ? containerUser(c) : undefined,
       });
     });
+  }
+
+  /**
+   * The container's changes as an image layer tar (docker commit). Read from the upper dir
+   * directly; a running container may still be writing (dockerd pauses it first by default).
+   */
+  async layerTar(c: ContainerRecord): Promise<Readable> {
+    const d = this.deps.dirs(c.id);
+    const lower = await this.deps.layerDirs(c.image);
+    const pack = tar.pack();
+    const out = new PassThrough();
+    pack.pipe(out);
+    out.on('close', () => pack.destroy());
+    packUpperLayer(d.upper, lower, pack, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n) }).catch((err: Error) => {
+      this.deps.log.warn({ err, container: c.id }, 'packing the container layer failed');
+      out.destroy(err);
+    });
+    return out;
   }
 
   /** GET /containers/{id}/changes */

@@ -20,6 +20,16 @@ export class TreePacker {
   /** Adds `hostPath` (and, for a directory, everything below it) as `name` ('' = the root). */
   async add(hostPath: string, name: string, st?: Stats): Promise<void> {
     st ??= await lstat(hostPath);
+    await this.addEntry(hostPath, name, st);
+    if (!st.isDirectory()) return;
+    for (const child of (await readdir(hostPath)).sort()) {
+      const childStat = await lstat(join(hostPath, child)).catch(() => undefined);
+      if (childStat) await this.add(join(hostPath, child), name === '' ? child : `${name}/${child}`, childStat);
+    }
+  }
+
+  /** Adds the one entry `hostPath` as `name`: a directory without what it holds. */
+  async addEntry(hostPath: string, name: string, st: Stats): Promise<void> {
     const header: HeaderArg = {
       name,
       mode: st.mode & 0o7777,
@@ -27,16 +37,7 @@ export class TreePacker {
       gid: st.gid,
       mtime: st.mtime,
     };
-    if (st.isDirectory()) {
-      const dirName = name === '' ? './' : `${name}/`;
-      await this.entry({ ...header, name: dirName, type: 'directory' });
-      const children = (await readdir(hostPath)).sort();
-      for (const child of children) {
-        const childStat = await lstat(join(hostPath, child)).catch(() => undefined);
-        if (childStat) await this.add(join(hostPath, child), name === '' ? child : `${name}/${child}`, childStat);
-      }
-      return;
-    }
+    if (st.isDirectory()) return this.entry({ ...header, name: name === '' ? './' : `${name}/`, type: 'directory' });
     if (st.isSymbolicLink()) return this.entry({ ...header, type: 'symlink', linkname: await readlink(hostPath) });
     if (st.isCharacterDevice() || st.isBlockDevice()) {
       return this.entry({
@@ -62,6 +63,14 @@ export class TreePacker {
         reject(err);
       });
       input.pipe(out as unknown as NodeJS.WritableStream);
+    });
+  }
+
+  /** An empty marker file (a layer's `.wh.` whiteouts), owned by root like dockerd's. */
+  addMarker(name: string, mtime: Date): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // An empty body, or the pack waits for a file's content to be written.
+      this.pack.entry({ name, type: 'file', mode: 0o600, uid: 0, gid: 0, size: 0, mtime }, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
     });
   }
 

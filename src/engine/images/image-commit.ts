@@ -1,0 +1,104 @@
+/**
+ * A new image from a parent image and one more layer (docker commit; later import and build):
+ * the layer tar is streamed into a work dir, unpacked while its diff ID is measured, then the
+ * config blob, the layer dir and the records (layer refcounts, image, optional tag) are committed
+ * together, as image-load.ts does for a whole archive.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { BatchOp, Store } from '../store/store';
+import { KEY } from '../store/schema';
+import { archiveError } from './archive-ingest';
+import { chainIds, HashingStream, sha256Digest } from './digest';
+import type { FsTools } from './fs-tools';
+import type { ImageFiles } from './image-store-files';
+import { extractLayer } from './layer-extract';
+import { diffSize } from './layer-unpack';
+import { storeKeyOf, type NamedReference } from './reference';
+import type { ImageConfigFile, ImageRecord, LayerRecord } from './types';
+
+export interface CommitContext {
+  store: Store;
+  files: ImageFiles;
+  fsTools: FsTools;
+  log: Logger;
+}
+
+export interface UnpackedNewLayer {
+  diffId: string;
+  size: number;
+  /** Work dir holding `diff/`. */
+  dir: string;
+}
+
+/** Step 1 (no lock): unpacks the layer tar into `workDir/layer/diff`, measuring its diff ID. */
+export async function unpackNewLayer(ctx: CommitContext, layer: Readable, workDir: string): Promise<UnpackedNewLayer> {
+  const dir = join(workDir, 'layer');
+  const diffDir = join(dir, 'diff');
+  await mkdir(diffDir, { recursive: true, mode: 0o755 });
+  const hash = new HashingStream();
+  const feed = pipeline(layer, hash);
+  const [fed, extracted] = await Promise.allSettled([feed, extractLayer(hash, diffDir, { fsTools: ctx.fsTools, log: ctx.log })]);
+  if (extracted.status === 'rejected') throw archiveError(extracted.reason, 'invalid layer');
+  if (fed.status === 'rejected') throw fed.reason;
+  return { diffId: hash.digest(), size: await diffSize(diffDir), dir };
+}
+
+export interface NewImage {
+  parent?: ImageRecord;
+  /** The config without rootfs: the parent's diff IDs and the new one are added here. */
+  config: Omit<ImageConfigFile, 'rootfs'>;
+  layer: UnpackedNewLayer;
+  tag?: NamedReference;
+}
+
+/** Step 2 (under the service lock): stores the image; returns its ID. */
+export async function commitNewImage(ctx: CommitContext, img: NewImage): Promise<string> {
+  const diffIds = [...(img.parent?.config.rootfs.diff_ids ?? []), img.layer.diffId];
+  const config: ImageConfigFile = { ...img.config, rootfs: { type: 'layers', diff_ids: diffIds } };
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const id = sha256Digest(configBytes);
+  const chain = chainIds(diffIds);
+  const top = chain[chain.length - 1];
+
+  const ops: BatchOp[] = [];
+  const existingImage = await ctx.store.get<ImageRecord>(KEY.image(id));
+  const known = await ctx.store.get<LayerRecord>(KEY.layer(top));
+  const isNewImage = !existingImage;
+  if (isNewImage) {
+    for (const c of chain.slice(0, -1)) {
+      const rec = await ctx.store.get<LayerRecord>(KEY.layer(c));
+      if (!rec) throw new Error(`parent layer ${c} is missing`);
+      ops.push({ type: 'put', key: KEY.layer(c), value: { ...rec, refs: rec.refs + 1 } });
+    }
+    const layerRec: LayerRecord = known ? { ...known, refs: known.refs + 1 } : { chainId: top, diffId: img.layer.diffId, size: img.layer.size, refs: 1 };
+    ops.push({ type: 'put', key: KEY.layer(top), value: layerRec });
+  }
+  if (isNewImage || existingImage.removed) {
+    const size = (img.parent?.size ?? 0) + img.layer.size;
+    const record: ImageRecord = existingImage
+      ? { ...existingImage, removed: undefined }
+      : { id, config, chainIds: chain, size, repoDigests: [], loadedAt: new Date().toISOString(), parent: img.parent?.id };
+    ops.push({ type: 'put', key: KEY.image(id), value: record });
+  }
+  if (img.tag) ops.push({ type: 'put', key: KEY.tag(storeKeyOf(img.tag)), value: id });
+
+  const wroteBlob = isNewImage && (await ctx.files.writeBlob(id, configBytes));
+  const movedLayer = isNewImage && !known;
+  try {
+    if (movedLayer) {
+      await ctx.files.commitLayer(top, img.layer.dir);
+      await ctx.files.syncLayersDir();
+    }
+    await ctx.store.batch(ops);
+  } catch (err) {
+    if (movedLayer) await ctx.files.removeLayer(top).catch(() => undefined);
+    if (wroteBlob) await ctx.files.removeBlob(id).catch(() => undefined);
+    throw err;
+  }
+  ctx.log.info({ image: id, layer: top }, 'image committed');
+  return id;
+}
