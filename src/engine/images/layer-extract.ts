@@ -6,7 +6,7 @@
  * nothing is ever created, linked or changed outside it.
  */
 import { constants as fsConstants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -135,7 +135,12 @@ class LayerExtractor {
       case null:
       case undefined: {
         const fh = await open(target, CREATE_FILE_FLAGS, 0o600);
-        await pipeline(entry, fh.createWriteStream());
+        try {
+          // Batched writes: far fewer syscalls than one per tar chunk through a write stream.
+          await writeBatched(fh, entry);
+        } finally {
+          await fh.close();
+        }
         return this.setMetadata(target, h, 'file');
       }
       case 'symlink':
@@ -283,4 +288,28 @@ function mtimeOf(h: Header): Date {
   const pax = h.pax?.mtime !== undefined ? Number(h.pax.mtime) : NaN;
   if (Number.isFinite(pax)) return new Date(pax * 1000);
   return h.mtime ?? new Date(0);
+}
+
+const WRITE_BATCH = 1024 * 1024;
+
+/** Writes `body` to `fh`, gathering chunks into writes of up to WRITE_BATCH bytes. */
+async function writeBatched(fh: FileHandle, body: AsyncIterable<Buffer>): Promise<void> {
+  let pending: Buffer[] = [];
+  let size = 0;
+  const flush = async () => {
+    const { bytesWritten } = await fh.writev(pending);
+    // A short write (rare for regular files): write the rest plainly.
+    if (bytesWritten < size) {
+      const rest = Buffer.concat(pending).subarray(bytesWritten);
+      for (let off = 0; off < rest.length; ) off += (await fh.write(rest, off)).bytesWritten;
+    }
+    pending = [];
+    size = 0;
+  };
+  for await (const chunk of body) {
+    pending.push(chunk);
+    size += chunk.length;
+    if (size >= WRITE_BATCH) await flush();
+  }
+  if (size > 0) await flush();
 }
