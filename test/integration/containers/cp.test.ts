@@ -247,4 +247,12 @@ describe('docker cp, export, diff and commit', () => {
     assert.notEqual(badRef.code, 0);
     assert.equal(berth.ok(['images', '-q', '--no-trunc']).trim().split('\n').length, before);
   });
+  it('cp -a gives copied files the container user, a name looked up in its passwd', () => {
+    const tag = randomBytes(4).toString('hex');
+    const file = join(host, `owned-${tag}.txt`);
+    writeFileSync(file, 'x');
+    berth.ok(['create', '--name', `owner-${tag}`, '-u', 'berthtest', 'busybox', 'stat', '-c', '%u:%g', '/tmp/owned.txt']);
+    berth.ok(['cp', '-a', file, `owner-${tag}:/tmp/owned.txt`]);
+    assert.equal(berth.ok(['start', '-a', `owner-${tag}`]), '1000:1000\n');
+  });
 });

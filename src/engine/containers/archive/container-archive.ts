@@ -20,6 +20,7 @@ import { extractLayer } from '../../images/layer-extract';
 import { resolveInRoot } from '../../images/safe-path';
 import type { ContainerDirs } from '../container-files';
 import type { ContainerRecord } from '../types';
+import { resolveUser } from '../user';
 import { mountAt, withArchiveRoot, type RootSource } from './archive-root';
 import { computeChanges, type Change } from './changes';
 import { packUpperLayer } from './layer-pack';
@@ -115,7 +116,7 @@ export class ContainerArchive {
         scoped: true,
         whiteouts: false,
         noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
-        owner: opts.copyUIDGID ? containerUser(c) : undefined,
+        owner: opts.copyUIDGID ? await containerUser(c, root) : undefined,
       });
     });
   }
@@ -211,10 +212,8 @@ function assertWritable(c: ContainerRecord, containerPath: string): void {
 
 const containerName = (c: ContainerRecord) => c.name.replace(/^\//, '');
 
-/** Numeric `uid[:gid]` of Config.User (names are not looked up yet; root otherwise). */
-function containerUser(c: ContainerRecord): { uid: number; gid: number } {
-  const user = String(c.config.User ?? '');
-  const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  if (!m) return { uid: 0, gid: 0 };
-  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+/** Config.User as uid/gid, names looked up in the container's own passwd/group (`cp -a`). */
+async function containerUser(c: ContainerRecord, root: string): Promise<{ uid: number; gid: number }> {
+  const u = await resolveUser(root, String(c.config.User ?? ''));
+  return { uid: u.uid, gid: u.gid };
 }
