@@ -23,6 +23,7 @@ import { SystemService } from './engine/system/system-service';
 import { detectCgroupLayout } from './runtime/cgroups';
 import { ConmonMonitor, watchExit } from './runtime/conmon';
 import { RuntimeRegistry } from './runtime/registry';
+import { EventLog } from './engine/events/event-log';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -74,13 +75,16 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
 
     let containers: ContainerService | undefined;
+    const events = new EventLog();
     const volumes = new VolumeService({
+      events,
       store,
       root: join(config.dataRoot, 'volumes'),
       log: log.child({ module: 'engine.volumes' }),
       usersOf: (name) => containers?.usersOfVolume(name) ?? [],
     });
     const networks = new NetworkService({
+      events,
       store,
       log: log.child({ module: 'engine.networks' }),
       plumbing,
@@ -96,6 +100,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       specOf: (n: { Id: string }) => networks.specOf(networks.get(n.Id)),
     };
     const images = new ImageService({
+      events,
       store,
       root: join(config.dataRoot, 'image'),
       log: log.child({ module: 'engine.images' }),
@@ -103,6 +108,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       containerRunning: (id) => containers?.isRunning(id) ?? false,
     });
     containers = new ContainerService({
+      events,
       store,
       root: join(config.dataRoot, 'containers'),
       log: log.child({ module: 'engine.containers' }),
@@ -116,6 +122,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       volumes,
     });
     const system = new SystemService({
+      events,
       dataRoot: config.dataRoot,
       version: VERSION,
       runtimes,

@@ -71,3 +71,11 @@ export function parseJson(text: string): unknown {
     throw new InvalidParameterError(`invalid JSON: ${(err as Error).message}`);
   }
 }
+
+/** Starts a streaming response now, so clients see headers before the first byte of data. */
+export function beginStream(reply: FastifyReply, contentType: string): void {
+  reply.hijack();
+  const headers = { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': contentType };
+  reply.raw.writeHead(200, headers);
+  reply.raw.flushHeaders();
+}

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
 import type { AttachStreams, ContainerConfig, WaitCondition } from '../../engine/containers/types';
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
-import { apiVersionOf, jsonBody, sendJson, type HijackRequest } from '../route';
+import { apiVersionOf, beginStream, jsonBody, sendJson, type HijackRequest } from '../route';
 import { versionAtLeast } from '../version';
 import type { HijackedConnection } from '../wire/hijack';
 import { encodeLogRecord } from '../wire/log-stream';
@@ -14,14 +14,6 @@ import type { ContainerBackend } from './backend';
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
 
 const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
-
-/** Starts a streaming response now, so clients see headers before the first byte of data. */
-function beginStream(reply: FastifyReply, contentType: string): void {
-  reply.hijack();
-  const headers = { ...(reply.getHeaders() as Record<string, string>), 'Content-Type': contentType };
-  reply.raw.writeHead(200, headers);
-  reply.raw.flushHeaders();
-}
 
 /** Sends an engine-produced tar; a client that goes away stops the producer. */
 function sendTar(reply: FastifyReply, stream: Readable): FastifyReply {

@@ -1,5 +1,9 @@
+import type { EventMessage, SubscribeOptions } from '../../engine/events/event-log';
+
 /** What the system routes need from the engine. */
 export interface SystemBackend {
   version(apiVersion: string, minApiVersion: string): object;
   info(): Promise<object>;
+  /** Validates the filters (400) before the stream starts. */
+  events(filters: Record<string, string[]>, opts: Omit<SubscribeOptions, 'filter'>): AsyncIterable<EventMessage>;
 }

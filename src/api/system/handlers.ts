@@ -1,5 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendJson } from '../route';
+import { filtersValue, type Query } from '../form';
+import { beginStream, sendJson } from '../route';
+import { encodeEvent } from '../wire/event-json';
+import { InvalidParameterError } from '../../engine/errors';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../version';
 import type { SystemBackend } from './backend';
 
@@ -24,5 +27,29 @@ export function systemHandlers(backend: SystemBackend) {
     async getInfo(_request: FastifyRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.info());
     },
+    async getEvents(request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
+      const q = request.query;
+      const abort = new AbortController();
+      const events = backend.events(filtersValue(q), { since: eventTime(q, 'since'), until: eventTime(q, 'until'), signal: abort.signal });
+      reply.raw.on('close', () => abort.abort());
+      beginStream(reply, 'application/json');
+      try {
+        for await (const e of events) {
+          if (!reply.raw.write(encodeEvent(e))) await new Promise((res) => reply.raw.once('drain', res));
+        }
+      } finally {
+        reply.raw.end();
+      }
+    },
   };
+}
+
+/** `since`/`until` as the CLI sends them (`<seconds>[.<nanos>]`), in ms; undefined when absent. */
+function eventTime(q: Query, key: string): number | undefined {
+  const v = q[key];
+  const text = Array.isArray(v) ? v[0] : v;
+  if (text === undefined || text === '') return undefined;
+  const m = /^(-?\d+)(?:\.(\d{1,9}))?$/.exec(text);
+  if (!m) throw new InvalidParameterError(`invalid value for ${key}: ${text}`);
+  return Number(m[1]) * 1000 + Number((m[2] ?? '0').padEnd(9, '0')) / 1e6;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { EventSink } from '../events/event-log';
 import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlumbing, PortMapping } from '../../network/types';
 import { NetworkPlumbingError } from '../../network/errors';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
@@ -34,6 +35,7 @@ interface Deps {
   /** Every container record, for DNS names and shared namespaces. */
   containers(): Iterable<ContainerRecord>;
   lookup(ref: string): ContainerRecord;
+  events?: EventSink;
 }
 
 const shortId = (id: string) => id.slice(0, 12);
@@ -164,6 +166,7 @@ export class ContainerNetworking {
       try {
         const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID));
         await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, this.livePorts(c)));
+        this.emit(c, spec, 'disconnect');
       } catch (err) {
         this.deps.log.warn({ err, container: c.id, network: ep.NetworkID }, 'detach failed');
       }
@@ -215,9 +218,15 @@ export class ContainerNetworking {
     if (ep.ifname && state.netnsPath) {
       const spec = this.deps.networks.specOf(n);
       await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, []));
+      this.emit(c, spec, 'disconnect');
     }
     delete state.networks[name];
     this.refreshDns([n.Id], c.id);
+  }
+
+  /** A network event about a container (dockerd: the container's ID, the network's name and driver). */
+  private emit(c: ContainerRecord, spec: BridgeNetworkSpec, action: 'connect' | 'disconnect'): void {
+    this.deps.events?.publish('network', action, { ID: spec.id, Attributes: { container: c.id, name: spec.name, type: 'bridge' } });
   }
 
   /** Container IDs with an endpoint on a network, for network inspect and removal checks. */
@@ -235,7 +244,9 @@ export class ContainerNetworking {
   /** CNI ADD, with the network layer's errors turned into engine errors (dockerd's statuses). */
   private async attach(c: ContainerRecord, spec: BridgeNetworkSpec, ep: EndpointSettings, ifname: string, ports: PortMapping[]): Promise<Endpoint> {
     try {
-      return await this.deps.plumbing.attach(this.request(c, spec, ep, ifname, ports));
+      const endpoint = await this.deps.plumbing.attach(this.request(c, spec, ep, ifname, ports));
+      this.emit(c, spec, 'connect');
+      return endpoint;
     } catch (err) {
       if (!(err instanceof NetworkPlumbingError)) throw err;
       switch (err.kind) {

@@ -15,6 +15,7 @@ import type { PathStat } from './archive/container-path';
 import { FsTools } from '../images/fs-tools';
 import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
+import type { EventSink } from '../events/event-log';
 import { ExitWaiters } from './exit-waiters';
 import type { VolumeLookup } from './mount-spec';
 import { parseVolumesFrom, planMounts, type MountPoint } from './mounts';
@@ -26,7 +27,7 @@ import { matchesFilters, validateContainerFilters } from './filters';
 import { readLogs } from './log-reader';
 import { generateId, generateName, normalizeName, shortId } from './names';
 import { unmountRootfs } from './rootfs';
-import { parseSignal } from './signals';
+import { parseSignal, signalNumber } from './signals';
 import { ContainerStarter, startError } from './starter';
 import {
   NULL_TIME,
@@ -80,6 +81,7 @@ export interface ContainerServiceDeps {
   plumbing: Plumbing;
   networks: NetworkDirectory;
   volumes: VolumeLookup;
+  events?: EventSink;
 }
 
 export interface CommitOptions {
@@ -117,6 +119,7 @@ export class ContainerService {
       log: deps.log,
       containers: () => this.containers.values(),
       lookup: (ref) => this.get(ref),
+      events: deps.events,
     });
     this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
   }
@@ -283,6 +286,7 @@ export class ContainerService {
       throw err;
     }
     this.deps.log.debug({ container: id }, 'container created');
+    this.emit(record, 'create');
     return { Id: id, Warnings: [] };
   }
 
@@ -300,6 +304,7 @@ export class ContainerService {
         { type: 'put', key: KEY.containerName(name), value: c.id },
         { type: 'put', key: KEY.container(c.id), value: c },
       ]);
+      this.emit(c, 'rename', { oldName: old });
     });
   }
 
@@ -338,6 +343,7 @@ export class ContainerService {
     this.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
     this.waiters.forget(c.id);
     this.deps.log.debug({ container: c.id }, 'container removed');
+    this.emit(c, 'destroy');
     await this.deps.images.releaseRemoved().catch((err) => this.deps.log.warn({ err }, 'releasing removed images failed'));
   }
 
@@ -355,6 +361,7 @@ export class ContainerService {
         c.hasBeenManuallyStopped = false;
         await this.save(c);
         this.watch(c);
+        this.emit(c, 'start');
       } catch (cause) {
         const err = startError(c, cause);
         const kind = runtimeErrorKind(err.message);
@@ -394,6 +401,8 @@ export class ContainerService {
     await this.save(c);
     this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
     this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
+    const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
+    this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
     // Not awaited: an exit seen while another operation holds the lock is removed after it.
     if (c.hostConfig.AutoRemove) {
       void this.locked(id, async () => {
@@ -425,6 +434,7 @@ export class ContainerService {
       const exited = await this.killAndWait(c, signal, timeout * 1000).catch(() => false);
       if (!exited) await this.killAndWait(c, 'SIGKILL', 30_000);
     });
+    this.emit(c, 'stop');
   }
 
   async restart(ref: string, opts: StopContainerOptions): Promise<void> {
@@ -433,6 +443,7 @@ export class ContainerService {
       if (!(err instanceof NotModifiedError)) throw err;
     });
     await this.start(c.id);
+    this.emit(c, 'restart');
   }
 
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
@@ -440,12 +451,14 @@ export class ContainerService {
     const signal = parseSignal(signalName);
     if (!c.state.Running) throw new ConflictError(`cannot kill container: ${ref}: container ${c.id} is not running`);
     await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
+    this.emit(c, 'kill', { signal: String(signalNumber(signal)) });
   }
 
   /** Sends `signal` and resolves true once the container exited (false after `ms`). */
   private async killAndWait(c: ContainerRecord, signal: string, ms: number | undefined): Promise<boolean> {
     const exited = this.waiters.add(c.id, 'exit');
     try {
+      this.emit(c, 'kill', { signal: String(signalNumber(signal)) });
       await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
     } catch (err) {
       // Already gone: the exit watcher settles the state.
@@ -497,6 +510,7 @@ export class ContainerService {
       return;
     }
     const client = this.attachHub.add(c.id, opts, streams, { tty, stdinOnce: !!c.config.StdinOnce, openStdin: !!c.config.OpenStdin });
+    this.emit(c, 'attach');
     if (c.state.Running) await this.attachHub.connect(c.id, client, () => this.deps.monitor.attach(this.monitorPaths(c.id)));
   }
 
@@ -505,6 +519,7 @@ export class ContainerService {
     if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
     if (!c.config.Tty) return;
     await this.deps.monitor.resize(this.monitorPaths(c.id), height, width);
+    this.emit(c, 'resize', { height: String(height), width: String(width) });
   }
 
   private monitorPaths(id: string) {
@@ -618,7 +633,7 @@ export class ContainerService {
     const config = commitImageConfig(c.config, opts.config, opts.changes ?? []);
     const layer = await this.archive.layerTar(c);
     try {
-      return await this.deps.images.commit({
+      const id = await this.deps.images.commit({
         parentId: c.image,
         layer,
         config,
@@ -628,12 +643,20 @@ export class ContainerService {
         repo: opts.repo,
         tag: opts.tag,
       });
+      this.emit(c, 'commit', { comment: opts.comment ?? '', imageID: id, imageRef: opts.repo ? `${opts.repo}:${opts.tag || 'latest'}` : '' });
+      return id;
     } finally {
       layer.destroy();
     }
   }
 
   // ---- helpers ----
+
+  /** A container event: attributes are its labels, image and name (dockerd's). */
+  private emit(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    const attrs = { ...(c.config.Labels ?? {}), image: String(c.config.Image ?? ''), name: c.name.replace(/^\//, ''), ...extra };
+    this.deps.events?.publish('container', action, { ID: c.id, Attributes: attrs });
+  }
 
   private async save(c: ContainerRecord): Promise<void> {
     if (!this.containers.has(c.id)) return;

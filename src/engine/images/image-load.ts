@@ -32,6 +32,8 @@ export interface LoadContext {
   /** GOARCH-style name of this host (`amd64`), to pick a platform from an OCI index. */
   hostArch: string;
   signal?: AbortSignal;
+  /** Told of each image once the load is committed, with the tags it got (events). */
+  onLoaded?: (id: string, tags: string[], labels: Record<string, string>) => void;
 }
 
 interface LoadItem {
@@ -206,6 +208,7 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
     throw err;
   }
   for (const id of seenImages) ctx.log.info({ image: id }, 'image loaded');
+  for (const item of load.items) ctx.onLoaded?.(item.id, item.tags.map(familiarString), item.config.config?.Labels ?? {});
   return lines;
 }
 

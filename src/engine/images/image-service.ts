@@ -16,6 +16,7 @@ import { imageInspect, imageSummary, unixSeconds } from './image-views';
 import { familiarString, parseAnyReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
 import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
 import type { Readable } from 'node:stream';
+import type { EventSink } from '../events/event-log';
 
 export interface ImageServiceDeps {
   store: Store;
@@ -28,6 +29,7 @@ export interface ImageServiceDeps {
   containerRunning?: (containerId: string) => boolean | Promise<boolean>;
   /** The mknod/setfattr adapter (tests may pass one with other program paths). */
   fsTools?: FsTools;
+  events?: EventSink;
 }
 
 export interface LoadImagesOptions {
@@ -96,6 +98,10 @@ export class ImageService {
       log: opts.log ?? this.deps.log,
       hostArch: GOARCH[process.arch] ?? process.arch,
       signal: opts.signal,
+      onLoaded: (id, tags, labels) => {
+        this.emit(id, id, 'load', labels);
+        for (const t of tags) this.emit(id, t, 'tag', labels);
+      },
     };
     const workDir = await this.files.workDir('load');
     try {
@@ -132,7 +138,9 @@ export class ImageService {
         config: opts.config,
         history,
       };
-      return await this.exclusive(() => commitNewImage(ctx, { parent, config, layer, tag }));
+      const id = await this.exclusive(() => commitNewImage(ctx, { parent, config, layer, tag }));
+      if (tag) this.emit(id, familiarString(tag), 'tag', opts.config.Labels);
+      return id;
     } finally {
       await this.files.removeWorkDir(workDir);
     }
@@ -193,6 +201,7 @@ export class ImageService {
         { type: 'put', key: KEY.image(record.id), value: { ...record, lastTagTime: now } },
       ]);
       this.deps.log.info({ image: record.id }, 'image tagged');
+      this.emit(record.id, familiarString(target), 'tag', record.config.config?.Labels);
     });
   }
 
@@ -226,8 +235,17 @@ export class ImageService {
       await this.deps.store.batch(ops);
       await this.removeFiles(plan.deleteImage && users.length === 0 ? record.id : undefined, freed);
       if (plan.deleteImage) this.deps.log.info({ image: record.id }, 'image deleted');
+      for (const r of records) {
+        if ('Untagged' in r) this.emit(record.id, r.Untagged, 'untag', record.config.config?.Labels);
+        else if (r.Deleted === record.id) this.emit(record.id, record.id, 'delete', record.config.config?.Labels);
+      }
       return records;
     });
+  }
+
+  /** An image event (dockerd's LogImageEvent): the image's labels and the name it was acted on by. */
+  private emit(imageId: string, name: string, action: string, labels: Record<string, string> | null | undefined): void {
+    this.deps.events?.publish('image', action, { ID: imageId, Attributes: { ...(labels ?? {}), name } });
   }
 
   /** Absolute diff dirs of the image's layers, top-most first (overlayfs lowerdir order). */

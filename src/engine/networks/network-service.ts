@@ -15,6 +15,7 @@ import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { planBridgeNetwork } from './create-plan';
 import { parseGoBool } from '../filter-args';
+import type { EventSink } from '../events/event-log';
 import { filterNetworks, parsePruneFilters, pruneLabelsMatch, type Filters } from './filters';
 import { readHostNetworks, type HostNetwork } from './host-networks';
 import { formatAddr, overlaps, parsePrefix, type Prefix } from './ipv4';
@@ -34,6 +35,7 @@ import {
 import { networkView, rfc3339Nano } from './views';
 
 export interface NetworkServiceDeps {
+  events?: EventSink;
   store: Store;
   log: Logger;
   plumbing: Pick<NetworkPlumbing, 'ensureNetwork' | 'removeNetwork'>;
@@ -114,6 +116,7 @@ export class NetworkService {
         throw err;
       }
       this.deps.log.info({ network: rec.id, name: rec.name }, 'network created');
+      this.deps.events?.publish('network', 'create', { ID: rec.id, Attributes: { name: rec.name, type: rec.driver } });
       return { Id: rec.id, Warning: '' };
     });
   }
@@ -224,6 +227,7 @@ export class NetworkService {
     await this.deps.store.del(KEY.network(rec.id));
     this.networks.delete(rec.id);
     this.deps.log.info({ network: rec.id, name: rec.name }, 'network removed');
+    this.deps.events?.publish('network', 'destroy', { ID: rec.id, Attributes: { name: rec.name, type: rec.driver } });
   }
 
   /** Host subnets on devices that are not Berth's own bridges. */

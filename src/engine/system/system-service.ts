@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../containers/container-files';
+import type { EventLog, EventMessage, SubscribeOptions } from '../events/event-log';
+import { eventFilter } from '../events/filters';
+import type { Filters } from '../filter-args';
 
 export interface SystemServiceDeps {
   dataRoot: string;
@@ -12,6 +15,7 @@ export interface SystemServiceDeps {
   imageCount(): Promise<number>;
   cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
   name?: string;
+  events: EventLog;
 }
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
@@ -33,6 +37,12 @@ export class SystemService {
     }
     const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
     this.osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? 'Linux';
+  }
+
+  /** GET /events: the filters are checked now, before the stream starts. */
+  events(filters: Filters, opts: Omit<SubscribeOptions, 'filter'>): AsyncIterable<EventMessage> {
+    const filter = eventFilter(filters);
+    return this.deps.events.subscribe({ ...opts, filter });
   }
 
   version(apiVersion: string, minApiVersion: string) {

@@ -17,6 +17,7 @@ import { KEY, PREFIX } from '../store/schema';
 import { listFilter, pruneFilter, type Filters } from './filters';
 import { mountOptionsOf, nameProblem, optionsProblem } from './local-options';
 import { hostMounter, type Mounter } from './mounter';
+import type { EventSink } from '../events/event-log';
 import {
   ANONYMOUS_LABEL,
   type CreateVolumeOptions,
@@ -38,6 +39,7 @@ export interface VolumeServiceDeps {
   usersOf: (name: string) => string[];
   /** Host mounts; the real mount(8)/umount(8) unless given. */
   mounter?: Mounter;
+  events?: EventSink;
 }
 
 /** Go's time.RFC3339 in the host's zone: seconds, then `Z` or `±hh:mm`. */
@@ -241,6 +243,7 @@ export class VolumeService {
     }
     this.volumes.set(name, rec);
     this.deps.log.info({ volume: name }, 'volume created');
+    this.deps.events?.publish('volume', 'create', { ID: name, Attributes: { driver: rec.driver } });
     return rec;
   }
 
@@ -258,6 +261,7 @@ export class VolumeService {
     await this.deps.store.del(KEY.volume(rec.name));
     this.volumes.delete(rec.name);
     this.deps.log.info({ volume: rec.name }, 'volume removed');
+    this.deps.events?.publish('volume', 'destroy', { ID: rec.name, Attributes: { driver: rec.driver } });
   }
 
   /** Unmounts `_data` if something is mounted there; fails only if it stays mounted. */
