@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { containerHijackRoutes, containerRoutes } from './api/containers/routes';
 import { imageRoutes } from './api/images/routes';
+import { execHijackRoutes, execRoutes } from './api/exec/routes';
 import { networkRoutes } from './api/networks/routes';
 import { volumeRoutes } from './api/volumes/routes';
 import type { HijackRouteDef, RouteDef } from './api/route';
@@ -148,7 +149,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       connect: (networkRef: string, containerRef: string, cfg: object | undefined) => containers!.connectNetwork(networkRef, containerRef, cfg),
       disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.disconnectNetwork(networkRef, containerRef, force),
     };
-    const api = apiRoutes({ system, containers, images, networks: networkBackend, volumes });
+    const api = apiRoutes({ system, containers, images, networks: networkBackend, volumes, execs: containers.execs });
     const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
@@ -195,6 +196,7 @@ export function apiRoutes(services: {
   images: Parameters<typeof imageRoutes>[0];
   networks: Parameters<typeof networkRoutes>[0];
   volumes: Parameters<typeof volumeRoutes>[0];
+  execs: Parameters<typeof execRoutes>[0];
 }): ApiRoutes {
   return {
     routes: [
@@ -203,8 +205,9 @@ export function apiRoutes(services: {
       ...imageRoutes(services.images),
       ...networkRoutes(services.networks),
       ...volumeRoutes(services.volumes),
+      ...execRoutes(services.execs),
     ],
-    hijackRoutes: [...containerHijackRoutes(services.containers)],
+    hijackRoutes: [...containerHijackRoutes(services.containers), ...execHijackRoutes(services.execs)],
   };
 }
 

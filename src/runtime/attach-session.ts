@@ -9,6 +9,8 @@
  * - when the container exits conmon shuts the socket down ('end' here).
  * Only live output flows here; what the container wrote before the attach is in the log file.
  */
+import { createHash } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
 import { SeqpacketSocket } from 'node-unix-socket';
 import type { AttachSession } from './types';
 
@@ -93,4 +95,9 @@ class SeqpacketAttachSession implements AttachSession {
     this.sock.destroy();
     for (const cb of this.closeListeners.splice(0)) cb();
   }
+}
+
+/** conmon's `--cuuid`: names the socket-dir symlink; short and derived from the bundle path. */
+export function socketName(bundle: string): string {
+  return createHash('sha256').update(resolvePath(bundle)).digest('hex').slice(0, 16);
 }

@@ -18,16 +18,16 @@
  *   the container's last stderr line in the log and exit code 1.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import { ConflictError } from '../engine/errors';
-import { connectAttachSocket } from './attach-session';
+import { connectAttachSocket, socketName } from './attach-session';
 import { readExitFile } from './exit-watcher';
 import { DEFAULT_COMMAND_ENV, ExternalCommandError } from './external-command';
 import { runtimeErrorMessage, translateRuntimeError } from './oci-cli';
-import type { AttachSession, ContainerMonitor, LaunchedContainer, LaunchOptions, MonitorPaths, RuntimeLog } from './types';
+import { launchExec } from './conmon-exec';
+import type { AttachSession, ContainerMonitor, ExecMonitorOptions, ExecStarted, LaunchedContainer, LaunchOptions, MonitorPaths, RuntimeLog } from './types';
 
 export interface ConmonOptions {
   /** The daemon's exec root; conmon's attach-socket symlinks go to `<execRoot>/sockets`. */
@@ -106,6 +106,19 @@ export class ConmonMonitor implements ContainerMonitor {
     const takenId = err instanceof ConflictError && /container with id exists|already exists/.test(err.message);
     await this.cleanupFailedLaunch(opts, !takenId);
     throw err;
+  }
+
+  exec(opts: ExecMonitorOptions): Promise<ExecStarted> {
+    const resize = (h: number, w: number) => this.resizeExec(opts.dir, h, w);
+    return launchExec(this.conmonPath, this.socketDir, { ...opts, resize }, this.env, this.launchTimeoutMs);
+  }
+
+  resizeExec(dir: string, height: number, width: number): Promise<void> {
+    return this.resize({ bundle: dir } as MonitorPaths, height, width);
+  }
+
+  async releaseExec(dir: string): Promise<void> {
+    await rm(join(this.socketDir, socketName(dir)), { force: true });
   }
 
   async attach(paths: MonitorPaths): Promise<AttachSession> {
@@ -236,11 +249,6 @@ export class ConmonMonitor implements ContainerMonitor {
     }
     await this.release(opts.paths);
   }
-}
-
-/** conmon's `--cuuid`: names the socket-dir symlink; short and derived from the bundle path. */
-function socketName(bundle: string): string {
-  return createHash('sha256').update(resolvePath(bundle)).digest('hex').slice(0, 16);
 }
 
 /** Read a pid file, retrying for up to `waitMs` while it is missing or empty. */

@@ -100,7 +100,34 @@ export interface AttachSession {
   close(): void;
 }
 
+/** An exec session for the monitor to run (see conmon-exec.ts). */
+export interface ExecMonitorOptions {
+  containerId: string;
+  runtime: OciRuntime;
+  /** The session's own directory. */
+  dir: string;
+  processPath: string;
+  tty: boolean;
+  stdin: boolean;
+  /** Attach before the process starts (else it runs detached). */
+  attach: boolean;
+  consoleSize?: { height: number; width: number };
+}
+
+export interface ExecStarted {
+  pid: number;
+  session?: AttachSession;
+  /** Where the monitor writes the exit file named after the container ID. */
+  exitDir: string;
+}
+
 export interface ContainerMonitor {
+  /** Run a process in a running container under its own monitor; resolves once it started. */
+  exec(opts: ExecMonitorOptions): Promise<ExecStarted>;
+  /** Resize the pty of an exec session. */
+  resizeExec(dir: string, height: number, width: number): Promise<void>;
+  /** Remove what an exec session's monitor leaves behind. */
+  releaseExec(dir: string): Promise<void>;
   /** Start a monitor that runs `runtime create`; resolves once the container is created. */
   launch(opts: LaunchOptions): Promise<LaunchedContainer>;
   attach(paths: MonitorPaths): Promise<AttachSession>;

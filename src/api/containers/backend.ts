@@ -24,6 +24,8 @@ export interface ContainerBackend {
   stop(ref: string, opts: StopContainerOptions): Promise<void>;
   restart(ref: string, opts: StopContainerOptions): Promise<void>;
   kill(ref: string, signal?: string): Promise<void>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult>;
   remove(ref: string, opts: RemoveContainerOptions): Promise<void>;
   rename(ref: string, name: string): Promise<void>;

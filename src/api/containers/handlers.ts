@@ -135,6 +135,16 @@ export function containerHandlers(backend: ContainerBackend) {
       return sendJson(reply, 200, await backend.changes(request.params.id));
     },
 
+    async postContainersPause(request: Req, reply: FastifyReply) {
+      await backend.pause(request.params.id);
+      return reply.code(204).send();
+    },
+
+    async postContainersUnpause(request: Req, reply: FastifyReply) {
+      await backend.unpause(request.params.id);
+      return reply.code(204).send();
+    },
+
     async postCommit(request: Req, reply: FastifyReply) {
       const q = request.query;
       const config = await jsonBody(request);

@@ -15,6 +15,7 @@ import type { PathStat } from './archive/container-path';
 import { FsTools } from '../images/fs-tools';
 import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
+import { ExecService } from './exec/exec-service';
 import type { EventSink } from '../events/event-log';
 import { ExitWaiters } from './exit-waiters';
 import type { VolumeLookup } from './mount-spec';
@@ -109,6 +110,7 @@ export class ContainerService {
   private readonly attachHub: AttachHub;
   private readonly starter: ContainerStarter;
   readonly networking: ContainerNetworking;
+  readonly execs: ExecService;
   private nameLock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: ContainerServiceDeps) {
@@ -122,6 +124,15 @@ export class ContainerService {
       events: deps.events,
     });
     this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
+    this.execs = new ExecService({
+      get: (ref) => this.get(ref),
+      dirs: (id) => this.dirs(id),
+      runtimeOf: (c) => deps.runtimes.forContainer(c.runtime),
+      monitor: deps.monitor,
+      watchExit: deps.watchExit,
+      emit: (c, action, extra) => this.emit(c, action, extra),
+      log: deps.log,
+    });
   }
 
   /** Loads records (networks are set up between this and `reconcileAll`). */
@@ -340,6 +351,7 @@ export class ContainerService {
       { type: 'del', key: KEY.containerName(c.name) },
     ]);
     this.containers.delete(c.id);
+    this.execs.forget(c.id);
     this.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
     this.waiters.forget(c.id);
     this.deps.log.debug({ container: c.id }, 'container removed');
@@ -451,7 +463,44 @@ export class ContainerService {
     const signal = parseSignal(signalName);
     if (!c.state.Running) throw new ConflictError(`cannot kill container: ${ref}: container ${c.id} is not running`);
     await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
+    if (signal === 'SIGKILL') await this.thawForSignal(c);
     this.emit(c, 'kill', { signal: String(signalNumber(signal)) });
+  }
+
+  /**
+   * A frozen process only acts on a signal once thawed: like dockerd, a paused container that
+   * gets SIGKILL is resumed so it dies (other signals wait for `docker unpause`).
+   */
+  private async thawForSignal(c: ContainerRecord): Promise<void> {
+    if (!c.state.Paused) return;
+    await this.deps.runtimes.forContainer(c.runtime).resume(c.id).catch((err) => this.deps.log.debug({ err, container: c.id }, 'resume after kill failed'));
+    c.state = { ...c.state, Status: 'running', Paused: false };
+    await this.save(c);
+    this.emit(c, 'unpause');
+  }
+
+  /** `docker pause`: freezes every process of the container (the runtime's freezer). */
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.locked(c.id, async () => {
+      if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+      if (c.state.Paused) throw new ConflictError(`Container ${c.id} is already paused`);
+      await this.deps.runtimes.forContainer(c.runtime).pause(c.id);
+      c.state = { ...c.state, Status: 'paused', Paused: true };
+      await this.save(c);
+      this.emit(c, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.locked(c.id, async () => {
+      if (!c.state.Paused) throw new ConflictError(`Container ${c.id} is not paused`);
+      await this.deps.runtimes.forContainer(c.runtime).resume(c.id);
+      c.state = { ...c.state, Status: 'running', Paused: false };
+      await this.save(c);
+      this.emit(c, 'unpause');
+    });
   }
 
   /** Sends `signal` and resolves true once the container exited (false after `ms`). */
@@ -460,6 +509,7 @@ export class ContainerService {
     try {
       this.emit(c, 'kill', { signal: String(signalNumber(signal)) });
       await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
+      if (signal === 'SIGKILL') await this.thawForSignal(c);
     } catch (err) {
       // Already gone: the exit watcher settles the state.
       this.deps.log.debug({ err, container: c.id }, 'kill failed');

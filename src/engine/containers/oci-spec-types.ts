@@ -90,20 +90,23 @@ export interface OciLinuxDeviceCgroup {
   access?: string;
 }
 
+/** The OCI process (a container's, or an exec's process.json). */
+export interface OciProcess {
+  terminal: boolean;
+  consoleSize?: { height: number; width: number };
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
+  rlimits?: Array<{ type: string; hard: number; soft: number }>;
+  noNewPrivileges: boolean;
+  oomScoreAdj: number;
+}
+
 export interface OciSpec {
   ociVersion: string;
-  process: {
-    terminal: boolean;
-    consoleSize?: { height: number; width: number };
-    user: { uid: number; gid: number; additionalGids?: number[] };
-    args: string[];
-    env: string[];
-    cwd: string;
-    capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
-    rlimits?: Array<{ type: string; hard: number; soft: number }>;
-    noNewPrivileges: boolean;
-    oomScoreAdj: number;
-  };
+  process: OciProcess;
   root: { path: string; readonly: boolean };
   hostname: string;
   mounts: SpecMount[];

@@ -1,0 +1,211 @@
+/**
+ * `docker exec`: exec instances of running containers (`[moby] daemon/exec.go`). An instance is
+ * created, started once (attached or detached), inspected and resized; its process runs under
+ * its own conmon (see runtime/conmon-exec.ts). Instances live in memory, like dockerd's, and go
+ * with their container.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { readExitFile } from '../../../runtime/exit-watcher';
+import { runtimeErrorKind } from '../../../runtime/oci-cli';
+import type { AttachSession, ContainerMonitor, OciRuntime } from '../../../runtime/types';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
+import type { ContainerDirs } from '../container-files';
+import type { AttachStreams, ContainerRecord } from '../types';
+import { execProcess, type ExecProcessConfig } from './exec-process';
+
+export interface ExecConfig extends ExecProcessConfig {
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  DetachKeys?: string;
+}
+
+interface ExecInstance {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  started: boolean;
+  exitCode: number | null;
+  pid: number;
+  dir: string;
+}
+
+export interface ExecHost {
+  /** The container (404 when unknown). */
+  get(ref: string): ContainerRecord;
+  dirs(id: string): ContainerDirs;
+  runtimeOf(c: ContainerRecord): OciRuntime;
+  monitor: ContainerMonitor;
+  watchExit(exitDir: string, id: string, onExit: () => void): { close(): void };
+  /** Publishes a container event. */
+  emit(c: ContainerRecord, action: string, extra?: Record<string, string>): void;
+  log: Logger;
+}
+
+export interface ExecStartOptions {
+  detach: boolean;
+  consoleSize?: [number, number] | null;
+  /** Called once the start is accepted; the API hijacks the connection then. */
+  getStreams?(tty: boolean): AttachStreams;
+}
+
+export class ExecService {
+  private readonly execs = new Map<string, ExecInstance>();
+
+  constructor(private readonly host: ExecHost) {}
+
+  /** POST /containers/{id}/exec */
+  create(containerRef: string, config: ExecConfig): string {
+    const c = this.host.get(containerRef);
+    if (!Array.isArray(config.Cmd) || config.Cmd.length === 0) throw new InvalidParameterError('No exec command specified');
+    this.assertRunning(c);
+    const id = randomBytes(32).toString('hex');
+    this.execs.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0, dir: join(this.host.dirs(c.id).dir, 'exec', id) });
+    this.host.emit(c, `exec_create: ${config.Cmd.join(' ')}`, { execID: id });
+    return id;
+  }
+
+  /** GET /exec/{id}/json */
+  inspect(id: string) {
+    const e = this.get(id);
+    const cfg = e.config;
+    return {
+      ID: e.id,
+      Running: e.running,
+      ExitCode: e.exitCode,
+      ProcessConfig: { tty: cfg.Tty, entrypoint: cfg.Cmd[0], arguments: cfg.Cmd.slice(1), privileged: cfg.Privileged, ...(cfg.User ? { user: cfg.User } : {}) },
+      OpenStdin: cfg.AttachStdin,
+      OpenStderr: cfg.AttachStderr,
+      OpenStdout: cfg.AttachStdout,
+      CanRemove: false,
+      ContainerID: e.containerId,
+      DetachKeys: cfg.DetachKeys ?? '',
+      Pid: e.pid,
+    };
+  }
+
+  /** POST /exec/{id}/start: resolves when a detached process started, or an attached one ended. */
+  async start(id: string, opts: ExecStartOptions): Promise<void> {
+    const e = this.get(id);
+    if (e.started) throw new ConflictError(e.running ? `Exec command ${id} is already running` : `Exec command ${id} has already run`);
+    const c = this.host.get(e.containerId);
+    this.assertRunning(c);
+    e.started = true;
+    e.running = true;
+    const cfg = { ...e.config, ...(opts.consoleSize ? { ConsoleSize: opts.consoleSize } : {}) };
+    const attach = !opts.detach && !!opts.getStreams;
+    const streams = attach ? opts.getStreams!(cfg.Tty) : undefined;
+    let session: AttachSession | undefined;
+    try {
+      const d = this.host.dirs(c.id);
+      await mkdir(e.dir, { recursive: true });
+      const processPath = join(e.dir, 'process.json');
+      await writeFile(processPath, JSON.stringify(await execProcess(d.bundle, d.merged, cfg)));
+      const [height, width] = cfg.ConsoleSize ?? [0, 0];
+      const started = await this.host.monitor.exec({
+        containerId: c.id,
+        runtime: this.host.runtimeOf(c),
+        dir: e.dir,
+        processPath,
+        tty: cfg.Tty,
+        stdin: attach && cfg.AttachStdin,
+        attach,
+        consoleSize: height > 0 && width > 0 ? { height, width } : undefined,
+      });
+      e.pid = started.pid;
+      session = started.session;
+      this.host.emit(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: id });
+      const exited = this.whenExited(e, started.exitDir);
+      if (!streams || !session) {
+        void exited;
+        return;
+      }
+      pipeSession(session, streams, cfg);
+      await new Promise<void>((resolve) => session!.onClose(resolve));
+      await exited;
+      streams.end();
+    } catch (err) {
+      session?.close();
+      e.running = false;
+      const kind = runtimeErrorKind((err as Error).message ?? '');
+      e.exitCode = kind === 'command-not-found' ? 127 : kind === 'permission-denied' ? 126 : 126;
+      await this.release(e);
+      if (!streams) throw err;
+      // Headers are out: dockerd writes the error into the stream and the CLI reads the exit code.
+      streams.write(cfg.Tty ? 1 : 2, Buffer.from(`${(err as Error).message}\r\n`));
+      streams.end();
+    }
+  }
+
+  /** POST /exec/{id}/resize */
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const e = this.get(id);
+    if (!e.running) throw new ConflictError(`Exec ${id} is not running`);
+    if (!e.config.Tty) return;
+    await this.host.monitor.resizeExec(e.dir, height, width);
+  }
+
+  /** The container is gone: its exec instances go with it. */
+  forget(containerId: string): void {
+    for (const [id, e] of this.execs) if (e.containerId === containerId) this.execs.delete(id);
+  }
+
+  private get(id: string): ExecInstance {
+    const e = this.execs.get(id);
+    if (!e) throw new NotFoundError(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  private assertRunning(c: ContainerRecord): void {
+    if (c.state.Paused || c.state.Status === 'paused') throw new ConflictError(`Container ${c.id} is paused, unpause the container before exec`);
+    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+  }
+
+  /** Records the exit code once the monitor wrote it, publishes exec_die, cleans up. */
+  private whenExited(e: ExecInstance, exitDir: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const watch = this.host.watchExit(exitDir, e.containerId, () => {
+        watch.close();
+        void (async () => {
+          e.exitCode = (await readExitFile(exitDir, e.containerId).catch(() => undefined)) ?? 126;
+          e.running = false;
+          const c = this.findContainer(e.containerId);
+          if (c) this.host.emit(c, 'exec_die', { execID: e.id, exitCode: String(e.exitCode) });
+          await this.release(e);
+          resolve();
+        })();
+      });
+    });
+  }
+
+  private findContainer(id: string): ContainerRecord | undefined {
+    try {
+      return this.host.get(id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async release(e: ExecInstance): Promise<void> {
+    await this.host.monitor.releaseExec(e.dir).catch(() => undefined);
+    await rm(e.dir, { recursive: true, force: true }).catch((err) => this.host.log.debug({ err, exec: e.id }, 'removing exec dir failed'));
+  }
+}
+
+/** Client stdin to the process, process output to the client (only the streams asked for). */
+function pipeSession(session: AttachSession, streams: AttachStreams, cfg: ExecConfig): void {
+  session.onData((stream, data) => {
+    if (stream === 1 && cfg.AttachStdout) streams.write(1, data);
+    else if (stream === 2 && cfg.AttachStderr) streams.write(2, data);
+  });
+  if (cfg.AttachStdin && streams.stdin) {
+    streams.stdin.on('data', (d: Buffer) => session.write(d));
+    streams.stdin.on('end', () => session.closeStdin());
+    streams.stdin.resume();
+  }
+  streams.onClose(() => session.close());
+}
