@@ -25,6 +25,7 @@ export interface ContainerBackend {
   restart(ref: string, opts: StopContainerOptions): Promise<void>;
   kill(ref: string, signal?: string): Promise<void>;
   pause(ref: string): Promise<void>;
+  top(ref: string, psArgs?: string): Promise<object>;
   unpause(ref: string): Promise<void>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult>;
   remove(ref: string, opts: RemoveContainerOptions): Promise<void>;

@@ -135,6 +135,10 @@ export function containerHandlers(backend: ContainerBackend) {
       return sendJson(reply, 200, await backend.changes(request.params.id));
     },
 
+    async getContainersTop(request: Req, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.top(request.params.id, stringValue(request.query, 'ps_args')));
+    },
+
     async postContainersPause(request: Req, reply: FastifyReply) {
       await backend.pause(request.params.id);
       return reply.code(204).send();

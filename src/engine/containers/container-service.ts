@@ -16,6 +16,8 @@ import { FsTools } from '../images/fs-tools';
 import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
 import { ExecService } from './exec/exec-service';
+import { containerPids } from './cgroup-files';
+import { containerTop, type TopResult } from './top';
 import type { EventSink } from '../events/event-log';
 import { ExitWaiters } from './exit-waiters';
 import type { VolumeLookup } from './mount-spec';
@@ -465,6 +467,13 @@ export class ContainerService {
     await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
     if (signal === 'SIGKILL') await this.thawForSignal(c);
     this.emit(c, 'kill', { signal: String(signalNumber(signal)) });
+  }
+
+  /** `docker top`: the host's ps, rows of the container's processes only. */
+  async top(ref: string, psArgs?: string): Promise<TopResult> {
+    const c = this.get(ref);
+    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+    return containerTop(await containerPids(this.deps.cgroupVersion, c.id), psArgs || undefined);
   }
 
   /**

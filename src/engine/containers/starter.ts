@@ -1,3 +1,4 @@
+import { containerCgroupPath } from './cgroup-files';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
@@ -114,7 +115,7 @@ export class ContainerStarter {
       ],
       netnsPath: net.netnsPath,
       hostNetwork: net.hostNetwork,
-      cgroupsPath: `/berth/${c.id}`,
+      cgroupsPath: containerCgroupPath(c.id),
       cgroupVersion: this.deps.cgroupVersion,
     });
   }

@@ -111,6 +111,18 @@ describe('docker exec, pause and unpause', () => {
     berth.ok(['rm', '-f', 'freezer']);
   });
 
+  it('docker top lists the container\'s processes (exec sessions too) with ps options', () => {
+    const top = berth.ok(['top', 'host']).trim().split('\n');
+    assert.match(top[0], /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    assert.deepEqual(top.slice(1).map((l) => l.split(/\s+/).slice(7).join(' ')), ['sleep 1000']);
+    const custom = berth.ok(['top', 'host', '-o', 'pid,comm']).trim().split('\n');
+    assert.deepEqual(custom.map((l) => l.trim().split(/\s+/)[1]), ['COMMAND', 'sleep']);
+    const bad = berth.docker(['top', 'host', '--no-such-ps-flag']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Error running ps/);
+    assert.match(berth.docker(['top', 'idle-top-none']).stderr, /No such container/);
+  });
+
   it('exec in a stopped container gives dockerd\'s error', () => {
     berth.ok(['create', '--name', 'idle', 'busybox', 'true']);
     const r = berth.docker(['exec', 'idle', 'true']);
