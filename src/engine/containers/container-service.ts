@@ -18,6 +18,7 @@ import { AttachHub } from './attach-hub';
 import { ExecService } from './exec/exec-service';
 import { containerPids } from './cgroup-files';
 import { containerTop, type TopResult } from './top';
+import { RestartTimers, restartsOnBoot, shouldRestart, validateRestartPolicy } from './restart-policy';
 import type { EventSink } from '../events/event-log';
 import { ExitWaiters } from './exit-waiters';
 import type { VolumeLookup } from './mount-spec';
@@ -45,6 +46,7 @@ import {
   type WaitCondition,
   type WaitResult,
   type ContainerConfig,
+  type RestartPolicy,
 } from './types';
 import { containerInspect, containerSummary } from './views';
 
@@ -107,6 +109,7 @@ const DEFAULT_STOP_TIMEOUT = 10;
 export class ContainerService {
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly waiters = new ExitWaiters();
+  private readonly restarts = new RestartTimers();
   private readonly exitWatches = new Map<string, ExitWatch>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attachHub: AttachHub;
@@ -165,6 +168,9 @@ export class ContainerService {
     if (c.state.Status === 'removing') return this.finishRemove(c);
     if (!c.state.Running) {
       if (c.hostConfig.AutoRemove && c.state.FinishedAt !== NULL_TIME) await this.finishRemove(c);
+      else if (c.state.Restarting || restartsOnBoot(c.hostConfig.RestartPolicy, c.state.StartedAt !== NULL_TIME, c.hasBeenManuallyStopped)) {
+        this.scheduleRestart(c, 0);
+      }
       return;
     }
     const code = await this.deps.monitor.readExitCode(c.id, dirs.exitDir);
@@ -178,6 +184,7 @@ export class ContainerService {
 
   /** Closes watchers; containers keep running under their monitors. */
   close(): void {
+    this.restarts.close();
     for (const w of this.exitWatches.values()) w.close();
     this.exitWatches.clear();
   }
@@ -252,6 +259,7 @@ export class ContainerService {
 
   async create(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
     validateConfig(opts.config);
+    validateRestartPolicy(opts.hostConfig?.RestartPolicy as RestartPolicy | undefined, !!opts.hostConfig?.AutoRemove);
     const hostConfig = { ...(opts.hostConfig ?? {}) };
     const runtimeName = hostConfig.Runtime || this.deps.runtimes.defaultName;
     this.deps.runtimes.get(runtimeName);
@@ -331,6 +339,10 @@ export class ContainerService {
         await this.killAndWait(c, 'SIGKILL', 30_000);
       }
       if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${c.id} is already in progress`);
+      if (c.state.Restarting) {
+        if (!opts.force) throw new ConflictError('You cannot remove a restarting container. Stop the container before attempting removal or force remove');
+        this.restarts.reset(c.id);
+      }
       await this.finishRemove(c);
       if (opts.removeVolumes) await this.removeAnonymousVolumes(c.mounts ?? []);
     });
@@ -353,6 +365,7 @@ export class ContainerService {
       { type: 'del', key: KEY.containerName(c.name) },
     ]);
     this.containers.delete(c.id);
+    this.restarts.reset(c.id);
     this.execs.forget(c.id);
     this.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
     this.waiters.forget(c.id);
@@ -369,27 +382,54 @@ export class ContainerService {
       if (c.state.Status === 'paused') throw new ConflictError('cannot start a paused container, try unpause instead');
       if (c.state.Running) throw new NotModifiedError('container is already running');
       if (c.state.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
-      try {
-        const { pid } = await this.starter.start(c, this.dirs(c.id));
-        c.state = { ...c.state, Status: 'running', Running: true, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
-        c.hasBeenManuallyStopped = false;
-        await this.save(c);
-        this.watch(c);
-        this.emit(c, 'start');
-      } catch (cause) {
-        const err = startError(c, cause);
-        const kind = runtimeErrorKind(err.message);
-        const code = kind === 'command-not-found' ? 127 : kind === 'permission-denied' ? 126 : 128;
-        c.state = { ...c.state, Status: c.state.StartedAt === NULL_TIME ? 'created' : 'exited', Running: false, Pid: 0, ExitCode: code, Error: err.message };
-        await this.save(c);
-        this.attachHub.endUnconnected(c.id);
-        if (c.hostConfig.AutoRemove) {
-          this.waiters.notify(c.id, 'exit', { StatusCode: code, Error: null });
-          await this.finishRemove(c);
-        }
-        throw err;
-      }
+      // A user's start: the policy's count and back-off start over (dockerd resets them too).
+      this.restarts.reset(c.id);
+      c.restartCount = 0;
+      await this.startLocked(c);
     });
+  }
+
+  /** Starts `c` (the caller holds its lock); records a failure as dockerd does. */
+  private async startLocked(c: ContainerRecord): Promise<void> {
+    try {
+      const { pid } = await this.starter.start(c, this.dirs(c.id));
+      c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
+      c.hasBeenManuallyStopped = false;
+      await this.save(c);
+      this.watch(c);
+      this.emit(c, 'start');
+    } catch (cause) {
+      const err = startError(c, cause);
+      const kind = runtimeErrorKind(err.message);
+      const code = kind === 'command-not-found' ? 127 : kind === 'permission-denied' ? 126 : 128;
+      c.state = { ...c.state, Status: c.state.StartedAt === NULL_TIME ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: code, Error: err.message };
+      await this.save(c);
+      this.attachHub.endUnconnected(c.id);
+      if (c.hostConfig.AutoRemove) {
+        this.waiters.notify(c.id, 'exit', { StatusCode: code, Error: null });
+        await this.finishRemove(c);
+      }
+      throw err;
+    }
+  }
+
+  /** The restart policy's turn: start `c` again after its back-off (`ranMs`: its last run). */
+  private scheduleRestart(c: ContainerRecord, ranMs: number): void {
+    c.state = { ...c.state, Status: 'restarting', Restarting: true };
+    void this.save(c);
+    const delay = this.restarts.schedule(c.id, ranMs, () => {
+      void this.locked(c.id, async () => {
+        if (!this.containers.has(c.id) || !c.state.Restarting) return;
+        c.restartCount++;
+        await this.startLocked(c);
+      }).catch((err) => {
+        this.deps.log.warn({ err, container: c.id }, 'restart failed');
+        if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: c.state.ExitCode, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped })) {
+          this.scheduleRestart(c, 0);
+        }
+      });
+    });
+    this.deps.log.debug({ container: c.id, delay }, 'restart scheduled');
   }
 
   private watch(c: ContainerRecord): void {
@@ -417,6 +457,10 @@ export class ContainerService {
     this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
     const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
     this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
+    if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: code, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped })) {
+      this.scheduleRestart(c, ranFor * 1000);
+      return;
+    }
     // Not awaited: an exit seen while another operation holds the lock is removed after it.
     if (c.hostConfig.AutoRemove) {
       void this.locked(id, async () => {
@@ -437,6 +481,13 @@ export class ContainerService {
     const c = this.get(ref);
     const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
     await this.locked(c.id, async () => {
+      if (c.state.Restarting && this.restarts.cancel(c.id)) {
+        // Between two runs: the pending restart is dropped and the container stays down.
+        c.hasBeenManuallyStopped = true;
+        c.state = { ...c.state, Status: 'exited', Restarting: false };
+        await this.save(c);
+        return;
+      }
       if (!c.state.Running) throw new NotModifiedError('container is already stopped');
       c.hasBeenManuallyStopped = true;
       await this.save(c);
