@@ -1,9 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
-import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotModifiedError, errNoSuchContainer } from '../errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, errNoSuchContainer } from '../errors';
 import type { ImageRecord } from '../images/types';
 import type { CommitImageOptions } from '../images/image-service';
 import { commitImageConfig } from './commit-config';
@@ -16,11 +15,10 @@ import { FsTools } from '../images/fs-tools';
 import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
 import { ExecService } from './exec/exec-service';
-import { containerPids } from './cgroup-files';
-import { containerTop, type TopResult } from './top';
-import { RestartTimers, restartsOnBoot, shouldRestart, validateRestartPolicy } from './restart-policy';
+import type { TopResult } from './top';
+import { restartsOnBoot, validateRestartPolicy } from './restart-policy';
+import { ContainerLifecycle } from './lifecycle';
 import type { EventSink } from '../events/event-log';
-import { ExitWaiters } from './exit-waiters';
 import type { VolumeLookup } from './mount-spec';
 import { parseVolumesFrom, planMounts, type MountPoint } from './mounts';
 import { ContainerNetworking, type NetworkDirectory, type Plumbing } from './container-network';
@@ -31,8 +29,7 @@ import { matchesFilters, validateContainerFilters } from './filters';
 import { readLogs } from './log-reader';
 import { generateId, generateName, normalizeName, shortId } from './names';
 import { unmountRootfs } from './rootfs';
-import { parseSignal, signalNumber } from './signals';
-import { ContainerStarter, startError } from './starter';
+import { ContainerStarter } from './starter';
 import {
   NULL_TIME,
   type AttachOptions,
@@ -100,7 +97,6 @@ export interface CommitOptions {
   changes?: string[];
 }
 
-const DEFAULT_STOP_TIMEOUT = 10;
 
 /**
  * Owns containers: their records, names and lifecycle (create → start → exit → remove), and
@@ -108,9 +104,7 @@ const DEFAULT_STOP_TIMEOUT = 10;
  */
 export class ContainerService {
   private readonly containers = new Map<string, ContainerRecord>();
-  private readonly waiters = new ExitWaiters();
-  private readonly restarts = new RestartTimers();
-  private readonly exitWatches = new Map<string, ExitWatch>();
+  private readonly lifecycle: ContainerLifecycle;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attachHub: AttachHub;
   private readonly starter: ContainerStarter;
@@ -129,6 +123,21 @@ export class ContainerService {
       events: deps.events,
     });
     this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
+    this.lifecycle = new ContainerLifecycle(
+      deps,
+      {
+        has: (id) => this.containers.has(id),
+        find: (id) => this.containers.get(id),
+        get: (ref) => this.get(ref),
+        dirs: (id) => this.dirs(id),
+        save: (c) => this.save(c),
+        locked: (id, fn) => this.locked(id, fn),
+        emit: (c, action, extra) => this.emit(c, action, extra),
+        finishRemove: (c) => this.finishRemove(c),
+        monitorPaths: (id) => this.monitorPaths(id),
+      },
+      { starter: this.starter, attachHub: this.attachHub, networking: this.networking },
+    );
     this.execs = new ExecService({
       get: (ref) => this.get(ref),
       dirs: (id) => this.dirs(id),
@@ -169,24 +178,22 @@ export class ContainerService {
     if (!c.state.Running) {
       if (c.hostConfig.AutoRemove && c.state.FinishedAt !== NULL_TIME) await this.finishRemove(c);
       else if (c.state.Restarting || restartsOnBoot(c.hostConfig.RestartPolicy, c.state.StartedAt !== NULL_TIME, c.hasBeenManuallyStopped)) {
-        this.scheduleRestart(c, 0);
+        this.lifecycle.scheduleRestart(c, 0);
       }
       return;
     }
     const code = await this.deps.monitor.readExitCode(c.id, dirs.exitDir);
     if (code !== undefined || !(await this.deps.monitor.isAlive(dirs.monitorPidFile))) {
-      await this.handleExit(c.id);
+      await this.lifecycle.handleExit(c.id);
       return;
     }
     await this.networking.restore(c);
-    this.watch(c);
+    this.lifecycle.watch(c);
   }
 
   /** Closes watchers; containers keep running under their monitors. */
   close(): void {
-    this.restarts.close();
-    for (const w of this.exitWatches.values()) w.close();
-    this.exitWatches.clear();
+    this.lifecycle.close();
   }
 
   dirs(id: string): ContainerDirs {
@@ -336,12 +343,12 @@ export class ContainerService {
         if (!opts.force) {
           throw new ConflictError(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
         }
-        await this.killAndWait(c, 'SIGKILL', 30_000);
+        await this.lifecycle.killAndWait(c, 'SIGKILL', 30_000);
       }
       if (c.state.Status === 'removing') throw new ConflictError(`removal of container ${c.id} is already in progress`);
       if (c.state.Restarting) {
         if (!opts.force) throw new ConflictError('You cannot remove a restarting container. Stop the container before attempting removal or force remove');
-        this.restarts.reset(c.id);
+        this.lifecycle.restarts.reset(c.id);
       }
       await this.finishRemove(c);
       if (opts.removeVolumes) await this.removeAnonymousVolumes(c.mounts ?? []);
@@ -351,11 +358,10 @@ export class ContainerService {
   private async finishRemove(c: ContainerRecord): Promise<void> {
     c.state.Status = 'removing';
     await this.save(c);
-    this.exitWatches.get(c.id)?.close();
-    this.exitWatches.delete(c.id);
+    this.lifecycle.unwatch(c.id);
     this.attachHub.endAll(c.id);
     const d = this.dirs(c.id);
-    await this.deleteFromRuntime(c);
+    await this.lifecycle.deleteFromRuntime(c);
     await this.deps.monitor.release(this.monitorPaths(c.id)).catch(() => undefined);
     await this.networking.teardown(c);
     await unmountRootfs(d);
@@ -365,236 +371,47 @@ export class ContainerService {
       { type: 'del', key: KEY.containerName(c.name) },
     ]);
     this.containers.delete(c.id);
-    this.restarts.reset(c.id);
+    this.lifecycle.restarts.reset(c.id);
     this.execs.forget(c.id);
-    this.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
-    this.waiters.forget(c.id);
+    this.lifecycle.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
+    this.lifecycle.waiters.forget(c.id);
     this.deps.log.debug({ container: c.id }, 'container removed');
     this.emit(c, 'destroy');
     await this.deps.images.releaseRemoved().catch((err) => this.deps.log.warn({ err }, 'releasing removed images failed'));
   }
 
-  // ---- start / stop / kill / wait ----
+  // ---- start / stop / kill / wait (lifecycle.ts) ----
 
-  async start(ref: string): Promise<void> {
-    const c = this.get(ref);
-    await this.locked(c.id, async () => {
-      if (c.state.Status === 'paused') throw new ConflictError('cannot start a paused container, try unpause instead');
-      if (c.state.Running) throw new NotModifiedError('container is already running');
-      if (c.state.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
-      // A user's start: the policy's count and back-off start over (dockerd resets them too).
-      this.restarts.reset(c.id);
-      c.restartCount = 0;
-      await this.startLocked(c);
-    });
+  start(ref: string): Promise<void> {
+    return this.lifecycle.start(ref);
   }
 
-  /** Starts `c` (the caller holds its lock); records a failure as dockerd does. */
-  private async startLocked(c: ContainerRecord): Promise<void> {
-    try {
-      const { pid } = await this.starter.start(c, this.dirs(c.id));
-      c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
-      c.hasBeenManuallyStopped = false;
-      await this.save(c);
-      this.watch(c);
-      this.emit(c, 'start');
-    } catch (cause) {
-      const err = startError(c, cause);
-      const kind = runtimeErrorKind(err.message);
-      const code = kind === 'command-not-found' ? 127 : kind === 'permission-denied' ? 126 : 128;
-      c.state = { ...c.state, Status: c.state.StartedAt === NULL_TIME ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: code, Error: err.message };
-      await this.save(c);
-      this.attachHub.endUnconnected(c.id);
-      if (c.hostConfig.AutoRemove) {
-        this.waiters.notify(c.id, 'exit', { StatusCode: code, Error: null });
-        await this.finishRemove(c);
-      }
-      throw err;
-    }
+  stop(ref: string, opts: StopContainerOptions): Promise<void> {
+    return this.lifecycle.stop(ref, opts);
   }
 
-  /** The restart policy's turn: start `c` again after its back-off (`ranMs`: its last run). */
-  private scheduleRestart(c: ContainerRecord, ranMs: number): void {
-    c.state = { ...c.state, Status: 'restarting', Restarting: true };
-    void this.save(c);
-    const delay = this.restarts.schedule(c.id, ranMs, () => {
-      void this.locked(c.id, async () => {
-        if (!this.containers.has(c.id) || !c.state.Restarting) return;
-        c.restartCount++;
-        await this.startLocked(c);
-      }).catch((err) => {
-        this.deps.log.warn({ err, container: c.id }, 'restart failed');
-        if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: c.state.ExitCode, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped })) {
-          this.scheduleRestart(c, 0);
-        }
-      });
-    });
-    this.deps.log.debug({ container: c.id, delay }, 'restart scheduled');
+  restart(ref: string, opts: StopContainerOptions): Promise<void> {
+    return this.lifecycle.restart(ref, opts);
   }
 
-  private watch(c: ContainerRecord): void {
-    this.exitWatches.get(c.id)?.close();
-    const d = this.dirs(c.id);
-    this.exitWatches.set(c.id, this.deps.watchExit(d.exitDir, c.id, () => void this.handleExit(c.id)));
+  kill(ref: string, signalName?: string): Promise<void> {
+    return this.lifecycle.kill(ref, signalName);
   }
 
-  /** The monitor reported an exit: record it, release the rootfs, wake waiters, auto-remove. */
-  private async handleExit(id: string): Promise<void> {
-    const c = this.containers.get(id);
-    if (!c || (!c.state.Running && c.state.Status !== 'paused')) return;
-    const d = this.dirs(id);
-    this.exitWatches.get(id)?.close();
-    this.exitWatches.delete(id);
-    const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
-    await this.deleteFromRuntime(c);
-    await this.deps.monitor.release(this.monitorPaths(id)).catch(() => undefined);
-    await this.networking.teardown(c);
-    await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
-    await rm(d.exitDir, { recursive: true, force: true });
-    c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
-    await this.save(c);
-    this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
-    this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
-    const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
-    this.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
-    if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: code, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped })) {
-      this.scheduleRestart(c, ranFor * 1000);
-      return;
-    }
-    // Not awaited: an exit seen while another operation holds the lock is removed after it.
-    if (c.hostConfig.AutoRemove) {
-      void this.locked(id, async () => {
-        if (this.containers.has(id) && c.state.Status === 'exited') await this.finishRemove(c);
-      }).catch((err) => this.deps.log.error({ err, container: id }, 'auto-remove failed'));
-    }
+  pause(ref: string): Promise<void> {
+    return this.lifecycle.pause(ref);
   }
 
-  private async deleteFromRuntime(c: ContainerRecord): Promise<void> {
-    try {
-      await this.deps.runtimes.forContainer(c.runtime).delete(c.id, true);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) this.deps.log.debug({ err, container: c.id }, 'runtime delete failed');
-    }
+  unpause(ref: string): Promise<void> {
+    return this.lifecycle.unpause(ref);
   }
 
-  async stop(ref: string, opts: StopContainerOptions): Promise<void> {
-    const c = this.get(ref);
-    const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
-    await this.locked(c.id, async () => {
-      if (c.state.Restarting && this.restarts.cancel(c.id)) {
-        // Between two runs: the pending restart is dropped and the container stays down.
-        c.hasBeenManuallyStopped = true;
-        c.state = { ...c.state, Status: 'exited', Restarting: false };
-        await this.save(c);
-        return;
-      }
-      if (!c.state.Running) throw new NotModifiedError('container is already stopped');
-      c.hasBeenManuallyStopped = true;
-      await this.save(c);
-      const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
-      if (timeout < 0) {
-        await this.killAndWait(c, signal, undefined);
-        return;
-      }
-      const exited = await this.killAndWait(c, signal, timeout * 1000).catch(() => false);
-      if (!exited) await this.killAndWait(c, 'SIGKILL', 30_000);
-    });
-    this.emit(c, 'stop');
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    return this.lifecycle.wait(ref, condition, signal);
   }
 
-  async restart(ref: string, opts: StopContainerOptions): Promise<void> {
-    const c = this.get(ref);
-    await this.stop(c.id, opts).catch((err) => {
-      if (!(err instanceof NotModifiedError)) throw err;
-    });
-    await this.start(c.id);
-    this.emit(c, 'restart');
-  }
-
-  async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
-    const c = this.get(ref);
-    const signal = parseSignal(signalName);
-    if (!c.state.Running) throw new ConflictError(`cannot kill container: ${ref}: container ${c.id} is not running`);
-    await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
-    if (signal === 'SIGKILL') await this.thawForSignal(c);
-    this.emit(c, 'kill', { signal: String(signalNumber(signal)) });
-  }
-
-  /** `docker top`: the host's ps, rows of the container's processes only. */
-  async top(ref: string, psArgs?: string): Promise<TopResult> {
-    const c = this.get(ref);
-    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
-    return containerTop(await containerPids(this.deps.cgroupVersion, c.id), psArgs || undefined);
-  }
-
-  /**
-   * A frozen process only acts on a signal once thawed: like dockerd, a paused container that
-   * gets SIGKILL is resumed so it dies (other signals wait for `docker unpause`).
-   */
-  private async thawForSignal(c: ContainerRecord): Promise<void> {
-    if (!c.state.Paused) return;
-    await this.deps.runtimes.forContainer(c.runtime).resume(c.id).catch((err) => this.deps.log.debug({ err, container: c.id }, 'resume after kill failed'));
-    c.state = { ...c.state, Status: 'running', Paused: false };
-    await this.save(c);
-    this.emit(c, 'unpause');
-  }
-
-  /** `docker pause`: freezes every process of the container (the runtime's freezer). */
-  async pause(ref: string): Promise<void> {
-    const c = this.get(ref);
-    await this.locked(c.id, async () => {
-      if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
-      if (c.state.Paused) throw new ConflictError(`Container ${c.id} is already paused`);
-      await this.deps.runtimes.forContainer(c.runtime).pause(c.id);
-      c.state = { ...c.state, Status: 'paused', Paused: true };
-      await this.save(c);
-      this.emit(c, 'pause');
-    });
-  }
-
-  async unpause(ref: string): Promise<void> {
-    const c = this.get(ref);
-    await this.locked(c.id, async () => {
-      if (!c.state.Paused) throw new ConflictError(`Container ${c.id} is not paused`);
-      await this.deps.runtimes.forContainer(c.runtime).resume(c.id);
-      c.state = { ...c.state, Status: 'running', Paused: false };
-      await this.save(c);
-      this.emit(c, 'unpause');
-    });
-  }
-
-  /** Sends `signal` and resolves true once the container exited (false after `ms`). */
-  private async killAndWait(c: ContainerRecord, signal: string, ms: number | undefined): Promise<boolean> {
-    const exited = this.waiters.add(c.id, 'exit');
-    try {
-      this.emit(c, 'kill', { signal: String(signalNumber(signal)) });
-      await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
-      if (signal === 'SIGKILL') await this.thawForSignal(c);
-    } catch (err) {
-      // Already gone: the exit watcher settles the state.
-      this.deps.log.debug({ err, container: c.id }, 'kill failed');
-      if (!(await this.deps.runtimes.forContainer(c.runtime).state(c.id).catch(() => undefined))) await this.handleExit(c.id);
-    }
-    if (!c.state.Running) return true;
-    if (ms === undefined) {
-      await exited.promise;
-      return true;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-    const result = await Promise.race([exited.promise.then(() => true as const), timedOut]);
-    clearTimeout(timer);
-    exited.cancel();
-    return result;
-  }
-
-  /** Resolves with the exit status per `condition`; the caller may cancel with `signal`. */
-  async wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
-    const c = this.get(ref);
-    if (condition === 'not-running' && !c.state.Running && c.state.Status !== 'paused') return { StatusCode: c.state.ExitCode, Error: null };
-    const w = this.waiters.add(c.id, condition === 'removed' ? 'removed' : 'exit');
-    signal?.addEventListener('abort', () => w.cancel());
-    return w.promise;
+  top(ref: string, psArgs?: string): Promise<TopResult> {
+    return this.lifecycle.top(ref, psArgs);
   }
 
   // ---- logs / attach / resize ----
@@ -632,7 +449,7 @@ export class ContainerService {
     this.emit(c, 'resize', { height: String(height), width: String(width) });
   }
 
-  private monitorPaths(id: string) {
+  monitorPaths(id: string) {
     const d = this.dirs(id);
     return { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
   }

@@ -1,0 +1,285 @@
+/**
+ * A container's run-time life: start (and the restart policy's restarts), the exit its monitor
+ * reports, stop/kill/pause, waiting, and `docker top`. The container service owns the records
+ * and hands this class what it needs through LifecycleHost.
+ */
+import { rm } from 'node:fs/promises';
+import { runtimeErrorKind } from '../../runtime/oci-cli';
+import { ConflictError, NotFoundError, NotModifiedError } from '../errors';
+import type { AttachHub } from './attach-hub';
+import { containerPids } from './cgroup-files';
+import type { ContainerDirs } from './container-files';
+import type { ContainerNetworking } from './container-network';
+import type { ContainerServiceDeps, ExitWatch } from './container-service';
+import { ExitWaiters } from './exit-waiters';
+import { RestartTimers, shouldRestart } from './restart-policy';
+import { unmountRootfs } from './rootfs';
+import { parseSignal, signalNumber } from './signals';
+import { startError, type ContainerStarter } from './starter';
+import { containerTop, type TopResult } from './top';
+import { NULL_TIME, type ContainerRecord, type StopContainerOptions, type WaitCondition, type WaitResult } from './types';
+
+export interface LifecycleHost {
+  has(id: string): boolean;
+  find(id: string): ContainerRecord | undefined;
+  get(ref: string): ContainerRecord;
+  dirs(id: string): ContainerDirs;
+  save(c: ContainerRecord): Promise<void>;
+  locked<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  emit(c: ContainerRecord, action: string, extra?: Record<string, string>): void;
+  finishRemove(c: ContainerRecord): Promise<void>;
+  monitorPaths(id: string): { bundle: string; logPath: string; exitDir: string; pidFile: string; monitorPidFile: string };
+}
+
+export interface LifecycleParts {
+  starter: ContainerStarter;
+  attachHub: AttachHub;
+  networking: ContainerNetworking;
+}
+
+const DEFAULT_STOP_TIMEOUT = 10;
+
+export class ContainerLifecycle {
+  readonly waiters = new ExitWaiters();
+  readonly restarts = new RestartTimers();
+  private readonly exitWatches = new Map<string, ExitWatch>();
+
+  constructor(
+    private readonly deps: ContainerServiceDeps,
+    private readonly host: LifecycleHost,
+    private readonly parts: LifecycleParts,
+  ) {}
+
+  /** Stops watching a container's exit (it is being removed, or the daemon stops). */
+  unwatch(id: string): void {
+    this.exitWatches.get(id)?.close();
+    this.exitWatches.delete(id);
+  }
+
+  close(): void {
+    this.restarts.close();
+    for (const w of this.exitWatches.values()) w.close();
+    this.exitWatches.clear();
+  }
+
+  async start(ref: string): Promise<void> {
+    const c = this.host.get(ref);
+    await this.host.locked(c.id, async () => {
+      if (c.state.Status === 'paused') throw new ConflictError('cannot start a paused container, try unpause instead');
+      if (c.state.Running) throw new NotModifiedError('container is already running');
+      if (c.state.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
+      // A user's start: the policy's count and back-off start over (dockerd resets them too).
+      this.restarts.reset(c.id);
+      c.restartCount = 0;
+      await this.startLocked(c);
+    });
+  }
+
+  /** Starts `c` (the caller holds its lock); records a failure as dockerd does. */
+  async startLocked(c: ContainerRecord): Promise<void> {
+    try {
+      const { pid } = await this.parts.starter.start(c, this.host.dirs(c.id));
+      c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
+      c.hasBeenManuallyStopped = false;
+      await this.host.save(c);
+      this.watch(c);
+      this.host.emit(c, 'start');
+    } catch (cause) {
+      const err = startError(c, cause);
+      const kind = runtimeErrorKind(err.message);
+      const code = kind === 'command-not-found' ? 127 : kind === 'permission-denied' ? 126 : 128;
+      c.state = { ...c.state, Status: c.state.StartedAt === NULL_TIME ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: code, Error: err.message };
+      await this.host.save(c);
+      this.parts.attachHub.endUnconnected(c.id);
+      if (c.hostConfig.AutoRemove) {
+        this.waiters.notify(c.id, 'exit', { StatusCode: code, Error: null });
+        await this.host.finishRemove(c);
+      }
+      throw err;
+    }
+  }
+
+  /** The restart policy's turn: start `c` again after its back-off (`ranMs`: its last run). */
+  scheduleRestart(c: ContainerRecord, ranMs: number): void {
+    c.state = { ...c.state, Status: 'restarting', Restarting: true };
+    void this.host.save(c);
+    const delay = this.restarts.schedule(c.id, ranMs, () => {
+      void this.host.locked(c.id, async () => {
+        if (!this.host.has(c.id) || !c.state.Restarting) return;
+        c.restartCount++;
+        await this.startLocked(c);
+      }).catch((err) => {
+        this.deps.log.warn({ err, container: c.id }, 'restart failed');
+        if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: c.state.ExitCode, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped })) {
+          this.scheduleRestart(c, 0);
+        }
+      });
+    });
+    this.deps.log.debug({ container: c.id, delay }, 'restart scheduled');
+  }
+
+  watch(c: ContainerRecord): void {
+    this.exitWatches.get(c.id)?.close();
+    const d = this.host.dirs(c.id);
+    this.exitWatches.set(c.id, this.deps.watchExit(d.exitDir, c.id, () => void this.handleExit(c.id)));
+  }
+
+  /** The monitor reported an exit: record it, release the rootfs, wake waiters, auto-remove. */
+  async handleExit(id: string): Promise<void> {
+    const c = this.host.find(id);
+    if (!c || (!c.state.Running && c.state.Status !== 'paused')) return;
+    const d = this.host.dirs(id);
+    this.exitWatches.get(id)?.close();
+    this.exitWatches.delete(id);
+    const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
+    await this.deleteFromRuntime(c);
+    await this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined);
+    await this.parts.networking.teardown(c);
+    await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
+    await rm(d.exitDir, { recursive: true, force: true });
+    c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    await this.host.save(c);
+    this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
+    this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
+    const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
+    this.host.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
+    if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: code, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped })) {
+      this.scheduleRestart(c, ranFor * 1000);
+      return;
+    }
+    // Not awaited: an exit seen while another operation holds the lock is removed after it.
+    if (c.hostConfig.AutoRemove) {
+      void this.host.locked(id, async () => {
+        if (this.host.has(id) && c.state.Status === 'exited') await this.host.finishRemove(c);
+      }).catch((err) => this.deps.log.error({ err, container: id }, 'auto-remove failed'));
+    }
+  }
+
+  async deleteFromRuntime(c: ContainerRecord): Promise<void> {
+    try {
+      await this.deps.runtimes.forContainer(c.runtime).delete(c.id, true);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) this.deps.log.debug({ err, container: c.id }, 'runtime delete failed');
+    }
+  }
+
+  async stop(ref: string, opts: StopContainerOptions): Promise<void> {
+    const c = this.host.get(ref);
+    const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    await this.host.locked(c.id, async () => {
+      if (c.state.Restarting && this.restarts.cancel(c.id)) {
+        // Between two runs: the pending restart is dropped and the container stays down.
+        c.hasBeenManuallyStopped = true;
+        c.state = { ...c.state, Status: 'exited', Restarting: false };
+        await this.host.save(c);
+        return;
+      }
+      if (!c.state.Running) throw new NotModifiedError('container is already stopped');
+      c.hasBeenManuallyStopped = true;
+      await this.host.save(c);
+      const timeout = opts.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+      if (timeout < 0) {
+        await this.killAndWait(c, signal, undefined);
+        return;
+      }
+      const exited = await this.killAndWait(c, signal, timeout * 1000).catch(() => false);
+      if (!exited) await this.killAndWait(c, 'SIGKILL', 30_000);
+    });
+    this.host.emit(c, 'stop');
+  }
+
+  async restart(ref: string, opts: StopContainerOptions): Promise<void> {
+    const c = this.host.get(ref);
+    await this.stop(c.id, opts).catch((err) => {
+      if (!(err instanceof NotModifiedError)) throw err;
+    });
+    await this.start(c.id);
+    this.host.emit(c, 'restart');
+  }
+
+  async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
+    const c = this.host.get(ref);
+    const signal = parseSignal(signalName);
+    if (!c.state.Running) throw new ConflictError(`cannot kill container: ${ref}: container ${c.id} is not running`);
+    await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
+    if (signal === 'SIGKILL') await this.thawForSignal(c);
+    this.host.emit(c, 'kill', { signal: String(signalNumber(signal)) });
+  }
+
+  /** `docker top`: the host's ps, rows of the container's processes only. */
+  async top(ref: string, psArgs?: string): Promise<TopResult> {
+    const c = this.host.get(ref);
+    if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+    return containerTop(await containerPids(this.deps.cgroupVersion, c.id), psArgs || undefined);
+  }
+
+  /**
+   * A frozen process only acts on a signal once thawed: like dockerd, a paused container that
+   * gets SIGKILL is resumed so it dies (other signals wait for `docker unpause`).
+   */
+  private async thawForSignal(c: ContainerRecord): Promise<void> {
+    if (!c.state.Paused) return;
+    await this.deps.runtimes.forContainer(c.runtime).resume(c.id).catch((err) => this.deps.log.debug({ err, container: c.id }, 'resume after kill failed'));
+    c.state = { ...c.state, Status: 'running', Paused: false };
+    await this.host.save(c);
+    this.host.emit(c, 'unpause');
+  }
+
+  /** `docker pause`: freezes every process of the container (the runtime's freezer). */
+  async pause(ref: string): Promise<void> {
+    const c = this.host.get(ref);
+    await this.host.locked(c.id, async () => {
+      if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
+      if (c.state.Paused) throw new ConflictError(`Container ${c.id} is already paused`);
+      await this.deps.runtimes.forContainer(c.runtime).pause(c.id);
+      c.state = { ...c.state, Status: 'paused', Paused: true };
+      await this.host.save(c);
+      this.host.emit(c, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.host.get(ref);
+    await this.host.locked(c.id, async () => {
+      if (!c.state.Paused) throw new ConflictError(`Container ${c.id} is not paused`);
+      await this.deps.runtimes.forContainer(c.runtime).resume(c.id);
+      c.state = { ...c.state, Status: 'running', Paused: false };
+      await this.host.save(c);
+      this.host.emit(c, 'unpause');
+    });
+  }
+
+  /** Sends `signal` and resolves true once the container exited (false after `ms`). */
+  async killAndWait(c: ContainerRecord, signal: string, ms: number | undefined): Promise<boolean> {
+    const exited = this.waiters.add(c.id, 'exit');
+    try {
+      this.host.emit(c, 'kill', { signal: String(signalNumber(signal)) });
+      await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal, signal === 'SIGKILL');
+      if (signal === 'SIGKILL') await this.thawForSignal(c);
+    } catch (err) {
+      // Already gone: the exit watcher settles the state.
+      this.deps.log.debug({ err, container: c.id }, 'kill failed');
+      if (!(await this.deps.runtimes.forContainer(c.runtime).state(c.id).catch(() => undefined))) await this.handleExit(c.id);
+    }
+    if (!c.state.Running) return true;
+    if (ms === undefined) {
+      await exited.promise;
+      return true;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const result = await Promise.race([exited.promise.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    exited.cancel();
+    return result;
+  }
+
+  /** Resolves with the exit status per `condition`; the caller may cancel with `signal`. */
+  async wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.host.get(ref);
+    if (condition === 'not-running' && !c.state.Running && c.state.Status !== 'paused') return { StatusCode: c.state.ExitCode, Error: null };
+    const w = this.waiters.add(c.id, condition === 'removed' ? 'removed' : 'exit');
+    signal?.addEventListener('abort', () => w.cancel());
+    return w.promise;
+  }
+}
