@@ -26,6 +26,7 @@ export interface ContainerBackend {
   kill(ref: string, signal?: string): Promise<void>;
   pause(ref: string): Promise<void>;
   top(ref: string, psArgs?: string): Promise<object>;
+  stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<object>;
   unpause(ref: string): Promise<void>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult>;
   remove(ref: string, opts: RemoveContainerOptions): Promise<void>;

@@ -135,6 +135,26 @@ export function containerHandlers(backend: ContainerBackend) {
       return sendJson(reply, 200, await backend.changes(request.params.id));
     },
 
+    async getContainersStats(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const stream = boolValue(q, 'stream', true);
+      const abort = new AbortController();
+      const samples = backend.stats(request.params.id, { stream, oneShot: boolValue(q, 'one-shot'), signal: abort.signal });
+      if (!stream) {
+        for await (const s of samples) return sendJson(reply, 200, s);
+        return sendJson(reply, 200, {});
+      }
+      reply.raw.on('close', () => abort.abort());
+      const first = await samples.next(); // a 404 is still an HTTP error
+      beginStream(reply, 'application/json');
+      try {
+        if (!first.done) reply.raw.write(`${JSON.stringify(first.value)}\n`);
+        for await (const s of samples) reply.raw.write(`${JSON.stringify(s)}\n`);
+      } finally {
+        reply.raw.end();
+      }
+    },
+
     async getContainersTop(request: Req, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.top(request.params.id, stringValue(request.query, 'ps_args')));
     },

@@ -16,6 +16,9 @@ import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
 import { ExecService } from './exec/exec-service';
 import type { TopResult } from './top';
+import { emptyStats, readStats } from './stats';
+import { hostDevices, hostResources, ulimits } from './host-resources';
+import { ALL_CAPABILITIES, hostCapabilities } from './oci-spec';
 import { restartsOnBoot, validateRestartPolicy } from './restart-policy';
 import { ContainerLifecycle } from './lifecycle';
 import type { EventSink } from '../events/event-log';
@@ -44,6 +47,7 @@ import {
   type WaitResult,
   type ContainerConfig,
   type RestartPolicy,
+  type HostConfig,
 } from './types';
 import { containerInspect, containerSummary } from './views';
 
@@ -84,6 +88,33 @@ export interface ContainerServiceDeps {
   networks: NetworkDirectory;
   volumes: VolumeLookup;
   events?: EventSink;
+}
+
+/** Checks limits, ulimits and devices now (400 at create, not at start); returns dockerd-style warnings. */
+function checkHostConfig(hc: HostConfig): string[] {
+  hostResources(hc);
+  ulimits(hc);
+  hostDevices(hc);
+  const warnings: string[] = [];
+  if (hc.Privileged) {
+    const missing = ALL_CAPABILITIES.filter((cap) => !hostCapabilities().includes(cap));
+    if (missing.length) warnings.push(`Privileged: this host does not grant ${missing.join(', ')}; the container gets every other capability`);
+  }
+  return warnings;
+}
+
+const STATS_INTERVAL_MS = 1000;
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 export interface CommitOptions {
@@ -267,6 +298,7 @@ export class ContainerService {
   async create(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
     validateConfig(opts.config);
     validateRestartPolicy(opts.hostConfig?.RestartPolicy as RestartPolicy | undefined, !!opts.hostConfig?.AutoRemove);
+    const warnings = checkHostConfig(opts.hostConfig ?? {});
     const hostConfig = { ...(opts.hostConfig ?? {}) };
     const runtimeName = hostConfig.Runtime || this.deps.runtimes.defaultName;
     this.deps.runtimes.get(runtimeName);
@@ -315,7 +347,7 @@ export class ContainerService {
     }
     this.deps.log.debug({ container: id }, 'container created');
     this.emit(record, 'create');
-    return { Id: id, Warnings: [] };
+    return { Id: id, Warnings: warnings };
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -412,6 +444,32 @@ export class ContainerService {
 
   top(ref: string, psArgs?: string): Promise<TopResult> {
     return this.lifecycle.top(ref, psArgs);
+  }
+
+  // ---- stats ----
+
+  /**
+   * GET /containers/{id}/stats: samples about a second apart, each with the one before as
+   * `precpu_stats` (none for `oneShot`); one sample unless `stream`. Ends when the container stops.
+   */
+  async *stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<object> {
+    const c = this.get(ref);
+    const ids = { name: c.name, id: c.id };
+    const sample = () => readStats(this.deps.cgroupVersion, c.id, c.state.Pid);
+    const empty = emptyStats();
+    if (!c.state.Running) {
+      yield { ...empty, preread: empty.read, precpu_stats: empty.cpu_stats, ...ids };
+      return;
+    }
+    let pre = opts.oneShot && !opts.stream ? empty : await sample();
+    if (!(opts.oneShot && !opts.stream)) await abortableSleep(STATS_INTERVAL_MS, opts.signal);
+    while (!opts.signal?.aborted && c.state.Running) {
+      const now = await sample();
+      yield { ...now, preread: pre.read, precpu_stats: pre.cpu_stats, ...ids };
+      if (!opts.stream) return;
+      pre = now;
+      await abortableSleep(STATS_INTERVAL_MS, opts.signal);
+    }
   }
 
   // ---- logs / attach / resize ----

@@ -7,6 +7,7 @@
  * inherits the monitor's, i.e. the daemon's (dockerd's containers inherit containerd's).
  * Not reproduced yet: the default seccomp and AppArmor profiles, `--init`.
  */
+import { readFileSync } from 'node:fs';
 import { InvalidParameterError } from '../errors';
 import type { OciLinuxDeviceCgroup, OciSpec, SpecInput, SpecMount } from './oci-spec-types';
 
@@ -25,6 +26,21 @@ export const ALL_CAPABILITIES: readonly string[] = Object.freeze(
     'CHECKPOINT_RESTORE',
   ].map((c) => `CAP_${c}`),
 );
+
+let hostCaps: string[] | undefined;
+
+/**
+ * The capabilities this daemon can hand out (its bounding set, /proc/self/status CapBnd). A
+ * privileged process gets these rather than every capability the kernel knows: root may lack
+ * some (CAP_SYS_RESOURCE on some hosts), and asking for one it lacks fails in the runtime.
+ */
+export function hostCapabilities(): string[] {
+  if (hostCaps) return hostCaps;
+  const line = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  const mask = line ? BigInt(`0x${line[1]}`) : (1n << BigInt(ALL_CAPABILITIES.length)) - 1n;
+  hostCaps = ALL_CAPABILITIES.filter((_c, i) => (mask >> BigInt(i)) & 1n);
+  return hostCaps;
+}
 
 /** dockerd's default set (moby oci/caps/defaults.go), in its order. */
 export const DEFAULT_CAPABILITIES: readonly string[] = Object.freeze(
@@ -209,7 +225,7 @@ function resources(input: SpecInput): Omit<OciSpec['linux']['resources'], 'devic
 
 /** `--cap-add`/`--cap-drop` on top of the defaults, with dockerd's rules for "ALL" (moby TweakCapabilities). */
 export function tweakCapabilities(capAdd: string[], capDrop: string[], privileged: boolean): string[] {
-  if (privileged) return [...ALL_CAPABILITIES];
+  if (privileged) return hostCapabilities();
   const adds = normalizeCapabilities(capAdd);
   const drops = normalizeCapabilities(capDrop);
   let caps: string[];

@@ -1,4 +1,6 @@
 import { containerCgroupPath } from './cgroup-files';
+import { existsSync } from 'node:fs';
+import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
@@ -98,7 +100,7 @@ export class ContainerStarter {
       id: c.id,
       rootfs: d.merged,
       readonlyRootfs: !!c.hostConfig.ReadonlyRootfs,
-      args: [c.path, ...c.args],
+      args: c.hostConfig.Init ? [INIT_PATH_IN_CONTAINER, '--', c.path, ...c.args] : [c.path, ...c.args],
       env: dedupeEnv(env),
       cwd: c.config.WorkingDir || '/',
       user,
@@ -109,7 +111,12 @@ export class ContainerStarter {
       capAdd: c.hostConfig.CapAdd ?? [],
       capDrop: c.hostConfig.CapDrop ?? [],
       shmSize: c.hostConfig.ShmSize || DEFAULT_SHM_SIZE,
+      resources: hostResources(c.hostConfig),
+      rlimits: ulimits(c.hostConfig),
+      noNewPrivileges: noNewPrivileges(c.hostConfig),
+      devices: hostDevices(c.hostConfig),
       extraMounts: [
+        ...(c.hostConfig.Init ? [{ destination: INIT_PATH_IN_CONTAINER, source: initBinary(), type: 'bind', options: ['bind', 'ro'] }] : []),
         ...(await specMounts(c.mounts ?? [], d.merged, this.deps.volumes)),
         ...etcMounts(c, d).map(([dest, src]) => bind(dest, src)),
       ],
@@ -119,6 +126,17 @@ export class ContainerStarter {
       cgroupVersion: this.deps.cgroupVersion,
     });
   }
+}
+
+/** Where `--init` puts the init binary in the container (dockerd's path). */
+const INIT_PATH_IN_CONTAINER = '/sbin/docker-init';
+/** Static builds only: the init must run in images without a libc (Debian's tini-static). */
+const INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/docker-init', '/usr/libexec/docker/docker-init'];
+
+function initBinary(): string {
+  const found = INIT_CANDIDATES.find((p) => existsSync(p));
+  if (!found) throw new InvalidParameterError(`--init needs a static init binary; none of ${INIT_CANDIDATES.join(', ')} exists (Debian: apt-get install tini)`);
+  return found;
 }
 
 /** The generated /etc files, unless the user mounted something of their own there. */

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mergeEnv } from '../config-merge';
-import { hostCapabilities } from '../host-caps';
+import { hostCapabilities } from '../oci-spec';
 import type { OciProcess } from '../oci-spec-types';
 import { resolveUser } from '../user';
 
