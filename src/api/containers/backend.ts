@@ -12,6 +12,7 @@ import type {
 import type { Readable } from 'node:stream';
 import type { ArchiveStream, PutArchiveOptions } from '../../engine/containers/archive/container-archive';
 import type { Change } from '../../engine/containers/archive/changes';
+import type { HostConfig } from '../../engine/containers/types';
 import type { CommitOptions } from '../../engine/containers/container-service';
 import type { PathStat } from '../../engine/containers/archive/container-path';
 
@@ -26,6 +27,7 @@ export interface ContainerBackend {
   kill(ref: string, signal?: string): Promise<void>;
   pause(ref: string): Promise<void>;
   top(ref: string, psArgs?: string): Promise<object>;
+  update(ref: string, changes: HostConfig): Promise<string[]>;
   stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<object>;
   unpause(ref: string): Promise<void>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult>;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
-import type { AttachStreams, ContainerConfig, WaitCondition } from '../../engine/containers/types';
+import type { AttachStreams, ContainerConfig, HostConfig, WaitCondition } from '../../engine/containers/types';
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
 import { apiVersionOf, beginStream, jsonBody, sendJson, type HijackRequest } from '../route';
 import { versionAtLeast } from '../version';
@@ -153,6 +153,13 @@ export function containerHandlers(backend: ContainerBackend) {
       } finally {
         reply.raw.end();
       }
+    },
+
+    async postContainersUpdate(request: Req, reply: FastifyReply) {
+      const body = await jsonBody(request);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidParameterError('invalid JSON: update config must be an object');
+      const warnings = await backend.update(request.params.id, body as HostConfig);
+      return sendJson(reply, 200, { Warnings: warnings });
     },
 
     async getContainersTop(request: Req, reply: FastifyReply) {

@@ -14,6 +14,7 @@ export function containerRoutes(backend: ContainerBackend): RouteDef[] {
     { method: 'POST', url: '/containers/:id/restart', handler: h.postContainersRestart },
     { method: 'POST', url: '/containers/:id/kill', handler: h.postContainersKill },
     { method: 'GET', url: '/containers/:id/top', handler: h.getContainersTop },
+    { method: 'POST', url: '/containers/:id/update', handler: h.postContainersUpdate },
     { method: 'GET', url: '/containers/:id/stats', handler: h.getContainersStats },
     { method: 'POST', url: '/containers/:id/pause', handler: h.postContainersPause },
     { method: 'POST', url: '/containers/:id/unpause', handler: h.postContainersUnpause },

@@ -446,6 +446,10 @@ export class ContainerService {
     return this.lifecycle.top(ref, psArgs);
   }
 
+  update(ref: string, changes: HostConfig): Promise<string[]> {
+    return this.lifecycle.update(ref, changes);
+  }
+
   // ---- stats ----
 
   /**

@@ -5,19 +5,20 @@
  */
 import { rm } from 'node:fs/promises';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
-import { ConflictError, NotFoundError, NotModifiedError } from '../errors';
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from '../errors';
+import { hostResources } from './host-resources';
 import type { AttachHub } from './attach-hub';
 import { containerPids } from './cgroup-files';
 import type { ContainerDirs } from './container-files';
 import type { ContainerNetworking } from './container-network';
 import type { ContainerServiceDeps, ExitWatch } from './container-service';
 import { ExitWaiters } from './exit-waiters';
-import { RestartTimers, shouldRestart } from './restart-policy';
+import { RestartTimers, shouldRestart, validateRestartPolicy } from './restart-policy';
 import { unmountRootfs } from './rootfs';
 import { parseSignal, signalNumber } from './signals';
 import { startError, type ContainerStarter } from './starter';
 import { containerTop, type TopResult } from './top';
-import { NULL_TIME, type ContainerRecord, type StopContainerOptions, type WaitCondition, type WaitResult } from './types';
+import { NULL_TIME, type ContainerRecord, type HostConfig, type StopContainerOptions, type WaitCondition, type WaitResult } from './types';
 
 export interface LifecycleHost {
   has(id: string): boolean;
@@ -38,6 +39,9 @@ export interface LifecycleParts {
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
+
+/** The resource fields `docker update` changes (RestartPolicy is handled on its own). */
+const UPDATABLE = ['Memory', 'MemorySwap', 'MemoryReservation', 'CpuShares', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
 
 export class ContainerLifecycle {
   readonly waiters = new ExitWaiters();
@@ -204,6 +208,31 @@ export class ContainerLifecycle {
     await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
     if (signal === 'SIGKILL') await this.thawForSignal(c);
     this.host.emit(c, 'kill', { signal: String(signalNumber(signal)) });
+  }
+
+  /**
+   * `docker update`: new limits (applied to the running container's cgroup by the runtime) and
+   * restart policy, stored for later starts. dockerd's checks; nothing changes on a refusal.
+   */
+  async update(ref: string, changes: HostConfig): Promise<string[]> {
+    const c = this.host.get(ref);
+    return this.host.locked(c.id, async () => {
+      const next: HostConfig = { ...c.hostConfig };
+      for (const key of UPDATABLE) if (changes[key] !== undefined) next[key] = changes[key];
+      if (changes.RestartPolicy?.Name !== undefined) {
+        if (c.hostConfig.AutoRemove && changes.RestartPolicy.Name !== 'no') throw new InvalidParameterError('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        validateRestartPolicy(changes.RestartPolicy, false);
+        next.RestartPolicy = changes.RestartPolicy;
+      }
+      const resources = hostResources(next);
+      if (c.state.Running && UPDATABLE.some((k) => changes[k] !== undefined)) {
+        await this.deps.runtimes.forContainer(c.runtime).update(c.id, resources);
+      }
+      c.hostConfig = next;
+      await this.host.save(c);
+      this.host.emit(c, 'update');
+      return [];
+    });
   }
 
   /** `docker top`: the host's ps, rows of the container's processes only. */

@@ -47,6 +47,22 @@ describe('resource limits and privileges at create', () => {
     assert.equal(bits, hostBits);
   });
 
+  it('docker update changes a running container\'s cgroup and its restart policy', () => {
+    const id = berth.ok(['run', '-d', '--memory', '32m', 'busybox', 'sleep', '1000']).trim();
+    berth.ok(['update', '--memory', '48m', '--memory-swap', '96m', '--cpus', '0.25', '--cpu-shares', '256', '--pids-limit', '30', '--restart', 'on-failure:3', id]);
+    assert.equal(cg('memory', id, 'memory.limit_in_bytes'), String(48 * 1024 * 1024));
+    assert.equal(cg('cpu', id, 'cpu.cfs_quota_us'), '25000');
+    assert.equal(cg('cpu', id, 'cpu.shares'), '256');
+    assert.equal(cg('pids', id, 'pids.max'), '30');
+    const hc = JSON.parse(berth.ok(['inspect', id]))[0].HostConfig;
+    assert.deepEqual([hc.Memory, hc.NanoCpus, hc.PidsLimit, hc.RestartPolicy.Name, hc.RestartPolicy.MaximumRetryCount], [48 * 1024 * 1024, 2.5e8, 30, 'on-failure', 3]);
+    const bad = berth.docker(['update', '--memory', '1m', id]);
+    assert.match(bad.stderr, /Minimum memory limit allowed is 6MB/);
+    assert.equal(JSON.parse(berth.ok(['inspect', id]))[0].HostConfig.Memory, 48 * 1024 * 1024, 'unchanged after a refusal');
+    const rm = berth.ok(['create', '--rm', 'busybox', 'true']).trim();
+    assert.match(berth.docker(['update', '--restart', 'always', rm]).stderr, /AutoRemove is enabled/);
+  });
+
   it('refuses limits dockerd refuses', () => {
     const low = berth.docker(['run', '--rm', '--memory', '1m', 'busybox', 'true']);
     assert.notEqual(low.code, 0);
