@@ -21,6 +21,7 @@ import { hostDevices, hostResources, ulimits } from './host-resources';
 import { ALL_CAPABILITIES, hostCapabilities } from './oci-spec';
 import { restartsOnBoot, validateRestartPolicy } from './restart-policy';
 import { ContainerLifecycle } from './lifecycle';
+import { HealthMonitors } from './health/health-monitor';
 import type { EventSink } from '../events/event-log';
 import type { VolumeLookup } from './mount-spec';
 import { parseVolumesFrom, planMounts, type MountPoint } from './mounts';
@@ -136,6 +137,7 @@ export interface CommitOptions {
 export class ContainerService {
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly lifecycle: ContainerLifecycle;
+  private readonly health: HealthMonitors;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attachHub: AttachHub;
   private readonly starter: ContainerStarter;
@@ -154,6 +156,13 @@ export class ContainerService {
       events: deps.events,
     });
     this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
+    this.health = new HealthMonitors({
+      find: (id) => this.containers.get(id),
+      save: (c) => this.save(c),
+      emit: (c, action, extra) => this.emit(c, action, extra),
+      probe: (id, cmd, timeoutMs) => this.execs.run(id, cmd, timeoutMs),
+      log: deps.log,
+    });
     this.lifecycle = new ContainerLifecycle(
       deps,
       {
@@ -167,7 +176,7 @@ export class ContainerService {
         finishRemove: (c) => this.finishRemove(c),
         monitorPaths: (id) => this.monitorPaths(id),
       },
-      { starter: this.starter, attachHub: this.attachHub, networking: this.networking },
+      { starter: this.starter, attachHub: this.attachHub, networking: this.networking, health: this.health },
     );
     this.execs = new ExecService({
       get: (ref) => this.get(ref),
@@ -220,6 +229,7 @@ export class ContainerService {
     }
     await this.networking.restore(c);
     this.lifecycle.watch(c);
+    this.health.resume(c);
   }
 
   /** Closes watchers; containers keep running under their monitors. */

@@ -18,6 +18,7 @@ import { unmountRootfs } from './rootfs';
 import { parseSignal, signalNumber } from './signals';
 import { startError, type ContainerStarter } from './starter';
 import { containerTop, type TopResult } from './top';
+import type { HealthMonitors } from './health/health-monitor';
 import { NULL_TIME, type ContainerRecord, type HostConfig, type StopContainerOptions, type WaitCondition, type WaitResult } from './types';
 
 export interface LifecycleHost {
@@ -34,6 +35,7 @@ export interface LifecycleHost {
 
 export interface LifecycleParts {
   starter: ContainerStarter;
+  health: HealthMonitors;
   attachHub: AttachHub;
   networking: ContainerNetworking;
 }
@@ -56,11 +58,13 @@ export class ContainerLifecycle {
 
   /** Stops watching a container's exit (it is being removed, or the daemon stops). */
   unwatch(id: string): void {
+    this.parts.health.stop(id);
     this.exitWatches.get(id)?.close();
     this.exitWatches.delete(id);
   }
 
   close(): void {
+    this.parts.health.close();
     this.restarts.close();
     for (const w of this.exitWatches.values()) w.close();
     this.exitWatches.clear();
@@ -85,6 +89,7 @@ export class ContainerLifecycle {
       const { pid } = await this.parts.starter.start(c, this.host.dirs(c.id));
       c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
       c.hasBeenManuallyStopped = false;
+      this.parts.health.start(c);
       await this.host.save(c);
       this.watch(c);
       this.host.emit(c, 'start');
@@ -135,6 +140,7 @@ export class ContainerLifecycle {
     const d = this.host.dirs(id);
     this.exitWatches.get(id)?.close();
     this.exitWatches.delete(id);
+    this.parts.health.stop(id);
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
     await this.deleteFromRuntime(c);
     await this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined);

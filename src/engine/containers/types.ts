@@ -109,6 +109,17 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Only for containers with a healthcheck (see health/health-monitor.ts). */
+  Health?: HealthState;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** Docker's State.Health. */
+export interface HealthState {
+  Status: HealthStatus;
+  FailingStreak: number;
+  Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }>;
 }
 
 /** What the store holds for one container (LevelDB `container:<id>`). */

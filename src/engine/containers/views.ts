@@ -15,12 +15,19 @@ export interface ContainerFilePaths {
   lowerDirs: string[];
 }
 
+/** dockerd's ` (healthy)`, ` (health: starting)`, ` (unhealthy)` after "Up ...". */
+function healthSuffix(c: ContainerRecord): string {
+  const h = c.state.Health?.Status;
+  if (!h) return '';
+  return h === 'starting' ? ' (health: starting)' : ` (${h})`;
+}
+
 /** `docker ps` Status column text. */
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
   switch (s.Status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${healthSuffix(c)}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
     case 'restarting':

@@ -34,6 +34,9 @@ interface ExecInstance {
   dir: string;
 }
 
+/** dockerd keeps the first 4 KiB of a probe's output. */
+const PROBE_OUTPUT_LIMIT = 4096;
+
 export interface ExecHost {
   /** The container (404 when unknown). */
   get(ref: string): ContainerRecord;
@@ -59,7 +62,7 @@ export class ExecService {
   constructor(private readonly host: ExecHost) {}
 
   /** POST /containers/{id}/exec */
-  create(containerRef: string, config: ExecConfig): string {
+  create(containerRef: string, config: Omit<ExecConfig, 'ConsoleSize'> & { ConsoleSize?: ExecConfig['ConsoleSize'] }): string {
     const c = this.host.get(containerRef);
     if (!Array.isArray(config.Cmd) || config.Cmd.length === 0) throw new InvalidParameterError('No exec command specified');
     this.assertRunning(c);
@@ -139,6 +142,49 @@ export class ExecService {
       streams.write(cfg.Tty ? 1 : 2, Buffer.from(`${(err as Error).message}\r\n`));
       streams.end();
     }
+  }
+
+  /**
+   * Runs `cmd` in the container and collects its output (healthchecks): an exec instance like
+   * any other (dockerd's health probes are execs too, with their events). After `timeoutMs` the
+   * process is killed and the result is exit code -1.
+   */
+  async run(containerId: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+    const id = this.create(containerId, { Cmd: cmd, Tty: false, Privileged: false, AttachStdin: false, AttachStdout: true, AttachStderr: true });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let ended!: () => void;
+    const done = new Promise<void>((resolve) => (ended = resolve));
+    const streams: AttachStreams = {
+      write: (_stream, data) => {
+        if (size < PROBE_OUTPUT_LIMIT) chunks.push(data);
+        size += data.length;
+      },
+      end: () => ended(),
+      onClose: () => undefined,
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      const e = this.execs.get(id);
+      if (e?.pid) {
+        try {
+          process.kill(e.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }, timeoutMs);
+    try {
+      await this.start(id, { detach: false, getStreams: () => streams });
+      await done;
+    } finally {
+      clearTimeout(timer);
+    }
+    const e = this.execs.get(id);
+    this.execs.delete(id);
+    const output = Buffer.concat(chunks).subarray(0, PROBE_OUTPUT_LIMIT).toString('utf8');
+    return { exitCode: timedOut ? -1 : (e?.exitCode ?? -1), output, timedOut };
   }
 
   /** POST /exec/{id}/resize */
