@@ -129,13 +129,11 @@ export class ConmonMonitor implements ContainerMonitor {
     for (const v of [height, width]) {
       if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`invalid terminal size ${height}x${width}`);
     }
-    // Non-blocking: with no reader (monitor gone) this fails with ENXIO instead of hanging.
-    const fh = await open(join(paths.bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
-    try {
-      await fh.write(`1 ${height} ${width}\n`);
-    } finally {
-      await fh.close();
-    }
+    await writeCtl(paths.bundle, `1 ${height} ${width}\n`);
+  }
+
+  async reopenLog(paths: MonitorPaths): Promise<void> {
+    await writeCtl(paths.bundle, '2 0 0\n');
   }
 
   readExitCode(id: string, exitDir: string): Promise<number | undefined> {
@@ -169,7 +167,8 @@ export class ConmonMonitor implements ContainerMonitor {
       '--bundle', paths.bundle,
       '--exit-dir', paths.exitDir,
       '--socket-dir-path', this.socketDir,
-      '--log-path', `k8s-file:${paths.logPath}`,
+      '--log-path', opts.logDriver === 'none' ? 'none:' : `k8s-file:${paths.logPath}`,
+      ...(opts.logSizeMax ? ['--log-size-max', String(opts.logSizeMax)] : []),
       '--container-pidfile', paths.pidFile,
       '--conmon-pidfile', paths.monitorPidFile,
       ...(opts.tty ? ['--terminal'] : []),
@@ -248,6 +247,17 @@ export class ConmonMonitor implements ContainerMonitor {
       });
     }
     await this.release(opts.paths);
+  }
+}
+
+/** One message to conmon's `ctl` FIFO (1 = resize, 2 = reopen the log). */
+async function writeCtl(bundle: string, line: string): Promise<void> {
+  // Non-blocking: with no reader (monitor gone) this fails with ENXIO instead of hanging.
+  const fh = await open(join(bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    await fh.write(line);
+  } finally {
+    await fh.close();
   }
 }
 

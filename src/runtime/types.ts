@@ -79,6 +79,10 @@ export interface LaunchOptions {
   stdin: boolean;
   /** Close the container's stdin when the first attached client closes its input (StdinOnce). */
   stdinOnce: boolean;
+  /** `none`: the monitor keeps no log (default: the k8s-file at paths.logPath). */
+  logDriver?: 'k8s-file' | 'none';
+  /** The monitor truncates its log beyond this many bytes (a safety cap under Berth's rotation). */
+  logSizeMax?: number;
 }
 
 /** The result of launching: the container is created (runtime `create` done), not yet started. */
@@ -124,6 +128,8 @@ export interface ExecStarted {
 export interface ContainerMonitor {
   /** Run a process in a running container under its own monitor; resolves once it started. */
   exec(opts: ExecMonitorOptions): Promise<ExecStarted>;
+  /** Makes the monitor reopen its log file (after Berth moved it aside to rotate it). */
+  reopenLog(paths: MonitorPaths): Promise<void>;
   /** Resize the pty of an exec session. */
   resizeExec(dir: string, height: number, width: number): Promise<void>;
   /** Remove what an exec session's monitor leaves behind. */

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
-import { ConflictError, ForbiddenError, InvalidParameterError, errNoSuchContainer } from '../errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotImplementedError, errNoSuchContainer } from '../errors';
 import type { ImageRecord } from '../images/types';
 import type { CommitImageOptions } from '../images/image-service';
 import { commitImageConfig } from './commit-config';
@@ -31,6 +31,8 @@ import { mergeImageConfig, validateConfig } from './config-merge';
 import { containerDirs, type ContainerDirs } from './container-files';
 import { matchesFilters, validateContainerFilters } from './filters';
 import { readLogs } from './log-reader';
+import { logFiles, logSettings } from './log-config';
+import { LogRotator } from './log-rotator';
 import { generateId, generateName, normalizeName, shortId } from './names';
 import { unmountRootfs } from './rootfs';
 import { ContainerStarter } from './starter';
@@ -93,6 +95,7 @@ export interface ContainerServiceDeps {
 
 /** Checks limits, ulimits and devices now (400 at create, not at start); returns dockerd-style warnings. */
 function checkHostConfig(hc: HostConfig): string[] {
+  logSettings(hc.LogConfig);
   hostResources(hc);
   ulimits(hc);
   hostDevices(hc);
@@ -176,7 +179,7 @@ export class ContainerService {
         finishRemove: (c) => this.finishRemove(c),
         monitorPaths: (id) => this.monitorPaths(id),
       },
-      { starter: this.starter, attachHub: this.attachHub, networking: this.networking, health: this.health },
+      { starter: this.starter, attachHub: this.attachHub, networking: this.networking, health: this.health, logRotator: new LogRotator(deps.log) },
     );
     this.execs = new ExecService({
       get: (ref) => this.get(ref),
@@ -229,6 +232,7 @@ export class ContainerService {
     }
     await this.networking.restore(c);
     this.lifecycle.watch(c);
+    this.lifecycle.rotateLogs(c);
     this.health.resume(c);
   }
 
@@ -492,7 +496,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const isDone = () => !this.containers.get(c.id)?.state.Running;
-    return { tty: !!c.config.Tty, records: readLogs(this.dirs(c.id).logPath, opts, isDone) };
+    return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone) };
   }
 
   async attach(ref: string, opts: AttachOptions): Promise<void> {
@@ -500,7 +504,7 @@ export class ContainerService {
     const tty = !!c.config.Tty;
     const streams = opts.getStreams(tty);
     if (opts.logs) {
-      for await (const r of readLogs(this.dirs(c.id).logPath, { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
+      for await (const r of readLogs(this.logFilesOf(c), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
         streams.write(r.stream === 'stdout' || tty ? 1 : 2, r.data);
       }
     }
@@ -519,6 +523,13 @@ export class ContainerService {
     if (!c.config.Tty) return;
     await this.deps.monitor.resize(this.monitorPaths(c.id), height, width);
     this.emit(c, 'resize', { height: String(height), width: String(width) });
+  }
+
+  /** The container's log files, oldest first; 501 when its log driver keeps none (dockerd's words). */
+  private logFilesOf(c: ContainerRecord): string[] {
+    const settings = logSettings(c.hostConfig.LogConfig);
+    if (settings.driver === 'none') throw new NotImplementedError('configured logging driver does not support reading');
+    return logFiles(this.dirs(c.id).logPath, settings.maxFile);
   }
 
   monitorPaths(id: string) {

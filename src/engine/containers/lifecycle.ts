@@ -19,6 +19,8 @@ import { parseSignal, signalNumber } from './signals';
 import { startError, type ContainerStarter } from './starter';
 import { containerTop, type TopResult } from './top';
 import type { HealthMonitors } from './health/health-monitor';
+import { logSettings } from './log-config';
+import type { LogRotator } from './log-rotator';
 import { NULL_TIME, type ContainerRecord, type HostConfig, type StopContainerOptions, type WaitCondition, type WaitResult } from './types';
 
 export interface LifecycleHost {
@@ -35,6 +37,7 @@ export interface LifecycleHost {
 
 export interface LifecycleParts {
   starter: ContainerStarter;
+  logRotator: LogRotator;
   health: HealthMonitors;
   attachHub: AttachHub;
   networking: ContainerNetworking;
@@ -59,11 +62,19 @@ export class ContainerLifecycle {
   /** Stops watching a container's exit (it is being removed, or the daemon stops). */
   unwatch(id: string): void {
     this.parts.health.stop(id);
+    this.parts.logRotator.unwatch(id);
     this.exitWatches.get(id)?.close();
     this.exitWatches.delete(id);
   }
 
+  /** Hands a running container's log to the rotator when it has max-size. */
+  rotateLogs(c: ContainerRecord): void {
+    const paths = this.host.monitorPaths(c.id);
+    this.parts.logRotator.watch(c.id, { path: paths.logPath, settings: logSettings(c.hostConfig.LogConfig), reopen: () => this.deps.monitor.reopenLog(paths) });
+  }
+
   close(): void {
+    this.parts.logRotator.close();
     this.parts.health.close();
     this.restarts.close();
     for (const w of this.exitWatches.values()) w.close();
@@ -90,6 +101,7 @@ export class ContainerLifecycle {
       c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
       c.hasBeenManuallyStopped = false;
       this.parts.health.start(c);
+      this.rotateLogs(c);
       await this.host.save(c);
       this.watch(c);
       this.host.emit(c, 'start');
@@ -141,6 +153,7 @@ export class ContainerLifecycle {
     this.exitWatches.get(id)?.close();
     this.exitWatches.delete(id);
     this.parts.health.stop(id);
+    this.parts.logRotator.unwatch(id);
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
     await this.deleteFromRuntime(c);
     await this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined);

@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import type { LogRecord, LogsOptions } from './types';
 
@@ -42,8 +42,11 @@ export function formatTimestamp(time: string): string {
 
 const CHUNK = 64 * 1024;
 
-/** Byte offset where the last `lines` complete records begin, reading backwards in chunks. */
-async function tailOffset(path: string, lines: number): Promise<number> {
+/**
+ * Where the last `lines` complete records of a file begin, reading backwards in chunks, and how
+ * many records it found (fewer than asked: the file holds no more).
+ */
+async function tailOffset(path: string, lines: number): Promise<{ offset: number; seen: number }> {
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
@@ -61,24 +64,41 @@ async function tailOffset(path: string, lines: number): Promise<number> {
         if (skipLast && pos + i === size - 1) continue;
         skipLast = false;
         seen++;
-        if (seen === lines) return pos + i + 1;
+        if (seen === lines) return { offset: pos + i + 1, seen };
       }
     }
-    return 0;
+    // The first record has no newline before it.
+    return { offset: 0, seen: size > 0 ? seen + 1 : 0 };
   } finally {
     await fh.close();
   }
 }
 
 /**
- * Yields log records from `path`. With `follow`, keeps reading as the file grows until
- * `isDone()` is true and everything written has been read, or the signal aborts.
+ * Yields log records from `files` (oldest first; the last one is the live log, earlier ones
+ * rotated out of it). With `follow`, keeps reading the live file as it grows, across rotations,
+ * until `isDone()` is true and everything written has been read, or the signal aborts.
  */
-export async function* readLogs(path: string, opts: LogsOptions, isDone: () => boolean): AsyncGenerator<LogRecord> {
+export async function* readLogs(files: string | string[], opts: LogsOptions, isDone: () => boolean): AsyncGenerator<LogRecord> {
+  const list = typeof files === 'string' ? [files] : files;
+  const live = list[list.length - 1];
+  let first = 0;
   let offset = 0;
   if (opts.tail !== undefined) {
     if (opts.tail === 0 && !opts.follow) return;
-    offset = opts.tail === 0 ? (await stat(path).catch(() => ({ size: 0 }))).size : await tailOffset(path, opts.tail).catch(() => 0);
+    first = list.length - 1;
+    if (opts.tail === 0) offset = (await stat(live).catch(() => ({ size: 0 }))).size;
+    else {
+      // Newest file first, back into rotated ones until `tail` records are found.
+      let remaining = opts.tail;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const t = await tailOffset(list[i], remaining).catch(() => ({ offset: 0, seen: 0 }));
+        first = i;
+        offset = t.offset;
+        if (t.seen >= remaining) break;
+        remaining -= t.seen;
+      }
+    }
   }
   const pending: Record<'stdout' | 'stderr', { time: string; parts: string[] } | undefined> = { stdout: undefined, stderr: undefined };
   let rest = '';
@@ -88,45 +108,67 @@ export async function* readLogs(path: string, opts: LogsOptions, isDone: () => b
     return (!opts.since || t >= opts.since) && (!opts.until || t <= opts.until);
   };
 
-  const drain = async function* (): AsyncGenerator<LogRecord> {
-    const fh = await open(path, 'r').catch(() => undefined);
-    if (!fh) return;
-    try {
-      const buf = Buffer.alloc(CHUNK);
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, CHUNK, offset);
-        if (bytesRead === 0) break;
-        offset += bytesRead;
-        const text = rest + buf.toString('utf8', 0, bytesRead);
-        const lines = text.split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) {
-          const p = parseLogLine(line);
-          if (!p || !wanted(p)) continue;
-          const acc = pending[p.stream] ?? { time: p.time, parts: [] };
-          acc.parts.push(p.text);
-          if (p.partial) {
-            pending[p.stream] = acc;
-            continue;
-          }
-          pending[p.stream] = undefined;
-          if (!inRange(acc.time)) continue;
-          yield { stream: p.stream, time: acc.time, data: Buffer.from(acc.parts.join('') + '\n') };
+  /** Reads `fh` from `offset` to its end. */
+  const drain = async function* (fh: FileHandle): AsyncGenerator<LogRecord> {
+    const buf = Buffer.alloc(CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, offset);
+      if (bytesRead === 0) break;
+      offset += bytesRead;
+      const text = rest + buf.toString('utf8', 0, bytesRead);
+      const lines = text.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const p = parseLogLine(line);
+        if (!p || !wanted(p)) continue;
+        const acc = pending[p.stream] ?? { time: p.time, parts: [] };
+        acc.parts.push(p.text);
+        if (p.partial) {
+          pending[p.stream] = acc;
+          continue;
         }
+        pending[p.stream] = undefined;
+        if (!inRange(acc.time)) continue;
+        yield { stream: p.stream, time: acc.time, data: Buffer.from(acc.parts.join('') + '\n') };
       }
-    } finally {
-      await fh.close();
     }
   };
 
-  yield* drain();
-  if (!opts.follow) return;
-  while (!opts.signal?.aborted) {
-    const done = isDone();
-    await waitForChange(path, opts.signal, done ? 0 : 250);
-    yield* drain();
-    if (done) return;
-    if (opts.until && Date.now() / 1000 > opts.until) return;
+  for (let i = first; i < list.length - 1; i++) {
+    const fh = await open(list[i], 'r').catch(() => undefined);
+    if (fh) {
+      try {
+        yield* drain(fh);
+      } finally {
+        await fh.close();
+      }
+    }
+    offset = 0;
+    rest = '';
+  }
+  let fh = await open(live, 'r').catch(() => undefined);
+  try {
+    if (fh) yield* drain(fh);
+    if (!opts.follow) return;
+    while (!opts.signal?.aborted) {
+      const done = isDone();
+      await waitForChange(live, opts.signal, done ? 0 : 250);
+      if (fh) yield* drain(fh);
+      // Rotated (or created) meanwhile: what the old file got is read above; go on with the new one.
+      const now = await stat(live).catch(() => undefined);
+      const current = fh ? await fh.stat().catch(() => undefined) : undefined;
+      if (now && (!current || now.ino !== current.ino)) {
+        await fh?.close();
+        fh = await open(live, 'r').catch(() => undefined);
+        offset = 0;
+        rest = '';
+        if (fh) yield* drain(fh);
+      }
+      if (done) return;
+      if (opts.until && Date.now() / 1000 > opts.until) return;
+    }
+  } finally {
+    await fh?.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { containerCgroupPath } from './cgroup-files';
 import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
+import { logSettings, type LogSettings } from './log-config';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
@@ -61,6 +62,7 @@ export class ContainerStarter {
         tty: !!c.config.Tty,
         stdin: !!c.config.OpenStdin,
         stdinOnce: !!c.config.StdinOnce,
+        ...monitorLogOptions(logSettings(c.hostConfig.LogConfig)),
       });
       launched = true;
       await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(monitorPaths));
@@ -126,6 +128,15 @@ export class ContainerStarter {
       cgroupVersion: this.deps.cgroupVersion,
     });
   }
+}
+
+/**
+ * The monitor's part of the log settings: no log for `none`; with max-size, Berth rotates, and
+ * the monitor's own truncation is only a cap well above it (for a container that outruns it).
+ */
+function monitorLogOptions(s: LogSettings): { logDriver: 'k8s-file' | 'none'; logSizeMax?: number } {
+  if (s.driver === 'none') return { logDriver: 'none' };
+  return { logDriver: 'k8s-file', ...(s.maxSize !== undefined ? { logSizeMax: s.maxSize * 4 + 1024 * 1024 } : {}) };
 }
 
 /** Where `--init` puts the init binary in the container (dockerd's path). */
