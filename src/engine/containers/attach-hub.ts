@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AttachSession } from '../../runtime/types';
 import type { AttachOptions, AttachStreams } from './types';
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from './detach-keys';
 
 /** One client attached to a container (or waiting for it to start). */
 interface Client {
@@ -20,6 +21,9 @@ interface Client {
  */
 export class AttachHub {
   private readonly waiting = new Map<string, Set<Client>>();
+
+  /** Told when a client detached with its detach keys (the `detach` event). */
+  onDetach?: (id: string) => void;
 
   constructor(private readonly log: Logger) {}
 
@@ -61,7 +65,15 @@ export class AttachHub {
     session.onClose(() => this.close(id, client));
     const stdin = streams.stdin;
     if (opts.stdin && stdin && client.openStdin) {
-      stdin.on('data', (chunk: Buffer) => session.write(chunk));
+      const scanner = new DetachScanner(parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS));
+      stdin.on('data', (chunk: Buffer) => {
+        const { forward, detached } = scanner.feed(chunk);
+        if (forward.length) session.write(forward);
+        if (detached) {
+          this.onDetach?.(id);
+          this.close(id, client);
+        }
+      });
       stdin.on('end', () => {
         // dockerd: with StdinOnce (and no TTY) the container's stdin is closed and output goes on
         // until it exits; otherwise the client's EOF ends this attach session.

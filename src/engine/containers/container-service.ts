@@ -14,6 +14,7 @@ import type { PathStat } from './archive/container-path';
 import { FsTools } from '../images/fs-tools';
 import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
+import { parseDetachKeys } from './detach-keys';
 import { ExecService } from './exec/exec-service';
 import type { TopResult } from './top';
 import { emptyStats, readStats } from './stats';
@@ -150,6 +151,10 @@ export class ContainerService {
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.attachHub = new AttachHub(deps.log);
+    this.attachHub.onDetach = (id) => {
+      const c = this.containers.get(id);
+      if (c) this.emit(c, 'detach');
+    };
     this.networking = new ContainerNetworking({
       plumbing: deps.plumbing,
       networks: deps.networks,
@@ -501,6 +506,7 @@ export class ContainerService {
 
   async attach(ref: string, opts: AttachOptions): Promise<void> {
     const c = this.get(ref);
+    if (opts.detachKeys) parseDetachKeys(opts.detachKeys);
     const tty = !!c.config.Tty;
     const streams = opts.getStreams(tty);
     if (opts.logs) {

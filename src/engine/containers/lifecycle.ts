@@ -3,7 +3,8 @@
  * reports, stop/kill/pause, waiting, and `docker top`. The container service owns the records
  * and hands this class what it needs through LifecycleHost.
  */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from '../errors';
 import { hostResources } from './host-resources';
@@ -98,7 +99,7 @@ export class ContainerLifecycle {
   async startLocked(c: ContainerRecord): Promise<void> {
     try {
       const { pid } = await this.parts.starter.start(c, this.host.dirs(c.id));
-      c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
+      c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, OOMKilled: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
       c.hasBeenManuallyStopped = false;
       this.parts.health.start(c);
       this.rotateLogs(c);
@@ -155,12 +156,18 @@ export class ContainerLifecycle {
     this.parts.health.stop(id);
     this.parts.logRotator.unwatch(id);
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
+    // conmon leaves an `oom` file in the bundle when the kernel OOM-killed in the cgroup.
+    const oomKilled = await stat(join(d.bundle, 'oom')).then(() => true, () => false);
+    if (oomKilled) {
+      await rm(join(d.bundle, 'oom'), { force: true });
+      this.host.emit(c, 'oom');
+    }
     await this.deleteFromRuntime(c);
     await this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined);
     await this.parts.networking.teardown(c);
     await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
     await rm(d.exitDir, { recursive: true, force: true });
-    c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+    c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: new Date().toISOString() };
     await this.host.save(c);
     this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
     this.deps.log.debug({ container: id, exitCode: code }, 'container exited');

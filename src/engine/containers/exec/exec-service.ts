@@ -15,6 +15,7 @@ import { ConflictError, InvalidParameterError, NotFoundError } from '../../error
 import type { ContainerDirs } from '../container-files';
 import type { AttachStreams, ContainerRecord } from '../types';
 import { execProcess, type ExecProcessConfig } from './exec-process';
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../detach-keys';
 
 export interface ExecConfig extends ExecProcessConfig {
   AttachStdin: boolean;
@@ -65,6 +66,7 @@ export class ExecService {
   create(containerRef: string, config: Omit<ExecConfig, 'ConsoleSize'> & { ConsoleSize?: ExecConfig['ConsoleSize'] }): string {
     const c = this.host.get(containerRef);
     if (!Array.isArray(config.Cmd) || config.Cmd.length === 0) throw new InvalidParameterError('No exec command specified');
+    if (config.DetachKeys) parseDetachKeys(config.DetachKeys);
     this.assertRunning(c);
     const id = randomBytes(32).toString('hex');
     this.execs.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0, dir: join(this.host.dirs(c.id).dir, 'exec', id) });
@@ -127,9 +129,10 @@ export class ExecService {
         void exited;
         return;
       }
-      pipeSession(session, streams, cfg);
+      const piped = pipeSession(session, streams, cfg);
       await new Promise<void>((resolve) => session!.onClose(resolve));
-      await exited;
+      // Detached with the detach keys: the process goes on; the client is done.
+      if (!piped.detached) await exited;
       streams.end();
     } catch (err) {
       session?.close();
@@ -243,15 +246,25 @@ export class ExecService {
 }
 
 /** Client stdin to the process, process output to the client (only the streams asked for). */
-function pipeSession(session: AttachSession, streams: AttachStreams, cfg: ExecConfig): void {
+function pipeSession(session: AttachSession, streams: AttachStreams, cfg: ExecConfig): { detached: boolean } {
+  const state = { detached: false };
   session.onData((stream, data) => {
     if (stream === 1 && cfg.AttachStdout) streams.write(1, data);
     else if (stream === 2 && cfg.AttachStderr) streams.write(2, data);
   });
   if (cfg.AttachStdin && streams.stdin) {
-    streams.stdin.on('data', (d: Buffer) => session.write(d));
+    const scanner = new DetachScanner(parseDetachKeys(cfg.DetachKeys || DEFAULT_DETACH_KEYS));
+    streams.stdin.on('data', (d: Buffer) => {
+      const { forward, detached } = scanner.feed(d);
+      if (forward.length) session.write(forward);
+      if (detached) {
+        state.detached = true;
+        session.close();
+      }
+    });
     streams.stdin.on('end', () => session.closeStdin());
     streams.stdin.resume();
   }
   streams.onClose(() => session.close());
+  return state;
 }

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:net';
+import { api, startBerth, type Berth } from '../harness';
+
+/**
+ * A hijacked attach/exec over the daemon's socket: sends `inputs` 200 ms apart, resolves with
+ * everything received once the daemon closes the connection (or after 10 s).
+ */
+function hijack(socket: string, path: string, inputs: string[], body = ''): Promise<string> {
+  return new Promise((resolve) => {
+    const c = connect(socket);
+    let out = '';
+    let upgraded = false;
+    const timer = setTimeout(() => c.destroy(), 10_000);
+    c.on('data', (d) => {
+      out += d.toString('latin1');
+      if (!upgraded && out.includes('\r\n\r\n')) {
+        upgraded = true;
+        inputs.forEach((input, i) => setTimeout(() => c.write(input, 'latin1'), 300 + i * 200));
+      }
+    });
+    c.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    c.write(`POST ${path} HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('attach detach keys, several attachers, OOM kills', () => {
+  let berth: Berth;
+  before(async () => {
+    berth = await startBerth();
+  });
+  after(async () => {
+    await berth?.cleanup();
+  });
+
+  const running = (name: string) => JSON.parse(berth.ok(['inspect', name]))[0].State.Running as boolean;
+
+  it('ctrl-p ctrl-q (default) or --detach-keys end an attach and leave the container running', async () => {
+    berth.ok(['run', '-d', '-it', '--name', 'det', 'busybox', 'sh']);
+    const out = await hijack(berth.socket, '/containers/det/attach?stream=1&stdin=1&stdout=1&stderr=1', ['echo attached-$((40+2))\n', '\x10\x11']);
+    assert.match(out, /attached-42/);
+    assert.equal(running('det'), true);
+    const custom = await hijack(berth.socket, '/containers/det/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,x', ['echo custom-$((1+1))\n', '\x10\x11', 'echo still-here\n', '\x18x']);
+    assert.match(custom, /custom-2/);
+    assert.match(custom, /still-here/, 'ctrl-p ctrl-q is plain input when other keys are set');
+    assert.equal(running('det'), true);
+    // Exec sessions detach the same way; the process goes on.
+    const exec = JSON.parse((await api(berth.socket, 'POST', '/containers/det/exec', JSON.stringify({ Cmd: ['sh'], AttachStdin: true, AttachStdout: true, Tty: true, DetachKeys: 'ctrl-a' }), { 'Content-Type': 'application/json' })).body).Id;
+    const execOut = await hijack(berth.socket, `/exec/${exec}/start`, ['echo via-exec\n', '\x01'], JSON.stringify({ Tty: true }));
+    assert.match(execOut, /via-exec/);
+    assert.equal(JSON.parse((await api(berth.socket, 'GET', `/exec/${exec}/json`)).body).Running, true);
+    const bad = await api(berth.socket, 'POST', '/containers/det/attach?stream=1&stdin=1&detachKeys=ctrl-1');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /Invalid detach keys \(ctrl-1\) provided/);
+  });
+
+  it('several clients attached at once all see the output', async () => {
+    berth.ok(['run', '-d', '--name', 'talker', 'busybox', 'sh', '-c', 'sleep 1.5; echo to-everyone']);
+    const { spawn } = await import('node:child_process');
+    const attach = () =>
+      new Promise<string>((resolve) => {
+        const p = spawn('docker', ['-H', `unix://${berth.socket}`, 'attach', '--no-stdin', 'talker']);
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.on('close', () => resolve(out));
+      });
+    const outs = await Promise.all([attach(), attach(), attach()]);
+    assert.deepEqual(outs, ['to-everyone\n', 'to-everyone\n', 'to-everyone\n']);
+  });
+
+  it('an OOM kill is recorded as State.OOMKilled with the oom event', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const r = berth.docker(['run', '--name', 'hog', '--memory', '8m', '--memory-swap', '8m', 'busybox', 'sh', '-c', 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo survived']);
+    assert.equal(r.code, 137, r.stdout + r.stderr);
+    const state = JSON.parse(berth.ok(['inspect', 'hog']))[0].State;
+    assert.deepEqual([state.OOMKilled, state.ExitCode], [true, 137]);
+    await sleep(50);
+    const events = berth.ok(['events', '--since', since, '--until', (Date.now() / 1000).toFixed(3), '--filter', 'container=hog', '--format', '{{.Action}}']).trim().split('\n');
+    assert.ok(events.includes('oom'), events.join(','));
+  });
+});
