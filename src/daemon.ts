@@ -4,12 +4,12 @@ import { connect, createServer, type Server } from 'node:net';
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { containerHijackRoutes, containerRoutes } from './api/containers/routes';
+import { containerHijackRoutes, containerRoutes, containerWsRoutes } from './api/containers/routes';
 import { imageRoutes } from './api/images/routes';
 import { execHijackRoutes, execRoutes } from './api/exec/routes';
 import { networkRoutes } from './api/networks/routes';
 import { volumeRoutes } from './api/volumes/routes';
-import type { HijackRouteDef, RouteDef } from './api/route';
+import type { HijackRouteDef, RouteDef, WsRouteDef } from './api/route';
 import { buildApiServer } from './api/server';
 import { systemRoutes } from './api/system/routes';
 import { socketPath, type Config } from './config';
@@ -39,6 +39,7 @@ export interface RunningDaemon {
 export interface ApiRoutes {
   routes: RouteDef[];
   hijackRoutes: HijackRouteDef[];
+  wsRoutes: WsRouteDef[];
 }
 
 /** The one place that builds services and hands each API plugin its backend. */
@@ -208,6 +209,7 @@ export function apiRoutes(services: {
       ...execRoutes(services.execs),
     ],
     hijackRoutes: [...containerHijackRoutes(services.containers), ...execHijackRoutes(services.execs)],
+    wsRoutes: containerWsRoutes(services.containers),
   };
 }
 

@@ -30,6 +30,21 @@ export interface HijackRouteDef {
   handler: (req: HijackRequest, conn: HijackedConnection) => Promise<void>;
 }
 
+/** A websocket route (`/containers/{id}/attach/ws`), served through @fastify/websocket. */
+export interface WsRouteDef {
+  method: 'GET';
+  url: string;
+  handler: (socket: WsSocket, req: HijackRequest) => Promise<void>;
+}
+
+/** The slice of a `ws` WebSocket the handlers use. */
+export interface WsSocket {
+  send(data: Buffer, opts: { binary: boolean }): void;
+  close(code?: number, reason?: string): void;
+  on(event: 'message', cb: (data: Buffer) => void): void;
+  on(event: 'close', cb: () => void): void;
+}
+
 export const API_VERSION = Symbol('berth.apiVersion');
 
 /** The API version negotiated for this request (set by the server's version hook). */

@@ -4,7 +4,9 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import { errorBody, statusOf } from './errors';
-import { API_VERSION, parseJson, type HijackRouteDef, type RouteDef } from './route';
+import { API_VERSION, parseJson, type HijackRouteDef, type RouteDef, type WsRouteDef, type WsSocket } from './route';
+import { EventEmitter } from 'node:events';
+import fastifyWebsocket from '@fastify/websocket';
 import { checkVersion, MAX_API_VERSION, splitVersion, versionAtLeast } from './version';
 import { HijackedConnection, readUpgradeBody } from './wire/hijack';
 
@@ -12,6 +14,7 @@ export interface ApiServerOptions {
   log: Logger;
   routes: RouteDef[];
   hijackRoutes: HijackRouteDef[];
+  wsRoutes?: WsRouteDef[];
   /** `Server` header value, e.g. `Berth/0.1.0 (linux)`. */
   serverHeader: string;
 }
@@ -114,8 +117,28 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     });
   }
 
+  // Websocket upgrades go to @fastify/websocket through an emitter of their own: the server's
+  // 'upgrade' event is ours (Upgrade: tcp hijacks), and the plugin would route those too.
+  const wsUpgrades = new EventEmitter();
+  void app.register(fastifyWebsocket, { options: { server: wsUpgrades as never } });
+  void app.register(async (instance) => {
+    for (const route of opts.wsRoutes ?? []) {
+      instance.get(route.url, { websocket: true }, (socket, request) => {
+        const req = { params: request.params as Record<string, string>, query: request.query as Record<string, string>, body: undefined, apiVersion: (request.raw as Raw)[API_VERSION] ?? MAX_API_VERSION };
+        void route.handler(socket as unknown as WsSocket, req).catch((err: Error) => {
+          request.log.debug({ err }, 'websocket session failed');
+          socket.close(1011, err.message.slice(0, 120));
+        });
+      });
+    }
+  });
+
   // Node sends requests carrying `Upgrade` here instead of to Fastify (once a listener exists).
   app.server.on('upgrade', (raw: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (String(raw.headers.upgrade ?? '').toLowerCase() === 'websocket') {
+      wsUpgrades.emit('upgrade', raw, socket, head);
+      return;
+    }
     void handleUpgrade(raw, socket, head).catch((err) => {
       opts.log.error({ err }, 'hijack failed');
       socket.destroy();

@@ -2,13 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
 import type { AttachStreams, ContainerConfig, HostConfig, WaitCondition } from '../../engine/containers/types';
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
-import { apiVersionOf, beginStream, jsonBody, sendJson, type HijackRequest } from '../route';
+import { apiVersionOf, beginStream, jsonBody, sendJson, type HijackRequest, type WsSocket } from '../route';
 import { versionAtLeast } from '../version';
 import type { HijackedConnection } from '../wire/hijack';
 import { encodeLogRecord } from '../wire/log-stream';
 import { MEDIA_MULTIPLEXED, MEDIA_RAW } from '../wire/stdcopy';
 import { PATH_STAT_HEADER, encodePathStat } from '../wire/path-stat';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { ContainerBackend } from './backend';
 
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
@@ -218,6 +218,35 @@ export function containerHandlers(backend: ContainerBackend) {
         reply.raw.end();
       }
     },
+  };
+}
+
+/**
+ * GET /containers/{id}/attach/ws: the same attach over a websocket. Output goes out raw (no
+ * stdcopy frames), in binary messages from API 1.42 (text before, as dockerd); messages in are
+ * stdin.
+ */
+export function attachWsHandler(backend: ContainerBackend) {
+  return async function getContainersAttachWs(socket: WsSocket, req: HijackRequest): Promise<void> {
+    const q = req.query;
+    const binary = versionAtLeast(req.apiVersion, '1.42');
+    const stdin = new PassThrough();
+    socket.on('message', (data) => stdin.write(data));
+    socket.on('close', () => stdin.end());
+    await backend.attach(req.params.id, {
+      stdin: boolValue(q, 'stdin'),
+      stdout: boolValue(q, 'stdout'),
+      stderr: boolValue(q, 'stderr'),
+      stream: boolValue(q, 'stream'),
+      logs: boolValue(q, 'logs'),
+      detachKeys: stringValue(q, 'detachKeys') || undefined,
+      getStreams: (): AttachStreams => ({
+        stdin,
+        write: (_stream, data) => socket.send(data, { binary }),
+        end: () => socket.close(1000),
+        onClose: (cb) => socket.on('close', cb),
+      }),
+    });
   };
 }
 

@@ -1,6 +1,6 @@
-import type { HijackRouteDef, RouteDef } from '../route';
+import type { HijackRouteDef, RouteDef, WsRouteDef } from '../route';
 import type { ContainerBackend } from './backend';
-import { attachHandler, containerHandlers } from './handlers';
+import { attachHandler, attachWsHandler, containerHandlers } from './handlers';
 
 export function containerRoutes(backend: ContainerBackend): RouteDef[] {
   const h = containerHandlers(backend) as unknown as Record<string, RouteDef['handler']>;
@@ -33,4 +33,8 @@ export function containerRoutes(backend: ContainerBackend): RouteDef[] {
 
 export function containerHijackRoutes(backend: ContainerBackend): HijackRouteDef[] {
   return [{ method: 'POST', url: '/containers/:id/attach', handler: attachHandler(backend) }];
+}
+
+export function containerWsRoutes(backend: ContainerBackend): WsRouteDef[] {
+  return [{ method: 'GET', url: '/containers/:id/attach/ws', handler: attachWsHandler(backend) }];
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:net';
+import WebSocket from 'ws';
 import { api, startBerth, type Berth } from '../harness';
 
 /**
@@ -72,6 +73,29 @@ describe('attach detach keys, several attachers, OOM kills', () => {
       });
     const outs = await Promise.all([attach(), attach(), attach()]);
     assert.deepEqual(outs, ['to-everyone\n', 'to-everyone\n', 'to-everyone\n']);
+  });
+
+  it('attaches over a websocket (/attach/ws): output out, stdin in, logs replayed', async () => {
+    berth.ok(['run', '-d', '-i', '--name', 'wsc', 'busybox', 'sh', '-c', 'echo before; while read line; do echo "got $line"; done']);
+    await sleep(300);
+    const ws = new WebSocket(`ws+unix://${berth.socket}:/v1.51/containers/wsc/attach/ws?logs=1&stream=1&stdin=1&stdout=1&stderr=1`);
+    let out = '';
+    const binary: boolean[] = [];
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      out += data.toString();
+      binary.push(isBinary);
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    ws.send('hello over ws\n');
+    for (let i = 0; i < 50 && !out.includes('got hello over ws'); i++) await sleep(100);
+    ws.close();
+    assert.equal(out, 'before\ngot hello over ws\n');
+    assert.ok(binary.every(Boolean), 'binary frames from API 1.42');
+    // Plain HTTP still answers on the same socket (the websocket path did not take over upgrades).
+    assert.equal(berth.ok(['exec', 'wsc', 'echo', 'still-fine']), 'still-fine\n');
   });
 
   it('an OOM kill is recorded as State.OOMKilled with the oom event', async () => {

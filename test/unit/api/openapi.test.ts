@@ -26,7 +26,7 @@ const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 /** Every `METHOD path` the daemon serves. Handlers are closures, so dummy backends do. */
 function servedOperations(): Set<string> {
   const dummy = {} as never;
-  const { routes, hijackRoutes } = apiRoutes({ system: dummy, containers: dummy, images: dummy, networks: dummy, volumes: dummy, execs: dummy });
+  const { routes, hijackRoutes, wsRoutes } = apiRoutes({ system: dummy, containers: dummy, images: dummy, networks: dummy, volumes: dummy, execs: dummy });
   const ops = new Set<string>();
   for (const r of routes) {
     if (r.url.includes('*')) {
@@ -34,7 +34,7 @@ function servedOperations(): Set<string> {
     }
     for (const path of r.paths ?? [toOpenApiPath(r.url)]) ops.add(`${r.method} ${path}`);
   }
-  for (const r of hijackRoutes) ops.add(`${r.method} ${toOpenApiPath(r.url)}`);
+  for (const r of [...hijackRoutes, ...wsRoutes]) ops.add(`${r.method} ${toOpenApiPath(r.url)}`);
   return ops;
 }
 
