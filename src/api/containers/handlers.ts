@@ -197,7 +197,7 @@ export function containerHandlers(backend: ContainerBackend) {
       const tail = tailRaw === undefined || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
       const abort = new AbortController();
       const timestamps = boolValue(q, 'timestamps');
-      const { tty, records } = backend.logs(request.params.id, {
+      const { tty, records, details } = backend.logs(request.params.id, {
         stdout: boolValue(q, 'stdout'),
         stderr: boolValue(q, 'stderr'),
         follow: boolValue(q, 'follow'),
@@ -212,7 +212,7 @@ export function containerHandlers(backend: ContainerBackend) {
       beginStream(reply, multiplexed ? MEDIA_MULTIPLEXED : MEDIA_RAW);
       try {
         for await (const r of records) {
-          if (!reply.raw.write(encodeLogRecord(r, { tty, timestamps }))) await new Promise((res) => reply.raw.once('drain', res));
+          if (!reply.raw.write(encodeLogRecord(r, { tty, timestamps, details: boolValue(q, 'details') ? details : undefined }))) await new Promise((res) => reply.raw.once('drain', res));
         }
       } finally {
         reply.raw.end();

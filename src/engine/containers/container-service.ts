@@ -32,7 +32,7 @@ import { mergeImageConfig, validateConfig } from './config-merge';
 import { containerDirs, type ContainerDirs } from './container-files';
 import { matchesFilters, validateContainerFilters } from './filters';
 import { readLogs } from './log-reader';
-import { logFiles, logSettings } from './log-config';
+import { logDetails, logFiles, logSettings } from './log-config';
 import { LogRotator } from './log-rotator';
 import { generateId, generateName, normalizeName, shortId } from './names';
 import { unmountRootfs } from './rootfs';
@@ -277,7 +277,7 @@ export class ContainerService {
     };
     const resolveImage = (ref: string) => [...this.containers.values()].find((c) => c.config.Image === ref)?.image;
     let items = [...this.containers.values()]
-      .filter((c) => opts.all || opts.filters.status?.length || c.state.Running || c.state.Status === 'paused' || c.state.Status === 'restarting')
+      .filter((c) => opts.all || (opts.limit ?? 0) > 0 || opts.filters.status?.length || c.state.Running || c.state.Status === 'paused' || c.state.Status === 'restarting')
       .filter((c) => matchesFilters(c, opts.filters, resolveImage, createdOf))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     if (opts.limit !== undefined && opts.limit > 0) items = items.slice(0, opts.limit);
@@ -497,11 +497,12 @@ export class ContainerService {
 
   // ---- logs / attach / resize ----
 
-  logs(ref: string, opts: LogsOptions): { tty: boolean; records: AsyncIterable<LogRecord> } {
+  logs(ref: string, opts: LogsOptions): { tty: boolean; records: AsyncIterable<LogRecord>; details: string } {
     const c = this.get(ref);
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const isDone = () => !this.containers.get(c.id)?.state.Running;
-    return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone) };
+    const details = logDetails(c.hostConfig.LogConfig?.Config, c.config.Labels ?? {}, c.config.Env ?? []);
+    return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone), details };
   }
 
   async attach(ref: string, opts: AttachOptions): Promise<void> {

@@ -56,3 +56,31 @@ export function logFiles(path: string, maxFile: number): string[] {
   out.push(path);
   return out;
 }
+
+/**
+ * What `docker logs --details` puts before each line (dockerd's ExtraAttributes): the labels and
+ * environment variables named by `--log-opt labels/env` (or matching labels-regex/env-regex),
+ * `k=v` sorted by key, values query-escaped, joined by commas.
+ */
+export function logDetails(opts: Record<string, string> | undefined, labels: Record<string, string>, env: readonly string[]): string {
+  if (!opts) return '';
+  const attrs = new Map<string, string>();
+  const names = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const envMap = new Map(env.map((e) => [e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')), e.includes('=') ? e.slice(e.indexOf('=') + 1) : '']));
+  for (const k of names(opts.labels)) if (k in labels) attrs.set(k, labels[k]);
+  for (const k of names(opts.env)) if (envMap.has(k)) attrs.set(k, envMap.get(k)!);
+  const regex = (v: string | undefined) => (v ? safeRegExp(v) : undefined);
+  const lr = regex(opts['labels-regex']);
+  if (lr) for (const [k, v] of Object.entries(labels)) if (lr.test(k)) attrs.set(k, v);
+  const er = regex(opts['env-regex']);
+  if (er) for (const [k, v] of envMap) if (er.test(k)) attrs.set(k, v);
+  return [...attrs.keys()].sort().map((k) => `${k}=${encodeURIComponent(attrs.get(k)!).replace(/%20/g, '+')}`).join(',');
+}
+
+function safeRegExp(source: string): RegExp | undefined {
+  try {
+    return new RegExp(source);
+  } catch {
+    return undefined;
+  }
+}

@@ -59,4 +59,12 @@ describe('docker logs: options and log drivers', () => {
     assert.equal(berth.ok(['logs', '--since', mid, id]), 'late\n');
     assert.equal(berth.ok(['logs', '--until', mid, id]), 'early\n');
   });
+  it('--details prefixes the attributes chosen by --log-opt labels/env', () => {
+    berth.ok(['run', '--label', 'team=blue', '--label', 'other=x', '-e', 'STAGE=dev test', '--log-opt', 'labels=team', '--log-opt', 'env=STAGE', 'busybox', 'echo', 'hello']);
+    const cid = berth.ok(['ps', '-lq']).trim();
+    assert.equal(berth.ok(['logs', '--details', cid]), 'STAGE=dev+test,team=blue hello\n');
+    const plain = berth.ok(['run', '-d', 'busybox', 'echo', 'plain']).trim();
+    berth.ok(['wait', plain]);
+    assert.equal(berth.ok(['logs', '--details', plain]), ' plain\n');
+  });
 });
