@@ -10,30 +10,15 @@
  * Times are the stock CLI's wall clock from spawn to exit. Needs root; everything is removed at
  * the end, also after a failure or Ctrl-C.
  */
+import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
 import { Session } from './session';
 
 const WARMUP_RUNS = 2;
 const LOG_LINES = 200_000;
 
-interface Options {
-  runs: number;
-  only?: string;
-}
-
-function parseArgs(argv: string[]): Options {
-  const opts: Options = { runs: 20 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--only') opts.only = argv[++i];
-    else if (/^\d+$/.test(a) && Number(a) > 0) opts.runs = Number(a);
-    else throw new Error(`usage: node dist/bench/run-living.js [N] [--only berth|dockerd] (got ${JSON.stringify(a)})`);
-  }
-  return opts;
-}
-
 async function main(): Promise<number> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-living.js [N] [--only berth|dockerd]', 20);
   const session = new Session(opts.only);
   try {
     await session.startDaemons();
@@ -64,10 +49,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`benchmark failed: ${err.message}`);
-    process.exit(1);
-  },
-);
+runBench(main);

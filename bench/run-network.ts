@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import type { BenchDaemon, CommandResult } from './daemons';
+import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
 import { Session } from './session';
 
@@ -25,28 +26,6 @@ const HTTP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 10;
 const HTTPD_SCRIPT = 'mkdir -p /w && echo ok > /w/index.html && exec httpd -f -p 80 -h /w';
 const USAGE = 'usage: node dist/bench/run-network.js [N] [--http-runs M] [--only berth|dockerd]';
-
-interface Options {
-  runs: number;
-  httpRuns: number;
-  only?: string;
-}
-
-function parseArgs(argv: string[]): Options {
-  const opts: Options = { runs: 20, httpRuns: 10 };
-  const count = (a: string | undefined) => {
-    if (a === undefined || !/^\d+$/.test(a) || Number(a) === 0) throw new Error(`${USAGE} (not a run count: ${JSON.stringify(a)})`);
-    return Number(a);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--only') opts.only = argv[++i];
-    else if (a === '--http-runs') opts.httpRuns = count(argv[++i]);
-    else if (/^\d+$/.test(a)) opts.runs = count(a);
-    else throw new Error(`${USAGE} (got ${JSON.stringify(a)})`);
-  }
-  return opts;
-}
 
 /** A port nothing listens on right now on 127.0.0.1 (the kernel's pick for port 0). */
 function freePort(): Promise<number> {
@@ -133,7 +112,8 @@ async function timeToFirstResponse(d: BenchDaemon): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const opts = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(process.argv.slice(2), USAGE, 20, { 'http-runs': 10 });
+  const opts = { runs: args.runs, httpRuns: args.counts['http-runs'], only: args.only };
   const session = new Session(opts.only);
   try {
     await session.startDaemons();
@@ -167,10 +147,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`benchmark failed: ${err.message}`);
-    process.exit(1);
-  },
-);
+runBench(main);

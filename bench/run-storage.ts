@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchDaemon } from './daemons';
+import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
 import { Session } from './session';
 
@@ -23,22 +24,6 @@ const WARMUP_RUNS = 1;
 const TREE_DIRS = 10;
 const FILES_PER_DIR = 10;
 const FILE_BYTES = 1024 * 1024;
-
-interface Options {
-  runs: number;
-  only?: string;
-}
-
-function parseArgs(argv: string[]): Options {
-  const opts: Options = { runs: 10 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--only') opts.only = argv[++i];
-    else if (/^\d+$/.test(a) && Number(a) > 0) opts.runs = Number(a);
-    else throw new Error(`usage: node dist/bench/run-storage.js [N] [--only berth|dockerd] (got ${JSON.stringify(a)})`);
-  }
-  return opts;
-}
 
 /** 100 MB of incompressible files in a two-level tree. */
 function writeTree(dir: string): void {
@@ -49,7 +34,7 @@ function writeTree(dir: string): void {
 }
 
 async function main(): Promise<number> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-storage.js [N] [--only berth|dockerd]', 10);
   const session = new Session(opts.only);
   try {
     await session.startDaemons();
@@ -81,10 +66,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`benchmark failed: ${err.message}`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -18,29 +18,10 @@ import type { Readable, Writable } from 'node:stream';
 import { connectAttachSocket, socketName } from './attach-session';
 import { DEFAULT_COMMAND_ENV, ExternalCommandError } from './external-command';
 import { runtimeErrorMessage, translateRuntimeError } from './oci-cli';
-import type { AttachSession, OciRuntime } from './types';
+import type { AttachSession, ExecMonitorOptions, ExecStarted } from './types';
 
-export interface ExecLaunchOptions {
-  containerId: string;
-  runtime: OciRuntime;
-  /** The session's own directory (attach socket, ctl FIFO, log, pid files, exit dir). */
-  dir: string;
-  /** OCI process JSON of the command. */
-  processPath: string;
-  tty: boolean;
-  stdin: boolean;
-  /** Attach before the process starts, so no output is lost (else it runs detached). */
-  attach: boolean;
-  /** Applied to the pty before the process starts. */
-  consoleSize?: { height: number; width: number };
+export interface ExecLaunchOptions extends ExecMonitorOptions {
   resize?: (height: number, width: number) => Promise<void>;
-}
-
-export interface ExecLaunched {
-  pid: number;
-  session?: AttachSession;
-  /** Where conmon writes the exit file `<containerId>`. */
-  exitDir: string;
 }
 
 export interface ExecPaths {
@@ -63,7 +44,7 @@ export async function launchExec(
   opts: ExecLaunchOptions,
   env: Readonly<Record<string, string>> = DEFAULT_COMMAND_ENV,
   timeoutMs = 60_000,
-): Promise<ExecLaunched> {
+): Promise<ExecStarted> {
   const paths = execPaths(opts.dir);
   await Promise.all([mkdir(paths.exitDir, { recursive: true }), mkdir(socketDir, { recursive: true })]);
   const argv = [

@@ -4,7 +4,7 @@ import type { AttachStreams, ContainerConfig, HostConfig, WaitCondition } from '
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
 import { apiVersionOf, beginStream, jsonBody, sendJson, type HijackRequest, type WsSocket } from '../route';
 import { versionAtLeast } from '../version';
-import type { HijackedConnection } from '../wire/hijack';
+import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
 import { encodeLogRecord } from '../wire/log-stream';
 import { MEDIA_MULTIPLEXED, MEDIA_RAW } from '../wire/stdcopy';
 import { PATH_STAT_HEADER, encodePathStat } from '../wire/path-stat';
@@ -221,6 +221,18 @@ export function containerHandlers(backend: ContainerBackend) {
   };
 }
 
+/** The attach query parameters (both attach endpoints). */
+function attachQuery(q: Query) {
+  return {
+    stdin: boolValue(q, 'stdin'),
+    stdout: boolValue(q, 'stdout'),
+    stderr: boolValue(q, 'stderr'),
+    stream: boolValue(q, 'stream'),
+    logs: boolValue(q, 'logs'),
+    detachKeys: stringValue(q, 'detachKeys') || undefined,
+  };
+}
+
 /**
  * GET /containers/{id}/attach/ws: the same attach over a websocket. Output goes out raw (no
  * stdcopy frames), in binary messages from API 1.42 (text before, as dockerd); messages in are
@@ -228,18 +240,12 @@ export function containerHandlers(backend: ContainerBackend) {
  */
 export function attachWsHandler(backend: ContainerBackend) {
   return async function getContainersAttachWs(socket: WsSocket, req: HijackRequest): Promise<void> {
-    const q = req.query;
     const binary = versionAtLeast(req.apiVersion, '1.42');
     const stdin = new PassThrough();
     socket.on('message', (data) => stdin.write(data));
     socket.on('close', () => stdin.end());
     await backend.attach(req.params.id, {
-      stdin: boolValue(q, 'stdin'),
-      stdout: boolValue(q, 'stdout'),
-      stderr: boolValue(q, 'stderr'),
-      stream: boolValue(q, 'stream'),
-      logs: boolValue(q, 'logs'),
-      detachKeys: stringValue(q, 'detachKeys') || undefined,
+      ...attachQuery(req.query),
       getStreams: (): AttachStreams => ({
         stdin,
         write: (_stream, data) => socket.send(data, { binary }),
@@ -253,24 +259,6 @@ export function attachWsHandler(backend: ContainerBackend) {
 /** Attach: the engine validates, then calls getStreams and the connection is hijacked. */
 export function attachHandler(backend: ContainerBackend) {
   return async function postContainersAttach(req: HijackRequest, conn: HijackedConnection): Promise<void> {
-    const q = req.query;
-    const detachKeys = stringValue(q, 'detachKeys');
-    await backend.attach(req.params.id, {
-      stdin: boolValue(q, 'stdin'),
-      stdout: boolValue(q, 'stdout'),
-      stderr: boolValue(q, 'stderr'),
-      stream: boolValue(q, 'stream'),
-      logs: boolValue(q, 'logs'),
-      detachKeys: detachKeys || undefined,
-      getStreams(tty: boolean): AttachStreams {
-        conn.begin(!tty);
-        return {
-          stdin: conn.socket,
-          write: (stream, data) => conn.write(stream, data, tty),
-          end: () => conn.end(),
-          onClose: (cb) => conn.socket.once('close', cb),
-        };
-      },
-    });
+    await backend.attach(req.params.id, { ...attachQuery(req.query), getStreams: (tty) => hijackedStreams(conn, tty) });
   };
 }

@@ -1,10 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
 import type { ExecConfig } from '../../engine/containers/exec/exec-service';
-import type { AttachStreams } from '../../engine/containers/types';
 import { uint32Value, type Query } from '../form';
 import { jsonBody, sendJson, type HijackRequest } from '../route';
-import type { HijackedConnection } from '../wire/hijack';
+import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
 import type { ExecBackend } from './backend';
 
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
@@ -67,17 +66,7 @@ export function execStartHandler(backend: ExecBackend) {
     await backend.start(req.params.id, {
       detach,
       consoleSize: consoleSize(body.ConsoleSize),
-      getStreams: detach
-        ? undefined
-        : (tty: boolean): AttachStreams => {
-            conn.begin(!tty);
-            return {
-              stdin: conn.socket,
-              write: (stream, data) => conn.write(stream, data, tty),
-              end: () => conn.end(),
-              onClose: (cb) => conn.socket.once('close', cb),
-            };
-          },
+      getStreams: detach ? undefined : (tty) => hijackedStreams(conn, tty),
     });
     if (detach) conn.end();
   };

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { AttachStreams } from '../../engine/containers/types';
 import { STATUS_CODES } from 'node:http';
 import { errorBody, statusOf } from '../errors';
 import { frame, MEDIA_MULTIPLEXED, MEDIA_RAW } from './stdcopy';
@@ -97,4 +98,18 @@ export function readUpgradeBody(socket: Socket, head: Buffer, length: number): P
     socket.on('end', onEnd);
     socket.resume();
   });
+}
+
+/**
+ * The engine's view of a hijacked connection (attach, exec start): headers go out when the
+ * engine asks for the streams, output is framed unless the session has a TTY.
+ */
+export function hijackedStreams(conn: HijackedConnection, tty: boolean): AttachStreams {
+  conn.begin(!tty);
+  return {
+    stdin: conn.socket,
+    write: (stream, data) => conn.write(stream, data, tty),
+    end: () => conn.end(),
+    onClose: (cb) => conn.socket.once('close', cb),
+  };
 }
