@@ -68,6 +68,16 @@ export class ContainerLifecycle {
     this.exitWatches.delete(id);
   }
 
+  /** dockerd's volume `mount`/`unmount` events, one per named or anonymous volume of `c`. */
+  private volumeEvents(c: ContainerRecord, action: 'mount' | 'unmount'): void {
+    for (const m of c.mounts ?? []) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      const attrs: Record<string, string> = { container: c.id, driver: m.Driver || 'local' };
+      if (action === 'mount') Object.assign(attrs, { destination: m.Destination, propagation: m.Propagation, 'read/write': String(m.RW) });
+      this.deps.events?.publish('volume', action, { ID: m.Name, Attributes: attrs });
+    }
+  }
+
   /** Hands a running container's log to the rotator when it has max-size. */
   rotateLogs(c: ContainerRecord): void {
     const paths = this.host.monitorPaths(c.id);
@@ -104,6 +114,7 @@ export class ContainerLifecycle {
       this.parts.health.start(c);
       this.rotateLogs(c);
       await this.host.save(c);
+      this.volumeEvents(c, 'mount');
       this.watch(c);
       this.host.emit(c, 'start');
     } catch (cause) {
@@ -155,6 +166,7 @@ export class ContainerLifecycle {
     this.exitWatches.delete(id);
     this.parts.health.stop(id);
     this.parts.logRotator.unwatch(id);
+    this.volumeEvents(c, 'unmount');
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
     // conmon leaves an `oom` file in the bundle when the kernel OOM-killed in the cgroup.
     const oomKilled = await stat(join(d.bundle, 'oom')).then(() => true, () => false);

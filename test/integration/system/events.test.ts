@@ -23,6 +23,7 @@ describe('docker events', () => {
     berth.ok(['network', 'create', 'evnet']);
     berth.ok(['network', 'rm', 'evnet']);
     berth.ok(['volume', 'create', 'evvol']);
+    berth.ok(['run', '--rm', '-v', 'evvol:/data', 'busybox', 'true']);
     berth.ok(['volume', 'rm', 'evvol']);
     await new Promise((r) => setTimeout(r, 20));
     until = (Date.now() / 1000).toFixed(9);
@@ -56,7 +57,9 @@ describe('docker events', () => {
   });
 
   it('filters by type, event, name, label and image', () => {
-    assert.deepEqual(replay('type=container', 'event=die').map((e) => e.Actor.ID), [cid]);
+    const dies = replay('type=container', 'event=die');
+    assert.ok(dies.length >= 1 && dies.every((e) => e.Type === 'container' && e.Action === 'die'));
+    assert.ok(dies.some((e) => e.Actor.ID === cid));
     assert.deepEqual(replay('container=ev-one', 'event=create').map((e) => e.Actor.ID), [cid]);
     assert.deepEqual(replay('label=team=a', 'event=start').map((e) => e.Actor.ID), [cid]);
     assert.equal(replay('label=team=b').length, 0);
@@ -64,7 +67,9 @@ describe('docker events', () => {
     const images = replay('type=image');
     assert.deepEqual(images.filter((e) => e.Actor.Attributes.name === 'evtag:1').map((e) => e.Action), ['tag', 'untag']);
     assert.deepEqual(replay('type=network', 'network=evnet').map((e) => e.Action), ['create', 'destroy']);
-    assert.deepEqual(replay('type=volume', 'volume=evvol').map((e) => e.Action), ['create', 'destroy']);
+    const vol = replay('type=volume', 'volume=evvol');
+    assert.deepEqual(vol.map((e) => e.Action), ['create', 'mount', 'unmount', 'destroy']);
+    assert.equal(vol[1].Actor.Attributes.destination, '/data');
   });
 
   it('streams new events as they happen, filtered', async () => {
