@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { InvalidParameterError, NotFoundError } from '../../engine/errors';
-import { boolValue, stringValue, type Query } from '../form';
+import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../engine/errors';
+import { boolValue, stringsValue, stringValue, type Query } from '../form';
 import { sendJson, sendJsonLines } from '../route';
 import type { ImageBackend } from './backend';
 
@@ -21,11 +21,30 @@ export function imageHandlers(backend: ImageBackend) {
       return sendJson(reply, 200, await backend.list());
     },
 
-    /** GET /images/{name}/json */
+    /** GET /images/{name}/json, GET /images/{name}/history */
     async getImagesByName(request: Req, reply: FastifyReply) {
-      const { name, action } = nameAndAction(request.params['*'], ['json']);
-      if (action !== 'json' || !name) throw new NotFoundError('page not found');
-      return sendJson(reply, 200, await backend.inspect(name));
+      const { name, action } = nameAndAction(request.params['*'], ['json', 'history']);
+      if (!action || !name) throw new NotFoundError('page not found');
+      return sendJson(reply, 200, action === 'json' ? await backend.inspect(name) : await backend.history(name));
+    },
+
+    /** POST /images/create: `fromSrc=-` imports the body (docker import); pulls are not served yet. */
+    async postImagesCreate(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const fromSrc = stringValue(q, 'fromSrc');
+      if (!fromSrc) {
+        throw new NotImplementedError(`pulling images (${stringValue(q, 'fromImage') ?? ''}) from a registry is not supported by this daemon yet; use docker load`);
+      }
+      if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported by this daemon yet; pipe the archive to docker import -');
+      const body = request.body;
+      const input = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
+      const id = await backend.importImage(input, {
+        repo: stringValue(q, 'repo') || undefined,
+        tag: stringValue(q, 'tag') || undefined,
+        message: stringValue(q, 'message') || undefined,
+        changes: stringsValue(q, 'changes'),
+      });
+      return sendJsonLines(reply, `${JSON.stringify({ status: id })}\n`);
     },
 
     /** POST /images/{name}/tag */

@@ -10,10 +10,13 @@ import { KEY, PREFIX } from '../store/schema';
 import { FsTools } from './fs-tools';
 import { planImageDelete, type DeleteRecord } from './image-delete';
 import { commitNewImage, unpackNewLayer, type CommitContext } from './image-commit';
+import { applyConfigChanges } from './config-changes';
+import { decompressed } from './compression';
+import { imageHistory, type HistoryItem } from './image-history';
 import { commitLoad, ingestLoad, type LoadContext } from './image-load';
 import { ImageFiles } from './image-store-files';
 import { imageInspect, imageSummary, unixSeconds } from './image-views';
-import { familiarString, parseAnyReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
+import { familiarOfStored, familiarString, parseAnyReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
 import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
 import type { Readable } from 'node:stream';
 import type { EventSink } from '../events/event-log';
@@ -144,6 +147,28 @@ export class ImageService {
     } finally {
       await this.files.removeWorkDir(workDir);
     }
+  }
+
+  /**
+   * `docker import`: a base image from a filesystem tar (plain or gzip), its config from the
+   * `--change` instructions. Returns the new image's ID.
+   */
+  async importImage(input: NodeJS.ReadableStream, opts: { repo?: string; tag?: string; message?: string; changes?: string[]; source?: string }): Promise<string> {
+    if (opts.repo) repoTagReference(opts.repo, opts.tag || undefined); // a bad name fails before any work
+    const config = applyConfigChanges({}, opts.changes ?? []);
+    const { stream } = await decompressed(input, 'import');
+    return this.commit({ layer: stream, config, comment: opts.message || `Imported from ${opts.source ?? '-'}`, createdBy: '', repo: opts.repo, tag: opts.tag });
+  }
+
+  /** GET /images/{name}/history */
+  async history(ref: string): Promise<HistoryItem[]> {
+    const rec = await this.resolve(ref);
+    const refs = await this.refsByImage();
+    return imageHistory(rec, {
+      image: (id) => this.visible(id),
+      tags: async (id) => (refs.get(id) ?? []).filter((r) => !r.includes('@')).map(familiarOfStored),
+      layerSize: async (chainId) => (await this.deps.store.get<LayerRecord>(KEY.layer(chainId)))?.size ?? 0,
+    });
   }
 
   /** GET /images/json items, newest first. */
