@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 
 /** What the image routes need from the engine. */
 export interface ImageBackend {
-  list(): Promise<object[]>;
+  list(filters: Record<string, string[]>, all: boolean): Promise<object[]>;
+  prune(filters: Record<string, string[]>): Promise<object>;
   inspect(ref: string): Promise<object>;
   load(input: Readable, opts?: { signal?: AbortSignal }): Promise<string[]>;
   tag(source: string, repo: string, tag?: string): Promise<void>;

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../engine/errors';
-import { boolValue, stringsValue, stringValue, type Query } from '../form';
+import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
 import { sendJson, sendJsonLines } from '../route';
 import type { ImageBackend } from './backend';
 
@@ -17,8 +17,12 @@ function nameAndAction(path: string, actions: string[]): { name: string; action:
 
 export function imageHandlers(backend: ImageBackend) {
   return {
-    async getImagesJSON(_request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, await backend.list());
+    async getImagesJSON(request: Req, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.list(filtersValue(request.query), boolValue(request.query, 'all')));
+    },
+
+    async postImagesPrune(request: Req, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.prune(filtersValue(request.query)));
     },
 
     /** GET /images/{name}/json, GET /images/{name}/history */

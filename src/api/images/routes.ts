@@ -8,6 +8,7 @@ export function imageRoutes(backend: ImageBackend): RouteDef[] {
     { method: 'GET', url: '/images/json', handler: h.getImagesJSON },
     { method: 'POST', url: '/images/load', handler: h.postImagesLoad },
     { method: 'POST', url: '/images/create', handler: h.postImagesCreate },
+    { method: 'POST', url: '/images/prune', handler: h.postImagesPrune },
     { method: 'GET', url: '/images/*', handler: h.getImagesByName, paths: ['/images/{name}/json', '/images/{name}/history'] },
     { method: 'POST', url: '/images/*', handler: h.postImagesTag, paths: ['/images/{name}/tag'] },
     { method: 'DELETE', url: '/images/*', handler: h.deleteImages, paths: ['/images/{name}'] },

@@ -13,6 +13,8 @@ import { commitNewImage, unpackNewLayer, type CommitContext } from './image-comm
 import { applyConfigChanges } from './config-changes';
 import { decompressed } from './compression';
 import { imageHistory, type HistoryItem } from './image-history';
+import { imageListFilter, imagePruneFilter } from './image-filters';
+import type { Filters } from '../filter-args';
 import { commitLoad, ingestLoad, type LoadContext } from './image-load';
 import { ImageFiles } from './image-store-files';
 import { imageInspect, imageSummary, unixSeconds } from './image-views';
@@ -171,12 +173,44 @@ export class ImageService {
     });
   }
 
-  /** GET /images/json items, newest first. */
-  async list(): Promise<Array<Record<string, unknown>>> {
+  /**
+   * GET /images/json items, newest first, filtered; without `all`, untagged images that are the
+   * parent of another (docker commit's intermediates) are left out, as dockerd does.
+   */
+  async list(filters: Filters = {}, all = false): Promise<Array<Record<string, unknown>>> {
     const refs = await this.refsByImage();
     const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed);
-    images.sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created) || (a.id < b.id ? -1 : 1));
-    return images.map((r) => imageSummary(r, refs.get(r.id) ?? []));
+    const names = (r: ImageRecord) => (refs.get(r.id) ?? []).filter((x) => !x.includes('@')).map(familiarOfStored);
+    const keep = await imageListFilter(filters, { names, resolve: (ref) => this.resolve(ref), now: Date.now() });
+    const parents = new Set(images.map((r) => r.parent).filter(Boolean));
+    const shown = images.filter((r) => keep(r) && (all || names(r).length > 0 || !parents.has(r.id)));
+    shown.sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created) || (a.id < b.id ? -1 : 1));
+    return shown.map((r) => imageSummary(r, refs.get(r.id) ?? []));
+  }
+
+  /**
+   * POST /images/prune: removes the images the filters select (dangling ones by default) that no
+   * container uses; returns what went and the bytes of the layers freed.
+   */
+  async prune(filters: Filters): Promise<{ ImagesDeleted: DeleteRecord[] | null; SpaceReclaimed: number }> {
+    const refs = await this.refsByImage();
+    const names = (r: ImageRecord) => (refs.get(r.id) ?? []).filter((x) => !x.includes('@')).map(familiarOfStored);
+    const keep = imagePruneFilter(filters, { names, now: Date.now() });
+    const candidates = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed && keep(r));
+    const layerSizes = new Map((await this.deps.store.list<LayerRecord>(PREFIX.layer)).map((e) => [e.value.chainId, e.value.size]));
+    const deleted: DeleteRecord[] = [];
+    let reclaimed = 0;
+    for (const rec of candidates) {
+      if ((await this.deps.imageUsers(rec.id)).length > 0) continue;
+      try {
+        for (const ref of refs.get(rec.id) ?? []) deleted.push(...(await this.remove(familiarOfStored(ref), { force: false, noprune: false })));
+        if (await this.visible(rec.id)) deleted.push(...(await this.remove(rec.id, { force: false, noprune: false })));
+      } catch (err) {
+        this.deps.log.debug({ err, image: rec.id }, 'image kept by prune');
+      }
+    }
+    for (const r of deleted) if ('Deleted' in r) reclaimed += layerSizes.get(r.Deleted) ?? 0;
+    return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
   /** GET /images/{name}/json */

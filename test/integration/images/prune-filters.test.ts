@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startBerth, type Berth } from '../harness';
+
+describe('docker images filters and docker image prune', () => {
+  let berth: Berth;
+  before(async () => {
+    berth = await startBerth();
+    berth.ok(['run', '--name', 'src', 'busybox', 'sh', '-c', 'echo x > /x']);
+    berth.ok(['commit', '-c', 'LABEL tier=gold', 'src', 'app/gold:1']);
+    berth.ok(['commit', '-c', 'LABEL tier=silver', 'src', 'app/silver:2']);
+  });
+  after(async () => {
+    await berth?.cleanup();
+  });
+
+  const repoTags = (...args: string[]) => berth.ok(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args]).trim().split('\n').filter(Boolean).sort();
+
+  it('filters by label, reference glob, dangling, before and since', () => {
+    assert.deepEqual(repoTags('--filter', 'label=tier=gold'), ['app/gold:1']);
+    assert.deepEqual(repoTags('--filter', 'label=tier'), ['app/gold:1', 'app/silver:2']);
+    assert.deepEqual(repoTags('--filter', 'reference=app/*'), ['app/gold:1', 'app/silver:2']);
+    assert.deepEqual(repoTags('--filter', 'reference=app/silver:*'), ['app/silver:2']);
+    assert.deepEqual(repoTags('busybox'), ['busybox:latest']);
+    assert.deepEqual(repoTags('--filter', 'since=busybox', '--filter', 'label=tier'), ['app/gold:1', 'app/silver:2']);
+    assert.deepEqual(repoTags('--filter', 'before=app/gold:1', '--filter', 'reference=busybox'), ['busybox:latest']);
+    assert.deepEqual(repoTags('--filter', 'dangling=true'), []);
+    assert.match(berth.docker(['images', '--filter', 'colour=red']).stderr, /invalid filter 'colour'/);
+  });
+
+  it('prune removes dangling images no container uses; -a also unused tagged ones', () => {
+    const danglingId = berth.ok(['commit', 'src']).trim();
+    const keptId = berth.ok(['commit', 'src']).trim();
+    berth.ok(['create', '--name', 'user-of-kept', keptId]);
+    assert.equal(berth.ok(['images', '-q', '--no-trunc', '--filter', 'dangling=true']).trim().split('\n').sort().join(','), [danglingId, keptId].sort().join(','));
+    const out = berth.ok(['image', 'prune', '-f']);
+    assert.match(out, new RegExp(`deleted: ${danglingId}`));
+    assert.match(out, /Total reclaimed space: /);
+    assert.equal(berth.docker(['image', 'inspect', danglingId]).code, 1);
+    assert.equal(berth.docker(['image', 'inspect', keptId]).code, 0, 'used by a container');
+    // -a with a label filter: only the unused tagged image with that label goes.
+    berth.ok(['image', 'prune', '-a', '-f', '--filter', 'label=tier=silver']);
+    assert.deepEqual(repoTags('--filter', 'label=tier'), ['app/gold:1']);
+    assert.equal(berth.docker(['image', 'inspect', 'busybox']).code, 0, 'busybox is used by containers');
+  });
+});
