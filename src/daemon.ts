@@ -25,6 +25,7 @@ import { detectCgroupLayout } from './runtime/cgroups';
 import { ConmonMonitor, watchExit } from './runtime/conmon';
 import { RuntimeRegistry } from './runtime/registry';
 import { EventLog } from './engine/events/event-log';
+import { diskUsage } from './engine/system/disk-usage';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -125,6 +126,13 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
     const system = new SystemService({
       events,
+      diskUsage: () =>
+        diskUsage({
+          images: () => images.diskUsage(),
+          containers: () => Promise.resolve(containers!.list({ all: true, size: true, filters: {} })),
+          volumes: () => volumes.usage(),
+          imageUsers: (id) => containers!.usersOfImage(id).length,
+        }),
       dataRoot: config.dataRoot,
       version: VERSION,
       runtimes,

@@ -18,7 +18,8 @@ import type { PathStat } from '../../engine/containers/archive/container-path';
 
 /** What the container routes need from the engine. */
 export interface ContainerBackend {
-  list(opts: ListContainersOptions): object[];
+  list(opts: ListContainersOptions): object[] | Promise<object[]>;
+  prune(filters: Record<string, string[]>): Promise<object>;
   create(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
   inspect(ref: string): Promise<object>;
   start(ref: string): Promise<void>;

@@ -30,7 +30,7 @@ export function containerHandlers(backend: ContainerBackend) {
     async getContainersJSON(request: Req, reply: FastifyReply) {
       const q = request.query;
       const limit = intValue(q, 'limit');
-      const list = backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
+      const list = await backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
       return sendJson(reply, 200, list);
     },
 
@@ -164,6 +164,10 @@ export function containerHandlers(backend: ContainerBackend) {
 
     async getContainersTop(request: Req, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.top(request.params.id, stringValue(request.query, 'ps_args')));
+    },
+
+    async postContainersPrune(request: Req, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.prune(filtersValue(request.query)));
     },
 
     async postContainersPause(request: Req, reply: FastifyReply) {

@@ -7,6 +7,7 @@ export function containerRoutes(backend: ContainerBackend): RouteDef[] {
   return [
     { method: 'GET', url: '/containers/json', handler: h.getContainersJSON },
     { method: 'POST', url: '/containers/create', handler: h.postContainersCreate },
+    { method: 'POST', url: '/containers/prune', handler: h.postContainersPrune, minVersion: '1.25' },
     { method: 'GET', url: '/containers/:id/json', handler: h.getContainersByName },
     { method: 'GET', url: '/containers/:id/logs', handler: h.getContainersLogs },
     { method: 'POST', url: '/containers/:id/start', handler: h.postContainersStart },

@@ -4,6 +4,7 @@ import type { EventMessage, SubscribeOptions } from '../../engine/events/event-l
 export interface SystemBackend {
   version(apiVersion: string, minApiVersion: string): object;
   info(): Promise<object>;
+  df(): Promise<object>;
   /** Validates the filters (400) before the stream starts. */
   events(filters: Record<string, string[]>, opts: Omit<SubscribeOptions, 'filter'>): AsyncIterable<EventMessage>;
 }

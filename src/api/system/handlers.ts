@@ -27,6 +27,13 @@ export function systemHandlers(backend: SystemBackend) {
     async getInfo(_request: FastifyRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.info());
     },
+    async getSystemDf(_request: FastifyRequest, reply: FastifyReply) {
+      return sendJson(reply, 200, await backend.df());
+    },
+    /** No build cache here: nothing to prune (the CLI's `system prune` asks anyway). */
+    async postBuildPrune(_request: FastifyRequest, reply: FastifyReply) {
+      return sendJson(reply, 200, { CachesDeleted: null, SpaceReclaimed: 0 });
+    },
     async getEvents(request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
       const q = request.query;
       const abort = new AbortController();

@@ -9,6 +9,8 @@ export function systemRoutes(backend: SystemBackend): RouteDef[] {
     { method: 'HEAD', url: '/_ping', handler: h.headPing },
     { method: 'GET', url: '/version', handler: h.getVersion },
     { method: 'GET', url: '/info', handler: h.getInfo },
+    { method: 'GET', url: '/system/df', handler: h.getSystemDf },
+    { method: 'POST', url: '/build/prune', handler: h.postBuildPrune },
     { method: 'GET', url: '/events', handler: h.getEvents as RouteDef['handler'] },
   ];
 }

@@ -31,6 +31,8 @@ import { checkEndpoint, emptyEndpoint, parseNetworkMode, type EndpointRequest } 
 import { mergeImageConfig, validateConfig } from './config-merge';
 import { containerDirs, type ContainerDirs } from './container-files';
 import { matchesFilters, validateContainerFilters } from './filters';
+import { labelsMatch, parseTimeFilter, validateFilterKeys, type Filters } from '../filter-args';
+import { diffSize } from '../images/layer-unpack';
 import { readLogs } from './log-reader';
 import { logDetails, logFiles, logSettings } from './log-config';
 import { LogRotator } from './log-rotator';
@@ -281,7 +283,46 @@ export class ContainerService {
       .filter((c) => matchesFilters(c, opts.filters, resolveImage, createdOf))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     if (opts.limit !== undefined && opts.limit > 0) items = items.slice(0, opts.limit);
-    return items.map(containerSummary);
+    if (!opts.size) return items.map(containerSummary);
+    return Promise.all(
+      items.map(async (c) => {
+        const image = await this.deps.images.resolve(c.image).catch(() => undefined);
+        return { ...containerSummary(c), ...(await this.sizes(c, image?.size ?? 0)) };
+      }),
+    );
+  }
+
+  /**
+   * Bytes a container wrote to its own layer (SizeRw) and that plus its image (SizeRootFs), as
+   * `docker ps -s` and `docker system df` show them.
+   */
+  async sizes(c: ContainerRecord, imageSize: number): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rw = await diffSize(this.dirs(c.id).upper).catch(() => 0);
+    return { SizeRw: rw, SizeRootFs: rw + imageSize };
+  }
+
+  /** POST /containers/prune: stopped containers that pass the filters (until, label, label!). */
+  async prune(filters: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    validateFilterKeys(filters, new Set(['until', 'label', 'label!']));
+    const until = filters.until?.length ? parseTimeFilter(filters.until[0], Date.now()) : undefined;
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of [...this.containers.values()]) {
+      if (c.state.Running || c.state.Paused || c.state.Restarting || c.state.Status === 'removing') continue;
+      const labels = c.config.Labels ?? {};
+      if (until !== undefined && !(Date.parse(c.created) < until)) continue;
+      if (!labelsMatch(filters.label ?? [], labels)) continue;
+      if (filters['label!']?.length && labelsMatch(filters['label!'], labels)) continue;
+      const size = (await this.sizes(c, 0)).SizeRw;
+      try {
+        await this.remove(c.id, { force: false, removeVolumes: false });
+        deleted.push(c.id);
+        reclaimed += size;
+      } catch (err) {
+        this.deps.log.debug({ err, container: c.id }, 'container kept by prune');
+      }
+    }
+    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
   async inspect(ref: string) {

@@ -213,6 +213,22 @@ export class ImageService {
     return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
+  /**
+   * `docker system df`: the layers' total size and each image with the bytes it shares with
+   * other images (layers more than one image uses).
+   */
+  async diskUsage(): Promise<{ LayersSize: number; Images: Array<Record<string, unknown>> }> {
+    const refs = await this.refsByImage();
+    const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed);
+    const layers = new Map((await this.deps.store.list<LayerRecord>(PREFIX.layer)).map((e) => [e.value.chainId, e.value]));
+    const LayersSize = [...layers.values()].reduce((sum, l) => sum + l.size, 0);
+    const Images = images.map((r) => ({
+      ...imageSummary(r, refs.get(r.id) ?? []),
+      SharedSize: r.chainIds.reduce((sum, c) => sum + ((layers.get(c)?.refs ?? 0) > 1 ? (layers.get(c)?.size ?? 0) : 0), 0),
+    }));
+    return { LayersSize, Images };
+  }
+
   /** GET /images/{name}/json */
   async inspect(ref: string): Promise<Record<string, unknown>> {
     const record = await this.resolve(ref);

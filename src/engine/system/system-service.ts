@@ -16,6 +16,8 @@ export interface SystemServiceDeps {
   cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
   name?: string;
   events: EventLog;
+  /** GET /system/df (composed by the daemon from the image, container and volume services). */
+  diskUsage(): Promise<object>;
 }
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
@@ -37,6 +39,10 @@ export class SystemService {
     }
     const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
     this.osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? 'Linux';
+  }
+
+  df(): Promise<object> {
+    return this.deps.diskUsage();
   }
 
   /** GET /events: the filters are checked now, before the stream starts. */

@@ -98,6 +98,16 @@ export class VolumeService {
   }
 
   /** GET /volumes, sorted by name. */
+  /** `docker system df`: every volume with its size and how many containers use it. */
+  async usage(): Promise<Array<VolumeView & { UsageData: { Size: number; RefCount: number } }>> {
+    return Promise.all(
+      [...this.volumes.values()].map(async (rec) => ({
+        ...this.view(rec),
+        UsageData: { Size: await dirSize(this.dataDir(rec.name)).catch(() => -1), RefCount: this.deps.usersOf(rec.name).length },
+      })),
+    );
+  }
+
   list(filters: Filters): VolumeListResult {
     const pass = listFilter(filters, (name) => this.deps.usersOf(name).length > 0);
     const found = [...this.volumes.values()].filter(pass).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
