@@ -15,6 +15,12 @@ function nameAndAction(path: string, actions: string[]): { name: string; action:
   return { name: path, action: '' };
 }
 
+/** A tar the engine produces; a client that goes away stops it. */
+function sendTarStream(reply: FastifyReply, stream: Readable): FastifyReply {
+  reply.raw.on('close', () => stream.destroy());
+  return reply.code(200).header('Content-Type', 'application/x-tar').send(stream);
+}
+
 export function imageHandlers(backend: ImageBackend) {
   return {
     async getImagesJSON(request: Req, reply: FastifyReply) {
@@ -25,11 +31,17 @@ export function imageHandlers(backend: ImageBackend) {
       return sendJson(reply, 200, await backend.prune(filtersValue(request.query)));
     },
 
-    /** GET /images/{name}/json, GET /images/{name}/history */
+    /** GET /images/{name}/json, /images/{name}/history, /images/{name}/get */
     async getImagesByName(request: Req, reply: FastifyReply) {
-      const { name, action } = nameAndAction(request.params['*'], ['json', 'history']);
+      const { name, action } = nameAndAction(request.params['*'], ['json', 'history', 'get']);
       if (!action || !name) throw new NotFoundError('page not found');
+      if (action === 'get') return sendTarStream(reply, await backend.save([name]));
       return sendJson(reply, 200, action === 'json' ? await backend.inspect(name) : await backend.history(name));
+    },
+
+    /** GET /images/get?names=a&names=b */
+    async getImagesGet(request: Req, reply: FastifyReply) {
+      return sendTarStream(reply, await backend.save(stringsValue(request.query, 'names')));
     },
 
     /** POST /images/create: `fromSrc=-` imports the body (docker import); pulls are not served yet. */

@@ -4,7 +4,8 @@
  * config blob, the layer dir and the records (layer refcounts, image, optional tag) are committed
  * together, as image-load.ts does for a whole archive.
  */
-import { mkdir } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,7 +19,7 @@ import type { ImageFiles } from './image-store-files';
 import { extractLayer } from './layer-extract';
 import { diffSize } from './layer-unpack';
 import { storeKeyOf, type NamedReference } from './reference';
-import type { ImageConfigFile, ImageRecord, LayerRecord } from './types';
+import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface CommitContext {
   store: Store;
@@ -30,8 +31,9 @@ export interface CommitContext {
 export interface UnpackedNewLayer {
   diffId: string;
   size: number;
-  /** Work dir holding `diff/`. */
+  /** Work dir holding `diff/` and `blob` (the tar as received). */
   dir: string;
+  blob: LayerBlob;
 }
 
 /** Step 1 (no lock): unpacks the layer tar into `workDir/layer/diff`, measuring its diff ID. */
@@ -39,12 +41,15 @@ export async function unpackNewLayer(ctx: CommitContext, layer: Readable, workDi
   const dir = join(workDir, 'layer');
   const diffDir = join(dir, 'diff');
   await mkdir(diffDir, { recursive: true, mode: 0o755 });
+  // Kept as received (save and push need these exact bytes), then unpacked from the file.
+  const blobPath = join(dir, 'blob');
   const hash = new HashingStream();
-  const feed = pipeline(layer, hash);
-  const [fed, extracted] = await Promise.allSettled([feed, extractLayer(hash, diffDir, { fsTools: ctx.fsTools, log: ctx.log })]);
-  if (extracted.status === 'rejected') throw archiveError(extracted.reason, 'invalid layer');
-  if (fed.status === 'rejected') throw fed.reason;
-  return { diffId: hash.digest(), size: await diffSize(diffDir), dir };
+  await pipeline(layer, hash, createWriteStream(blobPath, { mode: 0o600 }));
+  await extractLayer(createReadStream(blobPath), diffDir, { fsTools: ctx.fsTools, log: ctx.log }).catch((err: unknown) => {
+    throw archiveError(err, 'invalid layer');
+  });
+  const diffId = hash.digest();
+  return { diffId, size: await diffSize(diffDir), dir, blob: { digest: diffId, size: (await stat(blobPath)).size, compression: 'none' } };
 }
 
 export interface NewImage {
@@ -74,7 +79,7 @@ export async function commitNewImage(ctx: CommitContext, img: NewImage): Promise
       if (!rec) throw new Error(`parent layer ${c} is missing`);
       ops.push({ type: 'put', key: KEY.layer(c), value: { ...rec, refs: rec.refs + 1 } });
     }
-    const layerRec: LayerRecord = known ? { ...known, refs: known.refs + 1 } : { chainId: top, diffId: img.layer.diffId, size: img.layer.size, refs: 1 };
+    const layerRec: LayerRecord = known ? { ...known, refs: known.refs + 1 } : { chainId: top, diffId: img.layer.diffId, size: img.layer.size, refs: 1, blob: img.layer.blob };
     ops.push({ type: 'put', key: KEY.layer(top), value: layerRec });
   }
   if (isNewImage || existingImage.removed) {

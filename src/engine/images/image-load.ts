@@ -9,7 +9,7 @@
  *             (layers with their refcounts, images, tags) goes to the store in one batch. If
  *             anything fails, what was moved into place is removed again.
  */
-import { mkdir } from 'node:fs/promises';
+import { copyFile, link, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { InvalidParameterError } from '../errors';
@@ -22,7 +22,7 @@ import type { ImageFiles } from './image-store-files';
 import { unpackLayer } from './layer-unpack';
 import { familiarString, parseNormalizedNamed, storeKeyOf, type NamedReference } from './reference';
 import { readSaveItems } from './save-manifest';
-import type { ImageConfigFile, ImageRecord, LayerRecord } from './types';
+import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface LoadContext {
   store: Store;
@@ -105,8 +105,9 @@ interface NewLayer {
   chainId: string;
   diffId: string;
   size: number;
-  /** Unpacked dir (holding `diff/`) inside the work dir. */
+  /** Unpacked dir (holding `diff/` and `blob`) inside the work dir. */
   dir: string;
+  blob: LayerBlob;
 }
 
 /** Steps 2 and 3; the caller holds the service lock. Returns dockerd's output lines. */
@@ -178,7 +179,7 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
 
   const ops: BatchOp[] = [];
   for (const [chainId, layer] of newLayers) {
-    const value: LayerRecord = { chainId, diffId: layer.diffId, size: layer.size, refs: refDelta.get(chainId) ?? 0 };
+    const value: LayerRecord = { chainId, diffId: layer.diffId, size: layer.size, refs: refDelta.get(chainId) ?? 0, blob: layer.blob };
     ops.push({ type: 'put', key: KEY.layer(chainId), value });
   }
   for (const [chainId, record] of existingLayers) {
@@ -227,5 +228,9 @@ async function unpackOne(ctx: LoadContext, load: IngestedLoad, item: LoadItem, i
     throw invalid(`invalid diffID for layer ${i}: expected "${expected}", got "${unpacked.diffId}"`);
   }
   ctx.log.debug({ layer: chainId, size: unpacked.size }, 'layer unpacked');
-  return { chainId, diffId: expected, size: unpacked.size, dir };
+  // The layer file as it came, kept beside the diff (a hard link: the ingest dir goes away).
+  const source = load.archive.file(layer.path).hostPath;
+  await link(source, join(dir, 'blob')).catch(() => copyFile(source, join(dir, 'blob')));
+  const blob: LayerBlob = { digest: unpacked.blobDigest, size: unpacked.blobSize, compression: unpacked.compression };
+  return { chainId, diffId: expected, size: unpacked.size, dir, blob };
 }

@@ -21,6 +21,8 @@ import { imageInspect, imageSummary, unixSeconds } from './image-views';
 import { familiarOfStored, familiarString, parseAnyReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
 import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
 import type { Readable } from 'node:stream';
+import { packStream } from './pack-stream';
+import { writeSaveArchive, type SaveItem } from './image-save';
 import type { EventSink } from '../events/event-log';
 
 export interface ImageServiceDeps {
@@ -160,6 +162,39 @@ export class ImageService {
     const config = applyConfigChanges({}, opts.changes ?? []);
     const { stream } = await decompressed(input, 'import');
     return this.commit({ layer: stream, config, comment: opts.message || `Imported from ${opts.source ?? '-'}`, createdBy: '', repo: opts.repo, tag: opts.tag });
+  }
+
+  /**
+   * GET /images/get: one archive of the named images (tags as named; an ID saves the image
+   * untagged). Everything is checked before the stream starts.
+   */
+  async save(names: string[]): Promise<Readable> {
+    if (names.length === 0) throw new InvalidParameterError('no images given');
+    const items = new Map<string, SaveItem>();
+    for (const name of names) {
+      const rec = await this.resolve(name);
+      const item = items.get(rec.id) ?? { rec, refs: [] };
+      items.set(rec.id, item);
+      const parsed = parseAnyReference(name);
+      if (parsed.kind === 'id') continue;
+      const ref = tagNameOnly(parsed.ref);
+      if (!ref.tag || item.refs.some((r) => r.full === storeKeyOf(ref))) continue;
+      // Only a tag that names this very image (not an ID prefix that looked like a name).
+      if ((await this.deps.store.get<string>(KEY.tag(storeKeyOf(ref)))) !== rec.id) continue;
+      item.refs.push({ full: storeKeyOf(ref), familiar: familiarString(ref), tag: ref.tag });
+    }
+    const layer = (chainId: string) => this.deps.store.get<LayerRecord>(KEY.layer(chainId));
+    for (const { rec } of items.values()) {
+      for (const c of rec.chainIds) {
+        if (!(await layer(c))?.blob) throw new InvalidParameterError(`cannot save image ${rec.id}: layer ${c} was stored without its original data by an older Berth; load the image again`);
+      }
+    }
+    const { pack, out } = packStream();
+    writeSaveArchive(pack, [...items.values()], { files: this.files, layer }).catch((err: Error) => {
+      this.deps.log.warn({ err }, 'save failed');
+      out.destroy(err);
+    });
+    return out;
   }
 
   /** GET /images/{name}/history */

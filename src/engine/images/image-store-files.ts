@@ -41,6 +41,11 @@ export class ImageFiles {
     return join(this.layersDir, hexOf(chainId));
   }
 
+  /** `layers/<chain-hex>/blob`: the layer's original bytes (see LayerRecord.blob). */
+  layerBlobPath(chainId: string): string {
+    return join(this.layerDir(chainId), 'blob');
+  }
+
   /** `layers/<chain-hex>/diff`: what overlayfs stacks. */
   diffDir(chainId: string): string {
     return join(this.layerDir(chainId), 'diff');

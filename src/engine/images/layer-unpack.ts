@@ -25,6 +25,9 @@ export interface UnpackedLayer {
   diffId: string;
   /** Bytes of the unpacked diff, as dockerd counts them. */
   size: number;
+  compression: 'none' | 'gzip';
+  /** Bytes of the layer file. */
+  blobSize: number;
 }
 
 export interface UnpackLayerOptions {
@@ -48,7 +51,7 @@ export async function unpackLayer(file: string, diffDir: string, opts: UnpackLay
   // the premature close it caused.
   if (extracted.status === 'rejected') throw archiveError(extracted.reason, 'invalid layer');
   if (fed.status === 'rejected') throw archiveError(fed.reason, 'invalid layer');
-  return { blobDigest: rawHash.digest(), diffId: diffHash.digest(), size: await diffSize(diffDir) };
+  return { blobDigest: rawHash.digest(), diffId: diffHash.digest(), size: await diffSize(diffDir), compression, blobSize: (await lstat(file)).size };
 }
 
 async function readHead(file: string, n: number): Promise<Buffer> {

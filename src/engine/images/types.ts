@@ -61,4 +61,16 @@ export interface LayerRecord {
   size: number;
   /** How many images reference this layer. */
   refs: number;
+  /**
+   * The layer as it arrived (a load's layer file, a commit's tar), kept as `blob` in the layer's
+   * dir so save and push can hand out the exact bytes its digests name. Absent for layers stored
+   * before Berth kept them.
+   */
+  blob?: LayerBlob;
+}
+
+export interface LayerBlob {
+  digest: string;
+  size: number;
+  compression: 'none' | 'gzip';
 }

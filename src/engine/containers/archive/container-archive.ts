@@ -10,10 +10,10 @@
  */
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import { InvalidParameterError, NotFoundError } from '../../errors';
 import type { FsTools } from '../../images/fs-tools';
 import { extractLayer } from '../../images/layer-extract';
@@ -26,6 +26,7 @@ import { computeChanges, type Change } from './changes';
 import { packUpperLayer } from './layer-pack';
 import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './container-path';
 import { TreePacker } from './tar-pack';
+import { packStream } from '../../images/pack-stream';
 
 export interface ContainerArchiveDeps {
   dirs(id: string): ContainerDirs;
@@ -128,10 +129,7 @@ export class ContainerArchive {
   async layerTar(c: ContainerRecord): Promise<Readable> {
     const d = this.deps.dirs(c.id);
     const lower = await this.deps.layerDirs(c.image);
-    const pack = tar.pack();
-    const out = new PassThrough();
-    pack.pipe(out);
-    out.on('close', () => pack.destroy());
+    const { pack, out } = packStream();
     packUpperLayer(d.upper, lower, pack, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n) }).catch((err: Error) => {
       this.deps.log.warn({ err, container: c.id }, 'packing the container layer failed');
       out.destroy(err);
@@ -158,11 +156,8 @@ export class ContainerArchive {
     return new Promise<ArchiveStream>((resolve, reject) => {
       let started = false;
       this.withRoot(c, async (root) => {
-        const pack = tar.pack();
-        const out = new PassThrough();
+        const { pack, out } = packStream();
         const { stat, produce } = await fn(root, pack);
-        pack.pipe(out);
-        out.on('close', () => pack.destroy());
         started = true;
         resolve({ stat, stream: out });
         try {

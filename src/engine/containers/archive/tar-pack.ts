@@ -58,6 +58,9 @@ export class TreePacker {
     await new Promise<void>((resolve, reject) => {
       const out = this.pack.entry({ ...header, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
       const input = createReadStream(hostPath);
+      // The pack is destroyed when the client goes away: its entry then errors, which must not
+      // go unhandled (it would take the daemon down).
+      (out as unknown as NodeJS.EventEmitter).on('error', reject);
       input.on('error', (err) => {
         out.destroy(err);
         reject(err);

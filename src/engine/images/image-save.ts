@@ -1,0 +1,94 @@
+/**
+ * `docker save`: images as one tar that `docker load` (Berth's, dockerd's old and new) reads:
+ * an OCI image layout (`oci-layout`, `index.json`, manifests, configs and layers under
+ * `blobs/sha256/`) plus dockerd's `manifest.json` (`[moby] image/tarexport/save.go`). Layers go
+ * out as the exact bytes that were loaded or committed (LayerRecord.blob), so every digest and
+ * diff ID in the archive holds.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type * as tar from 'tar-stream';
+import { InvalidParameterError } from '../errors';
+import { hexOf, sha256Digest } from './digest';
+import type { ImageFiles } from './image-store-files';
+import type { ImageRecord, LayerRecord } from './types';
+
+export interface SaveItem {
+  rec: ImageRecord;
+  /** Full references (`docker.io/library/busybox:latest`) to record for the image. */
+  refs: Array<{ full: string; familiar: string; tag: string }>;
+}
+
+export interface SaveContext {
+  files: ImageFiles;
+  layer(chainId: string): Promise<LayerRecord | undefined>;
+}
+
+const MEDIA = {
+  index: 'application/vnd.oci.image.index.v1+json',
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  config: 'application/vnd.oci.image.config.v1+json',
+  layer: 'application/vnd.oci.image.layer.v1.tar',
+  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+};
+
+const blobName = (digest: string) => `blobs/sha256/${hexOf(digest)}`;
+
+/** Writes the archive of `items` into `pack` and finalizes it. */
+export async function writeSaveArchive(pack: tar.Pack, items: SaveItem[], ctx: SaveContext): Promise<void> {
+  const written = new Set<string>();
+  const entry = (name: string, data: Buffer | string) =>
+    new Promise<void>((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, data, (err) => (err ? reject(err) : resolve())));
+  const blob = async (digest: string, data: Buffer) => {
+    if (written.has(digest)) return;
+    written.add(digest);
+    await entry(blobName(digest), data);
+  };
+  const fileBlob = async (digest: string, path: string, size: number) => {
+    if (written.has(digest)) return;
+    written.add(digest);
+    await new Promise<void>((resolve, reject) => {
+      const out = pack.entry({ name: blobName(digest), mode: 0o644, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+      const input = createReadStream(path);
+      // The pack is destroyed when the client goes away: its entry then errors, which must not
+      // go unhandled (it would take the daemon down).
+      (out as unknown as NodeJS.EventEmitter).on('error', reject);
+      input.on('error', (err) => {
+        out.destroy(err);
+        reject(err);
+      });
+      input.pipe(out as unknown as NodeJS.WritableStream);
+    });
+  };
+
+  await entry('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const manifestJson: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = [];
+  const index: Array<Record<string, unknown>> = [];
+  for (const { rec, refs } of items) {
+    const layers = await Promise.all(rec.chainIds.map((c) => ctx.layer(c)));
+    const missing = layers.findIndex((l) => !l?.blob);
+    if (missing >= 0) {
+      throw new InvalidParameterError(`cannot save image ${rec.id}: layer ${rec.chainIds[missing]} was stored without its original data by an older Berth; load the image again`);
+    }
+    const configBytes = await readFile(ctx.files.blobPath(rec.id));
+    await blob(rec.id, configBytes);
+    for (const [i, l] of layers.entries()) await fileBlob(l!.blob!.digest, ctx.files.layerBlobPath(rec.chainIds[i]), l!.blob!.size);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.manifest,
+        config: { mediaType: MEDIA.config, digest: rec.id, size: configBytes.length },
+        layers: layers.map((l) => ({ mediaType: l!.blob!.compression === 'gzip' ? MEDIA.layerGzip : MEDIA.layer, digest: l!.blob!.digest, size: l!.blob!.size })),
+      }),
+    );
+    const manifestDigest = sha256Digest(manifest);
+    await blob(manifestDigest, manifest);
+    const descriptor = { mediaType: MEDIA.manifest, digest: manifestDigest, size: manifest.length };
+    if (refs.length === 0) index.push(descriptor);
+    for (const r of refs) index.push({ ...descriptor, annotations: { 'io.containerd.image.name': r.full, 'org.opencontainers.image.ref.name': r.tag } });
+    manifestJson.push({ Config: blobName(rec.id), RepoTags: refs.length ? refs.map((r) => r.familiar) : null, Layers: layers.map((l) => blobName(l!.blob!.digest)) });
+  }
+  await entry('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: index }));
+  await entry('manifest.json', JSON.stringify(manifestJson));
+  pack.finalize();
+}
