@@ -17,7 +17,7 @@ import { AttachHub } from './attach-hub';
 import { parseDetachKeys } from './detach-keys';
 import { ExecService } from './exec/exec-service';
 import type { TopResult } from './top';
-import { emptyStats, readStats } from './stats';
+import { statsSamples, type StatsOptions } from './stats';
 import { hostDevices, hostResources, ulimits } from './host-resources';
 import { ALL_CAPABILITIES, hostCapabilities } from './oci-spec';
 import { restartsOnBoot, validateRestartPolicy } from './restart-policy';
@@ -108,20 +108,6 @@ function checkHostConfig(hc: HostConfig): string[] {
     if (missing.length) warnings.push(`Privileged: this host does not grant ${missing.join(', ')}; the container gets every other capability`);
   }
   return warnings;
-}
-
-const STATS_INTERVAL_MS = 1000;
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
 
 export interface CommitOptions {
@@ -512,28 +498,9 @@ export class ContainerService {
 
   // ---- stats ----
 
-  /**
-   * GET /containers/{id}/stats: samples about a second apart, each with the one before as
-   * `precpu_stats` (none for `oneShot`); one sample unless `stream`. Ends when the container stops.
-   */
-  async *stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<object> {
-    const c = this.get(ref);
-    const ids = { name: c.name, id: c.id };
-    const sample = () => readStats(this.deps.cgroupVersion, c.id, c.state.Pid);
-    const empty = emptyStats();
-    if (!c.state.Running) {
-      yield { ...empty, preread: empty.read, precpu_stats: empty.cpu_stats, ...ids };
-      return;
-    }
-    let pre = opts.oneShot && !opts.stream ? empty : await sample();
-    if (!(opts.oneShot && !opts.stream)) await abortableSleep(STATS_INTERVAL_MS, opts.signal);
-    while (!opts.signal?.aborted && c.state.Running) {
-      const now = await sample();
-      yield { ...now, preread: pre.read, precpu_stats: pre.cpu_stats, ...ids };
-      if (!opts.stream) return;
-      pre = now;
-      await abortableSleep(STATS_INTERVAL_MS, opts.signal);
-    }
+  /** GET /containers/{id}/stats (see stats.ts). */
+  stats(ref: string, opts: StatsOptions): AsyncGenerator<object> {
+    return statsSamples(this.get(ref), this.deps.cgroupVersion, opts);
   }
 
   // ---- logs / attach / resize ----

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { cgroupDir } from './cgroup-files';
+import type { ContainerRecord } from './types';
 
 const NS_PER_TICK = 1e9 / 100; // USER_HZ is 100 on Linux
 
@@ -150,4 +151,48 @@ export function emptyStats(): StatsSample {
     cpu_stats: { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } },
     memory_stats: {},
   };
+}
+
+const STATS_INTERVAL_MS = 1000;
+
+export interface StatsOptions {
+  stream: boolean;
+  oneShot: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Samples about a second apart, each with the one before as `precpu_stats` (none for a one-shot
+ * request); one sample unless `stream`. Ends when the container stops or the signal aborts.
+ */
+export async function* statsSamples(c: ContainerRecord, version: 1 | 2, opts: StatsOptions): AsyncGenerator<object> {
+  const ids = { name: c.name, id: c.id };
+  const sample = () => readStats(version, c.id, c.state.Pid);
+  const empty = emptyStats();
+  if (!c.state.Running) {
+    yield { ...empty, preread: empty.read, precpu_stats: empty.cpu_stats, ...ids };
+    return;
+  }
+  const oneShot = opts.oneShot && !opts.stream;
+  let pre = oneShot ? empty : await sample();
+  if (!oneShot) await abortableSleep(STATS_INTERVAL_MS, opts.signal);
+  while (!opts.signal?.aborted && c.state.Running) {
+    const now = await sample();
+    yield { ...now, preread: pre.read, precpu_stats: pre.cpu_stats, ...ids };
+    if (!opts.stream) return;
+    pre = now;
+    await abortableSleep(STATS_INTERVAL_MS, opts.signal);
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
