@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg_bin in runc:runc crun:crun conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill; do
+for pkg_bin in runc:runc crun:crun conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill docker-registry:/usr/bin/docker-registry python3:python3; do
   pkg=${pkg_bin%%:*}; bin=${pkg_bin#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "$bin" ] || need+=("$pkg")
 done
@@ -17,6 +17,10 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
+  # The tests start their own registries; the package's system service is not wanted.
+  if [[ " ${need[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 fi
 if [ ! -x /usr/local/bin/docker ] && ! command -v docker >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

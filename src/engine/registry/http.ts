@@ -1,0 +1,77 @@
+/**
+ * HTTP(S) requests for the registry client on node:http/https: unlike fetch, no port is off
+ * limits (fetch refuses e.g. 6000 and 10080, where registries may well listen), bodies stream
+ * both ways, and redirects (blob storage) are followed by hand without leaking Authorization
+ * to another host.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+
+export interface HttpResponse {
+  status: number;
+  ok: boolean;
+  header(name: string): string | undefined;
+  /** The body as a stream (consume it, or call drain()). */
+  body: Readable;
+  buffer(): Promise<Buffer>;
+  text(): Promise<string>;
+  drain(): Promise<void>;
+}
+
+export interface HttpRequestOptions {
+  method: string;
+  headers?: Record<string, string>;
+  /** A Buffer, or a stream factory (called again on a redirect). */
+  body?: Buffer | (() => Readable);
+  timeoutMs: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+export async function httpCall(url: string, opts: HttpRequestOptions, redirects = 0): Promise<HttpResponse> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs }, resolve);
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
+    req.on('error', reject);
+    if (opts.body === undefined) req.end();
+    else if (Buffer.isBuffer(opts.body)) req.end(opts.body);
+    else {
+      const body = opts.body();
+      body.on('error', (err) => req.destroy(err));
+      body.pipe(req);
+    }
+  });
+  const status = res.statusCode ?? 0;
+  const location = res.headers.location;
+  if ([301, 302, 303, 307, 308].includes(status) && location && redirects < MAX_REDIRECTS) {
+    res.resume();
+    const next = new URL(location, target);
+    const headers = { ...(opts.headers ?? {}) };
+    if (next.host !== target.host) delete headers.Authorization;
+    const method = status === 303 ? 'GET' : opts.method;
+    return httpCall(next.toString(), { ...opts, method, headers, body: status === 303 ? undefined : opts.body }, redirects + 1);
+  }
+  const buffer = async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    header: (name) => {
+      const v = res.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v[0] : v;
+    },
+    body: res,
+    buffer,
+    text: async () => (await buffer()).toString('utf8'),
+    drain: async () => {
+      res.resume();
+      await new Promise((r) => (res.readableEnded ? r(undefined) : res.once('end', r).once('close', r)));
+    },
+  };
+}

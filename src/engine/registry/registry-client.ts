@@ -1,0 +1,243 @@
+/**
+ * A client of one repository on a registry (the distribution v2 API, `[distribution] docs/spec`):
+ * manifests by tag or digest, blobs with their digests verified, monolithic blob uploads,
+ * cross-repository mounts, and the auth challenges registries answer 401 with (Basic, or a
+ * Bearer token fetched from the realm for the repository's scope).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidParameterError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors';
+import type { RegistryEndpoint } from './endpoint';
+import { httpCall, type HttpResponse } from './http';
+
+export interface RegistryCredentials {
+  username?: string;
+  password?: string;
+  /** An OAuth refresh token from a previous login (`identitytoken`). */
+  identitytoken?: string;
+  /** A bearer token to send as is (`registrytoken`). */
+  registrytoken?: string;
+}
+
+export interface FetchedManifest {
+  mediaType: string;
+  digest: string;
+  bytes: Buffer;
+}
+
+export const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
+
+type Scope = 'pull' | 'pull,push';
+
+interface Challenge {
+  scheme: 'basic' | 'bearer';
+  params: Record<string, string>;
+}
+
+const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+export class RegistryClient {
+  private token?: { value: string; scope: Scope };
+  private challenge?: Challenge;
+
+  constructor(
+    private readonly endpoint: RegistryEndpoint,
+    /** Repository path on the registry (`library/busybox`). */
+    private readonly repo: string,
+    private readonly creds: RegistryCredentials = {},
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  /** A manifest or index; a digest reference is checked against the bytes received. */
+  async manifest(reference: string): Promise<FetchedManifest> {
+    const res = await this.request('GET', `/v2/${this.repo}/manifests/${reference}`, { scope: 'pull', headers: { Accept: MANIFEST_TYPES.join(', ') } });
+    if (res.status === 404) throw new NotFoundError(`manifest for ${this.endpoint.domain}/${this.repo}:${reference} not found: manifest unknown: manifest unknown`);
+    await this.expectOk(res, `fetching manifest ${reference}`);
+    const bytes = await res.buffer();
+    const digest = sha256(bytes);
+    if (reference.startsWith('sha256:') && reference !== digest) {
+      throw new InvalidParameterError(`manifest verification failed for digest ${reference}: the registry sent content with digest ${digest}`);
+    }
+    const mediaType = (res.header('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(bytes);
+    return { mediaType, digest, bytes };
+  }
+
+  /** A small blob (an image config) in memory, its digest verified. */
+  async blobBytes(digest: string): Promise<Buffer> {
+    const res = await this.request('GET', `/v2/${this.repo}/blobs/${digest}`, { scope: 'pull' });
+    await this.expectOk(res, `fetching blob ${digest}`);
+    const bytes = await res.buffer();
+    if (sha256(bytes) !== digest) throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
+    return bytes;
+  }
+
+  /**
+   * Downloads a blob to `path`, verifying its digest (a mismatch removes the file and throws:
+   * nothing unverified is ever kept). `onBytes` reports progress.
+   */
+  async blobToFile(digest: string, path: string, onBytes?: (n: number, total: number) => void): Promise<number> {
+    const res = await this.request('GET', `/v2/${this.repo}/blobs/${digest}`, { scope: 'pull' });
+    await this.expectOk(res, `fetching blob ${digest}`);
+    const total = Number(res.header('content-length') ?? 0);
+    const hash = createHash('sha256');
+    let seen = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        seen += chunk.length;
+        onBytes?.(seen, total);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(res.body, meter, createWriteStream(path, { mode: 0o600 }));
+    } catch (err) {
+      await rm(path, { force: true });
+      throw new UnavailableError(`error pulling ${digest} from ${this.endpoint.domain}: ${(err as Error).message}`, { cause: err });
+    }
+    if (`sha256:${hash.digest('hex')}` !== digest) {
+      await rm(path, { force: true });
+      throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
+    }
+    return seen;
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    const res = await this.request('HEAD', `/v2/${this.repo}/blobs/${digest}`, { scope: 'pull,push' });
+    if (res.status === 404) return false;
+    await this.expectOk(res, `checking blob ${digest}`);
+    return true;
+  }
+
+  /** Cross-repository mount (push): true when the registry mounted it (201), false otherwise. */
+  async mountBlob(digest: string, fromRepo: string): Promise<boolean> {
+    const res = await this.request('POST', `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepo)}`, { scope: 'pull,push' });
+    await res.drain();
+    return res.status === 201;
+  }
+
+  /** Monolithic upload: POST for a session, PUT the whole blob with its digest. */
+  async uploadBlob(digest: string, source: { path: string } | { bytes: Buffer }): Promise<void> {
+    const start = await this.request('POST', `/v2/${this.repo}/blobs/uploads/`, { scope: 'pull,push' });
+    await this.expectOk(start, 'starting a blob upload');
+    await start.drain();
+    const location = start.header('location');
+    if (!location) throw new UnavailableError(`${this.endpoint.domain} started an upload without a Location`);
+    const url = new URL(location, this.endpoint.base);
+    url.searchParams.set('digest', digest);
+    const size = 'bytes' in source ? source.bytes.length : (await stat(source.path)).size;
+    const body = 'bytes' in source ? source.bytes : () => createReadStream(source.path);
+    const res = await this.request('PUT', url.pathname + url.search, {
+      scope: 'pull,push',
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+      body,
+    });
+    await this.expectOk(res, `uploading blob ${digest}`);
+    await res.drain();
+  }
+
+  async putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<string> {
+    const res = await this.request('PUT', `/v2/${this.repo}/manifests/${reference}`, { scope: 'pull,push', headers: { 'Content-Type': mediaType }, body: bytes });
+    await this.expectOk(res, `pushing manifest ${reference}`);
+    await res.drain();
+    return res.header('docker-content-digest') ?? sha256(bytes);
+  }
+
+  private async expectOk(res: HttpResponse, what: string): Promise<void> {
+    if (res.ok) return;
+    const text = await res.text().catch(() => '');
+    let message = text.trim();
+    try {
+      const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors ?? [];
+      if (errors.length) message = errors.map((e) => `${(e.code ?? '').toLowerCase()}: ${e.message ?? ''}`).join('; ');
+    } catch {
+      // not JSON
+    }
+    if (res.status === 401 || res.status === 403) throw new UnauthorizedError(`${what}: unauthorized: ${message || 'authentication required'}`);
+    if (res.status === 404) throw new NotFoundError(`${what}: ${message || 'not found'}`);
+    throw new UnavailableError(`${what}: ${this.endpoint.domain} answered ${res.status}: ${message}`);
+  }
+
+  /** One API call, answering an auth challenge once. */
+  private async request(method: string, path: string, opts: { scope: Scope; headers?: Record<string, string>; body?: Buffer | (() => Readable) }): Promise<HttpResponse> {
+    const url = `${this.endpoint.base}${path}`;
+    const send = async () => {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const auth = await this.authorization(opts.scope);
+      if (auth) headers.Authorization = auth;
+      try {
+        return await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new UnavailableError(`${method} ${url}: ${e.code ? `${e.code}: ` : ''}${e.message}`, { cause: err });
+      }
+    };
+    let res = await send();
+    if (res.status === 401) {
+      const challenge = parseChallenge(res.header('www-authenticate') ?? null);
+      await res.drain();
+      if (challenge) {
+        this.challenge = challenge;
+        this.token = undefined;
+        res = await send();
+      }
+    }
+    return res;
+  }
+
+  private async authorization(scope: Scope): Promise<string | undefined> {
+    const c = this.challenge;
+    if (this.creds.registrytoken) return `Bearer ${this.creds.registrytoken}`;
+    if (!c) return undefined;
+    if (c.scheme === 'basic') {
+      if (this.creds.username === undefined) return undefined;
+      return `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password ?? ''}`).toString('base64')}`;
+    }
+    if (this.token && (this.token.scope === scope || this.token.scope === 'pull,push')) return `Bearer ${this.token.value}`;
+    const realm = new URL(c.params.realm);
+    if (c.params.service) realm.searchParams.set('service', c.params.service);
+    realm.searchParams.set('scope', `repository:${this.repo}:${scope}`);
+    const headers: Record<string, string> = {};
+    if (this.creds.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password ?? ''}`).toString('base64')}`;
+    const res = await httpCall(realm.toString(), { method: 'GET', headers, timeoutMs: this.timeoutMs }).catch((err: Error) => {
+      throw new UnavailableError(`cannot get a token from ${realm.origin}: ${err.message}`, { cause: err });
+    });
+    if (res.status === 401 || res.status === 403) throw new UnauthorizedError(`unauthorized: authentication required (token server ${realm.origin})`);
+    if (!res.ok) throw new UnavailableError(`token server ${realm.origin} answered ${res.status}`);
+    const body = JSON.parse(await res.text()) as { token?: string; access_token?: string };
+    const value = body.token ?? body.access_token;
+    if (!value) throw new UnavailableError(`token server ${realm.origin} sent no token`);
+    this.token = { value, scope };
+    return `Bearer ${value}`;
+  }
+}
+
+/** `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`. */
+export function parseChallenge(header: string | null): Challenge | undefined {
+  if (!header) return undefined;
+  const m = /^(\w+)\s*(.*)$/.exec(header.trim());
+  if (!m) return undefined;
+  const scheme = m[1].toLowerCase();
+  if (scheme !== 'basic' && scheme !== 'bearer') return undefined;
+  const params: Record<string, string> = {};
+  for (const p of m[2].matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
+  if (scheme === 'bearer' && !params.realm) return undefined;
+  return { scheme, params };
+}
+
+/** The mediaType field of a manifest body (for registries that send no Content-Type). */
+function mediaTypeOf(bytes: Buffer): string {
+  try {
+    return String((JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '');
+  } catch {
+    return '';
+  }
+}
