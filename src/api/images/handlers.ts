@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../engine/errors';
 import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
-import { sendJson, sendJsonLines } from '../route';
+import { beginStream, sendJson, sendJsonLines } from '../route';
+import type { RegistryCredentials } from '../../engine/registry/registry-client';
 import type { ImageBackend } from './backend';
 
 type Req = FastifyRequest<{ Params: { '*': string }; Querystring: Query }>;
@@ -21,7 +22,59 @@ function sendTarStream(reply: FastifyReply, stream: Readable): FastifyReply {
   return reply.code(200).header('Content-Type', 'application/x-tar').send(stream);
 }
 
+/** `X-Registry-Auth`: base64url JSON credentials; an unreadable header counts as none (dockerd). */
+function registryAuth(request: Req): RegistryCredentials {
+  const header = request.headers['x-registry-auth'];
+  if (typeof header !== 'string' || header === '') return {};
+  try {
+    const v = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as Record<string, unknown>;
+    const str = (k: string) => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined);
+    return { username: str('username'), password: str('password'), identitytoken: str('identitytoken'), registrytoken: str('registrytoken') };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * A JSON-message stream (pull, push): headers go out with the first message, so an error before
+ * it (bad reference, unreachable registry, unknown manifest) is an ordinary HTTP error, as with
+ * dockerd; a later one becomes the `errorDetail` line the CLI fails on.
+ */
+async function progressStream(reply: FastifyReply, run: (write: (obj: object) => void) => Promise<unknown>): Promise<FastifyReply> {
+  let started = false;
+  const write = (obj: object) => {
+    if (!started) {
+      beginStream(reply, 'application/json');
+      started = true;
+    }
+    reply.raw.write(`${JSON.stringify(obj)}\n`);
+  };
+  try {
+    await run(write);
+  } catch (err) {
+    if (!started) throw err;
+    const message = (err as Error).message;
+    write({ errorDetail: { message }, error: message });
+  }
+  reply.raw.end();
+  return reply;
+}
+
 export function imageHandlers(backend: ImageBackend) {
+  /** POST /images/create?fromImage=…&tag=…: progress lines as the pull goes; a late error as errorDetail. */
+  async function pull(request: Req, reply: FastifyReply) {
+    const q = request.query;
+    const image = stringValue(q, 'fromImage') ?? '';
+    const tag = stringValue(q, 'tag') ?? '';
+    const ref = tag === '' ? image : tag.includes(':') ? `${image}@${tag}` : `${image}:${tag}`;
+    return progressStream(reply, (write) => backend.pull(ref, { platform: stringValue(q, 'platform') || undefined, creds: registryAuth(request), progress: write }));
+  }
+
+  /** POST /images/{name}/push?tag=…: progress lines, the aux digest, a late error as errorDetail. */
+  async function push(request: Req, reply: FastifyReply, name: string) {
+    return progressStream(reply, (write) => backend.push(name, stringValue(request.query, 'tag') || undefined, { creds: registryAuth(request), progress: write }));
+  }
+
   return {
     async getImagesJSON(request: Req, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.list(filtersValue(request.query), boolValue(request.query, 'all')));
@@ -48,9 +101,7 @@ export function imageHandlers(backend: ImageBackend) {
     async postImagesCreate(request: Req, reply: FastifyReply) {
       const q = request.query;
       const fromSrc = stringValue(q, 'fromSrc');
-      if (!fromSrc) {
-        throw new NotImplementedError(`pulling images (${stringValue(q, 'fromImage') ?? ''}) from a registry is not supported by this daemon yet; use docker load`);
-      }
+      if (!fromSrc) return pull(request, reply);
       if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported by this daemon yet; pipe the archive to docker import -');
       const body = request.body;
       const input = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
@@ -63,10 +114,11 @@ export function imageHandlers(backend: ImageBackend) {
       return sendJsonLines(reply, `${JSON.stringify({ status: id })}\n`);
     },
 
-    /** POST /images/{name}/tag */
+    /** POST /images/{name}/tag, POST /images/{name}/push */
     async postImagesTag(request: Req, reply: FastifyReply) {
-      const { name, action } = nameAndAction(request.params['*'], ['tag']);
-      if (action !== 'tag' || !name) throw new NotFoundError('page not found');
+      const { name, action } = nameAndAction(request.params['*'], ['tag', 'push']);
+      if (!action || !name) throw new NotFoundError('page not found');
+      if (action === 'push') return push(request, reply, name);
       const repo = stringValue(request.query, 'repo');
       if (!repo) throw new InvalidParameterError('repository name must have at least one component');
       await backend.tag(name, repo, stringValue(request.query, 'tag') || undefined);

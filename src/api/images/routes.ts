@@ -11,7 +11,7 @@ export function imageRoutes(backend: ImageBackend): RouteDef[] {
     { method: 'GET', url: '/images/get', handler: h.getImagesGet },
     { method: 'POST', url: '/images/prune', handler: h.postImagesPrune },
     { method: 'GET', url: '/images/*', handler: h.getImagesByName, paths: ['/images/{name}/json', '/images/{name}/history', '/images/{name}/get'] },
-    { method: 'POST', url: '/images/*', handler: h.postImagesTag, paths: ['/images/{name}/tag'] },
+    { method: 'POST', url: '/images/*', handler: h.postImagesTag, paths: ['/images/{name}/tag', '/images/{name}/push'] },
     { method: 'DELETE', url: '/images/*', handler: h.deleteImages, paths: ['/images/{name}'] },
   ];
 }

@@ -11,7 +11,7 @@ import type * as tar from 'tar-stream';
 import { InvalidParameterError } from '../errors';
 import { hexOf, sha256Digest } from './digest';
 import type { ImageFiles } from './image-store-files';
-import type { ImageRecord, LayerRecord } from './types';
+import type { ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface SaveItem {
   rec: ImageRecord;
@@ -31,6 +31,20 @@ const MEDIA = {
   layer: 'application/vnd.oci.image.layer.v1.tar',
   layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
 };
+
+/** The OCI image manifest of a config and its layer blobs (save and push). */
+export function ociManifest(configDigest: string, configSize: number, layers: LayerBlob[]): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      config: { mediaType: MEDIA.config, digest: configDigest, size: configSize },
+      layers: layers.map((b) => ({ mediaType: b.compression === 'gzip' ? MEDIA.layerGzip : MEDIA.layer, digest: b.digest, size: b.size })),
+    }),
+  );
+}
+
+export const OCI_MANIFEST_TYPE = MEDIA.manifest;
 
 const blobName = (digest: string) => `blobs/sha256/${hexOf(digest)}`;
 
@@ -73,14 +87,7 @@ export async function writeSaveArchive(pack: tar.Pack, items: SaveItem[], ctx: S
     const configBytes = await readFile(ctx.files.blobPath(rec.id));
     await blob(rec.id, configBytes);
     for (const [i, l] of layers.entries()) await fileBlob(l!.blob!.digest, ctx.files.layerBlobPath(rec.chainIds[i]), l!.blob!.size);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA.manifest,
-        config: { mediaType: MEDIA.config, digest: rec.id, size: configBytes.length },
-        layers: layers.map((l) => ({ mediaType: l!.blob!.compression === 'gzip' ? MEDIA.layerGzip : MEDIA.layer, digest: l!.blob!.digest, size: l!.blob!.size })),
-      }),
-    );
+    const manifest = ociManifest(rec.id, configBytes.length, layers.map((l) => l!.blob!));
     const manifestDigest = sha256Digest(manifest);
     await blob(manifestDigest, manifest);
     const descriptor = { mediaType: MEDIA.manifest, digest: manifestDigest, size: manifest.length };

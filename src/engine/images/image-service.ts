@@ -18,7 +18,11 @@ import type { Filters } from '../filter-args';
 import { commitLoad, ingestLoad, type LoadContext } from './image-load';
 import { ImageFiles } from './image-store-files';
 import { imageInspect, imageSummary, unixSeconds } from './image-views';
-import { familiarOfStored, familiarString, parseAnyReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
+import { familiarOfStored, familiarString, parseAnyReference, parseNormalizedNamed, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
+import { pullImage, type PullProgress } from './image-pull';
+import { pushImage } from './image-push';
+import type { NamedReference } from './reference';
+import type { RegistryCredentials } from '../registry/registry-client';
 import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
 import type { Readable } from 'node:stream';
 import { packStream } from './pack-stream';
@@ -37,6 +41,8 @@ export interface ImageServiceDeps {
   /** The mknod/setfattr adapter (tests may pass one with other program paths). */
   fsTools?: FsTools;
   events?: EventSink;
+  /** `--insecure-registry`: registries reached over plain HTTP besides loopback ones. */
+  insecureRegistries?: string[];
 }
 
 export interface LoadImagesOptions {
@@ -197,6 +203,72 @@ export class ImageService {
     return out;
   }
 
+  /**
+   * POST /images/create?fromImage=: pulls `ref` (tag or digest) from its registry, reporting
+   * progress as dockerd's JSON messages. Returns the image ID.
+   */
+  async pull(refText: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: PullProgress) => void; log?: Logger }): Promise<string> {
+    const ref = parseNormalizedNamed(refText);
+    const workDir = await this.files.workDir('pull');
+    try {
+      return await pullImage(
+        {
+          store: this.deps.store,
+          files: this.files,
+          fsTools: this.fsTools,
+          log: opts.log ?? this.deps.log,
+          hostArch: GOARCH[process.arch] ?? process.arch,
+          insecureRegistries: this.deps.insecureRegistries ?? [],
+          progress: opts.progress,
+          exclusive: (fn) => this.exclusive(fn),
+        },
+        ref,
+        opts.creds ?? {},
+        workDir,
+        opts.platform,
+      );
+    } finally {
+      await this.files.removeWorkDir(workDir);
+    }
+  }
+
+  /**
+   * POST /images/{name}/push: pushes `name:tag`, or every tag of the repository when no tag is
+   * given; the manifest digest becomes a RepoDigest of the image.
+   */
+  async push(name: string, tag: string | undefined, opts: { creds?: RegistryCredentials; progress: (p: object) => void }): Promise<void> {
+    const base = parseNormalizedNamed(name);
+    const refs = await this.refsByImage();
+    const targets: NamedReference[] = [];
+    if (tag || base.tag) targets.push({ domain: base.domain, path: base.path, tag: tag || base.tag });
+    else {
+      for (const list of refs.values()) {
+        for (const stored of list) {
+          const r = parseNormalizedNamed(familiarOfStored(stored));
+          if (r.tag && !r.digest && r.domain === base.domain && r.path === base.path) targets.push(r);
+        }
+      }
+    }
+    if (targets.length === 0) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(base)}`);
+    for (const target of targets) {
+      const rec = await this.resolve(familiarString(target)).catch(() => {
+        throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(target)}`);
+      });
+      const { digest } = await pushImage(
+        { files: this.files, layer: (c) => this.deps.store.get<LayerRecord>(KEY.layer(c)), insecureRegistries: this.deps.insecureRegistries ?? [], progress: opts.progress },
+        target,
+        rec,
+        opts.creds ?? {},
+      );
+      await this.exclusive(async () => {
+        const current = await this.deps.store.get<ImageRecord>(KEY.image(rec.id));
+        if (!current) return;
+        const repoDigest = `${familiarString({ domain: target.domain, path: target.path })}@${digest}`;
+        if (!current.repoDigests.includes(repoDigest)) await this.deps.store.batch([{ type: 'put', key: KEY.image(rec.id), value: { ...current, repoDigests: [...current.repoDigests, repoDigest] } }]);
+      });
+    }
+  }
+
   /** GET /images/{name}/history */
   async history(ref: string): Promise<HistoryItem[]> {
     const rec = await this.resolve(ref);
@@ -284,6 +356,12 @@ export class ImageService {
     const id = await this.deps.store.get<string>(KEY.tag(storeKeyOf(parsed.ref)));
     const tagged = id ? await this.visible(id) : undefined;
     if (tagged) return tagged;
+    if (parsed.ref.digest) {
+      // `repo@sha256:…`: the image pulled or pushed with that manifest digest (its RepoDigests).
+      const wanted = `${familiarString({ domain: parsed.ref.domain, path: parsed.ref.path })}@${parsed.ref.digest}`;
+      const byDigest = (await this.deps.store.list<ImageRecord>(PREFIX.image)).find((e) => !e.value.removed && e.value.repoDigests.includes(wanted));
+      if (byDigest) return byDigest.value;
+    }
     const byPrefix = await this.findByPrefix(ref);
     if (byPrefix) return byPrefix;
     throw errNoSuchImage(familiarString(tagNameOnly(parsed.ref)));

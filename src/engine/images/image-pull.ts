@@ -1,0 +1,187 @@
+/**
+ * `docker pull` from a registry: manifest (an index or list picks the platform), config and
+ * layers downloaded in parallel with every digest verified, each layer unpacked as soon as it
+ * arrived and its diff ID checked against the config, then config, layers, image and tag are
+ * committed together. Layers already stored are not downloaded again. Progress goes out as
+ * dockerd's JSON messages (`Pulling fs layer`, `Downloading`, `Extracting`, `Pull complete`,
+ * `Digest:`, `Status:`).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { InvalidParameterError, NotFoundError } from '../errors';
+import { registryEndpoint } from '../registry/endpoint';
+import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
+import type { BatchOp, Store } from '../store/store';
+import { KEY } from '../store/schema';
+import { chainIds, hexOf } from './digest';
+import type { FsTools } from './fs-tools';
+import type { ImageFiles } from './image-store-files';
+import { unpackLayer } from './layer-unpack';
+import { familiarString, storeKeyOf, tagNameOnly, type NamedReference } from './reference';
+import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
+
+export interface PullProgress {
+  status: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+export interface PullContext {
+  store: Store;
+  files: ImageFiles;
+  fsTools: FsTools;
+  log: Logger;
+  hostArch: string;
+  insecureRegistries: readonly string[];
+  progress(p: PullProgress): void;
+  /** Runs the commit under the image service's lock. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size?: number;
+  platform?: { os?: string; architecture?: string; variant?: string };
+}
+
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const PARALLEL_DOWNLOADS = 3;
+const short = (digest: string) => hexOf(digest).slice(0, 12);
+
+/** Pulls `ref` into the store; returns the image ID. `platform` is `os/arch[/variant]`. */
+export async function pullImage(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, workDir: string, platform?: string): Promise<string> {
+  const named = tagNameOnly(ref);
+  const client = new RegistryClient(registryEndpoint(named.domain, ctx.insecureRegistries), named.path, creds);
+  const reference = named.digest ?? named.tag!;
+  if (!named.digest) ctx.progress({ status: `Pulling from ${familiarRepo(named)}`, id: named.tag });
+  let manifest = await client.manifest(reference);
+  let body = JSON.parse(manifest.bytes.toString('utf8')) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+  const repoDigest = manifest.digest;
+  if (INDEX_TYPES.has(manifest.mediaType) || body.manifests) {
+    const chosen = choosePlatform(body.manifests ?? [], platform, ctx.hostArch);
+    manifest = await client.manifest(chosen.digest);
+    body = JSON.parse(manifest.bytes.toString('utf8'));
+  }
+  if (!body.config || !Array.isArray(body.layers)) throw new InvalidParameterError(`unsupported manifest type ${manifest.mediaType || 'unknown'} for ${familiarString(named)}`);
+  const configBytes = await client.blobBytes(body.config.digest);
+  const config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== body.layers.length) throw new InvalidParameterError(`invalid image: ${body.layers.length} layers in the manifest, ${diffIds.length} in the config`);
+  const chain = chainIds(diffIds);
+
+  // Download and unpack what the store lacks, a few at a time.
+  const fresh = new Map<number, { dir: string; size: number; blob: LayerBlob }>();
+  const todo: number[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    const id = short(body.layers[i].digest);
+    if (await ctx.store.get<LayerRecord>(KEY.layer(chain[i]))) ctx.progress({ status: 'Already exists', id });
+    else {
+      ctx.progress({ status: 'Pulling fs layer', id });
+      todo.push(i);
+    }
+  }
+  const worker = async () => {
+    for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
+      const layer = body.layers![i];
+      const id = short(layer.digest);
+      const dir = join(workDir, hexOf(chain[i]));
+      await mkdir(join(dir, 'diff'), { recursive: true });
+      let last = 0;
+      await client.blobToFile(layer.digest, join(dir, 'blob'), (current, total) => {
+        if (current - last < 512 * 1024 && current !== total) return;
+        last = current;
+        ctx.progress({ status: 'Downloading', id, progressDetail: { current, total } });
+      });
+      ctx.progress({ status: 'Download complete', id });
+      ctx.progress({ status: 'Extracting', id });
+      const unpacked = await unpackLayer(join(dir, 'blob'), join(dir, 'diff'), { fsTools: ctx.fsTools, log: ctx.log });
+      if (unpacked.diffId !== diffIds[i]) throw new InvalidParameterError(`layer ${layer.digest}: unpacked content has diff ID ${unpacked.diffId}, the config says ${diffIds[i]}`);
+      fresh.set(i, { dir, size: unpacked.size, blob: { digest: unpacked.blobDigest, size: unpacked.blobSize, compression: unpacked.compression } });
+      ctx.progress({ status: 'Pull complete', id });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, todo.length) }, worker));
+
+  const imageId = body.config.digest;
+  const repoDigestRef = `${repositoryOf(named)}@${repoDigest}`;
+  const updated = await ctx.exclusive(() => commitPull(ctx, { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef }));
+  ctx.progress({ status: `Digest: ${repoDigest}` });
+  ctx.progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(named)}` : `Status: Image is up to date for ${familiarString(named)}` });
+  return imageId;
+}
+
+interface PulledImage {
+  imageId: string;
+  configBytes: Buffer;
+  config: ImageConfigFile;
+  chain: string[];
+  diffIds: string[];
+  fresh: Map<number, { dir: string; size: number; blob: LayerBlob }>;
+  tag?: NamedReference;
+  repoDigestRef: string;
+}
+
+/** Stores what was pulled in one batch; true when anything changed. */
+async function commitPull(ctx: PullContext, p: PulledImage): Promise<boolean> {
+  const ops: BatchOp[] = [];
+  const existing = await ctx.store.get<ImageRecord>(KEY.image(p.imageId));
+  const moved: string[] = [];
+  let size = 0;
+  const isNew = !existing || existing.removed;
+  for (let i = 0; i < p.chain.length; i++) {
+    const rec = await ctx.store.get<LayerRecord>(KEY.layer(p.chain[i]));
+    const fresh = p.fresh.get(i);
+    if (rec) {
+      size += rec.size;
+      if (!existing) ops.push({ type: 'put', key: KEY.layer(p.chain[i]), value: { ...rec, refs: rec.refs + 1 } });
+    } else if (fresh) {
+      size += fresh.size;
+      ops.push({ type: 'put', key: KEY.layer(p.chain[i]), value: { chainId: p.chain[i], diffId: p.diffIds[i], size: fresh.size, refs: 1, blob: fresh.blob } });
+    } else {
+      throw new NotFoundError(`layer ${p.chain[i]} vanished while pulling; pull again`);
+    }
+  }
+  const repoDigests = [...new Set([...(existing?.repoDigests ?? []), p.repoDigestRef])];
+  const record: ImageRecord = existing
+    ? { ...existing, removed: undefined, repoDigests }
+    : { id: p.imageId, config: p.config, chainIds: p.chain, size, repoDigests, loadedAt: new Date().toISOString() };
+  ops.push({ type: 'put', key: KEY.image(p.imageId), value: record });
+  let retagged = false;
+  if (p.tag) {
+    const key = storeKeyOf(p.tag);
+    retagged = (await ctx.store.get<string>(KEY.tag(key))) !== p.imageId;
+    ops.push({ type: 'put', key: KEY.tag(key), value: p.imageId });
+  }
+  const wroteBlob = await ctx.files.writeBlob(p.imageId, p.configBytes);
+  try {
+    for (const [i, f] of p.fresh) {
+      await ctx.files.commitLayer(p.chain[i], f.dir);
+      moved.push(p.chain[i]);
+    }
+    if (moved.length) await ctx.files.syncLayersDir();
+    await ctx.store.batch(ops);
+  } catch (err) {
+    await Promise.all(moved.map((c) => ctx.files.removeLayer(c).catch(() => undefined)));
+    if (wroteBlob && !existing) await ctx.files.removeBlob(p.imageId).catch(() => undefined);
+    throw err;
+  }
+  return isNew || retagged || p.fresh.size > 0;
+}
+
+/** The manifest of an index for `platform` (`os/arch[/variant]`, default linux/<host arch>). */
+function choosePlatform(manifests: Descriptor[], platform: string | undefined, hostArch: string): Descriptor {
+  const [os, arch, variant] = (platform || `linux/${hostArch}`).split('/');
+  const match = manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch && (!variant || m.platform?.variant === variant));
+  if (!match) throw new NotFoundError(`no matching manifest for ${os}/${arch}${variant ? `/${variant}` : ''} in the manifest list entries`);
+  return match;
+}
+
+function repositoryOf(ref: NamedReference): string {
+  return familiarString({ domain: ref.domain, path: ref.path });
+}
+
+function familiarRepo(ref: NamedReference): string {
+  return ref.domain === 'docker.io' ? ref.path : `${ref.domain}/${ref.path}`;
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { api, startBerth, type Berth } from '../harness';
+import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
+
+describe('docker push and docker pull with a real registry', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
+  let berth: Berth;
+  let registry: TestRegistry;
+  before(async () => {
+    berth = await startBerth();
+    registry = await startRegistry();
+  });
+  after(async () => {
+    await berth?.cleanup();
+    await registry?.stop();
+  });
+
+  const inspect = (ref: string) => JSON.parse(berth.ok(['image', 'inspect', ref]))[0];
+
+  it('pushes an image, and after removing it pulls it back with the same ID; by digest too', () => {
+    const ref = `${registry.domain}/test/busybox:1`;
+    const id = inspect('busybox').Id;
+    berth.ok(['tag', 'busybox', ref]);
+    const pushed = berth.ok(['push', ref]);
+    assert.match(pushed, /Pushed/);
+    const digest = /1: digest: (sha256:[0-9a-f]{64}) size: \d+/.exec(pushed)?.[1];
+    assert.ok(digest, pushed);
+    assert.match(berth.ok(['push', ref]), /Layer already exists/, 'a second push skips existing blobs');
+    berth.ok(['rmi', ref, 'busybox']);
+    assert.equal(berth.docker(['image', 'inspect', id]).code, 1, 'gone before the pull');
+    const pulled = berth.ok(['pull', ref]);
+    assert.match(pulled, /Pull complete/);
+    assert.match(pulled, new RegExp(`Digest: ${digest}`));
+    assert.match(pulled, /Status: Downloaded newer image for/);
+    assert.equal(inspect(ref).Id, id);
+    assert.deepEqual(inspect(ref).RepoDigests, [`${registry.domain}/test/busybox@${digest}`]);
+    assert.equal(berth.ok(['run', '--rm', ref, 'echo', 'pulled']), 'pulled\n');
+    assert.match(berth.ok(['pull', ref]), /Image is up to date/);
+    const byDigest = `${registry.domain}/test/busybox@${digest}`;
+    berth.ok(['pull', byDigest]);
+    assert.equal(inspect(byDigest).Id, id);
+    berth.ok(['tag', ref, 'busybox']); // for the tests below
+  });
+
+  it('a committed image round-trips too', () => {
+    berth.ok(['run', '--name', 'src', 'busybox', 'sh', '-c', 'echo changed > /changed']);
+    const ref = `${registry.domain}/test/app:2`;
+    berth.ok(['commit', 'src', ref]);
+    const id = inspect(ref).Id;
+    berth.ok(['push', ref]);
+    berth.ok(['rm', 'src']);
+    berth.ok(['rmi', ref]);
+    berth.ok(['pull', ref]);
+    assert.equal(inspect(ref).Id, id);
+    assert.equal(berth.ok(['run', '--rm', ref, 'cat', '/changed']), 'changed\n');
+  });
+
+  it('rejects a tampered blob and stores nothing; unknown tags and unreachable registries fail clearly', async () => {
+    const ref = `${registry.domain}/test/tamper:1`;
+    berth.ok(['run', '--name', 'src2', 'busybox', 'sh', '-c', 'echo secret > /secret']);
+    berth.ok(['commit', 'src2', ref]);
+    const layers = inspect(ref).RootFS.Layers as string[];
+    berth.ok(['push', ref]);
+    berth.ok(['rm', 'src2']);
+    berth.ok(['rmi', ref]);
+    // The top layer's blob (uncompressed commit: its digest is its diff ID) is changed in the registry.
+    const hex = layers[layers.length - 1].slice(7);
+    const data = join(registry.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+    writeFileSync(data, 'not the layer');
+    const r = berth.docker(['pull', ref]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /verification failed/);
+    assert.equal(berth.docker(['image', 'inspect', ref]).code, 1, 'nothing stored');
+    assert.equal(readdirSync(join(berth.dataRoot, 'image', 'tmp')).length, 0, 'no leftovers');
+    const unknown = berth.docker(['pull', `${registry.domain}/test/busybox:nope`]);
+    assert.match(unknown.stderr, /manifest unknown/);
+    const start = Date.now();
+    const down = berth.docker(['pull', '127.0.0.1:1/x/y:1']);
+    assert.match(down.stderr, /ECONNREFUSED/);
+    assert.ok(Date.now() - start < 5000);
+    const bad = await api(berth.socket, 'POST', '/images/create?fromImage=UPPER&tag=1');
+    assert.equal(bad.status, 400);
+  });
+});
