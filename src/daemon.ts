@@ -126,6 +126,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
     const system = new SystemService({
       events,
+      login: (creds) => images.login(creds),
       diskUsage: () =>
         diskUsage({
           images: () => images.diskUsage(),

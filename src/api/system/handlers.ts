@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { filtersValue, type Query } from '../form';
-import { beginStream, sendJson } from '../route';
+import { beginStream, jsonBody, sendJson } from '../route';
 import { encodeEvent } from '../wire/event-json';
 import { InvalidParameterError } from '../../engine/errors';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../version';
@@ -26,6 +26,14 @@ export function systemHandlers(backend: SystemBackend) {
     },
     async getInfo(_request: FastifyRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.info());
+    },
+    async postAuth(request: FastifyRequest, reply: FastifyReply) {
+      const body = await jsonBody(request);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidParameterError('invalid JSON: auth config must be an object');
+      const v = body as Record<string, unknown>;
+      const str = (k: string) => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined);
+      const result = await backend.login({ username: str('username'), password: str('password'), serveraddress: str('serveraddress'), identitytoken: str('identitytoken'), registrytoken: str('registrytoken') });
+      return sendJson(reply, 200, result);
     },
     async getSystemDf(_request: FastifyRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.df());

@@ -10,6 +10,7 @@ export function systemRoutes(backend: SystemBackend): RouteDef[] {
     { method: 'GET', url: '/version', handler: h.getVersion },
     { method: 'GET', url: '/info', handler: h.getInfo },
     { method: 'GET', url: '/system/df', handler: h.getSystemDf },
+    { method: 'POST', url: '/auth', handler: h.postAuth as RouteDef['handler'] },
     { method: 'POST', url: '/build/prune', handler: h.postBuildPrune },
     { method: 'GET', url: '/events', handler: h.getEvents as RouteDef['handler'] },
   ];

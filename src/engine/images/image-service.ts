@@ -22,7 +22,8 @@ import { familiarOfStored, familiarString, parseAnyReference, parseNormalizedNam
 import { pullImage, type PullProgress } from './image-pull';
 import { pushImage } from './image-push';
 import type { NamedReference } from './reference';
-import type { RegistryCredentials } from '../registry/registry-client';
+import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
+import { registryEndpoint } from '../registry/endpoint';
 import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
 import type { Readable } from 'node:stream';
 import { packStream } from './pack-stream';
@@ -267,6 +268,14 @@ export class ImageService {
         if (!current.repoDigests.includes(repoDigest)) await this.deps.store.batch([{ type: 'put', key: KEY.image(rec.id), value: { ...current, repoDigests: [...current.repoDigests, repoDigest] } }]);
       });
     }
+  }
+
+  /** POST /auth: credentials checked against the registry (docker.io when none is named). */
+  async login(creds: RegistryCredentials & { serveraddress?: string }): Promise<{ Status: string; IdentityToken: string }> {
+    const address = (creds.serveraddress || 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const domain = address === 'index.docker.io' || address === 'registry-1.docker.io' ? 'docker.io' : address;
+    await new RegistryClient(registryEndpoint(domain, this.deps.insecureRegistries ?? []), '', creds).checkLogin();
+    return { Status: 'Login Succeeded', IdentityToken: '' };
   }
 
   /** GET /images/{name}/history */

@@ -56,6 +56,20 @@ export class RegistryClient {
     private readonly timeoutMs = 30_000,
   ) {}
 
+  /**
+   * `docker login`: checks the credentials against the registry's /v2/ (answering its Basic or
+   * Bearer challenge). Throws UnauthorizedError when they are refused.
+   */
+  async checkLogin(): Promise<void> {
+    const res = await this.request('GET', '/v2/', { scope: 'pull' });
+    if (res.status === 401) {
+      await res.drain();
+      throw new UnauthorizedError(`login attempt to ${this.endpoint.base}/v2/ failed with status: 401 Unauthorized`);
+    }
+    await this.expectOk(res, 'logging in');
+    await res.drain();
+  }
+
   /** A manifest or index; a digest reference is checked against the bytes received. */
   async manifest(reference: string): Promise<FetchedManifest> {
     const res = await this.request('GET', `/v2/${this.repo}/manifests/${reference}`, { scope: 'pull', headers: { Accept: MANIFEST_TYPES.join(', ') } });
@@ -204,7 +218,7 @@ export class RegistryClient {
     if (this.token && (this.token.scope === scope || this.token.scope === 'pull,push')) return `Bearer ${this.token.value}`;
     const realm = new URL(c.params.realm);
     if (c.params.service) realm.searchParams.set('service', c.params.service);
-    realm.searchParams.set('scope', `repository:${this.repo}:${scope}`);
+    if (this.repo) realm.searchParams.set('scope', `repository:${this.repo}:${scope}`);
     const headers: Record<string, string> = {};
     if (this.creds.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password ?? ''}`).toString('base64')}`;
     const res = await httpCall(realm.toString(), { method: 'GET', headers, timeoutMs: this.timeoutMs }).catch((err: Error) => {

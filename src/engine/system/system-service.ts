@@ -18,6 +18,8 @@ export interface SystemServiceDeps {
   events: EventLog;
   /** GET /system/df (composed by the daemon from the image, container and volume services). */
   diskUsage(): Promise<object>;
+  /** POST /auth (the image service checks credentials against the registry). */
+  login(creds: { username?: string; password?: string; serveraddress?: string }): Promise<object>;
 }
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
@@ -39,6 +41,10 @@ export class SystemService {
     }
     const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
     this.osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? 'Linux';
+  }
+
+  login(creds: { username?: string; password?: string; serveraddress?: string }): Promise<object> {
+    return this.deps.login(creds);
   }
 
   df(): Promise<object> {
