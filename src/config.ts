@@ -24,6 +24,10 @@ export interface Config {
   userlandProxy: boolean;
   /** Resolvers the embedded DNS forwards to (`host` or `host:port`); default: the host's. */
   dnsUpstreams?: string[];
+  /** Registries reached over plain HTTP (host[:port] or CIDR) besides loopback ones. */
+  insecureRegistries: string[];
+  /** Mirrors tried first for docker.io pulls (URLs). */
+  registryMirrors: string[];
 }
 
 export const DEFAULTS = {
@@ -55,6 +59,8 @@ Options:
       --iptables               Enable iptables rules (default true; --iptables=false turns them off)
       --userland-proxy         Use the userland proxy for published ports (default true)
       --dns-upstream list      Resolver the embedded DNS forwards to, host[:port] (default: the host's)
+      --insecure-registry list Registry reached over plain HTTP (host[:port] or CIDR; loopback always is)
+      --registry-mirror list   Mirror tried first for docker.io pulls (e.g. http://127.0.0.1:5000)
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
   -v, --version                Print version information and quit
@@ -73,6 +79,10 @@ interface FileConfig {
   iptables?: boolean;
   'userland-proxy'?: boolean;
   'dns-upstream'?: string[];
+  'insecure-registries'?: string[];
+  'registry-mirrors'?: string[];
+  'insecure-registry'?: string[];
+  'registry-mirror'?: string[];
 }
 
 type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
@@ -83,8 +93,8 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
 };
 
 const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge' };
-const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream']);
+const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
 const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 
@@ -162,7 +172,12 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
     iptables: flags.iptables !== undefined ? flags.iptables === 'true' : file.iptables ?? true,
     userlandProxy: flags['userland-proxy'] !== undefined ? flags['userland-proxy'] === 'true' : file['userland-proxy'] ?? true,
     dnsUpstreams: flags['dns-upstream'] ?? file['dns-upstream'],
+    insecureRegistries: flags['insecure-registry'] ?? file['insecure-registries'] ?? [],
+    registryMirrors: flags['registry-mirror'] ?? file['registry-mirrors'] ?? [],
   };
+  for (const m of config.registryMirrors) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`invalid mirror: "${m}" is not a valid URI (expected http(s)://host[:port])`);
+  }
   if (config.bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(config.bridge)) throw new ConfigError(`invalid bridge name: ${config.bridge}`);
   if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) throw new ConfigError(`invalid --bip: ${config.bip} (expected an address with a prefix, e.g. 172.29.0.1/16)`);
   return deepFreeze(config);

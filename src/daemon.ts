@@ -104,6 +104,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     };
     const images = new ImageService({
       events,
+      insecureRegistries: config.insecureRegistries,
+      registryMirrors: config.registryMirrors,
       store,
       root: join(config.dataRoot, 'image'),
       log: log.child({ module: 'engine.images' }),

@@ -29,6 +29,21 @@ describe('berthd flags', () => {
     assert.deepEqual(Object.keys(r.config.runtimes).sort(), ['fast', 'x']);
   });
 
+  it('reads --insecure-registry and --registry-mirror (repeatable) or their daemon.json lists', () => {
+    const r = parseArgs(['--insecure-registry', 'reg.local:5000', '--insecure-registry=10.0.0.0/8', '--registry-mirror', 'http://127.0.0.1:5000']);
+    assert.equal(r.kind, 'run');
+    if (r.kind !== 'run') return;
+    assert.deepEqual(r.config.insecureRegistries, ['reg.local:5000', '10.0.0.0/8']);
+    assert.deepEqual(r.config.registryMirrors, ['http://127.0.0.1:5000']);
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+    const file = join(dir, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ 'insecure-registries': ['a:1'], 'registry-mirrors': ['https://m.example'] }));
+    const f = parseArgs(['--config-file', file]);
+    if (f.kind !== 'run') return assert.fail('expected a run config');
+    assert.deepEqual([f.config.insecureRegistries, f.config.registryMirrors], [['a:1'], ['https://m.example']]);
+    assert.throws(() => parseArgs(['--registry-mirror', 'not a url']), ConfigError);
+  });
+
   it('rejects unknown flags and bad values', () => {
     assert.throws(() => parseArgs(['--nope']), ConfigError);
     assert.throws(() => parseArgs(['--add-runtime', 'noequals']), ConfigError);

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../errors';
-import { registryEndpoint } from '../registry/endpoint';
+import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
@@ -34,6 +34,8 @@ export interface PullContext {
   log: Logger;
   hostArch: string;
   insecureRegistries: readonly string[];
+  /** `--registry-mirror` URLs, tried in order before docker.io itself. */
+  registryMirrors?: readonly string[];
   progress(p: PullProgress): void;
   /** Runs the commit under the image service's lock. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -53,10 +55,9 @@ const short = (digest: string) => hexOf(digest).slice(0, 12);
 /** Pulls `ref` into the store; returns the image ID. `platform` is `os/arch[/variant]`. */
 export async function pullImage(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, workDir: string, platform?: string): Promise<string> {
   const named = tagNameOnly(ref);
-  const client = new RegistryClient(registryEndpoint(named.domain, ctx.insecureRegistries), named.path, creds);
   const reference = named.digest ?? named.tag!;
   if (!named.digest) ctx.progress({ status: `Pulling from ${familiarRepo(named)}`, id: named.tag });
-  let manifest = await client.manifest(reference);
+  let { client, manifest } = await firstManifest(ctx, named, creds, reference);
   let body = JSON.parse(manifest.bytes.toString('utf8')) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
   const repoDigest = manifest.digest;
   if (INDEX_TYPES.has(manifest.mediaType) || body.manifests) {
@@ -121,6 +122,24 @@ interface PulledImage {
   fresh: Map<number, { dir: string; size: number; blob: LayerBlob }>;
   tag?: NamedReference;
   repoDigestRef: string;
+}
+
+/**
+ * The manifest from the first endpoint that has it: for docker.io the mirrors in order (a mirror
+ * that fails is skipped, as dockerd does), then the registry itself.
+ */
+async function firstManifest(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, reference: string) {
+  const mirrors = ref.domain === 'docker.io' ? (ctx.registryMirrors ?? []).map(mirrorEndpoint) : [];
+  for (const endpoint of mirrors) {
+    const client = new RegistryClient(endpoint, ref.path, creds);
+    try {
+      return { client, manifest: await client.manifest(reference) };
+    } catch (err) {
+      ctx.log.info({ err, mirror: endpoint.base }, 'mirror failed; trying the next source');
+    }
+  }
+  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries), ref.path, creds);
+  return { client, manifest: await client.manifest(reference) };
 }
 
 /** Stores what was pulled in one batch; true when anything changed. */

@@ -43,7 +43,9 @@ export interface ImageServiceDeps {
   fsTools?: FsTools;
   events?: EventSink;
   /** `--insecure-registry`: registries reached over plain HTTP besides loopback ones. */
-  insecureRegistries?: string[];
+  insecureRegistries?: readonly string[];
+  /** `--registry-mirror`: tried first for docker.io pulls. */
+  registryMirrors?: readonly string[];
 }
 
 export interface LoadImagesOptions {
@@ -220,6 +222,7 @@ export class ImageService {
           log: opts.log ?? this.deps.log,
           hostArch: GOARCH[process.arch] ?? process.arch,
           insecureRegistries: this.deps.insecureRegistries ?? [],
+          registryMirrors: this.deps.registryMirrors ?? [],
           progress: opts.progress,
           exclusive: (fn) => this.exclusive(fn),
         },

@@ -45,3 +45,9 @@ function inCidr(ip: string, cidr: string): boolean {
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
   return (toInt(ip) & mask) === (toInt(net) & mask);
 }
+
+/** A `--registry-mirror` URL as an endpoint serving docker.io's repositories. */
+export function mirrorEndpoint(url: string): RegistryEndpoint {
+  const u = new URL(url);
+  return { domain: DOCKER_IO, base: `${u.protocol}//${u.host}`, secure: u.protocol === 'https:' };
+}

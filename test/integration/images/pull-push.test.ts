@@ -132,3 +132,27 @@ describe('docker login and authenticated push/pull', { skip: !existsSync(REGISTR
     assert.match(pull.stdout, /Status: (Downloaded newer image|Image is up to date)/);
   });
 });
+
+describe('--registry-mirror for docker.io pulls', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
+  let mirror: TestRegistry;
+  let berth: Berth;
+  before(async () => {
+    mirror = await startRegistry();
+    // The first mirror is down: it is skipped, the second one serves.
+    berth = await startBerth({ extraArgs: ['--registry-mirror', 'http://127.0.0.1:1', '--registry-mirror', `http://${mirror.domain}`] });
+  });
+  after(async () => {
+    await berth?.cleanup();
+    await mirror?.stop();
+  });
+
+  it('pulls docker.io images from the mirror', () => {
+    const id = JSON.parse(berth.ok(['image', 'inspect', 'busybox']))[0].Id;
+    berth.ok(['tag', 'busybox', `${mirror.domain}/library/mirrored:1`]);
+    berth.ok(['push', `${mirror.domain}/library/mirrored:1`]);
+    berth.ok(['rmi', `${mirror.domain}/library/mirrored:1`]);
+    const out = berth.ok(['pull', 'mirrored:1']);
+    assert.match(out, /Status: Downloaded newer image for mirrored:1|Status: Image is up to date for mirrored:1/);
+    assert.equal(JSON.parse(berth.ok(['image', 'inspect', 'mirrored:1']))[0].Id, id);
+  });
+});
