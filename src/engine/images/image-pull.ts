@@ -39,6 +39,11 @@ export interface PullContext {
   progress(p: PullProgress): void;
   /** Runs the commit under the image service's lock. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Layers (by chain ID) another pull is fetching right now, settled once that pull has stored
+   * or dropped them: concurrent pulls of images that share layers download each layer once.
+   */
+  inflight: Map<string, Promise<void>>;
 }
 
 interface Descriptor {
@@ -57,60 +62,114 @@ export async function pullImage(ctx: PullContext, ref: NamedReference, creds: Re
   const named = tagNameOnly(ref);
   const reference = named.digest ?? named.tag!;
   if (!named.digest) ctx.progress({ status: `Pulling from ${familiarRepo(named)}`, id: named.tag });
-  let { client, manifest } = await firstManifest(ctx, named, creds, reference);
-  let body = JSON.parse(manifest.bytes.toString('utf8')) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+  const source = await firstManifest(ctx, named, creds, reference);
+  const client = source.client;
+  let manifest = source.manifest;
+  let body = JSON.parse(manifest.bytes.toString('utf8')) as ManifestBody;
   const repoDigest = manifest.digest;
   if (INDEX_TYPES.has(manifest.mediaType) || body.manifests) {
     const chosen = choosePlatform(body.manifests ?? [], platform, ctx.hostArch);
     manifest = await client.manifest(chosen.digest);
-    body = JSON.parse(manifest.bytes.toString('utf8'));
+    body = JSON.parse(manifest.bytes.toString('utf8')) as ManifestBody;
   }
-  if (!body.config || !Array.isArray(body.layers)) throw new InvalidParameterError(`unsupported manifest type ${manifest.mediaType || 'unknown'} for ${familiarString(named)}`);
-  const configBytes = await client.blobBytes(body.config.digest);
+  const { config: configDesc, layers } = body;
+  if (!configDesc || !Array.isArray(layers)) throw new InvalidParameterError(`unsupported manifest type ${manifest.mediaType || 'unknown'} for ${familiarString(named)}`);
+  const configBytes = await client.blobBytes(configDesc.digest);
   const config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
   const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== body.layers.length) throw new InvalidParameterError(`invalid image: ${body.layers.length} layers in the manifest, ${diffIds.length} in the config`);
+  if (diffIds.length !== layers.length) throw new InvalidParameterError(`invalid image: ${layers.length} layers in the manifest, ${diffIds.length} in the config`);
   const chain = chainIds(diffIds);
 
-  // Download and unpack what the store lacks, a few at a time.
-  const fresh = new Map<number, { dir: string; size: number; blob: LayerBlob }>();
+  // What the store lacks is fetched here, unless another pull is already fetching it.
   const todo: number[] = [];
+  const waiting: number[] = [];
+  const claimed: Array<() => void> = [];
   for (let i = 0; i < chain.length; i++) {
-    const id = short(body.layers[i].digest);
+    const id = short(layers[i].digest);
     if (await ctx.store.get<LayerRecord>(KEY.layer(chain[i]))) ctx.progress({ status: 'Already exists', id });
-    else {
+    else if (ctx.inflight.has(chain[i])) {
+      ctx.progress({ status: 'Waiting', id });
+      waiting.push(i);
+    } else {
       ctx.progress({ status: 'Pulling fs layer', id });
+      claimed.push(claim(ctx.inflight, chain[i]));
       todo.push(i);
     }
   }
-  const worker = async () => {
-    for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
-      const layer = body.layers![i];
-      const id = short(layer.digest);
-      const dir = join(workDir, hexOf(chain[i]));
-      await mkdir(join(dir, 'diff'), { recursive: true });
-      let last = 0;
-      await client.blobToFile(layer.digest, join(dir, 'blob'), (current, total) => {
-        if (current - last < 512 * 1024 && current !== total) return;
-        last = current;
-        ctx.progress({ status: 'Downloading', id, progressDetail: { current, total } });
-      });
-      ctx.progress({ status: 'Download complete', id });
-      ctx.progress({ status: 'Extracting', id });
-      const unpacked = await unpackLayer(join(dir, 'blob'), join(dir, 'diff'), { fsTools: ctx.fsTools, log: ctx.log });
-      if (unpacked.diffId !== diffIds[i]) throw new InvalidParameterError(`layer ${layer.digest}: unpacked content has diff ID ${unpacked.diffId}, the config says ${diffIds[i]}`);
-      fresh.set(i, { dir, size: unpacked.size, blob: { digest: unpacked.blobDigest, size: unpacked.blobSize, compression: unpacked.compression } });
-      ctx.progress({ status: 'Pull complete', id });
+  try {
+    const fresh = new Map<number, FreshLayer>();
+    const fetchAll = () => Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, todo.length) }, () => fetchLayers(ctx, client, layers, chain, diffIds, todo, workDir, fresh)));
+    await fetchAll();
+    // Layers another pull was fetching: stored by now, or that pull failed and they are ours.
+    for (const i of waiting) {
+      await ctx.inflight.get(chain[i]);
+      if (await ctx.store.get<LayerRecord>(KEY.layer(chain[i]))) ctx.progress({ status: 'Already exists', id: short(layers[i].digest) });
+      else todo.push(i);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, todo.length) }, worker));
+    await fetchAll();
+    const imageId = configDesc.digest;
+    const repoDigestRef = `${repositoryOf(named)}@${repoDigest}`;
+    const updated = await ctx.exclusive(() => commitPull(ctx, { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef }));
+    ctx.progress({ status: `Digest: ${repoDigest}` });
+    ctx.progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(named)}` : `Status: Image is up to date for ${familiarString(named)}` });
+    return imageId;
+  } finally {
+    for (const release of claimed) release();
+  }
+}
 
-  const imageId = body.config.digest;
-  const repoDigestRef = `${repositoryOf(named)}@${repoDigest}`;
-  const updated = await ctx.exclusive(() => commitPull(ctx, { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef }));
-  ctx.progress({ status: `Digest: ${repoDigest}` });
-  ctx.progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(named)}` : `Status: Image is up to date for ${familiarString(named)}` });
-  return imageId;
+interface ManifestBody {
+  mediaType?: string;
+  manifests?: Descriptor[];
+  config?: Descriptor;
+  layers?: Descriptor[];
+}
+
+interface FreshLayer {
+  dir: string;
+  size: number;
+  blob: LayerBlob;
+}
+
+/** Marks a layer as being fetched by this pull; the returned function ends that. */
+function claim(inflight: Map<string, Promise<void>>, chainId: string): () => void {
+  let release!: () => void;
+  inflight.set(chainId, new Promise<void>((r) => (release = r)));
+  return () => {
+    inflight.delete(chainId);
+    release();
+  };
+}
+
+/** A download worker: takes layer indexes from `todo`, downloads, verifies and unpacks each. */
+async function fetchLayers(
+  ctx: PullContext,
+  client: RegistryClient,
+  layers: Descriptor[],
+  chain: string[],
+  diffIds: string[],
+  todo: number[],
+  workDir: string,
+  fresh: Map<number, FreshLayer>,
+): Promise<void> {
+  for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
+    const layer = layers[i];
+    const id = short(layer.digest);
+    const dir = join(workDir, hexOf(chain[i]));
+    await mkdir(join(dir, 'diff'), { recursive: true });
+    let last = 0;
+    await client.blobToFile(layer.digest, join(dir, 'blob'), (current, total) => {
+      if (current - last < 512 * 1024 && current !== total) return;
+      last = current;
+      ctx.progress({ status: 'Downloading', id, progressDetail: { current, total } });
+    });
+    ctx.progress({ status: 'Download complete', id });
+    ctx.progress({ status: 'Extracting', id });
+    const unpacked = await unpackLayer(join(dir, 'blob'), join(dir, 'diff'), { fsTools: ctx.fsTools, log: ctx.log });
+    if (unpacked.diffId !== diffIds[i]) throw new InvalidParameterError(`layer ${layer.digest}: unpacked content has diff ID ${unpacked.diffId}, the config says ${diffIds[i]}`);
+    fresh.set(i, { dir, size: unpacked.size, blob: { digest: unpacked.blobDigest, size: unpacked.blobSize, compression: unpacked.compression } });
+    ctx.progress({ status: 'Pull complete', id });
+  }
 }
 
 interface PulledImage {
@@ -119,7 +178,7 @@ interface PulledImage {
   config: ImageConfigFile;
   chain: string[];
   diffIds: string[];
-  fresh: Map<number, { dir: string; size: number; blob: LayerBlob }>;
+  fresh: Map<number, FreshLayer>;
   tag?: NamedReference;
   repoDigestRef: string;
 }

@@ -82,6 +82,8 @@ export class ImageService {
   private readonly files: ImageFiles;
   private readonly fsTools: FsTools;
   private lock: Promise<unknown> = Promise.resolve();
+  /** Layers being pulled right now (see PullContext.inflight). */
+  private readonly pullsInFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ImageServiceDeps) {
     this.files = new ImageFiles(deps.root);
@@ -225,6 +227,7 @@ export class ImageService {
           registryMirrors: this.deps.registryMirrors ?? [],
           progress: opts.progress,
           exclusive: (fn) => this.exclusive(fn),
+          inflight: this.pullsInFlight,
         },
         ref,
         opts.creds ?? {},

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,36 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     berth.ok(['pull', ref]);
     assert.equal(inspect(ref).Id, id);
     assert.equal(berth.ok(['run', '--rm', ref, 'cat', '/changed']), 'changed\n');
+  });
+
+  it('concurrent pulls of images that share layers download each layer once', async () => {
+    berth.ok(['run', '--name', 'shared-src', 'busybox', 'sh', '-c', 'head -c 3000000 /dev/urandom > /shared']);
+    const a = `${registry.domain}/test/shared-a:1`;
+    const b = `${registry.domain}/test/shared-b:1`;
+    berth.ok(['commit', 'shared-src', a]);
+    berth.ok(['run', '--name', 'shared-src2', a, 'sh', '-c', 'echo b > /b']);
+    berth.ok(['commit', 'shared-src2', b]);
+    berth.ok(['push', a]);
+    berth.ok(['push', b]);
+    const sharedLayer = (JSON.parse(berth.ok(['image', 'inspect', a]))[0].RootFS.Layers as string[]).at(-1)!;
+    berth.ok(['rm', 'shared-src', 'shared-src2']);
+    berth.ok(['rmi', b, a]);
+    const pull = (ref: string) =>
+      new Promise<string>((resolve) => {
+        const p = spawn('docker', ['-H', `unix://${berth.socket}`, 'pull', ref]);
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (out += d));
+        p.on('close', (code) => resolve(`${out}\nexit ${code}`));
+      });
+    const [outA, outB] = await Promise.all([pull(a), pull(b)]);
+    assert.match(outA, /exit 0$/);
+    assert.match(outB, /exit 0$/);
+    // Uncompressed commit layers: the blob digest is the diff ID, whose short form the CLI shows.
+    const id = sharedLayer.slice(7, 19);
+    const completes = `${outA}\n${outB}`.split('\n').filter((l) => l.includes(id) && l.includes('Pull complete')).length;
+    assert.equal(completes, 1, `${outA}\n---\n${outB}`);
+    assert.equal(berth.ok(['run', '--rm', b, 'cat', '/b']), 'b\n');
   });
 
   it('rejects a tampered blob and stores nothing; unknown tags and unreachable registries fail clearly', async () => {
