@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api, startBerth, type Berth } from '../harness';
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
+import { registryEndpoint } from '../../../src/engine/registry/endpoint';
+import { RegistryClient } from '../../../src/engine/registry/registry-client';
 
 describe('docker push and docker pull with a real registry', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
   let berth: Berth;
@@ -87,6 +89,31 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     const completes = `${outA}\n${outB}`.split('\n').filter((l) => l.includes(id) && l.includes('Pull complete')).length;
     assert.equal(completes, 1, `${outA}\n---\n${outB}`);
     assert.equal(berth.ok(['run', '--rm', b, 'cat', '/b']), 'b\n');
+  });
+
+  it('pulls through a manifest list / OCI index, picking the platform (--platform)', async () => {
+    const ref = `${registry.domain}/test/multi:1`;
+    berth.ok(['tag', 'busybox', ref]);
+    const pushed = berth.ok(['push', ref]);
+    const digest = /digest: (sha256:[0-9a-f]{64}) size: (\d+)/.exec(pushed)!;
+    const client = new RegistryClient(registryEndpoint(registry.domain), 'test/multi');
+    const index = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest[1], size: Number(digest[2]), platform: { os: 'linux', architecture: 's390x' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest[1], size: Number(digest[2]), platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    }));
+    const indexDigest = await client.putManifest('list', 'application/vnd.oci.image.index.v1+json', index);
+    berth.ok(['rmi', ref]);
+    const out = berth.ok(['pull', `${registry.domain}/test/multi:list`]);
+    assert.match(out, new RegExp(`Digest: ${indexDigest}`), 'the index digest is the repo digest');
+    assert.equal(JSON.parse(berth.ok(['image', 'inspect', `${registry.domain}/test/multi:list`]))[0].Id, JSON.parse(berth.ok(['image', 'inspect', 'busybox']))[0].Id);
+    berth.ok(['pull', '--platform', 'linux/s390x', `${registry.domain}/test/multi:list`]);
+    const none = berth.docker(['pull', '--platform', 'linux/riscv64', `${registry.domain}/test/multi:list`]);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no matching manifest for linux\/riscv64/);
   });
 
   it('rejects a tampered blob and stores nothing; unknown tags and unreachable registries fail clearly', async () => {
