@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { InvalidParameterError, NotFoundError } from '../errors';
+import { InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
 import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import type { BatchOp, Store } from '../store/store';
@@ -55,6 +55,7 @@ interface Descriptor {
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const PARALLEL_DOWNLOADS = 3;
+const DOWNLOAD_ATTEMPTS = 5;
 const short = (digest: string) => hexOf(digest).slice(0, 12);
 
 /** Pulls `ref` into the store; returns the image ID. `platform` is `os/arch[/variant]`. */
@@ -158,11 +159,23 @@ async function fetchLayers(
     const dir = join(workDir, hexOf(chain[i]));
     await mkdir(join(dir, 'diff'), { recursive: true });
     let last = 0;
-    await client.blobToFile(layer.digest, join(dir, 'blob'), (current, total) => {
+    const onBytes = (current: number, total: number) => {
       if (current - last < 512 * 1024 && current !== total) return;
       last = current;
       ctx.progress({ status: 'Downloading', id, progressDetail: { current, total } });
-    });
+    };
+    // A dropped connection is retried (dockerd retries 5 times); a digest mismatch is not.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.blobToFile(layer.digest, join(dir, 'blob'), onBytes);
+        break;
+      } catch (err) {
+        if (!(err instanceof UnavailableError) || attempt >= DOWNLOAD_ATTEMPTS) throw err;
+        ctx.progress({ status: `Retrying in ${attempt} second${attempt > 1 ? 's' : ''}`, id });
+        await new Promise((r) => setTimeout(r, attempt * 1000));
+        last = 0;
+      }
+    }
     ctx.progress({ status: 'Download complete', id });
     ctx.progress({ status: 'Extracting', id });
     const unpacked = await unpackLayer(join(dir, 'blob'), join(dir, 'diff'), { fsTools: ctx.fsTools, log: ctx.log });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -114,6 +115,51 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     const none = berth.docker(['pull', '--platform', 'linux/riscv64', `${registry.domain}/test/multi:list`]);
     assert.notEqual(none.code, 0);
     assert.match(none.stderr, /no matching manifest for linux\/riscv64/);
+  });
+
+  it('retries a layer download whose connection drops', async () => {
+    const ref = `${registry.domain}/test/flaky:1`;
+    berth.ok(['run', '--name', 'flaky-src', 'busybox', 'sh', '-c', 'head -c 2000000 /dev/urandom > /big']);
+    berth.ok(['commit', 'flaky-src', ref]);
+    berth.ok(['push', ref]);
+    berth.ok(['rm', 'flaky-src']);
+    berth.ok(['rmi', ref]);
+    // A proxy in front of the registry that cuts the first layer download halfway.
+    let cut = false;
+    const proxy = createHttpServer((req, res) => {
+      const upstream = httpRequest({ host: '127.0.0.1', port: Number(registry.domain.split(':')[1]), path: req.url, method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        if (!cut && req.method === 'GET' && /\/blobs\//.test(req.url ?? '') && Number(up.headers['content-length'] ?? 0) > 1_000_000) {
+          cut = true;
+          up.once('data', (chunk: Buffer) => {
+            res.write(chunk);
+            res.socket?.destroy();
+            up.destroy();
+          });
+          return;
+        }
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    try {
+      // Not berth.ok: a blocking spawn would stall this process, and the proxy lives in it.
+      const out = await new Promise<string>((resolve) => {
+        const p = spawn('docker', ['-H', `unix://${berth.socket}`, 'pull', `127.0.0.1:${port}/test/flaky:1`]);
+        let text = '';
+        p.stdout.on('data', (d) => (text += d));
+        p.stderr.on('data', (d) => (text += d));
+        p.on('close', () => resolve(text));
+      });
+      assert.ok(cut, 'the proxy did cut a download');
+      assert.match(out, /Retrying in 1 second/);
+      assert.match(out, /Status: Downloaded newer image/);
+      assert.equal(berth.ok(['run', '--rm', `127.0.0.1:${port}/test/flaky:1`, 'sh', '-c', 'wc -c < /big']).trim(), '2000000');
+    } finally {
+      proxy.close();
+    }
   });
 
   it('rejects a tampered blob and stores nothing; unknown tags and unreachable registries fail clearly', async () => {
