@@ -5,12 +5,12 @@
  * out as the exact bytes that were loaded or committed (LayerRecord.blob), so every digest and
  * diff ID in the archive holds.
  */
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type * as tar from 'tar-stream';
 import { InvalidParameterError } from '../errors';
 import { hexOf, sha256Digest } from './digest';
 import type { ImageFiles } from './image-store-files';
+import { packFile } from './pack-stream';
 import type { ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface SaveItem {
@@ -61,18 +61,7 @@ export async function writeSaveArchive(pack: tar.Pack, items: SaveItem[], ctx: S
   const fileBlob = async (digest: string, path: string, size: number) => {
     if (written.has(digest)) return;
     written.add(digest);
-    await new Promise<void>((resolve, reject) => {
-      const out = pack.entry({ name: blobName(digest), mode: 0o644, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-      const input = createReadStream(path);
-      // The pack is destroyed when the client goes away: its entry then errors, which must not
-      // go unhandled (it would take the daemon down).
-      (out as unknown as NodeJS.EventEmitter).on('error', reject);
-      input.on('error', (err) => {
-        out.destroy(err);
-        reject(err);
-      });
-      input.pipe(out as unknown as NodeJS.WritableStream);
-    });
+    await packFile(pack, { name: blobName(digest), mode: 0o644, size, mtime: new Date(0) }, path);
   };
 
   await entry('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));

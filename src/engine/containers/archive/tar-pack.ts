@@ -4,10 +4,10 @@
  * symlinks are never followed. Entry names are rebased: the tree at `hostPath` is named `name`.
  */
 import type { Stats } from 'node:fs';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tar from 'tar-stream';
+import { packFile } from '../../images/pack-stream';
 
 type HeaderArg = Partial<tar.Header> & { name: string };
 
@@ -55,18 +55,7 @@ export class TreePacker {
       if (first !== undefined) return this.entry({ ...header, type: 'link', linkname: first });
       this.links.set(key, name);
     }
-    await new Promise<void>((resolve, reject) => {
-      const out = this.pack.entry({ ...header, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
-      const input = createReadStream(hostPath);
-      // The pack is destroyed when the client goes away: its entry then errors, which must not
-      // go unhandled (it would take the daemon down).
-      (out as unknown as NodeJS.EventEmitter).on('error', reject);
-      input.on('error', (err) => {
-        out.destroy(err);
-        reject(err);
-      });
-      input.pipe(out as unknown as NodeJS.WritableStream);
-    });
+    await packFile(this.pack, { ...header, type: 'file', size: st.size }, hostPath);
   }
 
   /** An empty marker file (a layer's `.wh.` whiteouts), owned by root like dockerd's. */
