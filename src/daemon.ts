@@ -128,6 +128,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
     const system = new SystemService({
       events,
+      registries: { insecure: config.insecureRegistries, mirrors: config.registryMirrors },
       login: (creds) => images.login(creds),
       diskUsage: () =>
         diskUsage({

@@ -16,6 +16,8 @@ export interface SystemServiceDeps {
   cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
   name?: string;
   events: EventLog;
+  /** `--insecure-registry` and `--registry-mirror`, for `docker info`. */
+  registries?: { insecure: readonly string[]; mirrors: readonly string[] };
   /** GET /system/df (composed by the daemon from the image, container and volume services). */
   diskUsage(): Promise<object>;
   /** POST /auth (the image service checks credentials against the registry). */
@@ -111,7 +113,7 @@ export class SystemService {
       OSType: 'linux',
       Architecture: arch() === 'x64' ? 'x86_64' : arch(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      RegistryConfig: registryConfig(this.deps.registries ?? { insecure: [], mirrors: [] }),
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,
@@ -135,4 +137,18 @@ export class SystemService {
       Warnings: [],
     };
   }
+}
+
+/**
+ * dockerd's RegistryConfig: CIDR entries (loopback always) under InsecureRegistryCIDRs, host
+ * entries and docker.io under IndexConfigs, mirrors with a trailing slash as dockerd prints them.
+ */
+function registryConfig(r: { insecure: readonly string[]; mirrors: readonly string[] }) {
+  const mirrors = r.mirrors.map((m) => (m.endsWith('/') ? m : `${m}/`));
+  const cidrs = ['127.0.0.0/8', ...r.insecure.filter((e) => e.includes('/'))];
+  const IndexConfigs: Record<string, object> = {
+    'docker.io': { Name: 'docker.io', Mirrors: mirrors, Secure: true, Official: true },
+  };
+  for (const host of r.insecure.filter((e) => !e.includes('/'))) IndexConfigs[host] = { Name: host, Mirrors: [], Secure: false, Official: false };
+  return { IndexConfigs, InsecureRegistryCIDRs: [...new Set(cidrs)], Mirrors: mirrors };
 }

@@ -257,5 +257,8 @@ describe('--registry-mirror for docker.io pulls', { skip: !existsSync(REGISTRY_B
     const out = berth.ok(['pull', 'mirrored:1']);
     assert.match(out, /Status: Downloaded newer image for mirrored:1|Status: Image is up to date for mirrored:1/);
     assert.equal(JSON.parse(berth.ok(['image', 'inspect', 'mirrored:1']))[0].Id, id);
+    const info = JSON.parse(berth.ok(['info', '--format', '{{json .RegistryConfig}}']));
+    assert.deepEqual(info.Mirrors, ['http://127.0.0.1:1/', `http://${mirror.domain}/`]);
+    assert.match(berth.ok(['info']), /Registry Mirrors:\n\s+http:\/\/127\.0\.0\.1:1\//);
   });
 });
