@@ -28,6 +28,8 @@ export interface Config {
   insecureRegistries: string[];
   /** Mirrors tried first for docker.io pulls (URLs). */
   registryMirrors: string[];
+  /** Per-registry CA certificates (`<dir>/<host:port>/*.crt`), dockerd's /etc/docker/certs.d by default. */
+  registryCertsDir: string;
 }
 
 export const DEFAULTS = {
@@ -61,6 +63,7 @@ Options:
       --dns-upstream list      Resolver the embedded DNS forwards to, host[:port] (default: the host's)
       --insecure-registry list Registry reached over plain HTTP (host[:port] or CIDR; loopback always is)
       --registry-mirror list   Mirror tried first for docker.io pulls (e.g. http://127.0.0.1:5000)
+      --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "/etc/docker/certs.d")
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
   -v, --version                Print version information and quit
@@ -83,6 +86,7 @@ interface FileConfig {
   'registry-mirrors'?: string[];
   'insecure-registry'?: string[];
   'registry-mirror'?: string[];
+  'registry-certs-dir'?: string;
 }
 
 type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
@@ -94,7 +98,7 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
 
 const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge' };
 const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
 const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 
@@ -174,6 +178,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
     dnsUpstreams: flags['dns-upstream'] ?? file['dns-upstream'],
     insecureRegistries: flags['insecure-registry'] ?? file['insecure-registries'] ?? [],
     registryMirrors: flags['registry-mirror'] ?? file['registry-mirrors'] ?? [],
+    registryCertsDir: flags['registry-certs-dir'] ?? file['registry-certs-dir'] ?? '/etc/docker/certs.d',
   };
   for (const m of config.registryMirrors) {
     if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`invalid mirror: "${m}" is not a valid URI (expected http(s)://host[:port])`);

@@ -106,6 +106,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       events,
       insecureRegistries: config.insecureRegistries,
       registryMirrors: config.registryMirrors,
+      registryCertsDir: config.registryCertsDir,
       store,
       root: join(config.dataRoot, 'image'),
       log: log.child({ module: 'engine.images' }),

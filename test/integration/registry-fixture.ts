@@ -36,7 +36,23 @@ function bcrypt(password: string): string {
   return r.stdout.trim();
 }
 
-export async function startRegistry(opts: { user?: string; password?: string } = {}): Promise<TestRegistry> {
+/**
+ * A CA and a server certificate for 127.0.0.1 signed by it (openssl), for a TLS registry.
+ * Returns the PEM paths.
+ */
+export function makeTlsFiles(dir: string): { ca: string; cert: string; key: string } {
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=berth test CA']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext']);
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+}
+
+export async function startRegistry(opts: { user?: string; password?: string; tls?: { cert: string; key: string } } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-registry-'));
   const port = await freePort();
   const storage = join(dir, 'data');
@@ -51,6 +67,7 @@ export async function startRegistry(opts: { user?: string; password?: string } =
     '    enabled: true',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    ...(opts.tls ? ['  tls:', `    certificate: ${opts.tls.cert}`, `    key: ${opts.tls.key}`] : []),
   ];
   if (opts.user) {
     writeFileSync(join(dir, 'htpasswd'), `${opts.user}:${bcrypt(opts.password ?? '')}\n`);
@@ -60,7 +77,8 @@ export async function startRegistry(opts: { user?: string; password?: string } =
   const proc: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   const domain = `127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://${domain}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    // With TLS the registry answers plain HTTP with 400; any answer means it is up.
+    const up = await fetch(`http://${domain}/v2/`).then((r) => r.status === 200 || r.status === 401 || r.status === 400, () => false);
     if (up) break;
     await new Promise((r) => setTimeout(r, 50));
   }

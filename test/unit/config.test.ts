@@ -42,6 +42,10 @@ describe('berthd flags', () => {
     if (f.kind !== 'run') return assert.fail('expected a run config');
     assert.deepEqual([f.config.insecureRegistries, f.config.registryMirrors], [['a:1'], ['https://m.example']]);
     assert.throws(() => parseArgs(['--registry-mirror', 'not a url']), ConfigError);
+    const c = parseArgs(['--registry-certs-dir', '/tmp/certs']);
+    if (c.kind !== 'run') return assert.fail('expected a run config');
+    assert.equal(c.config.registryCertsDir, '/tmp/certs');
+    assert.equal(r.config.registryCertsDir, '/etc/docker/certs.d');
   });
 
   it('rejects unknown flags and bad values', () => {

@@ -36,6 +36,8 @@ export interface PullContext {
   insecureRegistries: readonly string[];
   /** `--registry-mirror` URLs, tried in order before docker.io itself. */
   registryMirrors?: readonly string[];
+  /** Per-registry CA certificates (see registry/endpoint.ts). */
+  certsDir?: string;
   progress(p: PullProgress): void;
   /** Runs the commit under the image service's lock. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -210,7 +212,7 @@ async function firstManifest(ctx: PullContext, ref: NamedReference, creds: Regis
       ctx.log.info({ err, mirror: endpoint.base }, 'mirror failed; trying the next source');
     }
   }
-  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries), ref.path, creds);
+  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir), ref.path, creds);
   return { client, manifest: await client.manifest(reference) };
 }
 

@@ -19,12 +19,13 @@ export interface PushContext {
   files: ImageFiles;
   layer(chainId: string): Promise<LayerRecord | undefined>;
   insecureRegistries: readonly string[];
+  certsDir?: string;
   progress(p: PullProgress | { progressDetail: object; aux: object }): void;
 }
 
 /** Pushes `rec` as `ref` (which has a tag); returns the manifest digest. */
 export async function pushImage(ctx: PushContext, ref: NamedReference, rec: ImageRecord, creds: RegistryCredentials): Promise<{ digest: string; size: number }> {
-  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries), ref.path, creds);
+  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir), ref.path, creds);
   ctx.progress({ status: `The push refers to repository [${ref.domain}/${ref.path}]` });
   const layers = await Promise.all(rec.chainIds.map((c) => ctx.layer(c)));
   const missing = layers.findIndex((l) => !l?.blob);

@@ -46,6 +46,8 @@ export interface ImageServiceDeps {
   insecureRegistries?: readonly string[];
   /** `--registry-mirror`: tried first for docker.io pulls. */
   registryMirrors?: readonly string[];
+  /** `--registry-certs-dir`: per-registry CA certificates. */
+  registryCertsDir?: string;
 }
 
 export interface LoadImagesOptions {
@@ -225,6 +227,7 @@ export class ImageService {
           hostArch: GOARCH[process.arch] ?? process.arch,
           insecureRegistries: this.deps.insecureRegistries ?? [],
           registryMirrors: this.deps.registryMirrors ?? [],
+          certsDir: this.deps.registryCertsDir,
           progress: opts.progress,
           exclusive: (fn) => this.exclusive(fn),
           inflight: this.pullsInFlight,
@@ -262,7 +265,7 @@ export class ImageService {
         throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(target)}`);
       });
       const { digest } = await pushImage(
-        { files: this.files, layer: (c) => this.deps.store.get<LayerRecord>(KEY.layer(c)), insecureRegistries: this.deps.insecureRegistries ?? [], progress: opts.progress },
+        { files: this.files, layer: (c) => this.deps.store.get<LayerRecord>(KEY.layer(c)), insecureRegistries: this.deps.insecureRegistries ?? [], certsDir: this.deps.registryCertsDir, progress: opts.progress },
         target,
         rec,
         opts.creds ?? {},
@@ -280,7 +283,7 @@ export class ImageService {
   async login(creds: RegistryCredentials & { serveraddress?: string }): Promise<{ Status: string; IdentityToken: string }> {
     const address = (creds.serveraddress || 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const domain = address === 'index.docker.io' || address === 'registry-1.docker.io' ? 'docker.io' : address;
-    await new RegistryClient(registryEndpoint(domain, this.deps.insecureRegistries ?? []), '', creds).checkLogin();
+    await new RegistryClient(registryEndpoint(domain, this.deps.insecureRegistries ?? [], this.deps.registryCertsDir), '', creds).checkLogin();
     return { Status: 'Login Succeeded', IdentityToken: '' };
   }
 

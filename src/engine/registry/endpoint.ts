@@ -3,7 +3,9 @@
  * served by registry-1.docker.io; plain HTTP is used for loopback (127.0.0.0/8, localhost, ::1)
  * and for `--insecure-registry` entries (host[:port] or a CIDR), HTTPS for everything else.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { join } from 'node:path';
 
 export interface RegistryEndpoint {
   /** The registry as references name it (`docker.io`, `127.0.0.1:5000`). */
@@ -11,14 +13,35 @@ export interface RegistryEndpoint {
   /** Base URL of the API, without `/v2/`. */
   base: string;
   secure: boolean;
+  /** Extra CA certificates trusted for this registry (`<certs dir>/<domain>/*.crt`). */
+  ca?: Buffer[];
 }
+
+/** Where per-registry CA certificates live, as with dockerd (`/etc/docker/certs.d/<host:port>/ca.crt`). */
+export const DEFAULT_CERTS_DIR = '/etc/docker/certs.d';
 
 const DOCKER_IO = 'docker.io';
 
-export function registryEndpoint(domain: string, insecureRegistries: readonly string[] = []): RegistryEndpoint {
+/**
+ * A registry with CA certificates in the certs dir is spoken to over HTTPS with them, even on
+ * loopback (its owner set it up for TLS); otherwise loopback and insecure ones over HTTP.
+ */
+export function registryEndpoint(domain: string, insecureRegistries: readonly string[] = [], certsDir = DEFAULT_CERTS_DIR): RegistryEndpoint {
   const host = domain === DOCKER_IO ? 'registry-1.docker.io' : domain;
-  const secure = !isInsecure(domain, insecureRegistries);
-  return { domain, base: `${secure ? 'https' : 'http'}://${host}`, secure };
+  const ca = caCertificates(certsDir, domain);
+  const secure = ca.length > 0 || !isInsecure(domain, insecureRegistries);
+  return { domain, base: `${secure ? 'https' : 'http'}://${host}`, secure, ...(ca.length ? { ca } : {}) };
+}
+
+function caCertificates(certsDir: string, domain: string): Buffer[] {
+  const dir = join(certsDir, domain.replace(/\//g, ''));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.crt')).sort().map((n) => readFileSync(join(dir, n)));
 }
 
 function hostOf(domain: string): string {

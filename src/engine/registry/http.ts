@@ -7,6 +7,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 
 export interface HttpResponse {
   status: number;
@@ -25,6 +26,8 @@ export interface HttpRequestOptions {
   /** A Buffer, or a stream factory (called again on a redirect). */
   body?: Buffer | (() => Readable);
   timeoutMs: number;
+  /** CA certificates trusted besides the system's (HTTPS only). */
+  ca?: Buffer[];
 }
 
 const MAX_REDIRECTS = 5;
@@ -33,7 +36,8 @@ export async function httpCall(url: string, opts: HttpRequestOptions, redirects 
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs }, resolve);
+    const tls = target.protocol === 'https:' && opts.ca?.length ? { ca: [...rootCertificates, ...opts.ca.map((c) => c.toString('utf8'))] } : {};
+    const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs, ...tls }, resolve);
     req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
     req.on('error', reject);
     if (opts.body === undefined) req.end();

@@ -188,7 +188,7 @@ export class RegistryClient {
       const auth = await this.authorization(opts.scope);
       if (auth) headers.Authorization = auth;
       try {
-        return await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs });
+        return await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs, ca: this.endpoint.ca });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new UnavailableError(`${method} ${url}: ${e.code ? `${e.code}: ` : ''}${e.message}`, { cause: err });

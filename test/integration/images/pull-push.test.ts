@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api, startBerth, type Berth } from '../harness';
-import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
+import { makeTlsFiles, REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
 import { registryEndpoint } from '../../../src/engine/registry/endpoint';
 import { RegistryClient } from '../../../src/engine/registry/registry-client';
 
@@ -260,5 +260,40 @@ describe('--registry-mirror for docker.io pulls', { skip: !existsSync(REGISTRY_B
     const info = JSON.parse(berth.ok(['info', '--format', '{{json .RegistryConfig}}']));
     assert.deepEqual(info.Mirrors, ['http://127.0.0.1:1/', `http://${mirror.domain}/`]);
     assert.match(berth.ok(['info']), /Registry Mirrors:\n\s+http:\/\/127\.0\.0\.1:1\//);
+  });
+});
+
+describe('HTTPS registries with a CA from the certs dir', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
+  let berth: Berth;
+  let registry: TestRegistry;
+  let dir: string;
+  let certsDir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-tls-'));
+    const tls = makeTlsFiles(dir);
+    registry = await startRegistry({ tls });
+    certsDir = join(dir, 'certs.d');
+    mkdirSync(join(certsDir, registry.domain), { recursive: true });
+    copyFileSync(tls.ca, join(certsDir, registry.domain, 'ca.crt'));
+    berth = await startBerth({ extraArgs: ['--registry-certs-dir', certsDir] });
+  });
+  after(async () => {
+    await berth?.cleanup();
+    await registry?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pushes and pulls over TLS verified with the registry\'s CA', () => {
+    const ref = `${registry.domain}/tls/busybox:1`;
+    const id = JSON.parse(berth.ok(['image', 'inspect', 'busybox']))[0].Id;
+    berth.ok(['tag', 'busybox', ref]);
+    berth.ok(['push', ref]);
+    berth.ok(['rmi', ref]);
+    berth.ok(['pull', ref]);
+    assert.equal(JSON.parse(berth.ok(['image', 'inspect', ref]))[0].Id, id);
+    // Without the CA file the certificate is not trusted (and plain HTTP is not what it speaks).
+    rmSync(join(certsDir, registry.domain, 'ca.crt'));
+    const r = berth.docker(['pull', ref.replace(':1', ':nope')]);
+    assert.notEqual(r.code, 0);
   });
 });
