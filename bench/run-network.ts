@@ -15,8 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import type { BenchDaemon, CommandResult } from './daemons';
+import { freePort } from '../test/integration/registry-fixture';
 import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
 import { Session } from './session';
@@ -26,18 +26,6 @@ const HTTP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 10;
 const HTTPD_SCRIPT = 'mkdir -p /w && echo ok > /w/index.html && exec httpd -f -p 80 -h /w';
 const USAGE = 'usage: node dist/bench/run-network.js [N] [--http-runs M] [--only berth|dockerd]';
-
-/** A port nothing listens on right now on 127.0.0.1 (the kernel's pick for port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** One GET; resolves with the status code, or the error's message when there was no response. */
 function httpGet(port: number, timeoutMs: number): Promise<{ status?: number; error?: string }> {

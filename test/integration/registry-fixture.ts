@@ -18,7 +18,8 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now on 127.0.0.1 (the kernel's pick for port 0). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
