@@ -191,6 +191,7 @@ export function containerHandlers(backend: ContainerBackend) {
         comment: stringValue(q, 'comment') || undefined,
         config: (config ?? undefined) as ContainerConfig | undefined,
         changes: stringsValue(q, 'changes'),
+        pause: boolValue(q, 'pause', true),
       });
       return sendJson(reply, 201, { Id: id });
     },

@@ -3,7 +3,7 @@ import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotImplementedError, errNoSuchContainer } from '../errors';
-import type { ImageRecord } from '../images/types';
+import type { ContainerImageConfig, ImageRecord } from '../images/types';
 import type { CommitImageOptions } from '../images/image-service';
 import { commitImageConfig } from './commit-config';
 import type { Store } from '../store/store';
@@ -119,6 +119,8 @@ export interface CommitOptions {
   config?: ContainerConfig;
   /** Dockerfile instructions (`--change`). */
   changes?: string[];
+  /** Pause a running container while committing (default true, as dockerd). */
+  pause?: boolean;
 }
 
 
@@ -656,6 +658,17 @@ export class ContainerService {
   async commit(ref: string, opts: CommitOptions): Promise<string> {
     const c = this.get(ref);
     const config = commitImageConfig(c.config, opts.config, opts.changes ?? []);
+    // dockerd pauses a running container while its layer is read (unless --pause=false).
+    const pauseIt = opts.pause !== false && c.state.Running && !c.state.Paused;
+    if (pauseIt) await this.lifecycle.pause(c.id);
+    try {
+      return await this.commitPaused(c, config, opts);
+    } finally {
+      if (pauseIt) await this.lifecycle.unpause(c.id).catch((err) => this.deps.log.warn({ err, container: c.id }, 'unpause after commit failed'));
+    }
+  }
+
+  private async commitPaused(c: ContainerRecord, config: ContainerImageConfig, opts: CommitOptions): Promise<string> {
     const layer = await this.archive.layerTar(c);
     try {
       const id = await this.deps.images.commit({

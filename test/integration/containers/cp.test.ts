@@ -255,4 +255,17 @@ describe('docker cp, export, diff and commit', () => {
     berth.ok(['cp', '-a', file, `owner-${tag}:/tmp/owned.txt`]);
     assert.equal(berth.ok(['start', '-a', `owner-${tag}`]), '1000:1000\n');
   });
+  it('commit pauses a running container while reading its layer, and --pause=false does not', () => {
+    const tag = randomBytes(4).toString('hex');
+    berth.ok(['run', '-d', '--name', `busy-${tag}`, 'busybox', 'sh', '-c', 'echo live > /live; sleep 1000']);
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    berth.ok(['commit', `busy-${tag}`, `live-${tag}:1`]);
+    berth.ok(['commit', '--pause=false', `busy-${tag}`, `live-${tag}:2`]);
+    const until = (Date.now() / 1000 + 0.5).toFixed(3);
+    const actions = berth.ok(['events', '--since', since, '--until', until, '--filter', `container=busy-${tag}`, '--filter', 'event=pause', '--filter', 'event=unpause', '--filter', 'event=commit', '--format', '{{.Action}}']).trim().split('\n');
+    // Paused around the first commit only.
+    assert.deepEqual(actions, ['pause', 'commit', 'unpause', 'commit']);
+    assert.equal(JSON.parse(berth.ok(['inspect', `busy-${tag}`]))[0].State.Status, 'running');
+    assert.equal(berth.ok(['run', '--rm', `live-${tag}:1`, 'cat', '/live']), 'live\n');
+  });
 });
