@@ -32,7 +32,7 @@ import { mergeImageConfig, validateConfig } from './config-merge';
 import { containerDirs, type ContainerDirs } from './container-files';
 import { matchesFilters, validateContainerFilters } from './filters';
 import { labelsMatch, parseTimeFilter, validateFilterKeys, type Filters } from '../filter-args';
-import { diffSize } from '../images/layer-unpack';
+import { treeSize } from '../tree-size';
 import { readLogs } from './log-reader';
 import { logDetails, logFiles, logSettings } from './log-config';
 import { LogRotator } from './log-rotator';
@@ -285,7 +285,7 @@ export class ContainerService {
    * `docker ps -s` and `docker system df` show them.
    */
   async sizes(c: ContainerRecord, imageSize: number): Promise<{ SizeRw: number; SizeRootFs: number }> {
-    const rw = await diffSize(this.dirs(c.id).upper).catch(() => 0);
+    const rw = await treeSize(this.dirs(c.id).upper).catch(() => 0);
     return { SizeRw: rw, SizeRootFs: rw + imageSize };
   }
 

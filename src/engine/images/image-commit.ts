@@ -17,7 +17,7 @@ import { chainIds, HashingStream, sha256Digest } from './digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { extractLayer } from './layer-extract';
-import { diffSize } from './layer-unpack';
+import { treeSize } from '../tree-size';
 import { storeKeyOf, type NamedReference } from './reference';
 import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
 
@@ -49,7 +49,7 @@ export async function unpackNewLayer(ctx: CommitContext, layer: Readable, workDi
     throw archiveError(err, 'invalid layer');
   });
   const diffId = hash.digest();
-  return { diffId, size: await diffSize(diffDir), dir, blob: { digest: diffId, size: (await stat(blobPath)).size, compression: 'none' } };
+  return { diffId, size: await treeSize(diffDir), dir, blob: { digest: diffId, size: (await stat(blobPath)).size, compression: 'none' } };
 }
 
 export interface NewImage {

@@ -2,11 +2,10 @@
  * Turns one layer file from an archive into an unpacked diff directory, measuring on the way the
  * two digests that identify it: the digest of the stored bytes (the blob, possibly compressed)
  * and the diff ID (sha256 of the uncompressed tar). Also measures a diff's size the way dockerd
- * does (regular files and symlinks, hard links once, directories not at all).
+ * does (see tree-size.ts).
  */
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, open } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -17,6 +16,7 @@ import { detectCompression, MAGIC_LENGTH } from './compression';
 import { HashingStream } from './digest';
 import type { FsTools } from './fs-tools';
 import { extractLayer } from './layer-extract';
+import { treeSize } from '../tree-size';
 
 export interface UnpackedLayer {
   /** sha256 of the layer file as stored (compressed bytes, when compressed). */
@@ -51,7 +51,7 @@ export async function unpackLayer(file: string, diffDir: string, opts: UnpackLay
   // the premature close it caused.
   if (extracted.status === 'rejected') throw archiveError(extracted.reason, 'invalid layer');
   if (fed.status === 'rejected') throw archiveError(fed.reason, 'invalid layer');
-  return { blobDigest: rawHash.digest(), diffId: diffHash.digest(), size: await diffSize(diffDir), compression, blobSize: (await lstat(file)).size };
+  return { blobDigest: rawHash.digest(), diffId: diffHash.digest(), size: await treeSize(diffDir), compression, blobSize: (await lstat(file)).size };
 }
 
 async function readHead(file: string, n: number): Promise<Buffer> {
@@ -63,25 +63,4 @@ async function readHead(file: string, n: number): Promise<Buffer> {
   } finally {
     await fh.close();
   }
-}
-
-/** Sum of the sizes of everything but directories, counting each inode once. */
-export async function diffSize(dir: string): Promise<number> {
-  const seen = new Set<number>();
-  let total = 0;
-  const walk = async (path: string): Promise<void> => {
-    for (const entry of await readdir(path, { withFileTypes: true })) {
-      const child = join(path, entry.name);
-      if (entry.isDirectory()) {
-        await walk(child);
-        continue;
-      }
-      const st = await lstat(child);
-      if (st.size === 0 || seen.has(st.ino)) continue;
-      seen.add(st.ino);
-      total += st.size;
-    }
-  };
-  await walk(dir);
-  return total;
 }

@@ -8,7 +8,7 @@
  * (moby daemon/volume/service, daemon/volume/local).
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import type { Logger } from 'pino';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
@@ -17,6 +17,7 @@ import { KEY, PREFIX } from '../store/schema';
 import { listFilter, pruneFilter, type Filters } from './filters';
 import { mountOptionsOf, nameProblem, optionsProblem } from './local-options';
 import { hostMounter, type Mounter } from './mounter';
+import { treeSize } from '../tree-size';
 import type { EventSink } from '../events/event-log';
 import {
   ANONYMOUS_LABEL,
@@ -103,7 +104,7 @@ export class VolumeService {
     return Promise.all(
       [...this.volumes.values()].map(async (rec) => ({
         ...this.view(rec),
-        UsageData: { Size: await dirSize(this.dataDir(rec.name)).catch(() => -1), RefCount: this.deps.usersOf(rec.name).length },
+        UsageData: { Size: await treeSize(this.dataDir(rec.name)).catch(() => -1), RefCount: this.deps.usersOf(rec.name).length },
       })),
     );
   }
@@ -140,7 +141,7 @@ export class VolumeService {
         for (const rec of [...this.volumes.values()]) {
           if (rec.options && Object.keys(rec.options).length) continue;
           if (!pass(rec) || this.deps.usersOf(rec.name).length) continue;
-          const size = await dirSize(this.dataDir(rec.name)).catch((err) => {
+          const size = await treeSize(this.dataDir(rec.name)).catch((err) => {
             this.deps.log.warn({ err, volume: rec.name }, 'could not determine size of volume');
             return 0;
           });
@@ -296,23 +297,4 @@ export class VolumeService {
       Scope: 'local',
     };
   }
-}
-
-/** Bytes of the files under `dir` (hard links once), like moby's directory.Size. */
-async function dirSize(dir: string, seen = new Set<string>()): Promise<number> {
-  let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      total += await dirSize(p, seen);
-      continue;
-    }
-    const st = await lstat(p).catch(() => undefined);
-    if (!st) continue;
-    const key = `${st.dev}:${st.ino}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    total += st.size;
-  }
-  return total;
 }
