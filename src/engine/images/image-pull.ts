@@ -18,7 +18,7 @@ import { chainIds, hexOf } from './digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { unpackLayer } from './layer-unpack';
-import { familiarString, storeKeyOf, tagNameOnly, type NamedReference } from './reference';
+import { familiarString, repoDigestReference, storeKeyOf, tagNameOnly, type NamedReference } from './reference';
 import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface PullProgress {
@@ -111,7 +111,7 @@ export async function pullImage(ctx: PullContext, ref: NamedReference, creds: Re
     }
     await fetchAll();
     const imageId = configDesc.digest;
-    const repoDigestRef = `${repositoryOf(named)}@${repoDigest}`;
+    const repoDigestRef = repoDigestReference(named, repoDigest);
     const updated = await ctx.exclusive(() => commitPull(ctx, { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef }));
     ctx.progress({ status: `Digest: ${repoDigest}` });
     ctx.progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(named)}` : `Status: Image is up to date for ${familiarString(named)}` });
@@ -269,10 +269,6 @@ function choosePlatform(manifests: Descriptor[], platform: string | undefined, h
   const match = manifests.find((m) => m.platform?.os === os && m.platform?.architecture === arch && (!variant || m.platform?.variant === variant));
   if (!match) throw new NotFoundError(`no matching manifest for ${os}/${arch}${variant ? `/${variant}` : ''} in the manifest list entries`);
   return match;
-}
-
-function repositoryOf(ref: NamedReference): string {
-  return familiarString({ domain: ref.domain, path: ref.path });
 }
 
 function familiarRepo(ref: NamedReference): string {

@@ -5,11 +5,10 @@
  * aux object the CLI reads.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidParameterError } from '../errors';
 import { registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import { hexOf } from './digest';
-import { ociManifest, OCI_MANIFEST_TYPE } from './image-save';
+import { layerBlobs, ociManifest, OCI_MANIFEST_TYPE } from './image-save';
 import type { ImageFiles } from './image-store-files';
 import type { PullProgress } from './image-pull';
 import type { NamedReference } from './reference';
@@ -27,12 +26,10 @@ export interface PushContext {
 export async function pushImage(ctx: PushContext, ref: NamedReference, rec: ImageRecord, creds: RegistryCredentials): Promise<{ digest: string; size: number }> {
   const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir), ref.path, creds);
   ctx.progress({ status: `The push refers to repository [${ref.domain}/${ref.path}]` });
-  const layers = await Promise.all(rec.chainIds.map((c) => ctx.layer(c)));
-  const missing = layers.findIndex((l) => !l?.blob);
-  if (missing >= 0) throw new InvalidParameterError(`cannot push image ${rec.id}: layer ${rec.chainIds[missing]} was stored without its original data by an older Berth; load the image again`);
+  const blobs = await layerBlobs(rec, ctx.layer, 'push');
   // Newest layer first, like the CLI shows it.
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const blob = layers[i]!.blob!;
+  for (let i = blobs.length - 1; i >= 0; i--) {
+    const blob = blobs[i];
     const id = hexOf(blob.digest).slice(0, 12);
     if (await client.hasBlob(blob.digest)) {
       ctx.progress({ status: 'Layer already exists', id });
@@ -44,7 +41,7 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   }
   const configBytes = await readFile(ctx.files.blobPath(rec.id));
   if (!(await client.hasBlob(rec.id))) await client.uploadBlob(rec.id, { bytes: configBytes });
-  const manifest = ociManifest(rec.id, configBytes.length, layers.map((l) => l!.blob!));
+  const manifest = ociManifest(rec.id, configBytes.length, blobs);
   const digest = await client.putManifest(ref.tag!, OCI_MANIFEST_TYPE, manifest);
   ctx.progress({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
   ctx.progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });

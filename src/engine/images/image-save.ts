@@ -32,6 +32,20 @@ const MEDIA = {
   layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
 };
 
+/**
+ * The kept blob of each layer of `rec`, bottom first (save and push need them); 400 when a layer
+ * was stored before Berth kept them.
+ */
+export async function layerBlobs(rec: ImageRecord, layer: (chainId: string) => Promise<LayerRecord | undefined>, action: 'save' | 'push'): Promise<LayerBlob[]> {
+  const out: LayerBlob[] = [];
+  for (const chainId of rec.chainIds) {
+    const blob = (await layer(chainId))?.blob;
+    if (!blob) throw new InvalidParameterError(`cannot ${action} image ${rec.id}: layer ${chainId} was stored without its original data by an older Berth; load the image again`);
+    out.push(blob);
+  }
+  return out;
+}
+
 /** The OCI image manifest of a config and its layer blobs (save and push). */
 export function ociManifest(configDigest: string, configSize: number, layers: LayerBlob[]): Buffer {
   return Buffer.from(
@@ -68,21 +82,17 @@ export async function writeSaveArchive(pack: tar.Pack, items: SaveItem[], ctx: S
   const manifestJson: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = [];
   const index: Array<Record<string, unknown>> = [];
   for (const { rec, refs } of items) {
-    const layers = await Promise.all(rec.chainIds.map((c) => ctx.layer(c)));
-    const missing = layers.findIndex((l) => !l?.blob);
-    if (missing >= 0) {
-      throw new InvalidParameterError(`cannot save image ${rec.id}: layer ${rec.chainIds[missing]} was stored without its original data by an older Berth; load the image again`);
-    }
+    const blobs = await layerBlobs(rec, ctx.layer, 'save');
     const configBytes = await readFile(ctx.files.blobPath(rec.id));
     await blob(rec.id, configBytes);
-    for (const [i, l] of layers.entries()) await fileBlob(l!.blob!.digest, ctx.files.layerBlobPath(rec.chainIds[i]), l!.blob!.size);
-    const manifest = ociManifest(rec.id, configBytes.length, layers.map((l) => l!.blob!));
+    for (const [i, b] of blobs.entries()) await fileBlob(b.digest, ctx.files.layerBlobPath(rec.chainIds[i]), b.size);
+    const manifest = ociManifest(rec.id, configBytes.length, blobs);
     const manifestDigest = sha256Digest(manifest);
     await blob(manifestDigest, manifest);
     const descriptor = { mediaType: MEDIA.manifest, digest: manifestDigest, size: manifest.length };
     if (refs.length === 0) index.push(descriptor);
     for (const r of refs) index.push({ ...descriptor, annotations: { 'io.containerd.image.name': r.full, 'org.opencontainers.image.ref.name': r.tag } });
-    manifestJson.push({ Config: blobName(rec.id), RepoTags: refs.length ? refs.map((r) => r.familiar) : null, Layers: layers.map((l) => blobName(l!.blob!.digest)) });
+    manifestJson.push({ Config: blobName(rec.id), RepoTags: refs.length ? refs.map((r) => r.familiar) : null, Layers: blobs.map((b) => blobName(b.digest)) });
   }
   await entry('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: index }));
   await entry('manifest.json', JSON.stringify(manifestJson));

@@ -18,7 +18,7 @@ import type { Filters } from '../filter-args';
 import { commitLoad, ingestLoad, type LoadContext } from './image-load';
 import { ImageFiles } from './image-store-files';
 import { imageInspect, imageSummary, unixSeconds } from './image-views';
-import { familiarOfStored, familiarString, parseAnyReference, parseNormalizedNamed, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
+import { familiarOfStored, familiarString, parseAnyReference, parseNormalizedNamed, repoDigestReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
 import { pullImage, type PullProgress } from './image-pull';
 import { pushImage } from './image-push';
 import type { NamedReference } from './reference';
@@ -27,7 +27,7 @@ import { registryEndpoint } from '../registry/endpoint';
 import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
 import type { Readable } from 'node:stream';
 import { packStream } from './pack-stream';
-import { writeSaveArchive, type SaveItem } from './image-save';
+import { layerBlobs, writeSaveArchive, type SaveItem } from './image-save';
 import type { EventSink } from '../events/event-log';
 
 export interface ImageServiceDeps {
@@ -197,11 +197,8 @@ export class ImageService {
       item.refs.push({ full: storeKeyOf(ref), familiar: familiarString(ref), tag: ref.tag });
     }
     const layer = (chainId: string) => this.deps.store.get<LayerRecord>(KEY.layer(chainId));
-    for (const { rec } of items.values()) {
-      for (const c of rec.chainIds) {
-        if (!(await layer(c))?.blob) throw new InvalidParameterError(`cannot save image ${rec.id}: layer ${c} was stored without its original data by an older Berth; load the image again`);
-      }
-    }
+    // Checked now: once the stream started, an error can only cut it short.
+    for (const { rec } of items.values()) await layerBlobs(rec, layer, 'save');
     const { pack, out } = packStream();
     writeSaveArchive(pack, [...items.values()], { files: this.files, layer }).catch((err: Error) => {
       this.deps.log.warn({ err }, 'save failed');
@@ -273,7 +270,7 @@ export class ImageService {
       await this.exclusive(async () => {
         const current = await this.deps.store.get<ImageRecord>(KEY.image(rec.id));
         if (!current) return;
-        const repoDigest = `${familiarString({ domain: target.domain, path: target.path })}@${digest}`;
+        const repoDigest = repoDigestReference(target, digest);
         if (!current.repoDigests.includes(repoDigest)) await this.deps.store.batch([{ type: 'put', key: KEY.image(rec.id), value: { ...current, repoDigests: [...current.repoDigests, repoDigest] } }]);
       });
     }
@@ -293,7 +290,7 @@ export class ImageService {
     const refs = await this.refsByImage();
     return imageHistory(rec, {
       image: (id) => this.visible(id),
-      tags: async (id) => (refs.get(id) ?? []).filter((r) => !r.includes('@')).map(familiarOfStored),
+      tags: async (id) => tagNames(refs, id),
       layerSize: async (chainId) => (await this.deps.store.get<LayerRecord>(KEY.layer(chainId)))?.size ?? 0,
     });
   }
@@ -305,7 +302,7 @@ export class ImageService {
   async list(filters: Filters = {}, all = false): Promise<Array<Record<string, unknown>>> {
     const refs = await this.refsByImage();
     const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed);
-    const names = (r: ImageRecord) => (refs.get(r.id) ?? []).filter((x) => !x.includes('@')).map(familiarOfStored);
+    const names = (r: ImageRecord) => tagNames(refs, r.id);
     const keep = await imageListFilter(filters, { names, resolve: (ref) => this.resolve(ref), now: Date.now() });
     const parents = new Set(images.map((r) => r.parent).filter(Boolean));
     const shown = images.filter((r) => keep(r) && (all || names(r).length > 0 || !parents.has(r.id)));
@@ -319,7 +316,7 @@ export class ImageService {
    */
   async prune(filters: Filters): Promise<{ ImagesDeleted: DeleteRecord[] | null; SpaceReclaimed: number }> {
     const refs = await this.refsByImage();
-    const names = (r: ImageRecord) => (refs.get(r.id) ?? []).filter((x) => !x.includes('@')).map(familiarOfStored);
+    const names = (r: ImageRecord) => tagNames(refs, r.id);
     const keep = imagePruneFilter(filters, { names, now: Date.now() });
     const candidates = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed && keep(r));
     const layerSizes = new Map((await this.deps.store.list<LayerRecord>(PREFIX.layer)).map((e) => [e.value.chainId, e.value.size]));
@@ -376,7 +373,7 @@ export class ImageService {
     if (tagged) return tagged;
     if (parsed.ref.digest) {
       // `repo@sha256:…`: the image pulled or pushed with that manifest digest (its RepoDigests).
-      const wanted = `${familiarString({ domain: parsed.ref.domain, path: parsed.ref.path })}@${parsed.ref.digest}`;
+      const wanted = repoDigestReference(parsed.ref, parsed.ref.digest);
       const byDigest = (await this.deps.store.list<ImageRecord>(PREFIX.image)).find((e) => !e.value.removed && e.value.repoDigests.includes(wanted));
       if (byDigest) return byDigest.value;
     }
@@ -541,3 +538,8 @@ export class ImageService {
 }
 
 export type { DeleteRecord };
+
+/** The familiar `repo:tag` names of an image among the stored references (digests left out). */
+function tagNames(refs: Map<string, string[]>, imageId: string): string[] {
+  return (refs.get(imageId) ?? []).filter((r) => !r.includes('@')).map(familiarOfStored);
+}

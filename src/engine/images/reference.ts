@@ -221,3 +221,8 @@ export function repoTagReference(repo: string, tag?: string): NamedReference {
   }
   return out;
 }
+
+/** `repo@sha256:…` in familiar form, as RepoDigests lists it (`busybox@sha256:…`). */
+export function repoDigestReference(ref: NamedReference, digest: string): string {
+  return `${familiarString({ domain: ref.domain, path: ref.path })}@${digest}`;
+}
