@@ -38,6 +38,7 @@ export function cgroupVersion(layout: CgroupLayout): '1' | '2' {
 /** Berth only manages cgroups through cgroupfs paths (no systemd driver). */
 export const CGROUP_DRIVER = 'cgroupfs';
 
-function unescapeMountinfo(field: string): string {
+/** Undoes the `\\040`-style octal escapes of /proc/self/mountinfo fields. */
+export function unescapeMountinfo(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }

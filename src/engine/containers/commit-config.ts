@@ -6,11 +6,11 @@
 import { applyConfigChanges } from '../images/config-changes';
 import type { ContainerImageConfig } from '../images/types';
 import type { ContainerConfig } from './types';
+import { envKey } from '../env-vars';
 
 const IMAGE_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'Healthcheck', 'OnBuild', 'Shell'] as const;
 
 const list = (v: string[] | string | null | undefined): string[] | null | undefined => (typeof v === 'string' ? [v] : v);
-const envKey = (e: string) => e.split('=', 1)[0];
 
 export function commitImageConfig(container: ContainerConfig, requested: ContainerConfig | undefined, changes: readonly string[]): ContainerImageConfig {
   const base: Record<string, unknown> = {};

@@ -1,22 +1,10 @@
 import type { ImageRecord } from '../images/types';
 import { InvalidParameterError } from '../errors';
 import type { ContainerConfig } from './types';
+import { mergeEnv } from '../env-vars';
 
 const toList = (v: string[] | string | null | undefined): string[] | undefined =>
   v === undefined || v === null ? undefined : typeof v === 'string' ? [v] : v;
-
-const envKey = (e: string) => e.split('=', 1)[0];
-
-/** Image Env first, then the container's entries replace same-named ones (dockerd's merge). */
-export function mergeEnv(imageEnv: string[] = [], containerEnv: string[] = []): string[] {
-  const out = [...imageEnv];
-  for (const e of containerEnv) {
-    const i = out.findIndex((x) => envKey(x) === envKey(e));
-    if (i >= 0) out[i] = e;
-    else out.push(e);
-  }
-  return out;
-}
 
 /**
  * Completes a create request's Config from the image, as dockerd does: a container Entrypoint

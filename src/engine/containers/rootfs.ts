@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { unescapeMountinfo } from '../../runtime/cgroups';
 import { ExternalCommandError, runCommand } from '../../runtime/external-command';
 
 /** mount(8)/umount(8); a failure carries the command's own message (without its `mount: `). */
@@ -9,9 +10,6 @@ async function run(cmd: 'mount' | 'umount', args: string[]): Promise<void> {
     throw new Error(text.replace(/^u?mount: /, ''), { cause: err });
   });
 }
-
-/** `\040`-style escapes of /proc/self/mountinfo. */
-const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 /**
  * A container's root filesystem: an overlayfs mount of the image's layers (read-only lower

@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path';
 import { InvalidParameterError } from '../errors';
+import { mergeEnv } from '../env-vars';
 import { parseGoDuration } from '../filter-args';
 import type { ContainerImageConfig } from './types';
 
@@ -33,13 +34,7 @@ export function applyConfigChanges(config: ContainerImageConfig, changes: readon
       case 'env': {
         const pairs = keyValues(rest, 'ENV');
         need(1, pairs.length);
-        const env = [...(out.Env ?? [])];
-        for (const [k, v] of pairs) {
-          const i = env.findIndex((e) => e.split('=', 1)[0] === k);
-          if (i >= 0) env[i] = `${k}=${v}`;
-          else env.push(`${k}=${v}`);
-        }
-        out.Env = env;
+        out.Env = mergeEnv(out.Env ?? [], pairs.map(([k, v]) => `${k}=${v}`));
         break;
       }
       case 'label': {

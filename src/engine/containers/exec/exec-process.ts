@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mergeEnv } from '../config-merge';
+import { mergeEnv } from '../../env-vars';
 import { hostCapabilities } from '../oci-spec';
 import type { OciProcess } from '../oci-spec-types';
 import { resolveUser } from '../user';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeEnv, mergeImageConfig, validateConfig } from '../../../../src/engine/containers/config-merge';
+import { mergeImageConfig, validateConfig } from '../../../../src/engine/containers/config-merge';
+import { mergeEnv } from '../../../../src/engine/env-vars';
 import { normalizeName, generateId } from '../../../../src/engine/containers/names';
 import { parseSignal } from '../../../../src/engine/containers/signals';
 import { InvalidParameterError } from '../../../../src/engine/errors';
