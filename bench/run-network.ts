@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import type { BenchDaemon, CommandResult } from './daemons';
-import { freePort } from '../test/integration/registry-fixture';
+import { freePort } from '../test/integration/harness';
 import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
 import { Session } from './session';

@@ -4,9 +4,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { freePort } from './harness';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -16,18 +17,6 @@ export interface TestRegistry {
   /** Where the registry keeps blobs (`<root>/docker/registry/v2/...`). */
   storage: string;
   stop(): Promise<void>;
-}
-
-/** A port nothing listens on right now on 127.0.0.1 (the kernel's pick for port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** bcrypt for htpasswd, from the host's crypt (libxcrypt supports `$2b$`). */

@@ -2,24 +2,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startBerth, type Berth } from '../harness';
+import { freePort, startBerth, type Berth } from '../harness';
 import { TestUpstreamDns } from './dns-upstream';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = () => randomBytes(3).toString('hex');
 const octet = () => 100 + Math.floor(Math.random() * 150);
-
-/** A free TCP port on loopback (the kernel picks; we release it at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
