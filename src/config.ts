@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_CERTS_DIR } from './engine/registry/endpoint';
 
 /**
  * Daemon configuration, parsed once from flags and an optional daemon.json-style file
@@ -38,6 +39,7 @@ export const DEFAULTS = {
   execRoot: '/run/berth',
   logLevel: 'info',
   bridge: 'berth0',
+  registryCertsDir: DEFAULT_CERTS_DIR,
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -63,7 +65,7 @@ Options:
       --dns-upstream list      Resolver the embedded DNS forwards to, host[:port] (default: the host's)
       --insecure-registry list Registry reached over plain HTTP (host[:port] or CIDR; loopback always is)
       --registry-mirror list   Mirror tried first for docker.io pulls (e.g. http://127.0.0.1:5000)
-      --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "/etc/docker/certs.d")
+      --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "${DEFAULTS.registryCertsDir}")
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
   -v, --version                Print version information and quit
@@ -178,7 +180,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
     dnsUpstreams: flags['dns-upstream'] ?? file['dns-upstream'],
     insecureRegistries: flags['insecure-registry'] ?? file['insecure-registries'] ?? [],
     registryMirrors: flags['registry-mirror'] ?? file['registry-mirrors'] ?? [],
-    registryCertsDir: flags['registry-certs-dir'] ?? file['registry-certs-dir'] ?? '/etc/docker/certs.d',
+    registryCertsDir: flags['registry-certs-dir'] ?? file['registry-certs-dir'] ?? DEFAULTS.registryCertsDir,
   };
   for (const m of config.registryMirrors) {
     if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`invalid mirror: "${m}" is not a valid URI (expected http(s)://host[:port])`);
