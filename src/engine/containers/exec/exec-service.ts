@@ -138,7 +138,8 @@ export class ExecService {
       session?.close();
       e.running = false;
       const kind = runtimeErrorKind((err as Error).message ?? '');
-      e.exitCode = kind === 'command-not-found' ? 127 : kind === 'permission-denied' ? 126 : 126;
+      // dockerd: 127 for a command that is not there, 126 for any other failure to start it.
+      e.exitCode = kind === 'command-not-found' ? 127 : 126;
       await this.release(e);
       if (!streams) throw err;
       // Headers are out: dockerd writes the error into the stream and the CLI reads the exit code.
