@@ -6,7 +6,8 @@
  *   Untagging the last reference of an image a container uses needs force.
  * - By ID (or ID prefix): with one reference (or one tag plus digests of that repository),
  *   remove those and delete the image; with references in several repositories, only with force.
- * - A running container blocks deletion even with force; a stopped one only without force.
+ * - Child images (their Parent is this image) and running containers block deletion even with
+ *   force; a stopped container only without force.
  *
  * The result lists the references to remove and whether to delete the image; the caller applies
  * it and adds `Deleted` entries for the image and for each layer that is freed.
@@ -27,6 +28,8 @@ export interface DeleteRequest {
   /** The image's stored references (`docker.io/library/busybox:latest`, `…@sha256:…`). */
   refs: readonly string[];
   users: readonly ImageUser[];
+  /** How many images name this one as their parent (commit or build intermediates). */
+  children: number;
   force: boolean;
 }
 
@@ -75,6 +78,7 @@ function conflict(imageId: string, hard: boolean, message: string, used: boolean
 }
 
 function checkConflicts(req: DeleteRequest, remainingRefs: number, soft: { refs: boolean; stopped: boolean }): Conflict | undefined {
+  if (req.children > 0) return conflict(req.imageId, true, 'image has dependent child images', false);
   const running = req.users.find((u) => u.running);
   if (running) return conflict(req.imageId, true, `image is being used by running container ${shortId(running.id)}`, true);
   if (soft.refs && remainingRefs > 0) return conflict(req.imageId, false, 'image is referenced in multiple repositories', false);
@@ -124,7 +128,7 @@ export function planImageDelete(req: DeleteRequest): DeletePlan {
 
   const c = checkConflicts(req, remaining.length, { refs: !req.force, stopped: !req.force });
   if (c) {
-    const dangling = remaining.length === 0;
+    const dangling = remaining.length === 0 && req.children === 0;
     if (quiet && (!dangling || c.used)) return { untag, deleteImage: false, records };
     throw c.error;
   }

@@ -59,7 +59,7 @@ export interface LoadImagesOptions {
 
 export interface RemoveImageOptions {
   force: boolean;
-  /** Accepted for API parity; images loaded from tarballs have no parent chain to prune. */
+  /** Keep untagged parent images (by default they go with their last child). */
   noprune: boolean;
 }
 
@@ -408,42 +408,72 @@ export class ImageService {
     });
   }
 
-  /** DELETE /images/{name}: untags and deletes like `docker rmi`. */
+  /**
+   * DELETE /images/{name}: untags and deletes like `docker rmi`; unless `noprune`, untagged
+   * parents (commit intermediates) that nothing else holds go with it.
+   */
   async remove(ref: string, opts: RemoveImageOptions): Promise<DeleteRecord[]> {
     if (ref.trim() === '') throw new InvalidParameterError('image name cannot be blank');
     return this.exclusive(async () => {
       await this.dropUnusedRemoved();
       const record = await this.resolve(ref);
-      const userIds = await this.deps.imageUsers(record.id);
-      const users = await Promise.all(
-        userIds.map(async (id) => ({ id, running: (await this.deps.containerRunning?.(id)) ?? false })),
-      );
+      const users = await this.usersOf(record.id);
       const refs = (await this.refsByImage()).get(record.id) ?? [];
-      const plan = planImageDelete({ imageId: record.id, ref, refs, users, force: opts.force });
-      const ops: BatchOp[] = plan.untag.map((key) => ({ type: 'del', key: KEY.tag(key) }));
-      const records: DeleteRecord[] = [...plan.records];
-      let freed: string[] = [];
-      if (plan.deleteImage) {
-        records.push({ Deleted: record.id });
-        if (users.length > 0) {
-          // Forced while stopped containers use it: hide it, keep its layers for them.
-          ops.push({ type: 'put', key: KEY.image(record.id), value: { ...record, removed: true } });
-        } else {
-          const released = await this.releaseImageOps(record);
-          ops.push(...released.ops);
-          freed = released.freed;
-          for (const chainId of freed) records.push({ Deleted: chainId });
-        }
-      }
-      await this.deps.store.batch(ops);
-      await this.removeFiles(plan.deleteImage && users.length === 0 ? record.id : undefined, freed);
-      if (plan.deleteImage) this.deps.log.info({ image: record.id }, 'image deleted');
-      for (const r of records) {
-        if ('Untagged' in r) this.emit(record.id, r.Untagged, 'untag', record.config.config?.Labels);
-        else if (r.Deleted === record.id) this.emit(record.id, record.id, 'delete', record.config.config?.Labels);
-      }
+      const children = await this.childCount(record.id);
+      const plan = planImageDelete({ imageId: record.id, ref, refs, users, children, force: opts.force });
+      const untagOps: BatchOp[] = plan.untag.map((key) => ({ type: 'del', key: KEY.tag(key) }));
+      if (!plan.deleteImage) await this.deps.store.batch(untagOps);
+      for (const r of plan.records) if ('Untagged' in r) this.emit(record.id, r.Untagged, 'untag', record.config.config?.Labels);
+      if (!plan.deleteImage) return plan.records;
+      const records = [...plan.records, ...(await this.deleteImage(record, users.length > 0, untagOps))];
+      if (!opts.noprune) records.push(...(await this.pruneParents(record.parent)));
       return records;
     });
+  }
+
+  /**
+   * Deletes an image record with `extraOps` in the same batch; returns the `Deleted` records
+   * (the image, then each layer freed). An image stopped containers still use is hidden
+   * instead, its layers kept for them.
+   */
+  private async deleteImage(record: ImageRecord, used: boolean, extraOps: BatchOp[] = []): Promise<DeleteRecord[]> {
+    const ops = [...extraOps];
+    let freed: string[] = [];
+    if (used) {
+      ops.push({ type: 'put', key: KEY.image(record.id), value: { ...record, removed: true } });
+    } else {
+      const released = await this.releaseImageOps(record);
+      ops.push(...released.ops);
+      freed = released.freed;
+    }
+    await this.deps.store.batch(ops);
+    await this.removeFiles(used ? undefined : record.id, freed);
+    this.deps.log.info({ image: record.id }, 'image deleted');
+    this.emit(record.id, record.id, 'delete', record.config.config?.Labels);
+    return [{ Deleted: record.id }, ...freed.map((chainId) => ({ Deleted: chainId }))];
+  }
+
+  /** dockerd's parent pruning: each untagged ancestor no container or other child holds goes. */
+  private async pruneParents(parentId: string | undefined): Promise<DeleteRecord[]> {
+    const records: DeleteRecord[] = [];
+    const refs = await this.refsByImage();
+    for (let parent = parentId ? await this.visible(parentId) : undefined; parent; parent = parent.parent ? await this.visible(parent.parent) : undefined) {
+      if ((refs.get(parent.id) ?? []).length > 0) break;
+      if ((await this.deps.imageUsers(parent.id)).length > 0) break;
+      if ((await this.childCount(parent.id)) > 0) break;
+      records.push(...(await this.deleteImage(parent, false)));
+    }
+    return records;
+  }
+
+  private async usersOf(imageId: string): Promise<Array<{ id: string; running: boolean }>> {
+    const ids = await this.deps.imageUsers(imageId);
+    return Promise.all(ids.map(async (id) => ({ id, running: (await this.deps.containerRunning?.(id)) ?? false })));
+  }
+
+  /** Visible images whose parent is `imageId`. */
+  private async childCount(imageId: string): Promise<number> {
+    return (await this.deps.store.list<ImageRecord>(PREFIX.image)).filter((e) => !e.value.removed && e.value.parent === imageId).length;
   }
 
   /** An image event (dockerd's LogImageEvent): the image's labels and the name it was acted on by. */

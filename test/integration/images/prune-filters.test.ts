@@ -43,4 +43,26 @@ describe('docker images filters and docker image prune', () => {
     assert.deepEqual(repoTags('--filter', 'label=tier'), ['app/gold:1']);
     assert.equal(berth.docker(['image', 'inspect', 'busybox']).code, 0, 'busybox is used by containers');
   });
+
+  it('rmi: a parent with children cannot be deleted; removing the child takes its untagged parent along', () => {
+    berth.ok(['run', '--name', 'layer1', 'busybox', 'sh', '-c', 'echo 1 > /one']);
+    const parentId = berth.ok(['commit', 'layer1', 'chain/parent:1']).trim();
+    berth.ok(['run', '--name', 'layer2', 'chain/parent:1', 'sh', '-c', 'echo 2 > /two']);
+    const childId = berth.ok(['commit', 'layer2', 'chain/child:1']).trim();
+    berth.ok(['rm', 'layer1', 'layer2']);
+    for (const force of [[], ['-f']]) {
+      const r = berth.docker(['rmi', ...force, parentId]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`conflict: unable to delete ${parentId.slice(7, 19)} \\(cannot be forced\\) - image has dependent child images`));
+    }
+    const untagged = berth.ok(['rmi', 'chain/parent:1']);
+    assert.match(untagged, /Untagged: chain\/parent:1/);
+    assert.doesNotMatch(untagged, /Deleted/);
+    assert.equal(berth.docker(['image', 'inspect', parentId]).code, 0, 'kept, untagged, for its child');
+    assert.equal(berth.ok(['run', '--rm', 'chain/child:1', 'cat', '/one', '/two']), '1\n2\n');
+    const out = berth.ok(['rmi', 'chain/child:1']);
+    assert.match(out, new RegExp(`Deleted: ${childId}`));
+    assert.match(out, new RegExp(`Deleted: ${parentId}`), 'the untagged parent is pruned');
+    assert.equal(berth.docker(['image', 'inspect', parentId]).code, 1);
+  });
 });

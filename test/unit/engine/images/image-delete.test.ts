@@ -8,7 +8,7 @@ const DIGEST = `sha256:${'cd'.repeat(32)}`;
 const BUSYBOX = 'docker.io/library/busybox:latest';
 const BUSYBOX_DIGEST = `docker.io/library/busybox@${DIGEST}`;
 
-const req = (over: Partial<DeleteRequest>): DeleteRequest => ({ imageId: ID, ref: 'busybox', refs: [BUSYBOX], users: [], force: false, ...over });
+const req = (over: Partial<DeleteRequest>): DeleteRequest => ({ imageId: ID, ref: 'busybox', refs: [BUSYBOX], users: [], children: 0, force: false, ...over });
 
 test('isImageIdPrefix and isSingleReference follow dockerd', () => {
   assert.ok(isImageIdPrefix(ID, 'ab12'));
@@ -65,4 +65,15 @@ test('containers: stopped ones need force, running ones block deletion', () => {
   // With another tag left, removing one tag needs no force even if a container uses the image.
   const other = planImageDelete(req({ refs: [BUSYBOX, 'docker.io/foo/x:1'], users: stopped }));
   assert.deepEqual(other.records, [{ Untagged: 'busybox:latest' }]);
+});
+
+test('child images block deletion by ID even with force; by its last tag the parent is only untagged', () => {
+  for (const force of [false, true]) {
+    assert.throws(
+      () => planImageDelete(req({ ref: 'ab12', refs: [], children: 1, force })),
+      (err: Error) => err instanceof ConflictError && err.message === 'conflict: unable to delete ab12ab12ab12 (cannot be forced) - image has dependent child images',
+    );
+  }
+  const plan = planImageDelete(req({ children: 2 }));
+  assert.deepEqual(plan, { untag: [BUSYBOX], deleteImage: false, records: [{ Untagged: 'busybox:latest' }] });
 });
