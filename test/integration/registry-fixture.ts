@@ -1,6 +1,6 @@
 /**
  * A real registry (Debian's docker-registry, distribution v2) on 127.0.0.1 for tests: its own
- * port, storage dir and config, optionally with htpasswd basic auth. No side effects at import.
+ * port, storage dir and config, optionally with htpasswd basic auth or bearer-token auth. No side effects at import.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +42,16 @@ export function makeTlsFiles(dir: string): { ca: string; cert: string; key: stri
   return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
 }
 
-export async function startRegistry(opts: { user?: string; password?: string; tls?: { cert: string; key: string } } = {}): Promise<TestRegistry> {
+export interface RegistryOptions {
+  /** htpasswd basic auth with this one account. */
+  user?: string;
+  password?: string;
+  /** Bearer-token auth against a token server (see token-server.ts). */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  tls?: { cert: string; key: string };
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-registry-'));
   const port = await freePort();
   const storage = join(dir, 'data');
@@ -62,6 +71,9 @@ export async function startRegistry(opts: { user?: string; password?: string; tl
   if (opts.user) {
     writeFileSync(join(dir, 'htpasswd'), `${opts.user}:${bcrypt(opts.password ?? '')}\n`);
     lines.push('auth:', '  htpasswd:', '    realm: berth-test', `    path: ${join(dir, 'htpasswd')}`);
+  } else if (opts.token) {
+    const t = opts.token;
+    lines.push('auth:', '  token:', `    realm: ${t.realm}`, `    service: ${t.service}`, `    issuer: ${t.issuer}`, `    rootcertbundle: ${t.rootCertBundle}`);
   }
   writeFileSync(join(dir, 'config.yml'), lines.join('\n') + '\n');
   const proc: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });

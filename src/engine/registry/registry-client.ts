@@ -185,7 +185,7 @@ export class RegistryClient {
     const url = `${this.endpoint.base}${path}`;
     const send = async () => {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-      const auth = await this.authorization(opts.scope);
+      const auth = await this.authorization(opts.scope, method, url);
       if (auth) headers.Authorization = auth;
       try {
         return await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs, ca: this.endpoint.ca });
@@ -207,7 +207,8 @@ export class RegistryClient {
     return res;
   }
 
-  private async authorization(scope: Scope): Promise<string | undefined> {
+  /** The Authorization header for a request (`method url` only names it in errors). */
+  private async authorization(scope: Scope, method: string, url: string): Promise<string | undefined> {
     const c = this.challenge;
     if (this.creds.registrytoken) return `Bearer ${this.creds.registrytoken}`;
     if (!c) return undefined;
@@ -224,7 +225,11 @@ export class RegistryClient {
     const res = await httpCall(realm.toString(), { method: 'GET', headers, timeoutMs: this.timeoutMs }).catch((err: Error) => {
       throw new UnavailableError(`cannot get a token from ${realm.origin}: ${err.message}`, { cause: err });
     });
-    if (res.status === 401 || res.status === 403) throw new UnauthorizedError(`unauthorized: authentication required (token server ${realm.origin})`);
+    if (res.status === 401 || res.status === 403) {
+      // Go's url.Error form, as dockerd reports it: `Get "https://…/v2/": unauthorized: <details>`.
+      const verb = method[0] + method.slice(1).toLowerCase();
+      throw new UnauthorizedError(`${verb} "${url}": unauthorized: ${tokenErrorDetails(await res.text().catch(() => ''))}`);
+    }
     if (!res.ok) throw new UnavailableError(`token server ${realm.origin} answered ${res.status}`);
     const body = JSON.parse(await res.text()) as { token?: string; access_token?: string };
     const value = body.token ?? body.access_token;
@@ -245,6 +250,16 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   for (const p of m[2].matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
   if (scheme === 'bearer' && !params.realm) return undefined;
   return { scheme, params };
+}
+
+/** What a token server said when it refused (`{"details": …}` or distribution's `errors`). */
+function tokenErrorDetails(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { details?: string; errors?: Array<{ message?: string }> };
+    return parsed.details ?? parsed.errors?.[0]?.message ?? 'authentication required';
+  } catch {
+    return 'authentication required';
+  }
 }
 
 /** The mediaType field of a manifest body (for registries that send no Content-Type). */

@@ -190,52 +190,6 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
   });
 });
 
-describe('docker login and authenticated push/pull', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
-  let berth: Berth;
-  let registry: TestRegistry;
-  let config: string;
-  before(async () => {
-    berth = await startBerth();
-    registry = await startRegistry({ user: 'alice', password: 's3cret' });
-    config = mkdtempSync(join(tmpdir(), 'berth-dockercfg-'));
-  });
-  after(async () => {
-    await berth?.cleanup();
-    await registry?.stop();
-    if (config) rmSync(config, { recursive: true, force: true });
-  });
-
-  /** The CLI with its own config dir, so logins never touch the real ~/.docker. */
-  const cli = (args: string[], input?: string) => {
-    const r = spawnSync('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${berth.socket}`, DOCKER_CONFIG: config }, input, encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-
-  it('refuses a push without credentials and a login with wrong ones, with the CLI\'s messages', () => {
-    const ref = `${registry.domain}/team/app:1`;
-    berth.ok(['tag', 'busybox', ref]);
-    const anon = cli(['push', ref]);
-    assert.notEqual(anon.code, 0);
-    assert.match(anon.stderr + anon.stdout, /unauthorized/);
-    const wrong = cli(['login', '-u', 'alice', '--password-stdin', registry.domain], 'nope\n');
-    assert.notEqual(wrong.code, 0);
-    assert.match(wrong.stderr, /401 Unauthorized/);
-  });
-
-  it('docker login then push and pull with X-Registry-Auth', () => {
-    const login = cli(['login', '-u', 'alice', '--password-stdin', registry.domain], 's3cret\n');
-    assert.equal(login.code, 0, login.stderr);
-    assert.match(login.stdout, /Login Succeeded/);
-    const ref = `${registry.domain}/team/app:1`;
-    const push = cli(['push', ref]);
-    assert.equal(push.code, 0, push.stderr);
-    berth.ok(['rmi', ref]);
-    const pull = cli(['pull', ref]);
-    assert.equal(pull.code, 0, pull.stderr);
-    assert.match(pull.stdout, /Status: (Downloaded newer image|Image is up to date)/);
-  });
-});
-
 describe('--registry-mirror for docker.io pulls', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
   let mirror: TestRegistry;
   let berth: Berth;
