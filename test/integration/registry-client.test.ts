@@ -88,12 +88,16 @@ describe('registry client against a real registry', { skip: !existsSync(REGISTRY
     assert.ok(Date.now() - start < 2000);
   });
 
-  it('picks http for loopback and --insecure-registry hosts, https otherwise; docker.io is registry-1', () => {
-    assert.equal(registryEndpoint('127.0.0.1:5000').base, 'http://127.0.0.1:5000');
-    assert.equal(registryEndpoint('localhost:5000').base, 'http://localhost:5000');
-    assert.equal(registryEndpoint('reg.example:5000').base, 'https://reg.example:5000');
-    assert.equal(registryEndpoint('reg.example:5000', ['reg.example:5000']).base, 'http://reg.example:5000');
-    assert.equal(registryEndpoint('10.1.2.3:5000', ['10.0.0.0/8']).secure, false);
+  it('tries https then http for loopback and --insecure-registry hosts, https only otherwise; docker.io is registry-1', () => {
+    const insecure = (domain: string, list: string[] = []) => {
+      const e = registryEndpoint(domain, list);
+      return [e.base, e.fallbackBase, e.tls.skipVerify];
+    };
+    assert.deepEqual(insecure('127.0.0.1:5000'), ['https://127.0.0.1:5000', 'http://127.0.0.1:5000', true]);
+    assert.deepEqual(insecure('localhost:5000'), ['https://localhost:5000', 'http://localhost:5000', true]);
+    assert.deepEqual(insecure('reg.example:5000'), ['https://reg.example:5000', undefined, undefined]);
+    assert.deepEqual(insecure('reg.example:5000', ['reg.example:5000']), ['https://reg.example:5000', 'http://reg.example:5000', true]);
+    assert.deepEqual(insecure('10.1.2.3:5000', ['10.0.0.0/8']), ['https://10.1.2.3:5000', 'http://10.1.2.3:5000', true]);
     assert.equal(registryEndpoint('docker.io').base, 'https://registry-1.docker.io');
   });
 });

@@ -30,7 +30,7 @@ function bcrypt(password: string): string {
  * A CA and a server certificate for 127.0.0.1 signed by it (openssl), for a TLS registry.
  * Returns the PEM paths.
  */
-export function makeTlsFiles(dir: string): { ca: string; cert: string; key: string } {
+export function makeTlsFiles(dir: string): { ca: string; cert: string; key: string; clientCert: string; clientKey: string } {
   const run = (args: string[]) => {
     const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
@@ -39,7 +39,10 @@ export function makeTlsFiles(dir: string): { ca: string; cert: string; key: stri
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
   run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext']);
-  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=berth test client']);
+  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  run(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.cert', '-days', '2', '-extfile', 'client.ext']);
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), clientCert: join(dir, 'client.cert'), clientKey: join(dir, 'client.key') };
 }
 
 export interface RegistryOptions {
@@ -48,7 +51,8 @@ export interface RegistryOptions {
   password?: string;
   /** Bearer-token auth against a token server (see token-server.ts). */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
-  tls?: { cert: string; key: string };
+  /** HTTPS; with `clientCa`, only clients with a certificate it signed are served. */
+  tls?: { cert: string; key: string; clientCa?: string };
 }
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
@@ -67,6 +71,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     'http:',
     `  addr: 127.0.0.1:${port}`,
     ...(opts.tls ? ['  tls:', `    certificate: ${opts.tls.cert}`, `    key: ${opts.tls.key}`] : []),
+    ...(opts.tls?.clientCa ? ['    clientcas:', `      - ${opts.tls.clientCa}`] : []),
   ];
   if (opts.user) {
     writeFileSync(join(dir, 'htpasswd'), `${opts.user}:${bcrypt(opts.password ?? '')}\n`);

@@ -1,47 +1,67 @@
 /**
  * Where a registry is reached (`[moby] registry/config.go`, `registry/service.go`): docker.io is
- * served by registry-1.docker.io; plain HTTP is used for loopback (127.0.0.0/8, localhost, ::1)
- * and for `--insecure-registry` entries (host[:port] or a CIDR), HTTPS for everything else.
+ * served by registry-1.docker.io; HTTPS everywhere, verified with the system's CAs plus the
+ * registry's own from the certs dir (with a client certificate if one is there). Loopback
+ * registries (127.0.0.0/8, localhost, ::1) and `--insecure-registry` entries (host[:port] or a
+ * CIDR) are tried over HTTPS without verification first and over plain HTTP when HTTPS cannot
+ * be spoken, as dockerd does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
+
+export interface TlsSettings {
+  /** CA certificates trusted besides the system's (`<certs dir>/<domain>/*.crt`). */
+  ca?: Buffer[];
+  /** A client certificate and its key (`<name>.cert` with `<name>.key`). */
+  cert?: Buffer;
+  key?: Buffer;
+  /** Insecure registries: any certificate is accepted. */
+  skipVerify?: boolean;
+}
 
 export interface RegistryEndpoint {
   /** The registry as references name it (`docker.io`, `127.0.0.1:5000`). */
   domain: string;
   /** Base URL of the API, without `/v2/`. */
   base: string;
-  secure: boolean;
-  /** Extra CA certificates trusted for this registry (`<certs dir>/<domain>/*.crt`). */
-  ca?: Buffer[];
+  /** Plain-HTTP base used when the first connection to `base` fails (insecure registries). */
+  fallbackBase?: string;
+  tls: TlsSettings;
 }
 
-/** Where per-registry CA certificates live, as with dockerd (`/etc/docker/certs.d/<host:port>/ca.crt`). */
+/** Where per-registry certificates live, as with dockerd (`/etc/docker/certs.d/<host:port>/ca.crt`). */
 export const DEFAULT_CERTS_DIR = '/etc/docker/certs.d';
 
 const DOCKER_IO = 'docker.io';
 
-/**
- * A registry with CA certificates in the certs dir is spoken to over HTTPS with them, even on
- * loopback (its owner set it up for TLS); otherwise loopback and insecure ones over HTTP.
- */
 export function registryEndpoint(domain: string, insecureRegistries: readonly string[] = [], certsDir = DEFAULT_CERTS_DIR): RegistryEndpoint {
   const host = domain === DOCKER_IO ? 'registry-1.docker.io' : domain;
-  const ca = caCertificates(certsDir, domain);
-  const secure = ca.length > 0 || !isInsecure(domain, insecureRegistries);
-  return { domain, base: `${secure ? 'https' : 'http'}://${host}`, secure, ...(ca.length ? { ca } : {}) };
+  const tls = certsDirTls(certsDir, domain);
+  // A CA in the certs dir means its owner set the registry up for TLS: verified, even on
+  // loopback (dockerd ignores certs.d for insecure registries; verifying is the safer reading).
+  if (tls.ca || !isInsecure(domain, insecureRegistries)) return { domain, base: `https://${host}`, tls };
+  return { domain, base: `https://${host}`, fallbackBase: `http://${host}`, tls: { ...tls, skipVerify: true } };
 }
 
-function caCertificates(certsDir: string, domain: string): Buffer[] {
+/** dockerd's certs.d layout: `*.crt` are CAs, `x.cert` + `x.key` a client certificate. */
+function certsDirTls(certsDir: string, domain: string): TlsSettings {
   const dir = join(certsDir, domain.replace(/\//g, ''));
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(dir).sort();
   } catch {
-    return [];
+    return {};
   }
-  return names.filter((n) => n.endsWith('.crt')).sort().map((n) => readFileSync(join(dir, n)));
+  const tls: TlsSettings = {};
+  const ca = names.filter((n) => n.endsWith('.crt')).map((n) => readFileSync(join(dir, n)));
+  if (ca.length) tls.ca = ca;
+  const cert = names.find((n) => n.endsWith('.cert') && names.includes(n.replace(/\.cert$/, '.key')));
+  if (cert) {
+    tls.cert = readFileSync(join(dir, cert));
+    tls.key = readFileSync(join(dir, cert.replace(/\.cert$/, '.key')));
+  }
+  return tls;
 }
 
 function hostOf(domain: string): string {
@@ -72,5 +92,5 @@ function inCidr(ip: string, cidr: string): boolean {
 /** A `--registry-mirror` URL as an endpoint serving docker.io's repositories. */
 export function mirrorEndpoint(url: string): RegistryEndpoint {
   const u = new URL(url);
-  return { domain: DOCKER_IO, base: `${u.protocol}//${u.host}`, secure: u.protocol === 'https:' };
+  return { domain: DOCKER_IO, base: `${u.protocol}//${u.host}`, tls: {} };
 }

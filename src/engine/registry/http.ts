@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import type { TlsSettings } from './endpoint';
 
 export interface HttpResponse {
   status: number;
@@ -26,8 +27,8 @@ export interface HttpRequestOptions {
   /** A Buffer, or a stream factory (called again on a redirect). */
   body?: Buffer | (() => Readable);
   timeoutMs: number;
-  /** CA certificates trusted besides the system's (HTTPS only). */
-  ca?: Buffer[];
+  /** HTTPS: extra CAs, a client certificate, or no verification. */
+  tls?: TlsSettings;
 }
 
 const MAX_REDIRECTS = 5;
@@ -36,7 +37,7 @@ export async function httpCall(url: string, opts: HttpRequestOptions, redirects 
   const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const tls = target.protocol === 'https:' && opts.ca?.length ? { ca: [...rootCertificates, ...opts.ca.map((c) => c.toString('utf8'))] } : {};
+    const tls = target.protocol === 'https:' ? tlsOptions(opts.tls) : {};
     const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs, ...tls }, resolve);
     req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
     req.on('error', reject);
@@ -77,5 +78,13 @@ export async function httpCall(url: string, opts: HttpRequestOptions, redirects 
       res.resume();
       await new Promise((r) => (res.readableEnded ? r(undefined) : res.once('end', r).once('close', r)));
     },
+  };
+}
+
+function tlsOptions(tls: TlsSettings = {}) {
+  return {
+    ...(tls.ca?.length ? { ca: [...rootCertificates, ...tls.ca.map((c) => c.toString('utf8'))] } : {}),
+    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+    ...(tls.skipVerify ? { rejectUnauthorized: false } : {}),
   };
 }

@@ -47,6 +47,10 @@ const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).dig
 export class RegistryClient {
   private token?: { value: string; scope: Scope };
   private challenge?: Challenge;
+  /** The base in use: the endpoint's, or its plain-HTTP fallback once HTTPS failed. */
+  private base: string;
+  /** A request has been answered on `base`: no more falling back. */
+  private connected = false;
 
   constructor(
     private readonly endpoint: RegistryEndpoint,
@@ -54,7 +58,9 @@ export class RegistryClient {
     private readonly repo: string,
     private readonly creds: RegistryCredentials = {},
     private readonly timeoutMs = 30_000,
-  ) {}
+  ) {
+    this.base = endpoint.base;
+  }
 
   /**
    * `docker login`: checks the credentials against the registry's /v2/ (answering its Basic or
@@ -64,7 +70,7 @@ export class RegistryClient {
     const res = await this.request('GET', '/v2/', { scope: 'pull' });
     if (res.status === 401) {
       await res.drain();
-      throw new UnauthorizedError(`login attempt to ${this.endpoint.base}/v2/ failed with status: 401 Unauthorized`);
+      throw new UnauthorizedError(`login attempt to ${this.base}/v2/ failed with status: 401 Unauthorized`);
     }
     await this.expectOk(res, 'logging in');
     await res.drain();
@@ -145,7 +151,7 @@ export class RegistryClient {
     await start.drain();
     const location = start.header('location');
     if (!location) throw new UnavailableError(`${this.endpoint.domain} started an upload without a Location`);
-    const url = new URL(location, this.endpoint.base);
+    const url = new URL(location, this.base);
     url.searchParams.set('digest', digest);
     const size = 'bytes' in source ? source.bytes.length : (await stat(source.path)).size;
     const body = 'bytes' in source ? source.bytes : () => createReadStream(source.path);
@@ -182,14 +188,22 @@ export class RegistryClient {
 
   /** One API call, answering an auth challenge once. */
   private async request(method: string, path: string, opts: { scope: Scope; headers?: Record<string, string>; body?: Buffer | (() => Readable) }): Promise<HttpResponse> {
-    const url = `${this.endpoint.base}${path}`;
-    const send = async () => {
+    const send = async (): Promise<HttpResponse> => {
+      const url = `${this.base}${path}`;
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       const auth = await this.authorization(opts.scope, method, url);
       if (auth) headers.Authorization = auth;
       try {
-        return await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs, ca: this.endpoint.ca });
+        const res = await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs, tls: this.endpoint.tls });
+        this.connected = true;
+        return res;
       } catch (err) {
+        const fallback = this.endpoint.fallbackBase;
+        if (!this.connected && fallback && this.base !== fallback) {
+          // An insecure registry that does not speak HTTPS: plain HTTP from now on (dockerd's endpoint fallback).
+          this.base = fallback;
+          return send();
+        }
         const e = err as NodeJS.ErrnoException;
         throw new UnavailableError(`${method} ${url}: ${e.code ? `${e.code}: ` : ''}${e.message}`, { cause: err });
       }

@@ -217,37 +217,62 @@ describe('--registry-mirror for docker.io pulls', { skip: !existsSync(REGISTRY_B
   });
 });
 
-describe('HTTPS registries with a CA from the certs dir', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
+describe('HTTPS registries: certs dir CAs and client certificates, insecure loopback', { skip: !existsSync(REGISTRY_BIN) && 'docker-registry is not installed' }, () => {
   let berth: Berth;
   let registry: TestRegistry;
+  let mtls: TestRegistry;
   let dir: string;
   let certsDir: string;
+  let tls: ReturnType<typeof makeTlsFiles>;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'berth-tls-'));
-    const tls = makeTlsFiles(dir);
+    tls = makeTlsFiles(dir);
     registry = await startRegistry({ tls });
+    mtls = await startRegistry({ tls: { ...tls, clientCa: tls.ca } });
     certsDir = join(dir, 'certs.d');
-    mkdirSync(join(certsDir, registry.domain), { recursive: true });
-    copyFileSync(tls.ca, join(certsDir, registry.domain, 'ca.crt'));
     berth = await startBerth({ extraArgs: ['--registry-certs-dir', certsDir] });
   });
   after(async () => {
     await berth?.cleanup();
     await registry?.stop();
+    await mtls?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  it('pushes and pulls over TLS verified with the registry\'s CA', () => {
-    const ref = `${registry.domain}/tls/busybox:1`;
+  const certsFor = (domain: string, files: Record<string, string>) => {
+    rmSync(join(certsDir, domain), { recursive: true, force: true });
+    mkdirSync(join(certsDir, domain), { recursive: true });
+    for (const [name, from] of Object.entries(files)) copyFileSync(from, join(certsDir, domain, name));
+  };
+  const roundTrip = (ref: string) => {
     const id = JSON.parse(berth.ok(['image', 'inspect', 'busybox']))[0].Id;
     berth.ok(['tag', 'busybox', ref]);
     berth.ok(['push', ref]);
     berth.ok(['rmi', ref]);
     berth.ok(['pull', ref]);
     assert.equal(JSON.parse(berth.ok(['image', 'inspect', ref]))[0].Id, id);
-    // Without the CA file the certificate is not trusted (and plain HTTP is not what it speaks).
-    rmSync(join(certsDir, registry.domain, 'ca.crt'));
-    const r = berth.docker(['pull', ref.replace(':1', ':nope')]);
+  };
+
+  it("pushes and pulls over TLS verified with the registry's CA; a wrong CA is refused", () => {
+    certsFor(registry.domain, { 'ca.crt': tls.ca });
+    roundTrip(`${registry.domain}/tls/busybox:1`);
+    // Another CA in the certs dir: the registry's certificate is not trusted.
+    const other = mkdtempSync(join(dir, 'other-'));
+    certsFor(registry.domain, { 'ca.crt': makeTlsFiles(other).ca });
+    const r = berth.docker(['pull', `${registry.domain}/tls/busybox:1`]);
     assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /certificate/);
+  });
+
+  it('without certificates a loopback registry is insecure, as with dockerd: unverified HTTPS', () => {
+    rmSync(join(certsDir, registry.domain), { recursive: true, force: true });
+    roundTrip(`${registry.domain}/tls/busybox:2`);
+  });
+
+  it('sends the client certificate from the certs dir to a registry that requires one', () => {
+    certsFor(mtls.domain, { 'ca.crt': tls.ca });
+    const refused = berth.docker(['push', `${mtls.domain}/mtls/busybox:1`]);
+    assert.notEqual(refused.code, 0, 'no client certificate yet');
+    certsFor(mtls.domain, { 'ca.crt': tls.ca, 'client.cert': tls.clientCert, 'client.key': tls.clientKey });
+    roundTrip(`${mtls.domain}/mtls/busybox:1`);
   });
 });
