@@ -57,7 +57,15 @@ describe('registry client against a real registry', { skip: !existsSync(REGISTRY
     assert.equal(progress, 4096);
     assert.deepEqual(readFileSync(join(dir, 'pulled')), layer);
     // Another repository mounts the blob instead of uploading it.
-    assert.equal(await new RegistryClient(registryEndpoint(open.domain), 'test/other').mountBlob(digestOf(layer), 'test/app'), true);
+    const other = new RegistryClient(registryEndpoint(open.domain), 'test/other');
+    assert.deepEqual(await other.mountBlob(digestOf(layer), 'test/app'), { mounted: true });
+    // A blob the source lacks: the registry opens an upload session instead, which the upload uses.
+    const missing = Buffer.from('not in test/app');
+    const failed = await other.mountBlob(digestOf(missing), 'test/app');
+    assert.equal(failed.mounted, false);
+    assert.ok(failed.location);
+    await other.uploadBlob(digestOf(missing), { bytes: missing }, failed.location);
+    assert.deepEqual(await other.blobBytes(digestOf(missing)), missing);
     await assert.rejects(client.manifest('nope'), { name: 'NotFoundError', message: /manifest unknown/ });
   });
 

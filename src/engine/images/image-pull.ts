@@ -17,6 +17,7 @@ import { KEY } from '../store/schema';
 import { chainIds, hexOf } from './digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
+import { withSource } from './layer-sources';
 import { unpackLayer } from './layer-unpack';
 import { familiarString, repoDigestReference, storeKeyOf, tagNameOnly, type NamedReference } from './reference';
 import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
@@ -112,7 +113,8 @@ export async function pullImage(ctx: PullContext, ref: NamedReference, creds: Re
     await fetchAll();
     const imageId = configDesc.digest;
     const repoDigestRef = repoDigestReference(named, repoDigest);
-    const updated = await ctx.exclusive(() => commitPull(ctx, { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef }));
+    const pulled = { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef };
+    const updated = await ctx.exclusive(() => commitPull(ctx, { ...pulled, repo: `${named.domain}/${named.path}`, layerDigests: layers.map((l) => l.digest) }));
     ctx.progress({ status: `Digest: ${repoDigest}` });
     ctx.progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(named)}` : `Status: Image is up to date for ${familiarString(named)}` });
     return imageId;
@@ -196,6 +198,10 @@ interface PulledImage {
   fresh: Map<number, FreshLayer>;
   tag?: NamedReference;
   repoDigestRef: string;
+  /** `<domain>/<path>` pulled from: recorded as a source of the layers whose blobs it holds. */
+  repo: string;
+  /** The manifest's layer digests. */
+  layerDigests: string[];
 }
 
 /**
@@ -228,10 +234,13 @@ async function commitPull(ctx: PullContext, p: PulledImage): Promise<boolean> {
     const fresh = p.fresh.get(i);
     if (rec) {
       size += rec.size;
-      if (!existing) ops.push({ type: 'put', key: KEY.layer(p.chain[i]), value: { ...rec, refs: rec.refs + 1 } });
+      let next = existing ? rec : { ...rec, refs: rec.refs + 1 };
+      if (rec.blob?.digest === p.layerDigests[i]) next = withSource(next, p.repo);
+      if (next !== rec) ops.push({ type: 'put', key: KEY.layer(p.chain[i]), value: next });
     } else if (fresh) {
       size += fresh.size;
-      ops.push({ type: 'put', key: KEY.layer(p.chain[i]), value: { chainId: p.chain[i], diffId: p.diffIds[i], size: fresh.size, refs: 1, blob: fresh.blob } });
+      const layer: LayerRecord = { chainId: p.chain[i], diffId: p.diffIds[i], size: fresh.size, refs: 1, blob: fresh.blob, sources: [p.repo] };
+      ops.push({ type: 'put', key: KEY.layer(p.chain[i]), value: layer });
     } else {
       throw new NotFoundError(`layer ${p.chain[i]} vanished while pulling; pull again`);
     }

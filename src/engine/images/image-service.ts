@@ -21,6 +21,7 @@ import { imageInspect, imageSummary, unixSeconds } from './image-views';
 import { familiarOfStored, familiarString, parseAnyReference, parseNormalizedNamed, repoDigestReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
 import { pullImage, type PullProgress } from './image-pull';
 import { pushImage } from './image-push';
+import { withSource } from './layer-sources';
 import type { NamedReference } from './reference';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import { registryEndpoint } from '../registry/endpoint';
@@ -262,7 +263,14 @@ export class ImageService {
         throw new NotFoundError(`An image does not exist locally with the tag: ${familiarString(target)}`);
       });
       const { digest } = await pushImage(
-        { files: this.files, layer: (c) => this.deps.store.get<LayerRecord>(KEY.layer(c)), insecureRegistries: this.deps.insecureRegistries ?? [], certsDir: this.deps.registryCertsDir, progress: opts.progress },
+        {
+          files: this.files,
+          layer: (c) => this.deps.store.get<LayerRecord>(KEY.layer(c)),
+          insecureRegistries: this.deps.insecureRegistries ?? [],
+          certsDir: this.deps.registryCertsDir,
+          progress: opts.progress,
+          recordSource: (chainIds, repo) => this.recordLayerSource(chainIds, repo),
+        },
         target,
         rec,
         opts.creds ?? {},
@@ -274,6 +282,19 @@ export class ImageService {
         if (!current.repoDigests.includes(repoDigest)) await this.deps.store.batch([{ type: 'put', key: KEY.image(rec.id), value: { ...current, repoDigests: [...current.repoDigests, repoDigest] } }]);
       });
     }
+  }
+
+  /** Notes that `repo` holds these layers' blobs (a later push elsewhere can mount them). */
+  private async recordLayerSource(chainIds: string[], repo: string): Promise<void> {
+    await this.exclusive(async () => {
+      const ops: BatchOp[] = [];
+      for (const chainId of chainIds) {
+        const layer = await this.deps.store.get<LayerRecord>(KEY.layer(chainId));
+        const next = layer && withSource(layer, repo);
+        if (next && next !== layer) ops.push({ type: 'put', key: KEY.layer(chainId), value: next });
+      }
+      if (ops.length) await this.deps.store.batch(ops);
+    });
   }
 
   /** POST /auth: credentials checked against the registry (docker.io when none is named). */

@@ -67,6 +67,8 @@ export interface LayerRecord {
    * before Berth kept them.
    */
   blob?: LayerBlob;
+  /** Repositories (`<domain>/<path>`) known to hold `blob`, newest first (see layer-sources.ts). */
+  sources?: string[];
 }
 
 export interface LayerBlob {

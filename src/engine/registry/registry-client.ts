@@ -45,7 +45,8 @@ interface Challenge {
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 export class RegistryClient {
-  private token?: { value: string; scope: Scope };
+  /** The last bearer token and the scopes it was granted for. */
+  private token?: { value: string; scopes: string[] };
   private challenge?: Challenge;
   /** The base in use: the endpoint's, or its plain-HTTP fallback once HTTPS failed. */
   private base: string;
@@ -137,20 +138,32 @@ export class RegistryClient {
     return true;
   }
 
-  /** Cross-repository mount (push): true when the registry mounted it (201), false otherwise. */
-  async mountBlob(digest: string, fromRepo: string): Promise<boolean> {
-    const res = await this.request('POST', `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepo)}`, { scope: 'pull,push' });
+  /**
+   * Cross-repository mount (push): `mounted` when the registry linked the blob from `fromRepo`
+   * (201); otherwise the upload session it opened instead (202), for uploadBlob to use.
+   */
+  async mountBlob(digest: string, fromRepo: string): Promise<{ mounted: boolean; location?: string }> {
+    const res = await this.request('POST', `/v2/${this.repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepo)}`, {
+      scope: 'pull,push',
+      extraScopes: [`repository:${fromRepo}:pull`],
+    });
     await res.drain();
-    return res.status === 201;
+    if (res.status === 201) return { mounted: true };
+    return { mounted: false, location: res.status === 202 ? res.header('location') : undefined };
   }
 
-  /** Monolithic upload: POST for a session, PUT the whole blob with its digest. */
-  async uploadBlob(digest: string, source: { path: string } | { bytes: Buffer }): Promise<void> {
-    const start = await this.request('POST', `/v2/${this.repo}/blobs/uploads/`, { scope: 'pull,push' });
-    await this.expectOk(start, 'starting a blob upload');
-    await start.drain();
-    const location = start.header('location');
-    if (!location) throw new UnavailableError(`${this.endpoint.domain} started an upload without a Location`);
+  /**
+   * Monolithic upload: the whole blob PUT with its digest to an upload session (`location` from
+   * a failed mount, or a new one).
+   */
+  async uploadBlob(digest: string, source: { path: string } | { bytes: Buffer }, location?: string): Promise<void> {
+    if (!location) {
+      const start = await this.request('POST', `/v2/${this.repo}/blobs/uploads/`, { scope: 'pull,push' });
+      await this.expectOk(start, 'starting a blob upload');
+      await start.drain();
+      location = start.header('location');
+      if (!location) throw new UnavailableError(`${this.endpoint.domain} started an upload without a Location`);
+    }
     const url = new URL(location, this.base);
     url.searchParams.set('digest', digest);
     const size = 'bytes' in source ? source.bytes.length : (await stat(source.path)).size;
@@ -187,11 +200,16 @@ export class RegistryClient {
   }
 
   /** One API call, answering an auth challenge once. */
-  private async request(method: string, path: string, opts: { scope: Scope; headers?: Record<string, string>; body?: Buffer | (() => Readable) }): Promise<HttpResponse> {
+  private async request(
+    method: string,
+    path: string,
+    opts: { scope: Scope; extraScopes?: string[]; headers?: Record<string, string>; body?: Buffer | (() => Readable) },
+  ): Promise<HttpResponse> {
+    const scopes = [...(this.repo ? [`repository:${this.repo}:${opts.scope}`] : []), ...(opts.extraScopes ?? [])];
     const send = async (): Promise<HttpResponse> => {
       const url = `${this.base}${path}`;
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-      const auth = await this.authorization(opts.scope, method, url);
+      const auth = await this.authorization(scopes, method, url);
       if (auth) headers.Authorization = auth;
       try {
         const res = await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs, tls: this.endpoint.tls });
@@ -222,7 +240,7 @@ export class RegistryClient {
   }
 
   /** The Authorization header for a request (`method url` only names it in errors). */
-  private async authorization(scope: Scope, method: string, url: string): Promise<string | undefined> {
+  private async authorization(scopes: string[], method: string, url: string): Promise<string | undefined> {
     const c = this.challenge;
     if (this.creds.registrytoken) return `Bearer ${this.creds.registrytoken}`;
     if (!c) return undefined;
@@ -230,10 +248,10 @@ export class RegistryClient {
       if (this.creds.username === undefined) return undefined;
       return `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password ?? ''}`).toString('base64')}`;
     }
-    if (this.token && (this.token.scope === scope || this.token.scope === 'pull,push')) return `Bearer ${this.token.value}`;
+    if (this.token && scopesCover(this.token.scopes, scopes)) return `Bearer ${this.token.value}`;
     const realm = new URL(c.params.realm);
     if (c.params.service) realm.searchParams.set('service', c.params.service);
-    if (this.repo) realm.searchParams.set('scope', `repository:${this.repo}:${scope}`);
+    for (const scope of scopes) realm.searchParams.append('scope', scope);
     const headers: Record<string, string> = {};
     if (this.creds.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password ?? ''}`).toString('base64')}`;
     const res = await httpCall(realm.toString(), { method: 'GET', headers, timeoutMs: this.timeoutMs }).catch((err: Error) => {
@@ -248,7 +266,7 @@ export class RegistryClient {
     const body = JSON.parse(await res.text()) as { token?: string; access_token?: string };
     const value = body.token ?? body.access_token;
     if (!value) throw new UnavailableError(`token server ${realm.origin} sent no token`);
-    this.token = { value, scope };
+    this.token = { value, scopes };
     return `Bearer ${value}`;
   }
 }
@@ -264,6 +282,16 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   for (const p of m[2].matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
   if (scheme === 'bearer' && !params.realm) return undefined;
   return { scheme, params };
+}
+
+/** Every wanted `repository:<name>:<actions>` scope is within a granted one. */
+function scopesCover(granted: string[], wanted: string[]): boolean {
+  const parse = (s: string) => {
+    const at = s.lastIndexOf(':');
+    return { resource: s.slice(0, at), actions: s.slice(at + 1).split(',') };
+  };
+  const have = granted.map(parse);
+  return wanted.map(parse).every((w) => have.some((h) => h.resource === w.resource && w.actions.every((a) => h.actions.includes(a))));
 }
 
 /** What a token server said when it refused (`{"details": …}` or distribution's `errors`). */

@@ -49,6 +49,18 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     berth.ok(['tag', ref, 'busybox']); // for the tests below
   });
 
+  it('mounts layers another repository of the registry holds instead of uploading them', () => {
+    // busybox was pulled from test/busybox above: its layer is known to be there.
+    const ref = `${registry.domain}/test/mounted:1`;
+    berth.ok(['tag', 'busybox', ref]);
+    const out = berth.ok(['push', ref]);
+    assert.match(out, /Mounted from test\/busybox/);
+    assert.doesNotMatch(out, /Pushed/);
+    berth.ok(['rmi', ref]);
+    berth.ok(['pull', ref]);
+    assert.equal(berth.ok(['run', '--rm', ref, 'echo', 'mounted']), 'mounted\n');
+  });
+
   it('a committed image round-trips too', () => {
     berth.ok(['run', '--name', 'src', 'busybox', 'sh', '-c', 'echo changed > /changed']);
     const ref = `${registry.domain}/test/app:2`;

@@ -74,7 +74,14 @@ for (const scheme of ['basic', 'bearer'] as const) {
       assert.equal(pull.code, 0, pull.stderr);
       assert.match(pull.stdout, /Status: Downloaded newer image/);
       assert.equal(JSON.parse(berth.ok(['image', 'inspect', ref]))[0].Id, id);
+      // Another repository: the layer is mounted from team/app (the token covers both repositories).
+      const other = `${registry.domain}/team/other:1`;
+      berth.ok(['tag', ref, other]);
+      const mounted = await cli(['push', other]);
+      assert.equal(mounted.code, 0, mounted.stderr);
+      assert.match(mounted.stdout, /Mounted from team\/app/);
       if (tokens) {
+        assert.ok(tokens.requests.includes('alice repository:team/other:pull,push repository:team/app:pull'), tokens.requests.join('\n'));
         // Tokens were asked for with the repository's scope: push and pull for the push, pull for the pull.
         assert.ok(tokens.requests.includes('alice repository:team/app:pull,push'), tokens.requests.join('\n'));
         assert.ok(tokens.requests.includes('alice repository:team/app:pull'), tokens.requests.join('\n'));
