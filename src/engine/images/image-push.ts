@@ -4,7 +4,10 @@
  * skipped, blobs another repository of the registry has are mounted from it. Progress as dockerd's JSON messages, ending with `<tag>: digest: … size: …` and the
  * aux object the CLI reads.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import { hexOf } from './digest';
@@ -13,7 +16,7 @@ import { mountSources } from './layer-sources';
 import type { ImageFiles } from './image-store-files';
 import type { PullProgress } from './image-pull';
 import type { NamedReference } from './reference';
-import type { ImageRecord, LayerRecord } from './types';
+import type { ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface PushContext {
   files: ImageFiles;
@@ -21,6 +24,11 @@ export interface PushContext {
   insecureRegistries: readonly string[];
   certsDir?: string;
   progress(p: PullProgress | { progressDetail: object; aux: object }): void;
+  /**
+   * Makes `copyPath` (the gzip of the layer's blob `oldDigest`, described by `blob`) the layer's
+   * kept blob, unless the layer changed meanwhile.
+   */
+  keepCompressed(chainId: string, oldDigest: string, copyPath: string, blob: LayerBlob): Promise<void>;
   /** Records that the repository (`<domain>/<path>`) now holds these layers' blobs. */
   recordSource(chainIds: string[], repo: string): Promise<void>;
 }
@@ -30,22 +38,11 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir), ref.path, creds);
   ctx.progress({ status: `The push refers to repository [${ref.domain}/${ref.path}]` });
   const blobs = await layerBlobs(rec, ctx.layer, 'push');
-  // Newest layer first, like the CLI shows it.
+  const diffIds = rec.config.rootfs?.diff_ids ?? [];
+  // Newest layer first, like the CLI shows it; progress is keyed by the short diff ID as with dockerd.
   for (let i = blobs.length - 1; i >= 0; i--) {
-    const blob = blobs[i];
-    const id = hexOf(blob.digest).slice(0, 12);
-    if (await client.hasBlob(blob.digest)) {
-      ctx.progress({ status: 'Layer already exists', id });
-      continue;
-    }
-    const mount = await mountFromSources(client, blob.digest, mountSources(await ctx.layer(rec.chainIds[i]), ref.domain, ref.path));
-    if (mount.from) {
-      ctx.progress({ status: `Mounted from ${mount.from}`, id });
-      continue;
-    }
-    ctx.progress({ status: 'Pushing', id, progressDetail: { current: 0, total: blob.size } });
-    await client.uploadBlob(blob.digest, { path: ctx.files.layerBlobPath(rec.chainIds[i]) }, mount.location);
-    ctx.progress({ status: 'Pushed', id });
+    const id = hexOf(diffIds[i] ?? blobs[i].digest).slice(0, 12);
+    blobs[i] = await pushLayer(ctx, client, ref, rec.chainIds[i], blobs[i], id);
   }
   await ctx.recordSource(rec.chainIds, `${ref.domain}/${ref.path}`);
   const configBytes = await readFile(ctx.files.blobPath(rec.id));
@@ -55,6 +52,71 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   ctx.progress({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
   ctx.progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });
   return { digest, size: manifest.length };
+}
+
+/**
+ * One layer: skipped when the repository has it, mounted when another repository of the registry
+ * does, uploaded otherwise. Returns the blob the manifest names: an uncompressed one is gzipped
+ * while it is uploaded (registries and dockerd expect compressed layers) and the compressed
+ * bytes become the layer's kept blob, so the next push names the same digest.
+ */
+async function pushLayer(ctx: PushContext, client: RegistryClient, ref: NamedReference, chainId: string, blob: LayerBlob, id: string): Promise<LayerBlob> {
+  if (await client.hasBlob(blob.digest)) {
+    ctx.progress({ status: 'Layer already exists', id });
+    return blob;
+  }
+  const mount = await mountFromSources(client, blob.digest, mountSources(await ctx.layer(chainId), ref.domain, ref.path));
+  if (mount.from) {
+    ctx.progress({ status: `Mounted from ${mount.from}`, id });
+    return blob;
+  }
+  ctx.progress({ status: 'Pushing', id, progressDetail: { current: 0, total: blob.size } });
+  const path = ctx.files.layerBlobPath(chainId, blob);
+  if (blob.compression === 'gzip') {
+    await client.uploadBlob(blob.digest, { path }, mount.location);
+    ctx.progress({ status: 'Pushed', id });
+    return blob;
+  }
+  const copy = ctx.files.tempPath('push-gz');
+  try {
+    const sent = await client.uploadStream(gzipWithCopy(path, copy, (current) => ctx.progress({ status: 'Pushing', id, progressDetail: { current, total: blob.size } })), mount.location);
+    const compressed: LayerBlob = { ...sent, compression: 'gzip', file: 'blob.gz' };
+    await ctx.keepCompressed(chainId, blob.digest, copy, compressed);
+    ctx.progress({ status: 'Pushed', id });
+    return compressed;
+  } finally {
+    await rm(copy, { force: true });
+  }
+}
+
+/**
+ * The gzip of the file at `src` as a stream, also written to `copyPath` (finished before the
+ * stream ends). `onRead` reports the uncompressed bytes read, every 512 KiB.
+ */
+function gzipWithCopy(src: string, copyPath: string, onRead: (bytes: number) => void): Readable {
+  const copy = createWriteStream(copyPath, { mode: 0o600 });
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (copy.write(chunk)) done(null, chunk);
+      else copy.once('drain', () => done(null, chunk));
+    },
+    flush(done) {
+      copy.end(() => done());
+    },
+  });
+  let read = 0;
+  let reported = 0;
+  const input = createReadStream(src).on('data', (chunk) => {
+    read += chunk.length;
+    if (read - reported >= 512 * 1024) onRead((reported = read));
+  });
+  pipeline(input, createGzip(), tee, (err) => {
+    if (err) {
+      copy.destroy();
+      tee.destroy(err);
+    }
+  });
+  return tee;
 }
 
 /** Sources tried per blob (dockerd tries a few too) before uploading it. */

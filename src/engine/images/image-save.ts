@@ -85,7 +85,7 @@ export async function writeSaveArchive(pack: tar.Pack, items: SaveItem[], ctx: S
     const blobs = await layerBlobs(rec, ctx.layer, 'save');
     const configBytes = await readFile(ctx.files.blobPath(rec.id));
     await blob(rec.id, configBytes);
-    for (const [i, b] of blobs.entries()) await fileBlob(b.digest, ctx.files.layerBlobPath(rec.chainIds[i]), b.size);
+    for (const [i, b] of blobs.entries()) await fileBlob(b.digest, ctx.files.layerBlobPath(rec.chainIds[i], b), b.size);
     const manifest = ociManifest(rec.id, configBytes.length, blobs);
     const manifestDigest = sha256Digest(manifest);
     await blob(manifestDigest, manifest);

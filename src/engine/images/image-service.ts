@@ -25,7 +25,8 @@ import { withSource } from './layer-sources';
 import type { NamedReference } from './reference';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import { registryEndpoint } from '../registry/endpoint';
-import type { ContainerImageConfig, ImageRecord, LayerRecord } from './types';
+import type { ContainerImageConfig, ImageRecord, LayerBlob, LayerRecord } from './types';
+import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { packStream } from './pack-stream';
 import { layerBlobs, writeSaveArchive, type SaveItem } from './image-save';
@@ -270,6 +271,7 @@ export class ImageService {
           certsDir: this.deps.registryCertsDir,
           progress: opts.progress,
           recordSource: (chainIds, repo) => this.recordLayerSource(chainIds, repo),
+          keepCompressed: (chainId, oldDigest, copyPath, blob) => this.keepCompressedBlob(chainId, oldDigest, copyPath, blob),
         },
         target,
         rec,
@@ -282,6 +284,18 @@ export class ImageService {
         if (!current.repoDigests.includes(repoDigest)) await this.deps.store.batch([{ type: 'put', key: KEY.image(rec.id), value: { ...current, repoDigests: [...current.repoDigests, repoDigest] } }]);
       });
     }
+  }
+
+  /** A push compressed the layer's blob: the compressed file replaces it (see pushLayer). */
+  private async keepCompressedBlob(chainId: string, oldDigest: string, copyPath: string, blob: LayerBlob): Promise<void> {
+    await this.exclusive(async () => {
+      const layer = await this.deps.store.get<LayerRecord>(KEY.layer(chainId));
+      if (!layer?.blob || layer.blob.digest !== oldDigest) return;
+      await this.files.moveIntoLayer(chainId, copyPath, blob);
+      // The old blob's sources do not hold the new one.
+      await this.deps.store.batch([{ type: 'put', key: KEY.layer(chainId), value: { ...layer, blob, sources: undefined } }]);
+      await rm(this.files.layerBlobPath(chainId, layer.blob), { force: true });
+    });
   }
 
   /** Notes that `repo` holds these layers' blobs (a later push elsewhere can mount them). */

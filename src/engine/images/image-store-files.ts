@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hexOf, sha256Digest } from './digest';
+import type { LayerBlob } from './types';
 
 export class ImageFiles {
   readonly blobsDir: string;
@@ -41,9 +42,14 @@ export class ImageFiles {
     return join(this.layersDir, hexOf(chainId));
   }
 
-  /** `layers/<chain-hex>/blob`: the layer's original bytes (see LayerRecord.blob). */
-  layerBlobPath(chainId: string): string {
-    return join(this.layerDir(chainId), 'blob');
+  /** `layers/<chain-hex>/blob` (or the blob's own file name): its kept bytes (see LayerRecord.blob). */
+  layerBlobPath(chainId: string, blob?: LayerBlob): string {
+    return join(this.layerDir(chainId), blob?.file ?? 'blob');
+  }
+
+  /** A path under tmp/ (same filesystem as the layers) for a file to be moved into place. */
+  tempPath(prefix: string): string {
+    return join(this.tmpDir, `${prefix}-${randomBytes(8).toString('hex')}`);
   }
 
   /** `layers/<chain-hex>/diff`: what overlayfs stacks. */
@@ -89,6 +95,18 @@ export class ImageFiles {
 
   async removeBlob(digest: string): Promise<void> {
     await rm(this.blobPath(digest), { force: true });
+  }
+
+  /** Moves a finished file into the layer's dir as `blob`'s file, durably. */
+  async moveIntoLayer(chainId: string, path: string, blob: LayerBlob): Promise<void> {
+    const fh = await open(path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(path, this.layerBlobPath(chainId, blob));
+    await fsyncDir(this.layerDir(chainId));
   }
 
   /** Moves an unpacked layer dir (containing `diff/`) into place. */

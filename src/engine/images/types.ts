@@ -75,4 +75,6 @@ export interface LayerBlob {
   digest: string;
   size: number;
   compression: 'none' | 'gzip';
+  /** Its file in the layer's dir: `blob` unless it was compressed for a push (`blob.gz`). */
+  file?: string;
 }

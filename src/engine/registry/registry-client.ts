@@ -1,6 +1,6 @@
 /**
  * A client of one repository on a registry (the distribution v2 API, `[distribution] docs/spec`):
- * manifests by tag or digest, blobs with their digests verified, monolithic blob uploads,
+ * manifests by tag or digest, blobs with their digests verified, monolithic and streamed uploads,
  * cross-repository mounts, and the auth challenges registries answer 401 with (Basic, or a
  * Bearer token fetched from the realm for the repository's scope).
  */
@@ -157,13 +157,7 @@ export class RegistryClient {
    * a failed mount, or a new one).
    */
   async uploadBlob(digest: string, source: { path: string } | { bytes: Buffer }, location?: string): Promise<void> {
-    if (!location) {
-      const start = await this.request('POST', `/v2/${this.repo}/blobs/uploads/`, { scope: 'pull,push' });
-      await this.expectOk(start, 'starting a blob upload');
-      await start.drain();
-      location = start.header('location');
-      if (!location) throw new UnavailableError(`${this.endpoint.domain} started an upload without a Location`);
-    }
+    if (!location) location = await this.startUpload();
     const url = new URL(location, this.base);
     url.searchParams.set('digest', digest);
     const size = 'bytes' in source ? source.bytes.length : (await stat(source.path)).size;
@@ -175,6 +169,51 @@ export class RegistryClient {
     });
     await this.expectOk(res, `uploading blob ${digest}`);
     await res.drain();
+  }
+
+  /**
+   * Chunked upload of a stream whose digest is not known beforehand (a layer compressed while it
+   * is pushed): POST for a session, one PATCH streaming the bytes (hashed on the way), PUT with
+   * the digest. `location` is a session a refused mount opened. Returns the blob's descriptor.
+   */
+  async uploadStream(source: Readable, location?: string): Promise<{ digest: string; size: number }> {
+    if (!location) location = await this.startUpload();
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    source.on('error', (err) => meter.destroy(err));
+    const body = source.pipe(meter);
+    const patchUrl = new URL(location, this.base);
+    const patched = await this.request('PATCH', patchUrl.pathname + patchUrl.search, {
+      scope: 'pull,push',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: () => body,
+    });
+    await this.expectOk(patched, 'uploading a blob');
+    await patched.drain();
+    const digest = `sha256:${hash.digest('hex')}`;
+    const put = new URL(patched.header('location') ?? location, this.base);
+    put.searchParams.set('digest', digest);
+    const res = await this.request('PUT', put.pathname + put.search, { scope: 'pull,push', headers: { 'Content-Length': '0' }, body: Buffer.alloc(0) });
+    await this.expectOk(res, `uploading blob ${digest}`);
+    await res.drain();
+    return { digest, size };
+  }
+
+  /** A new upload session; its Location. */
+  private async startUpload(): Promise<string> {
+    const start = await this.request('POST', `/v2/${this.repo}/blobs/uploads/`, { scope: 'pull,push' });
+    await this.expectOk(start, 'starting a blob upload');
+    await start.drain();
+    const location = start.header('location');
+    if (!location) throw new UnavailableError(`${this.endpoint.domain} started an upload without a Location`);
+    return location;
   }
 
   async putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<string> {

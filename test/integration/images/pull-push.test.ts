@@ -61,13 +61,32 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     assert.equal(berth.ok(['run', '--rm', ref, 'echo', 'mounted']), 'mounted\n');
   });
 
-  it('a committed image round-trips too', () => {
-    berth.ok(['run', '--name', 'src', 'busybox', 'sh', '-c', 'echo changed > /changed']);
+  /** The OCI manifest the registry holds for `repo:tag`. */
+  const registryManifest = async (repo: string, tag: string) => {
+    const res = await fetch(`http://${registry.domain}/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    return (await res.json()) as { layers: Array<{ mediaType: string; digest: string; size: number }> };
+  };
+
+  it('a committed image round-trips too, its new layer gzipped on the way (and kept so)', async () => {
+    berth.ok(['run', '--name', 'src', 'busybox', 'sh', '-c', 'head -c 200000 /dev/zero > /zeros; echo changed > /changed']);
     const ref = `${registry.domain}/test/app:2`;
     berth.ok(['commit', 'src', ref]);
     const id = inspect(ref).Id;
-    berth.ok(['push', ref]);
+    const diffId = (inspect(ref).RootFS.Layers as string[]).at(-1)!;
+    const pushed = berth.ok(['push', ref]);
+    assert.match(pushed, new RegExp(`${diffId.slice(7, 19)}: Pushed`), 'progress keyed by the short diff ID');
+    const top = (await registryManifest('test/app', '2')).layers.at(-1)!;
+    assert.equal(top.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+    assert.ok(top.size < 100_000, `compressed: ${top.size} bytes`);
+    // The compressed blob is what Berth keeps now: a second push finds it, a save carries it.
+    assert.doesNotMatch(berth.ok(['push', `${registry.domain}/test/app:2`]), /Pushed/);
+    const saved = join(tmpdir(), `berth-saved-${process.pid}.tar`);
+    berth.ok(['save', '-o', saved, ref]);
     berth.ok(['rm', 'src']);
+    berth.ok(['rmi', ref]);
+    berth.ok(['load', '-i', saved]);
+    rmSync(saved, { force: true });
+    assert.equal(inspect(ref).Id, id);
     berth.ok(['rmi', ref]);
     berth.ok(['pull', ref]);
     assert.equal(inspect(ref).Id, id);
@@ -83,7 +102,6 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     berth.ok(['commit', 'shared-src2', b]);
     berth.ok(['push', a]);
     berth.ok(['push', b]);
-    const sharedLayer = (JSON.parse(berth.ok(['image', 'inspect', a]))[0].RootFS.Layers as string[]).at(-1)!;
     berth.ok(['rm', 'shared-src', 'shared-src2']);
     berth.ok(['rmi', b, a]);
     const pull = (ref: string) =>
@@ -97,8 +115,8 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     const [outA, outB] = await Promise.all([pull(a), pull(b)]);
     assert.match(outA, /exit 0$/);
     assert.match(outB, /exit 0$/);
-    // Uncompressed commit layers: the blob digest is the diff ID, whose short form the CLI shows.
-    const id = sharedLayer.slice(7, 19);
+    // Pull progress is keyed by the short blob digest (the gzipped layer's).
+    const id = (await registryManifest('test/shared-a', '1')).layers.at(-1)!.digest.slice(7, 19);
     const completes = `${outA}\n${outB}`.split('\n').filter((l) => l.includes(id) && l.includes('Pull complete')).length;
     assert.equal(completes, 1, `${outA}\n---\n${outB}`);
     assert.equal(berth.ok(['run', '--rm', b, 'cat', '/b']), 'b\n');
@@ -178,12 +196,11 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     const ref = `${registry.domain}/test/tamper:1`;
     berth.ok(['run', '--name', 'src2', 'busybox', 'sh', '-c', 'echo secret > /secret']);
     berth.ok(['commit', 'src2', ref]);
-    const layers = inspect(ref).RootFS.Layers as string[];
     berth.ok(['push', ref]);
     berth.ok(['rm', 'src2']);
     berth.ok(['rmi', ref]);
-    // The top layer's blob (uncompressed commit: its digest is its diff ID) is changed in the registry.
-    const hex = layers[layers.length - 1].slice(7);
+    // The top layer's blob is changed in the registry's storage.
+    const hex = (await registryManifest('test/tamper', '1')).layers.at(-1)!.digest.slice(7);
     const data = join(registry.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
     writeFileSync(data, 'not the layer');
     const r = berth.docker(['pull', ref]);
