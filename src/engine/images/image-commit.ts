@@ -2,7 +2,7 @@
  * A new image from a parent image and one more layer (docker commit; later import and build):
  * the layer tar is streamed into a work dir, unpacked while its diff ID is measured, then the
  * config blob, the layer dir and the records (layer refcounts, image, optional tag) are committed
- * together, as image-load.ts does for a whole archive.
+ * together through staged-commit.ts, as loads and pulls are.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { archiveError } from './archive-ingest';
 import { chainIds, HashingStream, sha256Digest } from './digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
+import { commitStaged } from './staged-commit';
 import { extractLayer } from './layer-extract';
 import { treeSize } from '../tree-size';
 import { storeKeyOf, type NamedReference } from './reference';
@@ -91,19 +92,11 @@ export async function commitNewImage(ctx: CommitContext, img: NewImage): Promise
   }
   if (img.tag) ops.push({ type: 'put', key: KEY.tag(storeKeyOf(img.tag)), value: id });
 
-  const wroteBlob = isNewImage && (await ctx.files.writeBlob(id, configBytes));
-  const movedLayer = isNewImage && !known;
-  try {
-    if (movedLayer) {
-      await ctx.files.commitLayer(top, img.layer.dir);
-      await ctx.files.syncLayersDir();
-    }
-    await ctx.store.batch(ops);
-  } catch (err) {
-    if (movedLayer) await ctx.files.removeLayer(top).catch(() => undefined);
-    if (wroteBlob) await ctx.files.removeBlob(id).catch(() => undefined);
-    throw err;
-  }
+  await commitStaged(ctx.files, ctx.store, {
+    configs: isNewImage ? [{ id, bytes: configBytes }] : [],
+    layers: isNewImage && !known ? [{ chainId: top, dir: img.layer.dir }] : [],
+    ops,
+  });
   ctx.log.info({ image: id, layer: top }, 'image committed');
   return id;
 }

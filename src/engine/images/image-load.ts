@@ -19,6 +19,7 @@ import { SaveArchive } from './archive-ingest';
 import { chainIds, hexOf, isSha256Digest, sha256Digest } from './digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
+import { commitStaged } from './staged-commit';
 import { unpackLayer } from './layer-unpack';
 import { familiarString, parseNormalizedNamed, storeKeyOf, type NamedReference } from './reference';
 import { readSaveItems } from './save-manifest';
@@ -189,25 +190,11 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
   ops.push(...imageOps);
   for (const [key, id] of tagTargets) ops.push({ type: 'put', key: KEY.tag(key), value: id });
 
-  const writtenBlobs: string[] = [];
-  const movedLayers: string[] = [];
-  try {
-    for (const item of load.items) {
-      if (newBlobs.includes(item.id) && (await files.writeBlob(item.id, item.configBytes))) writtenBlobs.push(item.id);
-    }
-    for (const [chainId, layer] of newLayers) {
-      await files.commitLayer(chainId, layer.dir);
-      movedLayers.push(chainId);
-    }
-    if (movedLayers.length > 0) await files.syncLayersDir();
-    await store.batch(ops);
-  } catch (err) {
-    await Promise.all([
-      ...movedLayers.map((c) => files.removeLayer(c).catch(() => undefined)),
-      ...writtenBlobs.map((d) => files.removeBlob(d).catch(() => undefined)),
-    ]);
-    throw err;
-  }
+  await commitStaged(files, store, {
+    configs: load.items.filter((item) => newBlobs.includes(item.id)).map((item) => ({ id: item.id, bytes: item.configBytes })),
+    layers: [...newLayers].map(([chainId, layer]) => ({ chainId, dir: layer.dir })),
+    ops,
+  });
   for (const id of seenImages) ctx.log.info({ image: id }, 'image loaded');
   for (const item of load.items) ctx.onLoaded?.(item.id, item.tags.map(familiarString), item.config.config?.Labels ?? {});
   return lines;

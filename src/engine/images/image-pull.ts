@@ -17,6 +17,7 @@ import { KEY } from '../store/schema';
 import { chainIds, hexOf } from './digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
+import { commitStaged } from './staged-commit';
 import { withSource } from './layer-sources';
 import { unpackLayer } from './layer-unpack';
 import { familiarString, repoDigestReference, storeKeyOf, tagNameOnly, type NamedReference } from './reference';
@@ -226,7 +227,6 @@ async function firstManifest(ctx: PullContext, ref: NamedReference, creds: Regis
 async function commitPull(ctx: PullContext, p: PulledImage): Promise<boolean> {
   const ops: BatchOp[] = [];
   const existing = await ctx.store.get<ImageRecord>(KEY.image(p.imageId));
-  const moved: string[] = [];
   let size = 0;
   const isNew = !existing || existing.removed;
   for (let i = 0; i < p.chain.length; i++) {
@@ -256,19 +256,11 @@ async function commitPull(ctx: PullContext, p: PulledImage): Promise<boolean> {
     retagged = (await ctx.store.get<string>(KEY.tag(key))) !== p.imageId;
     ops.push({ type: 'put', key: KEY.tag(key), value: p.imageId });
   }
-  const wroteBlob = await ctx.files.writeBlob(p.imageId, p.configBytes);
-  try {
-    for (const [i, f] of p.fresh) {
-      await ctx.files.commitLayer(p.chain[i], f.dir);
-      moved.push(p.chain[i]);
-    }
-    if (moved.length) await ctx.files.syncLayersDir();
-    await ctx.store.batch(ops);
-  } catch (err) {
-    await Promise.all(moved.map((c) => ctx.files.removeLayer(c).catch(() => undefined)));
-    if (wroteBlob && !existing) await ctx.files.removeBlob(p.imageId).catch(() => undefined);
-    throw err;
-  }
+  await commitStaged(ctx.files, ctx.store, {
+    configs: [{ id: p.imageId, bytes: p.configBytes }],
+    layers: [...p.fresh].map(([i, f]) => ({ chainId: p.chain[i], dir: f.dir })),
+    ops,
+  });
   return isNew || retagged || p.fresh.size > 0;
 }
 

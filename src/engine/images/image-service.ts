@@ -3,6 +3,7 @@
  * image-store-files.ts for the files). Mutations (load, tag, remove) are serialized by one lock
  * per service; reads see the store as committed.
  */
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../errors';
 import type { BatchOp, Store } from '../store/store';
@@ -26,7 +27,6 @@ import type { NamedReference } from './reference';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import { registryEndpoint } from '../registry/endpoint';
 import type { ContainerImageConfig, ImageRecord, LayerBlob, LayerRecord } from './types';
-import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { packStream } from './pack-stream';
 import { layerBlobs, writeSaveArchive, type SaveItem } from './image-save';
