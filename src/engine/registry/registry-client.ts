@@ -4,11 +4,11 @@
  * cross-repository mounts, and the auth challenges registries answer 401 with (Basic, or a
  * Bearer token fetched from the realm for the repository's scope).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HashingStream, sha256Digest as sha256 } from '../images/digest';
 import { InvalidParameterError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors';
 import type { RegistryEndpoint } from './endpoint';
 import { httpCall, type HttpResponse } from './http';
@@ -42,7 +42,6 @@ interface Challenge {
   params: Record<string, string>;
 }
 
-const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 export class RegistryClient {
   /** The last bearer token and the scopes it was granted for. */
@@ -108,27 +107,19 @@ export class RegistryClient {
     const res = await this.request('GET', `/v2/${this.repo}/blobs/${digest}`, { scope: 'pull' });
     await this.expectOk(res, `fetching blob ${digest}`);
     const total = Number(res.header('content-length') ?? 0);
-    const hash = createHash('sha256');
-    let seen = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        seen += chunk.length;
-        onBytes?.(seen, total);
-        done(null, chunk);
-      },
-    });
+    const meter = new HashingStream();
+    if (onBytes) meter.on('data', () => onBytes(meter.bytes, total));
     try {
       await pipeline(res.body, meter, createWriteStream(path, { mode: 0o600 }));
     } catch (err) {
       await rm(path, { force: true });
       throw new UnavailableError(`error pulling ${digest} from ${this.endpoint.domain}: ${(err as Error).message}`, { cause: err });
     }
-    if (`sha256:${hash.digest('hex')}` !== digest) {
+    if (meter.digest() !== digest) {
       await rm(path, { force: true });
       throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
     }
-    return seen;
+    return meter.bytes;
   }
 
   async hasBlob(digest: string): Promise<boolean> {
@@ -178,15 +169,7 @@ export class RegistryClient {
    */
   async uploadStream(source: Readable, location?: string): Promise<{ digest: string; size: number }> {
     if (!location) location = await this.startUpload();
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
+    const meter = new HashingStream();
     source.on('error', (err) => meter.destroy(err));
     const body = source.pipe(meter);
     const patchUrl = new URL(location, this.base);
@@ -197,13 +180,13 @@ export class RegistryClient {
     });
     await this.expectOk(patched, 'uploading a blob');
     await patched.drain();
-    const digest = `sha256:${hash.digest('hex')}`;
+    const digest = meter.digest();
     const put = new URL(patched.header('location') ?? location, this.base);
     put.searchParams.set('digest', digest);
     const res = await this.request('PUT', put.pathname + put.search, { scope: 'pull,push', headers: { 'Content-Length': '0' }, body: Buffer.alloc(0) });
     await this.expectOk(res, `uploading blob ${digest}`);
     await res.drain();
-    return { digest, size };
+    return { digest, size: meter.bytes };
   }
 
   /** A new upload session; its Location. */
