@@ -79,8 +79,7 @@ export class RegistryClient {
   /** A manifest or index; a digest reference is checked against the bytes received. */
   async manifest(reference: string): Promise<FetchedManifest> {
     const res = await this.request('GET', `/v2/${this.repo}/manifests/${reference}`, { scope: 'pull', headers: { Accept: MANIFEST_TYPES.join(', ') } });
-    if (res.status === 404) throw new NotFoundError(`manifest for ${this.endpoint.domain}/${this.repo}:${reference} not found: manifest unknown: manifest unknown`);
-    await this.expectOk(res, `fetching manifest ${reference}`);
+    if (!res.ok) throw await this.manifestError(res, reference);
     const bytes = await res.buffer();
     const digest = sha256(bytes);
     if (reference.startsWith('sha256:') && reference !== digest) {
@@ -208,17 +207,29 @@ export class RegistryClient {
 
   private async expectOk(res: HttpResponse, what: string): Promise<void> {
     if (res.ok) return;
-    const text = await res.text().catch(() => '');
-    let message = text.trim();
-    try {
-      const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors ?? [];
-      if (errors.length) message = errors.map((e) => `${(e.code ?? '').toLowerCase()}: ${e.message ?? ''}`).join('; ');
-    } catch {
-      // not JSON
+    throw this.statusError(res.status, await registryErrors(res), what);
+  }
+
+  private statusError(status: number, err: RegistryErrors, what: string): Error {
+    if (status === 401 || status === 403) return new UnauthorizedError(`${what}: ${err.message || 'unauthorized: authentication required'}`);
+    if (status === 404) return new NotFoundError(`${what}: ${err.message || 'not found'}`);
+    return new UnavailableError(`${what}: ${this.endpoint.domain} answered ${status}: ${err.message}`);
+  }
+
+  /**
+   * A manifest fetch refused, in dockerd's words (`[moby] distribution/errors.go`): unknown
+   * repository, unknown tag or digest, access denied.
+   */
+  private async manifestError(res: HttpResponse, reference: string): Promise<Error> {
+    const err = await registryErrors(res);
+    const name = this.endpoint.domain === 'docker.io' ? this.repo.replace(/^library\//, '') : `${this.endpoint.domain}/${this.repo}`;
+    if (err.code === 'NAME_UNKNOWN') return new NotFoundError(`repository ${name} not found: ${err.message}`);
+    if (err.code === 'DENIED') return new NotFoundError(`pull access denied for ${name}, repository does not exist or may require 'docker login': ${err.message}`);
+    if (res.status === 404) {
+      const ref = reference.startsWith('sha256:') ? `${name}@${reference}` : `${name}:${reference}`;
+      return new NotFoundError(`manifest for ${ref} not found: ${err.message || 'manifest unknown: manifest unknown'}`);
     }
-    if (res.status === 401 || res.status === 403) throw new UnauthorizedError(`${what}: unauthorized: ${message || 'authentication required'}`);
-    if (res.status === 404) throw new NotFoundError(`${what}: ${message || 'not found'}`);
-    throw new UnavailableError(`${what}: ${this.endpoint.domain} answered ${res.status}: ${message}`);
+    return this.statusError(res.status, err, `fetching manifest ${reference}`);
   }
 
   /** One API call, answering an auth challenge once. */
@@ -304,6 +315,28 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   for (const p of m[2].matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
   if (scheme === 'bearer' && !params.realm) return undefined;
   return { scheme, params };
+}
+
+interface RegistryErrors {
+  /** The first error's code (`NAME_UNKNOWN`, `DENIED`, …). */
+  code?: string;
+  /** As dockerd prints them: `name unknown: repository name not known to registry`. */
+  message: string;
+}
+
+/** The distribution error body (`{"errors": [{code, message}]}`) of a refused request. */
+async function registryErrors(res: HttpResponse): Promise<RegistryErrors> {
+  const text = await res.text().catch(() => '');
+  try {
+    const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors ?? [];
+    if (errors.length) {
+      const message = errors.map((e) => `${(e.code ?? '').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`).join('; ');
+      return { code: errors[0].code, message };
+    }
+  } catch {
+    // not JSON
+  }
+  return { message: text.trim() };
 }
 
 /** Every wanted `repository:<name>:<actions>` scope is within a granted one. */
