@@ -2,8 +2,9 @@
  * Compression detection by magic bytes (as dockerd's DecompressStream does) and a way to look at
  * the first bytes of a stream without losing them.
  */
+import { createReadStream, type ReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip, type Gunzip, type Gzip } from 'node:zlib';
 import { InvalidParameterError } from '../errors';
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -14,6 +15,27 @@ const MAGIC: Array<[Compression, number[]]> = [
   ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
   ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
 ];
+
+/*
+ * Buffer sizes for layer streams. Node's defaults (64 KiB file reads, 16 KiB zlib output) cost a
+ * thread-pool round trip per small chunk: inflating a 20 MiB layer took ~200 ms with them and
+ * ~30 ms with these.
+ */
+const FILE_CHUNK = 1 << 20;
+const ZLIB_CHUNK = 256 * 1024;
+
+/** A file read in large chunks (layer blobs and tars). */
+export function readLarge(path: string): ReadStream {
+  return createReadStream(path, { highWaterMark: FILE_CHUNK });
+}
+
+export function gunzipStream(): Gunzip {
+  return createGunzip({ chunkSize: ZLIB_CHUNK });
+}
+
+export function gzipStream(): Gzip {
+  return createGzip({ chunkSize: ZLIB_CHUNK });
+}
 
 /** Bytes needed to tell every supported format apart. */
 export const MAGIC_LENGTH = 6;
@@ -73,7 +95,7 @@ export async function decompressed(input: NodeJS.ReadableStream, what: string): 
     case 'none':
       return { stream, compression };
     case 'gzip': {
-      const gunzip = createGunzip();
+      const gunzip = gunzipStream();
       stream.on('error', (err) => gunzip.destroy(err));
       gunzip.once('close', () => stream.destroy());
       return { stream: stream.pipe(gunzip), compression };

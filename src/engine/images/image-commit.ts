@@ -4,7 +4,7 @@
  * config blob, the layer dir and the records (layer refcounts, image, optional tag) are committed
  * together through staged-commit.ts, as loads and pulls are.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
 import { archiveError } from './archive-ingest';
+import { readLarge } from './compression';
 import { chainIds, HashingStream, sha256Digest } from './digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
@@ -46,7 +47,7 @@ export async function unpackNewLayer(ctx: CommitContext, layer: Readable, workDi
   const blobPath = join(dir, 'blob');
   const hash = new HashingStream();
   await pipeline(layer, hash, createWriteStream(blobPath, { mode: 0o600 }));
-  await extractLayer(createReadStream(blobPath), diffDir, { fsTools: ctx.fsTools, log: ctx.log }).catch((err: unknown) => {
+  await extractLayer(readLarge(blobPath), diffDir, { fsTools: ctx.fsTools, log: ctx.log }).catch((err: unknown) => {
     throw archiveError(err, 'invalid layer');
   });
   const diffId = hash.digest();

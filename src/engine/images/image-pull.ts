@@ -6,8 +6,9 @@
  * dockerd's JSON messages (`Pulling fs layer`, `Downloading`, `Extracting`, `Pull complete`,
  * `Digest:`, `Status:`).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
 import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
@@ -19,7 +20,9 @@ import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { commitStaged } from './staged-commit';
 import { withSource } from './layer-sources';
-import { unpackLayer } from './layer-unpack';
+import { supported, unpackLayerStream } from './layer-unpack';
+import { teeToFile } from './tee-file';
+import { detectCompression, MAGIC_LENGTH, peek } from './compression';
 import { familiarString, repoDigestReference, storeKeyOf, tagNameOnly, type NamedReference } from './reference';
 import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
 
@@ -162,17 +165,21 @@ async function fetchLayers(
     const layer = layers[i];
     const id = short(layer.digest);
     const dir = join(workDir, hexOf(chain[i]));
-    await mkdir(join(dir, 'diff'), { recursive: true });
     let last = 0;
     const onBytes = (current: number, total: number) => {
       if (current - last < 512 * 1024 && current !== total) return;
       last = current;
       ctx.progress({ status: 'Downloading', id, progressDetail: { current, total } });
     };
-    // A dropped connection is retried (dockerd retries 5 times); a digest mismatch is not.
+    // Unpacked while it downloads, the blob kept as it arrives; the digest is checked at the end
+    // and the diff ID after it. A dropped connection is retried from scratch (dockerd retries 5
+    // times); a digest mismatch is not.
+    let unpacked: { diffId: string; size: number; compression: 'none' | 'gzip' };
     for (let attempt = 1; ; attempt++) {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(join(dir, 'diff'), { recursive: true });
       try {
-        await client.blobToFile(layer.digest, join(dir, 'blob'), onBytes);
+        unpacked = await client.fetchBlob(layer.digest, (body) => unpackDownload(ctx, body, dir), onBytes);
         break;
       } catch (err) {
         if (!(err instanceof UnavailableError) || attempt >= DOWNLOAD_ATTEMPTS) throw err;
@@ -183,11 +190,19 @@ async function fetchLayers(
     }
     ctx.progress({ status: 'Download complete', id });
     ctx.progress({ status: 'Extracting', id });
-    const unpacked = await unpackLayer(join(dir, 'blob'), join(dir, 'diff'), { fsTools: ctx.fsTools, log: ctx.log });
     if (unpacked.diffId !== diffIds[i]) throw new InvalidParameterError(`layer ${layer.digest}: unpacked content has diff ID ${unpacked.diffId}, the config says ${diffIds[i]}`);
-    fresh.set(i, { dir, size: unpacked.size, blob: { digest: unpacked.blobDigest, size: unpacked.blobSize, compression: unpacked.compression } });
+    const blobSize = (await stat(join(dir, 'blob'))).size;
+    fresh.set(i, { dir, size: unpacked.size, blob: { digest: layer.digest, size: blobSize, compression: unpacked.compression } });
     ctx.progress({ status: 'Pull complete', id });
   }
+}
+
+/** A layer download unpacked into `dir/diff` as it flows, and kept as `dir/blob`. */
+async function unpackDownload(ctx: PullContext, body: Readable, dir: string): Promise<{ diffId: string; size: number; compression: 'none' | 'gzip' }> {
+  const { head, stream } = await peek(body, MAGIC_LENGTH);
+  const compression = supported(detectCompression(head));
+  const { diffId, size } = await unpackLayerStream([stream, teeToFile(join(dir, 'blob'))], compression, join(dir, 'diff'), { fsTools: ctx.fsTools, log: ctx.log });
+  return { diffId, size, compression };
 }
 
 interface PulledImage {

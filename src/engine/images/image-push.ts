@@ -4,15 +4,15 @@
  * skipped, blobs another repository of the registry has are mounted from it. Progress as dockerd's JSON messages, ending with `<tag>: digest: … size: …` and the
  * aux object the CLI reads.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { pipeline, Transform, type Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { pipeline, type Readable } from 'node:stream';
 import { registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
+import { gzipStream, readLarge } from './compression';
 import { hexOf } from './digest';
 import { layerBlobs, ociManifest, OCI_MANIFEST_TYPE } from './image-save';
 import { mountSources } from './layer-sources';
+import { teeToFile } from './tee-file';
 import type { ImageFiles } from './image-store-files';
 import type { PullProgress } from './image-pull';
 import type { NamedReference } from './reference';
@@ -94,27 +94,15 @@ async function pushLayer(ctx: PushContext, client: RegistryClient, ref: NamedRef
  * stream ends). `onRead` reports the uncompressed bytes read, every 512 KiB.
  */
 function gzipWithCopy(src: string, copyPath: string, onRead: (bytes: number) => void): Readable {
-  const copy = createWriteStream(copyPath, { mode: 0o600 });
-  const tee = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (copy.write(chunk)) done(null, chunk);
-      else copy.once('drain', () => done(null, chunk));
-    },
-    flush(done) {
-      copy.end(() => done());
-    },
-  });
+  const tee = teeToFile(copyPath);
   let read = 0;
   let reported = 0;
-  const input = createReadStream(src).on('data', (chunk) => {
+  const input = readLarge(src).on('data', (chunk) => {
     read += chunk.length;
     if (read - reported >= 512 * 1024) onRead((reported = read));
   });
-  pipeline(input, createGzip(), tee, (err) => {
-    if (err) {
-      copy.destroy();
-      tee.destroy(err);
-    }
+  pipeline(input, gzipStream(), tee, (err) => {
+    if (err) tee.destroy(err);
   });
   return tee;
 }

@@ -99,26 +99,50 @@ export class RegistryClient {
   }
 
   /**
-   * Downloads a blob to `path`, verifying its digest (a mismatch removes the file and throws:
-   * nothing unverified is ever kept). `onBytes` reports progress.
+   * Streams a blob to `consume` (which must read it to the end), counting and hashing the bytes
+   * on the way; once `consume` is done the digest is checked. A mismatch throws (the caller
+   * discards whatever it made of the bytes: nothing unverified is ever kept); a dropped
+   * connection throws UnavailableError, which callers may retry. `onBytes` reports progress.
    */
-  async blobToFile(digest: string, path: string, onBytes?: (n: number, total: number) => void): Promise<number> {
+  async fetchBlob<T>(digest: string, consume: (body: Readable) => Promise<T>, onBytes?: (n: number, total: number) => void): Promise<T> {
     const res = await this.request('GET', `/v2/${this.repo}/blobs/${digest}`, { scope: 'pull' });
     await this.expectOk(res, `fetching blob ${digest}`);
     const total = Number(res.header('content-length') ?? 0);
     const meter = new HashingStream();
     if (onBytes) meter.on('data', () => onBytes(meter.bytes, total));
+    let dropped: Error | undefined;
+    res.body.once('error', (err) => {
+      dropped = err;
+      meter.destroy(err);
+    });
+    const failed = (err: Error) => new UnavailableError(`error pulling ${digest} from ${this.endpoint.domain}: ${err.message}`, { cause: err });
+    let result: T;
     try {
-      await pipeline(res.body, meter, createWriteStream(path, { mode: 0o600 }));
+      result = await consume(res.body.pipe(meter));
+    } catch (err) {
+      res.body.destroy();
+      if (dropped) throw failed(dropped);
+      // Bytes that made no sense to `consume`: when all of them were seen, say whether they were the blob's.
+      if (total && meter.bytes === total && meter.digest() !== digest) throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
+      throw err;
+    }
+    if (dropped) throw failed(dropped);
+    if (total && meter.bytes !== total) throw failed(new Error(`got ${meter.bytes} of ${total} bytes`));
+    if (meter.digest() !== digest) throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
+    return result;
+  }
+
+  /** Downloads a blob to `path`, its digest verified (a mismatch removes the file). */
+  async blobToFile(digest: string, path: string, onBytes?: (n: number, total: number) => void): Promise<number> {
+    try {
+      return await this.fetchBlob(digest, async (body) => {
+        await pipeline(body, createWriteStream(path, { mode: 0o600 }));
+        return (await stat(path)).size;
+      }, onBytes);
     } catch (err) {
       await rm(path, { force: true });
-      throw new UnavailableError(`error pulling ${digest} from ${this.endpoint.domain}: ${(err as Error).message}`, { cause: err });
+      throw err;
     }
-    if (meter.digest() !== digest) {
-      await rm(path, { force: true });
-      throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
-    }
-    return meter.bytes;
   }
 
   async hasBlob(digest: string): Promise<boolean> {
