@@ -69,8 +69,9 @@ const short = (digest: string) => hexOf(digest).slice(0, 12);
 export async function pullImage(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, workDir: string, platform?: string): Promise<string> {
   const named = tagNameOnly(ref);
   const reference = named.digest ?? named.tag!;
-  if (!named.digest) ctx.progress({ status: `Pulling from ${familiarRepo(named)}`, id: named.tag });
+  // Errors until the manifest is in reach are HTTP errors: the progress stream starts here, as with dockerd.
   const source = await firstManifest(ctx, named, creds, reference);
+  ctx.progress({ status: `Pulling from ${familiarRepo(named)}`, id: reference });
   const client = source.client;
   let manifest = source.manifest;
   let body = JSON.parse(manifest.bytes.toString('utf8')) as ManifestBody;

@@ -40,10 +40,9 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   const blobs = await layerBlobs(rec, ctx.layer, 'push');
   const diffIds = rec.config.rootfs?.diff_ids ?? [];
   // Newest layer first, like the CLI shows it; progress is keyed by the short diff ID as with dockerd.
-  for (let i = blobs.length - 1; i >= 0; i--) {
-    const id = hexOf(diffIds[i] ?? blobs[i].digest).slice(0, 12);
-    blobs[i] = await pushLayer(ctx, client, ref, rec.chainIds[i], blobs[i], id);
-  }
+  const ids = blobs.map((b, i) => hexOf(diffIds[i] ?? b.digest).slice(0, 12));
+  for (let i = blobs.length - 1; i >= 0; i--) ctx.progress({ status: 'Preparing', id: ids[i] });
+  for (let i = blobs.length - 1; i >= 0; i--) blobs[i] = await pushLayer(ctx, client, ref, rec.chainIds[i], blobs[i], ids[i]);
   await ctx.recordSource(rec.chainIds, `${ref.domain}/${ref.path}`);
   const configBytes = await readFile(ctx.files.blobPath(rec.id));
   if (!(await client.hasBlob(rec.id))) await client.uploadBlob(rec.id, { bytes: configBytes });

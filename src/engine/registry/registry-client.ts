@@ -279,8 +279,7 @@ export class RegistryClient {
           this.base = fallback;
           return send();
         }
-        const e = err as NodeJS.ErrnoException;
-        throw new UnavailableError(`${method} ${url}: ${e.code ? `${e.code}: ` : ''}${e.message}`, { cause: err });
+        throw new UnavailableError(`${goVerb(method)} "${url}": ${networkReason(err as NodeJS.ErrnoException, url)}`, { cause: err });
       }
     };
     let res = await send();
@@ -316,8 +315,7 @@ export class RegistryClient {
     });
     if (res.status === 401 || res.status === 403) {
       // Go's url.Error form, as dockerd reports it: `Get "https://…/v2/": unauthorized: <details>`.
-      const verb = method[0] + method.slice(1).toLowerCase();
-      throw new UnauthorizedError(`${verb} "${url}": unauthorized: ${tokenErrorDetails(await res.text().catch(() => ''))}`);
+      throw new UnauthorizedError(`${goVerb(method)} "${url}": unauthorized: ${tokenErrorDetails(await res.text().catch(() => ''))}`);
     }
     if (!res.ok) throw new UnavailableError(`token server ${realm.origin} answered ${res.status}`);
     const body = JSON.parse(await res.text()) as { token?: string; access_token?: string };
@@ -371,6 +369,19 @@ function scopesCover(granted: string[], wanted: string[]): boolean {
   };
   const have = granted.map(parse);
   return wanted.map(parse).every((w) => have.some((h) => h.resource === w.resource && w.actions.every((a) => h.actions.includes(a))));
+}
+
+/** `GET` as Go's url.Error names it (`Get`), the form dockerd's messages have. */
+function goVerb(method: string): string {
+  return method[0] + method.slice(1).toLowerCase();
+}
+
+/** Why a connection failed, in dockerd's words where they are well known. */
+function networkReason(err: NodeJS.ErrnoException, url: string): string {
+  const host = new URL(url).host;
+  if (err.code === 'ECONNREFUSED') return `dial tcp ${host}: connect: connection refused`;
+  if (err.code === 'ENOTFOUND') return `dial tcp: lookup ${new URL(url).hostname}: no such host`;
+  return err.message;
 }
 
 /** What a token server said when it refused (`{"details": …}` or distribution's `errors`). */
