@@ -147,6 +147,33 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     assert.match(none.stderr, /no matching manifest for linux\/riscv64/);
   });
 
+  it('pulls Docker v2 schema 2 manifests and manifest lists', async () => {
+    berth.ok(['tag', 'busybox', `${registry.domain}/test/schema2:1`]);
+    berth.ok(['push', `${registry.domain}/test/schema2:1`]);
+    const oci = (await registryManifest('test/schema2', '1')) as unknown as { config: { digest: string; size: number }; layers: Array<{ digest: string; size: number; mediaType: string }> };
+    const client = new RegistryClient(registryEndpoint(registry.domain), 'test/schema2');
+    const schema2 = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: oci.config.digest, size: oci.config.size },
+      layers: oci.layers.map((l) => ({ mediaType: l.mediaType.endsWith('gzip') ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.docker.image.rootfs.diff.tar', digest: l.digest, size: l.size })),
+    }));
+    const schema2Digest = await client.putManifest('docker', 'application/vnd.docker.distribution.manifest.v2+json', schema2);
+    const list = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+      manifests: [{ mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: schema2Digest, size: schema2.length, platform: { os: 'linux', architecture: 'amd64' } }],
+    }));
+    const listDigest = await client.putManifest('dockerlist', 'application/vnd.docker.distribution.manifest.list.v2+json', list);
+    const busyboxId = JSON.parse(berth.ok(['image', 'inspect', 'busybox']))[0].Id;
+    for (const [tag, digest] of [['docker', schema2Digest], ['dockerlist', listDigest]]) {
+      const ref = `${registry.domain}/test/schema2:${tag}`;
+      assert.match(berth.ok(['pull', ref]), new RegExp(`Digest: ${digest}`));
+      assert.equal(JSON.parse(berth.ok(['image', 'inspect', ref]))[0].Id, busyboxId);
+      assert.equal(berth.ok(['run', '--rm', ref, 'echo', tag]), `${tag}\n`);
+    }
+  });
+
   it('retries a layer download whose connection drops', async () => {
     const ref = `${registry.domain}/test/flaky:1`;
     berth.ok(['run', '--name', 'flaky-src', 'busybox', 'sh', '-c', 'head -c 2000000 /dev/urandom > /big']);
