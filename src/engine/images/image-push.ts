@@ -42,7 +42,12 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   // Newest layer first, like the CLI shows it; progress is keyed by the short diff ID as with dockerd.
   const ids = blobs.map((b, i) => hexOf(diffIds[i] ?? b.digest).slice(0, 12));
   for (let i = blobs.length - 1; i >= 0; i--) ctx.progress({ status: 'Preparing', id: ids[i] });
-  for (let i = blobs.length - 1; i >= 0; i--) blobs[i] = await pushLayer(ctx, client, ref, rec.chainIds[i], blobs[i], ids[i]);
+  // A few layers at a time (dockerd pushes up to 5 concurrently).
+  const todo = blobs.map((_, i) => i).reverse();
+  const worker = async () => {
+    for (let i = todo.shift(); i !== undefined; i = todo.shift()) blobs[i] = await pushLayer(ctx, client, ref, rec.chainIds[i], blobs[i], ids[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
   await ctx.recordSource(rec.chainIds, `${ref.domain}/${ref.path}`);
   const configBytes = await readFile(ctx.files.blobPath(rec.id));
   if (!(await client.hasBlob(rec.id))) await client.uploadBlob(rec.id, { bytes: configBytes });
@@ -105,6 +110,8 @@ function gzipWithCopy(src: string, copyPath: string, onRead: (bytes: number) => 
   });
   return tee;
 }
+
+const PARALLEL_UPLOADS = 3;
 
 /** Sources tried per blob (dockerd tries a few too) before uploading it. */
 const MOUNT_ATTEMPTS = 3;
