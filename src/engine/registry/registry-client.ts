@@ -264,7 +264,8 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     const scopes = [...(this.repo ? [`repository:${this.repo}:${opts.scope}`] : []), ...(opts.extraScopes ?? [])];
     const send = async (): Promise<HttpResponse> => {
-      const url = `${this.base}${path}`;
+      const base = this.base;
+      const url = `${base}${path}`;
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       const auth = await this.authorization(scopes, method, url);
       if (auth) headers.Authorization = auth;
@@ -274,7 +275,7 @@ export class RegistryClient {
         return res;
       } catch (err) {
         const fallback = this.endpoint.fallbackBase;
-        if (!this.connected && fallback && this.base !== fallback) {
+        if (!this.connected && fallback && base !== fallback) {
           // An insecure registry that does not speak HTTPS: plain HTTP from now on (dockerd's endpoint fallback).
           this.base = fallback;
           return send();
