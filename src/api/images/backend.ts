@@ -11,7 +11,7 @@ export interface ImageBackend {
   history(ref: string): Promise<object[]>;
   save(names: string[]): Promise<Readable>;
   push(name: string, tag: string | undefined, opts: { creds?: RegistryCredentials; progress: (p: object) => void }): Promise<void>;
-  pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: object) => void }): Promise<string>;
+  pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: object) => void }): Promise<string[]>;
   importImage(input: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[] }): Promise<string>;
   remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
 }

@@ -97,7 +97,7 @@ export function imageHandlers(backend: ImageBackend) {
       return sendTarStream(reply, await backend.save(stringsValue(request.query, 'names')));
     },
 
-    /** POST /images/create: `fromSrc=-` imports the body (docker import); pulls are not served yet. */
+    /** POST /images/create: `fromSrc=-` imports the body (docker import); otherwise a pull. */
     async postImagesCreate(request: Req, reply: FastifyReply) {
       const q = request.query;
       const fromSrc = stringValue(q, 'fromSrc');

@@ -34,14 +34,23 @@ function globMatch(pattern: string, name: string): boolean {
   return re.test(name);
 }
 
+/** dockerd's FamiliarMatch: the pattern against `name:tag` / `name@digest`, then the bare name. */
+function referenceMatch(pattern: string, familiar: string): boolean {
+  const at = familiar.indexOf('@');
+  const colon = familiar.lastIndexOf(':');
+  const repo = at >= 0 ? familiar.slice(0, at) : colon > familiar.lastIndexOf('/') ? familiar.slice(0, colon) : familiar;
+  return globMatch(pattern, familiar) || globMatch(pattern, repo) || posix.basename(repo) === pattern;
+}
+
 function referenceMatches(patterns: string[], names: string[]): boolean {
-  return patterns.some((p) =>
-    names.some((n) => {
-      const colon = n.lastIndexOf(':');
-      const repo = colon > n.lastIndexOf('/') ? n.slice(0, colon) : n;
-      return globMatch(p, n) || globMatch(p, repo) || posix.basename(repo) === p;
-    }),
-  );
+  return names.some((n) => patterns.some((p) => referenceMatch(p, n)));
+}
+
+/** With a `reference` filter, which of an image's familiar names to list; undefined without one. */
+export function shownReferences(filters: Filters): ((familiar: string) => boolean) | undefined {
+  const patterns = filters.reference;
+  if (!patterns?.length) return undefined;
+  return (familiar) => patterns.some((p) => referenceMatch(p, familiar));
 }
 
 /** The predicate of GET /images/json (validated first). */

@@ -65,8 +65,27 @@ const PARALLEL_DOWNLOADS = 3;
 const DOWNLOAD_ATTEMPTS = 5;
 const short = (digest: string) => hexOf(digest).slice(0, 12);
 
-/** Pulls `ref` into the store; returns the image ID. `platform` is `os/arch[/variant]`. */
-export async function pullImage(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, workDir: string, platform?: string): Promise<string> {
+/**
+ * `docker pull`: one tag or digest, or, for a bare repository name (`docker pull -a`), every tag
+ * the registry lists, as dockerd does. Ends with the `Status:` line; returns the image IDs.
+ * `platform` is `os/arch[/variant]`.
+ */
+export async function pullRepository(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, workDir: string, platform?: string): Promise<string[]> {
+  const tags = ref.tag || ref.digest ? [undefined] : await listTags(ctx, ref, creds);
+  const ids: string[] = [];
+  let updated = false;
+  for (const tag of tags) {
+    const pulled = await pullImage(ctx, tag ? { ...ref, tag } : ref, creds, workDir, platform);
+    ids.push(pulled.id);
+    updated ||= pulled.updated;
+  }
+  const name = familiarString(tags.length === 1 && tags[0] === undefined ? tagNameOnly(ref) : ref);
+  ctx.progress({ status: updated ? `Status: Downloaded newer image for ${name}` : `Status: Image is up to date for ${name}` });
+  return ids;
+}
+
+/** Pulls one tag or digest into the store: the image ID and whether anything changed. */
+async function pullImage(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, workDir: string, platform?: string): Promise<{ id: string; updated: boolean }> {
   const named = tagNameOnly(ref);
   const reference = named.digest ?? named.tag!;
   // Errors until the manifest is in reach are HTTP errors: the progress stream starts here, as with dockerd.
@@ -121,8 +140,7 @@ export async function pullImage(ctx: PullContext, ref: NamedReference, creds: Re
     const pulled = { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef };
     const updated = await ctx.exclusive(() => commitPull(ctx, { ...pulled, repo: `${named.domain}/${named.path}`, layerDigests: layers.map((l) => l.digest) }));
     ctx.progress({ status: `Digest: ${repoDigest}` });
-    ctx.progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(named)}` : `Status: Image is up to date for ${familiarString(named)}` });
-    return imageId;
+    return { id: imageId, updated };
   } finally {
     for (const release of claimed) release();
   }
@@ -221,22 +239,36 @@ interface PulledImage {
   layerDigests: string[];
 }
 
-/**
- * The manifest from the first endpoint that has it: for docker.io the mirrors in order (a mirror
- * that fails is skipped, as dockerd does), then the registry itself.
- */
-async function firstManifest(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, reference: string) {
+/** Where `ref` is pulled from, in order: for docker.io the mirrors, then the registry itself. */
+function sources(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials): RegistryClient[] {
   const mirrors = ref.domain === 'docker.io' ? (ctx.registryMirrors ?? []).map(mirrorEndpoint) : [];
-  for (const endpoint of mirrors) {
-    const client = new RegistryClient(endpoint, ref.path, creds);
+  return [...mirrors, registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir)].map((e) => new RegistryClient(e, ref.path, creds));
+}
+
+/** The first source that answers `ask` (a failing mirror is skipped, as dockerd does; the registry's error stands). */
+async function fromFirstSource<T>(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, ask: (client: RegistryClient) => Promise<T>): Promise<{ client: RegistryClient; value: T }> {
+  const clients = sources(ctx, ref, creds);
+  for (const client of clients.slice(0, -1)) {
     try {
-      return { client, manifest: await client.manifest(reference) };
+      return { client, value: await ask(client) };
     } catch (err) {
-      ctx.log.info({ err, mirror: endpoint.base }, 'mirror failed; trying the next source');
+      ctx.log.info({ err, mirror: client.baseUrl }, 'mirror failed; trying the next source');
     }
   }
-  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir), ref.path, creds);
-  return { client, manifest: await client.manifest(reference) };
+  const registry = clients[clients.length - 1];
+  return { client: registry, value: await ask(registry) };
+}
+
+async function firstManifest(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials, reference: string) {
+  const { client, value } = await fromFirstSource(ctx, ref, creds, (c) => c.manifest(reference));
+  return { client, manifest: value };
+}
+
+/** The repository's tags (`docker pull -a`). */
+async function listTags(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials): Promise<string[]> {
+  const { value } = await fromFirstSource(ctx, ref, creds, (c) => c.tags());
+  if (value.length === 0) throw new NotFoundError(`no tags found for ${familiarString(ref)}`);
+  return value;
 }
 
 /** Stores what was pulled in one batch; true when anything changed. */

@@ -14,13 +14,13 @@ import { commitNewImage, unpackNewLayer, type CommitContext } from './image-comm
 import { applyConfigChanges } from './config-changes';
 import { decompressed } from './compression';
 import { imageHistory, type HistoryItem } from './image-history';
-import { imageListFilter, imagePruneFilter } from './image-filters';
+import { imageListFilter, imagePruneFilter, shownReferences } from './image-filters';
 import type { Filters } from '../filter-args';
 import { commitLoad, ingestLoad, type LoadContext } from './image-load';
 import { ImageFiles } from './image-store-files';
 import { imageInspect, imageSummary, unixSeconds } from './image-views';
 import { familiarOfStored, familiarString, parseAnyReference, parseNormalizedNamed, repoDigestReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
-import { pullImage, type PullProgress } from './image-pull';
+import { pullRepository, type PullProgress } from './image-pull';
 import { pushImage } from './image-push';
 import { withSource } from './layer-sources';
 import type { NamedReference } from './reference';
@@ -213,11 +213,11 @@ export class ImageService {
    * POST /images/create?fromImage=: pulls `ref` (tag or digest) from its registry, reporting
    * progress as dockerd's JSON messages. Returns the image ID.
    */
-  async pull(refText: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: PullProgress) => void; log?: Logger }): Promise<string> {
+  async pull(refText: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: PullProgress) => void; log?: Logger }): Promise<string[]> {
     const ref = parseNormalizedNamed(refText);
     const workDir = await this.files.workDir('pull');
     try {
-      return await pullImage(
+      return await pullRepository(
         {
           store: this.deps.store,
           files: this.files,
@@ -342,7 +342,8 @@ export class ImageService {
     const parents = new Set(images.map((r) => r.parent).filter(Boolean));
     const shown = images.filter((r) => keep(r) && (all || names(r).length > 0 || !parents.has(r.id)));
     shown.sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created) || (a.id < b.id ? -1 : 1));
-    return shown.map((r) => imageSummary(r, refs.get(r.id) ?? []));
+    const listed = shownReferences(filters);
+    return shown.map((r) => imageSummary(r, refs.get(r.id) ?? [], listed));
   }
 
   /**

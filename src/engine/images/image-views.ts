@@ -92,14 +92,20 @@ export function repoNames(rec: ImageRecord, refs: readonly string[]): { RepoTags
   return { RepoTags: tags, RepoDigests: [...digests] };
 }
 
-export function imageSummary(rec: ImageRecord, refs: readonly string[]): Record<string, unknown> {
-  const { RepoTags, RepoDigests } = repoNames(rec, refs);
+/**
+ * A GET /images/json item. `shown` limits the names listed (dockerd lists only the ones a
+ * `reference` filter matched).
+ */
+export function imageSummary(rec: ImageRecord, refs: readonly string[], shown: (familiar: string) => boolean = () => true): Record<string, unknown> {
+  const names = repoNames(rec, refs);
+  const RepoTags = names.RepoTags.filter(shown);
+  const RepoDigests = names.RepoDigests.filter(shown);
   return {
     Containers: -1,
     Created: unixSeconds(rec.config.created),
     Id: rec.id,
     Labels: rec.config.config?.Labels ?? {},
-    ParentId: '',
+    ParentId: rec.parent ?? '',
     RepoDigests,
     RepoTags,
     SharedSize: -1,

@@ -89,6 +89,25 @@ export class RegistryClient {
     return { mediaType, digest, bytes };
   }
 
+  /** Where requests go now (for logs). */
+  get baseUrl(): string {
+    return this.base;
+  }
+
+  /** The repository's tags, following the registry's pagination (`Link: <…>; rel="next"`). */
+  async tags(): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${this.repo}/tags/list`;
+    for (let page = 0; path && page < 1000; page++) {
+      const res = await this.request('GET', path, { scope: 'pull' });
+      if (!res.ok) throw await this.manifestError(res, 'latest');
+      tags.push(...(((JSON.parse(await res.text()) as { tags?: string[] | null }).tags ?? []) as string[]));
+      const next = /<([^>]+)>;\s*rel="?next"?/.exec(res.header('link') ?? '')?.[1];
+      path = next ? new URL(next, this.base).pathname + new URL(next, this.base).search : undefined;
+    }
+    return tags;
+  }
+
   /** A small blob (an image config) in memory, its digest verified. */
   async blobBytes(digest: string): Promise<Buffer> {
     const res = await this.request('GET', `/v2/${this.repo}/blobs/${digest}`, { scope: 'pull' });

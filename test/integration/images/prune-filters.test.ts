@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startBerth, type Berth } from '../harness';
+import { api, startBerth, type Berth } from '../harness';
 
 describe('docker images filters and docker image prune', () => {
   let berth: Berth;
@@ -26,6 +26,16 @@ describe('docker images filters and docker image prune', () => {
     assert.deepEqual(repoTags('--filter', 'before=app/gold:1', '--filter', 'reference=busybox'), ['busybox:latest']);
     assert.deepEqual(repoTags('--filter', 'dangling=true'), []);
     assert.match(berth.docker(['images', '--filter', 'colour=red']).stderr, /invalid filter 'colour'/);
+  });
+
+  it("lists only the names a reference filter matched, and a committed image's ParentId", async () => {
+    berth.ok(['tag', 'busybox', 'alias/box:1']);
+    assert.deepEqual(repoTags('busybox'), ['busybox:latest']);
+    assert.deepEqual(repoTags('alias/*'), ['alias/box:1']);
+    berth.ok(['rmi', 'alias/box:1']);
+    const list = JSON.parse((await api(berth.socket, 'GET', '/images/json?filters=' + encodeURIComponent(JSON.stringify({ reference: ['app/gold'] })))).body);
+    assert.equal(list.length, 1);
+    assert.equal(list[0].ParentId, JSON.parse(berth.ok(['image', 'inspect', 'busybox']))[0].Id);
   });
 
   it('prune removes dangling images no container uses; -a also unused tagged ones', () => {

@@ -174,6 +174,21 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     }
   });
 
+  it('pull -a pulls every tag of the repository', () => {
+    const repo = `${registry.domain}/test/alltags`;
+    for (const tag of ['a', 'b']) {
+      berth.ok(['tag', 'busybox', `${repo}:${tag}`]);
+      berth.ok(['push', `${repo}:${tag}`]);
+      berth.ok(['rmi', `${repo}:${tag}`]);
+    }
+    const out = berth.ok(['pull', '-a', repo]);
+    assert.match(out, /a: Pulling from test\/alltags|a: Pulling from 127/);
+    assert.match(out, new RegExp(`Status: (Downloaded newer image|Image is up to date) for ${repo}\n`));
+    assert.deepEqual(berth.ok(['images', '--format', '{{.Tag}}', repo]).trim().split('\n').sort(), ['a', 'b'], berth.ok(['images', '-a']) + out);
+    const none = berth.docker(['pull', '-a', `${registry.domain}/test/never-pushed`]);
+    assert.notEqual(none.code, 0);
+  });
+
   it('retries a layer download whose connection drops', async () => {
     const ref = `${registry.domain}/test/flaky:1`;
     berth.ok(['run', '--name', 'flaky-src', 'busybox', 'sh', '-c', 'head -c 2000000 /dev/urandom > /big']);
