@@ -13,5 +13,6 @@ export interface ImageBackend {
   push(name: string, tag: string | undefined, opts: { creds?: RegistryCredentials; progress: (p: object) => void }): Promise<void>;
   pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: object) => void }): Promise<string[]>;
   importImage(input: Readable, opts: { repo?: string; tag?: string; message?: string; changes?: string[] }): Promise<string>;
+  importUrl(url: string, opts: { repo?: string; tag?: string; message?: string; changes?: string[] }): Promise<string>;
   remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<Array<{ Untagged?: string; Deleted?: string }>>;
 }

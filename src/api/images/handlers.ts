@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../../engine/errors';
 import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
 import { beginStream, sendJson, sendJsonLines } from '../route';
 import type { RegistryCredentials } from '../../engine/registry/registry-client';
@@ -97,20 +97,24 @@ export function imageHandlers(backend: ImageBackend) {
       return sendTarStream(reply, await backend.save(stringsValue(request.query, 'names')));
     },
 
-    /** POST /images/create: `fromSrc=-` imports the body (docker import); otherwise a pull. */
+    /** POST /images/create: `fromSrc=-` imports the body, `fromSrc=<URL>` what the URL serves (docker import); otherwise a pull. */
     async postImagesCreate(request: Req, reply: FastifyReply) {
       const q = request.query;
       const fromSrc = stringValue(q, 'fromSrc');
       if (!fromSrc) return pull(request, reply);
-      if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported by this daemon yet; pipe the archive to docker import -');
-      const body = request.body;
-      const input = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
-      const id = await backend.importImage(input, {
+      const opts = {
         repo: stringValue(q, 'repo') || undefined,
         tag: stringValue(q, 'tag') || undefined,
         message: stringValue(q, 'message') || undefined,
         changes: stringsValue(q, 'changes'),
-      });
+      };
+      let id: string;
+      if (fromSrc === '-') {
+        const body = request.body;
+        id = await backend.importImage(body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0)), opts);
+      } else {
+        id = await backend.importUrl(fromSrc, opts);
+      }
       return sendJsonLines(reply, `${JSON.stringify({ status: id })}\n`);
     },
 

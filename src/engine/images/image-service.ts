@@ -5,7 +5,8 @@
  */
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../errors';
+import { errNoSuchImage, InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
+import { httpCall } from '../registry/http';
 import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { FsTools } from './fs-tools';
@@ -177,6 +178,21 @@ export class ImageService {
     const config = applyConfigChanges({}, opts.changes ?? []);
     const { stream } = await decompressed(input, 'import');
     return this.commit({ layer: stream, config, comment: opts.message || `Imported from ${opts.source ?? '-'}`, createdBy: '', repo: opts.repo, tag: opts.tag });
+  }
+
+  /** docker import <URL>: the archive the URL serves (a bare host is taken as http://, as dockerd does). */
+  async importUrl(src: string, opts: { repo?: string; tag?: string; message?: string; changes?: string[] }): Promise<string> {
+    if (opts.repo) repoTagReference(opts.repo, opts.tag || undefined);
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(src) ? src : `http://${src}`;
+    if (!/^https?:\/\//i.test(url)) throw new InvalidParameterError(`unsupported URL scheme in ${src}: only http and https can be imported`);
+    const res = await httpCall(url, { method: 'GET', timeoutMs: 30_000 }).catch((err: Error) => {
+      throw new UnavailableError(`Get "${url}": ${err.message}`, { cause: err });
+    });
+    if (!res.ok) {
+      const body = (await res.text().catch(() => '')).trim().slice(0, 200);
+      throw new InvalidParameterError(`failed to GET ${url} with status ${res.status}: ${body}`);
+    }
+    return this.importImage(res.body, { ...opts, source: src });
   }
 
   /**

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { startBerth, type Berth } from '../harness';
+import { freePort, startBerth, type Berth } from '../harness';
 
 describe('docker import and docker history', () => {
   let berth: Berth;
@@ -43,6 +43,24 @@ describe('docker import and docker history', () => {
     const bad = berth.docker(['import', '-c', 'RUN true', '-', 'imported:bad'], { input: readFileSync(rootTar) });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /run is not a valid change command/);
+  });
+
+  it('imports from a URL (a loopback HTTP server); a missing file is a clear error', async () => {
+    const port = await freePort();
+    const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+      const url = `http://127.0.0.1:${port}/root.tar`;
+      const id = berth.ok(['import', url, 'imported:url']).trim();
+      assert.match(id, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(berth.ok(['run', '--rm', 'imported:url', 'cat', '/etc/greeting']), 'imported\n');
+      assert.equal(JSON.parse(berth.ok(['image', 'inspect', 'imported:url']))[0].Comment, `Imported from ${url}`);
+      const missing = berth.docker(['import', `http://127.0.0.1:${port}/nope.tar`]);
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, new RegExp(`failed to GET http://127.0.0.1:${port}/nope.tar with status 404`));
+    } finally {
+      server.kill();
+    }
   });
 
   it('docker history lists the entries newest first with sizes, IDs of local images and <missing>', () => {
