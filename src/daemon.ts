@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { containerHijackRoutes, containerRoutes, containerWsRoutes } from './api/containers/routes';
 import { imageRoutes } from './api/images/routes';
+import { buildRoutes } from './api/build/routes';
+import { BuildService } from './engine/build/build-service';
 import { execHijackRoutes, execRoutes } from './api/exec/routes';
 import { networkRoutes } from './api/networks/routes';
 import { volumeRoutes } from './api/volumes/routes';
@@ -163,7 +165,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       connect: (networkRef: string, containerRef: string, cfg: object | undefined) => containers!.connectNetwork(networkRef, containerRef, cfg),
       disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.disconnectNetwork(networkRef, containerRef, force),
     };
-    const api = apiRoutes({ system, containers, images, networks: networkBackend, volumes, execs: containers.execs });
+    const builds = new BuildService({ images, containers, log: log.child({ module: 'engine.build' }) });
+    const api = apiRoutes({ system, containers, images, builds, networks: networkBackend, volumes, execs: containers.execs });
     const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
@@ -208,6 +211,7 @@ export function apiRoutes(services: {
   system: Parameters<typeof systemRoutes>[0];
   containers: Parameters<typeof containerRoutes>[0];
   images: Parameters<typeof imageRoutes>[0];
+  builds: Parameters<typeof buildRoutes>[0];
   networks: Parameters<typeof networkRoutes>[0];
   volumes: Parameters<typeof volumeRoutes>[0];
   execs: Parameters<typeof execRoutes>[0];
@@ -217,6 +221,7 @@ export function apiRoutes(services: {
       ...systemRoutes(services.system),
       ...containerRoutes(services.containers),
       ...imageRoutes(services.images),
+      ...buildRoutes(services.builds),
       ...networkRoutes(services.networks),
       ...volumeRoutes(services.volumes),
       ...execRoutes(services.execs),

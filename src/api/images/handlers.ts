@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../../engine/errors';
 import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
-import { beginStream, sendJson, sendJsonLines } from '../route';
+import { sendJson, sendJsonLines } from '../route';
+import { progressStream } from '../wire/progress-stream';
 import type { RegistryCredentials } from '../../engine/registry/registry-client';
 import type { ImageBackend } from './backend';
 
@@ -33,31 +34,6 @@ function registryAuth(request: Req): RegistryCredentials {
   } catch {
     return {};
   }
-}
-
-/**
- * A JSON-message stream (pull, push): headers go out with the first message, so an error before
- * it (bad reference, unreachable registry, unknown manifest) is an ordinary HTTP error, as with
- * dockerd; a later one becomes the `errorDetail` line the CLI fails on.
- */
-async function progressStream(reply: FastifyReply, run: (write: (obj: object) => void) => Promise<unknown>): Promise<FastifyReply> {
-  let started = false;
-  const write = (obj: object) => {
-    if (!started) {
-      beginStream(reply, 'application/json');
-      started = true;
-    }
-    reply.raw.write(`${JSON.stringify(obj)}\n`);
-  };
-  try {
-    await run(write);
-  } catch (err) {
-    if (!started) throw err;
-    const message = (err as Error).message;
-    write({ errorDetail: { message }, error: message });
-  }
-  reply.raw.end();
-  return reply;
 }
 
 export function imageHandlers(backend: ImageBackend) {

@@ -121,6 +121,12 @@ export interface CommitOptions {
   changes?: string[];
   /** Pause a running container while committing (default true, as dockerd). */
   pause?: boolean;
+  /** Builds: the new image's config exactly (no merging with the container's). */
+  imageConfig?: ContainerImageConfig;
+  /** Builds: the history entry's created_by (default: the container's command). */
+  createdBy?: string;
+  /** Builds: see ImageRecord.buildKey. */
+  buildKey?: string;
 }
 
 
@@ -657,7 +663,7 @@ export class ContainerService {
   /** POST /commit: the container's changes as a new image on top of its own. */
   async commit(ref: string, opts: CommitOptions): Promise<string> {
     const c = this.get(ref);
-    const config = commitImageConfig(c.config, opts.config, opts.changes ?? []);
+    const config = opts.imageConfig ?? commitImageConfig(c.config, opts.config, opts.changes ?? []);
     // dockerd pauses a running container while its layer is read (unless --pause=false).
     const pauseIt = opts.pause !== false && c.state.Running && !c.state.Paused;
     if (pauseIt) await this.lifecycle.pause(c.id);
@@ -677,9 +683,10 @@ export class ContainerService {
         config,
         author: opts.author,
         comment: opts.comment,
-        createdBy: [c.path, ...c.args].join(' '),
+        createdBy: opts.createdBy ?? [c.path, ...c.args].join(' '),
         repo: opts.repo,
         tag: opts.tag,
+        buildKey: opts.buildKey,
       });
       this.emit(c, 'commit', { comment: opts.comment ?? '', imageID: id, imageRef: opts.repo ? `${opts.repo}:${opts.tag || 'latest'}` : '' });
       return id;

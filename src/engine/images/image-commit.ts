@@ -56,46 +56,52 @@ export async function unpackNewLayer(ctx: CommitContext, layer: Readable, workDi
 
 export interface NewImage {
   parent?: ImageRecord;
-  /** The config without rootfs: the parent's diff IDs and the new one are added here. */
+  /** The config without rootfs: the parent's diff IDs (and the new layer's) are added here. */
   config: Omit<ImageConfigFile, 'rootfs'>;
-  layer: UnpackedNewLayer;
+  /** The new layer; none for an image that only changes the parent's config (a build's ENV, CMD…). */
+  layer?: UnpackedNewLayer;
   tag?: NamedReference;
+  /** The build step that made it (see ImageRecord.buildKey). */
+  buildKey?: string;
 }
 
 /** Step 2 (under the service lock): stores the image; returns its ID. */
 export async function commitNewImage(ctx: CommitContext, img: NewImage): Promise<string> {
-  const diffIds = [...(img.parent?.config.rootfs.diff_ids ?? []), img.layer.diffId];
+  const layer = img.layer;
+  const diffIds = [...(img.parent?.config.rootfs.diff_ids ?? []), ...(layer ? [layer.diffId] : [])];
   const config: ImageConfigFile = { ...img.config, rootfs: { type: 'layers', diff_ids: diffIds } };
   const configBytes = Buffer.from(JSON.stringify(config));
   const id = sha256Digest(configBytes);
   const chain = chainIds(diffIds);
-  const top = chain[chain.length - 1];
+  const top = layer ? chain[chain.length - 1] : undefined;
 
   const ops: BatchOp[] = [];
   const existingImage = await ctx.store.get<ImageRecord>(KEY.image(id));
-  const known = await ctx.store.get<LayerRecord>(KEY.layer(top));
+  const known = top ? await ctx.store.get<LayerRecord>(KEY.layer(top)) : undefined;
   const isNewImage = !existingImage;
   if (isNewImage) {
-    for (const c of chain.slice(0, -1)) {
+    for (const c of layer ? chain.slice(0, -1) : chain) {
       const rec = await ctx.store.get<LayerRecord>(KEY.layer(c));
       if (!rec) throw new Error(`parent layer ${c} is missing`);
       ops.push({ type: 'put', key: KEY.layer(c), value: { ...rec, refs: rec.refs + 1 } });
     }
-    const layerRec: LayerRecord = known ? { ...known, refs: known.refs + 1 } : { chainId: top, diffId: img.layer.diffId, size: img.layer.size, refs: 1, blob: img.layer.blob };
-    ops.push({ type: 'put', key: KEY.layer(top), value: layerRec });
+    if (layer && top) {
+      const layerRec: LayerRecord = known ? { ...known, refs: known.refs + 1 } : { chainId: top, diffId: layer.diffId, size: layer.size, refs: 1, blob: layer.blob };
+      ops.push({ type: 'put', key: KEY.layer(top), value: layerRec });
+    }
   }
   if (isNewImage || existingImage.removed) {
-    const size = (img.parent?.size ?? 0) + img.layer.size;
+    const size = (img.parent?.size ?? 0) + (layer?.size ?? 0);
     const record: ImageRecord = existingImage
       ? { ...existingImage, removed: undefined }
-      : { id, config, chainIds: chain, size, repoDigests: [], loadedAt: new Date().toISOString(), parent: img.parent?.id };
+      : { id, config, chainIds: chain, size, repoDigests: [], loadedAt: new Date().toISOString(), parent: img.parent?.id, ...(img.buildKey ? { buildKey: img.buildKey } : {}) };
     ops.push({ type: 'put', key: KEY.image(id), value: record });
   }
   if (img.tag) ops.push({ type: 'put', key: KEY.tag(storeKeyOf(img.tag)), value: id });
 
   await commitStaged(ctx.files, ctx.store, {
     configs: isNewImage ? [{ id, bytes: configBytes }] : [],
-    layers: isNewImage && !known ? [{ chainId: top, dir: img.layer.dir }] : [],
+    layers: isNewImage && layer && top && !known ? [{ chainId: top, dir: layer.dir }] : [],
     ops,
   });
   ctx.log.info({ image: id, layer: top }, 'image committed');

@@ -3,7 +3,8 @@
  * image-store-files.ts for the files). Mutations (load, tag, remove) are serialized by one lock
  * per service; reads see the store as committed.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { errNoSuchImage, InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
 import { httpCall } from '../registry/http';
@@ -69,8 +70,8 @@ export interface RemoveImageOptions {
 export interface CommitImageOptions {
   /** The image the new one is made from (none: a base image, as `docker import` makes). */
   parentId?: string;
-  /** The new layer as an uncompressed tar (whiteouts as `.wh.` files). */
-  layer: Readable;
+  /** The new layer as an uncompressed tar (whiteouts as `.wh.` files); none: a config-only image. */
+  layer?: Readable;
   /** The new image's Config section. */
   config: ContainerImageConfig;
   author?: string;
@@ -79,6 +80,8 @@ export interface CommitImageOptions {
   createdBy: string;
   repo?: string;
   tag?: string;
+  /** Set by builds: see ImageRecord.buildKey. */
+  buildKey?: string;
 }
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -136,8 +139,10 @@ export class ImageService {
   }
 
   /**
-   * A new image: the parent's layers plus `layer` (docker commit). The tag is checked before
-   * any work; nothing is stored unless everything is.
+   * A new image: the parent's layers plus `layer` (docker commit, a build's RUN or COPY), or the
+   * parent's layers only with a new config (no `layer`, or one that changes nothing: the history
+   * entry is then an empty_layer one, as dockerd records it). The tag is checked before any
+   * work; nothing is stored unless everything is.
    */
   async commit(opts: CommitImageOptions): Promise<string> {
     const tag = opts.repo ? repoTagReference(opts.repo, opts.tag || undefined) : undefined;
@@ -145,12 +150,10 @@ export class ImageService {
     const ctx: CommitContext = { store: this.deps.store, files: this.files, fsTools: this.fsTools, log: this.deps.log };
     const workDir = await this.files.workDir('commit');
     try {
-      const layer = await unpackNewLayer(ctx, opts.layer, workDir);
+      const unpacked = opts.layer ? await unpackNewLayer(ctx, opts.layer, workDir) : undefined;
+      const layer = unpacked && !(await isEmptyDir(join(unpacked.dir, 'diff'))) ? unpacked : undefined;
       const created = new Date().toISOString();
-      const history = [
-        ...(parent?.config.history ?? []),
-        { created, created_by: opts.createdBy, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) },
-      ];
+      const entry = { created, created_by: opts.createdBy, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}), ...(layer ? {} : { empty_layer: true }) };
       const config = {
         architecture: parent?.config.architecture ?? GOARCH[process.arch] ?? process.arch,
         ...(parent?.config.variant ? { variant: parent.config.variant } : {}),
@@ -159,14 +162,29 @@ export class ImageService {
         ...(opts.author ? { author: opts.author } : {}),
         ...(opts.comment ? { comment: opts.comment } : {}),
         config: opts.config,
-        history,
+        history: [...(parent?.config.history ?? []), entry],
       };
-      const id = await this.exclusive(() => commitNewImage(ctx, { parent, config, layer, tag }));
+      const id = await this.exclusive(() => commitNewImage(ctx, { parent, config, layer, tag, buildKey: opts.buildKey }));
       if (tag) this.emit(id, familiarString(tag), 'tag', opts.config.Labels);
       return id;
     } finally {
       await this.files.removeWorkDir(workDir);
     }
+  }
+
+  /** A private work dir under the image store's tmp (cleared at start), for builds. */
+  workDir(prefix: string): Promise<string> {
+    return this.files.workDir(prefix);
+  }
+
+  removeWorkDir(dir: string): Promise<void> {
+    return this.files.removeWorkDir(dir);
+  }
+
+  /** The build cache: the image a build step with `buildKey` made on top of `parentId` before. */
+  async buildCache(parentId: string | undefined, buildKey: string): Promise<string | undefined> {
+    const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value);
+    return images.find((r) => !r.removed && r.buildKey === buildKey && r.parent === parentId)?.id;
   }
 
   /**
@@ -620,6 +638,10 @@ export class ImageService {
 }
 
 export type { DeleteRecord };
+
+async function isEmptyDir(dir: string): Promise<boolean> {
+  return (await readdir(dir)).length === 0;
+}
 
 /** The familiar `repo:tag` names of an image among the stored references (digests left out). */
 function tagNames(refs: Map<string, string[]>, imageId: string): string[] {

@@ -50,8 +50,13 @@ export interface ImageRecord {
    * (layerDirs still answers); it is dropped once no container uses the image.
    */
   removed?: boolean;
-  /** The image this one was made from locally (docker commit), shown as Parent. */
+  /** The image this one was made from locally (docker commit, docker build), shown as Parent. */
   parent?: string;
+  /**
+   * For images a build step made: what that step was (instruction, config, inputs), so a later
+   * build finds the child of the same parent with the same key and reuses it (the build cache).
+   */
+  buildKey?: string;
 }
 
 export interface LayerRecord {

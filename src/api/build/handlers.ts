@@ -1,0 +1,46 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { InvalidParameterError } from '../../engine/errors';
+import { boolValue, stringsValue, stringValue, type Query } from '../form';
+import { progressStream } from '../wire/progress-stream';
+import type { BuildBackend } from './backend';
+
+type Req = FastifyRequest<{ Querystring: Query }>;
+
+/** A query parameter holding a JSON object of strings (`buildargs`, `labels`). */
+function jsonObject<T>(q: Query, name: string): Record<string, T> {
+  const text = stringValue(q, name);
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, T>;
+  } catch {
+    // reported below
+  }
+  throw new InvalidParameterError(`error reading ${name}: invalid JSON object`);
+}
+
+export function buildHandlers(backend: BuildBackend) {
+  return {
+    /** POST /build: the body is the context tar; the answer dockerd's JSON message stream. */
+    async postBuild(request: Req, reply: FastifyReply) {
+      const q = request.query;
+      const body = request.body;
+      const context = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
+      const req = {
+        dockerfile: stringValue(q, 'dockerfile') || 'Dockerfile',
+        tags: stringsValue(q, 't'),
+        buildArgs: jsonObject<string | null>(q, 'buildargs'),
+        labels: jsonObject<string>(q, 'labels'),
+        noCache: boolValue(q, 'nocache'),
+        // rm defaults to true (dockerd's form parsing treats an absent rm as true).
+        rm: stringValue(q, 'rm') === undefined ? true : boolValue(q, 'rm'),
+        forceRm: boolValue(q, 'forcerm'),
+        quiet: boolValue(q, 'q'),
+        target: stringValue(q, 'target') || undefined,
+        networkMode: stringValue(q, 'networkmode') || undefined,
+      };
+      return progressStream(reply, (write) => backend.build(context, req, write));
+    },
+  };
+}

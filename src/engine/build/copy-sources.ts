@@ -1,0 +1,173 @@
+/**
+ * What a COPY or ADD takes from a source tree (the build context, or a stage's files): sources
+ * resolved inside the tree (wildcards as Go's filepath.Match, .dockerignore honoured), laid out
+ * under the destination the way the classic builder does (`[moby] builder/dockerfile/copy.go`),
+ * packed as a tar to extract at the container's root, and hashed for the build cache.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, type Stats } from 'node:fs';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type * as tar from 'tar-stream';
+import { InvalidParameterError } from '../errors';
+import { packFile } from '../images/pack-stream';
+import { resolveInRoot } from '../images/safe-path';
+import type { IgnoreMatcher } from './dockerignore';
+
+/** One entry to write: a host path as a name below the container root (no leading `/`). */
+export interface CopyEntry {
+  hostPath: string;
+  name: string;
+  stat: Stats;
+  /** Owner to write (default root). */
+  owner?: { uid: number; gid: number };
+}
+
+export interface CopyRequest {
+  /** The tree the sources are read from. */
+  root: string;
+  /** Source paths as written (expanded), relative to the root. */
+  sources: string[];
+  /** Destination as written (expanded); relative ones are below `workdir`. */
+  dest: string;
+  workdir: string;
+  /** Whether a container path is an existing directory (decides `COPY file /existing-dir`). */
+  isDir(containerPath: string): Promise<boolean>;
+  ignore?: IgnoreMatcher;
+  /** 'COPY' or 'ADD', for messages. */
+  what: string;
+}
+
+const hasWildcards = (p: string) => /[*?[]/.test(p);
+
+/** The entries a COPY writes, in a stable order. */
+export async function copyEntries(req: CopyRequest): Promise<CopyEntry[]> {
+  const matched: Array<{ rel: string; path: string; stat: Stats }> = [];
+  for (const src of req.sources) {
+    const rel = posix.normalize(`/${src}`).slice(1).replace(/\/$/, '');
+    if (hasWildcards(rel)) {
+      const found = await matchWildcard(req.root, rel, req.ignore);
+      matched.push(...found);
+      continue;
+    }
+    const path = await resolveInRoot(req.root, rel, { followLast: true, scoped: true });
+    const st = await stat(path).catch(() => undefined);
+    if (!st || (rel !== '' && req.ignore?.ignored(rel) && !st.isDirectory())) {
+      throw new InvalidParameterError(`${req.what} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
+    }
+    matched.push({ rel, path, stat: st });
+  }
+  if (matched.length === 0) throw new InvalidParameterError(`${req.what} failed: no source files were specified`);
+
+  const destAbs = posix.isAbsolute(req.dest) ? req.dest : posix.join(req.workdir || '/', req.dest);
+  const destIsDir = req.dest.endsWith('/') || req.dest.endsWith('/.') || req.dest === '.';
+  if (matched.length > 1 && !destIsDir) {
+    throw new InvalidParameterError(`When using ${req.what} with more than one source file, the destination must be a directory and end with a /`);
+  }
+  const destName = posix.normalize(destAbs).replace(/^\/+/, '').replace(/\/$/, '');
+  const entries: CopyEntry[] = [];
+  for (const m of matched) {
+    if (m.stat.isDirectory()) {
+      // A directory's contents go into the destination (which takes the directory's own mode).
+      if (destName) entries.push({ hostPath: m.path, name: destName, stat: m.stat });
+      await walk(m.path, m.rel, destName, req.ignore, entries);
+      continue;
+    }
+    const intoDir = destIsDir || (await req.isDir(`/${destName}`));
+    entries.push({ hostPath: m.path, name: intoDir ? posix.join(destName, posix.basename(m.rel)) : destName, stat: m.stat });
+  }
+  return entries;
+}
+
+async function walk(dir: string, rel: string, name: string, ignore: IgnoreMatcher | undefined, out: CopyEntry[]): Promise<void> {
+  for (const child of (await readdir(dir)).sort()) {
+    const childRel = rel ? `${rel}/${child}` : child;
+    const path = join(dir, child);
+    const st = await lstat(path);
+    const ignored = ignore?.ignored(childRel) ?? false;
+    if (ignored && !(st.isDirectory() && ignore?.mayContainIncluded(childRel))) continue;
+    const childName = name ? `${name}/${child}` : child;
+    if (!ignored) out.push({ hostPath: path, name: childName, stat: st });
+    if (st.isDirectory()) await walk(path, childRel, childName, ignore, out);
+  }
+}
+
+/** Every path of the tree that the pattern matches component by component (`*` stays in one). */
+async function matchWildcard(root: string, pattern: string, ignore: IgnoreMatcher | undefined): Promise<Array<{ rel: string; path: string; stat: Stats }>> {
+  const parts = pattern.split('/');
+  let level: string[] = [''];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const rel of level) {
+      const dir = rel ? join(root, rel) : root;
+      if (!hasWildcards(part)) {
+        next.push(rel ? `${rel}/${part}` : part);
+        continue;
+      }
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const re = globRegExp(part);
+      for (const n of names.sort()) if (re.test(n)) next.push(rel ? `${rel}/${n}` : n);
+    }
+    level = next;
+  }
+  const out: Array<{ rel: string; path: string; stat: Stats }> = [];
+  for (const rel of level) {
+    if (ignore?.ignored(rel)) continue;
+    const path = await resolveInRoot(root, rel, { followLast: true, scoped: true });
+    const st = await stat(path).catch(() => undefined);
+    if (st) out.push({ rel, path, stat: st });
+  }
+  return out;
+}
+
+/** One path component's Go filepath.Match pattern as a RegExp. */
+function globRegExp(part: string): RegExp {
+  let re = '';
+  for (let i = 0; i < part.length; i++) {
+    const ch = part[i];
+    if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else if (ch === '\\' && i + 1 < part.length) re += escapeRe(part[++i]);
+    else if (ch === '[') {
+      const end = part.indexOf(']', i + 1);
+      if (end < 0) throw new InvalidParameterError('syntax error in pattern');
+      let cls = part.slice(i + 1, end);
+      if (cls.startsWith('^') || cls.startsWith('!')) cls = `^${cls.slice(1)}`;
+      re += `[${cls.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else re += escapeRe(ch);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The cache key part of a COPY: every entry's name, type, mode, size, link target and content
+ * hash (the classic builder hashes contents too; mtimes and owners do not count).
+ */
+export async function contentKey(entries: CopyEntry[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const e of entries) {
+    const st = e.stat;
+    hash.update(`${e.name}\0${st.mode}\0${st.isFile() ? st.size : 0}\0`);
+    if (st.isSymbolicLink()) hash.update(await readlink(e.hostPath));
+    else if (st.isFile()) for await (const chunk of createReadStream(e.hostPath)) hash.update(chunk as Buffer);
+    hash.update('\n');
+  }
+  return hash.digest('hex');
+}
+
+/** Writes the entries into `pack` owned by root (an owner is applied by the extraction). */
+export async function packEntries(pack: tar.Pack, entries: CopyEntry[]): Promise<void> {
+  const entry = (header: Partial<tar.Header> & { name: string }) => new Promise<void>((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+  for (const e of entries) {
+    const st = e.stat;
+    const base = { name: e.name, mode: st.mode & 0o7777, uid: e.owner?.uid ?? 0, gid: e.owner?.gid ?? 0, mtime: st.mtime };
+    if (st.isDirectory()) await entry({ ...base, name: `${e.name}/`, type: 'directory' });
+    else if (st.isSymbolicLink()) await entry({ ...base, type: 'symlink', linkname: await readlink(e.hostPath) });
+    else if (st.isFile()) await packFile(pack, { ...base, type: 'file', size: st.size }, e.hostPath);
+    // Devices, FIFOs and sockets in a build context are not copied.
+  }
+  pack.finalize();
+}

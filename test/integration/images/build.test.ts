@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startBerth, type Berth } from '../harness';
+
+/** `docker build` with the stock CLI's classic builder (no BuildKit here) against Berth. */
+describe('docker build (classic builder)', () => {
+  let berth: Berth;
+  let dir: string;
+  before(async () => {
+    berth = await startBerth();
+    dir = mkdtempSync(join(tmpdir(), 'berth-build-'));
+  });
+  after(async () => {
+    await berth?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A context directory with these files (paths relative to it). */
+  const context = (name: string, files: Record<string, string>) => {
+    const root = join(dir, name);
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(root, path, '..'), { recursive: true });
+      writeFileSync(join(root, path), content, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
+    }
+    return root;
+  };
+  const inspect = (ref: string) => JSON.parse(berth.ok(['image', 'inspect', ref]))[0];
+  const build = (args: string[]) => berth.docker(['build', ...args], { timeoutMs: 120_000 });
+
+  it('builds FROM/ARG/ENV/WORKDIR/COPY/RUN/LABEL/EXPOSE/USER/CMD with .dockerignore, and a rebuild comes from the cache', () => {
+    const root = context('basic', {
+      Dockerfile: [
+        'FROM busybox',
+        'ARG GREETING=hello',
+        'ENV WHO=world \\',
+        '    PLACE="the box"',
+        'WORKDIR /app',
+        'COPY greet.sh ./',
+        'COPY data/ /data/',
+        'RUN echo "$GREETING $WHO from $PLACE" > /app/out.txt',
+        'LABEL version="1.0" team=berth',
+        'EXPOSE 8080/tcp',
+        'USER nobody',
+        'CMD ["./greet.sh"]',
+      ].join('\n'),
+      'greet.sh': '#!/bin/sh\ncat /app/out.txt\n',
+      'data/a.txt': 'a\n',
+      'data/sub/b.txt': 'b\n',
+      'data/skip.log': 'ignored\n',
+      '.dockerignore': '# logs stay out\n**/*.log\n',
+    });
+    const r = build(['-t', 'built:1', '--build-arg', 'GREETING=hi', root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Step 1\/11 : FROM busybox\n ---> [0-9a-f]{12}\n/);
+    assert.match(r.stdout, /Step 7\/11 : RUN echo "\$GREETING \$WHO from \$PLACE" > \/app\/out.txt\n ---> Running in [0-9a-f]{12}\n/);
+    assert.match(r.stdout, /Successfully built ([0-9a-f]{12})\nSuccessfully tagged built:1\n/);
+    assert.equal(berth.ok(['run', '--rm', 'built:1']), 'hi world from the box\n');
+    const img = inspect('built:1');
+    assert.equal(img.Config.WorkingDir, '/app');
+    assert.equal(img.Config.User, 'nobody');
+    assert.deepEqual(img.Config.Cmd, ['./greet.sh']);
+    assert.ok(img.Config.Env.includes('WHO=world') && img.Config.Env.includes('PLACE=the box'), img.Config.Env.join());
+    assert.ok(!img.Config.Env.some((e: string) => e.startsWith('GREETING=')), 'build args are not kept');
+    assert.deepEqual(img.Config.Labels, { version: '1.0', team: 'berth' });
+    assert.deepEqual(img.Config.ExposedPorts, { '8080/tcp': {} });
+    assert.equal(berth.ok(['run', '--rm', '--user', 'root', 'built:1', 'sh', '-c', 'find /data | sort; stat -c %u:%g /data/sub/b.txt']), '/data\n/data/a.txt\n/data/sub\n/data/sub/b.txt\n0:0\n');
+    // History: one entry per step after FROM, config-only steps as empty layers.
+    const history = berth.ok(['history', '--format', '{{.CreatedBy}}', 'built:1']).split('\n');
+    assert.match(history[0], /CMD \["\.\/greet\.sh"\]/);
+    assert.ok(history.some((h) => /\|1 GREETING=hi \/bin\/sh -c echo/.test(h)), history.join('\n'));
+    assert.equal(berth.ok(['ps', '-aq']), '', 'intermediate containers removed');
+
+    const again = build(['-t', 'built:2', '--build-arg', 'GREETING=hi', root]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 10, again.stdout);
+    assert.equal(inspect('built:2').Id, img.Id);
+    const changedArg = build(['--build-arg', 'GREETING=hey', '-q', root]);
+    assert.equal(changedArg.code, 0, changedArg.stderr);
+    assert.match(changedArg.stdout.trim(), /^sha256:[0-9a-f]{64}$/, '-q prints only the ID');
+    assert.notEqual(changedArg.stdout.trim(), img.Id, 'another build arg value runs the RUN again');
+    const noCache = build(['--no-cache', '--build-arg', 'GREETING=hi', root]);
+    assert.equal(noCache.code, 0, noCache.stderr);
+    assert.doesNotMatch(noCache.stdout, /Using cache/);
+  });
+
+  it('multi-stage: COPY --from a named stage, --target stops early; scratch images', () => {
+    const root = context('stages', {
+      Dockerfile: [
+        'FROM busybox AS compile',
+        'RUN mkdir /out && echo artifact > /out/result.txt',
+        'FROM scratch AS bare',
+        'COPY --from=compile /out/result.txt /result.txt',
+        'COPY --from=compile /bin/busybox /bin/sh',
+        'FROM busybox',
+        'COPY --from=bare /result.txt /copied/',
+        'CMD ["cat", "/copied/result.txt"]',
+      ].join('\n'),
+    });
+    const r = build(['-t', 'multi:1', root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(berth.ok(['run', '--rm', 'multi:1']), 'artifact\n');
+    const bare = build(['--target', 'bare', '-t', 'multi:bare', root]);
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.equal(inspect('multi:bare').RootFS.Layers.length, 2, 'scratch plus two COPY layers');
+    assert.equal(berth.ok(['run', '--rm', '--entrypoint', '/bin/sh', 'multi:bare', '-c', 'echo from scratch']), 'from scratch\n');
+    const missing = build(['--target', 'nope', root]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /failed to reach build target nope in Dockerfile/);
+  });
+
+  it('fails clearly: a failing RUN (exit code), unknown instructions, missing files; nothing escapes the context', () => {
+    const failing = build([context('failing', { Dockerfile: 'FROM busybox\nRUN echo before; exit 3\nRUN echo never\n' })]);
+    assert.notEqual(failing.code, 0);
+    assert.match(failing.stdout, /before\n/);
+    assert.match(failing.stderr, /The command '\/bin\/sh -c echo before; exit 3' returned a non-zero code: 3/);
+    assert.doesNotMatch(failing.stdout, /never/);
+
+    const unknown = build([context('unknown', { Dockerfile: 'FROM busybox\nFROBNICATE now\n' })]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /unknown instruction: FROBNICATE/i);
+
+    const root = context('escape', { Dockerfile: 'FROM busybox\nCOPY link/passwd /stolen\n' });
+    symlinkSync('/etc', join(root, 'link'));
+    const escape = build([root]);
+    assert.notEqual(escape.code, 0);
+    assert.match(escape.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat link\/passwd: file does not exist/);
+
+    const noFile = build(['-f', 'nope.Dockerfile', context('nofile', { Dockerfile: 'FROM busybox\n' })]);
+    assert.notEqual(noFile.code, 0);
+  });
+
+  it('-f, --label, COPY --chown and wildcards, ENTRYPOINT with CMD', () => {
+    const root = context('options', {
+      'build/app.Dockerfile': [
+        'FROM busybox',
+        'COPY --chown=nobody:nobody *.txt /files/',
+        'ENTRYPOINT ["sh", "-c"]',
+        'CMD ["stat -c %U:%G /files/one.txt; ls /files"]',
+      ].join('\n'),
+      'one.txt': '1\n',
+      'two.txt': '2\n',
+      'three.md': '3\n',
+    });
+    const r = build(['-f', join(root, 'build/app.Dockerfile'), '--label', 'built.by=berth', '-t', 'opts:1', root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(berth.ok(['run', '--rm', 'opts:1']), 'nobody:nobody\none.txt\ntwo.txt\n');
+    assert.equal(inspect('opts:1').Config.Labels['built.by'], 'berth');
+  });
+});
