@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError } from '../errors';
 import { decompressed } from '../images/compression';
@@ -28,13 +29,32 @@ export async function unpackContext(
   const { stream } = await decompressed(input, 'build context');
   await mkdir(root, { recursive: true, mode: 0o700 });
   // As files, never as whiteouts; owners as the client sent them (COPY owns everything by root anyway).
-  await extractLayer(stream, root, { fsTools: opts.fsTools, log: opts.log, signal: opts.signal, whiteouts: false });
+  await extractLayer(stream.pipe(paddedTar()), root, { fsTools: opts.fsTools, log: opts.log, signal: opts.signal, whiteouts: false });
   const name = posix.normalize(dockerfileName || 'Dockerfile').replace(/^\/+/, '');
   const dockerfile = await readInContext(root, name).catch(() => {
     throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${dockerfileName || 'Dockerfile'}`);
   });
   const ignoreText = await readInContext(root, '.dockerignore').catch(() => '');
   return { root, dockerfile, ignore: ignoreMatcher(parseDockerignore(ignoreText)) };
+}
+
+/**
+ * The docker CLI sends a context whose Dockerfile was added from outside (`-f /elsewhere`) as a
+ * tar that stops right after that file's bytes, with neither padding nor end blocks; Go's reader
+ * takes that as the end. Padding the stream to whole blocks plus two zero blocks makes it a
+ * proper archive (a complete one only gets ignorable zero blocks more).
+ */
+function paddedTar(): Transform {
+  let length = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      length += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      done(null, Buffer.alloc(((512 - (length % 512)) % 512) + 1024));
+    },
+  });
 }
 
 /** A file of the context, symlinks resolved inside it. */

@@ -142,7 +142,7 @@ export class Builder {
       }
       if (stage && labels.length) {
         // --label: one more LABEL step on the result, its values taken literally (dockerd's).
-        const text = labels.map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(' ');
+        const text = labels.map(([k, v]) => `${k}=${v}`).join(' ');
         this.say(`Step ${total}/${total} : LABEL ${text}\n`);
         stage.config = { ...stage.config, Labels: { ...(stage.config.Labels ?? {}), ...Object.fromEntries(labels) } };
         await this.commitConfig(stage, `LABEL ${text}`);

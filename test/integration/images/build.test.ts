@@ -112,8 +112,10 @@ describe('docker build (classic builder)', () => {
   });
 
   it('fails clearly: a failing RUN (exit code), unknown instructions, missing files; nothing escapes the context', () => {
-    const failing = build([context('failing', { Dockerfile: 'FROM busybox\nRUN echo before; exit 3\nRUN echo never\n' })]);
-    assert.notEqual(failing.code, 0);
+    // The Dockerfile from outside the context (the CLI appends it to the context tar).
+    writeFileSync(join(dir, 'outside.Dockerfile'), 'FROM busybox\nRUN echo before; exit 3\nRUN echo never\n');
+    const failing = build(['-f', join(dir, 'outside.Dockerfile'), context('failing', { 'file.txt': 'x\n' })]);
+    assert.equal(failing.code, 3, 'the CLI exits with the RUN exit code');
     assert.match(failing.stdout, /before\n/);
     assert.match(failing.stderr, /The command '\/bin\/sh -c echo before; exit 3' returned a non-zero code: 3/);
     assert.doesNotMatch(failing.stdout, /never/);
