@@ -8,8 +8,8 @@
  * Output is dockerd's: `Step N/M : …`, ` ---> <id>`, the RUN output, `Successfully built …`.
  */
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
@@ -18,6 +18,8 @@ import { InvalidParameterError, NotFoundError } from '../errors';
 import { mergeEnv, envKey } from '../env-vars';
 import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';
+import { decompressed } from '../images/compression';
+import { resolveInRoot } from '../images/safe-path';
 import { shortId } from '../images/digest';
 import { applyConfigChanges } from '../images/config-changes';
 import { repoTagReference } from '../images/reference';
@@ -398,30 +400,50 @@ export class Builder {
     const chown = ins.flags.chown ? expandWord(ins.flags.chown, this.expansionEnv(stage), this.escapeToken) : undefined;
     const from = ins.flags.from;
     const root = from !== undefined ? await this.stageFiles(from, workDir) : ctx.root;
+    // ADD unpacks local tar archives (plain or gzip) into the destination instead of copying them.
+    const archives = ins.cmd === 'add' && from === undefined ? await localArchives(root, sources) : [];
+    const plain = sources.filter((s) => !archives.some((a) => a.source === s));
     // A container of the current image answers "is the destination a directory?" and takes the files.
     const container = stage.imageId ? (await this.deps.containers.create({ config: { Image: stage.imageId, Cmd: [NOP], Entrypoint: [], User: chown ?? '' }, hostConfig: { NetworkMode: 'none' } })).Id : undefined;
     let ok = false;
     try {
       const isDir = async (path: string) => (container ? await this.deps.containers.statPath(container, path).then((st) => (st.mode & 0x80000000) !== 0, () => false) : false);
-      const entries = await copyEntries({ root, sources, dest, workdir: stage.config.WorkingDir ?? '/', isDir, ignore: from === undefined ? ctx.ignore : undefined, what });
-      const kind = entries.length === 1 && !entries[0].stat.isDirectory() ? 'file' : sources.length > 1 ? 'multi' : 'dir';
-      const comment = `${what} ${kind}:${await contentKey(entries)} in ${dest} `;
+      const workdir = stage.config.WorkingDir ?? '/';
+      const entries = plain.length ? await copyEntries({ root, sources: plain, dest, workdir, isDir, ignore: from === undefined ? ctx.ignore : undefined, what }) : [];
+      const kind = archives.length === 0 && entries.length === 1 && !entries[0].stat.isDirectory() ? 'file' : sources.length > 1 ? 'multi' : archives.length ? 'file' : 'dir';
+      const hash = createHash('sha256').update(await contentKey(entries));
+      for (const a of archives) hash.update(`${a.source}\0${a.digest}`);
+      const comment = `${what} ${kind}:${hash.digest('hex')} in ${dest} `;
       const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP}${comment}`].join(' ');
       const key = this.cacheKey(stage, `${createdBy}|${chown ?? ''}`);
       if (await this.fromCache(stage, key)) return;
+      const destDir = posix.resolve(workdir || '/', dest);
       if (container) {
-        await this.deps.containers.putArchive(container, tarOf(entries), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: chown !== undefined });
+        if (entries.length) await this.deps.containers.putArchive(container, tarOf(entries), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: chown !== undefined });
+        if (archives.length) await this.makeDirs(container, destDir);
+        for (const a of archives) await this.deps.containers.putArchive(container, await a.open(), { path: destDir, noOverwriteDirNonDir: false, copyUIDGID: false });
         stage.imageId = await this.deps.containers.commit(container, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
       } else {
         if (chown && !/^\d+(:\d+)?$/.test(chown)) throw new InvalidParameterError(`unable to convert uid/gid chown string to host mapping: no passwd file in a scratch image to look up ${chown}`);
         const [uid, gid] = chown ? chown.split(':').map(Number) : [0, 0];
-        stage.imageId = await this.deps.images.commit({ layer: tarOf(entries, { uid, gid: gid ?? uid }), config: stage.config, createdBy, buildKey: key, author: stage.author });
+        // On scratch the layer is written directly: an archive is the layer when it goes to / alone.
+        if (archives.length && (archives.length > 1 || entries.length || destDir !== '/')) throw new InvalidParameterError(`${what} of an archive onto a scratch image needs / as its only destination here`);
+        const layer = archives.length ? await archives[0].open() : tarOf(entries, { uid, gid: gid ?? uid });
+        stage.imageId = await this.deps.images.commit({ layer, config: stage.config, createdBy, buildKey: key, author: stage.author });
       }
       ok = true;
     } finally {
       if (container) await this.deps.containers.remove(container, { force: true, removeVolumes: true }).catch((err) => this.log.warn({ err, container }, 'cannot remove copy container'));
     }
     if (ok) this.say(` ---> ${shortId(stage.imageId!)}\n`);
+  }
+
+  /** Creates the directories of `dir` the container lacks (root-owned, 0755), as dockerd does. */
+  private async makeDirs(container: string, dir: string): Promise<void> {
+    const tree = dir.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    const missing: string[] = [];
+    for (const p of tree) if (!(await this.deps.containers.statPath(container, `/${p}`).then(() => true, () => false))) missing.push(p);
+    if (missing.length) await this.deps.containers.putArchive(container, dirsTar(missing), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: false });
   }
 
   /** The files of a previous stage (by name or index) or of an image, unpacked in the work dir. */
@@ -450,19 +472,13 @@ export class Builder {
     const key = this.cacheKey(stage, createdBy);
     if (await this.fromCache(stage, key)) return;
     // dockerd creates a missing working directory (owned by root) in the step's layer.
-    const tree = dir.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
-    const dirs = (names: string[]) => tarOf(names.map((name) => ({ hostPath: '', name, stat: DIR_STAT })));
     if (!stage.imageId) {
-      stage.imageId = await this.deps.images.commit({ layer: dirs(tree), config: stage.config, createdBy, buildKey: key, author: stage.author });
+      const tree = dir.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+      stage.imageId = await this.deps.images.commit({ layer: dirsTar(tree), config: stage.config, createdBy, buildKey: key, author: stage.author });
     } else {
       const { Id } = await this.deps.containers.create({ config: { Image: stage.imageId, Cmd: [NOP], Entrypoint: [] }, hostConfig: { NetworkMode: 'none' } });
       try {
-        const exists = await this.deps.containers.statPath(Id, dir).then(() => true, () => false);
-        if (!exists) {
-          const missing: string[] = [];
-          for (const p of tree) if (!(await this.deps.containers.statPath(Id, `/${p}`).then(() => true, () => false))) missing.push(p);
-          await this.deps.containers.putArchive(Id, dirs(missing), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: false });
-        }
+        await this.makeDirs(Id, dir);
         stage.imageId = await this.deps.containers.commit(Id, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
       } finally {
         await this.deps.containers.remove(Id, { force: true, removeVolumes: true }).catch(() => undefined);
@@ -495,6 +511,51 @@ export class Builder {
 
 /** A fake directory stat for WORKDIR's tree: root-owned, 0755, now. */
 const DIR_STAT = { mode: 0o40755, mtime: new Date(), isDirectory: () => true, isSymbolicLink: () => false, isFile: () => false } as unknown as Stats;
+
+/** Directory entries (root-owned, 0755) for these paths, as a tar. */
+function dirsTar(names: string[]): Readable {
+  return tarOf(names.map((name) => ({ hostPath: '', name, stat: DIR_STAT })));
+}
+
+/** An ADD source that is a local tar archive: its content digest and a way to read it unpacked. */
+interface LocalArchive {
+  source: string;
+  digest: string;
+  open(): Promise<Readable>;
+}
+
+/** The sources (no wildcards) that are tar archives, plain or gzip-compressed. */
+async function localArchives(root: string, sources: string[]): Promise<LocalArchive[]> {
+  const out: LocalArchive[] = [];
+  for (const source of sources) {
+    if (/[*?[]/.test(source)) continue;
+    const path = await resolveInRoot(root, posix.normalize(`/${source}`).slice(1), { followLast: true, scoped: true }).catch(() => undefined);
+    const st = path ? await stat(path).catch(() => undefined) : undefined;
+    if (!path || !st?.isFile()) continue;
+    const head = await readTarHead(path);
+    if (!head) continue;
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    out.push({ source, digest: hash.digest('hex'), open: async () => (await decompressed(createReadStream(path), 'ADD archive')).stream });
+  }
+  return out;
+}
+
+/** Whether the file is a tar (its first header has the ustar magic), possibly gzip-compressed. */
+async function readTarHead(path: string): Promise<boolean> {
+  try {
+    const { stream } = await decompressed(createReadStream(path, { end: 1 << 20 }), 'ADD source');
+    let buf = Buffer.alloc(0);
+    for await (const chunk of stream) {
+      buf = Buffer.concat([buf, chunk as Buffer]);
+      if (buf.length >= 512) break;
+    }
+    stream.destroy();
+    return buf.length >= 512 && buf.subarray(257, 262).toString('latin1') === 'ustar';
+  } catch {
+    return false;
+  }
+}
 
 /** The entries as a tar stream (owners overridden when given, for scratch images). */
 function tarOf(entries: CopyEntry[], owner?: { uid: number; gid: number }): Readable {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,22 @@ describe('docker build (classic builder)', () => {
 
     const noFile = build(['-f', 'nope.Dockerfile', context('nofile', { Dockerfile: 'FROM busybox\n' })]);
     assert.notEqual(noFile.code, 0);
+  });
+
+  it('ADD unpacks local tar archives (gzip too); FROM scratch with ADD of a whole rootfs', () => {
+    const root = context('add', { Dockerfile: 'FROM busybox\nADD bundle.tar.gz /opt/bundle/\nADD plain.txt /opt/\n', 'plain.txt': 'plain\n', 'src/x/one.txt': 'one\n' });
+    assert.equal(spawnSync('tar', ['-czf', join(root, 'bundle.tar.gz'), '-C', join(root, 'src'), '.']).status, 0);
+    const r = build(['-t', 'added:1', root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(berth.ok(['run', '--rm', 'added:1', 'sh', '-c', 'cat /opt/bundle/x/one.txt /opt/plain.txt; ls /opt']), 'one\nplain\nbundle\nplain.txt\n');
+
+    berth.ok(['create', '--name', 'rootfs-src', 'busybox']);
+    const scratch = context('scratch', { Dockerfile: 'FROM scratch\nADD rootfs.tar /\nCMD ["sh", "-c", "echo from a scratch rootfs"]\n' });
+    berth.ok(['export', '-o', join(scratch, 'rootfs.tar'), 'rootfs-src']);
+    berth.ok(['rm', 'rootfs-src']);
+    const s = build(['-t', 'scratchfs:1', scratch]);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(berth.ok(['run', '--rm', 'scratchfs:1']), 'from a scratch rootfs\n');
   });
 
   it('-f, --label, COPY --chown and wildcards, ENTRYPOINT with CMD', () => {
