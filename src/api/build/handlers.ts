@@ -27,7 +27,16 @@ export function buildHandlers(backend: BuildBackend) {
       const q = request.query;
       const body = request.body;
       const context = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
+      // dockerd cancels a build whose client went away.
+      const aborter = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) aborter.abort();
+      });
+      request.raw.on('close', () => {
+        if (!request.raw.complete) aborter.abort();
+      });
       const req = {
+        signal: aborter.signal,
         dockerfile: stringValue(q, 'dockerfile') || 'Dockerfile',
         tags: stringsValue(q, 't'),
         buildArgs: jsonObject<string | null>(q, 'buildargs'),

@@ -75,6 +75,8 @@ export interface BuildOptions {
   networkMode?: string;
   progress(p: object): void;
   log?: Logger;
+  /** The client went away: the build stops (a running step's container is killed). */
+  signal?: AbortSignal;
 }
 
 /** A RUN whose command failed: errorDetail carries its exit code, as dockerd's does. */
@@ -127,7 +129,7 @@ export class Builder {
     for (const t of tags) repoTagReference(t.repo, t.tag); // a bad name fails before any work
     const workDir = await this.deps.images.workDir('build');
     try {
-      const ctx = await unpackContext(input, posix.join(workDir, 'context'), this.opts.dockerfile, this.deps);
+      const ctx = await unpackContext(input, posix.join(workDir, 'context'), this.opts.dockerfile, { ...this.deps, signal: this.opts.signal });
       const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile || 'Dockerfile');
       this.escapeToken = parsed.escapeToken;
       const steps = this.stepsToRun(parsed.instructions);
@@ -135,6 +137,7 @@ export class Builder {
       const total = steps.length + (labels.length ? 1 : 0);
       let stage: Stage | undefined;
       for (const [i, ins] of steps.entries()) {
+        if (this.opts.signal?.aborted) throw new InvalidParameterError('the build was canceled: the client went away');
         this.say(`Step ${i + 1}/${total} : ${ins.original}\n`);
         if (ins.cmd === 'from') stage = await this.from(ins);
         else if (!stage) {
@@ -369,6 +372,8 @@ export class Builder {
     });
     this.say(` ---> Running in ${shortId(Id)}\n`);
     let ok = false;
+    const cancel = () => void this.deps.containers.remove(Id, { force: true, removeVolumes: true }).catch(() => undefined);
+    this.opts.signal?.addEventListener('abort', cancel, { once: true });
     try {
       await this.deps.containers.start(Id);
       for await (const rec of this.deps.containers.logs(Id, { stdout: true, stderr: true, follow: true, timestamps: false, since: 0, until: 0 }).records) {
@@ -379,6 +384,7 @@ export class Builder {
       stage.imageId = await this.deps.containers.commit(Id, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
       ok = true;
     } finally {
+      this.opts.signal?.removeEventListener('abort', cancel);
       await this.removeIntermediate(Id, ok);
     }
     this.say(` ---> ${shortId(stage.imageId)}\n`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +149,24 @@ describe('docker build (classic builder)', () => {
     const s = build(['-t', 'scratchfs:1', scratch]);
     assert.equal(s.code, 0, s.stderr);
     assert.equal(berth.ok(['run', '--rm', 'scratchfs:1']), 'from a scratch rootfs\n');
+  });
+
+  it('a client that goes away cancels the build: the running step is stopped', async () => {
+    const root = context('cancel', { Dockerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
+    const cli = spawn('docker', ['build', root], { env: berth.env });
+    let out = '';
+    cli.stdout.on('data', (d: Buffer) => (out += d));
+    // The step's own output (the Step line also says "started").
+    for (let i = 0; i < 200 && !/\nstarted\n/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /\nstarted\n/);
+    assert.notEqual(berth.ok(['ps', '-q']), '', 'the step runs');
+    cli.kill('SIGKILL');
+    let running = 'x';
+    for (let i = 0; i < 100 && running !== ''; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      running = berth.ok(['ps', '-aq']);
+    }
+    assert.equal(running, '', 'the step container is gone');
   });
 
   it('-f, --label, COPY --chown and wildcards, ENTRYPOINT with CMD', () => {
