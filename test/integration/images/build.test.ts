@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Docker from 'dockerode';
 import { startBerth, type Berth } from '../harness';
 
 /** `docker build` with the stock CLI's classic builder (no BuildKit here) against Berth. */
@@ -153,6 +154,7 @@ describe('docker build (classic builder)', () => {
 
   it('a client that goes away cancels the build: the running step is stopped', async () => {
     const root = context('cancel', { Dockerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
+    const earlier = berth.ok(['ps', '-aq']);
     const cli = spawn('docker', ['build', root], { env: berth.env });
     let out = '';
     cli.stdout.on('data', (d: Buffer) => (out += d));
@@ -161,12 +163,12 @@ describe('docker build (classic builder)', () => {
     assert.match(out, /\nstarted\n/);
     assert.notEqual(berth.ok(['ps', '-q']), '', 'the step runs');
     cli.kill('SIGKILL');
-    let running = 'x';
-    for (let i = 0; i < 100 && running !== ''; i++) {
+    let containers = '';
+    for (let i = 0; i < 100 && containers !== earlier; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      running = berth.ok(['ps', '-aq']);
+      containers = berth.ok(['ps', '-aq']);
     }
-    assert.equal(running, '', 'the step container is gone');
+    assert.equal(containers, earlier, 'the step container is gone');
   });
 
   it('-f, --label, COPY --chown and wildcards, ENTRYPOINT with CMD', () => {
@@ -185,5 +187,19 @@ describe('docker build (classic builder)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(berth.ok(['run', '--rm', 'opts:1']), 'nobody:nobody\none.txt\ntwo.txt\n');
     assert.equal(inspect('opts:1').Config.Labels['built.by'], 'berth');
+  });
+
+  it('dockerode builds from a context directory and reads the aux ID and errors from the stream', async () => {
+    const docker = new Docker({ socketPath: berth.socket });
+    const root = context('dockerode', { Dockerfile: 'FROM busybox\nARG WHAT\nRUN echo "$WHAT" > /what\n' });
+    const follow = (stream: NodeJS.ReadableStream) =>
+      new Promise<Array<Record<string, unknown>>>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null, out: Array<Record<string, unknown>>) => (err ? reject(err) : resolve(out))));
+    const out = await follow(await docker.buildImage({ context: root, src: ['Dockerfile'] }, { t: 'dockerode-built:1', buildargs: { WHAT: 'via dockerode' } }));
+    const id = (out.find((m) => m.aux) as { aux: { ID: string } }).aux.ID;
+    assert.equal((await docker.getImage('dockerode-built:1').inspect()).Id, id);
+    assert.equal(berth.ok(['run', '--rm', 'dockerode-built:1', 'cat', '/what']), 'via dockerode\n');
+    const bad = context('dockerode-bad', { Dockerfile: 'FROM busybox\nRUN exit 7\n' });
+    const failed = await follow(await docker.buildImage({ context: bad, src: ['Dockerfile'] }, {}));
+    assert.deepEqual(failed.at(-1), { errorDetail: { code: 7, message: "The command '/bin/sh -c exit 7' returned a non-zero code: 7" }, error: "The command '/bin/sh -c exit 7' returned a non-zero code: 7" });
   });
 });
