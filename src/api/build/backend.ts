@@ -1,18 +1,8 @@
 import type { Readable } from 'node:stream';
+import type { BuildOptions } from '../../engine/build/builder';
 
-export interface BuildRequest {
-  dockerfile: string;
-  tags: string[];
-  buildArgs: Record<string, string | null>;
-  labels: Record<string, string>;
-  noCache: boolean;
-  rm: boolean;
-  forceRm: boolean;
-  quiet: boolean;
-  target?: string;
-  networkMode?: string;
-  signal?: AbortSignal;
-}
+/** The build parameters of POST /build, as the engine takes them. */
+export type BuildRequest = Omit<BuildOptions, 'progress' | 'log'>;
 
 /** What the build route needs from the engine. */
 export interface BuildBackend {

@@ -13,6 +13,7 @@ export class BuildService {
   private readonly images: BuildImages;
   private readonly containers: BuildContainers;
   private readonly fsTools = new FsTools();
+  private readonly log: Logger;
 
   constructor(deps: { images: ImageService; containers: ContainerService; log: Logger }) {
     const { images, containers } = deps;
@@ -39,9 +40,7 @@ export class BuildService {
     };
   }
 
-  private readonly log: Logger;
-
-  async build(context: Readable, req: Omit<BuildOptions, 'progress'>, progress: (p: object) => void): Promise<string> {
+  async build(context: Readable, req: Omit<BuildOptions, 'progress' | 'log'>, progress: (p: object) => void): Promise<string> {
     const builder = new Builder({ images: this.images, containers: this.containers, fsTools: this.fsTools, log: this.log }, { ...req, progress });
     return builder.build(context);
   }
