@@ -91,7 +91,6 @@ export class BuildRunError extends InvalidParameterError {
 
 interface Stage {
   name?: string;
-  index: number;
   /** The image so far; undefined on `scratch` before the first step. */
   imageId?: string;
   config: ContainerImageConfig;
@@ -139,7 +138,7 @@ export class Builder {
       for (const [i, ins] of steps.entries()) {
         if (this.opts.signal?.aborted) throw new InvalidParameterError('the build was canceled: the client went away');
         this.say(`Step ${i + 1}/${total} : ${ins.original}\n`);
-        if (ins.cmd === 'from') stage = await this.from(ins);
+        if (ins.cmd === 'from') stage = await this.from(ins, ctx, workDir);
         else if (!stage) {
           if (ins.cmd !== 'arg') throw new InvalidParameterError('no build stage in current context');
           this.globalArg(ins);
@@ -188,13 +187,13 @@ export class Builder {
 
   // ---- FROM and ARG ----
 
-  private async from(ins: Instruction): Promise<Stage> {
+  private async from(ins: Instruction, ctx: BuildContext, workDir: string): Promise<Stage> {
     const words = ins.args;
     if (words.length !== 1 && !(words.length === 3 && words[1].toLowerCase() === 'as')) {
       throw new InvalidParameterError('FROM requires either one or three arguments');
     }
     const ref = expandWord(words[0], Object.fromEntries(this.globalArgs), this.escapeToken);
-    const stage: Stage = { name: words[2]?.toLowerCase(), index: this.stages.length, config: {}, args: new Map() };
+    const stage: Stage = { name: words[2]?.toLowerCase(), config: {}, args: new Map() };
     const previous = this.stages.find((s) => s.name === ref.toLowerCase());
     if (previous) {
       stage.imageId = previous.imageId;
@@ -213,7 +212,7 @@ export class Builder {
       for (const trigger of triggers) {
         for (const t of parseDockerfile(trigger).instructions) {
           if (['onbuild', 'from', 'maintainer'].includes(t.cmd)) throw new InvalidParameterError(`${t.cmd.toUpperCase()} isn't allowed as an ONBUILD trigger`);
-          await this.dispatch(stage, t, undefined, undefined);
+          await this.dispatch(stage, t, ctx, workDir);
         }
       }
     }
@@ -252,7 +251,7 @@ export class Builder {
 
   // ---- the other instructions ----
 
-  private async dispatch(stage: Stage, ins: Instruction, ctx: BuildContext | undefined, workDir: string | undefined): Promise<void> {
+  private async dispatch(stage: Stage, ins: Instruction, ctx: BuildContext, workDir: string): Promise<void> {
     const env = this.expansionEnv(stage);
     const args = expandInstructionArgs(ins, env, this.escapeToken);
     switch (ins.cmd) {
@@ -260,12 +259,12 @@ export class Builder {
         return this.run(stage, ins, args);
       case 'copy':
       case 'add':
-        if (!ctx || !workDir) throw new InvalidParameterError(`${ins.cmd.toUpperCase()} isn't allowed as an ONBUILD trigger here`);
         return this.copy(stage, ins, args, ctx, workDir);
       case 'workdir':
         return this.workdir(stage, args);
       case 'arg': {
-        for (const word of args) {
+        // The raw words: argValue expands a default itself.
+        for (const word of ins.args) {
           const [name, value] = this.argValue(word, new Map(Object.entries(env)));
           stage.args.set(name, value);
         }

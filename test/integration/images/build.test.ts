@@ -171,6 +171,33 @@ describe('docker build (classic builder)', () => {
     assert.equal(containers, earlier, 'the step container is gone');
   });
 
+  it('ONBUILD triggers run in the child build; SHELL, HEALTHCHECK, STOPSIGNAL, VOLUME land in the config', () => {
+    const base = context('onbuild-base', {
+      Dockerfile: [
+        'FROM busybox',
+        'SHELL ["/bin/sh", "-ec"]',
+        'ONBUILD COPY app.txt /app/',
+        'ONBUILD RUN cat /app/app.txt > /app/seen',
+        'HEALTHCHECK --interval=5s --retries=2 CMD true',
+        'STOPSIGNAL SIGUSR1',
+        'VOLUME /data',
+      ].join('\n'),
+    });
+    const b = build(['-t', 'onbase:1', base]);
+    assert.equal(b.code, 0, b.stderr);
+    const cfg = inspect('onbase:1').Config;
+    assert.deepEqual(cfg.Shell, ['/bin/sh', '-ec']);
+    assert.deepEqual(cfg.OnBuild, ['COPY app.txt /app/', 'RUN cat /app/app.txt > /app/seen']);
+    assert.deepEqual(cfg.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Retries: 2 });
+    assert.equal(cfg.StopSignal, 'SIGUSR1');
+    assert.deepEqual(cfg.Volumes, { '/data': {} });
+    const child = build(['-t', 'onchild:1', context('onbuild-child', { Dockerfile: 'FROM onbase:1\n', 'app.txt': 'from the child context\n' })]);
+    assert.equal(child.code, 0, child.stderr);
+    assert.match(child.stdout, /# Executing 2 build triggers/);
+    assert.equal(berth.ok(['run', '--rm', 'onchild:1', 'cat', '/app/seen']), 'from the child context\n');
+    assert.ok(!inspect('onchild:1').Config.OnBuild?.length, 'triggers are not inherited further');
+  });
+
   it('-f, --label, COPY --chown and wildcards, ENTRYPOINT with CMD', () => {
     const root = context('options', {
       'build/app.Dockerfile': [
