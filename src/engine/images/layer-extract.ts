@@ -69,9 +69,13 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractL
     extract.destroy();
     input.destroy();
     await feed.catch(() => undefined);
+    await extractor.settle().catch(() => undefined);
     throw err;
   }
 }
+
+/** File metadata calls left running in the background before the extractor waits for them. */
+const MAX_PENDING = 64;
 
 class LayerExtractor {
   /**
@@ -79,6 +83,14 @@ class LayerExtractor {
    * (children change them). Resolved again then: a later entry may have replaced a parent.
    */
   private readonly dirTimes = new Map<string, Date>();
+  /** Resolved directories by path relative to the root; forgotten whenever something is removed. */
+  private readonly dirs = new Map<string, string>();
+  /**
+   * A written file's close, owner, mode and times run in the background while the next entries
+   * are read (one thread-pool round trip each: awaiting them one by one made small files slow).
+   */
+  private pending: Array<Promise<void>> = [];
+  private failure: unknown;
 
   constructor(
     private readonly root: string,
@@ -96,7 +108,25 @@ class LayerExtractor {
     if (!FILE_TYPES.has(h.type)) for await (const _chunk of body);
   }
 
+  /** Waits for the background metadata calls; throws the first that failed. */
+  async settle(): Promise<void> {
+    const running = this.pending;
+    this.pending = [];
+    await Promise.all(running);
+    if (this.failure) throw this.failure;
+  }
+
+  private async defer(work: () => Promise<void>): Promise<void> {
+    this.pending.push(
+      work().catch((err: unknown) => {
+        this.failure ??= err;
+      }),
+    );
+    if (this.pending.length >= MAX_PENDING) await this.settle();
+  }
+
   async finish(): Promise<void> {
+    await this.settle();
     for (const [rel, mtime] of this.dirTimes) {
       const path = rel === '' ? this.root : await resolveInRoot(this.root, rel, { scoped: this.opts.scoped }).catch(() => undefined);
       const st = path ? await lstat(path).catch(() => undefined) : undefined;
@@ -122,7 +152,8 @@ class LayerExtractor {
 
     const parent = await this.dir(dirRel);
     const target = join(parent, base);
-    await this.clear(target, h.type === 'directory', rel);
+    // A regular file finds out whether something is in the way when it is created (one call less).
+    if (!FILE_TYPES.has(h.type)) await this.clear(target, h.type === 'directory', rel);
 
     switch (h.type) {
       case 'directory':
@@ -134,14 +165,22 @@ class LayerExtractor {
       case 'contiguous-file':
       case null:
       case undefined: {
-        const fh = await open(target, CREATE_FILE_FLAGS, 0o600);
+        const fh = await open(target, CREATE_FILE_FLAGS, 0o600).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          await this.clear(target, false, rel);
+          return open(target, CREATE_FILE_FLAGS, 0o600);
+        });
         try {
           // Batched writes: far fewer syscalls than one per tar chunk through a write stream.
           await writeBatched(fh, entry);
-        } finally {
+        } catch (err) {
           await fh.close();
+          throw err;
         }
-        return this.setMetadata(target, h, 'file');
+        return this.defer(async () => {
+          await fh.close();
+          await this.setMetadata(target, h, 'file');
+        });
       }
       case 'symlink':
         await symlink(h.linkname ?? '', target);
@@ -169,10 +208,13 @@ class LayerExtractor {
   /** Resolves (creating if needed) the directory `rel` inside the root; returns its host path. */
   private async dir(rel: string): Promise<string> {
     if (rel === '') return this.root;
+    const known = this.dirs.get(rel);
+    if (known) return known;
     const path = await resolveInRoot(this.root, rel, { createParents: true, followLast: true, scoped: this.opts.scoped });
     const st = await lstat(path).catch(() => undefined);
     if (!st) await mkdir(path, { mode: 0o755 });
     else if (!st.isDirectory()) throw new InvalidParameterError(`invalid layer: ${rel} is not a directory`);
+    this.dirs.set(rel, path);
     return path;
   }
 
@@ -187,6 +229,9 @@ class LayerExtractor {
           : `cannot overwrite non-directory "/${rel}" with directory "/${rel}"`,
       );
     }
+    // Nothing of what goes may still be written to, and no resolved directory may point into it.
+    await this.settle();
+    this.dirs.clear();
     await rm(target, { recursive: true, force: true });
   }
 
@@ -216,6 +261,7 @@ class LayerExtractor {
     } catch {
       throw new InvalidParameterError(`invalid hard link in layer: ${h.name} -> ${h.linkname} points outside the layer`);
     }
+    await this.settle(); // the link shares the file's inode: its own metadata comes first
     const source = linkRel === '' ? this.root : await resolveInRoot(this.root, linkRel, { scoped: this.opts.scoped });
     const st = await lstat(source).catch(() => undefined);
     if (!st || st.isDirectory()) {
