@@ -408,11 +408,14 @@ export class Builder {
     // ADD unpacks local tar archives (plain or gzip) into the destination instead of copying them.
     const archives = ins.cmd === 'add' && from === undefined ? await localArchives(root, sources) : [];
     const plain = sources.filter((s) => !archives.some((a) => a.source === s));
-    // A container of the current image answers "is the destination a directory?" and takes the files.
-    const container = stage.imageId ? (await this.deps.containers.create({ config: { Image: stage.imageId, Cmd: [NOP], Entrypoint: [], User: chown ?? '' }, hostConfig: { NetworkMode: 'none' } })).Id : undefined;
+    // A container of the current image answers "is the destination a directory?" and takes the
+    // files; made only when needed (a cache hit needs none).
+    let container: string | undefined;
+    const image = stage.imageId;
+    const containerOf = async (imageId: string) => (container ??= (await this.deps.containers.create({ config: { Image: imageId, Cmd: [NOP], Entrypoint: [], User: chown ?? '' }, hostConfig: { NetworkMode: 'none' } })).Id);
     let ok = false;
     try {
-      const isDir = async (path: string) => (container ? await this.deps.containers.statPath(container, path).then((st) => (st.mode & 0x80000000) !== 0, () => false) : false);
+      const isDir = async (path: string) => (image ? await this.deps.containers.statPath(await containerOf(image), path).then((st) => (st.mode & 0x80000000) !== 0, () => false) : false);
       const workdir = stage.config.WorkingDir ?? '/';
       const entries = plain.length ? await copyEntries({ root, sources: plain, dest, workdir, isDir, ignore: from === undefined ? ctx.ignore : undefined, what }) : [];
       const kind = archives.length === 0 && entries.length === 1 && !entries[0].stat.isDirectory() ? 'file' : sources.length > 1 ? 'multi' : archives.length ? 'file' : 'dir';
@@ -423,11 +426,12 @@ export class Builder {
       const key = this.cacheKey(stage, `${createdBy}|${chown ?? ''}`);
       if (await this.fromCache(stage, key)) return;
       const destDir = posix.resolve(workdir || '/', dest);
-      if (container) {
-        if (entries.length) await this.deps.containers.putArchive(container, tarOf(entries), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: chown !== undefined });
-        if (archives.length) await this.makeDirs(container, destDir);
-        for (const a of archives) await this.deps.containers.putArchive(container, await a.open(), { path: destDir, noOverwriteDirNonDir: false, copyUIDGID: false });
-        stage.imageId = await this.deps.containers.commit(container, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
+      if (image) {
+        const target = await containerOf(image);
+        if (entries.length) await this.deps.containers.putArchive(target, tarOf(entries), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: chown !== undefined });
+        if (archives.length) await this.makeDirs(target, destDir);
+        for (const a of archives) await this.deps.containers.putArchive(target, await a.open(), { path: destDir, noOverwriteDirNonDir: false, copyUIDGID: false });
+        stage.imageId = await this.deps.containers.commit(target, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
       } else {
         if (chown && !/^\d+(:\d+)?$/.test(chown)) throw new InvalidParameterError(`unable to convert uid/gid chown string to host mapping: no passwd file in a scratch image to look up ${chown}`);
         const [uid, gid] = chown ? chown.split(':').map(Number) : [0, 0];

@@ -518,7 +518,9 @@ export class ContainerService {
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const isDone = () => !this.containers.get(c.id)?.state.Running;
     const details = logDetails(c.hostConfig.LogConfig?.Config, c.config.Labels ?? {}, c.config.Env ?? []);
-    return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone), details };
+    // Following ends as soon as the container stops, not at the next poll.
+    const stopped = opts.follow ? this.lifecycle.wait(c.id, 'not-running', opts.signal).catch(() => undefined) : undefined;
+    return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone, stopped), details };
   }
 
   async attach(ref: string, opts: AttachOptions): Promise<void> {

@@ -79,7 +79,7 @@ async function tailOffset(path: string, lines: number): Promise<{ offset: number
  * rotated out of it). With `follow`, keeps reading the live file as it grows, across rotations,
  * until `isDone()` is true and everything written has been read, or the signal aborts.
  */
-export async function* readLogs(files: string | string[], opts: LogsOptions, isDone: () => boolean): AsyncGenerator<LogRecord> {
+export async function* readLogs(files: string | string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord> {
   const list = typeof files === 'string' ? [files] : files;
   const live = list[list.length - 1];
   let first = 0;
@@ -152,7 +152,7 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
     if (!opts.follow) return;
     while (!opts.signal?.aborted) {
       const done = isDone();
-      await waitForChange(live, opts.signal, done ? 0 : 250);
+      await waitForChange(live, opts.signal, done ? 0 : 250, stopped);
       if (fh) yield* drain(fh);
       // Rotated (or created) meanwhile: what the old file got is read above; go on with the new one.
       const now = await stat(live).catch(() => undefined);
@@ -172,8 +172,8 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
   }
 }
 
-/** Resolves when the file changes, after `ms` at most, or on abort. */
-function waitForChange(path: string, signal: AbortSignal | undefined, ms: number): Promise<void> {
+/** Resolves when the file changes, after `ms` at most, on abort, or when the container stops. */
+function waitForChange(path: string, signal: AbortSignal | undefined, ms: number, stopped?: Promise<unknown>): Promise<void> {
   if (ms === 0) return Promise.resolve();
   return new Promise((resolve) => {
     let watcher: ReturnType<typeof watch> | undefined;
@@ -191,5 +191,6 @@ function waitForChange(path: string, signal: AbortSignal | undefined, ms: number
       // The file may not exist yet; the timer covers it.
     }
     signal?.addEventListener('abort', finish);
+    void stopped?.then(finish, finish);
   });
 }

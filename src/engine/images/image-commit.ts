@@ -96,6 +96,7 @@ export async function commitNewImage(ctx: CommitContext, img: NewImage): Promise
       ? { ...existingImage, removed: undefined }
       : { id, config, chainIds: chain, size, repoDigests: [], loadedAt: new Date().toISOString(), parent: img.parent?.id, ...(img.buildKey ? { buildKey: img.buildKey } : {}) };
     ops.push({ type: 'put', key: KEY.image(id), value: record });
+    if (record.buildKey) ops.push({ type: 'put', key: KEY.buildCache(record.parent, record.buildKey), value: id });
   }
   if (img.tag) ops.push({ type: 'put', key: KEY.tag(storeKeyOf(img.tag)), value: id });
 

@@ -183,8 +183,9 @@ export class ImageService {
 
   /** The build cache: the image a build step with `buildKey` made on top of `parentId` before. */
   async buildCache(parentId: string | undefined, buildKey: string): Promise<string | undefined> {
-    const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value);
-    return images.find((r) => !r.removed && r.buildKey === buildKey && r.parent === parentId)?.id;
+    const id = await this.deps.store.get<string>(KEY.buildCache(parentId, buildKey));
+    const rec = id ? await this.visible(id) : undefined;
+    return rec && rec.buildKey === buildKey && rec.parent === parentId ? rec.id : undefined;
   }
 
   /**
@@ -581,6 +582,7 @@ export class ImageService {
   /** Store ops deleting `record` and dropping its layer references; `freed`: top-most first. */
   private async releaseImageOps(record: ImageRecord): Promise<{ ops: BatchOp[]; freed: string[] }> {
     const ops: BatchOp[] = [{ type: 'del', key: KEY.image(record.id) }];
+    if (record.buildKey) ops.push({ type: 'del', key: KEY.buildCache(record.parent, record.buildKey) });
     const freed: string[] = [];
     for (const chainId of [...record.chainIds].reverse()) {
       const layer = await this.deps.store.get<LayerRecord>(KEY.layer(chainId));

@@ -9,6 +9,7 @@
  *   image:<sha256:hex>                  -> ImageRecord (engine/images/types.ts)
  *   tag:<normalized reference>          -> <image id>          (e.g. docker.io/library/busybox:latest)
  *   layer:<sha256:chain-id>             -> LayerRecord (engine/images/types.ts)
+ *   build-cache:<parent id or ->:<key>  -> <image id>          (the build cache: ImageRecord.buildKey)
  *   network:<id>                        -> NetworkRecord (engine/networks/types.ts); <id> is 64 hex,
  *                                          random, also for the predefined bridge/host/none. Names
  *                                          are unique; the network service checks that under its lock
@@ -28,6 +29,7 @@ export const KEY = {
   image: (id: string) => `image:${id}`,
   tag: (ref: string) => `tag:${ref}`,
   layer: (chainId: string) => `layer:${chainId}`,
+  buildCache: (parentId: string | undefined, buildKey: string) => `build-cache:${parentId ?? '-'}:${buildKey}`,
   network: (id: string) => `network:${id}`,
   volume: (name: string) => `volume:${name}`,
 } as const;
