@@ -29,7 +29,7 @@ export async function unpackContext(
   const { stream } = await decompressed(input, 'build context');
   await mkdir(root, { recursive: true, mode: 0o700 });
   // As files, never as whiteouts; owners as the client sent them (COPY owns everything by root anyway).
-  await extractLayer(stream.pipe(paddedTar()), root, { fsTools: opts.fsTools, log: opts.log, signal: opts.signal, whiteouts: false });
+  await extractLayer(stream.pipe(paddedTar()), root, { fsTools: opts.fsTools, log: opts.log, signal: opts.signal, whiteouts: false, fresh: true });
   const name = posix.normalize(dockerfileName || 'Dockerfile').replace(/^\/+/, '');
   const dockerfile = await readInContext(root, name).catch(() => {
     throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${dockerfileName || 'Dockerfile'}`);

@@ -112,6 +112,8 @@ export class Builder {
   private readonly stages: Stage[] = [];
   private readonly usedArgs = new Set<string>();
   private readonly globalArgs = new Map<string, string>();
+  /** Image file trees unpacked for COPY --from in this build (see stageFiles). */
+  private readonly unpacked = new Set<string>();
   private readonly log: Logger;
   private escapeToken = '\\';
 
@@ -128,7 +130,9 @@ export class Builder {
     for (const t of tags) repoTagReference(t.repo, t.tag); // a bad name fails before any work
     const workDir = await this.deps.images.workDir('build');
     try {
+      const started = Date.now();
       const ctx = await unpackContext(input, posix.join(workDir, 'context'), this.opts.dockerfile, { ...this.deps, signal: this.opts.signal });
+      this.log.debug({ ms: Date.now() - started }, 'build context unpacked');
       const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile || 'Dockerfile');
       this.escapeToken = parsed.escapeToken;
       const steps = this.stepsToRun(parsed.instructions);
@@ -459,14 +463,17 @@ export class Builder {
   private async stageFiles(from: string, workDir: string): Promise<string> {
     const stage = this.stages.find((s) => s.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? this.stages[Number(from)] : undefined);
     const imageId = stage ? stage.imageId : (await this.baseImage(from)).id;
-    const dir = posix.join(workDir, `from-${this.stages.length}-${createHash('sha256').update(from).digest('hex').slice(0, 8)}`);
+    // Each image's files are unpacked once per build, whatever number of COPYs take from them.
+    const dir = posix.join(workDir, `from-${createHash('sha256').update(imageId ?? 'scratch').digest('hex').slice(0, 16)}`);
+    if (this.unpacked.has(dir)) return dir;
+    this.unpacked.add(dir);
     await mkdir(dir, { recursive: true });
     if (!imageId) return dir; // scratch: nothing
     const { Id } = await this.deps.containers.create({ config: { Image: imageId, Cmd: [NOP], Entrypoint: [] }, hostConfig: { NetworkMode: 'none' } });
     try {
       const archive = await this.deps.containers.getArchive(Id, '/');
       // The archive names the root "./"-relative; keep owners and modes as they are.
-      await extractLayer(archive.stream, dir, { fsTools: this.deps.fsTools, log: this.log, whiteouts: false });
+      await extractLayer(archive.stream, dir, { fsTools: this.deps.fsTools, log: this.log, whiteouts: false, fresh: true });
     } finally {
       await this.deps.containers.remove(Id, { force: true, removeVolumes: true }).catch(() => undefined);
     }

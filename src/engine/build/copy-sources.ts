@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type * as tar from 'tar-stream';
 import { InvalidParameterError } from '../errors';
@@ -80,10 +80,13 @@ export async function copyEntries(req: CopyRequest): Promise<CopyEntry[]> {
 }
 
 async function walk(dir: string, rel: string, name: string, ignore: IgnoreMatcher | undefined, out: CopyEntry[]): Promise<void> {
-  for (const child of (await readdir(dir)).sort()) {
+  const children = (await readdir(dir)).sort();
+  // One directory's lstats at once: each is a thread-pool round trip.
+  const stats = await Promise.all(children.map((child) => lstat(join(dir, child))));
+  for (const [i, child] of children.entries()) {
     const childRel = rel ? `${rel}/${child}` : child;
     const path = join(dir, child);
-    const st = await lstat(path);
+    const st = stats[i];
     const ignored = ignore?.ignored(childRel) ?? false;
     if (ignored && !(st.isDirectory() && ignore?.mayContainIncluded(childRel))) continue;
     const childName = name ? `${name}/${child}` : child;
@@ -147,14 +150,24 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * hash (the classic builder hashes contents too; mtimes and owners do not count).
  */
 export async function contentKey(entries: CopyEntry[]): Promise<string> {
-  const hash = createHash('sha256');
-  for (const e of entries) {
-    const st = e.stat;
-    hash.update(`${e.name}\0${st.mode}\0${st.isFile() ? st.size : 0}\0`);
-    if (st.isSymbolicLink()) hash.update(await readlink(e.hostPath));
-    else if (st.isFile()) for await (const chunk of createReadStream(e.hostPath)) hash.update(chunk as Buffer);
-    hash.update('\n');
+  // Each file's own digest, a batch at a time (small files are one read each), then all in order.
+  const digests: string[] = [];
+  for (let i = 0; i < entries.length; i += HASH_BATCH) {
+    digests.push(...(await Promise.all(entries.slice(i, i + HASH_BATCH).map(entryDigest))));
   }
+  const hash = createHash('sha256');
+  for (const [i, e] of entries.entries()) hash.update(`${e.name}\0${e.stat.mode}\0${e.stat.isFile() ? e.stat.size : 0}\0${digests[i]}\n`);
+  return hash.digest('hex');
+}
+
+const HASH_BATCH = 32;
+const SMALL_FILE = 1 << 20;
+
+async function entryDigest(e: CopyEntry): Promise<string> {
+  const hash = createHash('sha256');
+  if (e.stat.isSymbolicLink()) hash.update(await readlink(e.hostPath));
+  else if (e.stat.isFile() && e.stat.size <= SMALL_FILE) hash.update(await readFile(e.hostPath));
+  else if (e.stat.isFile()) for await (const chunk of createReadStream(e.hostPath)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

@@ -47,7 +47,7 @@ export async function unpackNewLayer(ctx: CommitContext, layer: Readable, workDi
   const blobPath = join(dir, 'blob');
   const hash = new HashingStream();
   await pipeline(layer, hash, createWriteStream(blobPath, { mode: 0o600 }));
-  await extractLayer(readLarge(blobPath), diffDir, { fsTools: ctx.fsTools, log: ctx.log }).catch((err: unknown) => {
+  await extractLayer(readLarge(blobPath), diffDir, { fsTools: ctx.fsTools, log: ctx.log, fresh: true }).catch((err: unknown) => {
     throw archiveError(err, 'invalid layer');
   });
   const diffId = hash.digest();

@@ -39,6 +39,12 @@ export interface ExtractLayerOptions {
   noOverwriteDirNonDir?: boolean;
   /** Own every entry by this identity instead of the header's. */
   owner?: { uid: number; gid: number };
+  /**
+   * `root` is a new, empty directory that only this extraction writes (a layer's diff dir, a
+   * build context): small files are then read into memory and written in the background, since
+   * nothing can already be at their paths unless an earlier entry put it there.
+   */
+  fresh?: boolean;
 }
 
 type Header = Omit<tar.Header, 'type' | 'pax'> & {
@@ -76,6 +82,8 @@ export async function extractLayer(input: Readable, root: string, opts: ExtractL
 
 /** File metadata calls left running in the background before the extractor waits for them. */
 const MAX_PENDING = 64;
+/** Files up to this size are written in the background when the root is fresh (64 × this in memory at most). */
+const SMALL_FILE = 256 * 1024;
 
 class LayerExtractor {
   /**
@@ -91,6 +99,8 @@ class LayerExtractor {
    */
   private pending: Array<Promise<void>> = [];
   private failure: unknown;
+  /** In a fresh root: every path this extraction created (anything else cannot exist). */
+  private readonly created = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -153,10 +163,15 @@ class LayerExtractor {
     const parent = await this.dir(dirRel);
     const target = join(parent, base);
     // A regular file finds out whether something is in the way when it is created (one call less).
-    if (!FILE_TYPES.has(h.type)) await this.clear(target, h.type === 'directory', rel);
+    if (!FILE_TYPES.has(h.type)) {
+      if (this.created.has(target)) await this.settle(); // an earlier file there may still be on its way
+      await this.clear(target, h.type === 'directory', rel);
+      this.created.add(target);
+    }
 
     switch (h.type) {
       case 'directory':
+        this.created.add(target);
         await mkdir(target, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
         });
@@ -165,6 +180,22 @@ class LayerExtractor {
       case 'contiguous-file':
       case null:
       case undefined: {
+        if (this.opts.fresh && !this.created.has(target) && (h.size ?? 0) <= SMALL_FILE) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of entry) chunks.push(chunk);
+          this.created.add(target);
+          return this.defer(async () => {
+            const fh = await open(target, CREATE_FILE_FLAGS, 0o600);
+            try {
+              await writeBatched(fh, chunks);
+            } finally {
+              await fh.close();
+            }
+            await this.setMetadata(target, h, 'file');
+          });
+        }
+        if (this.opts.fresh && this.created.has(target)) await this.settle();
+        this.created.add(target);
         const fh = await open(target, CREATE_FILE_FLAGS, 0o600).catch(async (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
           await this.clear(target, false, rel);
@@ -248,6 +279,7 @@ class LayerExtractor {
     const name = base.slice(WHITEOUT_PREFIX.length);
     if (name === '' || name === '.' || name === '..') throw new InvalidParameterError(`invalid whiteout in layer: ${h.name}`);
     const target = join(await this.dir(dirRel), name);
+    if (this.created.has(target)) await this.settle();
     await this.clear(target, false);
     await this.opts.fsTools.whiteout(target);
     await lchown(target, ownerOf(h).uid, ownerOf(h).gid);
@@ -339,7 +371,7 @@ function mtimeOf(h: Header): Date {
 const WRITE_BATCH = 1024 * 1024;
 
 /** Writes `body` to `fh`, gathering chunks into writes of up to WRITE_BATCH bytes. */
-async function writeBatched(fh: FileHandle, body: AsyncIterable<Buffer>): Promise<void> {
+async function writeBatched(fh: FileHandle, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
   let pending: Buffer[] = [];
   let size = 0;
   const flush = async () => {

@@ -55,7 +55,7 @@ export async function unpackLayerStream(
   const diffHash = new HashingStream();
   const stages: Duplex[] = compression === 'gzip' ? [gunzipStream(), diffHash] : [diffHash];
   const feed = pipeline(...(source as [NodeJS.ReadableStream]), ...(stages as [Duplex]), opts.signal ? { signal: opts.signal } : {});
-  const [fed, extracted] = await Promise.allSettled([feed, extractLayer(diffHash, diffDir, opts)]);
+  const [fed, extracted] = await Promise.allSettled([feed, extractLayer(diffHash, diffDir, { ...opts, fresh: true })]);
   // The extractor's error says what was wrong with the tar; the feed's error is then just
   // the premature close it caused.
   if (extracted.status === 'rejected') throw archiveError(extracted.reason, 'invalid layer');
