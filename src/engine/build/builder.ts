@@ -8,18 +8,14 @@
  * Output is dockerd's: `Step N/M : …`, ` ---> <id>`, the RUN output, `Successfully built …`.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import * as tar from 'tar-stream';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../errors';
 import { mergeEnv, envKey } from '../env-vars';
 import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';
-import { decompressed } from '../images/compression';
-import { resolveInRoot } from '../images/safe-path';
 import { shortId } from '../images/digest';
 import { applyConfigChanges } from '../images/config-changes';
 import { repoTagReference } from '../images/reference';
@@ -30,7 +26,7 @@ import type { PutArchiveOptions, ArchiveStream } from '../containers/archive/con
 import type { PathStat } from '../containers/archive/container-path';
 import type { CommitOptions } from '../containers/container-service';
 import { unpackContext, type BuildContext } from './build-context';
-import { contentKey, copyEntries, packEntries, type CopyEntry } from './copy-sources';
+import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';
 import { parseDockerfile, type Instruction } from './dockerfile';
 import { expandInstructionArgs, expandWord } from './shell-lexer';
 
@@ -523,64 +519,6 @@ export class Builder {
     const unused = Object.keys(this.opts.buildArgs).filter((a) => !this.usedArgs.has(a) && !PREDEFINED_ARGS.has(a)).sort();
     if (unused.length) this.say(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
   }
-}
-
-/** A fake directory stat for WORKDIR's tree: root-owned, 0755, now. */
-const DIR_STAT = { mode: 0o40755, mtime: new Date(), isDirectory: () => true, isSymbolicLink: () => false, isFile: () => false } as unknown as Stats;
-
-/** Directory entries (root-owned, 0755) for these paths, as a tar. */
-function dirsTar(names: string[]): Readable {
-  return tarOf(names.map((name) => ({ hostPath: '', name, stat: DIR_STAT })));
-}
-
-/** An ADD source that is a local tar archive: its content digest and a way to read it unpacked. */
-interface LocalArchive {
-  source: string;
-  digest: string;
-  open(): Promise<Readable>;
-}
-
-/** The sources (no wildcards) that are tar archives, plain or gzip-compressed. */
-async function localArchives(root: string, sources: string[]): Promise<LocalArchive[]> {
-  const out: LocalArchive[] = [];
-  for (const source of sources) {
-    if (/[*?[]/.test(source)) continue;
-    const path = await resolveInRoot(root, posix.normalize(`/${source}`).slice(1), { followLast: true, scoped: true }).catch(() => undefined);
-    const st = path ? await stat(path).catch(() => undefined) : undefined;
-    if (!path || !st?.isFile()) continue;
-    const head = await readTarHead(path);
-    if (!head) continue;
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    out.push({ source, digest: hash.digest('hex'), open: async () => (await decompressed(createReadStream(path), 'ADD archive')).stream });
-  }
-  return out;
-}
-
-/** Whether the file is a tar (its first header has the ustar magic), possibly gzip-compressed. */
-async function readTarHead(path: string): Promise<boolean> {
-  try {
-    const { stream } = await decompressed(createReadStream(path, { end: 1 << 20 }), 'ADD source');
-    let buf = Buffer.alloc(0);
-    for await (const chunk of stream) {
-      buf = Buffer.concat([buf, chunk as Buffer]);
-      if (buf.length >= 512) break;
-    }
-    stream.destroy();
-    return buf.length >= 512 && buf.subarray(257, 262).toString('latin1') === 'ustar';
-  } catch {
-    return false;
-  }
-}
-
-/** The entries as a tar stream (owners overridden when given, for scratch images). */
-function tarOf(entries: CopyEntry[], owner?: { uid: number; gid: number }): Readable {
-  const pack = tar.pack();
-  const out = new PassThrough();
-  pack.pipe(out);
-  const owned = owner ? entries.map((e) => ({ ...e, owner })) : entries;
-  packEntries(pack, owned).catch((err: Error) => out.destroy(err));
-  return out;
 }
 
 /** A FROM line's stage name (`FROM image AS name`). */

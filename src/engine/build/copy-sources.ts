@@ -2,14 +2,17 @@
  * What a COPY or ADD takes from a source tree (the build context, or a stage's files): sources
  * resolved inside the tree (wildcards as Go's filepath.Match, .dockerignore honoured), laid out
  * under the destination the way the classic builder does (`[moby] builder/dockerfile/copy.go`),
- * packed as a tar to extract at the container's root, and hashed for the build cache.
+ * packed as a tar to extract at the container's root, and hashed for the build cache; ADD's
+ * local tar archives, found and opened unpacked.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type * as tar from 'tar-stream';
+import { PassThrough, type Readable } from 'node:stream';
+import * as tar from 'tar-stream';
 import { InvalidParameterError } from '../errors';
+import { decompressed } from '../images/compression';
 import { packFile } from '../images/pack-stream';
 import { resolveInRoot } from '../images/safe-path';
 import type { IgnoreMatcher } from './dockerignore';
@@ -183,4 +186,62 @@ export async function packEntries(pack: tar.Pack, entries: CopyEntry[]): Promise
     // Devices, FIFOs and sockets in a build context are not copied.
   }
   pack.finalize();
+}
+
+/** A fake directory stat for WORKDIR's tree: root-owned, 0755, now. */
+const DIR_STAT = { mode: 0o40755, mtime: new Date(), isDirectory: () => true, isSymbolicLink: () => false, isFile: () => false } as unknown as Stats;
+
+/** Directory entries (root-owned, 0755) for these paths, as a tar. */
+export function dirsTar(names: string[]): Readable {
+  return tarOf(names.map((name) => ({ hostPath: '', name, stat: DIR_STAT })));
+}
+
+/** An ADD source that is a local tar archive: its content digest and a way to read it unpacked. */
+export interface LocalArchive {
+  source: string;
+  digest: string;
+  open(): Promise<Readable>;
+}
+
+/** The sources (no wildcards) that are tar archives, plain or gzip-compressed. */
+export async function localArchives(root: string, sources: string[]): Promise<LocalArchive[]> {
+  const out: LocalArchive[] = [];
+  for (const source of sources) {
+    if (/[*?[]/.test(source)) continue;
+    const path = await resolveInRoot(root, posix.normalize(`/${source}`).slice(1), { followLast: true, scoped: true }).catch(() => undefined);
+    const st = path ? await stat(path).catch(() => undefined) : undefined;
+    if (!path || !st?.isFile()) continue;
+    const head = await readTarHead(path);
+    if (!head) continue;
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    out.push({ source, digest: hash.digest('hex'), open: async () => (await decompressed(createReadStream(path), 'ADD archive')).stream });
+  }
+  return out;
+}
+
+/** Whether the file is a tar (its first header has the ustar magic), possibly gzip-compressed. */
+async function readTarHead(path: string): Promise<boolean> {
+  try {
+    const { stream } = await decompressed(createReadStream(path, { end: 1 << 20 }), 'ADD source');
+    let buf = Buffer.alloc(0);
+    for await (const chunk of stream) {
+      buf = Buffer.concat([buf, chunk as Buffer]);
+      if (buf.length >= 512) break;
+    }
+    stream.destroy();
+    return buf.length >= 512 && buf.subarray(257, 262).toString('latin1') === 'ustar';
+  } catch {
+    return false;
+  }
+}
+
+/** The entries as a tar stream (owners overridden when given, for scratch images). */
+export function tarOf(entries: CopyEntry[], owner?: { uid: number; gid: number }): Readable {
+  const pack = tar.pack();
+  const out = new PassThrough();
+  pack.pipe(out);
+  const owned = owner ? entries.map((e) => ({ ...e, owner })) : entries;
+  packEntries(pack, owned).catch((err: Error) => out.destroy(err));
+  return out;
 }
