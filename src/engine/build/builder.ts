@@ -33,7 +33,7 @@ import { expandInstructionArgs, expandWord } from './shell-lexer';
 /** What the builder needs from the image service. */
 export interface BuildImages {
   resolve(ref: string): Promise<ImageRecord>;
-  pull(ref: string, opts: { progress: (p: object) => void }): Promise<string[]>;
+  pull(ref: string, opts: { platform?: string; progress: (p: object) => void }): Promise<string[]>;
   commit(opts: CommitImageOptions): Promise<string>;
   buildCache(parentId: string | undefined, buildKey: string): Promise<string | undefined>;
   tag(source: string, repo: string, tag?: string): Promise<void>;
@@ -99,6 +99,13 @@ interface Stage {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+
+/** The flags the classic builder takes, per instruction (FROM's are checked in from()). */
+const CLASSIC_FLAGS: Record<string, string[]> = {
+  copy: ['from', 'chown'],
+  add: ['chown'],
+  healthcheck: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+};
 const NOP = '#(nop) ';
 
 /** dockerd's predefined args: usable without an ARG line, and never reported as unused. */
@@ -192,6 +199,9 @@ export class Builder {
     if (words.length !== 1 && !(words.length === 3 && words[1].toLowerCase() === 'as')) {
       throw new InvalidParameterError('FROM requires either one or three arguments');
     }
+    const unknown = Object.keys(ins.flags).find((f) => f !== 'platform');
+    if (unknown) throw new InvalidParameterError(`the --${unknown} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
+    const platform = ins.flags.platform ? expandWord(ins.flags.platform, Object.fromEntries(this.globalArgs), this.escapeToken) : undefined;
     const ref = expandWord(words[0], Object.fromEntries(this.globalArgs), this.escapeToken);
     const stage: Stage = { name: words[2]?.toLowerCase(), config: {}, args: new Map() };
     const previous = this.stages.find((s) => s.name === ref.toLowerCase());
@@ -199,7 +209,7 @@ export class Builder {
       stage.imageId = previous.imageId;
       stage.config = structuredClone(previous.config);
     } else if (ref !== 'scratch') {
-      const image = await this.baseImage(ref);
+      const image = await this.baseImage(ref, platform);
       stage.imageId = image.id;
       stage.config = structuredClone(image.config.config ?? {});
     }
@@ -220,13 +230,13 @@ export class Builder {
   }
 
   /** A local image, pulled when missing (as the classic builder does). */
-  private async baseImage(ref: string): Promise<ImageRecord> {
+  private async baseImage(ref: string, platform?: string): Promise<ImageRecord> {
     try {
       return await this.deps.images.resolve(ref);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
     }
-    await this.deps.images.pull(ref, { progress: (p) => this.opts.progress(p) });
+    await this.deps.images.pull(ref, { platform, progress: (p) => this.opts.progress(p) });
     return this.deps.images.resolve(ref);
   }
 
@@ -252,6 +262,10 @@ export class Builder {
   // ---- the other instructions ----
 
   private async dispatch(stage: Stage, ins: Instruction, ctx: BuildContext, workDir: string): Promise<void> {
+    // Flags only BuildKit knows: running the step without them would build something else.
+    const allowed = CLASSIC_FLAGS[ins.cmd] ?? [];
+    const buildkitOnly = Object.keys(ins.flags).find((f) => !allowed.includes(f));
+    if (buildkitOnly) throw new InvalidParameterError(`the --${buildkitOnly} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
     const env = this.expansionEnv(stage);
     const args = expandInstructionArgs(ins, env, this.escapeToken);
     switch (ins.cmd) {
@@ -397,7 +411,6 @@ export class Builder {
 
   private async copy(stage: Stage, ins: Instruction, args: string[], ctx: BuildContext, workDir: string): Promise<void> {
     const what = ins.cmd.toUpperCase();
-    if (ins.flags.chmod !== undefined) throw new InvalidParameterError('the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled');
     if (args.length < 2) throw new InvalidParameterError(`${what} requires at least two arguments`);
     const sources = args.slice(0, -1);
     const dest = args[args.length - 1];

@@ -132,6 +132,10 @@ describe('docker build (classic builder)', () => {
     assert.notEqual(escape.code, 0);
     assert.match(escape.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat link\/passwd: file does not exist/);
 
+    const buildkit = build([context('buildkit', { Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/c true\n' })]);
+    assert.notEqual(buildkit.code, 0);
+    assert.match(buildkit.stderr, /the --mount option requires BuildKit/);
+
     const noFile = build(['-f', 'nope.Dockerfile', context('nofile', { Dockerfile: 'FROM busybox\n' })]);
     assert.notEqual(noFile.code, 0);
   });
