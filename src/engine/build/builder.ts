@@ -7,12 +7,15 @@
  * cache): a later build reuses the child of the same parent made by the same step.
  * Output is dockerd's: `Step N/M : …`, ` ---> <id>`, the RUN output, `Successfully built …`.
  */
-import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdir, utimes } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidParameterError, NotFoundError } from '../errors';
+import { InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
+import { httpCall } from '../registry/http';
 import { mergeEnv, envKey } from '../env-vars';
 import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';
@@ -414,13 +417,18 @@ export class Builder {
     if (args.length < 2) throw new InvalidParameterError(`${what} requires at least two arguments`);
     const sources = args.slice(0, -1);
     const dest = args[args.length - 1];
-    if (ins.cmd === 'add' && sources.some((s) => /^https?:\/\//.test(s))) throw new InvalidParameterError('ADD from a URL is not supported by this daemon yet; download the file into the build context');
     const chown = ins.flags.chown ? expandWord(ins.flags.chown, this.expansionEnv(stage), this.escapeToken) : undefined;
     const from = ins.flags.from;
     const root = from !== undefined ? await this.stageFiles(from, workDir) : ctx.root;
     // ADD unpacks local tar archives (plain or gzip) into the destination instead of copying them.
-    const archives = ins.cmd === 'add' && from === undefined ? await localArchives(root, sources) : [];
-    const plain = sources.filter((s) => !archives.some((a) => a.source === s));
+    const urls = ins.cmd === 'add' ? sources.filter(isUrl) : [];
+    const local = sources.filter((s) => !urls.includes(s));
+    const archives = ins.cmd === 'add' && from === undefined ? await localArchives(root, local) : [];
+    const plain = local.filter((s) => !archives.some((a) => a.source === s));
+    const destIsDir = dest.endsWith('/') || dest.endsWith('/.');
+    if (urls.length && sources.length > 1 && !destIsDir) throw new InvalidParameterError(`When using ${what} with more than one source file, the destination must be a directory and end with a /`);
+    // ADD <url>: downloaded each time (its content decides the cache), mode 0600 as dockerd writes it.
+    const downloads = urls.length ? await downloadAll(urls, posix.join(workDir, `downloads-${randomBytes(4).toString('hex')}`)) : undefined;
     // A container of the current image answers "is the destination a directory?" and takes the
     // files; made only when needed (a cache hit needs none).
     let container: string | undefined;
@@ -431,6 +439,7 @@ export class Builder {
       const isDir = async (path: string) => (image ? await this.deps.containers.statPath(await containerOf(image), path).then((st) => (st.mode & 0x80000000) !== 0, () => false) : false);
       const workdir = stage.config.WorkingDir ?? '/';
       const entries = plain.length ? await copyEntries({ root, sources: plain, dest, workdir, isDir, ignore: from === undefined ? ctx.ignore : undefined, what }) : [];
+      if (downloads) entries.push(...(await copyEntries({ root: downloads.root, sources: downloads.names, dest, workdir, isDir, what })));
       const kind = archives.length === 0 && entries.length === 1 && !entries[0].stat.isDirectory() ? 'file' : sources.length > 1 ? 'multi' : archives.length ? 'file' : 'dir';
       const hash = createHash('sha256').update(await contentKey(entries));
       for (const a of archives) hash.update(`${a.source}\0${a.digest}`);
@@ -532,6 +541,32 @@ export class Builder {
     const unused = Object.keys(this.opts.buildArgs).filter((a) => !this.usedArgs.has(a) && !PREDEFINED_ARGS.has(a)).sort();
     if (unused.length) this.say(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
   }
+}
+
+const isUrl = (source: string) => /^https?:\/\//i.test(source);
+
+/** Downloads ADD's URLs into `root` as files named after each URL's last path segment. */
+async function downloadAll(urls: string[], root: string): Promise<{ root: string; names: string[] }> {
+  await mkdir(root, { recursive: true });
+  const names: string[] = [];
+  for (const url of urls) {
+    const name = posix.basename(new URL(url).pathname);
+    if (!name || name === '/') throw new InvalidParameterError(`cannot determine filename from url: ${url}`);
+    const res = await httpCall(url, { method: 'GET', timeoutMs: 30_000 }).catch((err: Error) => {
+      throw new UnavailableError(`Get "${url}": ${err.message}`, { cause: err });
+    });
+    if (!res.ok) {
+      const body = (await res.text().catch(() => '')).trim().slice(0, 200);
+      throw new InvalidParameterError(`failed to GET ${url} with status ${res.status}: ${body}`);
+    }
+    const path = posix.join(root, name);
+    await pipeline(res.body, createWriteStream(path, { mode: 0o600 }));
+    await chmod(path, 0o600);
+    const modified = Date.parse(res.header('last-modified') ?? '');
+    if (!Number.isNaN(modified)) await utimes(path, new Date(modified), new Date(modified));
+    names.push(name);
+  }
+  return { root, names };
 }
 
 /** A FROM line's stage name (`FROM image AS name`). */

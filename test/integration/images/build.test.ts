@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { startBerth, type Berth } from '../harness';
+import { freePort, startBerth, type Berth } from '../harness';
 
 /** `docker build` with the stock CLI's classic builder (no BuildKit here) against Berth. */
 describe('docker build (classic builder)', () => {
@@ -31,6 +31,16 @@ describe('docker build (classic builder)', () => {
   };
   const inspect = (ref: string) => JSON.parse(berth.ok(['image', 'inspect', ref]))[0];
   const build = (args: string[]) => berth.docker(['build', ...args], { timeoutMs: 120_000 });
+  /** The CLI without blocking this process (for servers the test itself runs). */
+  const buildAsync = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn('docker', ['build', ...args], { env: berth.env });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d));
+      p.stderr.on('data', (d: Buffer) => (stderr += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
 
   it('builds FROM/ARG/ENV/WORKDIR/COPY/RUN/LABEL/EXPOSE/USER/CMD with .dockerignore, and a rebuild comes from the cache', () => {
     const root = context('basic', {
@@ -154,6 +164,26 @@ describe('docker build (classic builder)', () => {
     const s = build(['-t', 'scratchfs:1', scratch]);
     assert.equal(s.code, 0, s.stderr);
     assert.equal(berth.ok(['run', '--rm', 'scratchfs:1']), 'from a scratch rootfs\n');
+  });
+
+  it('ADD <URL> downloads the file (a loopback HTTP server), mode 0600; a missing one fails clearly', async () => {
+    const served = join(dir, 'served');
+    mkdirSync(served, { recursive: true });
+    writeFileSync(join(served, 'remote.txt'), 'fetched over http\n');
+    const port = await freePort();
+    const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', served], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+      const root = context('add-url', { Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/remote.txt /downloaded/\n` });
+      const r = await buildAsync(['-t', 'urladd:1', root]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(berth.ok(['run', '--rm', 'urladd:1', 'sh', '-c', 'cat /downloaded/remote.txt; stat -c %a /downloaded/remote.txt']), 'fetched over http\n600\n');
+      const missing = await buildAsync([context('add-url-missing', { Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/nope.txt /x\n` })]);
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, new RegExp(`failed to GET http://127.0.0.1:${port}/nope.txt with status 404`));
+    } finally {
+      server.kill();
+    }
   });
 
   it('a client that goes away cancels the build: the running step is stopped', async () => {
