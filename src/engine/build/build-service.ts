@@ -20,7 +20,7 @@ export class BuildService {
     this.log = deps.log;
     this.images = {
       resolve: (ref) => images.resolve(ref),
-      pull: (ref, opts) => images.pull(ref, { platform: opts.platform, progress: opts.progress }),
+      pull: (ref, opts) => images.pull(ref, { platform: opts.platform, creds: opts.creds, progress: opts.progress }),
       commit: (opts) => images.commit(opts),
       buildCache: (parentId, key) => images.buildCache(parentId, key),
       tag: (source, repo, tag) => images.tag(source, repo, tag),

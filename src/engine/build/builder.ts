@@ -21,7 +21,8 @@ import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';
 import { shortId } from '../images/digest';
 import { applyConfigChanges } from '../images/config-changes';
-import { repoTagReference } from '../images/reference';
+import { parseNormalizedNamed, repoTagReference } from '../images/reference';
+import type { RegistryCredentials } from '../registry/registry-client';
 import type { CommitImageOptions } from '../images/image-service';
 import type { ContainerImageConfig, ImageRecord } from '../images/types';
 import type { CreateContainerOptions, LogRecord, LogsOptions, WaitCondition, WaitResult } from '../containers/types';
@@ -36,7 +37,7 @@ import { expandInstructionArgs, expandWord } from './shell-lexer';
 /** What the builder needs from the image service. */
 export interface BuildImages {
   resolve(ref: string): Promise<ImageRecord>;
-  pull(ref: string, opts: { platform?: string; progress: (p: object) => void }): Promise<string[]>;
+  pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: object) => void }): Promise<string[]>;
   commit(opts: CommitImageOptions): Promise<string>;
   buildCache(parentId: string | undefined, buildKey: string): Promise<string | undefined>;
   tag(source: string, repo: string, tag?: string): Promise<void>;
@@ -72,6 +73,10 @@ export interface BuildOptions {
   quiet: boolean;
   target?: string;
   networkMode?: string;
+  /** Pull base images even when they are present (`--pull`). */
+  pull?: boolean;
+  /** Credentials by registry (`X-Registry-Config`) for pulling base images. */
+  registryAuth?: Record<string, RegistryCredentials>;
   progress(p: object): void;
   log?: Logger;
   /** The client went away: the build stops (a running step's container is killed). */
@@ -234,13 +239,24 @@ export class Builder {
 
   /** A local image, pulled when missing (as the classic builder does). */
   private async baseImage(ref: string, platform?: string): Promise<ImageRecord> {
-    try {
-      return await this.deps.images.resolve(ref);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+    if (!this.opts.pull) {
+      try {
+        return await this.deps.images.resolve(ref);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
     }
-    await this.deps.images.pull(ref, { platform, progress: (p) => this.opts.progress(p) });
+    await this.deps.images.pull(ref, { platform, creds: this.credentialsFor(ref), progress: (p) => this.opts.progress(p) });
     return this.deps.images.resolve(ref);
+  }
+
+  /** The X-Registry-Config entry for the image's registry (keys as the CLI writes them). */
+  private credentialsFor(ref: string): RegistryCredentials | undefined {
+    const auth = this.opts.registryAuth ?? {};
+    const domain = parseNormalizedNamed(ref).domain;
+    const keys = domain === 'docker.io' ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io'] : [domain, `https://${domain}`, `http://${domain}`];
+    for (const key of keys) if (auth[key]) return auth[key];
+    return undefined;
   }
 
   /** An ARG before the first FROM: usable in FROM lines only. */

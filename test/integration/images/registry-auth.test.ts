@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +86,22 @@ for (const scheme of ['basic', 'bearer'] as const) {
         assert.ok(tokens.requests.includes('alice repository:team/app:pull,push'), tokens.requests.join('\n'));
         assert.ok(tokens.requests.includes('alice repository:team/app:pull'), tokens.requests.join('\n'));
       }
+    });
+
+    it('docker build pulls a private base image with the credentials of docker login (X-Registry-Config), and --pull pulls again', async () => {
+      const base = `${registry.domain}/team/app:1`;
+      berth.ok(['rmi', base]);
+      const ctx = join(dir, 'build-context');
+      mkdirSync(ctx, { recursive: true });
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base}\nRUN echo built-on-private > /private.txt\n`);
+      const built = await cli(['build', '-t', 'from-private:1', ctx]);
+      assert.equal(built.code, 0, built.stderr);
+      assert.match(built.stdout, /Downloaded newer image|Pull complete|Already exists/);
+      assert.equal(berth.ok(['run', '--rm', 'from-private:1', 'cat', '/private.txt']), 'built-on-private\n');
+      const again = await cli(['build', '--pull', '-t', 'from-private:1', ctx]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /Image is up to date for/);
+      assert.match(again.stdout, /Using cache/);
     });
   });
 }
