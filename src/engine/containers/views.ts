@@ -102,7 +102,8 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
     Created: c.created,
     Path: c.path,
     Args: c.args,
-    State: { ...c.state },
+    // dockerd keeps Running true between a restart policy's attempts (Restarting says why).
+    State: { ...c.state, Running: c.state.Running || c.state.Restarting },
     Image: c.image,
     ResolvConfPath: paths.resolvConfPath,
     HostnamePath: paths.hostnamePath,

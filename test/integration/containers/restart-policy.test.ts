@@ -42,6 +42,14 @@ describe('restart policies and --rm', () => {
   it('always restarts after any exit and after kill, but not after docker stop', async () => {
     berth.ok(['run', '-d', '--name', 'forever', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.2']);
     await until('a restart', () => state('forever').RestartCount >= 1);
+    // Between attempts the container is restarting, and Running as with dockerd.
+    let between: { Running: boolean; Restarting: boolean; Status: string } | undefined;
+    await until('the restarting state', () => {
+      const s = state('forever');
+      if (s.Restarting) between = s;
+      return !!between;
+    });
+    assert.deepEqual([between!.Status, between!.Running], ['restarting', true]);
     berth.ok(['rm', '-f', 'forever']);
     berth.ok(['run', '-d', '--name', 'killed', '--restart', 'always', 'busybox', 'sleep', '1000']);
     berth.ok(['kill', 'killed']);
