@@ -222,7 +222,7 @@ export class Builder {
       stage.config = structuredClone(image.config.config ?? {});
     }
     this.stages.push(stage);
-    if (stage.imageId) this.say(` ---> ${shortId(stage.imageId)}\n`);
+    this.say(` ---> ${stage.imageId ? shortId(stage.imageId) : ''}\n`); // dockerd prints an empty ID for scratch
     const triggers = stage.config.OnBuild ?? [];
     if (triggers.length) {
       this.say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
