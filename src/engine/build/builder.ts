@@ -14,8 +14,8 @@ import { pipeline } from 'node:stream/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
-import { httpCall } from '../registry/http';
+import { InvalidParameterError, NotFoundError } from '../errors';
+import { httpGetOk } from '../registry/http';
 import { mergeEnv, envKey } from '../env-vars';
 import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';
@@ -568,13 +568,7 @@ async function downloadAll(urls: string[], root: string): Promise<{ root: string
   for (const url of urls) {
     const name = posix.basename(new URL(url).pathname);
     if (!name || name === '/') throw new InvalidParameterError(`cannot determine filename from url: ${url}`);
-    const res = await httpCall(url, { method: 'GET', timeoutMs: 30_000 }).catch((err: Error) => {
-      throw new UnavailableError(`Get "${url}": ${err.message}`, { cause: err });
-    });
-    if (!res.ok) {
-      const body = (await res.text().catch(() => '')).trim().slice(0, 200);
-      throw new InvalidParameterError(`failed to GET ${url} with status ${res.status}: ${body}`);
-    }
+    const res = await httpGetOk(url);
     const path = posix.join(root, name);
     await pipeline(res.body, createWriteStream(path, { mode: 0o600 }));
     await chmod(path, 0o600);

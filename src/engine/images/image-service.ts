@@ -6,8 +6,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { errNoSuchImage, InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
-import { httpCall } from '../registry/http';
+import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../errors';
+import { httpGetOk } from '../registry/http';
 import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { FsTools } from './fs-tools';
@@ -204,13 +204,7 @@ export class ImageService {
     if (opts.repo) repoTagReference(opts.repo, opts.tag || undefined);
     const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(src) ? src : `http://${src}`;
     if (!/^https?:\/\//i.test(url)) throw new InvalidParameterError(`unsupported URL scheme in ${src}: only http and https can be imported`);
-    const res = await httpCall(url, { method: 'GET', timeoutMs: 30_000 }).catch((err: Error) => {
-      throw new UnavailableError(`Get "${url}": ${err.message}`, { cause: err });
-    });
-    if (!res.ok) {
-      const body = (await res.text().catch(() => '')).trim().slice(0, 200);
-      throw new InvalidParameterError(`failed to GET ${url} with status ${res.status}: ${body}`);
-    }
+    const res = await httpGetOk(url);
     return this.importImage(res.body, { ...opts, source: src });
   }
 

@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import { InvalidParameterError, UnavailableError } from '../errors';
 import type { TlsSettings } from './endpoint';
 
 export interface HttpResponse {
@@ -79,6 +80,21 @@ export async function httpCall(url: string, opts: HttpRequestOptions, redirects 
       await new Promise((r) => (res.readableEnded ? r(undefined) : res.once('end', r).once('close', r)));
     },
   };
+}
+
+/**
+ * GET a URL the user named (docker import <URL>, ADD <URL>): the answer when it is 2xx, else
+ * dockerd's errors (`Get "<url>": …` when unreachable, `failed to GET <url> with status …`).
+ */
+export async function httpGetOk(url: string, timeoutMs = 30_000): Promise<HttpResponse> {
+  const res = await httpCall(url, { method: 'GET', timeoutMs }).catch((err: Error) => {
+    throw new UnavailableError(`Get "${url}": ${err.message}`, { cause: err });
+  });
+  if (!res.ok) {
+    const body = (await res.text().catch(() => '')).trim().slice(0, 200);
+    throw new InvalidParameterError(`failed to GET ${url} with status ${res.status}: ${body}`);
+  }
+  return res;
 }
 
 function tlsOptions(tls: TlsSettings = {}) {
