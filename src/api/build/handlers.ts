@@ -3,30 +3,10 @@ import { Readable } from 'node:stream';
 import { InvalidParameterError } from '../../engine/errors';
 import { boolValue, stringsValue, stringValue, type Query } from '../form';
 import { progressStream } from '../wire/progress-stream';
-import type { RegistryCredentials } from '../../engine/registry/registry-client';
+import { registryConfig } from '../registry-auth';
 import type { BuildBackend } from './backend';
 
 type Req = FastifyRequest<{ Querystring: Query }>;
-
-/**
- * `X-Registry-Config`: base64url JSON of credentials by registry (every login the CLI knows), for
- * pulling base images. An unreadable header counts as none, as with dockerd.
- */
-function registryConfig(request: Req): Record<string, RegistryCredentials> {
-  const header = request.headers['x-registry-config'];
-  if (typeof header !== 'string' || header === '') return {};
-  try {
-    const v = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as Record<string, Record<string, unknown>>;
-    const out: Record<string, RegistryCredentials> = {};
-    for (const [registry, auth] of Object.entries(v)) {
-      const str = (k: string) => (typeof auth?.[k] === 'string' && auth[k] !== '' ? (auth[k] as string) : undefined);
-      out[registry] = { username: str('username'), password: str('password'), identitytoken: str('identitytoken'), registrytoken: str('registrytoken') };
-    }
-    return out;
-  } catch {
-    return {};
-  }
-}
 
 /** A query parameter holding a JSON object of strings (`buildargs`, `labels`). */
 function jsonObject<T>(q: Query, name: string): Record<string, T> {

@@ -4,7 +4,7 @@ import { InvalidParameterError, NotFoundError } from '../../engine/errors';
 import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
 import { sendJson, sendJsonLines } from '../route';
 import { progressStream } from '../wire/progress-stream';
-import type { RegistryCredentials } from '../../engine/registry/registry-client';
+import { registryAuth } from '../registry-auth';
 import type { ImageBackend } from './backend';
 
 type Req = FastifyRequest<{ Params: { '*': string }; Querystring: Query }>;
@@ -21,19 +21,6 @@ function nameAndAction(path: string, actions: string[]): { name: string; action:
 function sendTarStream(reply: FastifyReply, stream: Readable): FastifyReply {
   reply.raw.on('close', () => stream.destroy());
   return reply.code(200).header('Content-Type', 'application/x-tar').send(stream);
-}
-
-/** `X-Registry-Auth`: base64url JSON credentials; an unreadable header counts as none (dockerd). */
-function registryAuth(request: Req): RegistryCredentials {
-  const header = request.headers['x-registry-auth'];
-  if (typeof header !== 'string' || header === '') return {};
-  try {
-    const v = JSON.parse(Buffer.from(header.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as Record<string, unknown>;
-    const str = (k: string) => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined);
-    return { username: str('username'), password: str('password'), identitytoken: str('identitytoken'), registrytoken: str('registrytoken') };
-  } catch {
-    return {};
-  }
 }
 
 export function imageHandlers(backend: ImageBackend) {
