@@ -262,16 +262,16 @@ export class Builder {
   /** An ARG before the first FROM: usable in FROM lines only. */
   private globalArg(ins: Instruction): void {
     for (const word of ins.args) {
-      const [name, value] = this.argValue(word, this.globalArgs);
+      const [name, value] = this.argValue(word, Object.fromEntries(this.globalArgs));
       this.globalArgs.set(name, value);
     }
   }
 
   /** `NAME[=default]` → name and the value in effect (a --build-arg wins over the default). */
-  private argValue(word: string, env: Map<string, string>): [string, string] {
+  private argValue(word: string, env: Record<string, string>): [string, string] {
     const eq = word.indexOf('=');
     const name = eq < 0 ? word : word.slice(0, eq);
-    const fallback = eq < 0 ? undefined : expandWord(word.slice(eq + 1), Object.fromEntries(env), this.escapeToken);
+    const fallback = eq < 0 ? undefined : expandWord(word.slice(eq + 1), env, this.escapeToken);
     this.usedArgs.add(name);
     const given = this.opts.buildArgs[name];
     const value = given !== undefined && given !== null ? given : (fallback ?? this.globalArgs.get(name) ?? '');
@@ -298,7 +298,7 @@ export class Builder {
       case 'arg': {
         // The raw words: argValue expands a default itself.
         for (const word of ins.args) {
-          const [name, value] = this.argValue(word, new Map(Object.entries(env)));
+          const [name, value] = this.argValue(word, env);
           stage.args.set(name, value);
         }
         return this.commitConfig(stage, `ARG ${args.join(' ')}`);
@@ -487,9 +487,8 @@ export class Builder {
 
   /** Creates the directories of `dir` the container lacks (root-owned, 0755), as dockerd does. */
   private async makeDirs(container: string, dir: string): Promise<void> {
-    const tree = dir.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
     const missing: string[] = [];
-    for (const p of tree) if (!(await this.deps.containers.statPath(container, `/${p}`).then(() => true, () => false))) missing.push(p);
+    for (const p of pathChain(dir)) if (!(await this.deps.containers.statPath(container, `/${p}`).then(() => true, () => false))) missing.push(p);
     if (missing.length) await this.deps.containers.putArchive(container, dirsTar(missing), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: false });
   }
 
@@ -523,8 +522,7 @@ export class Builder {
     if (await this.fromCache(stage, key)) return;
     // dockerd creates a missing working directory (owned by root) in the step's layer.
     if (!stage.imageId) {
-      const tree = dir.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
-      stage.imageId = await this.deps.images.commit({ layer: dirsTar(tree), config: stage.config, createdBy, buildKey: key, author: stage.author });
+      stage.imageId = await this.deps.images.commit({ layer: dirsTar(pathChain(dir)), config: stage.config, createdBy, buildKey: key, author: stage.author });
     } else {
       const { Id } = await this.deps.containers.create({ config: { Image: stage.imageId, Cmd: [NOP], Entrypoint: [] }, hostConfig: { NetworkMode: 'none' } });
       try {
@@ -577,6 +575,11 @@ async function downloadAll(urls: string[], root: string): Promise<{ root: string
     names.push(name);
   }
   return { root, names };
+}
+
+/** `/a/b/c` → `a`, `a/b`, `a/b/c`: a directory and its parents, top first. */
+function pathChain(dir: string): string[] {
+  return dir.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
 }
 
 /** A FROM line's stage name (`FROM image AS name`). */
