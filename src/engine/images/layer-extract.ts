@@ -118,6 +118,11 @@ class LayerExtractor {
     if (!FILE_TYPES.has(h.type)) for await (const _chunk of body);
   }
 
+  /** Only a fresh root needs to know what this extraction made. */
+  private noteCreated(target: string): void {
+    if (this.opts.fresh) this.created.add(target);
+  }
+
   /** Waits for the background metadata calls; throws the first that failed. */
   async settle(): Promise<void> {
     const running = this.pending;
@@ -166,12 +171,12 @@ class LayerExtractor {
     if (!FILE_TYPES.has(h.type)) {
       if (this.created.has(target)) await this.settle(); // an earlier file there may still be on its way
       await this.clear(target, h.type === 'directory', rel);
-      this.created.add(target);
+      this.noteCreated(target);
     }
 
     switch (h.type) {
       case 'directory':
-        this.created.add(target);
+        this.noteCreated(target);
         await mkdir(target, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
         });
@@ -183,7 +188,7 @@ class LayerExtractor {
         if (this.opts.fresh && !this.created.has(target) && (h.size ?? 0) <= SMALL_FILE) {
           const chunks: Buffer[] = [];
           for await (const chunk of entry) chunks.push(chunk);
-          this.created.add(target);
+          this.noteCreated(target);
           return this.defer(async () => {
             const fh = await open(target, CREATE_FILE_FLAGS, 0o600);
             try {
@@ -195,7 +200,7 @@ class LayerExtractor {
           });
         }
         if (this.opts.fresh && this.created.has(target)) await this.settle();
-        this.created.add(target);
+        this.noteCreated(target);
         const fh = await open(target, CREATE_FILE_FLAGS, 0o600).catch(async (err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
           await this.clear(target, false, rel);
