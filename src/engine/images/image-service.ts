@@ -239,8 +239,8 @@ export class ImageService {
   }
 
   /**
-   * POST /images/create?fromImage=: pulls `ref` (tag or digest) from its registry, reporting
-   * progress as dockerd's JSON messages. Returns the image ID.
+   * POST /images/create?fromImage=: pulls `ref` (tag or digest; a bare name: every tag) from
+   * its registry, reporting progress as dockerd's JSON messages. Returns the image IDs.
    */
   async pull(refText: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: PullProgress) => void; log?: Logger }): Promise<string[]> {
     const ref = parseNormalizedNamed(refText);

@@ -103,7 +103,8 @@ export class RegistryClient {
       if (!res.ok) throw await this.manifestError(res, 'latest');
       tags.push(...(((JSON.parse(await res.text()) as { tags?: string[] | null }).tags ?? []) as string[]));
       const next = /<([^>]+)>;\s*rel="?next"?/.exec(res.header('link') ?? '')?.[1];
-      path = next ? new URL(next, this.base).pathname + new URL(next, this.base).search : undefined;
+      const nextUrl = next ? new URL(next, this.base) : undefined;
+      path = nextUrl ? nextUrl.pathname + nextUrl.search : undefined;
     }
     return tags;
   }
