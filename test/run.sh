@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg_bin in runc:runc crun:crun conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill docker-registry:/usr/bin/docker-registry python3:python3; do
+for pkg_bin in runc:runc crun:crun conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill docker-registry:/usr/bin/docker-registry python3:python3 openssl:openssl; do
   pkg=${pkg_bin%%:*}; bin=${pkg_bin#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "$bin" ] || need+=("$pkg")
 done
