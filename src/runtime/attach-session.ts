@@ -46,6 +46,10 @@ class SeqpacketAttachSession implements AttachSession {
   /** Output that arrived before anyone listened. */
   private pending: Array<[1 | 2, Buffer]> = [];
   private closed = false;
+  /** Stdin messages handed to the socket and not yet written to the OS. */
+  private unflushed = 0;
+  /** close() was called while stdin was still being written. */
+  private closing = false;
 
   constructor(private readonly sock: SeqpacketSocket) {
     sock.on('data', (msg: Buffer) => this.receive(msg));
@@ -55,9 +59,12 @@ class SeqpacketAttachSession implements AttachSession {
   }
 
   write(data: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     for (let off = 0; off < data.length; off += MAX_MESSAGE) {
-      this.sock.write(data.subarray(off, off + MAX_MESSAGE));
+      this.unflushed++;
+      this.sock.write(data.subarray(off, off + MAX_MESSAGE), 0, undefined, () => {
+        if (--this.unflushed === 0 && this.closing) this.finish();
+      });
     }
   }
 
@@ -77,8 +84,10 @@ class SeqpacketAttachSession implements AttachSession {
     else this.closeListeners.push(cb);
   }
 
+  /** Ends the session once the stdin written so far has reached the monitor (a client's last bytes count). */
   close(): void {
-    this.finish();
+    if (this.unflushed === 0) this.finish();
+    else this.closing = true;
   }
 
   private receive(msg: Buffer): void {

@@ -65,9 +65,10 @@ export class AttachHub {
     session.onClose(() => this.close(id, client));
     const stdin = streams.stdin;
     if (opts.stdin && stdin && client.openStdin) {
-      const scanner = new DetachScanner(parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS));
+      // dockerd looks for the detach keys only with a TTY: without one stdin is binary-safe.
+      const scanner = client.tty ? new DetachScanner(parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS)) : undefined;
       stdin.on('data', (chunk: Buffer) => {
-        const { forward, detached } = scanner.feed(chunk);
+        const { forward, detached } = scanner ? scanner.feed(chunk) : { forward: chunk, detached: false };
         if (forward.length) session.write(forward);
         if (detached) {
           this.onDetach?.(id);
