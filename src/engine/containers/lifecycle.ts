@@ -45,6 +45,8 @@ export interface LifecycleParts {
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
+/** How long `docker kill` waits for a SIGKILLed container to be reported down (dockerd: 10 s). */
+const KILL_WAIT_MS = 10_000;
 
 /** The resource fields `docker update` changes (RestartPolicy is handled on its own). */
 const UPDATABLE = ['Memory', 'MemorySwap', 'MemoryReservation', 'CpuShares', 'NanoCpus', 'CpuQuota', 'CpuPeriod', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight'] as const;
@@ -53,6 +55,11 @@ export class ContainerLifecycle {
   readonly waiters = new ExitWaiters();
   readonly restarts = new RestartTimers();
   private readonly exitWatches = new Map<string, ExitWatch>();
+  /**
+   * Containers a user killed: their next exit is not the restart policy's to undo (dockerd's
+   * ExitOnNext). In memory only, as dockerd's restart manager is: a daemon restart forgets it.
+   */
+  private readonly exitOnNext = new Set<string>();
 
   constructor(
     private readonly deps: ContainerServiceDeps,
@@ -100,6 +107,7 @@ export class ContainerLifecycle {
       if (c.state.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
       // A user's start: the policy's count and back-off start over (dockerd resets them too).
       this.restarts.reset(c.id);
+      this.exitOnNext.delete(c.id);
       c.restartCount = 0;
       await this.startLocked(c);
     });
@@ -185,7 +193,8 @@ export class ContainerLifecycle {
     this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
     const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
     this.host.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
-    if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: code, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped })) {
+    const killed = this.exitOnNext.delete(id);
+    if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: code, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped || killed })) {
       this.scheduleRestart(c, ranFor * 1000);
       return;
     }
@@ -239,12 +248,31 @@ export class ContainerLifecycle {
     this.host.emit(c, 'restart');
   }
 
+  /**
+   * `docker kill`. SIGKILL returns once the container is down (dockerd's Kill waits for it);
+   * other signals return once sent. As in dockerd, a kill with SIGKILL, with the container's
+   * stop signal, or with any signal when it has none set, keeps the restart policy from
+   * restarting it after that exit (only a user's start undoes that).
+   */
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
     const c = this.host.get(ref);
     const signal = parseSignal(signalName);
+    const stopSignal = c.config.StopSignal ? signalNumber(parseSignal(c.config.StopSignal)) : undefined;
+    const exitOnNext = signal === 'SIGKILL' || stopSignal === undefined || stopSignal === signalNumber(signal);
+    if (exitOnNext && c.state.Restarting && this.restarts.cancel(c.id)) {
+      // Between two runs: nothing to signal, and the pending restart is dropped.
+      c.state = { ...c.state, Status: 'exited', Restarting: false };
+      await this.host.save(c);
+      this.host.emit(c, 'kill', { signal: String(signalNumber(signal)) });
+      return;
+    }
     if (!c.state.Running) throw new ConflictError(`cannot kill container: ${ref}: container ${c.id} is not running`);
+    if (exitOnNext) this.exitOnNext.add(c.id);
+    if (signal === 'SIGKILL') {
+      if (!(await this.killAndWait(c, signal, KILL_WAIT_MS))) throw new Error(`container ${c.id} did not exit after SIGKILL`);
+      return;
+    }
     await this.deps.runtimes.forContainer(c.runtime).kill(c.id, signal);
-    if (signal === 'SIGKILL') await this.thawForSignal(c);
     this.host.emit(c, 'kill', { signal: String(signalNumber(signal)) });
   }
 
