@@ -666,13 +666,23 @@ export class ContainerService {
   async commit(ref: string, opts: CommitOptions): Promise<string> {
     const c = this.get(ref);
     const config = opts.imageConfig ?? commitImageConfig(c.config, opts.config, opts.changes ?? []);
-    // dockerd pauses a running container while its layer is read (unless --pause=false).
-    const pauseIt = opts.pause !== false && c.state.Running && !c.state.Paused;
-    if (pauseIt) await this.lifecycle.pause(c.id);
+    // dockerd pauses a running container while its layer is read (unless --pause=false). A
+    // container that exits meanwhile cannot be paused and needs no pause: dockerd ignores a
+    // failed pause and commits all the same.
+    let paused = false;
+    if (opts.pause !== false && c.state.Running && !c.state.Paused) {
+      paused = await this.lifecycle.pause(c.id).then(
+        () => true,
+        (err) => {
+          this.deps.log.debug({ err, container: c.id }, 'pause for commit failed; committing unpaused');
+          return false;
+        },
+      );
+    }
     try {
       return await this.commitPaused(c, config, opts);
     } finally {
-      if (pauseIt) await this.lifecycle.unpause(c.id).catch((err) => this.deps.log.warn({ err, container: c.id }, 'unpause after commit failed'));
+      if (paused) await this.lifecycle.unpause(c.id).catch((err) => this.deps.log.warn({ err, container: c.id }, 'unpause after commit failed'));
     }
   }
 
