@@ -66,3 +66,18 @@ export function timestampValue(q: Query, key: string): number {
   if (!/^\d+(\.\d+)?$/.test(v)) throw new InvalidParameterError(`invalid value for ${key}: ${v}`);
   return Number(v);
 }
+
+/**
+ * A JSON body's object with its keys matched to `fields` as Go's encoding/json matches struct
+ * fields: an exact name, else the same name in another case (`tty`, `detachKeys` as docker-py
+ * sends it); a later key wins. Keys that name no field are dropped.
+ */
+export function goFields<K extends string>(body: Record<string, unknown>, fields: readonly K[]): Partial<Record<K, unknown>> {
+  const folded = new Map(fields.map((f) => [f.toLowerCase(), f]));
+  const out: Partial<Record<K, unknown>> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const field = (fields as readonly string[]).includes(key) ? (key as K) : folded.get(key.toLowerCase());
+    if (field !== undefined) out[field] = value;
+  }
+  return out;
+}

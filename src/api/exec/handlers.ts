@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
 import type { ExecConfig } from '../../engine/containers/exec/exec-service';
-import { uint32Value, type Query } from '../form';
+import { goFields, uint32Value, type Query } from '../form';
 import { jsonBody, sendJson, type HijackRequest } from '../route';
 import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
 import type { ExecBackend } from './backend';
@@ -22,9 +22,13 @@ function consoleSize(v: unknown): [number, number] | null | undefined {
   return [v[0], v[1]];
 }
 
+const EXEC_FIELDS = ['AttachStdin', 'AttachStdout', 'AttachStderr', 'DetachKeys', 'Tty', 'ConsoleSize', 'Env', 'Cmd', 'Privileged', 'User', 'WorkingDir'] as const;
+const START_FIELDS = ['Detach', 'Tty', 'ConsoleSize'] as const;
+
 /** The body of POST /containers/{id}/exec, with Docker's field types checked. */
-function execConfig(body: unknown): ExecConfig {
-  if (!isObject(body)) throw new InvalidParameterError('invalid JSON: exec config must be an object');
+function execConfig(raw: unknown): ExecConfig {
+  if (!isObject(raw)) throw new InvalidParameterError('invalid JSON: exec config must be an object');
+  const body = goFields(raw, EXEC_FIELDS);
   return {
     AttachStdin: body.AttachStdin === true,
     AttachStdout: body.AttachStdout === true,
@@ -60,14 +64,18 @@ export function execHandlers(backend: ExecBackend) {
 /** POST /exec/{id}/start: detached, a plain 200; attached, the hijacked connection carries the session. */
 export function execStartHandler(backend: ExecBackend) {
   return async function postExecStart(req: HijackRequest, conn: HijackedConnection): Promise<void> {
-    const body = req.body === undefined ? {} : req.body;
-    if (!isObject(body)) throw new InvalidParameterError('invalid JSON: exec start config must be an object');
+    const raw = req.body === undefined ? {} : req.body;
+    if (!isObject(raw)) throw new InvalidParameterError('invalid JSON: exec start config must be an object');
+    const body = goFields(raw, START_FIELDS);
     const detach = body.Detach === true;
+    // dockerd frames the output by the start request's Tty, not the exec's: created with a TTY
+    // and started without one, the TTY's output comes back multiplexed (all of it as stdout).
+    const rawStream = body.Tty === true;
     await backend.start(req.params.id, {
       detach,
       consoleSize: consoleSize(body.ConsoleSize),
-      getStreams: detach ? undefined : (tty) => hijackedStreams(conn, tty),
+      getStreams: detach ? undefined : () => hijackedStreams(conn, rawStream),
     });
-    if (detach) conn.end();
+    if (detach) conn.endEmpty();
   };
 }

@@ -51,6 +51,17 @@ export class HijackedConnection {
     this.socket.end();
   }
 
+  /** Answers a plain empty 200 when nothing is streamed (a detached exec start, as dockerd). */
+  endEmpty(): void {
+    if (this.started) return this.end();
+    if (this.ended) return;
+    this.ended = true;
+    this.started = true;
+    this.socket.end(
+      'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n' + Object.entries(this.extraHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('') + 'Connection: close\r\n\r\n',
+    );
+  }
+
   /** Answers an error: an HTTP response if nothing was sent yet, else just closes. */
   fail(err: unknown): void {
     if (this.ended) return;

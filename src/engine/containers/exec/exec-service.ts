@@ -9,6 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { readExitFile } from '../../../runtime/exit-watcher';
+import { ExternalCommandError } from '../../../runtime/external-command';
 import { runtimeErrorKind } from '../../../runtime/oci-cli';
 import type { AttachSession, ContainerMonitor, OciRuntime } from '../../../runtime/types';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
@@ -88,7 +89,8 @@ export class ExecService {
       OpenStdout: cfg.AttachStdout,
       CanRemove: false,
       ContainerID: e.containerId,
-      DetachKeys: cfg.DetachKeys ?? '',
+      // dockerd keeps the keys as bytes, so its JSON shows them in base64 (`ctrl-x` → "GA==").
+      DetachKeys: cfg.DetachKeys ? parseDetachKeys(cfg.DetachKeys).toString('base64') : '',
       Pid: e.pid,
     };
   }
@@ -134,16 +136,17 @@ export class ExecService {
       // Detached with the detach keys: the process goes on; the client is done.
       if (!piped.detached) await exited;
       streams.end();
-    } catch (err) {
+    } catch (cause) {
       session?.close();
       e.running = false;
-      const kind = runtimeErrorKind((err as Error).message ?? '');
-      // dockerd: 127 for a command that is not there, 126 for any other failure to start it.
-      e.exitCode = kind === 'command-not-found' ? 127 : 126;
+      // dockerd: 126 for every exec whose process could not be started, whatever the reason.
+      e.exitCode = 126;
       await this.release(e);
+      const err = execStartError(cause, cfg.Cmd[0]);
       if (!streams) throw err;
-      // Headers are out: dockerd writes the error into the stream and the CLI reads the exit code.
-      streams.write(cfg.Tty ? 1 : 2, Buffer.from(`${(err as Error).message}\r\n`));
+      // Headers are out: dockerd writes the error into the stdout stream and the CLI reads the
+      // exit code from exec inspect.
+      streams.write(1, Buffer.from(`${err.message}\r\n`));
       streams.end();
     }
   }
@@ -254,9 +257,10 @@ function pipeSession(session: AttachSession, streams: AttachStreams, cfg: ExecCo
     else if (stream === 2 && cfg.AttachStderr) streams.write(2, data);
   });
   if (cfg.AttachStdin && streams.stdin) {
-    const scanner = new DetachScanner(parseDetachKeys(cfg.DetachKeys || DEFAULT_DETACH_KEYS));
+    // dockerd looks for the detach keys only with a TTY: without one stdin is binary-safe.
+    const scanner = cfg.Tty ? new DetachScanner(parseDetachKeys(cfg.DetachKeys || DEFAULT_DETACH_KEYS)) : undefined;
     streams.stdin.on('data', (d: Buffer) => {
-      const { forward, detached } = scanner.feed(d);
+      const { forward, detached } = scanner ? scanner.feed(d) : { forward: d, detached: false };
       if (forward.length) session.write(forward);
       if (detached) {
         state.detached = true;
@@ -268,4 +272,16 @@ function pipeSession(session: AttachSession, streams: AttachStreams, cfg: ExecCo
   }
   streams.onClose(() => session.close());
   return state;
+}
+
+/**
+ * dockerd's error for a process the runtime could not start: containerd's wording around the
+ * runtime's message; 400 for a command that is missing or not executable, else 500.
+ */
+function execStartError(cause: unknown, cmd: string): Error {
+  if (!(cause instanceof ExternalCommandError)) return cause instanceof Error ? cause : new Error(String(cause));
+  const message = `OCI runtime exec failed: ${cause.message}: unknown`;
+  const kind = runtimeErrorKind(cause.message);
+  const invalid = (kind === 'command-not-found' && cause.message.includes(cmd)) || /permission denied/i.test(cause.message);
+  return invalid ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
 }
