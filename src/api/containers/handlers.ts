@@ -240,17 +240,19 @@ function attachQuery(q: Query) {
 
 /**
  * GET /containers/{id}/attach/ws: the same attach over a websocket. Output goes out raw (no
- * stdcopy frames), in binary messages from API 1.42 (text before, as dockerd); messages in are
- * stdin.
+ * stdcopy frames), in binary messages from API 1.28 (text before, as dockerd); messages in are
+ * stdin. Before 1.42 dockerd ignores stdin/stdout/stderr here and attaches all three.
  */
 export function attachWsHandler(backend: ContainerBackend) {
   return async function getContainersAttachWs(socket: WsSocket, req: HijackRequest): Promise<void> {
-    const binary = versionAtLeast(req.apiVersion, '1.42');
+    const binary = versionAtLeast(req.apiVersion, '1.28');
+    const query = attachQuery(req.query);
+    if (!versionAtLeast(req.apiVersion, '1.42')) Object.assign(query, { stdin: true, stdout: true, stderr: true });
     const stdin = new PassThrough();
     socket.on('message', (data) => stdin.write(data));
     socket.on('close', () => stdin.end());
     await backend.attach(req.params.id, {
-      ...attachQuery(req.query),
+      ...query,
       getStreams: (): AttachStreams => ({
         stdin,
         write: (_stream, data) => socket.send(data, { binary }),
