@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
 import type { ExecConfig } from '../../engine/containers/exec/exec-service';
+import type { AttachStreams } from '../../engine/containers/types';
 import { goFields, uint32Value, type Query } from '../form';
 import { jsonBody, sendJson, type HijackRequest } from '../route';
 import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
@@ -70,12 +71,17 @@ export function execStartHandler(backend: ExecBackend) {
     const detach = body.Detach === true;
     // dockerd frames the output by the start request's Tty, not the exec's: created with a TTY
     // and started without one, the TTY's output comes back multiplexed (all of it as stdout).
+    // Started with Tty, it has a raw stdout only: a process without a TTY loses its stderr.
     const rawStream = body.Tty === true;
-    await backend.start(req.params.id, {
-      detach,
-      consoleSize: consoleSize(body.ConsoleSize),
-      getStreams: detach ? undefined : () => hijackedStreams(conn, rawStream),
-    });
+    const streams = (): AttachStreams => {
+      const s = hijackedStreams(conn, rawStream);
+      if (!rawStream) return s;
+      const write: AttachStreams['write'] = (stream, data) => {
+        if (stream === 1) s.write(stream, data);
+      };
+      return { ...s, write };
+    };
+    await backend.start(req.params.id, { detach, consoleSize: consoleSize(body.ConsoleSize), getStreams: detach ? undefined : streams });
     if (detach) conn.endEmpty();
   };
 }
