@@ -39,7 +39,7 @@ describe('restart policies and --rm', () => {
     assert.deepEqual([state('clean').Status, state('clean').RestartCount], ['exited', 0]);
   });
 
-  it('always restarts after any exit and after kill, but not after docker stop', async () => {
+  it('always restarts after any exit, but not after docker kill or docker stop', async () => {
     berth.ok(['run', '-d', '--name', 'forever', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.2']);
     await until('a restart', () => state('forever').RestartCount >= 1);
     // Between attempts the container is restarting, and Running as with dockerd.
@@ -52,11 +52,14 @@ describe('restart policies and --rm', () => {
     assert.deepEqual([between!.Status, between!.Running], ['restarting', true]);
     berth.ok(['rm', '-f', 'forever']);
     berth.ok(['run', '-d', '--name', 'killed', '--restart', 'always', 'busybox', 'sleep', '1000']);
+    // dockerd: a kill is a manual stop for the policy (until the next user start).
     berth.ok(['kill', 'killed']);
-    await until('running again after kill', () => state('killed').Running && state('killed').RestartCount === 1);
+    await sleep(500);
+    assert.deepEqual([state('killed').Status, state('killed').RestartCount], ['exited', 0]);
+    berth.ok(['start', 'killed']);
     berth.ok(['stop', '-t', '1', 'killed']);
     await sleep(500);
-    assert.deepEqual([state('killed').Status, state('killed').RestartCount], ['exited', 1]);
+    assert.deepEqual([state('killed').Status, state('killed').RestartCount], ['exited', 0]);
   });
 
   it('refuses invalid policies with dockerd\'s messages', async () => {
