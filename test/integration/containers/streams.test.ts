@@ -172,6 +172,19 @@ describe('streams and processes (dockerd fidelity)', () => {
       assert.match(badDir.stdout, /chdir to cwd \("\/no\/such\/dir"\) set in config.json failed: no such file or directory/);
     });
 
+    it('a health probe that cannot start counts as exit code -1 with the error, as dockerd records it', async () => {
+      const body = { Image: 'busybox', Cmd: ['sleep', '1000'], Healthcheck: { Test: ['CMD', 'no-such-probe'], Interval: 500_000_000 } };
+      assert.equal((await api(berth.socket, 'POST', '/containers/create?name=unprobed', JSON.stringify(body), json)).status, 201);
+      berth.ok(['start', 'unprobed']);
+      let log: Array<{ ExitCode: number; Output: string }> = [];
+      for (let i = 0; i < 100 && log.length === 0; i++) {
+        await sleep(100);
+        log = state('unprobed').Health.Log;
+      }
+      assert.equal(log[0].ExitCode, -1);
+      assert.equal(log[0].Output, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "no-such-probe": executable file not found in $PATH: unknown');
+    });
+
     it('a detached start that cannot start the process answers 400 and records exit code 126', async () => {
       const id = await execCreate('host', { Cmd: ['no-such-command'] });
       const r = await api(berth.socket, 'POST', `/exec/${id}/start`, '{"Detach":true}', json);

@@ -56,6 +56,8 @@ export interface ExecStartOptions {
   consoleSize?: [number, number] | null;
   /** Called once the start is accepted; the API hijacks the connection then. */
   getStreams?(tty: boolean): AttachStreams;
+  /** A process that cannot start rejects the start even when attached (health probes). */
+  raiseStartError?: boolean;
 }
 
 export class ExecService {
@@ -143,7 +145,7 @@ export class ExecService {
       e.exitCode = 126;
       await this.release(e);
       const err = execStartError(cause, cfg.Cmd[0]);
-      if (!streams) throw err;
+      if (!streams || opts.raiseStartError) throw err;
       // Headers are out: dockerd writes the error into the stdout stream and the CLI reads the
       // exit code from exec inspect.
       streams.write(1, Buffer.from(`${err.message}\r\n`));
@@ -154,7 +156,7 @@ export class ExecService {
   /**
    * Runs `cmd` in the container and collects its output (healthchecks): an exec instance like
    * any other (dockerd's health probes are execs too, with their events). After `timeoutMs` the
-   * process is killed and the result is exit code -1.
+   * process is killed and the result is exit code -1. A process that cannot start rejects.
    */
   async run(containerId: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
     const id = this.create(containerId, { Cmd: cmd, Tty: false, Privileged: false, AttachStdin: false, AttachStdout: true, AttachStderr: true });
@@ -183,8 +185,12 @@ export class ExecService {
       }
     }, timeoutMs);
     try {
-      await this.start(id, { detach: false, getStreams: () => streams });
+      await this.start(id, { detach: false, getStreams: () => streams, raiseStartError: true });
       await done;
+    } catch (err) {
+      // Not started (the caller records it as dockerd does: exit code -1 with the error).
+      this.execs.delete(id);
+      throw err;
     } finally {
       clearTimeout(timer);
     }
