@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidParameterError } from '../../../src/engine/errors';
-import { boolValue, filtersValue, intValue, stringValue, timestampValue, uint32Value } from '../../../src/api/form';
+import { boolValue, filtersValue, goFields, intValue, stringValue, timestampValue, uint32Value } from '../../../src/api/form';
 
 const invalid = (message: RegExp | string) => (err: unknown) =>
   err instanceof InvalidParameterError && (typeof message === 'string' ? err.message === message : message.test(err.message));
@@ -79,5 +79,12 @@ describe('numbers', () => {
     assert.equal(timestampValue({ since: '1700000000' }, 'since'), 1700000000);
     assert.equal(timestampValue({ since: '1700000000.5' }, 'since'), 1700000000.5);
     assert.throws(() => timestampValue({ since: '10m' }, 'since'), invalid('invalid value for since: 10m'));
+  });
+});
+
+describe('goFields', () => {
+  it('matches body keys to fields as Go does: exact, else in any case; unknown keys dropped', () => {
+    assert.deepEqual(goFields({ tty: true, detachKeys: 'ctrl-p', CMD: ['sh'], Other: 1 }, ['Tty', 'DetachKeys', 'Cmd']), { Tty: true, DetachKeys: 'ctrl-p', Cmd: ['sh'] });
+    assert.deepEqual(goFields({ Tty: false, tty: true }, ['Tty']), { Tty: true }, 'a later key wins');
   });
 });
