@@ -75,7 +75,9 @@ describe('published ports', () => {
       await sb.serve(ns, 'halfclose', '7000');
       await sb.serve(ns, 'http', '80', 'proxied');
       await sb.serve(ns, 'udpecho', '7001');
-      assert.doesNotMatch(await sh('iptables-save', ['-t', 'nat']), /c1/, 'no DNAT without --iptables');
+      // Other daemons on the host have their own NAT rules; only this test's host ports matter.
+      const nat = await sh('iptables-save', ['-t', 'nat']);
+      for (const port of [tcpPort, httpPort, udpPort]) assert.doesNotMatch(nat, new RegExp(`\\b${port}\\b`), 'no DNAT without --iptables');
 
       assert.equal(await halfCloseExchange(tcpPort, 'x'.repeat(100_000)), 'got 100000');
       assert.equal(await httpGet(httpPort), 'proxied');
