@@ -23,7 +23,7 @@ import { commitStaged } from './staged-commit';
 import { unpackLayer } from './layer-unpack';
 import { familiarString, parseNormalizedNamed, storeKeyOf, type NamedReference } from './reference';
 import { readSaveItems } from './save-manifest';
-import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
+import type { ImageConfigFile, ImageFormat, ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface LoadContext {
   store: Store;
@@ -45,6 +45,7 @@ interface LoadItem {
   chainIds: string[];
   layers: Array<{ path: string; digest?: string }>;
   tags: NamedReference[];
+  format?: ImageFormat;
 }
 
 export interface IngestedLoad {
@@ -73,7 +74,7 @@ export async function ingestLoad(ctx: LoadContext, input: NodeJS.ReadableStream,
       throw invalid(`invalid manifest, layers length mismatch: expected ${item.layers.length}, got ${diffIds.length}`);
     }
     for (const layer of item.layers) archive.file(layer.path); // every layer must be present
-    items.push({ id, configBytes, config, diffIds, chainIds: chainIds(diffIds), layers: item.layers, tags: item.repoTags.map(parseRepoTag) });
+    items.push({ id, configBytes, config, diffIds, chainIds: chainIds(diffIds), layers: item.layers, tags: item.repoTags.map(parseRepoTag), format: item.format });
   }
   return { archive, items, workDir };
 }
@@ -158,6 +159,7 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
               size: item.chainIds.reduce((sum, c) => sum + (layerSizes.get(c) ?? 0), 0),
               repoDigests: [],
               loadedAt: new Date().toISOString(),
+              ...(item.format === 'oci' ? { format: item.format } : {}),
             };
         imageOps.push({ type: 'put', key: KEY.image(item.id), value: record });
       }

@@ -5,6 +5,8 @@
  */
 import { InvalidParameterError } from '../errors';
 import type { SaveArchive } from './archive-ingest';
+import { formatOfManifest } from './image-manifest';
+import type { ImageFormat } from './types';
 
 export interface SaveItem {
   /** Archive path of the image config. */
@@ -15,6 +17,8 @@ export interface SaveItem {
   repoTags: string[];
   /** Archive paths of the layers, bottom to top. */
   layers: Array<{ path: string; digest?: string }>;
+  /** `oci` for an image read from an OCI layout's OCI manifest (manifest.json names Docker images). */
+  format?: ImageFormat;
 }
 
 interface ManifestEntry {
@@ -93,7 +97,7 @@ async function fromOciLayout(archive: SaveArchive, hostArch: string): Promise<Sa
     const name = desc.annotations?.[IMAGE_NAME_ANNOTATION];
     const manifestDesc = INDEX_TYPES.has(desc.mediaType ?? '') ? await pickPlatform(archive, desc, hostArch) : desc;
     if (!manifestDesc) continue;
-    const manifest = await archive.readJson<{ config?: Descriptor; layers?: Descriptor[] }>(blobPath(manifestDesc.digest));
+    const manifest = await archive.readJson<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[] }>(blobPath(manifestDesc.digest));
     if (!manifest?.config || !Array.isArray(manifest.layers)) throw invalid('invalid OCI layout: manifest without config or layers');
     const config = blobPath(manifest.config.digest);
     items.push({
@@ -101,6 +105,7 @@ async function fromOciLayout(archive: SaveArchive, hostArch: string): Promise<Sa
       configDigest: manifest.config.digest,
       repoTags: name ? [name] : [],
       layers: manifest.layers.map((l) => ({ path: blobPath(l.digest), digest: l.digest })),
+      format: formatOfManifest({ mediaType: manifest.mediaType ?? manifestDesc.mediaType, config: manifest.config }),
     });
   }
   return items;
