@@ -46,6 +46,9 @@ interface LoadItem {
   layers: Array<{ path: string; digest?: string }>;
   tags: NamedReference[];
   format?: ImageFormat;
+  parent?: string;
+  /** From the format of Docker before 1.10: no `Loaded image` lines for it, as with dockerd. */
+  legacy: boolean;
 }
 
 export interface IngestedLoad {
@@ -63,7 +66,7 @@ export async function ingestLoad(ctx: LoadContext, input: NodeJS.ReadableStream,
   const archive = await SaveArchive.ingest(input, ingestDir, { signal: ctx.signal });
   const items: LoadItem[] = [];
   for (const item of await readSaveItems(archive, ctx.hostArch)) {
-    const configBytes = await archive.read(item.config);
+    const configBytes = item.configBytes ?? (await archive.read(item.config));
     const id = sha256Digest(configBytes);
     if (item.configDigest && item.configDigest !== id) {
       throw invalid(`invalid image config ${item.config}: content digest ${id} does not match`);
@@ -74,7 +77,7 @@ export async function ingestLoad(ctx: LoadContext, input: NodeJS.ReadableStream,
       throw invalid(`invalid manifest, layers length mismatch: expected ${item.layers.length}, got ${diffIds.length}`);
     }
     for (const layer of item.layers) archive.file(layer.path); // every layer must be present
-    items.push({ id, configBytes, config, diffIds, chainIds: chainIds(diffIds), layers: item.layers, tags: item.repoTags.map(parseRepoTag), format: item.format });
+    items.push({ id, configBytes, config, diffIds, chainIds: chainIds(diffIds), layers: item.layers, tags: item.repoTags.map(parseRepoTag), format: item.format, parent: item.parent, legacy: item.legacy ?? false });
   }
   return { archive, items, workDir };
 }
@@ -125,7 +128,7 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
   const tagTargets = new Map<string, string>();
   const lines: string[] = [];
   const idLines: string[] = [];
-  let lastItemTags = 0;
+  let printIds = false;
 
   for (const item of load.items) {
     for (let i = 0; i < item.chainIds.length; i++) {
@@ -160,6 +163,7 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
               repoDigests: [],
               loadedAt: new Date().toISOString(),
               ...(item.format === 'oci' ? { format: item.format } : {}),
+              ...(item.parent ? { parent: item.parent } : {}),
             };
         imageOps.push({ type: 'put', key: KEY.image(item.id), value: record });
       }
@@ -173,12 +177,12 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
         lines.push(`The image ${familiarString(tag)} already exists, renaming the old one with ID ${previous} to empty string`);
       }
       tagTargets.set(key, item.id);
-      lines.push(`Loaded image: ${familiarString(tag)}`);
+      if (!item.legacy) lines.push(`Loaded image: ${familiarString(tag)}`);
     }
-    lastItemTags = item.tags.length;
+    printIds = !item.legacy && item.tags.length === 0;
   }
-  // dockerd prints the IDs only when the last image of the archive had no tag.
-  if (lastItemTags === 0) lines.push(...idLines);
+  // dockerd prints the IDs only when the last image of the archive had no tag (never for legacy ones).
+  if (printIds) lines.push(...idLines);
 
   const ops: BatchOp[] = [];
   for (const [chainId, layer] of newLayers) {
