@@ -77,6 +77,13 @@ export interface BuildOptions {
   pull?: boolean;
   /** Credentials by registry (`X-Registry-Config`) for pulling base images. */
   registryAuth?: Record<string, RegistryCredentials>;
+  /** `host:ip` lines added to the /etc/hosts of RUN's containers (`--add-host`). */
+  extraHosts?: string[];
+  /**
+   * `--cache-from`: when given (even empty), only steps these images were built with count as
+   * cache, as with dockerd's classic builder; otherwise every image of the local cache does.
+   */
+  cacheFrom?: string[];
   progress(p: object): void;
   log?: Logger;
   /** The client went away: the build stops (a running step's container is killed). */
@@ -115,6 +122,8 @@ const CLASSIC_FLAGS: Record<string, string[]> = {
   healthcheck: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
 const NOP = '#(nop) ';
+const STDERR_COLOR = '\x1b[91m';
+const COLOR_RESET = '\x1b[0m';
 
 /** dockerd's predefined args: usable without an ARG line, and never reported as unused. */
 const PREDEFINED_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
@@ -127,6 +136,8 @@ export class Builder {
   private readonly unpacked = new Set<string>();
   private readonly log: Logger;
   private escapeToken = '\\';
+  /** With --cache-from: each source image and its ancestors (the images a cache hit must be among). */
+  private cacheSources?: Array<Set<string>>;
 
   constructor(
     private readonly deps: { images: BuildImages; containers: BuildContainers; fsTools: FsTools; log: Logger },
@@ -145,6 +156,7 @@ export class Builder {
       const ctx = await unpackContext(input, posix.join(workDir, 'context'), this.opts.dockerfile, { ...this.deps, signal: this.opts.signal });
       this.log.debug({ ms: Date.now() - started }, 'build context unpacked');
       const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile || 'Dockerfile');
+      if (this.opts.cacheFrom) this.cacheSources = await this.resolveCacheSources(this.opts.cacheFrom);
       this.escapeToken = parsed.escapeToken;
       const steps = this.stepsToRun(parsed.instructions);
       const labels = Object.entries(this.opts.labels);
@@ -400,7 +412,7 @@ export class Builder {
     if (await this.fromCache(stage, key)) return;
     const { Id } = await this.deps.containers.create({
       config: { ...stage.config, Image: stage.imageId, Cmd: command, Entrypoint: [], Env: mergeEnv(stage.config.Env ?? [], argEnv), Healthcheck: undefined, OnBuild: null },
-      hostConfig: { NetworkMode: this.opts.networkMode || 'default' },
+      hostConfig: { NetworkMode: this.opts.networkMode || 'default', ExtraHosts: this.opts.extraHosts ?? [] },
     });
     this.say(` ---> Running in ${shortId(Id)}\n`);
     let ok = false;
@@ -409,7 +421,9 @@ export class Builder {
     try {
       await this.deps.containers.start(Id);
       for await (const rec of this.deps.containers.logs(Id, { stdout: true, stderr: true, follow: true, timestamps: false, since: 0, until: 0 }).records) {
-        this.say(rec.data.toString('utf8'));
+        // dockerd writes the step's stderr in red (`ESC[91m` … `ESC[0m`), each chunk on its own.
+        const text = rec.data.toString('utf8');
+        this.say(rec.stream === 'stderr' ? `${STDERR_COLOR}${text}${COLOR_RESET}` : text);
       }
       const exit = await this.deps.containers.wait(Id, 'not-running');
       if (exit.StatusCode !== 0) throw new BuildRunError(`The command '${command.join(' ')}' returned a non-zero code: ${exit.StatusCode}`, exit.StatusCode);
@@ -546,9 +560,32 @@ export class Builder {
     if (this.opts.noCache) return false;
     const cached = await this.deps.images.buildCache(stage.imageId, key);
     if (!cached) return false;
+    if (this.cacheSources && !this.cacheSources.some((chain) => chain.has(cached))) return false;
     stage.imageId = cached;
     this.say(` ---> Using cache\n ---> ${shortId(cached)}\n`);
     return true;
+  }
+
+  /**
+   * The --cache-from images with their ancestors; one that is missing is skipped, as dockerd
+   * skips it ("Could not look up ... for cache resolution").
+   */
+  private async resolveCacheSources(refs: string[]): Promise<Array<Set<string>>> {
+    const chains: Array<Set<string>> = [];
+    for (const ref of refs) {
+      let image = await this.deps.images.resolve(ref).catch((err: unknown) => {
+        if (!(err instanceof NotFoundError)) throw err;
+        this.log.warn({ image: ref }, 'cache-from image not found; skipped');
+        return undefined;
+      });
+      const chain = new Set<string>();
+      while (image && !chain.has(image.id)) {
+        chain.add(image.id);
+        image = image.parent ? await this.deps.images.resolve(image.parent).catch(() => undefined) : undefined;
+      }
+      if (chain.size) chains.push(chain);
+    }
+    return chains;
   }
 
   private warnUnusedArgs(): void {
