@@ -30,6 +30,7 @@ import type { PutArchiveOptions, ArchiveStream } from '../containers/archive/con
 import type { PathStat } from '../containers/archive/container-path';
 import type { CommitOptions } from '../containers/container-service';
 import { unpackContext, type BuildContext } from './build-context';
+import { allowedLocalHit, layerOfHistoryEntry, matchHistory, type CacheSource } from './cache-from';
 import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';
 import { parseDockerfile, type Instruction } from './dockerfile';
 import { expandInstructionArgs, expandWord } from './shell-lexer';
@@ -39,6 +40,8 @@ export interface BuildImages {
   resolve(ref: string): Promise<ImageRecord>;
   pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: object) => void }): Promise<string[]>;
   commit(opts: CommitImageOptions): Promise<string>;
+  setParent(id: string, parentId: string): Promise<void>;
+  commitCachedStep(opts: { parentId?: string; sourceId: string; historyIndex: number; layerDiffId?: string; config: ContainerImageConfig; buildKey: string; author?: string }): Promise<string>;
   buildCache(parentId: string | undefined, buildKey: string): Promise<string | undefined>;
   tag(source: string, repo: string, tag?: string): Promise<void>;
   workDir(prefix: string): Promise<string>;
@@ -136,8 +139,8 @@ export class Builder {
   private readonly unpacked = new Set<string>();
   private readonly log: Logger;
   private escapeToken = '\\';
-  /** With --cache-from: each source image and its ancestors (the images a cache hit must be among). */
-  private cacheSources?: Array<Set<string>>;
+  /** With --cache-from: the source images (see cache-from.ts); undefined without. */
+  private cacheSources?: CacheSource[];
 
   constructor(
     private readonly deps: { images: BuildImages; containers: BuildContainers; fsTools: FsTools; log: Logger },
@@ -397,7 +400,7 @@ export class Builder {
   private async commitConfig(stage: Stage, comment: string): Promise<void> {
     const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP} ${comment}`].join(' ');
     const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key)) return;
+    if (await this.fromCache(stage, key, createdBy)) return;
     stage.imageId = await this.deps.images.commit({ parentId: stage.imageId, config: stage.config, createdBy, buildKey: key, author: stage.author });
     this.say(` ---> ${shortId(stage.imageId)}\n`);
   }
@@ -409,7 +412,7 @@ export class Builder {
     const argEnv = [...stage.args].filter(([name]) => !(stage.config.Env ?? []).some((e) => envKey(e) === name)).map(([k, v]) => `${k}=${v}`);
     const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${command.join(' ')}` : command.join(' ');
     const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key)) return;
+    if (await this.fromCache(stage, key, createdBy)) return;
     const { Id } = await this.deps.containers.create({
       config: { ...stage.config, Image: stage.imageId, Cmd: command, Entrypoint: [], Env: mergeEnv(stage.config.Env ?? [], argEnv), Healthcheck: undefined, OnBuild: null },
       hostConfig: { NetworkMode: this.opts.networkMode || 'default', ExtraHosts: this.opts.extraHosts ?? [] },
@@ -476,7 +479,7 @@ export class Builder {
       const comment = `${what} ${kind}:${hash.digest('hex')} in ${dest} `;
       const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP}${comment}`].join(' ');
       const key = this.cacheKey(stage, `${createdBy}|${chown ?? ''}`);
-      if (await this.fromCache(stage, key)) return;
+      if (await this.fromCache(stage, key, createdBy)) return;
       const destDir = posix.resolve(workdir || '/', dest);
       if (image) {
         const target = await containerOf(image);
@@ -533,7 +536,7 @@ export class Builder {
     stage.config = { ...stage.config, WorkingDir: dir };
     const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP}WORKDIR ${dir}`].join(' ');
     const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key)) return;
+    if (await this.fromCache(stage, key, createdBy)) return;
     // dockerd creates a missing working directory (owned by root) in the step's layer.
     if (!stage.imageId) {
       stage.imageId = await this.deps.images.commit({ layer: dirsTar(pathChain(dir)), config: stage.config, createdBy, buildKey: key, author: stage.author });
@@ -556,11 +559,26 @@ export class Builder {
     return createHash('sha256').update(JSON.stringify({ step, config: stage.config, author: stage.author ?? '' })).digest('hex');
   }
 
-  private async fromCache(stage: Stage, key: string): Promise<boolean> {
+  /** The step's image from the build cache (`createdBy`: its history line), if there is one. */
+  private async fromCache(stage: Stage, key: string, createdBy: string): Promise<boolean> {
     if (this.opts.noCache) return false;
-    const cached = await this.deps.images.buildCache(stage.imageId, key);
+    let cached = await this.deps.images.buildCache(stage.imageId, key);
+    const sources = this.cacheSources;
+    if (sources && cached && !allowedLocalHit(sources, cached)) cached = undefined;
+    if (sources && !cached) {
+      const parent = stage.imageId ? await this.deps.images.resolve(stage.imageId) : undefined;
+      const match = matchHistory(sources, parent, createdBy);
+      if (match?.kind === 'image') {
+        cached = match.id;
+        if (stage.imageId) await this.deps.images.setParent(cached, stage.imageId);
+      } else if (match) {
+        const layerDiffId = layerOfHistoryEntry(match.source, match.historyIndex);
+        cached = await this.deps.images.commitCachedStep({ parentId: stage.imageId, sourceId: match.source.id, historyIndex: match.historyIndex, layerDiffId, config: stage.config, buildKey: key, author: stage.author });
+        // Later steps follow the same source (dockerd's rule: no jumping between sources).
+        this.cacheSources = sources.filter((s) => s.image.id === match.source.id);
+      }
+    }
     if (!cached) return false;
-    if (this.cacheSources && !this.cacheSources.some((chain) => chain.has(cached))) return false;
     stage.imageId = cached;
     this.say(` ---> Using cache\n ---> ${shortId(cached)}\n`);
     return true;
@@ -570,22 +588,23 @@ export class Builder {
    * The --cache-from images with their ancestors; one that is missing is skipped, as dockerd
    * skips it ("Could not look up ... for cache resolution").
    */
-  private async resolveCacheSources(refs: string[]): Promise<Array<Set<string>>> {
-    const chains: Array<Set<string>> = [];
+  private async resolveCacheSources(refs: string[]): Promise<CacheSource[]> {
+    const sources: CacheSource[] = [];
     for (const ref of refs) {
-      let image = await this.deps.images.resolve(ref).catch((err: unknown) => {
+      const image = await this.deps.images.resolve(ref).catch((err: unknown) => {
         if (!(err instanceof NotFoundError)) throw err;
         this.log.warn({ image: ref }, 'cache-from image not found; skipped');
         return undefined;
       });
+      if (!image) continue;
       const chain = new Set<string>();
-      while (image && !chain.has(image.id)) {
-        chain.add(image.id);
-        image = image.parent ? await this.deps.images.resolve(image.parent).catch(() => undefined) : undefined;
+      for (let at: ImageRecord | undefined = image; at && !chain.has(at.id); ) {
+        chain.add(at.id);
+        at = at.parent ? await this.deps.images.resolve(at.parent).catch(() => undefined) : undefined;
       }
-      if (chain.size) chains.push(chain);
+      sources.push({ image, chain });
     }
-    return chains;
+    return sources;
   }
 
   private warnUnusedArgs(): void {

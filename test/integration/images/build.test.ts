@@ -343,6 +343,25 @@ describe('docker build (classic builder)', () => {
     assert.notEqual(third.id, first.id);
     // Without --cache-from the local cache serves.
     assert.equal(run(['-t', 'cache4']).cached, 3);
+    // An image with no local build history (saved, removed, loaded back: as if pulled) serves
+    // through its history: every step cached, the same image at the end (dockerd does the same).
+    const saved = join(dir, 'cache1.tar');
+    berth.ok(['save', '-o', saved, 'cache1']);
+    berth.ok(['rmi', 'cache1', 'cache2', 'cache4']);
+    berth.ok(['load', '-i', saved]);
+    const ids = () => berth.ok(['history', '-q', 'cache1']).trim().split('\n');
+    assert.deepEqual(ids().slice(1, 3), ['<missing>', '<missing>'], 'no local build history left');
+    const fromHistory = run(['--cache-from', 'cache1', '-t', 'cache5']);
+    assert.equal(fromHistory.cached, 3);
+    assert.equal(fromHistory.id, first.id);
+    assert.equal(berth.ok(['run', '--rm', 'cache5', 'ls', '/bax', '/baz']), '/bax\n/baz\n');
+    assert.ok(!ids().slice(1, 3).includes('<missing>'), 'the steps are images again');
+    // A Dockerfile that stops earlier ends on a step rebuilt from the source's history.
+    const r = berth.docker(['build', '--cache-from', 'cache1', '-t', 'cache6', '-'], { input: 'FROM busybox\nENV FOO=bar\nRUN touch /baz\n', timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').filter((l) => l.includes('Using cache')).length, 2);
+    assert.deepEqual(inspect('cache6').RootFS.Layers, inspect('cache1').RootFS.Layers.slice(0, -1));
+    assert.equal(berth.ok(['run', '--rm', 'cache6', 'sh', '-c', 'echo $FOO; ls /baz']), 'bar\n/baz\n');
   });
 
   it('dockerode builds from a context directory and reads the aux ID and errors from the stream', async () => {

@@ -1,0 +1,58 @@
+/**
+ * `--cache-from` as dockerd's classic builder does it (`[moby v20.10] image/cache/cache.go`):
+ * with source images given, a step is cached only when
+ *
+ * 1. the local build cache has it and it is one of the sources or their ancestors, or
+ * 2. a source's history continues the current image's history (same entries, same layers so far)
+ *    with an entry made by the same instruction (`created_by`): the source itself when that is
+ *    its last entry, else that step of it, rebuilt as an image on the current one.
+ *
+ * The second way lets images pulled or loaded (which have no local build history) serve as cache.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { ImageRecord } from '../images/types';
+
+export interface CacheSource {
+  image: ImageRecord;
+  /** The image and its ancestors by ID (way 1). */
+  chain: Set<string>;
+}
+
+export type HistoryMatch = { kind: 'image'; id: string } | { kind: 'step'; source: ImageRecord; historyIndex: number };
+
+/** Way 1: whether a local cache hit may be used. */
+export function allowedLocalHit(sources: readonly CacheSource[], cachedId: string): boolean {
+  return sources.some((s) => s.chain.has(cachedId));
+}
+
+/** Way 2: the first source whose history continues `parent`'s with `createdBy`. */
+export function matchHistory(sources: readonly CacheSource[], parent: ImageRecord | undefined, createdBy: string): HistoryMatch | undefined {
+  const parentHistory = parent?.config.history ?? [];
+  for (const { image } of sources) {
+    const history = image.config.history ?? [];
+    if (!continues(image, parent) || history[parentHistory.length]?.created_by !== createdBy) continue;
+    if (history.length - 1 === parentHistory.length) return { kind: 'image', id: image.id };
+    return { kind: 'step', source: image, historyIndex: parentHistory.length };
+  }
+  return undefined;
+}
+
+/** dockerd's isValidParent: `image` has more history than `parent`, starting with all of it and its layers. */
+function continues(image: ImageRecord, parent: ImageRecord | undefined): boolean {
+  const history = image.config.history ?? [];
+  if (history.length === 0) return false;
+  const parentHistory = parent?.config.history ?? [];
+  const parentLayers = parent?.config.rootfs.diff_ids ?? [];
+  if (!parent || (parentHistory.length === 0 && parentLayers.length === 0)) return true;
+  const layers = image.config.rootfs.diff_ids;
+  if (parentHistory.length >= history.length || parentLayers.length > layers.length) return false;
+  return parentHistory.every((h, i) => isDeepStrictEqual(h, history[i])) && parentLayers.every((d, i) => d === layers[i]);
+}
+
+/** The diff ID of the layer that history entry `index` made, or undefined for an empty_layer entry. */
+export function layerOfHistoryEntry(image: ImageRecord, index: number): string | undefined {
+  const history = image.config.history ?? [];
+  if (history[index]?.empty_layer) return undefined;
+  const layerIndex = history.slice(0, index).filter((h) => !h.empty_layer).length;
+  return image.config.rootfs.diff_ids[layerIndex];
+}
