@@ -30,7 +30,7 @@ import type { PutArchiveOptions, ArchiveStream } from '../containers/archive/con
 import type { PathStat } from '../containers/archive/container-path';
 import type { CommitOptions } from '../containers/container-service';
 import { unpackContext, type BuildContext } from './build-context';
-import { allowedLocalHit, layerOfHistoryEntry, matchHistory, type CacheSource } from './cache-from';
+import { allowedLocalHit, layerOfHistoryEntry, matchHistory, resolveCacheSources, type CacheSource } from './cache-from';
 import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';
 import { parseDockerfile, type Instruction } from './dockerfile';
 import { expandInstructionArgs, expandWord } from './shell-lexer';
@@ -159,7 +159,7 @@ export class Builder {
       const ctx = await unpackContext(input, posix.join(workDir, 'context'), this.opts.dockerfile, { ...this.deps, signal: this.opts.signal });
       this.log.debug({ ms: Date.now() - started }, 'build context unpacked');
       const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile || 'Dockerfile');
-      if (this.opts.cacheFrom) this.cacheSources = await this.resolveCacheSources(this.opts.cacheFrom);
+      if (this.opts.cacheFrom) this.cacheSources = await resolveCacheSources(this.opts.cacheFrom, (ref) => this.deps.images.resolve(ref), this.log);
       this.escapeToken = parsed.escapeToken;
       const steps = this.stepsToRun(parsed.instructions);
       const labels = Object.entries(this.opts.labels);
@@ -582,29 +582,6 @@ export class Builder {
     stage.imageId = cached;
     this.say(` ---> Using cache\n ---> ${shortId(cached)}\n`);
     return true;
-  }
-
-  /**
-   * The --cache-from images with their ancestors; one that is missing is skipped, as dockerd
-   * skips it ("Could not look up ... for cache resolution").
-   */
-  private async resolveCacheSources(refs: string[]): Promise<CacheSource[]> {
-    const sources: CacheSource[] = [];
-    for (const ref of refs) {
-      const image = await this.deps.images.resolve(ref).catch((err: unknown) => {
-        if (!(err instanceof NotFoundError)) throw err;
-        this.log.warn({ image: ref }, 'cache-from image not found; skipped');
-        return undefined;
-      });
-      if (!image) continue;
-      const chain = new Set<string>();
-      for (let at: ImageRecord | undefined = image; at && !chain.has(at.id); ) {
-        chain.add(at.id);
-        at = at.parent ? await this.deps.images.resolve(at.parent).catch(() => undefined) : undefined;
-      }
-      sources.push({ image, chain });
-    }
-    return sources;
   }
 
   private warnUnusedArgs(): void {

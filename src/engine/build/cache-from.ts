@@ -10,6 +10,8 @@
  * The second way lets images pulled or loaded (which have no local build history) serve as cache.
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import { NotFoundError } from '../errors';
 import type { ImageRecord } from '../images/types';
 
 export interface CacheSource {
@@ -19,6 +21,29 @@ export interface CacheSource {
 }
 
 export type HistoryMatch = { kind: 'image'; id: string } | { kind: 'step'; source: ImageRecord; historyIndex: number };
+
+/**
+ * The --cache-from images with their ancestors; one that is missing is skipped, as dockerd
+ * skips it ("Could not look up ... for cache resolution").
+ */
+export async function resolveCacheSources(refs: string[], resolve: (ref: string) => Promise<ImageRecord>, log: Logger): Promise<CacheSource[]> {
+  const sources: CacheSource[] = [];
+  for (const ref of refs) {
+    const image = await resolve(ref).catch((err: unknown) => {
+      if (!(err instanceof NotFoundError)) throw err;
+      log.warn({ image: ref }, 'cache-from image not found; skipped');
+      return undefined;
+    });
+    if (!image) continue;
+    const chain = new Set<string>();
+    for (let at: ImageRecord | undefined = image; at && !chain.has(at.id); ) {
+      chain.add(at.id);
+      at = at.parent ? await resolve(at.parent).catch(() => undefined) : undefined;
+    }
+    sources.push({ image, chain });
+  }
+  return sources;
+}
 
 /** Way 1: whether a local cache hit may be used. */
 export function allowedLocalHit(sources: readonly CacheSource[], cachedId: string): boolean {
