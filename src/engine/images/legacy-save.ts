@@ -15,6 +15,7 @@ import { decompressed, readLarge } from './compression';
 import { HashingStream, sha256Digest } from './digest';
 import { goSortedObject, goString, goTime, rawMembers } from './go-json';
 import type { SaveItem } from './save-manifest';
+import { v1ImageJson } from './v1-image-json';
 
 export const LEGACY_REPOSITORIES = 'repositories';
 
@@ -23,8 +24,9 @@ const invalid = (message: string) => new InvalidParameterError(message);
 interface V1Layer {
   /** The v1 JSON text. */
   json: string;
+  /** What the image config is made of: the v1 JSON, or its re-marshalling (old Dockers). */
+  configSource: string;
   parent?: string;
-  os?: string;
 }
 
 /** The images of a legacy archive, every parent before its children. */
@@ -39,10 +41,9 @@ export async function readLegacyItems(archive: SaveArchive): Promise<SaveItem[]>
     const os = jsonField(fields, 'os');
     if (parent !== undefined && typeof parent !== 'string') throw invalid(`invalid image JSON ${path}: parent is not a string`);
     if (os !== undefined && os !== null && os !== '' && os !== 'linux') throw invalid(`cannot load ${String(os)} image on linux`);
-    if (fields.has('docker_version') ? olderThanFallback(jsonField(fields, 'docker_version')) : true) {
-      throw invalid(`invalid image JSON ${path}: images saved by Docker older than 1.8.3 cannot be loaded`);
-    }
-    layers.set(dir, { json, parent: parent || undefined });
+    // Docker before 1.8.3 wrote fields dockerd drops: it re-marshals those through its struct.
+    const configSource = olderThanFallback(jsonField(fields, 'docker_version')) ? v1ImageJson(JSON.parse(json) as Record<string, unknown>, `invalid image JSON ${path}`) : json;
+    layers.set(dir, { json, configSource, parent: parent || undefined });
   }
 
   // The diff ID of each layer (its config needs the whole chain's) is the digest of its tar, unpacked.
@@ -64,7 +65,7 @@ export async function readLegacyItems(archive: SaveArchive): Promise<SaveItem[]>
     if (!diffId) throw invalid(`invalid image archive: ${layerPath} not found in the archive`);
     const history = [...(parent?.history ?? []), historyEntry(layer.json, `${v1id}/json`)];
     const chain = [...(parent?.diffIds ?? []), diffId];
-    const configBytes = Buffer.from(imageConfig(layer.json, chain, history));
+    const configBytes = Buffer.from(imageConfig(layer.configSource, chain, history));
     const id = sha256Digest(configBytes);
     const layerPaths = [...(parent?.layerPaths ?? []), layerPath];
     items.push({ config: `${v1id}/json`, configBytes, repoTags: [], layers: layerPaths.map((path) => ({ path })), parent: parent?.id, legacy: true });
@@ -99,13 +100,14 @@ async function uncompressedDigest(hostPath: string): Promise<string> {
   return hasher.digest();
 }
 
-/** A member's value, read as Go reads struct fields: the exact key, else one that differs only in case. */
+/** A member's value, read as Go reads struct fields: keys matched without regard to case, the last one given wins. */
 function jsonField(fields: Map<string, string>, name: string): unknown {
-  const raw = fields.get(name) ?? [...fields].find(([k]) => k.toLowerCase() === name)?.[1];
+  let raw: string | undefined;
+  for (const [k, v] of fields) if (k.toLowerCase() === name.toLowerCase()) raw = v;
   return raw === undefined ? undefined : JSON.parse(raw);
 }
 
-/** dockerd re-marshals v1 JSON through its own struct when docker_version < 1.8.3 (not done here). */
+/** dockerd re-marshals v1 JSON through its own struct when docker_version < 1.8.3 (or absent). */
 function olderThanFallback(version: unknown): boolean {
   const parts = String(version ?? '').split('.').map((p) => Number.parseInt(p, 10) || 0);
   const min = [1, 8, 3];
@@ -117,8 +119,8 @@ function olderThanFallback(version: unknown): boolean {
 function historyEntry(json: string, what: string): string {
   const fields = rawMembers(json, `invalid image JSON ${what}`);
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
-  const containerConfig = jsonField(fields, 'container_config') as { Cmd?: unknown; cmd?: unknown } | undefined;
-  const cmd = containerConfig?.Cmd ?? containerConfig?.cmd;
+  const containerConfig = jsonField(fields, 'container_config');
+  const cmd = containerConfig && typeof containerConfig === 'object' ? jsonField(new Map(Object.entries(containerConfig).map(([k, v]) => [k, JSON.stringify(v)])), 'cmd') : undefined;
   const createdBy = Array.isArray(cmd) ? cmd.join(' ') : typeof cmd === 'string' ? cmd : '';
   const author = str(jsonField(fields, 'author'));
   const comment = str(jsonField(fields, 'comment'));

@@ -65,6 +65,40 @@ describe('docker load: the format of Docker before 1.10, and archives that are n
     assert.equal(JSON.parse(berth.ok(['image', 'inspect', 'busybox:v1']))[0].Id, top.Id);
   });
 
+  it('re-marshals v1 JSON of Docker before 1.8.3 as dockerd does (its fields only, keys in any case)', async () => {
+    const image = await twoLayerImage(null);
+    const chain: V1Chain = {
+      layers: [
+        {
+          tar: image.layers[0],
+          cmd: ['unused: container_config below replaces it'],
+          dockerVersion: null,
+          extra: {
+            checksum: 'tarsum+sha256:abc',
+            Created: '2015-06-01T10:00:00.123400Z',
+            container_config: { Hostname: 'h', Cmd: '/bin/sh -c echo <x>', PortSpecs: null, Labels: { z: '1', a: '2' }, ExposedPorts: { '80/tcp': {} }, Volumes: { '/data': {} } },
+          },
+        },
+        { tar: image.layers[1], cmd: ['/bin/sh', '-c', 'echo two'], dockerVersion: '1.6.2', config: { Env: ['PATH=/bin'], Cmd: 'sh', Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 }, StopTimeout: 5, Shell: [] }, extra: { Size: 0 } },
+      ],
+      tags: { 'busybox:old': undefined },
+    };
+    const tarball = join(dir, 'old.tar');
+    writeFileSync(tarball, await v1SaveTarball([chain]));
+    berth.ok(['load', '-i', tarball]);
+    const [top] = JSON.parse(berth.ok(['image', 'inspect', 'busybox:old']));
+    // The base image's config exactly as dockerd 20.10 stored it for this archive.
+    const container = sha256('container 0').slice('sha256:'.length);
+    const baseConfig =
+      `{"architecture":"amd64","container":"${container}","container_config":{"Hostname":"h","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,` +
+      `"ExposedPorts":{"80/tcp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":["/bin/sh -c echo \\u003cx\\u003e"],"Image":"","Volumes":{"/data":{}},"WorkingDir":"",` +
+      `"Entrypoint":null,"OnBuild":null,"Labels":{"a":"2","z":"1"}},"created":"2015-06-01T10:00:00.1234Z","history":[{"created":"2015-06-01T10:00:00.1234Z","created_by":"/bin/sh -c echo \\u003cx\\u003e"}],` +
+      `"os":"linux","rootfs":{"type":"layers","diff_ids":["${sha256(image.layers[0])}"]}}`;
+    assert.equal(top.Parent, sha256(baseConfig));
+    assert.deepEqual(top.Config.Healthcheck, { Test: ['CMD', 'true'], Interval: 1e9 });
+    assert.equal(berth.ok(['run', '--rm', 'busybox:old', 'cat', '/etc/layer2.txt']), 'second layer\n');
+  });
+
   it('fails on archives that are not images as dockerd does: status 200, the error in the stream', async () => {
     const cases: Array<[string, Buffer, RegExp]> = [
       ['random bytes', randomBytes(1000), /^Error processing tar file\(exit status 1\): archive\/tar: invalid tar header$/],
