@@ -21,6 +21,19 @@ function jsonObject<T>(q: Query, name: string): Record<string, T> {
   throw new InvalidParameterError(`error reading ${name}: invalid JSON object`);
 }
 
+/** A query parameter holding a JSON list of strings (`cachefrom`); undefined when absent. */
+function jsonStrings(q: Query, name: string): string[] | undefined {
+  const text = stringValue(q, name);
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v;
+  } catch {
+    // reported below
+  }
+  throw new InvalidParameterError(`error reading ${name}: invalid JSON list of strings`);
+}
+
 export function buildHandlers(backend: BuildBackend) {
   return {
     /** POST /build: the body is the context tar; the answer dockerd's JSON message stream. */
@@ -51,6 +64,8 @@ export function buildHandlers(backend: BuildBackend) {
         networkMode: stringValue(q, 'networkmode') || undefined,
         pull: boolValue(q, 'pull'),
         registryAuth: registryConfig(request),
+        extraHosts: stringsValue(q, 'extrahosts'),
+        cacheFrom: jsonStrings(q, 'cachefrom'),
       };
       return progressStream(reply, (write) => backend.build(context, req, write));
     },

@@ -103,9 +103,14 @@ export function imageHandlers(backend: ImageBackend) {
       const input = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
       const abort = new AbortController();
       reply.raw.on('close', () => abort.abort());
-      const lines = await backend.load(input, { signal: abort.signal });
-      const out = lines.map((l) => JSON.stringify({ stream: `${l}\n` }) + '\n').join('');
-      return sendJsonLines(reply, out);
+      // dockerd answers 200 and puts a failure (a corrupt or foreign archive) in the stream.
+      return progressStream(
+        reply,
+        async (write) => {
+          for (const line of await backend.load(input, { signal: abort.signal })) write({ stream: `${line}\n` });
+        },
+        { errorsInBand: true },
+      );
     },
   };
 }

@@ -7,7 +7,14 @@ import { beginStream } from '../route';
  * ordinary HTTP error, as with dockerd; a later one becomes the `errorDetail` line the CLI fails
  * on (with the exit code of a failed RUN as its `code`).
  */
-export async function progressStream(reply: FastifyReply, run: (write: (obj: object) => void) => Promise<unknown>): Promise<FastifyReply> {
+export async function progressStream(
+  reply: FastifyReply,
+  run: (write: (obj: object) => void) => Promise<unknown>,
+  opts: {
+    /** Errors before the first message go in the stream too (dockerd's load answers every failure so). */
+    errorsInBand?: boolean;
+  } = {},
+): Promise<FastifyReply> {
   let started = false;
   const write = (obj: object) => {
     if (!started) {
@@ -19,11 +26,12 @@ export async function progressStream(reply: FastifyReply, run: (write: (obj: obj
   try {
     await run(write);
   } catch (err) {
-    if (!started) throw err;
+    if (!started && !opts.errorsInBand) throw err;
     const message = (err as Error).message;
     const exitCode = (err as { exitCode?: unknown }).exitCode;
     write({ errorDetail: { ...(typeof exitCode === 'number' ? { code: exitCode } : {}), message }, error: message });
   }
+  if (!started) beginStream(reply, 'application/json'); // an empty stream (a load that printed nothing)
   reply.raw.end();
   return reply;
 }

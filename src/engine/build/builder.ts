@@ -30,6 +30,7 @@ import type { PutArchiveOptions, ArchiveStream } from '../containers/archive/con
 import type { PathStat } from '../containers/archive/container-path';
 import type { CommitOptions } from '../containers/container-service';
 import { unpackContext, type BuildContext } from './build-context';
+import { allowedLocalHit, layerOfHistoryEntry, matchHistory, resolveCacheSources, type CacheSource } from './cache-from';
 import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';
 import { parseDockerfile, type Instruction } from './dockerfile';
 import { expandInstructionArgs, expandWord } from './shell-lexer';
@@ -39,6 +40,8 @@ export interface BuildImages {
   resolve(ref: string): Promise<ImageRecord>;
   pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: object) => void }): Promise<string[]>;
   commit(opts: CommitImageOptions): Promise<string>;
+  setParent(id: string, parentId: string): Promise<void>;
+  commitCachedStep(opts: { parentId?: string; sourceId: string; historyIndex: number; layerDiffId?: string; config: ContainerImageConfig; buildKey: string; author?: string }): Promise<string>;
   buildCache(parentId: string | undefined, buildKey: string): Promise<string | undefined>;
   tag(source: string, repo: string, tag?: string): Promise<void>;
   workDir(prefix: string): Promise<string>;
@@ -77,6 +80,13 @@ export interface BuildOptions {
   pull?: boolean;
   /** Credentials by registry (`X-Registry-Config`) for pulling base images. */
   registryAuth?: Record<string, RegistryCredentials>;
+  /** `host:ip` lines added to the /etc/hosts of RUN's containers (`--add-host`). */
+  extraHosts?: string[];
+  /**
+   * `--cache-from`: when given (even empty), only steps these images were built with count as
+   * cache, as with dockerd's classic builder; otherwise every image of the local cache does.
+   */
+  cacheFrom?: string[];
   progress(p: object): void;
   log?: Logger;
   /** The client went away: the build stops (a running step's container is killed). */
@@ -115,6 +125,8 @@ const CLASSIC_FLAGS: Record<string, string[]> = {
   healthcheck: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
 const NOP = '#(nop) ';
+const STDERR_COLOR = '\x1b[91m';
+const COLOR_RESET = '\x1b[0m';
 
 /** dockerd's predefined args: usable without an ARG line, and never reported as unused. */
 const PREDEFINED_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
@@ -127,6 +139,8 @@ export class Builder {
   private readonly unpacked = new Set<string>();
   private readonly log: Logger;
   private escapeToken = '\\';
+  /** With --cache-from: the source images (see cache-from.ts); undefined without. */
+  private cacheSources?: CacheSource[];
 
   constructor(
     private readonly deps: { images: BuildImages; containers: BuildContainers; fsTools: FsTools; log: Logger },
@@ -145,6 +159,7 @@ export class Builder {
       const ctx = await unpackContext(input, posix.join(workDir, 'context'), this.opts.dockerfile, { ...this.deps, signal: this.opts.signal });
       this.log.debug({ ms: Date.now() - started }, 'build context unpacked');
       const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile || 'Dockerfile');
+      if (this.opts.cacheFrom) this.cacheSources = await resolveCacheSources(this.opts.cacheFrom, (ref) => this.deps.images.resolve(ref), this.log);
       this.escapeToken = parsed.escapeToken;
       const steps = this.stepsToRun(parsed.instructions);
       const labels = Object.entries(this.opts.labels);
@@ -385,7 +400,7 @@ export class Builder {
   private async commitConfig(stage: Stage, comment: string): Promise<void> {
     const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP} ${comment}`].join(' ');
     const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key)) return;
+    if (await this.fromCache(stage, key, createdBy)) return;
     stage.imageId = await this.deps.images.commit({ parentId: stage.imageId, config: stage.config, createdBy, buildKey: key, author: stage.author });
     this.say(` ---> ${shortId(stage.imageId)}\n`);
   }
@@ -397,10 +412,10 @@ export class Builder {
     const argEnv = [...stage.args].filter(([name]) => !(stage.config.Env ?? []).some((e) => envKey(e) === name)).map(([k, v]) => `${k}=${v}`);
     const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${command.join(' ')}` : command.join(' ');
     const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key)) return;
+    if (await this.fromCache(stage, key, createdBy)) return;
     const { Id } = await this.deps.containers.create({
       config: { ...stage.config, Image: stage.imageId, Cmd: command, Entrypoint: [], Env: mergeEnv(stage.config.Env ?? [], argEnv), Healthcheck: undefined, OnBuild: null },
-      hostConfig: { NetworkMode: this.opts.networkMode || 'default' },
+      hostConfig: { NetworkMode: this.opts.networkMode || 'default', ExtraHosts: this.opts.extraHosts ?? [] },
     });
     this.say(` ---> Running in ${shortId(Id)}\n`);
     let ok = false;
@@ -409,7 +424,9 @@ export class Builder {
     try {
       await this.deps.containers.start(Id);
       for await (const rec of this.deps.containers.logs(Id, { stdout: true, stderr: true, follow: true, timestamps: false, since: 0, until: 0 }).records) {
-        this.say(rec.data.toString('utf8'));
+        // dockerd writes the step's stderr in red (`ESC[91m` … `ESC[0m`), each chunk on its own.
+        const text = rec.data.toString('utf8');
+        this.say(rec.stream === 'stderr' ? `${STDERR_COLOR}${text}${COLOR_RESET}` : text);
       }
       const exit = await this.deps.containers.wait(Id, 'not-running');
       if (exit.StatusCode !== 0) throw new BuildRunError(`The command '${command.join(' ')}' returned a non-zero code: ${exit.StatusCode}`, exit.StatusCode);
@@ -462,7 +479,7 @@ export class Builder {
       const comment = `${what} ${kind}:${hash.digest('hex')} in ${dest} `;
       const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP}${comment}`].join(' ');
       const key = this.cacheKey(stage, `${createdBy}|${chown ?? ''}`);
-      if (await this.fromCache(stage, key)) return;
+      if (await this.fromCache(stage, key, createdBy)) return;
       const destDir = posix.resolve(workdir || '/', dest);
       if (image) {
         const target = await containerOf(image);
@@ -519,7 +536,7 @@ export class Builder {
     stage.config = { ...stage.config, WorkingDir: dir };
     const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP}WORKDIR ${dir}`].join(' ');
     const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key)) return;
+    if (await this.fromCache(stage, key, createdBy)) return;
     // dockerd creates a missing working directory (owned by root) in the step's layer.
     if (!stage.imageId) {
       stage.imageId = await this.deps.images.commit({ layer: dirsTar(pathChain(dir)), config: stage.config, createdBy, buildKey: key, author: stage.author });
@@ -542,9 +559,25 @@ export class Builder {
     return createHash('sha256').update(JSON.stringify({ step, config: stage.config, author: stage.author ?? '' })).digest('hex');
   }
 
-  private async fromCache(stage: Stage, key: string): Promise<boolean> {
+  /** The step's image from the build cache (`createdBy`: its history line), if there is one. */
+  private async fromCache(stage: Stage, key: string, createdBy: string): Promise<boolean> {
     if (this.opts.noCache) return false;
-    const cached = await this.deps.images.buildCache(stage.imageId, key);
+    let cached = await this.deps.images.buildCache(stage.imageId, key);
+    const sources = this.cacheSources;
+    if (sources && cached && !allowedLocalHit(sources, cached)) cached = undefined;
+    if (sources && !cached) {
+      const parent = stage.imageId ? await this.deps.images.resolve(stage.imageId) : undefined;
+      const match = matchHistory(sources, parent, createdBy);
+      if (match?.kind === 'image') {
+        cached = match.id;
+        if (stage.imageId) await this.deps.images.setParent(cached, stage.imageId);
+      } else if (match) {
+        const layerDiffId = layerOfHistoryEntry(match.source, match.historyIndex);
+        cached = await this.deps.images.commitCachedStep({ parentId: stage.imageId, sourceId: match.source.id, historyIndex: match.historyIndex, layerDiffId, config: stage.config, buildKey: key, author: stage.author });
+        // Later steps follow the same source (dockerd's rule: no jumping between sources).
+        this.cacheSources = sources.filter((s) => s.image.id === match.source.id);
+      }
+    }
     if (!cached) return false;
     stage.imageId = cached;
     this.say(` ---> Using cache\n ---> ${shortId(cached)}\n`);

@@ -43,6 +43,9 @@ export interface CopyRequest {
 
 const hasWildcards = (p: string) => /[*?[]/.test(p);
 
+/** A fake directory stat for the directories a COPY or WORKDIR creates: 0755, now. */
+const DIR_STAT = { mode: 0o40755, mtime: new Date(), isDirectory: () => true, isSymbolicLink: () => false, isFile: () => false } as unknown as Stats;
+
 /** The entries a COPY writes, in a stable order. */
 export async function copyEntries(req: CopyRequest): Promise<CopyEntry[]> {
   const matched: Array<{ rel: string; path: string; stat: Stats }> = [];
@@ -69,17 +72,39 @@ export async function copyEntries(req: CopyRequest): Promise<CopyEntry[]> {
   }
   const destName = posix.normalize(destAbs).replace(/^\/+/, '').replace(/\/$/, '');
   const entries: CopyEntry[] = [];
+  // Directories this COPY creates, as dockerd does (`[moby] builder/dockerfile/copy.go`): 0755,
+  // owned by root or the --chown owner (the extraction applies it); existing ones are left alone.
+  const created = new Set<string>();
+  const existing = new Map<string, Promise<boolean>>();
+  const createDir = async (name: string) => {
+    if (!name || created.has(name)) return;
+    const exists = existing.get(name) ?? req.isDir(`/${name}`);
+    existing.set(name, exists);
+    if (await exists) return;
+    created.add(name);
+    entries.push({ hostPath: '', name, stat: DIR_STAT });
+  };
   for (const m of matched) {
     if (m.stat.isDirectory()) {
-      // A directory's contents go into the destination (which takes the directory's own mode).
-      if (destName) entries.push({ hostPath: m.path, name: destName, stat: m.stat });
+      // A directory's contents go into the destination, which is made as above (not with the
+      // directory's own mode); its missing parents are made by the extraction, root-owned.
+      await createDir(destName);
       await walk(m.path, m.rel, destName, req.ignore, entries);
       continue;
     }
     const intoDir = destIsDir || (await req.isDir(`/${destName}`));
-    entries.push({ hostPath: m.path, name: intoDir ? posix.join(destName, posix.basename(m.rel)) : destName, stat: m.stat });
+    const name = intoDir ? posix.join(destName, posix.basename(m.rel)) : destName;
+    // A file's missing parents are made as above, owned like the file.
+    for (const parent of parentsOf(name)) await createDir(parent);
+    entries.push({ hostPath: m.path, name, stat: m.stat });
   }
   return entries;
+}
+
+/** `a/b/c` → `a`, `a/b`: the parent directories of an entry name, top first. */
+function parentsOf(name: string): string[] {
+  const parts = name.split('/').slice(0, -1);
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
 async function walk(dir: string, rel: string, name: string, ignore: IgnoreMatcher | undefined, out: CopyEntry[]): Promise<void> {
@@ -188,8 +213,6 @@ export async function packEntries(pack: tar.Pack, entries: CopyEntry[]): Promise
   pack.finalize();
 }
 
-/** A fake directory stat for WORKDIR's tree: root-owned, 0755, now. */
-const DIR_STAT = { mode: 0o40755, mtime: new Date(), isDirectory: () => true, isSymbolicLink: () => false, isFile: () => false } as unknown as Stats;
 
 /** Directory entries (root-owned, 0755) for these paths, as a tar. */
 export function dirsTar(names: string[]): Readable {

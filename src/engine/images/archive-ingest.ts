@@ -30,11 +30,17 @@ const MAX_LINK_HOPS = 40;
 export const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
 export class SaveArchive {
-  private constructor(private readonly entries: Map<string, ArchiveEntry>) {}
+  private constructor(
+    private readonly entries: Map<string, ArchiveEntry>,
+    private readonly dirs: Set<string>,
+    /** The ingest dir (the archive's members are stored there under other names). */
+    readonly dir: string,
+  ) {}
 
   /** Streams `input` into `dir` (which must exist and be empty). */
   static async ingest(input: NodeJS.ReadableStream, dir: string, opts: { signal?: AbortSignal } = {}): Promise<SaveArchive> {
     const entries = new Map<string, ArchiveEntry>();
+    const dirs = new Set<string>();
     let count = 0;
     const extract = tar.extract();
     let feed: Promise<void> | undefined;
@@ -56,16 +62,28 @@ export class SaveArchive {
           continue;
         }
         for await (const _chunk of entry);
-        if (h.type === 'symlink') entries.set(name, { kind: 'symlink', target: h.linkname ?? '' });
+        if (h.type === 'directory') dirs.add(name);
+        else if (h.type === 'symlink') entries.set(name, { kind: 'symlink', target: h.linkname ?? '' });
         else if (h.type === 'link') entries.set(name, { kind: 'link', target: cleanArchivePath(h.linkname ?? '') });
       }
       await feed;
     } catch (err) {
       extract.destroy();
       await feed?.catch(() => undefined);
-      throw archiveError(err, 'invalid image archive');
+      throw untarError(err);
     }
-    return new SaveArchive(entries);
+    return new SaveArchive(entries, dirs, dir);
+  }
+
+  /** The directories at the archive's top level, sorted by name. */
+  topDirs(): string[] {
+    const names = new Set<string>();
+    for (const path of [...this.entries.keys(), ...this.dirs]) {
+      const slash = path.indexOf('/');
+      if (slash > 0) names.add(path.slice(0, slash));
+      else if (this.dirs.has(path) && path !== '.') names.add(path);
+    }
+    return [...names].sort();
   }
 
   has(path: string): boolean {
@@ -113,6 +131,21 @@ export class SaveArchive {
       throw new InvalidParameterError(`invalid image archive: ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+/**
+ * A load's archive that cannot be read, in dockerd's words (its untar runs in a child process,
+ * hence the exit status; the rest is Go's archive/tar or io error).
+ */
+function untarError(err: unknown): unknown {
+  const classified = archiveError(err, 'tar');
+  if (!(classified instanceof InvalidParameterError) || !(err instanceof Error) || err instanceof EngineError) return classified;
+  const words = /invalid tar header/i.test(err.message)
+    ? 'archive/tar: invalid tar header'
+    : /unexpected end of (data|file)/i.test(err.message)
+      ? 'unexpected EOF'
+      : classified.message.slice('tar: '.length);
+  return new InvalidParameterError(`Error processing tar file(exit status 1): ${words}`, { cause: err });
 }
 
 /**

@@ -23,7 +23,7 @@ import { commitStaged } from './staged-commit';
 import { unpackLayer } from './layer-unpack';
 import { familiarString, parseNormalizedNamed, storeKeyOf, type NamedReference } from './reference';
 import { readSaveItems } from './save-manifest';
-import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
+import type { ImageConfigFile, ImageFormat, ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface LoadContext {
   store: Store;
@@ -45,6 +45,10 @@ interface LoadItem {
   chainIds: string[];
   layers: Array<{ path: string; digest?: string }>;
   tags: NamedReference[];
+  format?: ImageFormat;
+  parent?: string;
+  /** From the format of Docker before 1.10: no `Loaded image` lines for it, as with dockerd. */
+  legacy: boolean;
 }
 
 export interface IngestedLoad {
@@ -62,7 +66,7 @@ export async function ingestLoad(ctx: LoadContext, input: NodeJS.ReadableStream,
   const archive = await SaveArchive.ingest(input, ingestDir, { signal: ctx.signal });
   const items: LoadItem[] = [];
   for (const item of await readSaveItems(archive, ctx.hostArch)) {
-    const configBytes = await archive.read(item.config);
+    const configBytes = item.configBytes ?? (await archive.read(item.config));
     const id = sha256Digest(configBytes);
     if (item.configDigest && item.configDigest !== id) {
       throw invalid(`invalid image config ${item.config}: content digest ${id} does not match`);
@@ -73,7 +77,7 @@ export async function ingestLoad(ctx: LoadContext, input: NodeJS.ReadableStream,
       throw invalid(`invalid manifest, layers length mismatch: expected ${item.layers.length}, got ${diffIds.length}`);
     }
     for (const layer of item.layers) archive.file(layer.path); // every layer must be present
-    items.push({ id, configBytes, config, diffIds, chainIds: chainIds(diffIds), layers: item.layers, tags: item.repoTags.map(parseRepoTag) });
+    items.push({ id, configBytes, config, diffIds, chainIds: chainIds(diffIds), layers: item.layers, tags: item.repoTags.map(parseRepoTag), format: item.format, parent: item.parent, legacy: item.legacy ?? false });
   }
   return { archive, items, workDir };
 }
@@ -124,7 +128,7 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
   const tagTargets = new Map<string, string>();
   const lines: string[] = [];
   const idLines: string[] = [];
-  let lastItemTags = 0;
+  let printIds = false;
 
   for (const item of load.items) {
     for (let i = 0; i < item.chainIds.length; i++) {
@@ -158,6 +162,8 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
               size: item.chainIds.reduce((sum, c) => sum + (layerSizes.get(c) ?? 0), 0),
               repoDigests: [],
               loadedAt: new Date().toISOString(),
+              ...(item.format === 'oci' ? { format: item.format } : {}),
+              ...(item.parent ? { parent: item.parent } : {}),
             };
         imageOps.push({ type: 'put', key: KEY.image(item.id), value: record });
       }
@@ -171,12 +177,12 @@ export async function commitLoad(ctx: LoadContext, load: IngestedLoad): Promise<
         lines.push(`The image ${familiarString(tag)} already exists, renaming the old one with ID ${previous} to empty string`);
       }
       tagTargets.set(key, item.id);
-      lines.push(`Loaded image: ${familiarString(tag)}`);
+      if (!item.legacy) lines.push(`Loaded image: ${familiarString(tag)}`);
     }
-    lastItemTags = item.tags.length;
+    printIds = !item.legacy && item.tags.length === 0;
   }
-  // dockerd prints the IDs only when the last image of the archive had no tag.
-  if (lastItemTags === 0) lines.push(...idLines);
+  // dockerd prints the IDs only when the last image of the archive had no tag (never for legacy ones).
+  if (printIds) lines.push(...idLines);
 
   const ops: BatchOp[] = [];
   for (const [chainId, layer] of newLayers) {

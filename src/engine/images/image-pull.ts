@@ -24,7 +24,8 @@ import { supported, unpackLayerStream } from './layer-unpack';
 import { teeToFile } from './tee-file';
 import { detectCompression, MAGIC_LENGTH, peek } from './compression';
 import { familiarString, repoDigestReference, storeKeyOf, tagNameOnly, type NamedReference } from './reference';
-import type { ImageConfigFile, ImageRecord, LayerBlob, LayerRecord } from './types';
+import { formatOfManifest } from './image-manifest';
+import type { ImageConfigFile, ImageFormat, ImageRecord, LayerBlob, LayerRecord } from './types';
 
 export interface PullProgress {
   status: string;
@@ -137,7 +138,8 @@ async function pullImage(ctx: PullContext, ref: NamedReference, creds: RegistryC
     await fetchAll();
     const imageId = configDesc.digest;
     const repoDigestRef = repoDigestReference(named, repoDigest);
-    const pulled = { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef };
+    const format = formatOfManifest({ mediaType: manifest.mediaType, config: configDesc });
+    const pulled = { imageId, configBytes, config, chain, diffIds, fresh, tag: named.digest ? undefined : named, repoDigestRef, format };
     const updated = await ctx.exclusive(() => commitPull(ctx, { ...pulled, repo: `${named.domain}/${named.path}`, layerDigests: layers.map((l) => l.digest) }));
     ctx.progress({ status: `Digest: ${repoDigest}` });
     return { id: imageId, updated };
@@ -237,6 +239,8 @@ interface PulledImage {
   repo: string;
   /** The manifest's layer digests. */
   layerDigests: string[];
+  /** The manifest's format: a push sends the image back in it. */
+  format: ImageFormat;
 }
 
 /** Where `ref` is pulled from, in order: for docker.io the mirrors, then the registry itself. */
@@ -296,7 +300,7 @@ async function commitPull(ctx: PullContext, p: PulledImage): Promise<boolean> {
   const repoDigests = [...new Set([...(existing?.repoDigests ?? []), p.repoDigestRef])];
   const record: ImageRecord = existing
     ? { ...existing, removed: undefined, repoDigests }
-    : { id: p.imageId, config: p.config, chainIds: p.chain, size, repoDigests, loadedAt: new Date().toISOString() };
+    : { id: p.imageId, config: p.config, chainIds: p.chain, size, repoDigests, loadedAt: new Date().toISOString(), ...(p.format === 'oci' ? { format: p.format } : {}) };
   ops.push({ type: 'put', key: KEY.image(p.imageId), value: record });
   let retagged = false;
   if (p.tag) {

@@ -1,6 +1,7 @@
 /**
  * `docker push`: the image's layer blobs (the exact bytes it was loaded, pulled or committed
- * with), its config and an OCI manifest go to the registry; blobs the repository has are
+ * with), its config and its manifest go to the registry: Docker v2 schema 2 as dockerd sends, or
+ * OCI for images that arrived as OCI (ImageRecord.format); blobs the repository has are
  * skipped, blobs another repository of the registry has are mounted from it. Progress as dockerd's JSON messages, ending with `<tag>: digest: … size: …` and the
  * aux object the CLI reads.
  */
@@ -10,7 +11,8 @@ import { registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import { gzipStream, readLarge } from './compression';
 import { hexOf } from './digest';
-import { layerBlobs, ociManifest, OCI_MANIFEST_TYPE } from './image-save';
+import { imageManifest, manifestMediaType } from './image-manifest';
+import { layerBlobs } from './image-save';
 import { mountSources } from './layer-sources';
 import { teeToFile } from './tee-file';
 import type { ImageFiles } from './image-store-files';
@@ -51,8 +53,9 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   await ctx.recordSource(rec.chainIds, `${ref.domain}/${ref.path}`);
   const configBytes = await readFile(ctx.files.blobPath(rec.id));
   if (!(await client.hasBlob(rec.id))) await client.uploadBlob(rec.id, { bytes: configBytes });
-  const manifest = ociManifest(rec.id, configBytes.length, blobs);
-  const digest = await client.putManifest(ref.tag!, OCI_MANIFEST_TYPE, manifest);
+  const format = rec.format ?? 'docker';
+  const manifest = imageManifest(format, rec.id, configBytes.length, blobs);
+  const digest = await client.putManifest(ref.tag!, manifestMediaType(format), manifest);
   ctx.progress({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
   ctx.progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });
   return { digest, size: manifest.length };

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type * as tar from 'tar-stream';
 import { InvalidParameterError } from '../errors';
 import { hexOf, sha256Digest } from './digest';
+import { imageManifest, MEDIA } from './image-manifest';
 import type { ImageFiles } from './image-store-files';
 import { packFile } from './pack-stream';
 import type { ImageRecord, LayerBlob, LayerRecord } from './types';
@@ -24,13 +25,6 @@ export interface SaveContext {
   layer(chainId: string): Promise<LayerRecord | undefined>;
 }
 
-const MEDIA = {
-  index: 'application/vnd.oci.image.index.v1+json',
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layer: 'application/vnd.oci.image.layer.v1.tar',
-  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-};
 
 /**
  * The kept blob of each layer of `rec`, bottom first (save and push need them); 400 when a layer
@@ -46,19 +40,6 @@ export async function layerBlobs(rec: ImageRecord, layer: (chainId: string) => P
   return out;
 }
 
-/** The OCI image manifest of a config and its layer blobs (save and push). */
-export function ociManifest(configDigest: string, configSize: number, layers: LayerBlob[]): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA.manifest,
-      config: { mediaType: MEDIA.config, digest: configDigest, size: configSize },
-      layers: layers.map((b) => ({ mediaType: b.compression === 'gzip' ? MEDIA.layerGzip : MEDIA.layer, digest: b.digest, size: b.size })),
-    }),
-  );
-}
-
-export const OCI_MANIFEST_TYPE = MEDIA.manifest;
 
 const blobName = (digest: string) => `blobs/sha256/${hexOf(digest)}`;
 
@@ -86,15 +67,15 @@ export async function writeSaveArchive(pack: tar.Pack, items: SaveItem[], ctx: S
     const configBytes = await readFile(ctx.files.blobPath(rec.id));
     await blob(rec.id, configBytes);
     for (const [i, b] of blobs.entries()) await fileBlob(b.digest, ctx.files.layerBlobPath(rec.chainIds[i], b), b.size);
-    const manifest = ociManifest(rec.id, configBytes.length, blobs);
+    const manifest = imageManifest('oci', rec.id, configBytes.length, blobs);
     const manifestDigest = sha256Digest(manifest);
     await blob(manifestDigest, manifest);
-    const descriptor = { mediaType: MEDIA.manifest, digest: manifestDigest, size: manifest.length };
+    const descriptor = { mediaType: MEDIA.ociManifest, digest: manifestDigest, size: manifest.length };
     if (refs.length === 0) index.push(descriptor);
     for (const r of refs) index.push({ ...descriptor, annotations: { 'io.containerd.image.name': r.full, 'org.opencontainers.image.ref.name': r.tag } });
     manifestJson.push({ Config: blobName(rec.id), RepoTags: refs.length ? refs.map((r) => r.familiar) : null, Layers: blobs.map((b) => blobName(b.digest)) });
   }
-  await entry('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.index, manifests: index }));
+  await entry('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: index }));
   await entry('manifest.json', JSON.stringify(manifestJson));
   pack.finalize();
 }

@@ -10,6 +10,7 @@ import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../errors'
 import { httpGetOk } from '../registry/http';
 import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
+import { chainIds } from './digest';
 import { FsTools } from './fs-tools';
 import { planImageDelete, type DeleteRecord } from './image-delete';
 import { commitNewImage, unpackNewLayer, type CommitContext } from './image-commit';
@@ -186,6 +187,42 @@ export class ImageService {
     const id = await this.deps.store.get<string>(KEY.buildCache(parentId, buildKey));
     const rec = id ? await this.visible(id) : undefined;
     return rec && rec.buildKey === buildKey && rec.parent === parentId ? rec.id : undefined;
+  }
+
+  /**
+   * --cache-from: step `historyIndex` of `sourceId` (an image with no local build history, e.g.
+   * pulled) as a new image on `parentId`: that history entry and, unless it is an empty_layer
+   * one, the layer it made (stored already: the parent's layers are the source's first ones).
+   */
+  async commitCachedStep(opts: { parentId?: string; sourceId: string; historyIndex: number; layerDiffId?: string; config: ContainerImageConfig; buildKey: string; author?: string }): Promise<string> {
+    const parent = opts.parentId ? await this.resolve(opts.parentId) : undefined;
+    const source = await this.resolve(opts.sourceId);
+    const entry = source.config.history?.[opts.historyIndex];
+    if (!entry) throw new NotFoundError(`image ${opts.sourceId} has no history entry ${opts.historyIndex}`);
+    const diffIds = [...(parent?.config.rootfs.diff_ids ?? []), ...(opts.layerDiffId ? [opts.layerDiffId] : [])];
+    const top = opts.layerDiffId ? chainIds(diffIds).at(-1)! : undefined;
+    const known = top ? await this.deps.store.get<LayerRecord>(KEY.layer(top)) : undefined;
+    if (top && !known) throw new NotFoundError(`layer ${top} of image ${opts.sourceId} is missing`);
+    const config = {
+      architecture: source.config.architecture ?? parent?.config.architecture ?? GOARCH[process.arch] ?? process.arch,
+      os: 'linux',
+      created: entry.created,
+      ...(opts.author ? { author: opts.author } : {}),
+      config: opts.config,
+      history: [...(parent?.config.history ?? []), entry],
+    };
+    const ctx: CommitContext = { store: this.deps.store, files: this.files, fsTools: this.fsTools, log: this.deps.log };
+    // The layer is stored (`known`): commitNewImage only counts one more user of it.
+    const layer = known && opts.layerDiffId ? { diffId: opts.layerDiffId, size: known.size, dir: '', blob: known.blob ?? { digest: opts.layerDiffId, size: 0, compression: 'none' as const } } : undefined;
+    return this.exclusive(() => commitNewImage(ctx, { parent, config, layer, buildKey: opts.buildKey }));
+  }
+
+  /** Makes `parentId` the image's parent (--cache-from links a source it used whole to the chain it continues, as dockerd does). */
+  async setParent(id: string, parentId: string): Promise<void> {
+    await this.exclusive(async () => {
+      const rec = await this.deps.store.get<ImageRecord>(KEY.image(id));
+      if (rec && rec.parent !== parentId) await this.deps.store.put(KEY.image(id), { ...rec, parent: parentId });
+    });
   }
 
   /**

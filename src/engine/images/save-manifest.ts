@@ -1,10 +1,15 @@
 /**
  * What a `docker save` tarball contains, read from its `manifest.json` (written by every Docker
  * since 1.10, and alongside `index.json` by Docker 25+), or, when that is missing, from the OCI
- * image layout (`index.json` + `blobs/`) that other tools write.
+ * image layout (`index.json` + `blobs/`) that other tools write, or from the per-layer
+ * directories and `repositories` of Docker before 1.10 (legacy-save.ts).
  */
+import { join } from 'node:path';
 import { InvalidParameterError } from '../errors';
 import type { SaveArchive } from './archive-ingest';
+import { formatOfManifest } from './image-manifest';
+import { LEGACY_REPOSITORIES, readLegacyItems } from './legacy-save';
+import type { ImageFormat } from './types';
 
 export interface SaveItem {
   /** Archive path of the image config. */
@@ -15,6 +20,14 @@ export interface SaveItem {
   repoTags: string[];
   /** Archive paths of the layers, bottom to top. */
   layers: Array<{ path: string; digest?: string }>;
+  /** The config, when the archive holds none and it was made from what it holds (legacy format). */
+  configBytes?: Buffer;
+  /** The image's parent (legacy format: the image of its parent layer). */
+  parent?: string;
+  /** Read from the format of Docker before 1.10: dockerd prints no `Loaded image` lines for it. */
+  legacy?: boolean;
+  /** `oci` for an image read from an OCI layout's OCI manifest (manifest.json names Docker images). */
+  format?: ImageFormat;
 }
 
 interface ManifestEntry {
@@ -52,7 +65,9 @@ export function digestFromPath(path: string): string | undefined {
 export async function readSaveItems(archive: SaveArchive, hostArch: string): Promise<SaveItem[]> {
   if (archive.has(MANIFEST_JSON)) return fromManifest(await archive.readJson<unknown>(MANIFEST_JSON));
   if (archive.has(INDEX_JSON)) return fromOciLayout(archive, hostArch);
-  throw invalid('invalid image archive: no manifest.json or index.json found (is this a docker save tarball?)');
+  // Else the format of Docker before 1.10; dockerd's words when that fails too (no `repositories`).
+  if (!archive.has(LEGACY_REPOSITORIES)) throw invalid(`open ${join(archive.dir, LEGACY_REPOSITORIES)}: no such file or directory`);
+  return readLegacyItems(archive);
 }
 
 function stringArray(v: unknown): v is string[] {
@@ -93,7 +108,7 @@ async function fromOciLayout(archive: SaveArchive, hostArch: string): Promise<Sa
     const name = desc.annotations?.[IMAGE_NAME_ANNOTATION];
     const manifestDesc = INDEX_TYPES.has(desc.mediaType ?? '') ? await pickPlatform(archive, desc, hostArch) : desc;
     if (!manifestDesc) continue;
-    const manifest = await archive.readJson<{ config?: Descriptor; layers?: Descriptor[] }>(blobPath(manifestDesc.digest));
+    const manifest = await archive.readJson<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[] }>(blobPath(manifestDesc.digest));
     if (!manifest?.config || !Array.isArray(manifest.layers)) throw invalid('invalid OCI layout: manifest without config or layers');
     const config = blobPath(manifest.config.digest);
     items.push({
@@ -101,6 +116,7 @@ async function fromOciLayout(archive: SaveArchive, hostArch: string): Promise<Sa
       configDigest: manifest.config.digest,
       repoTags: name ? [name] : [],
       layers: manifest.layers.map((l) => ({ path: blobPath(l.digest), digest: l.digest })),
+      format: formatOfManifest({ mediaType: manifest.mediaType ?? manifestDesc.mediaType, config: manifest.config }),
     });
   }
   return items;

@@ -30,6 +30,9 @@ export interface ContainerImageConfig {
   [key: string]: unknown;
 }
 
+/** The manifest format an image is pushed in: dockerd's Docker v2 schema 2, or OCI. */
+export type ImageFormat = 'docker' | 'oci';
+
 export interface ImageRecord {
   /** `sha256:<hex>` of the config blob: what dockerd calls the image ID. */
   id: string;
@@ -57,6 +60,12 @@ export interface ImageRecord {
    * build finds the child of the same parent with the same key and reuses it (the build cache).
    */
   buildKey?: string;
+  /**
+   * `oci` for an image pulled with an OCI manifest or loaded from an OCI image layout (no
+   * manifest.json): it is pushed as OCI. Absent for Docker images (loaded from docker save,
+   * pulled as Docker, built, committed), which are pushed as Docker v2 schema 2, as dockerd does.
+   */
+  format?: ImageFormat;
 }
 
 export interface LayerRecord {

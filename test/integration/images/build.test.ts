@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { freePort, startBerth, type Berth } from '../harness';
+import { tarOf } from '../../fixtures/save-tarball';
+import { api, freePort, startBerth, type Berth } from '../harness';
 
 /** `docker build` with the stock CLI's classic builder (no BuildKit here) against Berth. */
 describe('docker build (classic builder)', () => {
@@ -248,6 +249,119 @@ describe('docker build (classic builder)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(berth.ok(['run', '--rm', 'opts:1']), 'nobody:nobody\none.txt\ntwo.txt\n');
     assert.equal(inspect('opts:1').Config.Labels['built.by'], 'berth');
+  });
+
+  it('COPY and ADD make what dockerd makes: source modes kept, new dirs 0755, --chown on the content and a file\'s new parents; a later USER reads copied dirs', () => {
+    const root = context('modes', {
+      Dockerfile: [
+        'FROM busybox',
+        'RUN mkdir -m 700 /exist',
+        'COPY secret /sec',
+        'COPY dir /deep/a/b/',
+        'COPY private exe /files/',
+        'COPY --chown=1000:1000 secret /owned/x/y',
+        'COPY --chown=1000:1000 private /owned2/x/file',
+        'COPY --chown=1000:1000 secret /exist',
+        'ADD --chown=1000:1000 dir /added/a/',
+        'USER nobody',
+        'RUN cat /sec/t /deep/a/b/pub',
+      ].join('\n'),
+      'dir/a': 'a\n',
+      'dir/pub': 'pub\n',
+      'dir/sub/s': 's\n',
+      private: 'p\n',
+      exe: 'x\n',
+      'secret/t': 't\n',
+    });
+    for (const [path, mode] of [['dir/a', 0o600], ['dir/sub', 0o700], ['dir', 0o700], ['private', 0o600], ['exe', 0o700], ['secret', 0o700]] as const) chmodSync(join(root, path), mode);
+    const r = build(['-t', 'modes:1', root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /t\npub\n/, 'USER nobody reads the copied directories');
+    const paths = ['/sec', '/sec/t', '/deep', '/deep/a', '/deep/a/b', '/deep/a/b/a', '/deep/a/b/sub', '/files/private', '/files/exe', '/owned', '/owned/x', '/owned/x/y', '/owned/x/y/t', '/owned2', '/owned2/x', '/owned2/x/file', '/exist', '/exist/t', '/added', '/added/a', '/added/a/a', '/added/a/sub'];
+    // As dockerd 20.10's classic builder makes them for the same Dockerfile and context.
+    assert.equal(berth.ok(['run', '--rm', '-u', '0', 'modes:1', 'stat', '-c', '%A %u:%g %n', ...paths]), [
+      'drwxr-xr-x 0:0 /sec',
+      '-rw-r--r-- 0:0 /sec/t',
+      'drwxr-xr-x 0:0 /deep',
+      'drwxr-xr-x 0:0 /deep/a',
+      'drwxr-xr-x 0:0 /deep/a/b',
+      '-rw------- 0:0 /deep/a/b/a',
+      'drwx------ 0:0 /deep/a/b/sub',
+      '-rw------- 0:0 /files/private',
+      '-rwx------ 0:0 /files/exe',
+      'drwxr-xr-x 0:0 /owned',
+      'drwxr-xr-x 0:0 /owned/x',
+      'drwxr-xr-x 1000:1000 /owned/x/y',
+      '-rw-r--r-- 1000:1000 /owned/x/y/t',
+      'drwxr-xr-x 1000:1000 /owned2',
+      'drwxr-xr-x 1000:1000 /owned2/x',
+      '-rw------- 1000:1000 /owned2/x/file',
+      'drwx------ 0:0 /exist',
+      '-rw-r--r-- 1000:1000 /exist/t',
+      'drwxr-xr-x 0:0 /added',
+      'drwxr-xr-x 1000:1000 /added/a',
+      '-rw------- 1000:1000 /added/a/a',
+      'drwx------ 1000:1000 /added/a/sub',
+      '',
+    ].join('\n'));
+  });
+
+  it("RUN's stderr is in the build stream, in dockerd's red", async () => {
+    const body = await tarOf([{ name: 'Dockerfile', data: 'FROM busybox\nRUN echo out && sh -c ">&2 echo \'to stderr\'"\n' }]);
+    const res = await api(berth.socket, 'POST', '/build?nocache=1', body, { 'Content-Type': 'application/x-tar' });
+    assert.equal(res.status, 200);
+    const streams = res.body.trim().split('\n').map((l) => (JSON.parse(l) as { stream?: string }).stream);
+    assert.ok(streams.includes('out\n'), res.body);
+    assert.ok(streams.includes('\x1b[91mto stderr\n\x1b[0m'), res.body);
+  });
+
+  it('--add-host lands in the /etc/hosts of RUN containers', () => {
+    const r = berth.docker(['build', '--add-host', 'extrahost.test:127.0.0.1', '--add-host', 'other.test:10.1.2.3', '-t', 'hosts:1', '-'], {
+      input: 'FROM busybox\nRUN ping -c1 -W1 extrahost.test\nRUN cp /etc/hosts /hosts-file\n',
+      timeoutMs: 120_000,
+    });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const hosts = berth.ok(['run', '--rm', 'hosts:1', 'cat', '/hosts-file']);
+    assert.match(hosts, /^127\.0\.0\.1\textrahost\.test$/m);
+    assert.match(hosts, /^10\.1\.2\.3\tother\.test$/m);
+  });
+
+  it('--cache-from: only the named images serve as cache, as with the classic builder', () => {
+    const dockerfile = 'FROM busybox\nENV FOO=bar\nRUN touch /baz\nRUN touch /bax\n';
+    const run = (args: string[]) => {
+      const r = berth.docker(['build', ...args, '-'], { input: dockerfile, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, r.stderr);
+      return { cached: r.stdout.split('\n').filter((l) => l.includes('Using cache')).length, id: /Successfully built ([0-9a-f]{12})/.exec(r.stdout)![1] };
+    };
+    const first = run(['-t', 'cache1']);
+    const second = run(['--cache-from', 'cache1', '-t', 'cache2']);
+    assert.equal(second.cached, 3);
+    assert.equal(second.id, first.id);
+    // An image that does not exist is skipped, leaving no cache at all (not the local one).
+    const third = run(['--cache-from', 'nosuchtag', '-t', 'cache3']);
+    assert.equal(third.cached, 0);
+    assert.notEqual(third.id, first.id);
+    // Without --cache-from the local cache serves.
+    assert.equal(run(['-t', 'cache4']).cached, 3);
+    // An image with no local build history (saved, removed, loaded back: as if pulled) serves
+    // through its history: every step cached, the same image at the end (dockerd does the same).
+    const saved = join(dir, 'cache1.tar');
+    berth.ok(['save', '-o', saved, 'cache1']);
+    berth.ok(['rmi', 'cache1', 'cache2', 'cache4']);
+    berth.ok(['load', '-i', saved]);
+    const ids = () => berth.ok(['history', '-q', 'cache1']).trim().split('\n');
+    assert.deepEqual(ids().slice(1, 3), ['<missing>', '<missing>'], 'no local build history left');
+    const fromHistory = run(['--cache-from', 'cache1', '-t', 'cache5']);
+    assert.equal(fromHistory.cached, 3);
+    assert.equal(fromHistory.id, first.id);
+    assert.equal(berth.ok(['run', '--rm', 'cache5', 'ls', '/bax', '/baz']), '/bax\n/baz\n');
+    assert.ok(!ids().slice(1, 3).includes('<missing>'), 'the steps are images again');
+    // A Dockerfile that stops earlier ends on a step rebuilt from the source's history.
+    const r = berth.docker(['build', '--cache-from', 'cache1', '-t', 'cache6', '-'], { input: 'FROM busybox\nENV FOO=bar\nRUN touch /baz\n', timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').filter((l) => l.includes('Using cache')).length, 2);
+    assert.deepEqual(inspect('cache6').RootFS.Layers, inspect('cache1').RootFS.Layers.slice(0, -1));
+    assert.equal(berth.ok(['run', '--rm', 'cache6', 'sh', '-c', 'echo $FOO; ls /baz']), 'bar\n/baz\n');
   });
 
   it('dockerode builds from a context directory and reads the aux ID and errors from the stream', async () => {

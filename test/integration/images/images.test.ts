@@ -60,12 +60,12 @@ describe('images: load, list, inspect, tag, rmi', () => {
     assert.deepEqual(layers, [], 'layers freed');
   });
 
-  it('rejects bad tarballs with 4xx errors and stores nothing', async () => {
+  it('rejects bad tarballs (the error in the load stream, as dockerd answers) and stores nothing', async () => {
     for (const kind of ['dotdot', 'absolute', 'symlink-escape', 'hardlink-escape', 'truncated', 'corrupt-gzip'] as const) {
       const tar = await buildEvilTarball(FIXTURES, kind);
       const r = berth.docker(['load', '-i', tar]);
       assert.notEqual(r.code, 0, `${kind} must fail`);
-      assert.match(r.stderr, /Error response from daemon/, `${kind}: ${r.stderr}`);
+      assert.ok(r.stderr.trim() && !/Error response from daemon/.test(r.stderr), `${kind}: ${r.stderr}`);
       assert.equal(berth.ok(['images', '-q']), '', `${kind} left an image`);
     }
     assert.deepEqual(readdirSync(join(berth.dataRoot, 'image', 'layers')), []);

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api, startBerth, type Berth } from '../harness';
 import { makeTlsFiles, REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
+import { busyboxImage } from '../../fixtures/busybox-image';
+import { saveTarball } from '../../fixtures/save-tarball';
 import { registryEndpoint } from '../../../src/engine/registry/endpoint';
 import { RegistryClient } from '../../../src/engine/registry/registry-client';
 
@@ -61,9 +63,9 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     assert.equal(berth.ok(['run', '--rm', ref, 'echo', 'mounted']), 'mounted\n');
   });
 
-  /** The OCI manifest the registry holds for `repo:tag`. */
+  /** The manifest the registry holds for `repo:tag` (Docker v2 schema 2 or OCI). */
   const registryManifest = async (repo: string, tag: string) => {
-    const res = await fetch(`http://${registry.domain}/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${registry.domain}/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } });
     return (await res.json()) as { layers: Array<{ mediaType: string; digest: string; size: number }> };
   };
 
@@ -76,7 +78,7 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     const pushed = berth.ok(['push', ref]);
     assert.match(pushed, new RegExp(`${diffId.slice(7, 19)}: Pushed`), 'progress keyed by the short diff ID');
     const top = (await registryManifest('test/app', '2')).layers.at(-1)!;
-    assert.equal(top.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+    assert.equal(top.mediaType, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
     assert.ok(top.size < 100_000, `compressed: ${top.size} bytes`);
     // The compressed blob is what Berth keeps now: a second push finds it, a save carries it.
     assert.doesNotMatch(berth.ok(['push', `${registry.domain}/test/app:2`]), /Pushed/);
@@ -91,6 +93,69 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     berth.ok(['pull', ref]);
     assert.equal(inspect(ref).Id, id);
     assert.equal(berth.ok(['run', '--rm', ref, 'cat', '/changed']), 'changed\n');
+  });
+
+  /** What the registry serves for `repo:tag` to a client that accepts only `accept`. */
+  const served = async (repo: string, tag: string, accept: string) => {
+    const res = await fetch(`http://${registry.domain}/v2/${repo}/manifests/${tag}`, { headers: { Accept: accept } });
+    assert.equal(res.status, 200, `${repo}:${tag}`);
+    const body = (await res.json()) as { mediaType: string; config: { mediaType: string; digest: string; size: number }; layers: Array<{ mediaType: string; digest: string; size: number }> };
+    return { contentType: res.headers.get('content-type'), ...body };
+  };
+  const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+  const OCI = 'application/vnd.oci.image.manifest.v1+json';
+
+  it('pushes Docker images (loaded, built, committed, pulled as Docker) as Docker v2 schema 2, as dockerd does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-push-ctx-'));
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nRUN echo built > /built\n');
+      berth.ok(['build', '-q', '-t', `${registry.domain}/fmt/built:1`, dir]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    berth.ok(['run', '--name', 'fmt-src', 'busybox', 'touch', '/committed']);
+    berth.ok(['commit', 'fmt-src', `${registry.domain}/fmt/committed:1`]);
+    berth.ok(['rm', 'fmt-src']);
+    berth.ok(['tag', 'busybox', `${registry.domain}/fmt/loaded:1`]);
+    for (const repo of ['fmt/loaded', 'fmt/built', 'fmt/committed']) {
+      berth.ok(['push', `${registry.domain}/${repo}:1`]);
+      const m = await served(repo, '1', DOCKER_V2);
+      assert.equal(m.contentType, DOCKER_V2, repo);
+      assert.equal(m.mediaType, DOCKER_V2, repo);
+      assert.equal(m.config.mediaType, 'application/vnd.docker.container.image.v1+json', repo);
+      for (const l of m.layers) assert.equal(l.mediaType, 'application/vnd.docker.image.rootfs.diff.tar.gzip', repo);
+    }
+    // Pulled as Docker, pushed elsewhere as Docker.
+    berth.ok(['pull', `${registry.domain}/fmt/loaded:1`]);
+    berth.ok(['tag', `${registry.domain}/fmt/loaded:1`, `${registry.domain}/fmt/repushed:1`]);
+    berth.ok(['push', `${registry.domain}/fmt/repushed:1`]);
+    assert.equal((await served('fmt/repushed', '1', DOCKER_V2)).mediaType, DOCKER_V2);
+  });
+
+  it('pushes OCI images (loaded from an OCI layout, pulled as OCI) as OCI', async () => {
+    // An OCI image layout with no manifest.json (as skopeo or buildx write it).
+    const tarball = join(tmpdir(), `berth-oci-layout-${process.pid}.tar`);
+    const image = await busyboxImage('busybox:oci');
+    image.config = { ...image.config, comment: 'oci' }; // another image ID than the Docker busybox
+    writeFileSync(tarball, await saveTarball([image], { layout: 'oci', omitManifestJson: true, compressLayers: true }));
+    try {
+      berth.ok(['load', '-i', tarball]);
+    } finally {
+      rmSync(tarball, { force: true });
+    }
+    const ref = `${registry.domain}/fmt/oci:1`;
+    berth.ok(['tag', 'busybox:oci', ref]);
+    berth.ok(['push', ref]);
+    const m = await served('fmt/oci', '1', OCI);
+    assert.equal(m.mediaType, OCI);
+    assert.equal(m.config.mediaType, 'application/vnd.oci.image.config.v1+json');
+    assert.deepEqual(m.layers.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip']);
+    // Pulled as OCI (removed first, so the record comes from the pull), pushed elsewhere as OCI.
+    berth.ok(['rmi', ref, 'busybox:oci']);
+    berth.ok(['pull', ref]);
+    berth.ok(['tag', ref, `${registry.domain}/fmt/oci-again:1`]);
+    berth.ok(['push', `${registry.domain}/fmt/oci-again:1`]);
+    assert.equal((await served('fmt/oci-again', '1', OCI)).mediaType, OCI);
   });
 
   it('concurrent pulls of images that share layers download each layer once', async () => {

@@ -212,7 +212,7 @@ test('hostile and broken tarballs are refused, nothing stored, nothing written o
       assert.equal((await lstat(join(t.dir, 'outside', 'secret.txt'))).nlink, 1, `${kind} linked the bait`);
     }
     await assert.rejects(load(h, await buildEvilTarball(t.dir, 'bad-diffid')), /^InvalidParameterError: invalid diffID for layer 0: expected "sha256:[0-9a-f]{64}", got "sha256:[0-9a-f]{64}"$/);
-    await assert.rejects(load(h, await buildEvilTarball(t.dir, 'truncated')), /invalid image archive: unexpected end of data/);
+    await assert.rejects(load(h, await buildEvilTarball(t.dir, 'truncated')), /Error processing tar file\(exit status 1\): unexpected EOF/);
     // Still usable afterwards.
     assert.deepEqual(await load(h, await buildBusyboxTarball({ dir: FIXTURES, layout: 'oci' })), ['Loaded image: busybox:latest']);
   } finally {
@@ -221,11 +221,12 @@ test('hostile and broken tarballs are refused, nothing stored, nothing written o
   }
 });
 
-test('not a tarball, empty input and unsupported compression are 400s', async () => {
+test('not a tarball, empty input and unsupported compression are refused in dockerd\'s words', async () => {
   const h = await serviceHarness();
   try {
     await assert.rejects(h.images.load(Readable.from([Buffer.from('hello world, not a tar'.repeat(40))])), InvalidParameterError);
-    await assert.rejects(h.images.load(Readable.from([])), /no manifest.json or index.json/);
+    // No manifest.json, index.json or repositories: dockerd fails opening the last.
+    await assert.rejects(h.images.load(Readable.from([])), /^InvalidParameterError: open \S+\/repositories: no such file or directory$/);
     await assert.rejects(h.images.load(Readable.from([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2])])), /unsupported compression format xz/);
     await assertEmptyStore(h, 'garbage');
   } finally {
