@@ -14,6 +14,11 @@ import { volumeRoutes } from './api/volumes/routes';
 import type { HijackRouteDef, RouteDef, WsRouteDef } from './api/route';
 import { buildApiServer } from './api/server';
 import { systemRoutes } from './api/system/routes';
+import { swarmRoutes } from './api/swarm/routes';
+import { pluginRoutes } from './api/plugins/routes';
+import { distributionRoutes } from './api/distribution/routes';
+import { NoSwarm } from './engine/swarm/no-swarm';
+import { NoPlugins } from './engine/plugins/no-plugins';
 import { socketPath, type Config } from './config';
 import { ContainerService } from './engine/containers/container-service';
 import { readHostResolvConf } from './engine/containers/etc-files';
@@ -166,7 +171,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.disconnectNetwork(networkRef, containerRef, force),
     };
     const builds = new BuildService({ images, containers, log: log.child({ module: 'engine.build' }) });
-    const api = apiRoutes({ system, containers, images, builds, networks: networkBackend, volumes, execs: containers.execs });
+    const api = apiRoutes({ system, containers, images, builds, networks: networkBackend, volumes, execs: containers.execs, swarm: new NoSwarm(), plugins: new NoPlugins(), distribution: images });
     const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
@@ -215,6 +220,9 @@ export function apiRoutes(services: {
   networks: Parameters<typeof networkRoutes>[0];
   volumes: Parameters<typeof volumeRoutes>[0];
   execs: Parameters<typeof execRoutes>[0];
+  swarm: Parameters<typeof swarmRoutes>[0];
+  plugins: Parameters<typeof pluginRoutes>[0];
+  distribution: Parameters<typeof distributionRoutes>[0];
 }): ApiRoutes {
   return {
     routes: [
@@ -225,6 +233,9 @@ export function apiRoutes(services: {
       ...networkRoutes(services.networks),
       ...volumeRoutes(services.volumes),
       ...execRoutes(services.execs),
+      ...swarmRoutes(services.swarm),
+      ...pluginRoutes(services.plugins),
+      ...distributionRoutes(services.distribution),
     ],
     hijackRoutes: [...containerHijackRoutes(services.containers), ...execHijackRoutes(services.execs)],
     wsRoutes: containerWsRoutes(services.containers),

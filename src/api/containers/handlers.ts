@@ -4,6 +4,7 @@ import type { AttachStreams, ContainerConfig, HostConfig, WaitCondition } from '
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
 import { apiVersionOf, beginStream, jsonBody, sendJson, type HijackRequest, type WsSocket } from '../route';
 import { versionAtLeast } from '../version';
+import { shapeContainerInspect, shapeContainerSummary } from '../version-shapes';
 import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
 import { encodeLogRecord } from '../wire/log-stream';
 import { MEDIA_MULTIPLEXED, MEDIA_RAW } from '../wire/stdcopy';
@@ -31,7 +32,8 @@ export function containerHandlers(backend: ContainerBackend) {
       const q = request.query;
       const limit = intValue(q, 'limit');
       const list = await backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
-      return sendJson(reply, 200, list);
+      const v = apiVersionOf(request);
+      return sendJson(reply, 200, (list as Array<Record<string, unknown>>).map((c) => shapeContainerSummary(c, v)));
     },
 
     async postContainersCreate(request: Req, reply: FastifyReply) {
@@ -48,7 +50,7 @@ export function containerHandlers(backend: ContainerBackend) {
     },
 
     async getContainersByName(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, await backend.inspect(request.params.id));
+      return sendJson(reply, 200, shapeContainerInspect((await backend.inspect(request.params.id)) as Record<string, unknown>, apiVersionOf(request)));
     },
 
     async postContainersStart(request: Req, reply: FastifyReply) {

@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../../engine/errors';
 import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
-import { sendJson, sendJsonLines } from '../route';
+import { apiVersionOf, sendJson, sendJsonLines } from '../route';
+import { shapeImageInspect, shapeImageSummary } from '../version-shapes';
 import { progressStream } from '../wire/progress-stream';
 import { registryAuth } from '../registry-auth';
 import type { ImageBackend } from './backend';
@@ -40,7 +41,9 @@ export function imageHandlers(backend: ImageBackend) {
 
   return {
     async getImagesJSON(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, await backend.list(filtersValue(request.query), boolValue(request.query, 'all')));
+      const v = apiVersionOf(request);
+      const list = await backend.list(filtersValue(request.query), boolValue(request.query, 'all'));
+      return sendJson(reply, 200, (list as Array<Record<string, unknown>>).map((i) => shapeImageSummary(i, v)));
     },
 
     async postImagesPrune(request: Req, reply: FastifyReply) {
@@ -52,7 +55,8 @@ export function imageHandlers(backend: ImageBackend) {
       const { name, action } = nameAndAction(request.params['*'], ['json', 'history', 'get']);
       if (!action || !name) throw new NotFoundError('page not found');
       if (action === 'get') return sendTarStream(reply, await backend.save([name]));
-      return sendJson(reply, 200, action === 'json' ? await backend.inspect(name) : await backend.history(name));
+      if (action === 'history') return sendJson(reply, 200, await backend.history(name));
+      return sendJson(reply, 200, shapeImageInspect((await backend.inspect(name)) as Record<string, unknown>, apiVersionOf(request)));
     },
 
     /** GET /images/get?names=a&names=b */

@@ -5,6 +5,7 @@ import type { ConnectEndpointConfig, CreateNetworkOptions } from '../../engine/n
 import { filtersValue, stringValue, type Query } from '../form';
 import { apiVersionOf, jsonBody, sendJson } from '../route';
 import { versionAtLeast } from '../version';
+import { shapeNetwork } from '../version-shapes';
 import type { NetworkBackend } from './backend';
 
 type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
@@ -75,8 +76,9 @@ function createOptions(body: Record<string, unknown>, apiVersion: string): Creat
 export function networkHandlers(backend: NetworkBackend) {
   return {
     async getNetworksList(request: Req, reply: FastifyReply) {
-      const withContainers = !versionAtLeast(apiVersionOf(request), '1.28');
-      return sendJson(reply, 200, await backend.list(filtersValue(request.query), { withContainers }));
+      const v = apiVersionOf(request);
+      const list = await backend.list(filtersValue(request.query), { withContainers: !versionAtLeast(v, '1.28') });
+      return sendJson(reply, 200, (list as Array<Record<string, unknown>>).map((n) => shapeNetwork(n, v)));
     },
 
     async getNetworksByName(request: Req, reply: FastifyReply) {
@@ -90,7 +92,7 @@ export function networkHandlers(backend: NetworkBackend) {
         verbose = v;
       }
       const scope = stringValue(request.query, 'scope') || undefined;
-      return sendJson(reply, 200, await backend.inspect(request.params.id, { verbose, scope }));
+      return sendJson(reply, 200, shapeNetwork((await backend.inspect(request.params.id, { verbose, scope })) as Record<string, unknown>, apiVersionOf(request)));
     },
 
     async postNetworksCreate(request: Req, reply: FastifyReply) {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { filtersValue, type Query } from '../form';
-import { beginStream, jsonBody, sendJson } from '../route';
+import { apiVersionOf, beginStream, jsonBody, sendJson } from '../route';
+import { eventVisible, shapeInfo, shapeSystemDf } from '../version-shapes';
 import { encodeEvent } from '../wire/event-json';
 import { InvalidParameterError } from '../../engine/errors';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../version';
@@ -24,8 +25,8 @@ export function systemHandlers(backend: SystemBackend) {
     async getVersion(_request: FastifyRequest, reply: FastifyReply) {
       return sendJson(reply, 200, backend.version(MAX_API_VERSION, MIN_API_VERSION));
     },
-    async getInfo(_request: FastifyRequest, reply: FastifyReply) {
-      return sendJson(reply, 200, await backend.info());
+    async getInfo(request: FastifyRequest, reply: FastifyReply) {
+      return sendJson(reply, 200, shapeInfo((await backend.info()) as Record<string, unknown>, apiVersionOf(request)));
     },
     async postAuth(request: FastifyRequest, reply: FastifyReply) {
       const body = await jsonBody(request);
@@ -35,8 +36,8 @@ export function systemHandlers(backend: SystemBackend) {
       const result = await backend.login({ username: str('username'), password: str('password'), serveraddress: str('serveraddress'), identitytoken: str('identitytoken'), registrytoken: str('registrytoken') });
       return sendJson(reply, 200, result);
     },
-    async getSystemDf(_request: FastifyRequest, reply: FastifyReply) {
-      return sendJson(reply, 200, await backend.df());
+    async getSystemDf(request: FastifyRequest, reply: FastifyReply) {
+      return sendJson(reply, 200, shapeSystemDf((await backend.df()) as Record<string, unknown>, apiVersionOf(request)));
     },
     /** No build cache here: nothing to prune (the CLI's `system prune` asks anyway). */
     async postBuildPrune(_request: FastifyRequest, reply: FastifyReply) {
@@ -44,12 +45,14 @@ export function systemHandlers(backend: SystemBackend) {
     },
     async getEvents(request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
       const q = request.query;
+      const v = apiVersionOf(request);
       const abort = new AbortController();
       const events = backend.events(filtersValue(q), { since: eventTime(q, 'since'), until: eventTime(q, 'until'), signal: abort.signal });
       reply.raw.on('close', () => abort.abort());
       beginStream(reply, 'application/json');
       try {
         for await (const e of events) {
+          if (!eventVisible(e, v)) continue;
           if (!reply.raw.write(encodeEvent(e))) await new Promise((res) => reply.raw.once('drain', res));
         }
       } finally {

@@ -89,7 +89,7 @@ export function containerSummary(c: ContainerRecord) {
     Labels: c.config.Labels ?? {},
     State: c.state.Status,
     Status: statusText(c),
-    HostConfig: { NetworkMode: c.hostConfig.NetworkMode || 'bridge' },
+    HostConfig: { NetworkMode: c.hostConfig.NetworkMode || 'bridge', ...(c.hostConfig.Annotations ? { Annotations: c.hostConfig.Annotations } : {}) },
     NetworkSettings: { Networks: networksView(c) },
     Mounts: (c.mounts ?? []).map(mountView),
   };

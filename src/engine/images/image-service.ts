@@ -3,6 +3,7 @@
  * image-store-files.ts for the files). Mutations (load, tag, remove) are serialized by one lock
  * per service; reads see the store as committed.
  */
+import { inspectDistribution, type DistributionInspect } from './distribution-inspect';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -275,6 +276,17 @@ export class ImageService {
     return out;
   }
 
+  /** GET /distribution/{name}/json: the registry's descriptor and platforms for `name`, nothing pulled. */
+  async distributionInspect(name: string, opts: { creds?: RegistryCredentials; log?: Logger } = {}): Promise<DistributionInspect> {
+    const ctx = {
+      log: opts.log ?? this.deps.log,
+      insecureRegistries: this.deps.insecureRegistries ?? [],
+      registryMirrors: this.deps.registryMirrors ?? [],
+      certsDir: this.deps.registryCertsDir,
+    };
+    return inspectDistribution(ctx, name, opts.creds ?? {});
+  }
+
   /**
    * POST /images/create?fromImage=: pulls `ref` (tag or digest; a bare name: every tag) from
    * its registry, reporting progress as dockerd's JSON messages. Returns the image IDs.
@@ -409,7 +421,8 @@ export class ImageService {
     const shown = images.filter((r) => keep(r) && (all || names(r).length > 0 || !parents.has(r.id)));
     shown.sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created) || (a.id < b.id ? -1 : 1));
     const listed = shownReferences(filters);
-    return shown.map((r) => imageSummary(r, refs.get(r.id) ?? [], listed));
+    // Containers counts the image's users (dockerd fills it from API 1.51; older versions see -1).
+    return Promise.all(shown.map(async (r) => ({ ...imageSummary(r, refs.get(r.id) ?? [], listed), Containers: (await this.deps.imageUsers(r.id)).length })));
   }
 
   /**

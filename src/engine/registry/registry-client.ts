@@ -9,7 +9,7 @@ import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, sha256Digest as sha256 } from '../images/digest';
-import { InvalidParameterError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors';
+import { ForbiddenError, InvalidParameterError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors';
 import type { RegistryEndpoint } from './endpoint';
 import { httpCall, type HttpResponse } from './http';
 
@@ -87,6 +87,24 @@ export class RegistryClient {
     }
     const mediaType = (res.header('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(bytes);
     return { mediaType, digest, bytes };
+  }
+
+  /**
+   * A manifest as distribution inspect reads it: a refusal keeps the registry's own words
+   * (`manifest unknown: manifest unknown`) and its status, as dockerd reports registry errors.
+   */
+  async manifestAsServed(reference: string): Promise<FetchedManifest> {
+    const res = await this.request('GET', `/v2/${this.repo}/manifests/${reference}`, { scope: 'pull', headers: { Accept: MANIFEST_TYPES.join(', ') } });
+    if (!res.ok) {
+      const err = await registryErrors(res);
+      if (res.status === 404) throw new NotFoundError(err.message || 'manifest unknown: manifest unknown');
+      if (res.status === 401) throw new UnauthorizedError(err.message || 'unauthorized: authentication required');
+      if (res.status === 403) throw new ForbiddenError(err.message || 'denied: requested access to the resource is denied');
+      throw this.statusError(res.status, err, `fetching manifest ${reference}`);
+    }
+    const bytes = await res.buffer();
+    const mediaType = (res.header('content-type') ?? '').split(';')[0].trim() || mediaTypeOf(bytes);
+    return { mediaType, digest: sha256(bytes), bytes };
   }
 
   /** Where requests go now (for logs). */

@@ -26,7 +26,7 @@ const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 /** Every `METHOD path` the daemon serves. Handlers are closures, so dummy backends do. */
 function servedOperations(): Set<string> {
   const dummy = {} as never;
-  const { routes, hijackRoutes, wsRoutes } = apiRoutes({ system: dummy, containers: dummy, images: dummy, builds: dummy, networks: dummy, volumes: dummy, execs: dummy });
+  const { routes, hijackRoutes, wsRoutes } = apiRoutes({ system: dummy, containers: dummy, images: dummy, builds: dummy, networks: dummy, volumes: dummy, execs: dummy, swarm: dummy, plugins: dummy, distribution: dummy });
   const ops = new Set<string>();
   for (const r of routes) {
     if (r.url.includes('*')) {

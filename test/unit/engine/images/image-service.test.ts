@@ -71,7 +71,7 @@ test('list and inspect have Docker shapes', () =>
     assert.equal(summary.ParentId, '');
     assert.equal(summary.Created, 1704067200);
     assert.equal(summary.SharedSize, -1);
-    assert.equal(summary.Containers, -1);
+    assert.equal(summary.Containers, 0, 'the engine counts the containers using the image (older API versions see -1)');
     assert.deepEqual(summary.Labels, {});
     assert.deepEqual(summary.RepoDigests, []);
     const img = await h.images.inspect('busybox');

@@ -1,0 +1,18 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { NotFoundError } from '../../engine/errors';
+import { registryAuth } from '../registry-auth';
+import { sendJson } from '../route';
+import type { DistributionBackend } from './backend';
+
+type Req = FastifyRequest<{ Params: { '*': string } }>;
+
+export function distributionHandlers(backend: DistributionBackend) {
+  return {
+    /** GET /distribution/{name}/json (names hold slashes, so the suffix is split by hand). */
+    async getDistributionJson(request: Req, reply: FastifyReply) {
+      const path = request.params['*'];
+      if (!path.endsWith('/json') || path === '/json') throw new NotFoundError('page not found');
+      return sendJson(reply, 200, await backend.distributionInspect(path.slice(0, -'/json'.length), { creds: registryAuth(request) }));
+    },
+  };
+}
