@@ -103,7 +103,7 @@ export class SystemService {
       OomKillDisable: this.deps.cgroup.version === '1',
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: 'json-file',
       CgroupDriver: this.deps.cgroup.driver,
       CgroupVersion: this.deps.cgroup.version,
       NEventsListener: 0,
