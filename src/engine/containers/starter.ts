@@ -15,7 +15,7 @@ import { buildOciSpec } from './oci-spec';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
-import { resolveUser } from './user';
+import { GroupAddError, resolveUser } from './user';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -90,7 +90,7 @@ export class ContainerStarter {
     const hostname = net.hostname;
     env.push(`HOSTNAME=${hostname}`);
     if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-    const user = await resolveUser(d.merged, c.config.User ?? '');
+    const user = await resolveUser(d.merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
     const consoleSize = c.hostConfig.ConsoleSize;
     const bind = (destination: string, source: string) => ({
       destination,
@@ -179,7 +179,7 @@ function dedupeEnv(env: string[]): string[] {
  * exit code (127/126) from it whichever runtime wrote it.
  */
 export function startError(c: ContainerRecord, cause: unknown): Error {
-  if (cause instanceof EngineError || cause instanceof LogDriverInitError) return cause;
+  if (cause instanceof EngineError || cause instanceof LogDriverInitError || cause instanceof GroupAddError) return cause;
   let message = `failed to start container: ${c.runtime}: ${(cause as Error).message ?? String(cause)}`;
   const kind = runtimeErrorKind(message);
   if (kind === 'command-not-found' && !/executable file not found|no such file or directory/.test(message)) {
