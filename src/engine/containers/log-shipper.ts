@@ -78,8 +78,9 @@ export class LogShipper {
 
   /** Before a new run: the old monitor log was shipped by finish(); a new one starts empty. */
   async reset(target: ShipTarget): Promise<void> {
-    this.tails.get(target.id)?.stop();
+    const old = this.tails.get(target.id);
     this.tails.delete(target.id);
+    await old?.stop(); // nothing of the old tail may write after this
     await rm(target.monitorLog, { force: true });
     await rm(`${target.monitorLog}.old`, { force: true });
     await rm(target.statePath, { force: true });
@@ -88,12 +89,12 @@ export class LogShipper {
 
   /** Stops following without the final flush (what is left is shipped after the next start). */
   forget(id: string): void {
-    this.tails.get(id)?.stop();
+    void this.tails.get(id)?.stop();
     this.tails.delete(id);
   }
 
   close(): void {
-    for (const t of this.tails.values()) t.stop();
+    for (const t of this.tails.values()) void t.stop();
     this.tails.clear();
   }
 }
@@ -139,10 +140,11 @@ class Tail {
     await this.out.close();
   }
 
-  stop(): void {
+  /** Stops following; resolves once the write in progress (if any) is over. */
+  stop(): Promise<void> {
     this.stopped = true;
     this.stopWatching();
-    void this.chain.then(() => this.out.close());
+    return this.chain.then(() => this.out.close());
   }
 
   private stopWatching(): void {
