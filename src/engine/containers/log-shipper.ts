@@ -10,6 +10,7 @@
  *   stops (or dies) between a write and its record finds bytes beyond the recorded size on
  *   start, cuts them and ships them again, so every line is written exactly once, including
  *   what the container printed while no daemon ran;
+ * - once the monitor has exited and its log is shipped, the monitor log is removed;
  * - the monitor log is trimmed once shipped past TRIM_AT: renamed to `.old`, conmon told to
  *   reopen (it starts a new file), the rest of `.old` shipped, `.old` removed.
  */
@@ -136,6 +137,12 @@ class Tail {
     await this.enqueue(async () => {
       await this.pump();
       await this.flushPending();
+      // The monitor is gone and all it wrote is shipped: its log need not take disk any more.
+      // Removed before the offset is reset, so a stop in between cannot ship it twice.
+      await rm(this.t.monitorLog, { force: true });
+      await rm(`${this.t.monitorLog}.old`, { force: true });
+      this.readOffset = 0;
+      await this.save({ ...this.state!, offset: 0, trimming: false });
     });
     await this.out.close();
   }
