@@ -99,6 +99,7 @@ describe('docker logs: options and log drivers', () => {
 
   it('reports json-file as the default driver: docker info, and LogConfig always filled in inspect', async () => {
     assert.equal(berth.ok(['info', '-f', '{{.LoggingDriver}}']).trim(), 'json-file');
+    assert.deepEqual(JSON.parse(berth.ok(['info', '-f', '{{json .Plugins.Log}}'])), ['json-file', 'local']);
     const id = berth.ok(['create', 'busybox', 'echo', 'hi']).trim();
     let c = JSON.parse(berth.ok(['inspect', id]))[0];
     assert.deepEqual(c.HostConfig.LogConfig, { Type: 'json-file', Config: {} });
