@@ -34,7 +34,7 @@ import { matchesFilters, validateContainerFilters } from './filters';
 import { labelsMatch, parseTimeFilter, validateFilterKeys, type Filters } from '../filter-args';
 import { treeSize } from '../tree-size';
 import { readLogs } from './log-reader';
-import { logAttributes, logDetails, logFiles, logSettings, normalizeLogConfig, validateLogConfig } from './log-config';
+import { logAttributes, logDetails, logFiles, logSettings, normalizeLogConfig, validateLogConfig, type LogSource } from './log-config';
 import { LogShipper, type ShipTarget } from './log-shipper';
 import { generateId, generateName, normalizeName, shortId } from './names';
 import { unmountRootfs } from './rootfs';
@@ -520,7 +520,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const isDone = () => !this.containers.get(c.id)?.state.Running;
-    const details = logDetails(c.hostConfig.LogConfig?.Config, c.config.Labels ?? {}, c.config.Env ?? []);
+    const details = logDetails(this.logSource(c));
     // Following ends as soon as the container stops, not at the next poll.
     const stopped = opts.follow ? this.lifecycle.wait(c.id, 'not-running', opts.signal).catch(() => undefined) : undefined;
     return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone, stopped), details };
@@ -578,8 +578,20 @@ export class ContainerService {
       statePath: d.logShipState,
       logPath: settings.driver === 'local' ? d.localLogPath : d.logPath,
       rotation: { maxSize: settings.maxSize, maxFile: settings.maxFile },
-      attrs: logAttributes(c.hostConfig.LogConfig?.Config, c.config.Labels ?? {}, c.config.Env ?? []),
+      attrs: logAttributes(this.logSource(c)),
       reopen: () => this.deps.monitor.reopenLog(paths),
+    };
+  }
+
+  private logSource(c: ContainerRecord): LogSource {
+    return {
+      opts: c.hostConfig.LogConfig?.Config,
+      labels: c.config.Labels ?? {},
+      env: c.config.Env ?? [],
+      id: c.id,
+      name: c.name.replace(/^\//, ''),
+      imageName: String(c.config.Image ?? ''),
+      imageId: c.image,
     };
   }
 

@@ -34,7 +34,9 @@ export function goJsonString(text: string): string {
 export function encodeJsonLogEntry(e: JsonLogEntry): string {
   let out = `{"log":${goJsonString(e.log.toString('utf8'))},"stream":"${e.stream}"`;
   if (e.attrs && e.attrs.size) {
-    out += `,"attrs":{${[...e.attrs].map(([k, v]) => `${goJsonString(k)}:${goJsonString(v)}`).join(',')}}`;
+    // Sorted by key, as Go marshals a map.
+    const keys = [...e.attrs.keys()].sort();
+    out += `,"attrs":{${keys.map((k) => `${goJsonString(k)}:${goJsonString(e.attrs!.get(k)!)}`).join(',')}}`;
   }
   return `${out},"time":"${e.time}"}\n`;
 }

@@ -156,11 +156,42 @@ export function logFiles(path: string, maxFile: number): string[] {
   return out;
 }
 
+/** What `--log-opt tag` templates and the attributes are made from. */
+export interface LogSource {
+  opts: Record<string, string> | undefined;
+  labels: Record<string, string>;
+  env: readonly string[];
+  /** Full container ID, name without its slash, Config.Image, image ID (`sha256:...`). */
+  id: string;
+  name: string;
+  imageName: string;
+  imageId: string;
+}
+
 /**
- * The attributes named by `--log-opt labels/env` (or matching labels-regex/env-regex): what
- * dockerd stores as `attrs` in each entry and `docker logs --details` puts before each line.
+ * `--log-opt tag`: dockerd's template over the container (`{{.ID}}`, `{{.FullID}}`, `{{.Name}}`,
+ * `{{.ImageID}}`, `{{.ImageFullID}}`, `{{.ImageName}}`, `{{.DaemonName}}`).
  */
-export function logAttributes(opts: Record<string, string> | undefined, labels: Record<string, string>, env: readonly string[]): Map<string, string> {
+export function logTag(template: string, src: LogSource): string {
+  const fields: Record<string, string> = {
+    ID: src.id.slice(0, 12),
+    FullID: src.id,
+    Name: src.name,
+    ImageID: src.imageId.replace(/^sha256:/, '').slice(0, 12),
+    ImageFullID: src.imageId,
+    ImageName: src.imageName,
+    DaemonName: 'docker',
+  };
+  return template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (all, f: string) => fields[f] ?? all);
+}
+
+/**
+ * The attributes named by `--log-opt labels/env` (or matching labels-regex/env-regex) and the
+ * `tag`: what dockerd stores as `attrs` in each entry and `docker logs --details` puts before
+ * each line.
+ */
+export function logAttributes(src: LogSource): Map<string, string> {
+  const { opts, labels, env } = src;
   const attrs = new Map<string, string>();
   if (!opts) return attrs;
   const names = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -172,12 +203,13 @@ export function logAttributes(opts: Record<string, string> | undefined, labels: 
   if (lr) for (const [k, v] of Object.entries(labels)) if (lr.test(k)) attrs.set(k, v);
   const er = regex(opts['env-regex']);
   if (er) for (const [k, v] of envMap) if (er.test(k)) attrs.set(k, v);
+  if (opts.tag) attrs.set('tag', logTag(opts.tag, src));
   return attrs;
 }
 
 /** `docker logs --details`' prefix: `k=v` sorted by key, values query-escaped, joined by commas. */
-export function logDetails(opts: Record<string, string> | undefined, labels: Record<string, string>, env: readonly string[]): string {
-  const attrs = logAttributes(opts, labels, env);
+export function logDetails(src: LogSource): string {
+  const attrs = logAttributes(src);
   return [...attrs.keys()].sort().map((k) => `${k}=${encodeURIComponent(attrs.get(k)!).replace(/%20/g, '+')}`).join(',');
 }
 

@@ -179,6 +179,14 @@ describe('docker logs: options and log drivers', () => {
     berth.ok(['run', '--label', 'team=blue', '--label', 'other=x', '-e', 'STAGE=dev test', '--log-opt', 'labels=team', '--log-opt', 'env=STAGE', 'busybox', 'echo', 'hello']);
     const cid = berth.ok(['ps', '-lq']).trim();
     assert.equal(berth.ok(['logs', '--details', cid]), 'STAGE=dev+test,team=blue hello\n');
+    // --log-opt tag: dockerd's template, in each entry's attrs and in --details.
+    const tagged = berth.ok(['run', '-d', '--name', 'tagged', '--label', 'a=1', '--log-opt', 'labels=a', '--log-opt', 'tag={{.Name}}/{{.ID}}/{{.ImageName}}/{{.DaemonName}}', 'busybox', 'echo', 'hi']).trim();
+    berth.ok(['wait', tagged]);
+    const tag = `tagged/${tagged.slice(0, 12)}/busybox/docker`;
+    const entry = JSON.parse(readFileSync(JSON.parse(berth.ok(['inspect', tagged]))[0].LogPath, 'utf8'));
+    assert.deepEqual(entry.attrs, { a: '1', tag });
+    assert.deepEqual(Object.keys(entry), ['log', 'stream', 'attrs', 'time']);
+    assert.equal(berth.ok(['logs', '--details', tagged]), `a=1,tag=${encodeURIComponent(tag)} hi\n`);
     const plain = berth.ok(['run', '-d', 'busybox', 'echo', 'plain']).trim();
     berth.ok(['wait', plain]);
     assert.equal(berth.ok(['logs', '--details', plain]), ' plain\n');
