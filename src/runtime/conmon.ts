@@ -168,7 +168,6 @@ export class ConmonMonitor implements ContainerMonitor {
       '--exit-dir', paths.exitDir,
       '--socket-dir-path', this.socketDir,
       '--log-path', opts.logDriver === 'none' ? 'none:' : `k8s-file:${paths.logPath}`,
-      ...(opts.logSizeMax ? ['--log-size-max', String(opts.logSizeMax)] : []),
       '--container-pidfile', paths.pidFile,
       '--conmon-pidfile', paths.monitorPidFile,
       ...(opts.tty ? ['--terminal'] : []),

@@ -81,8 +81,6 @@ export interface LaunchOptions {
   stdinOnce: boolean;
   /** `none`: the monitor keeps no log (default: the k8s-file at paths.logPath). */
   logDriver?: 'k8s-file' | 'none';
-  /** The monitor truncates its log beyond this many bytes (a safety cap under Berth's rotation). */
-  logSizeMax?: number;
 }
 
 /** The result of launching: the container is created (runtime `create` done), not yet started. */

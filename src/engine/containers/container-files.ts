@@ -7,7 +7,14 @@ export interface ContainerDirs extends RootfsPaths {
   dir: string;
   bundle: string;
   exitDir: string;
+  /** The json-file log (inspect's LogPath). */
   logPath: string;
+  /** The `local` driver's log (same format, not shown in inspect, as with dockerd). */
+  localLogPath: string;
+  /** conmon's k8s-file log, shipped into the driver's file (log-shipper.ts). */
+  monitorLogPath: string;
+  /** How far the monitor log is shipped. */
+  logShipState: string;
   pidFile: string;
   monitorPidFile: string;
   hostnamePath: string;
@@ -23,6 +30,9 @@ export function containerDirs(root: string, id: string): ContainerDirs {
     bundle: join(dir, 'bundle'),
     exitDir: join(dir, 'exit'),
     logPath: join(dir, `${id}-json.log`),
+    localLogPath: join(dir, 'local-logs', 'container.log'),
+    monitorLogPath: join(dir, 'monitor-log', 'k8s.log'),
+    logShipState: join(dir, 'log-ship.json'),
     pidFile: join(dir, 'bundle', 'pidfile'),
     monitorPidFile: join(dir, 'conmon.pid'),
     hostnamePath: join(dir, 'hostname'),

@@ -34,8 +34,8 @@ import { matchesFilters, validateContainerFilters } from './filters';
 import { labelsMatch, parseTimeFilter, validateFilterKeys, type Filters } from '../filter-args';
 import { treeSize } from '../tree-size';
 import { readLogs } from './log-reader';
-import { logDetails, logFiles, logSettings } from './log-config';
-import { LogRotator } from './log-rotator';
+import { logAttributes, logDetails, logFiles, logSettings, normalizeLogConfig, validateLogConfig, type LogSource } from './log-config';
+import { LogShipper, type ShipTarget } from './log-shipper';
 import { generateId, generateName, normalizeName, shortId } from './names';
 import { unmountRootfs } from './rootfs';
 import { ContainerStarter } from './starter';
@@ -98,7 +98,7 @@ export interface ContainerServiceDeps {
 
 /** Checks limits, ulimits and devices now (400 at create, not at start); returns dockerd-style warnings. */
 function checkHostConfig(hc: HostConfig): string[] {
-  logSettings(hc.LogConfig);
+  validateLogConfig(hc.LogConfig);
   hostResources(hc);
   ulimits(hc);
   hostDevices(hc);
@@ -179,8 +179,9 @@ export class ContainerService {
         emit: (c, action, extra) => this.emit(c, action, extra),
         finishRemove: (c) => this.finishRemove(c),
         monitorPaths: (id) => this.monitorPaths(id),
+        logTarget: (c) => this.logTarget(c),
       },
-      { starter: this.starter, attachHub: this.attachHub, networking: this.networking, health: this.health, logRotator: new LogRotator(deps.log) },
+      { starter: this.starter, attachHub: this.attachHub, networking: this.networking, health: this.health, logShipper: new LogShipper(deps.log) },
     );
     this.execs = new ExecService({
       get: (ref) => this.get(ref),
@@ -220,6 +221,8 @@ export class ContainerService {
     const dirs = this.dirs(c.id);
     if (c.state.Status === 'removing') return this.finishRemove(c);
     if (!c.state.Running) {
+      // What the container printed after the daemon last shipped its log (it exited meanwhile).
+      if (c.state.StartedAt !== NULL_TIME) await this.lifecycle.finishLogs(c);
       if (c.hostConfig.AutoRemove && c.state.FinishedAt !== NULL_TIME) await this.finishRemove(c);
       else if (c.state.Restarting || restartsOnBoot(c.hostConfig.RestartPolicy, c.state.StartedAt !== NULL_TIME, c.hasBeenManuallyStopped)) {
         this.lifecycle.scheduleRestart(c, 0);
@@ -233,7 +236,7 @@ export class ContainerService {
     }
     await this.networking.restore(c);
     this.lifecycle.watch(c);
-    this.lifecycle.rotateLogs(c);
+    this.lifecycle.shipLogs(c);
     this.health.resume(c);
   }
 
@@ -368,7 +371,7 @@ export class ContainerService {
       name: '',
       created: new Date().toISOString(),
       config: { ...merged.config, Hostname: opts.config.Hostname || (hostConfig.NetworkMode === 'host' ? osHostname() : id.slice(0, 12)) },
-      hostConfig: { ...hostConfig, Runtime: runtimeName },
+      hostConfig: { ...hostConfig, Runtime: runtimeName, LogConfig: normalizeLogConfig(hostConfig.LogConfig) },
       image: image.id,
       path: merged.path,
       args: merged.args,
@@ -517,7 +520,7 @@ export class ContainerService {
     const c = this.get(ref);
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const isDone = () => !this.containers.get(c.id)?.state.Running;
-    const details = logDetails(c.hostConfig.LogConfig?.Config, c.config.Labels ?? {}, c.config.Env ?? []);
+    const details = logDetails(this.logSource(c));
     // Following ends as soon as the container stops, not at the next poll.
     const stopped = opts.follow ? this.lifecycle.wait(c.id, 'not-running', opts.signal).catch(() => undefined) : undefined;
     return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone, stopped), details };
@@ -552,14 +555,49 @@ export class ContainerService {
 
   /** The container's log files, oldest first; 501 when its log driver keeps none (dockerd's words). */
   private logFilesOf(c: ContainerRecord): string[] {
-    const settings = logSettings(c.hostConfig.LogConfig);
-    if (settings.driver === 'none') throw new NotImplementedError('configured logging driver does not support reading');
-    return logFiles(this.dirs(c.id).logPath, settings.maxFile);
+    const target = this.logTarget(c);
+    if (!target) throw new NotImplementedError('configured logging driver does not support reading');
+    return logFiles(target.logPath, target.rotation.maxFile);
+  }
+
+  /** Where the monitor's log of `c` is shipped to, and how; undefined for the `none` driver. */
+  logTarget(c: ContainerRecord): ShipTarget | undefined {
+    let settings;
+    try {
+      settings = logSettings(c.hostConfig.LogConfig);
+    } catch {
+      // Values are checked at start; a container that never started with them has no log.
+      settings = { driver: normalizeLogConfig(c.hostConfig.LogConfig).Type === 'none' ? 'none' : 'json-file', maxFile: 1 } as const;
+    }
+    if (settings.driver === 'none') return undefined;
+    const d = this.dirs(c.id);
+    const paths = this.monitorPaths(c.id);
+    return {
+      id: c.id,
+      monitorLog: d.monitorLogPath,
+      statePath: d.logShipState,
+      logPath: settings.driver === 'local' ? d.localLogPath : d.logPath,
+      rotation: { maxSize: settings.maxSize, maxFile: settings.maxFile },
+      attrs: logAttributes(this.logSource(c)),
+      reopen: () => this.deps.monitor.reopenLog(paths),
+    };
+  }
+
+  private logSource(c: ContainerRecord): LogSource {
+    return {
+      opts: c.hostConfig.LogConfig?.Config,
+      labels: c.config.Labels ?? {},
+      env: c.config.Env ?? [],
+      id: c.id,
+      name: c.name.replace(/^\//, ''),
+      imageName: String(c.config.Image ?? ''),
+      imageId: c.image,
+    };
   }
 
   monitorPaths(id: string) {
     const d = this.dirs(id);
-    return { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+    return { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
   }
 
   // ---- volumes ----

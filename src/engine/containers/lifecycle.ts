@@ -21,7 +21,7 @@ import { startError, type ContainerStarter } from './starter';
 import { containerTop, type TopResult } from './top';
 import type { HealthMonitors } from './health/health-monitor';
 import { logSettings } from './log-config';
-import type { LogRotator } from './log-rotator';
+import type { LogShipper, ShipTarget } from './log-shipper';
 import { NULL_TIME, type ContainerRecord, type HostConfig, type StopContainerOptions, type WaitCondition, type WaitResult } from './types';
 
 export interface LifecycleHost {
@@ -34,11 +34,12 @@ export interface LifecycleHost {
   emit(c: ContainerRecord, action: string, extra?: Record<string, string>): void;
   finishRemove(c: ContainerRecord): Promise<void>;
   monitorPaths(id: string): { bundle: string; logPath: string; exitDir: string; pidFile: string; monitorPidFile: string };
+  logTarget(c: ContainerRecord): ShipTarget | undefined;
 }
 
 export interface LifecycleParts {
   starter: ContainerStarter;
-  logRotator: LogRotator;
+  logShipper: LogShipper;
   health: HealthMonitors;
   attachHub: AttachHub;
   networking: ContainerNetworking;
@@ -70,7 +71,7 @@ export class ContainerLifecycle {
   /** Stops watching a container's exit (it is being removed, or the daemon stops). */
   unwatch(id: string): void {
     this.parts.health.stop(id);
-    this.parts.logRotator.unwatch(id);
+    this.parts.logShipper.forget(id);
     this.exitWatches.get(id)?.close();
     this.exitWatches.delete(id);
   }
@@ -85,14 +86,20 @@ export class ContainerLifecycle {
     }
   }
 
-  /** Hands a running container's log to the rotator when it has max-size. */
-  rotateLogs(c: ContainerRecord): void {
-    const paths = this.host.monitorPaths(c.id);
-    this.parts.logRotator.watch(c.id, { path: paths.logPath, settings: logSettings(c.hostConfig.LogConfig), reopen: () => this.deps.monitor.reopenLog(paths) });
+  /** Ships a running container's log into its driver's file as the monitor writes it. */
+  shipLogs(c: ContainerRecord): void {
+    const target = this.host.logTarget(c);
+    if (target) this.parts.logShipper.follow(target);
+  }
+
+  /** Ships what is left of the log of a container whose monitor has exited. */
+  async finishLogs(c: ContainerRecord): Promise<void> {
+    const target = this.host.logTarget(c);
+    if (target) await this.parts.logShipper.finish(target).catch((err) => this.deps.log.warn({ err, container: c.id }, 'log shipping failed'));
   }
 
   close(): void {
-    this.parts.logRotator.close();
+    this.parts.logShipper.close();
     this.parts.health.close();
     this.restarts.close();
     for (const w of this.exitWatches.values()) w.close();
@@ -116,11 +123,15 @@ export class ContainerLifecycle {
   /** Starts `c` (the caller holds its lock); records a failure as dockerd does. */
   async startLocked(c: ContainerRecord): Promise<void> {
     try {
+      // Option values are checked when the log starts, as dockerd's driver does (500).
+      logSettings(c.hostConfig.LogConfig);
+      const target = this.host.logTarget(c);
+      if (target) await this.parts.logShipper.reset(target);
       const { pid } = await this.parts.starter.start(c, this.host.dirs(c.id));
       c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, OOMKilled: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
       c.hasBeenManuallyStopped = false;
       this.parts.health.start(c);
-      this.rotateLogs(c);
+      this.shipLogs(c);
       await this.host.save(c);
       this.volumeEvents(c, 'mount');
       this.watch(c);
@@ -173,7 +184,8 @@ export class ContainerLifecycle {
     this.exitWatches.get(id)?.close();
     this.exitWatches.delete(id);
     this.parts.health.stop(id);
-    this.parts.logRotator.unwatch(id);
+    // Every line is in the log file before anyone learns of the exit (docker wait; docker logs).
+    await this.finishLogs(c);
     this.volumeEvents(c, 'unmount');
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
     // conmon leaves an `oom` file in the bundle when the kernel OOM-killed in the cgroup.

@@ -1,28 +1,12 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
+import { decodeJsonLogEntry, type DecodedEntry } from './json-log-entry';
 import type { LogRecord, LogsOptions } from './types';
 
-/**
- * Reads the monitor's k8s-file log: one line per record, `<RFC3339Nano> <stdout|stderr> <F|P> <text>`.
- * `P` marks a partial line whose text continues in the next record of the same stream.
+/*
+ * Reads a container's json-file log (json-log-entry.ts), one entry per line, as dockerd's
+ * json-file reader does: each entry is one record (a partial line's entry lacks its newline).
  */
-export interface ParsedLine {
-  time: string;
-  stream: 'stdout' | 'stderr';
-  partial: boolean;
-  text: string;
-}
-
-export function parseLogLine(line: string): ParsedLine | undefined {
-  const a = line.indexOf(' ');
-  const b = line.indexOf(' ', a + 1);
-  const c = line.indexOf(' ', b + 1);
-  if (a < 0 || b < 0) return undefined;
-  const stream = line.slice(a + 1, b);
-  if (stream !== 'stdout' && stream !== 'stderr') return undefined;
-  const tag = c < 0 ? line.slice(b + 1) : line.slice(b + 1, c);
-  return { time: line.slice(0, a), stream, partial: tag === 'P', text: c < 0 ? '' : line.slice(c + 1) };
-}
 
 /** Unix time in (fractional) seconds of an RFC3339Nano timestamp, keeping nanosecond order. */
 export function timeToSeconds(time: string): number {
@@ -100,9 +84,8 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
       }
     }
   }
-  const pending: Record<'stdout' | 'stderr', { time: string; parts: string[] } | undefined> = { stdout: undefined, stderr: undefined };
-  let rest = '';
-  const wanted = (p: ParsedLine) => (p.stream === 'stdout' ? opts.stdout : opts.stderr);
+  let rest = Buffer.alloc(0);
+  const wanted = (p: DecodedEntry) => (p.stream === 'stdout' ? opts.stdout : opts.stderr);
   const inRange = (time: string) => {
     const t = timeToSeconds(time);
     return (!opts.since || t >= opts.since) && (!opts.until || t <= opts.until);
@@ -115,21 +98,15 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
       const { bytesRead } = await fh.read(buf, 0, CHUNK, offset);
       if (bytesRead === 0) break;
       offset += bytesRead;
-      const text = rest + buf.toString('utf8', 0, bytesRead);
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) {
-        const p = parseLogLine(line);
-        if (!p || !wanted(p)) continue;
-        const acc = pending[p.stream] ?? { time: p.time, parts: [] };
-        acc.parts.push(p.text);
-        if (p.partial) {
-          pending[p.stream] = acc;
-          continue;
-        }
-        pending[p.stream] = undefined;
-        if (!inRange(acc.time)) continue;
-        yield { stream: p.stream, time: acc.time, data: Buffer.from(acc.parts.join('') + '\n') };
+      // Split on bytes: a chunk may end inside a multi-byte character.
+      const data = Buffer.concat([rest, buf.subarray(0, bytesRead)]);
+      const end = data.lastIndexOf(0x0a);
+      rest = Buffer.from(data.subarray(end + 1));
+      if (end < 0) continue;
+      for (const line of data.toString('utf8', 0, end).split('\n')) {
+        const p = decodeJsonLogEntry(line);
+        if (!p || !wanted(p) || !inRange(p.time)) continue;
+        yield { stream: p.stream, time: p.time, data: Buffer.from(p.text) };
       }
     }
   };
@@ -144,7 +121,7 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
       }
     }
     offset = 0;
-    rest = '';
+    rest = Buffer.alloc(0);
   }
   let fh = await open(live, 'r').catch(() => undefined);
   try {
@@ -161,7 +138,7 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
         await fh?.close();
         fh = await open(live, 'r').catch(() => undefined);
         offset = 0;
-        rest = '';
+        rest = Buffer.alloc(0);
         if (fh) yield* drain(fh);
       }
       if (done) return;

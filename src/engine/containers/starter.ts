@@ -1,7 +1,7 @@
 import { containerCgroupPath } from './cgroup-files';
 import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
-import { logSettings, type LogSettings } from './log-config';
+import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
@@ -15,7 +15,7 @@ import { buildOciSpec } from './oci-spec';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
-import { resolveUser } from './user';
+import { GroupAddError, resolveUser } from './user';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -54,7 +54,7 @@ export class ContainerStarter {
       await this.writeEtcFiles(d, net);
       const spec = await this.spec(c, d, net);
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
-      const monitorPaths = { bundle: d.bundle, logPath: d.logPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+      const monitorPaths = { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
       const { pid } = await this.deps.monitor.launch({
         id: c.id,
         runtime,
@@ -90,7 +90,7 @@ export class ContainerStarter {
     const hostname = net.hostname;
     env.push(`HOSTNAME=${hostname}`);
     if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-    const user = await resolveUser(d.merged, c.config.User ?? '');
+    const user = await resolveUser(d.merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
     const consoleSize = c.hostConfig.ConsoleSize;
     const bind = (destination: string, source: string) => ({
       destination,
@@ -134,9 +134,9 @@ export class ContainerStarter {
  * The monitor's part of the log settings: no log for `none`; with max-size, Berth rotates, and
  * the monitor's own truncation is only a cap well above it (for a container that outruns it).
  */
-function monitorLogOptions(s: LogSettings): { logDriver: 'k8s-file' | 'none'; logSizeMax?: number } {
-  if (s.driver === 'none') return { logDriver: 'none' };
-  return { logDriver: 'k8s-file', ...(s.maxSize !== undefined ? { logSizeMax: s.maxSize * 4 + 1024 * 1024 } : {}) };
+/** The monitor keeps its own log for every file driver; Berth ships it (log-shipper.ts). */
+function monitorLogOptions(s: LogSettings): { logDriver: 'k8s-file' | 'none' } {
+  return { logDriver: s.driver === 'none' ? 'none' : 'k8s-file' };
 }
 
 /** Where `--init` puts the init binary in the container (dockerd's path). */
@@ -179,7 +179,7 @@ function dedupeEnv(env: string[]): string[] {
  * exit code (127/126) from it whichever runtime wrote it.
  */
 export function startError(c: ContainerRecord, cause: unknown): Error {
-  if (cause instanceof EngineError) return cause;
+  if (cause instanceof EngineError || cause instanceof LogDriverInitError || cause instanceof GroupAddError) return cause;
   let message = `failed to start container: ${c.runtime}: ${(cause as Error).message ?? String(cause)}`;
   const kind = runtimeErrorKind(message);
   if (kind === 'command-not-found' && !/executable file not found|no such file or directory/.test(message)) {

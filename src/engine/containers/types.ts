@@ -52,6 +52,7 @@ export interface HostConfig {
   ShmSize?: number;
   ConsoleSize?: [number, number] | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
+  GroupAdd?: string[] | null;
   Mounts?: unknown[] | null;
   Tmpfs?: Record<string, string> | null;
   VolumesFrom?: string[] | null;

@@ -2,7 +2,8 @@
  * `Config.User` → uid, gid and supplementary groups, with dockerd's semantics (runc's
  * libcontainer/user GetExecUser): "" is root; "name", "uid", "name:group", "uid:gid"; a numeric
  * uid without a passwd entry is allowed (gid 0); supplementary groups are the /etc/group entries
- * listing the user, and only when no group was given. /etc/passwd and /etc/group are read inside
+ * listing the user, and only when no group was given, plus HostConfig.GroupAdd (names looked up
+ * in /etc/group, numbers taken as they are). /etc/passwd and /etc/group are read inside
  * the container's rootfs, resolving symlinks relative to the rootfs root so they never lead out.
  */
 import { constants } from 'node:fs';
@@ -31,7 +32,10 @@ interface GroupEntry {
   members: string[];
 }
 
-export async function resolveUser(rootfsPath: string, userSpec: string): Promise<ResolvedUser> {
+/** A `--group-add` that names no group; dockerd answers 500 with these words. */
+export class GroupAddError extends Error {}
+
+export async function resolveUser(rootfsPath: string, userSpec: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
   const [userArg, groupArg = ''] = userSpec.split(':');
   const uidArg = parseId(userArg);
   const gidArg = parseId(groupArg);
@@ -62,7 +66,32 @@ export async function resolveUser(rootfsPath: string, userSpec: string): Promise
       additionalGids = groups.filter((g) => g.members.includes(user.name)).map((g) => g.gid);
     }
   }
+  if (groupAdd.length) {
+    const groups = parseGroup(await readRootfsFile(rootfsPath, '/etc/group'));
+    additionalGids = [...additionalGids, ...additionalGroups(groupAdd, groups)];
+  }
   return { uid: user.uid, gid: user.gid, additionalGids };
+}
+
+/**
+ * HostConfig.GroupAdd as runc's libcontainer GetAdditionalGroups reads it: each entry is the
+ * first group whose name or gid it spells and whose gid is not taken yet, else a number.
+ * (So `1000` and the name of gid 1000 together fail on the name, as with dockerd.)
+ */
+function additionalGroups(wanted: readonly string[], groups: GroupEntry[]): number[] {
+  const gids = new Set<number>();
+  for (const ag of wanted) {
+    const match = groups.find((g) => (g.name === ag || String(g.gid) === ag) && !gids.has(g.gid));
+    if (match) {
+      gids.add(match.gid);
+      continue;
+    }
+    const gid = parseId(ag);
+    if (gid === undefined) throw new GroupAddError(`Unable to find group ${ag}: no matching entries in group file`);
+    if (gid < 0 || gid > MAX_ID) throw new GroupAddError(`uids and gids must be in range 0-${MAX_ID}`);
+    gids.add(gid);
+  }
+  return [...gids];
 }
 
 function parseId(s: string): number | undefined {

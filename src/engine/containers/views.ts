@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { humanDuration } from './human-duration';
+import { normalizeLogConfig } from './log-config';
 import { mountView } from './mounts';
 import { NULL_TIME, type ContainerRecord, type EndpointSettings, type PortBinding } from './types';
 
@@ -108,7 +109,8 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
     ResolvConfPath: paths.resolvConfPath,
     HostnamePath: paths.hostnamePath,
     HostsPath: paths.hostsPath,
-    LogPath: paths.logPath,
+    // dockerd names the file once the json-file driver has started writing it.
+    LogPath: c.hostConfig.LogConfig?.Type === 'json-file' || !c.hostConfig.LogConfig?.Type ? (c.state.StartedAt !== NULL_TIME ? paths.logPath : '') : '',
     Name: c.name,
     RestartCount: c.restartCount,
     Driver: 'overlay2',
@@ -117,7 +119,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: c.hostConfig,
+    HostConfig: { ...c.hostConfig, LogConfig: normalizeLogConfig(c.hostConfig.LogConfig) },
     GraphDriver: {
       Name: 'overlay2',
       Data: { LowerDir: paths.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged },

@@ -89,7 +89,8 @@ export class SystemService {
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
       DockerRootDir: this.deps.dataRoot,
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      // Log: the drivers of containers/log-config.ts that keep a log (dockerd does not list `none`).
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
       MemoryLimit: true,
       SwapLimit: false,
       CpuCfsPeriod: true,
@@ -103,7 +104,7 @@ export class SystemService {
       OomKillDisable: this.deps.cgroup.version === '1',
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: 'json-file',
       CgroupDriver: this.deps.cgroup.driver,
       CgroupVersion: this.deps.cgroup.version,
       NEventsListener: 0,

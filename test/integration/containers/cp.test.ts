@@ -82,6 +82,41 @@ describe('docker cp, export, diff and commit', () => {
     assert.match(missing.stderr, /Could not find the file \/nope in container live/);
   });
 
+  it('copies /etc/resolv.conf, /etc/hostname and /etc/hosts out of a container, started or not, as dockerd does', async () => {
+    const out = join(host, 'etc-files');
+    mkdirSync(out);
+    const id = berth.ok(['create', '--name', 'never', '--hostname', 'nevers-host', 'busybox', 'true']).trim();
+    // Never started: the empty 0755 files of dockerd's init layer.
+    for (const f of ['resolv.conf', 'hostname', 'hosts']) {
+      berth.ok(['cp', `never:/etc/${f}`, join(out, f)]);
+      const st = statSync(join(out, f));
+      assert.ok(st.isFile() && st.size === 0, f);
+      assert.equal(st.mode & 0o777, 0o755, f);
+    }
+    const missing = berth.docker(['cp', 'never:/nope', out]);
+    assert.notEqual(missing.code, 0);
+    assert.equal(missing.stderr.trim(), 'Error response from daemon: Could not find the file /nope in container never');
+    const res = await api(berth.socket, 'GET', `/v1.41/containers/${id}/archive?path=/nope/deeper`);
+    assert.equal(res.status, 404);
+    assert.deepEqual(JSON.parse(res.body), { message: 'Could not find the file /nope/deeper in container never' });
+    // Started (and stopped again): the container's own files.
+    berth.ok(['start', '-a', 'never']);
+    const started = join(host, 'etc-files-started');
+    mkdirSync(started);
+    berth.ok(['cp', 'never:/etc/hostname', started]);
+    assert.equal(readFileSync(join(started, 'hostname'), 'utf8'), 'nevers-host\n');
+    berth.ok(['cp', 'never:/etc/hosts', started]);
+    assert.match(readFileSync(join(started, 'hosts'), 'utf8'), /nevers-host/);
+    // Running: the same files the process sees.
+    const hostsInside = berth.ok(['exec', 'live', 'cat', '/etc/hosts']);
+    berth.ok(['cp', 'live:/etc/hosts', join(host, 'live-hosts')]);
+    assert.equal(readFileSync(join(host, 'live-hosts'), 'utf8'), hostsInside);
+    berth.ok(['cp', 'live:/etc/resolv.conf', join(host, 'live-resolv')]);
+    assert.equal(readFileSync(join(host, 'live-resolv'), 'utf8'), berth.ok(['exec', 'live', 'cat', '/etc/resolv.conf']));
+    // The stubs are no container change.
+    assert.equal(berth.ok(['diff', 'never']).split('\n').filter((l) => /\/etc\/(hosts|hostname|resolv\.conf)$/.test(l)).length, 0);
+  });
+
   it('reports the path stat header, Go FileMode included', async () => {
     const res = await api(berth.socket, 'HEAD', '/containers/live/archive?path=/etc');
     assert.equal(res.status, 200);

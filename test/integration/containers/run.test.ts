@@ -63,6 +63,20 @@ describe('docker run', () => {
     berth.ok(['rm', 'basics']);
   });
 
+  it('--group-add: numeric and named groups (from the image\'s /etc/group) in id -G, for execs too', () => {
+    // busybox's /etc/group: root 0, nobody 65534, berthtest 1000.
+    const groups = (out: string) => out.trim().split(' ').sort();
+    assert.deepEqual(groups(berth.ok(['run', '--rm', '--group-add', '10', '--group-add', 'nobody', '--group-add', '1234', 'busybox', 'id', '-G'])), ['0', '10', '1234', '65534'].sort());
+    assert.deepEqual(groups(berth.ok(['run', '--rm', '--user', '1000:1000', '--group-add', 'nobody', 'busybox', 'id', '-G'])), ['1000', '65534']);
+    const id = berth.ok(['run', '-d', '--group-add', '55', 'busybox', 'sleep', '60']).trim();
+    assert.deepEqual(groups(berth.ok(['exec', id, 'id', '-G'])), ['0', '55']);
+    assert.deepEqual(groups(berth.ok(['exec', '-u', '1000', id, 'id', '-G'])), ['1000', '55']);
+    berth.ok(['rm', '-f', id]);
+    const missing = berth.docker(['run', '--rm', '--group-add', 'wheel', 'busybox', 'true']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /Error response from daemon: Unable to find group wheel: no matching entries in group file/);
+  });
+
   it('gives the container its own namespaces (loopback only with --network none)', () => {
     const kinds = ['pid', 'mnt', 'uts', 'ipc', 'net'];
     const inside = berth.ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', `for n in ${kinds.join(' ')}; do readlink /proc/self/ns/$n; done; ls /sys/class/net; ip -o link show lo | grep -c UP`]).trim().split('\n');

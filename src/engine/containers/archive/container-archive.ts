@@ -8,8 +8,8 @@
  * cp sees the container's volumes and binds at their destinations (archive-root.ts); export and
  * diff see the root filesystem alone, as with dockerd.
  */
-import { lstat } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { chmod, lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
@@ -24,6 +24,7 @@ import { resolveUser } from '../user';
 import { mountAt, withArchiveRoot, type RootSource } from './archive-root';
 import { computeChanges, type Change } from './changes';
 import { packUpperLayer } from './layer-pack';
+import type { MountPoint } from '../mounts';
 import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './container-path';
 import { TreePacker } from './tar-pack';
 import { packStream } from '../../images/pack-stream';
@@ -181,9 +182,11 @@ export class ContainerArchive {
    * is held under its lifecycle lock so it cannot start meanwhile.
    */
   private withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>, rootOnly = false): Promise<T> {
-    const mounts = rootOnly ? [] : (c.mounts ?? []);
     const d = this.deps.dirs(c.id);
-    const view = (src: RootSource) => withArchiveRoot(src, mounts, { volumeDir: this.deps.volumeDir }, fn);
+    const view = async (src: RootSource) => {
+      const mounts = rootOnly ? [] : [...(c.mounts ?? []), ...(await etcMounts(c, d))];
+      return withArchiveRoot(src, mounts, { volumeDir: this.deps.volumeDir }, fn);
+    };
     if (c.state.Running) return view({ containerDir: d.dir, runningRoot: d.merged });
     return this.deps.locked(c.id, async () => {
       if (c.state.Running) return view({ containerDir: d.dir, runningRoot: d.merged });
@@ -206,6 +209,36 @@ function assertWritable(c: ContainerRecord, containerPath: string): void {
 }
 
 const containerName = (c: ContainerRecord) => c.name.replace(/^\//, '');
+
+const ETC_FILES = [
+  ['/etc/resolv.conf', 'resolvConfPath'],
+  ['/etc/hostname', 'hostnamePath'],
+  ['/etc/hosts', 'hostsPath'],
+] as const;
+
+/**
+ * /etc/resolv.conf, /etc/hostname and /etc/hosts as dockerd's cp shows them: the container's
+ * own files once it has started (its network mounts), and before that the empty 0755 files of
+ * dockerd's init layer. A bind mount of the user's at one of them wins.
+ */
+async function etcMounts(c: ContainerRecord, d: ContainerDirs): Promise<MountPoint[]> {
+  const taken = new Set((c.mounts ?? []).map((m) => posix.normalize(m.Destination)));
+  const out: MountPoint[] = [];
+  for (const [dest, key] of ETC_FILES) {
+    if (taken.has(dest)) continue;
+    let source = d[key];
+    if (!(await exists(source))) {
+      source = join(d.dir, 'init-etc', posix.basename(dest));
+      await mkdir(dirname(source), { recursive: true });
+      await writeFile(source, '', { mode: 0o755 });
+      await chmod(source, 0o755);
+    }
+    out.push({ Type: 'bind', Source: source, Destination: dest, Mode: '', RW: true, Propagation: 'rprivate' });
+  }
+  return out;
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
 
 /** Config.User as uid/gid, names looked up in the container's own passwd/group (`cp -a`). */
 async function containerUser(c: ContainerRecord, root: string): Promise<{ uid: number; gid: number }> {

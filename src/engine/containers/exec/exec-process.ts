@@ -21,12 +21,13 @@ export interface ExecProcessConfig {
   ConsoleSize?: [number, number] | null;
 }
 
-export async function execProcess(bundle: string, rootfs: string, cfg: ExecProcessConfig): Promise<OciProcess> {
+/** `groupAdd`: the container's HostConfig.GroupAdd, which dockerd gives every exec user too. */
+export async function execProcess(bundle: string, rootfs: string, cfg: ExecProcessConfig, groupAdd: readonly string[] = []): Promise<OciProcess> {
   const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process: OciProcess };
   const base = spec.process;
   const env = mergeEnv(base.env ?? [], cfg.Env ?? []);
   if (cfg.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-  const user = cfg.User ? await resolveUser(rootfs, cfg.User) : undefined;
+  const user = cfg.User ? await resolveUser(rootfs, cfg.User, groupAdd) : undefined;
   const caps = cfg.Privileged ? hostCapabilities() : undefined;
   const [height, width] = cfg.ConsoleSize ?? [0, 0];
   return {

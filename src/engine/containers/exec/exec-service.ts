@@ -113,7 +113,7 @@ export class ExecService {
       const d = this.host.dirs(c.id);
       await mkdir(e.dir, { recursive: true });
       const processPath = join(e.dir, 'process.json');
-      await writeFile(processPath, JSON.stringify(await execProcess(d.bundle, d.merged, cfg)));
+      await writeFile(processPath, JSON.stringify(await execProcess(d.bundle, d.merged, cfg, c.hostConfig.GroupAdd ?? [])));
       const [height, width] = cfg.ConsoleSize ?? [0, 0];
       const started = await this.host.monitor.exec({
         containerId: c.id,

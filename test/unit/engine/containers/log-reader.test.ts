@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { formatTimestamp, parseLogLine, readLogs, timeToSeconds } from '../../../../src/engine/containers/log-reader';
+import { formatTimestamp, readLogs, timeToSeconds } from '../../../../src/engine/containers/log-reader';
 import type { LogRecord, LogsOptions } from '../../../../src/engine/containers/types';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-logs-'));
@@ -17,38 +17,30 @@ async function collect(path: string, opts: Partial<LogsOptions> = {}): Promise<L
   return out;
 }
 
-describe('k8s-file log reader', () => {
-  it('parses lines', () => {
-    assert.deepEqual(parseLogLine('2026-11-26T23:00:00.123456789+00:00 stderr F boom'), {
-      time: '2026-11-26T23:00:00.123456789+00:00', stream: 'stderr', partial: false, text: 'boom',
-    });
-    assert.equal(parseLogLine('2026-11-26T23:00:00+00:00 stdout P ')!.partial, true);
-    assert.equal(parseLogLine('garbage'), undefined);
-  });
-
+describe('json-file log reader', () => {
   it('formats Docker timestamps in UTC with nine digits', () => {
     assert.equal(formatTimestamp('2026-11-26T23:00:00.5+01:00'), '2026-11-26T22:00:00.500000000Z');
     assert.equal(formatTimestamp('2026-11-26T23:00:00Z'), '2026-11-26T23:00:00.000000000Z');
     assert.ok(Math.abs(timeToSeconds('1970-01-01T00:00:01.25Z') - 1.25) < 1e-9);
   });
 
-  it('joins partial lines, splits streams, tails and bounds by time', async () => {
+  it('reads entries, splits streams, tails and bounds by time', async () => {
     const path = join(dir, 'a.log');
     writeFileSync(
       path,
       [
-        '2026-01-01T00:00:01.000000000+00:00 stdout F one',
-        '2026-01-01T00:00:02.000000000+00:00 stderr F two',
-        '2026-01-01T00:00:03.000000000+00:00 stdout P thr',
-        '2026-01-01T00:00:03.100000000+00:00 stdout F ee',
-        '2026-01-01T00:00:04.000000000+00:00 stdout F four',
+        '{"log":"one\\n","stream":"stdout","time":"2026-01-01T00:00:01Z"}',
+        '{"log":"two\\n","stream":"stderr","time":"2026-01-01T00:00:02Z"}',
+        'not json',
+        '{"log":"three\\n","stream":"stdout","time":"2026-01-01T00:00:03.1Z"}',
+        '{"log":"four \\u003c\\u0026\\u003e é\\n","stream":"stdout","time":"2026-01-01T00:00:04Z"}',
         '',
       ].join('\n'),
     );
     const all = await collect(path);
-    assert.deepEqual(all.map((r) => `${r.stream}:${r.data}`), ['stdout:one\n', 'stderr:two\n', 'stdout:three\n', 'stdout:four\n']);
-    assert.deepEqual((await collect(path, { stderr: false })).map((r) => String(r.data)), ['one\n', 'three\n', 'four\n']);
-    assert.deepEqual((await collect(path, { tail: 1 })).map((r) => String(r.data)), ['four\n']);
+    assert.deepEqual(all.map((r) => `${r.stream}:${r.data}`), ['stdout:one\n', 'stderr:two\n', 'stdout:three\n', 'stdout:four <&> é\n']);
+    assert.deepEqual((await collect(path, { stderr: false })).map((r) => String(r.data)), ['one\n', 'three\n', 'four <&> é\n']);
+    assert.deepEqual((await collect(path, { tail: 1 })).map((r) => String(r.data)), ['four <&> é\n']);
     assert.deepEqual((await collect(path, { tail: 0 })).length, 0);
     assert.deepEqual((await collect(path, { tail: 100 })).length, 4);
     const since = timeToSeconds('2026-01-01T00:00:02Z');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvalidParameterError } from '../../../../src/engine/errors';
-import { resolveInRootfs, resolveUser } from '../../../../src/engine/containers/user';
+import { GroupAddError, resolveInRootfs, resolveUser } from '../../../../src/engine/containers/user';
 
 const PASSWD = `root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
@@ -66,6 +66,20 @@ describe('resolveUser', () => {
       message: 'unable to find group nogroup: no matching entries in group file',
     });
     await assert.rejects(resolveUser(rootfs, '4294967296'), InvalidParameterError);
+  });
+
+  it('adds HostConfig.GroupAdd: names from /etc/group, numbers as they are, runc\'s errors', async () => {
+    // Appended to the user's own groups as dockerd appends them (a repeat stays).
+    assert.deepEqual((await resolveUser(rootfs, 'app', ['web', '7', '50'])).additionalGids, [50, 44, 2000, 7, 50]);
+    assert.deepEqual((await resolveUser(rootfs, '', ['1000', '1001'])).additionalGids, [10, 1000, 1001]);
+    await assert.rejects(resolveUser(rootfs, '', ['nosuch']), (err: unknown) => {
+      assert.ok(err instanceof GroupAddError);
+      assert.equal(err.message, 'Unable to find group nosuch: no matching entries in group file');
+      return true;
+    });
+    await assert.rejects(resolveUser(rootfs, '', ['-5']), { message: 'uids and gids must be in range 0-2147483647' });
+    // A gid given twice (by number, then by name) fails on the name, as runc's lookup does.
+    await assert.rejects(resolveUser(rootfs, '', ['2000', 'web']), { message: 'Unable to find group web: no matching entries in group file' });
   });
 
   it('works without /etc/passwd and /etc/group', async () => {

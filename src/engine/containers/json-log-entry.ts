@@ -1,0 +1,75 @@
+/**
+ * One line of a json-file log, byte for byte as dockerd writes it (`[moby]
+ * daemon/logger/jsonfilelog/jsonlog`): `{"log":"<text>","stream":"stdout","attrs":{..},"time":"<RFC3339Nano>"}`
+ * and a newline. The text keeps its trailing `\n` unless the entry is a partial line. Strings
+ * are escaped like Go's encoder: `<`, `>`, `&` and control characters as `\u00XX` (except `\n`,
+ * `\r`), U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD.
+ */
+
+export interface JsonLogEntry {
+  log: Buffer;
+  stream: 'stdout' | 'stderr';
+  /** RFC3339Nano in UTC, Go style (trailing zeros of the fraction dropped). */
+  time: string;
+  attrs?: ReadonlyMap<string, string>;
+}
+
+const HEX = '0123456789abcdef';
+
+/** A JSON string literal of `text` escaped as dockerd's encoder escapes it. */
+export function goJsonString(text: string): string {
+  let out = '"';
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&') out += `\\u00${HEX[c >> 4]}${HEX[c & 15]}`;
+    else if (c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16)}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+export function encodeJsonLogEntry(e: JsonLogEntry): string {
+  let out = `{"log":${goJsonString(e.log.toString('utf8'))},"stream":"${e.stream}"`;
+  if (e.attrs && e.attrs.size) {
+    // Sorted by key, as Go marshals a map.
+    const keys = [...e.attrs.keys()].sort();
+    out += `,"attrs":{${keys.map((k) => `${goJsonString(k)}:${goJsonString(e.attrs!.get(k)!)}`).join(',')}}`;
+  }
+  return `${out},"time":"${e.time}"}\n`;
+}
+
+export interface DecodedEntry {
+  text: string;
+  stream: 'stdout' | 'stderr';
+  time: string;
+}
+
+/** Reads one line of a json-file log; undefined for a line that is not one. */
+export function decodeJsonLogEntry(line: string): DecodedEntry | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const { log, stream, time } = v as { log?: unknown; stream?: unknown; time?: unknown };
+  if (typeof log !== 'string' || typeof time !== 'string') return undefined;
+  return { text: log, stream: stream === 'stderr' ? 'stderr' : 'stdout', time };
+}
+
+/**
+ * Go's RFC3339Nano in UTC of an RFC3339 timestamp with any offset and up to nine fractional
+ * digits (conmon writes local time with an offset): `2026-01-02T03:04:05.1Z`.
+ */
+export function utcRfc3339Nano(time: string): string {
+  const m = /^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
+  if (!m) return time;
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (Number.isNaN(ms)) return time;
+  const frac = (m[2] ?? '').slice(0, 9).replace(/0+$/, '');
+  return `${new Date(ms).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
+}
