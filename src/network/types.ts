@@ -73,6 +73,10 @@ export interface DnsRecord {
   /** Names are matched case-insensitively: container name, aliases, short ID, hostname. */
   names: string[];
   ip: string;
+  /** The endpoint's IPv6 address on a dual-stack network (AAAA answers). */
+  ip6?: string;
+  /** Only queries from this (IPv4) address see these names (a link alias of one container). */
+  client?: string;
 }
 
 /**

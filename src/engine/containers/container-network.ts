@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { EventSink } from '../events/event-log';
 import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlumbing, PortMapping } from '../../network/types';
 import { NetworkPlumbingError } from '../../network/errors';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
+import { linkEnv, linkName, LinkStartError, parseLink, type LegacyLink } from './legacy-links';
 import { checkEndpoint, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
 import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig, PortBinding } from './types';
 
@@ -26,6 +28,8 @@ export interface NetworkSetup {
   hosts: string;
   resolvConf: string;
   hostname: string;
+  /** Legacy link variables (`<ALIAS>_PORT`, ...), before the container's own Env. */
+  env: string[];
 }
 
 interface Deps {
@@ -35,6 +39,8 @@ interface Deps {
   /** Every container record, for DNS names and shared namespaces. */
   containers(): Iterable<ContainerRecord>;
   lookup(ref: string): ContainerRecord;
+  /** The container's /etc/hosts and /etc/resolv.conf on the host (bind-mounted while it runs). */
+  etcPaths(c: ContainerRecord): { hostsPath: string; resolvConfPath: string };
   events?: EventSink;
 }
 
@@ -47,7 +53,12 @@ const shortId = (id: string) => id.slice(0, 12);
 export class ContainerNetworking {
   constructor(private readonly deps: Deps) {}
 
-  /** Checks a create request's networking and returns the container's endpoints-to-be. */
+  /**
+   * Checks a create request's networking and returns the container's endpoints-to-be. A network
+   * that does not exist yet is kept by the name asked for: as with dockerd, the container is
+   * created and its start fails with `network <name> not found` (the CLI takes a 404 at create
+   * for a missing image and would try to pull it).
+   */
   async plan(config: ContainerConfig, hostConfig: HostConfig, networkingConfig: unknown): Promise<ContainerNetworkState> {
     const mode = parseNetworkMode(hostConfig.NetworkMode);
     if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'bridge';
@@ -58,31 +69,67 @@ export class ContainerNetworking {
       this.deps.lookup(mode.ref);
       return state;
     }
-    for (const link of hostConfig.Links ?? []) {
-      const name = link.replace(/^\//, '').split(':')[0];
-      if (!name) throw new InvalidParameterError(`invalid link format: ${link}`);
-      try {
-        this.deps.lookup(name);
-      } catch {
-        throw new InvalidParameterError(`could not get container for ${name}`);
-      }
-      if (mode.kind !== 'bridge' || mode.primary !== 'bridge') throw new InvalidParameterError('conflicting options: links are only supported on the default bridge network');
-    }
+    const links = this.planLinks(hostConfig.Links ?? [], mode);
+    if (links.length) state.links = links;
     const primaryRef = mode.kind === 'bridge' ? mode.primary : mode.kind;
-    const primary = await this.deps.networks.get(primaryRef);
+    const primary = await this.find(primaryRef);
     // The CLI keys the primary endpoint by the mode it sent (`default` for the default bridge).
-    const isPrimary = (ref: string) => ref === primaryRef || ref === primary.Name || ref === primary.Id || ref === 'default';
+    const isPrimary = (ref: string) => ref === primaryRef || ref === 'default' || (!!primary && (ref === primary.Name || ref === primary.Id));
     const primaryReq = Object.entries(requests).find(([ref]) => isPrimary(ref))?.[1] ?? {};
     const entries: Array<[string, EndpointRequest]> = [[primaryRef, { ...primaryReq }]];
     if (!entries[0][1].MacAddress && typeof config.MacAddress === 'string' && config.MacAddress) entries[0][1].MacAddress = config.MacAddress;
     for (const [ref, req] of Object.entries(requests)) if (!isPrimary(ref)) entries.push([ref, req ?? {}]);
     for (const [ref, req] of entries) {
-      const n = await this.deps.networks.get(ref);
-      if (mode.kind !== 'bridge' && n.Id !== primary.Id) throw new InvalidParameterError(`container cannot be connected to multiple networks with one of the networks in ${mode.kind} mode`);
+      const n = ref === primaryRef ? primary : await this.find(ref);
+      if (!n) {
+        state.networks[ref] = emptyEndpoint('', req);
+        continue;
+      }
+      if (mode.kind !== 'bridge' && n.Id !== primary?.Id) throw new InvalidParameterError(`container cannot be connected to multiple networks with one of the networks in ${mode.kind} mode`);
       checkEndpoint(n, req, n.Name === 'bridge');
       state.networks[n.Name] = emptyEndpoint(n.Id, req);
     }
     return state;
+  }
+
+  private childFor(ref: string): ContainerRecord {
+    try {
+      return this.deps.lookup(ref);
+    } catch (err) {
+      throw new InvalidParameterError(`could not get container for ${ref}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** A network by reference, or undefined when there is none (yet). */
+  private async find(ref: string): Promise<NetworkInfo | undefined> {
+    try {
+      return await this.deps.networks.get(ref);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * `HostConfig.Links` (dockerd's registerLinks): ignored on a user-defined network (the CLI
+   * sends those as the endpoint's Links); each child must exist and must not use the host's
+   * network (followed through `container:` modes).
+   */
+  private planLinks(links: readonly string[], mode: ReturnType<typeof parseNetworkMode>): LegacyLink[] {
+    const out: LegacyLink[] = [];
+    if (mode.kind === 'bridge' && mode.primary !== 'bridge') return out;
+    for (const link of links) {
+      const { ref, alias } = parseLink(link);
+      let child = this.childFor(ref);
+      for (let m = parseNetworkMode(child.hostConfig.NetworkMode); m.kind === 'container'; m = parseNetworkMode(child.hostConfig.NetworkMode)) {
+        child = this.childFor(m.ref);
+      }
+      if (parseNetworkMode(child.hostConfig.NetworkMode).kind === 'host') {
+        throw new InvalidParameterError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+      }
+      out.push({ id: child.id, alias });
+    }
+    return out;
   }
 
   /** Sets up networking for a starting container; undoes its own work if a step fails. */
@@ -93,34 +140,37 @@ export class ContainerNetworking {
     const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
     const extraHosts = c.hostConfig.ExtraHosts ?? [];
     if (mode.kind === 'host') {
-      return { hostNetwork: true, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: hostResolv.raw };
+      return { hostNetwork: true, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: hostResolv.raw, env: [] };
     }
     if (mode.kind === 'none') {
-      return { hostNetwork: false, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }) };
+      return { hostNetwork: false, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
     }
     if (mode.kind === 'container') {
       const other = this.deps.lookup(mode.ref);
       if (!other.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
       const netnsPath = other.network?.netnsPath ?? `/proc/${other.state.Pid}/ns/net`;
       const ip = Object.values(other.network?.networks ?? {})[0]?.IPAddress || undefined;
-      return { hostNetwork: false, netnsPath, hostname, hosts: hostsFile({ hostname, ip, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }) };
+      return { hostNetwork: false, netnsPath, hostname, hosts: hostsFile({ hostname, ip, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
     }
     const state = (c.network ??= { networks: {}, ports: {} });
     const netnsPath = await this.deps.plumbing.createNetns(c.id);
     state.netnsPath = netnsPath;
     try {
       let primary: { spec: BridgeNetworkSpec; endpoint: Endpoint } | undefined;
+      let embeddedDns = false;
       let index = 0;
+      const links = this.resolveLinks(c);
       for (const [name, ep] of Object.entries(state.networks)) {
         const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name));
         const ports = index === 0 ? await this.bindPorts(c) : [];
         const endpoint = await this.attach(c, spec, ep, `eth${index}`, ports);
         this.record(c, ep, spec, endpoint);
         primary ??= { spec, endpoint };
+        // Like dockerd: one user-defined network is enough for the embedded DNS.
+        embeddedDns ||= spec.dns;
         index++;
       }
       this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
-      const embeddedDns = !!primary?.spec.dns;
       return {
         hostNetwork: false,
         netnsPath,
@@ -130,9 +180,10 @@ export class ContainerNetworking {
           domainname: c.config.Domainname,
           ip: primary?.endpoint.ip,
           extraHosts: extraHosts.map((h) => h.replace(/:host-gateway$/, `:${primary?.endpoint.gateway ?? ''}`)),
-          extraLines: this.linkLines(c),
+          extraLines: links.map((l) => linkHostsLine(l.child, l.alias, l.ip)),
         }),
         resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns }),
+        env: links.flatMap((l) => linkEnv({ name: linkName(c.name, l.alias), childIp: l.ip, childEnv: l.child.config.Env ?? [], exposedPorts: l.child.config.ExposedPorts })),
       };
     } catch (err) {
       await this.teardown(c);
@@ -141,20 +192,47 @@ export class ContainerNetworking {
   }
 
   /**
-   * Legacy `--link name:alias` on the default bridge: a hosts line per link naming the linked
-   * container by alias, short ID and name. The linked container must be running.
+   * The running children of a container's legacy links, with their address on the default
+   * bridge (dockerd refuses to start a container whose linked container is not running).
    */
-  private linkLines(c: ContainerRecord): string[] {
-    const lines: string[] = [];
-    for (const link of c.hostConfig.Links ?? []) {
-      const [name, alias = name] = link.replace(/^\//, '').split(':');
-      const other = this.deps.lookup(name);
-      const ip = Object.values(other.network?.networks ?? {}).find((e) => e.IPAddress)?.IPAddress;
-      if (!other.state.Running || !ip) throw new ConflictError(`Cannot link to a non running container: ${other.name} AS ${c.name}/${alias.split('/').pop()}`);
-      const aliasName = alias.split('/').pop()!;
-      lines.push(`${ip}\t${[...new Set([aliasName, shortId(other.id), other.name.slice(1)])].join(' ')}`);
+  private resolveLinks(c: ContainerRecord): Array<{ child: ContainerRecord; alias: string; ip: string }> {
+    const out: Array<{ child: ContainerRecord; alias: string; ip: string }> = [];
+    for (const link of c.network?.links ?? []) {
+      let child: ContainerRecord;
+      try {
+        child = this.deps.lookup(link.id);
+      } catch {
+        continue; // removed since: dockerd forgets links with their child
+      }
+      if (!child.state.Running) throw new LinkStartError(`Cannot link to a non running container: ${child.name} AS ${linkName(c.name, link.alias)}`);
+      const ip = child.network?.networks.bridge?.IPAddress;
+      if (!ip) throw new LinkStartError(`container ${child.id} not attached to default bridge network`);
+      out.push({ child, alias: link.alias, ip });
     }
-    return lines;
+    return out;
+  }
+
+  /** `docker rm --link parent/alias`: forgets the link and its /etc/hosts line. */
+  async removeLink(parent: ContainerRecord, alias: string): Promise<void> {
+    const links = parent.network?.links ?? [];
+    const link = links.find((l) => l.alias === alias);
+    if (!link || !parent.network) return;
+    parent.network.links = links.filter((l) => l !== link);
+    if (!parent.network.links.length) delete parent.network.links;
+    if (parent.state.Running) {
+      await this.editFile(this.deps.etcPaths(parent).hostsPath, (text) => text.split('\n').filter((line) => !line.split(/\s+/).slice(1).includes(alias) || line.startsWith('127.') || line.includes(':')).join('\n'));
+    }
+  }
+
+  /** Rewrites a bind-mounted /etc file in place (a rename would leave the container the old inode). */
+  private async editFile(path: string, edit: (text: string) => string): Promise<void> {
+    try {
+      const text = await readFile(path, 'utf8');
+      const next = edit(text);
+      if (next !== text) await writeFile(path, next);
+    } catch (err) {
+      this.deps.log.warn({ err, path }, 'cannot update container file');
+    }
   }
 
   /** Detaches every endpoint and removes the namespace; safe to call more than once. */
@@ -205,9 +283,26 @@ export class ContainerNetworking {
       const spec = this.deps.networks.specOf(n);
       const endpoint = await this.attach(c, spec, ep, `eth${i}`, []);
       this.record(c, ep, spec, endpoint);
+      await this.joinedWhileRunning(c, spec, endpoint);
     }
     state.networks[n.Name] = ep;
     this.refreshDns([n.Id]);
+  }
+
+  /**
+   * What dockerd changes in a running container's files when it joins a network: a hosts line
+   * for the new address and, on a user-defined network, the embedded DNS in resolv.conf (kept
+   * after a disconnect, as dockerd keeps it).
+   */
+  private async joinedWhileRunning(c: ContainerRecord, spec: BridgeNetworkSpec, endpoint: Endpoint): Promise<void> {
+    const paths = this.deps.etcPaths(c);
+    const hostname = c.config.Hostname || shortId(c.id);
+    const names = c.config.Domainname ? `${hostname}.${c.config.Domainname} ${hostname}` : hostname;
+    await this.editFile(paths.hostsPath, (text) => `${text.replace(/\n?$/, '\n')}${endpoint.ip}\t${names}\n`);
+    if (!spec.dns) return;
+    const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
+    const embedded = resolvConfFile(await readHostResolvConf(), { ...resolvOpts, embeddedDns: true });
+    await this.editFile(paths.resolvConfPath, (text) => (/^nameserver 127\.0\.0\.11$/m.test(text) ? text : embedded));
   }
 
   async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
@@ -219,6 +314,8 @@ export class ContainerNetworking {
       const spec = this.deps.networks.specOf(n);
       await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, []));
       this.emit(c, spec, 'disconnect');
+      const ip = ep.IPAddress;
+      if (ip && c.state.Running) await this.editFile(this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !l.startsWith(`${ip}\t`)).join('\n'));
     }
     delete state.networks[name];
     this.refreshDns([n.Id], c.id);
@@ -300,7 +397,7 @@ export class ContainerNetworking {
       const [port, proto] = key.split('/') as [string, 'tcp' | 'udp'];
       live[key] = [];
       for (const b of bindings) {
-        const hostPort = b.HostPort ? Number(b.HostPort) : await this.deps.plumbing.allocateHostPort(proto, b.HostIp);
+        const hostPort = Number(b.HostPort) || (await this.deps.plumbing.allocateHostPort(proto, b.HostIp));
         mappings.push({ hostIp: b.HostIp, hostPort, containerPort: Number(port), protocol: proto });
         live[key]!.push({ HostIp: b.HostIp || '0.0.0.0', HostPort: String(hostPort) });
       }
@@ -318,19 +415,46 @@ export class ContainerNetworking {
     return out;
   }
 
-  /** Recomputes the DNS names of the given networks from the running containers on them. */
+  /**
+   * Recomputes the DNS names of the given networks from the running containers on them. An
+   * endpoint's Links (`--link name:alias` on a user-defined network) let that container alone
+   * resolve the alias to whatever `name` resolves to on the network.
+   */
   private refreshDns(networkIds: string[], leaving?: string): void {
     for (const networkId of new Set(networkIds)) {
       const records: DnsRecord[] = [];
+      const linking: Array<{ client: string; links: string[] }> = [];
       for (const other of this.deps.containers()) {
         if (other.id === leaving) continue;
         for (const ep of Object.values(other.network?.networks ?? {})) {
-          if (ep.NetworkID === networkId && ep.IPAddress) records.push({ names: dnsNames(other, ep), ip: ep.IPAddress });
+          if (ep.NetworkID !== networkId || !ep.IPAddress) continue;
+          records.push({ names: dnsNames(other, ep), ip: ep.IPAddress, ...(ep.GlobalIPv6Address ? { ip6: ep.GlobalIPv6Address } : {}) });
+          if (ep.Links?.length) linking.push({ client: ep.IPAddress, links: ep.Links });
         }
       }
-      this.deps.plumbing.setDnsRecords(networkId, records);
+      const scoped: DnsRecord[] = [];
+      for (const { client, links } of linking) {
+        for (const link of links) {
+          let parsed: { ref: string; alias: string };
+          try {
+            parsed = parseLink(link);
+          } catch {
+            continue;
+          }
+          const target = parsed.ref.toLowerCase();
+          for (const r of records) {
+            if (r.names.some((n) => n.toLowerCase() === target)) scoped.push({ names: [parsed.alias], ip: r.ip, ...(r.ip6 ? { ip6: r.ip6 } : {}), client });
+          }
+        }
+      }
+      this.deps.plumbing.setDnsRecords(networkId, [...records, ...scoped]);
     }
   }
+}
+
+/** The /etc/hosts line of a legacy link: alias, the child's short ID and name. */
+function linkHostsLine(child: ContainerRecord, alias: string, ip: string): string {
+  return `${ip}\t${[...new Set([alias, shortId(child.id), child.name.slice(1)])].join(' ')}`;
 }
 
 /** Names peers resolve a container by: name, aliases, short ID, hostname (dockerd's DNSNames). */

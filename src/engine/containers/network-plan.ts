@@ -81,7 +81,8 @@ export function checkPortBindings(bindings: HostConfig['PortBindings']): void {
     if (m[2] === 'sctp') throw new InvalidParameterError(`sctp port mappings are not supported: "${key}"`);
     for (const b of list ?? []) {
       if (b.HostPort && !/^\d+$/.test(b.HostPort)) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
-      if (b.HostPort && (Number(b.HostPort) < 1 || Number(b.HostPort) > 65535)) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
+      // "0" (what testcontainers sends) and "" both ask for any free port.
+      if (b.HostPort && Number(b.HostPort) > 65535) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
       if (b.HostIp && !IPV4.test(b.HostIp) && b.HostIp !== '::' && b.HostIp !== '') throw new InvalidParameterError(`invalid IP address: ${b.HostIp}`);
     }
   }

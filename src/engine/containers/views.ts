@@ -77,10 +77,10 @@ function portsSummary(c: ContainerRecord) {
 }
 
 /** An item of GET /containers/json. */
-export function containerSummary(c: ContainerRecord) {
+export function containerSummary(c: ContainerRecord, linkNames: readonly string[] = []) {
   return {
     Id: c.id,
-    Names: [c.name],
+    Names: [c.name, ...linkNames],
     Image: c.config.Image ?? c.image,
     ImageID: c.image,
     Command: commandLine(c),
@@ -96,7 +96,7 @@ export function containerSummary(c: ContainerRecord) {
 }
 
 /** GET /containers/{id}/json. */
-export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) {
+export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, links: string[] | null = null) {
   return {
     Id: c.id,
     Created: c.created,
@@ -117,7 +117,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: c.hostConfig,
+    HostConfig: { ...c.hostConfig, Links: links },
     GraphDriver: {
       Name: 'overlay2',
       Data: { LowerDir: paths.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged },
