@@ -8,6 +8,7 @@
 import { readFile, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isIpv4 } from './ipv4';
+import { isIpv6 } from './ipv6';
 
 export interface IpamAllocation {
   ip: string;
@@ -24,7 +25,7 @@ export async function readAllocations(ipamDir: string, network: string): Promise
     throw err;
   }
   const out: IpamAllocation[] = [];
-  for (const ip of names.filter(isIpv4)) {
+  for (const ip of names.filter((n) => isIpv4(n) || isIpv6(n))) {
     const alloc = await readAllocation(ipamDir, network, ip);
     if (alloc) out.push(alloc);
   }

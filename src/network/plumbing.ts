@@ -65,6 +65,9 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   private readonly cni: Cni;
   private readonly ip = new IpLink();
   private readonly hostIptables = new Iptables();
+  private readonly hostIp6tables = new Iptables({ family: 6 });
+  /** Whether Berth's ip6tables chains may exist (true at start: a previous run may have left them). */
+  private ip6RulesWritten = true;
   private readonly netns = new NetnsTool();
   private readonly dns: DnsServer;
   private readonly ports = new PortReservations();
@@ -190,12 +193,14 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     try {
       for (const m of mappings) this.ports.reserve(key, m);
       if (req.ip) this.checkStaticIpFree(spec, allocations, req.ip);
+      if (req.ip6) this.checkStaticIpFree(spec, allocations, req.ip6);
     } catch (err) {
       this.ports.release(key);
       throw err;
     }
 
-    const list = this.conflist(spec, !!req.ip);
+    const list = this.conflist(spec, !!req.ip || !!req.ip6);
+    const staticIps = [req.ip, req.ip6].filter((a): a is string => !!a);
     let result: CniResult;
     try {
       result = await this.cni.add(list, {
@@ -204,7 +209,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
         ifname: req.ifname,
         runtimeConfig: {
           ...(req.mac ? { mac: req.mac } : {}),
-          ...(req.ip ? { ips: [req.ip] } : {}),
+          ...(staticIps.length ? { ips: staticIps } : {}),
           ...(this.opts.iptables && mappings.length
             ? { portMappings: mappings.map((m) => ({ hostPort: m.hostPort, containerPort: m.containerPort, protocol: m.protocol, ...(m.hostIp && m.hostIp !== '0.0.0.0' ? { hostIP: m.hostIp } : {}) })) }
             : {}),
@@ -218,6 +223,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
 
     try {
       const endpoint = endpointFromResult(result, req);
+      for (const ll of req.linkLocalIps ?? []) await this.netns.addAddress(req.netnsPath, req.ifname, linkLocalCidr(ll));
       if (spec.dns) await this.pointResolver(req.netnsPath, req.ifname, spec.gateway, endpoint.ip);
       const state: EndpointState = { proxies: [] };
       this.endpoints.set(key, state);
@@ -319,7 +325,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   private async repointResolver(req: AttachRequest): Promise<void> {
     for (const spec of this.networks.values()) {
       if (!spec.dns || spec.id === req.network.id) continue;
-      const alloc = (await readAllocations(this.ipamDir, cniNetworkName(spec))).find((a) => a.containerId === req.containerId);
+      const alloc = (await readAllocations(this.ipamDir, cniNetworkName(spec))).find((a) => a.containerId === req.containerId && !a.ip.includes(':'));
       if (!alloc) continue;
       await this.pointResolver(req.netnsPath, alloc.ifname, spec.gateway, alloc.ip);
       return;
@@ -350,7 +356,13 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
 
   /** Rewrites Berth's host chains from the known networks (callers hold the network queue). */
   private async applyRules(): Promise<void> {
-    if (this.opts.iptables) await applyHostRules(this.hostIptables, this.chains, [...this.networks.values()]);
+    if (!this.opts.iptables) return;
+    await applyHostRules(this.hostIptables, this.chains, [...this.networks.values()]);
+    // The IPv6 side of dual-stack networks gets the same forwarding, isolation and NAT rules.
+    const v6 = [...this.networks.values()].flatMap((n) => (n.ipv6 ? [{ ...n, subnet: n.ipv6.subnet, gateway: n.ipv6.gateway, dns: false }] : []));
+    if (!v6.length && !this.ip6RulesWritten) return;
+    await applyHostRules(this.hostIp6tables, this.chains, v6);
+    this.ip6RulesWritten = v6.length > 0;
   }
 
   private serialized(fn: () => Promise<void>): Promise<void> {
@@ -369,6 +381,11 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     });
     return this.netnsDirReady;
   }
+}
+
+/** dockerd puts link-local addresses on the interface as /16 (IPv4) or /64 (IPv6). */
+function linkLocalCidr(ip: string): string {
+  return ip.includes(':') ? `${ip}/64` : `${ip}/16`;
 }
 
 function endpointKey(req: AttachRequest): string {

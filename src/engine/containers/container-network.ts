@@ -179,6 +179,7 @@ export class ContainerNetworking {
           hostname,
           domainname: c.config.Domainname,
           ip: primary?.endpoint.ip,
+          ip6: primary?.endpoint.ip6,
           extraHosts: extraHosts.map((h) => h.replace(/:host-gateway$/, `:${primary?.endpoint.gateway ?? ''}`)),
           extraLines: links.map((l) => linkHostsLine(l.child, l.alias, l.ip)),
         }),
@@ -298,7 +299,8 @@ export class ContainerNetworking {
     const paths = this.deps.etcPaths(c);
     const hostname = c.config.Hostname || shortId(c.id);
     const names = c.config.Domainname ? `${hostname}.${c.config.Domainname} ${hostname}` : hostname;
-    await this.editFile(paths.hostsPath, (text) => `${text.replace(/\n?$/, '\n')}${endpoint.ip}\t${names}\n`);
+    const lines = [`${endpoint.ip}\t${names}`, ...(endpoint.ip6 ? [`${endpoint.ip6}\t${names}`] : [])];
+    await this.editFile(paths.hostsPath, (text) => `${text.replace(/\n?$/, '\n')}${lines.join('\n')}\n`);
     if (!spec.dns) return;
     const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
     const embedded = resolvConfFile(await readHostResolvConf(), { ...resolvOpts, embeddedDns: true });
@@ -314,8 +316,10 @@ export class ContainerNetworking {
       const spec = this.deps.networks.specOf(n);
       await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, []));
       this.emit(c, spec, 'disconnect');
-      const ip = ep.IPAddress;
-      if (ip && c.state.Running) await this.editFile(this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !l.startsWith(`${ip}\t`)).join('\n'));
+      const ips = [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean);
+      if (ips.length && c.state.Running) {
+        await this.editFile(this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
+      }
     }
     delete state.networks[name];
     this.refreshDns([n.Id], c.id);
@@ -328,11 +332,18 @@ export class ContainerNetworking {
 
   /** Container IDs with an endpoint on a network, for network inspect and removal checks. */
   endpointsOn(networkId: string) {
-    const out: Array<{ containerId: string; name: string; endpointId: string; mac: string; ipv4: string }> = [];
+    const out: Array<{ containerId: string; name: string; endpointId: string; mac: string; ipv4: string; ipv6: string }> = [];
     for (const c of this.deps.containers()) {
       for (const ep of Object.values(c.network?.networks ?? {})) {
         if (ep.NetworkID !== networkId || !ep.EndpointID) continue;
-        out.push({ containerId: c.id, name: c.name.slice(1), endpointId: ep.EndpointID, mac: ep.MacAddress, ipv4: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '' });
+        out.push({
+          containerId: c.id,
+          name: c.name.slice(1),
+          endpointId: ep.EndpointID,
+          mac: ep.MacAddress,
+          ipv4: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '',
+          ipv6: ep.GlobalIPv6Address ? `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}` : '',
+        });
       }
     }
     return out;
@@ -368,6 +379,8 @@ export class ContainerNetworking {
       ifname,
       network: spec,
       ip: ep.IPAMConfig?.IPv4Address || undefined,
+      ...(ep.IPAMConfig?.IPv6Address ? { ip6: ep.IPAMConfig.IPv6Address } : {}),
+      ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIps: ep.IPAMConfig.LinkLocalIPs } : {}),
       mac: ep.requestedMac,
       portMappings,
     };
@@ -381,6 +394,9 @@ export class ContainerNetworking {
     ep.IPPrefixLen = e.prefixLen;
     ep.Gateway = e.gateway;
     ep.MacAddress = e.mac;
+    ep.GlobalIPv6Address = e.ip6 ?? '';
+    ep.GlobalIPv6PrefixLen = e.prefixLen6 ?? 0;
+    ep.IPv6Gateway = e.gateway6 ?? '';
     ep.DNSNames = spec.dns ? dnsNames(c, ep) : null;
   }
 
@@ -470,6 +486,9 @@ function clearLive(ep: EndpointSettings): void {
   ep.IPAddress = '';
   ep.IPPrefixLen = 0;
   ep.Gateway = '';
+  ep.GlobalIPv6Address = '';
+  ep.GlobalIPv6PrefixLen = 0;
+  ep.IPv6Gateway = '';
   ep.DNSNames = null;
   ep.MacAddress = ep.requestedMac ?? '';
 }

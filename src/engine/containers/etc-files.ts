@@ -10,6 +10,8 @@ export interface HostsOptions {
   domainname?: string;
   /** The container's address on its primary network (undefined: loopback only). */
   ip?: string;
+  /** Its IPv6 address there, on a dual-stack network (a second line, as dockerd writes). */
+  ip6?: string;
   /** `name:ip` entries from --add-host. */
   extraHosts: string[];
   /** Extra `<ip> <names...>` lines (legacy links). */
@@ -32,6 +34,7 @@ export function hostsFile(o: HostsOptions): string {
   lines.push(...(o.extraLines ?? []));
   const names = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
   lines.push(`${o.ip ?? '127.0.1.1'}\t${names}`);
+  if (o.ip6) lines.push(`${o.ip6}\t${names}`);
   return lines.join('\n') + '\n';
 }
 
