@@ -136,7 +136,7 @@ export function planBridgeNetwork(req: CreateNetworkOptions, ctx: CreateContext)
   const options: Record<string, string> = { ...(req.Options ?? {}) };
   const enableIPv4 = ipFamilyFlag(req.EnableIPv4, options, NETWORK_OPTION.enableIPv4, true);
   const enableIPv6 = ipFamilyFlag(req.EnableIPv6, options, NETWORK_OPTION.enableIPv6, false);
-  validateIpamConfig(req.IPAM?.Config ?? []);
+  validateIpamConfig(req.IPAM?.Config ?? [], enableIPv6);
   if (name.trim() === '') throw new InvalidParameterError('invalid name: name is empty');
   if (ctx.existing.some((r) => r.name === name)) throw new ConflictError(`network with name ${name} already exists`);
   const driver = req.Driver || 'bridge';

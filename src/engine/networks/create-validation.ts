@@ -32,15 +32,14 @@ function validateIPRange(ipRange: string | undefined, subnet: Prefix): string[] 
 
 /**
  * dockerd's IPAM validation for IPv4 entries: every problem of every entry, joined into one 400.
- * IPv6 entries are skipped, as dockerd skips them on a network without IPv6 (the caller refuses
- * them: Berth has no IPv6 networks).
+ * IPv6 entries are checked only on a network with IPv6 enabled, as dockerd skips them otherwise.
  */
-export function validateIpamConfig(config: readonly IpamConfigEntry[]): void {
+export function validateIpamConfig(config: readonly IpamConfigEntry[], enableIPv6 = false): void {
   const errs: string[] = [];
   for (const cfg of config) {
     const subnetText = cfg.Subnet ?? '';
     if (isIPv6Text(subnetText)) {
-      errs.push(...validateIpv6Entry(cfg));
+      if (enableIPv6) errs.push(...validateIpv6Entry(cfg));
       continue;
     }
     const subnet = parsePrefix(subnetText);
