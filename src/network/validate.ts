@@ -69,7 +69,9 @@ export function checkAttachRequest(req: AttachRequest): void {
 /** A static address must be a host address of the subnet; the gateway's is taken. */
 export function checkStaticIp(spec: BridgeNetworkSpec, ip: string): void {
   if (isIpv6(ip)) {
-    if (!spec.ipv6 || !cidr6Contains(parseCidr6(spec.ipv6.subnet)!, ip)) throw invalidAddress(ip);
+    // dockerd's words when the network has no IPv6 subnet to take the address from.
+    if (!spec.ipv6) throw invalidParameter('user specified IP address is supported only when connecting to networks with user configured subnets');
+    if (!cidr6Contains(parseCidr6(spec.ipv6.subnet)!, ip)) throw invalidAddress(ip);
     if (parseIpv6(ip) === parseIpv6(spec.ipv6.gateway)) throw addressInUse(ip);
     return;
   }
