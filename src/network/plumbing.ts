@@ -361,7 +361,13 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     // The IPv6 side of dual-stack networks gets the same forwarding, isolation and NAT rules.
     const v6 = [...this.networks.values()].flatMap((n) => (n.ipv6 ? [{ ...n, subnet: n.ipv6.subnet, gateway: n.ipv6.gateway, dns: false }] : []));
     if (!v6.length && !this.ip6RulesWritten) return;
-    await applyHostRules(this.hostIp6tables, this.chains, v6);
+    try {
+      await applyHostRules(this.hostIp6tables, this.chains, v6);
+    } catch (err) {
+      // Without dual-stack networks this is only cleanup: a host without ip6tables must still work.
+      if (v6.length) throw err;
+      this.log.warn({ err }, 'cannot clean up ip6tables chains');
+    }
     this.ip6RulesWritten = v6.length > 0;
   }
 

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { freeSubnet } from './free-subnet';
 import { api, startBerth, type Berth } from '../harness';
 
 const rand = () => randomBytes(3).toString('hex');
-const octet = () => 100 + Math.floor(Math.random() * 150);
 
 function httpGet(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -54,7 +54,7 @@ describe('network endpoints like dockerd', () => {
 
   it('network connect moves a default-bridge container onto the embedded DNS', () => {
     const net = `cn${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.193.${octet()}.0/24`, net]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(193), net]);
     const peer = `pe${rand()}`;
     const mover = `mv${rand()}`;
     berth.ok(['run', '-d', '--name', peer, '--network', net, 'busybox', 'sleep', '300']);
@@ -119,7 +119,7 @@ describe('network endpoints like dockerd', () => {
 
   it('puts link-local addresses on the interface and shows them in IPAMConfig', () => {
     const net = `ll${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.192.${octet()}.0/24`, net]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(188), net]);
     const name = `ll${rand()}`;
     berth.ok(['run', '-d', '--name', name, '--network', net, '--link-local-ip', '169.254.7.7', 'busybox', 'sleep', '300']);
     assert.match(berth.ok(['exec', name, 'ip', '-4', 'addr', 'show', 'eth0']), /inet 169\.254\.7\.7\/16 brd 169\.254\.255\.255 scope global eth0/);
@@ -136,8 +136,8 @@ describe('network endpoints like dockerd', () => {
   it('connects a container to every network of NetworkingConfig from API 1.44, refuses several before', async () => {
     const a = `na${rand()}`;
     const b = `nb${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.191.${octet()}.0/24`, a]);
-    berth.ok(['network', 'create', '--subnet', `10.190.${octet()}.0/24`, b]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(191), a]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(190), b]);
     const body = {
       Image: 'busybox',
       Cmd: ['sleep', '300'],

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { freeSubnet } from './free-subnet';
 import { startBerth, type Berth } from '../harness';
 
 const rand = () => randomBytes(3).toString('hex');
-const octet = () => 100 + Math.floor(Math.random() * 150);
 /** A random ULA /64 (never fd00::/64, which hosts here may use). */
 const ula = () => `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}:1`;
 
@@ -27,7 +27,7 @@ describe('IPv6 (dual-stack) networks', () => {
   it('creates a dual-stack network, gives containers both addresses and answers AAAA', () => {
     const net = `v6${rand()}`;
     const prefix = ula();
-    const v4 = `10.189.${octet()}`;
+    const v4 = freeSubnet(189).replace(/\.0\/24$/, '');
     berth.ok(['network', 'create', '--ipv6', '--subnet', `${v4}.0/24`, '--subnet', `${prefix}::/64`, net]);
     const [n] = JSON.parse(berth.ok(['network', 'inspect', net]));
     assert.equal(n.EnableIPv6, true);

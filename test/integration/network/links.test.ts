@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { freeSubnet } from './free-subnet';
 import { api, startBerth, type Berth } from '../harness';
 
 const rand = () => randomBytes(3).toString('hex');
-const octet = () => 100 + Math.floor(Math.random() * 150);
 
 describe('legacy links', () => {
   let berth: Berth;
@@ -94,7 +94,7 @@ describe('legacy links', () => {
 
   it('resolves a link alias on a user-defined network for the linking container only', () => {
     const net = `lk${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.194.${octet()}.0/24`, net]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(194), net]);
     const target = `tg${rand()}`;
     const linker = `lr${rand()}`;
     berth.ok(['run', '-d', '--name', target, '--network', net, 'busybox', 'sleep', '300']);
