@@ -18,7 +18,7 @@ import { DnsServer } from './dns-server';
 import { addressInUse, endpointExists, invalidParameter } from './errors';
 import { applyHostRules, hostChainNames, type HostChainNames } from './host-rules';
 import { IpLink } from './ip-link';
-import { listIpamNetworks, readAllocations, removeAllocation, removeIpamNetwork, type IpamAllocation } from './ipam-state';
+import { listIpamNetworks, readAllocations, readCursors, removeAllocation, removeIpamNetwork, restoreCursors, type IpamAllocation } from './ipam-state';
 import { Iptables } from './iptables';
 import { NetnsTool } from './netns';
 import { PortReservations } from './port-allocator';
@@ -202,6 +202,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     const list = this.conflist(spec, !!req.ip || !!req.ip6);
     const staticIps = [req.ip, req.ip6].filter((a): a is string => !!a);
     let result: CniResult;
+    const cursors = staticIps.length ? await readCursors(this.ipamDir, cniNetworkName(spec)) : undefined;
     try {
       result = await this.cni.add(list, {
         containerId: req.containerId,
@@ -219,6 +220,8 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
       this.ports.release(key);
       await this.cniDel(list, req).catch(() => undefined);
       throw mapAddError(err, req);
+    } finally {
+      if (cursors) await restoreCursors(this.ipamDir, cniNetworkName(spec), cursors).catch((err) => this.log.warn({ err, network: spec.id }, 'cannot restore IPAM cursors'));
     }
 
     try {
