@@ -171,6 +171,7 @@ export class ContainerNetworking {
         index++;
       }
       this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
+      await this.updateParents(c);
       return {
         hostNetwork: false,
         netnsPath,
@@ -213,6 +214,29 @@ export class ContainerNetworking {
     return out;
   }
 
+  /**
+   * A linked container that starts again may have a new address: running parents' hosts lines
+   * for it follow (dockerd's updateParentsHosts).
+   */
+  private async updateParents(child: ContainerRecord): Promise<void> {
+    const ip = child.network?.networks.bridge?.IPAddress;
+    if (!ip) return;
+    for (const parent of this.deps.containers()) {
+      if (!parent.state.Running) continue;
+      for (const link of parent.network?.links ?? []) {
+        if (link.id !== child.id) continue;
+        const line = linkHostsLine(child, link.alias, ip);
+        const names = line.split('\t')[1];
+        await this.editFile(this.deps.etcPaths(parent).hostsPath, (text) =>
+          text
+            .split('\n')
+            .map((l) => (l.split('\t')[1] === names ? line : l))
+            .join('\n'),
+        );
+      }
+    }
+  }
+
   /** `docker rm --link parent/alias`: forgets the link and its /etc/hosts line. */
   async removeLink(parent: ContainerRecord, alias: string): Promise<void> {
     const links = parent.network?.links ?? [];
@@ -221,7 +245,9 @@ export class ContainerNetworking {
     parent.network.links = links.filter((l) => l !== link);
     if (!parent.network.links.length) delete parent.network.links;
     if (parent.state.Running) {
-      await this.editFile(this.deps.etcPaths(parent).hostsPath, (text) => text.split('\n').filter((line) => !line.split(/\s+/).slice(1).includes(alias) || line.startsWith('127.') || line.includes(':')).join('\n'));
+      // A link's line names the alias first, then the child's short ID (see linkHostsLine).
+      const isLinkLine = (line: string) => line.split('\t')[1]?.split(' ')[0] === alias && line.split(' ')[1] === shortId(link.id);
+      await this.editFile(this.deps.etcPaths(parent).hostsPath, (text) => text.split('\n').filter((line) => !isLinkLine(line)).join('\n'));
     }
   }
 

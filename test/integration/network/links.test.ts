@@ -79,6 +79,10 @@ describe('legacy links', () => {
     assert.deepEqual((await names()).find((n) => n[0] === `/${child}`), [`/${child}`, `/${parent}/mylink`]);
     assert.deepEqual(JSON.parse(berth.ok(['inspect', parent]))[0].HostConfig.Links, [`/${child}:/${parent}/mylink`]);
     assert.match(berth.ok(['exec', parent, 'cat', '/etc/hosts']), /\tmylink /);
+    // The child comes back (perhaps with another address): the parent's line follows it.
+    berth.ok(['restart', '-t', '0', child]);
+    const childIp = JSON.parse(berth.ok(['inspect', child]))[0].NetworkSettings.Networks.bridge.IPAddress as string;
+    assert.match(berth.ok(['exec', parent, 'cat', '/etc/hosts']), new RegExp(`^${childIp.replace(/\./g, '\\.')}\tmylink `, 'm'));
 
     berth.ok(['rm', '--link', `${parent}/mylink`]);
     assert.ok(!(await names()).flat().includes(`/${parent}/mylink`), 'the link name is gone');
