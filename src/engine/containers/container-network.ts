@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { EventSink } from '../events/event-log';
 import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlumbing, PortMapping } from '../../network/types';
 import { NetworkPlumbingError } from '../../network/errors';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
-import { linkEnv, linkName, LinkStartError, parseLink, type LegacyLink } from './legacy-links';
+import { ContainerLinks, editEtcFile, linkHostsLine } from './container-links';
+import { linkAliasRecords, linkEnv, linkName } from './legacy-links';
 import { checkEndpoint, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
 import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig, PortBinding } from './types';
 
@@ -51,7 +51,11 @@ const shortId = (id: string) => id.slice(0, 12);
  * with them, published ports, and the names the embedded DNS answers for it.
  */
 export class ContainerNetworking {
-  constructor(private readonly deps: Deps) {}
+  readonly links: ContainerLinks;
+
+  constructor(private readonly deps: Deps) {
+    this.links = new ContainerLinks(deps);
+  }
 
   /**
    * Checks a create request's networking and returns the container's endpoints-to-be. A network
@@ -69,7 +73,7 @@ export class ContainerNetworking {
       this.deps.lookup(mode.ref);
       return state;
     }
-    const links = this.planLinks(hostConfig.Links ?? [], mode);
+    const links = this.links.plan(hostConfig.Links ?? [], mode);
     if (links.length) state.links = links;
     const primaryRef = mode.kind === 'bridge' ? mode.primary : mode.kind;
     const primary = await this.find(primaryRef);
@@ -92,14 +96,6 @@ export class ContainerNetworking {
     return state;
   }
 
-  private childFor(ref: string): ContainerRecord {
-    try {
-      return this.deps.lookup(ref);
-    } catch (err) {
-      throw new InvalidParameterError(`could not get container for ${ref}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
   /** A network by reference, or undefined when there is none (yet). */
   private async find(ref: string): Promise<NetworkInfo | undefined> {
     try {
@@ -108,28 +104,6 @@ export class ContainerNetworking {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
-  }
-
-  /**
-   * `HostConfig.Links` (dockerd's registerLinks): ignored on a user-defined network (the CLI
-   * sends those as the endpoint's Links); each child must exist and must not use the host's
-   * network (followed through `container:` modes).
-   */
-  private planLinks(links: readonly string[], mode: ReturnType<typeof parseNetworkMode>): LegacyLink[] {
-    const out: LegacyLink[] = [];
-    if (mode.kind === 'bridge' && mode.primary !== 'bridge') return out;
-    for (const link of links) {
-      const { ref, alias } = parseLink(link);
-      let child = this.childFor(ref);
-      for (let m = parseNetworkMode(child.hostConfig.NetworkMode); m.kind === 'container'; m = parseNetworkMode(child.hostConfig.NetworkMode)) {
-        child = this.childFor(m.ref);
-      }
-      if (parseNetworkMode(child.hostConfig.NetworkMode).kind === 'host') {
-        throw new InvalidParameterError("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
-      }
-      out.push({ id: child.id, alias });
-    }
-    return out;
   }
 
   /** Sets up networking for a starting container; undoes its own work if a step fails. */
@@ -159,7 +133,7 @@ export class ContainerNetworking {
       let primary: { spec: BridgeNetworkSpec; endpoint: Endpoint } | undefined;
       let embeddedDns = false;
       let index = 0;
-      const links = this.resolveLinks(c);
+      const links = this.links.resolve(c);
       for (const [name, ep] of Object.entries(state.networks)) {
         const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name));
         const ports = index === 0 ? await this.bindPorts(c) : [];
@@ -171,7 +145,7 @@ export class ContainerNetworking {
         index++;
       }
       this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
-      await this.updateParents(c);
+      await this.links.updateParents(c);
       return {
         hostNetwork: false,
         netnsPath,
@@ -190,75 +164,6 @@ export class ContainerNetworking {
     } catch (err) {
       await this.teardown(c);
       throw err;
-    }
-  }
-
-  /**
-   * The running children of a container's legacy links, with their address on the default
-   * bridge (dockerd refuses to start a container whose linked container is not running).
-   */
-  private resolveLinks(c: ContainerRecord): Array<{ child: ContainerRecord; alias: string; ip: string }> {
-    const out: Array<{ child: ContainerRecord; alias: string; ip: string }> = [];
-    for (const link of c.network?.links ?? []) {
-      let child: ContainerRecord;
-      try {
-        child = this.deps.lookup(link.id);
-      } catch {
-        continue; // removed since: dockerd forgets links with their child
-      }
-      if (!child.state.Running) throw new LinkStartError(`Cannot link to a non running container: ${child.name} AS ${linkName(c.name, link.alias)}`);
-      const ip = child.network?.networks.bridge?.IPAddress;
-      if (!ip) throw new LinkStartError(`container ${child.id} not attached to default bridge network`);
-      out.push({ child, alias: link.alias, ip });
-    }
-    return out;
-  }
-
-  /**
-   * A linked container that starts again may have a new address: running parents' hosts lines
-   * for it follow (dockerd's updateParentsHosts).
-   */
-  private async updateParents(child: ContainerRecord): Promise<void> {
-    const ip = child.network?.networks.bridge?.IPAddress;
-    if (!ip) return;
-    for (const parent of this.deps.containers()) {
-      if (!parent.state.Running) continue;
-      for (const link of parent.network?.links ?? []) {
-        if (link.id !== child.id) continue;
-        const line = linkHostsLine(child, link.alias, ip);
-        const names = line.split('\t')[1];
-        await this.editFile(this.deps.etcPaths(parent).hostsPath, (text) =>
-          text
-            .split('\n')
-            .map((l) => (l.split('\t')[1] === names ? line : l))
-            .join('\n'),
-        );
-      }
-    }
-  }
-
-  /** `docker rm --link parent/alias`: forgets the link and its /etc/hosts line. */
-  async removeLink(parent: ContainerRecord, alias: string): Promise<void> {
-    const links = parent.network?.links ?? [];
-    const link = links.find((l) => l.alias === alias);
-    if (!link || !parent.network) return;
-    parent.network.links = links.filter((l) => l !== link);
-    if (!parent.network.links.length) delete parent.network.links;
-    if (parent.state.Running) {
-      // A link's line names the alias first, then the child's short ID (see linkHostsLine).
-      const isLinkLine = (line: string) => line.split('\t')[1]?.split(' ')[0] === alias && line.split(' ')[1] === shortId(link.id);
-      await this.editFile(this.deps.etcPaths(parent).hostsPath, (text) => text.split('\n').filter((line) => !isLinkLine(line)).join('\n'));
-    }
-  }
-
-  /** Rewrites a bind-mounted /etc file in place (a rename would leave the container the old inode). */
-  private async editFile(path: string, edit: (text: string) => string): Promise<void> {
-    try {
-      const text = await readFile(path, 'utf8');
-      const next = edit(text);
-      if (next !== text) await writeFile(path, next);
-    } catch (err) {
-      this.deps.log.warn({ err, path }, 'cannot update container file');
     }
   }
 
@@ -326,11 +231,11 @@ export class ContainerNetworking {
     const hostname = c.config.Hostname || shortId(c.id);
     const names = c.config.Domainname ? `${hostname}.${c.config.Domainname} ${hostname}` : hostname;
     const lines = [`${endpoint.ip}\t${names}`, ...(endpoint.ip6 ? [`${endpoint.ip6}\t${names}`] : [])];
-    await this.editFile(paths.hostsPath, (text) => `${text.replace(/\n?$/, '\n')}${lines.join('\n')}\n`);
+    await editEtcFile(this.deps.log, paths.hostsPath, (text) => `${text.replace(/\n?$/, '\n')}${lines.join('\n')}\n`);
     if (!spec.dns) return;
     const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
     const embedded = resolvConfFile(await readHostResolvConf(), { ...resolvOpts, embeddedDns: true });
-    await this.editFile(paths.resolvConfPath, (text) => (/^nameserver 127\.0\.0\.11$/m.test(text) ? text : embedded));
+    await editEtcFile(this.deps.log, paths.resolvConfPath, (text) => (/^nameserver 127\.0\.0\.11$/m.test(text) ? text : embedded));
   }
 
   async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
@@ -344,7 +249,7 @@ export class ContainerNetworking {
       this.emit(c, spec, 'disconnect');
       const ips = [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean);
       if (ips.length && c.state.Running) {
-        await this.editFile(this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
+        await editEtcFile(this.deps.log, this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
       }
     }
     delete state.networks[name];
@@ -474,29 +379,10 @@ export class ContainerNetworking {
           if (ep.Links?.length) linking.push({ client: ep.IPAddress, links: ep.Links });
         }
       }
-      const scoped: DnsRecord[] = [];
-      for (const { client, links } of linking) {
-        for (const link of links) {
-          let parsed: { ref: string; alias: string };
-          try {
-            parsed = parseLink(link);
-          } catch {
-            continue;
-          }
-          const target = parsed.ref.toLowerCase();
-          for (const r of records) {
-            if (r.names.some((n) => n.toLowerCase() === target)) scoped.push({ names: [parsed.alias], ip: r.ip, ...(r.ip6 ? { ip6: r.ip6 } : {}), client });
-          }
-        }
-      }
+      const scoped = linkAliasRecords(records, linking);
       this.deps.plumbing.setDnsRecords(networkId, [...records, ...scoped]);
     }
   }
-}
-
-/** The /etc/hosts line of a legacy link: alias, the child's short ID and name. */
-function linkHostsLine(child: ContainerRecord, alias: string, ip: string): string {
-  return `${ip}\t${[...new Set([alias, shortId(child.id), child.name.slice(1)])].join(' ')}`;
 }
 
 /** Names peers resolve a container by: name, aliases, short ID, hostname (dockerd's DNSNames). */

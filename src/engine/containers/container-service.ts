@@ -460,7 +460,7 @@ export class ContainerService {
     const link = parent?.network?.links?.find((l) => l.alias === alias && this.containers.has(l.id));
     if (!parent || !link) throw errNoSuchContainer(ref);
     await this.locked(parent.id, async () => {
-      await this.networking.removeLink(parent, alias);
+      await this.networking.links.remove(parent, alias);
       await this.save(parent);
     });
   }

@@ -3,6 +3,7 @@
  * child by ID and alias; the child is known as `/<parent>/<alias>` too (it shows among its
  * Names); the parent gets an /etc/hosts line and environment variables describing the child.
  */
+import type { DnsRecord } from '../../network/types';
 import { InvalidParameterError } from '../errors';
 import { normalizePortKey } from './network-plan';
 
@@ -98,4 +99,27 @@ export function linkEnv(l: LinkEnvInput): string[] {
     env.push(`${alias}_ENV_${key}=${v.slice(i + 1)}`);
   }
   return env;
+}
+
+/**
+ * DNS records for `--link name:alias` on a user-defined network: the alias answers, for the
+ * linking container's address only, whatever `name` answers on that network.
+ */
+export function linkAliasRecords(records: readonly DnsRecord[], linking: ReadonlyArray<{ client: string; links: readonly string[] }>): DnsRecord[] {
+  const out: DnsRecord[] = [];
+  for (const { client, links } of linking) {
+    for (const link of links) {
+      let parsed: { ref: string; alias: string };
+      try {
+        parsed = parseLink(link);
+      } catch {
+        continue;
+      }
+      const target = parsed.ref.toLowerCase();
+      for (const r of records) {
+        if (r.names.some((n) => n.toLowerCase() === target)) out.push({ names: [parsed.alias], ip: r.ip, ...(r.ip6 ? { ip6: r.ip6 } : {}), client });
+      }
+    }
+  }
+  return out;
 }

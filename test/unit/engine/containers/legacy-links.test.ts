@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { linkEnv, parseLink } from '../../../../src/engine/containers/legacy-links';
+import { linkAliasRecords, linkEnv, parseLink } from '../../../../src/engine/containers/legacy-links';
 
 describe('legacy links', () => {
   it('parses the link forms clients send', () => {
@@ -44,5 +44,15 @@ describe('legacy links', () => {
 
   it('has only the name and Env without exposed ports', () => {
     assert.deepEqual(linkEnv({ name: '/p/al', childIp: '10.0.0.3', childEnv: ['X=y'], exposedPorts: null }), ['AL_NAME=/p/al', 'AL_ENV_X=y']);
+  });
+
+  it('scopes a user-network link alias to the linking container', () => {
+    const records = [
+      { names: ['db', 'db-alias'], ip: '10.0.0.2', ip6: 'fd00:1::2' },
+      { names: ['web'], ip: '10.0.0.3' },
+    ];
+    assert.deepEqual(linkAliasRecords(records, [{ client: '10.0.0.3', links: ['DB:al', 'missing:x', ':bad'] }]), [
+      { names: ['al'], ip: '10.0.0.2', ip6: 'fd00:1::2', client: '10.0.0.3' },
+    ]);
   });
 });
