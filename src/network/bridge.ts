@@ -10,6 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { IpLink, LinkInfo } from './ip-link';
 import { parseCidr } from './ipv4';
+import { parseCidr6 } from './ipv6';
 import type { BridgeNetworkSpec } from './types';
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
@@ -38,6 +39,11 @@ export async function ensureBridge(ip: IpLink, owner: string, spec: BridgeNetwor
     throw new Error(`network interface ${spec.bridge} exists and is not a bridge`);
   }
   await ip.ensureAddress(spec.bridge, `${spec.gateway}/${parseCidr(spec.subnet).prefixLen}`);
+  if (spec.ipv6) {
+    // As dockerd does: IPv6 may be off by default (sysctl) on new devices; the bridge needs it.
+    await writeFile(`/proc/sys/net/ipv6/conf/${spec.bridge}/disable_ipv6`, '0\n');
+    await ip.ensureAddress(spec.bridge, `${spec.ipv6.gateway}/${parseCidr6(spec.ipv6.subnet)!.prefixLen}`, { nodad: true });
+  }
   await ip.setUp(spec.bridge);
   if (!spec.internal) await enableIpForward();
 }

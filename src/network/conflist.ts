@@ -16,6 +16,7 @@ import type { AttachRequest, BridgeNetworkSpec, Endpoint } from './types';
 import { CNI_VERSION, isAddressUnavailable, isRangeExhausted, type CniConfList, type CniPluginConf, type CniResult } from './cni';
 import { addressInUse, NetworkPlumbingError } from './errors';
 import { hostRange, parseCidr } from './ipv4';
+import { formatIpv6, lastAddress6, nthAddress6, parseCidr6, parseIpv6 } from './ipv6';
 
 export interface ConflistOptions {
   /** host-local's dataDir: allocations live in `<ipamDir>/<network id>/<ip>`. */
@@ -43,6 +44,16 @@ export function buildConflist(spec: BridgeNetworkSpec, opts: ConflistOptions): C
     range.rangeStart = r.start;
     range.rangeEnd = r.end;
   }
+  const ranges: Array<Array<Record<string, string>>> = [[range]];
+  if (spec.ipv6) {
+    const range6: Record<string, string> = { subnet: spec.ipv6.subnet, gateway: spec.ipv6.gateway };
+    if (spec.ipv6.ipRange && !opts.wholeSubnet) {
+      const r = parseCidr6(spec.ipv6.ipRange)!;
+      range6.rangeStart = nthAddress6(r, r.network === parseCidr6(spec.ipv6.subnet)!.network ? 1 : 0);
+      range6.rangeEnd = lastAddress6(r);
+    }
+    ranges.push([range6]);
+  }
   const bridge: CniPluginConf = {
     type: 'bridge',
     bridge: spec.bridge,
@@ -53,7 +64,7 @@ export function buildConflist(spec: BridgeNetworkSpec, opts: ConflistOptions): C
     hairpinMode: true,
     ...(spec.mtu ? { mtu: spec.mtu } : {}),
     capabilities: { mac: true, ips: true },
-    ipam: { type: 'host-local', ranges: [[range]], dataDir: opts.ipamDir },
+    ipam: { type: 'host-local', ranges, dataDir: opts.ipamDir },
   };
   const plugins: CniPluginConf[] = [bridge];
   if (opts.iptables && !spec.internal) {
@@ -80,13 +91,21 @@ export function endpointFromResult(result: CniResult, req: AttachRequest): Endpo
   const ipc = (result.ips ?? []).find((c) => c.interface === index && !c.address.includes(':')) ?? (result.ips ?? []).find((c) => !c.address.includes(':'));
   if (index < 0 || !ipc) throw new Error(`CNI result for ${req.ifname} has no IPv4 address: ${JSON.stringify(result)}`);
   const [ip, prefix] = ipc.address.split('/');
-  return {
+  const endpoint: Endpoint = {
     ifname: req.ifname,
     ip,
     prefixLen: Number(prefix),
     gateway: ipc.gateway ?? req.network.gateway,
     mac: interfaces[index].mac ?? '',
   };
+  const v6 = (result.ips ?? []).find((c) => c.interface === index && c.address.includes(':')) ?? (result.ips ?? []).find((c) => c.address.includes(':'));
+  if (v6 && req.network.ipv6) {
+    const [ip6, prefix6] = v6.address.split('/');
+    endpoint.ip6 = formatIpv6(parseIpv6(ip6)!);
+    endpoint.prefixLen6 = Number(prefix6);
+    endpoint.gateway6 = v6.gateway ?? req.network.ipv6.gateway;
+  }
+  return endpoint;
 }
 
 /** host-local's failures as Berth's errors. */

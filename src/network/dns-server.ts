@@ -4,8 +4,9 @@
  * redirect in dns-redirect.ts). For a client whose source address is in the network's subnet it
  * answers, from the names registered for that network (case-insensitive, trailing dot optional):
  *   A     → the addresses of every endpoint with that name (TTL 600, like dockerd)
- *   AAAA  → empty NOERROR (the networks are IPv4-only)
- *   PTR   → the first name of the endpoint with that address
+ *   AAAA  → their IPv6 addresses on a dual-stack network (else an empty NOERROR)
+ *   PTR   → the first name of the endpoint with that address (in-addr.arpa and ip6.arpa)
+ * Names registered for one client address (link aliases) are seen by that client only.
  * Everything else is forwarded to the upstream resolvers; when none answers: SERVFAIL.
  * Clients outside the subnet get REFUSED.
  */
@@ -37,9 +38,23 @@ interface Listener {
   connections: Set<net.Socket>;
 }
 
+interface Addresses {
+  v4: string[];
+  v6: string[];
+}
+
 interface NameTable {
-  byName: Map<string, string[]>;
+  byName: Map<string, Addresses>;
+  /** Per client address: names only that client resolves. */
+  scoped: Map<string, Map<string, Addresses>>;
   byIp: Map<string, string>;
+}
+
+function addTo(map: Map<string, Addresses>, name: string, r: DnsRecord): void {
+  const a = map.get(name) ?? { v4: [], v6: [] };
+  if (!a.v4.includes(r.ip)) a.v4.push(r.ip);
+  if (r.ip6 && !a.v6.includes(r.ip6)) a.v6.push(r.ip6);
+  map.set(name, a);
 }
 
 export class DnsServer {
@@ -112,15 +127,20 @@ export class DnsServer {
   }
 
   setRecords(networkId: string, records: readonly DnsRecord[]): void {
-    const table: NameTable = { byName: new Map(), byIp: new Map() };
+    const table: NameTable = { byName: new Map(), scoped: new Map(), byIp: new Map() };
     for (const r of records) {
       for (const raw of r.names) {
         const name = normalize(raw);
         if (!name) continue;
-        const ips = table.byName.get(name) ?? [];
-        if (!ips.includes(r.ip)) ips.push(r.ip);
-        table.byName.set(name, ips);
+        if (r.client) {
+          const own = table.scoped.get(r.client) ?? new Map<string, Addresses>();
+          addTo(own, name, r);
+          table.scoped.set(r.client, own);
+          continue;
+        }
+        addTo(table.byName, name, r);
         if (!table.byIp.has(r.ip)) table.byIp.set(r.ip, name);
+        if (r.ip6 && !table.byIp.has(expandIpv6(r.ip6))) table.byIp.set(expandIpv6(r.ip6), name);
       }
     }
     this.tables.set(networkId, table);
@@ -151,12 +171,14 @@ export class DnsServer {
     if (!q) return reply(query, RCODE.FORMERR, []);
     const table = this.tables.get(networkId);
     const name = normalize(q.name);
-    const ips = table?.byName.get(name);
+    const ips = table?.scoped.get(clientIp)?.get(name) ?? table?.byName.get(name);
     if (ips && (q.class ?? 'IN') === 'IN') {
       if (q.type === 'A') {
-        return reply(query, RCODE.NOERROR, ips.map((ip) => ({ type: 'A', name: q.name, ttl: TTL, data: ip })));
+        return reply(query, RCODE.NOERROR, ips.v4.map((ip) => ({ type: 'A', name: q.name, ttl: TTL, data: ip })));
       }
-      if (q.type === 'AAAA') return reply(query, RCODE.NOERROR, []);
+      if (q.type === 'AAAA') {
+        return reply(query, RCODE.NOERROR, ips.v6.map((ip) => ({ type: 'AAAA', name: q.name, ttl: TTL, data: ip })));
+      }
     }
     if (q.type === 'PTR' && table) {
       const target = table.byIp.get(ptrToIp(name) ?? '');
@@ -196,10 +218,23 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-/** `4.3.2.1.in-addr.arpa` → `1.2.3.4`. */
+/** `4.3.2.1.in-addr.arpa` → `1.2.3.4`; a 32-nibble `ip6.arpa` name → the expanded IPv6 address. */
 function ptrToIp(name: string): string | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(name);
-  return m ? `${m[4]}.${m[3]}.${m[2]}.${m[1]}` : undefined;
+  if (m) return `${m[4]}.${m[3]}.${m[2]}.${m[1]}`;
+  const v6 = /^((?:[0-9a-f]\.){32})ip6\.arpa$/.exec(name);
+  if (!v6) return undefined;
+  const hex = v6[1].split('.').filter(Boolean).reverse().join('');
+  return hex.match(/.{4}/g)!.join(':');
+}
+
+/** An IPv6 address with every group written out (`fd00::1` → `fd00:0000:...:0001`). */
+function expandIpv6(ip: string): string {
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.map((g) => g.padStart(4, '0')).join(':');
 }
 
 function reply(query: dnsPacket.DecodedPacket, rcode: number, answers: dnsPacket.Answer[]): Buffer {

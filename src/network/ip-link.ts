@@ -52,8 +52,8 @@ export class IpLink {
   }
 
   /** Adds `<address>/<prefixLen>` unless present (`ip addr replace` is idempotent). */
-  async ensureAddress(name: string, cidr: string): Promise<void> {
-    await runCommand('ip', ['addr', 'replace', cidr, 'dev', name]);
+  async ensureAddress(name: string, cidr: string, opts: { nodad?: boolean } = {}): Promise<void> {
+    await runCommand('ip', ['addr', 'replace', cidr, 'dev', name, ...(opts.nodad ? ['nodad'] : [])]);
   }
 
   async setUp(name: string): Promise<void> {

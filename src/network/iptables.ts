@@ -14,6 +14,8 @@ export type Rule = readonly string[];
 export interface IptablesOptions {
   /** Run inside this network namespace (nsenter --net=...); default: the host. */
   netnsPath?: string;
+  /** 6: ip6tables and ip6tables-restore (dual-stack networks); default 4. */
+  family?: 4 | 6;
 }
 
 /** The contents of Berth-owned chains of one table, for an atomic `iptables-restore --noflush`. */
@@ -27,8 +29,11 @@ const TOKEN = /^[A-Za-z0-9_.:/,!+-]+$/;
 export class Iptables {
   private readonly netnsPath: string | undefined;
 
+  private readonly family: 4 | 6;
+
   constructor(opts: IptablesOptions = {}) {
     this.netnsPath = opts.netnsPath;
+    this.family = opts.family ?? 4;
   }
 
   /** `-C`: does this exact rule exist? A missing chain counts as "no". */
@@ -132,7 +137,8 @@ export class Iptables {
     await this.run('iptables-restore', ['-w', '--noflush'], `${lines.join('\n')}\n`);
   }
 
-  private run(program: string, argv: string[], input?: string) {
+  private run(program: 'iptables' | 'iptables-restore', argv: string[], input?: string) {
+    if (this.family === 6) program = program === 'iptables' ? ('ip6tables' as 'iptables') : ('ip6tables-restore' as 'iptables-restore');
     if (!this.netnsPath) return runCommand(program, argv, { input });
     return runCommand('nsenter', nsenterArgv(this.netnsPath, program, argv), { input });
   }

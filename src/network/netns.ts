@@ -65,6 +65,14 @@ export class NetnsTool {
     });
   }
 
+  /** `ip addr add <cidr> dev <ifname>` inside the namespace (the caller validated both). */
+  async addAddress(netnsPath: string, ifname: string, cidr: string): Promise<void> {
+    const argv = ['addr', 'add', cidr, 'dev', ifname];
+    // IPv6 addresses skip duplicate address detection (usable at once); IPv4 gets its broadcast.
+    argv.push(...(cidr.includes(':') ? ['nodad'] : ['brd', '+']));
+    await runCommand('nsenter', nsenterArgv(netnsPath, 'ip', argv));
+  }
+
   /** `sysctl -w key=value...` inside the namespace (/proc/sys/net is per namespace). */
   async setSysctls(netnsPath: string, values: Record<string, string>): Promise<void> {
     const args = Object.entries(values).map(([key, value]) => {

@@ -18,7 +18,7 @@ import { DnsServer } from './dns-server';
 import { addressInUse, endpointExists, invalidParameter } from './errors';
 import { applyHostRules, hostChainNames, type HostChainNames } from './host-rules';
 import { IpLink } from './ip-link';
-import { listIpamNetworks, readAllocations, removeAllocation, removeIpamNetwork, type IpamAllocation } from './ipam-state';
+import { listIpamNetworks, readAllocations, readCursors, removeAllocation, removeIpamNetwork, restoreCursors, type IpamAllocation } from './ipam-state';
 import { Iptables } from './iptables';
 import { NetnsTool } from './netns';
 import { PortReservations } from './port-allocator';
@@ -65,6 +65,9 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   private readonly cni: Cni;
   private readonly ip = new IpLink();
   private readonly hostIptables = new Iptables();
+  private readonly hostIp6tables = new Iptables({ family: 6 });
+  /** Whether Berth's ip6tables chains may exist (true at start: a previous run may have left them). */
+  private ip6RulesWritten = true;
   private readonly netns = new NetnsTool();
   private readonly dns: DnsServer;
   private readonly ports = new PortReservations();
@@ -190,13 +193,16 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     try {
       for (const m of mappings) this.ports.reserve(key, m);
       if (req.ip) this.checkStaticIpFree(spec, allocations, req.ip);
+      if (req.ip6) this.checkStaticIpFree(spec, allocations, req.ip6);
     } catch (err) {
       this.ports.release(key);
       throw err;
     }
 
-    const list = this.conflist(spec, !!req.ip);
+    const list = this.conflist(spec, !!req.ip || !!req.ip6);
+    const staticIps = [req.ip, req.ip6].filter((a): a is string => !!a);
     let result: CniResult;
+    const cursors = staticIps.length ? await readCursors(this.ipamDir, cniNetworkName(spec)) : undefined;
     try {
       result = await this.cni.add(list, {
         containerId: req.containerId,
@@ -204,7 +210,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
         ifname: req.ifname,
         runtimeConfig: {
           ...(req.mac ? { mac: req.mac } : {}),
-          ...(req.ip ? { ips: [req.ip] } : {}),
+          ...(staticIps.length ? { ips: staticIps } : {}),
           ...(this.opts.iptables && mappings.length
             ? { portMappings: mappings.map((m) => ({ hostPort: m.hostPort, containerPort: m.containerPort, protocol: m.protocol, ...(m.hostIp && m.hostIp !== '0.0.0.0' ? { hostIP: m.hostIp } : {}) })) }
             : {}),
@@ -214,10 +220,13 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
       this.ports.release(key);
       await this.cniDel(list, req).catch(() => undefined);
       throw mapAddError(err, req);
+    } finally {
+      if (cursors) await restoreCursors(this.ipamDir, cniNetworkName(spec), cursors).catch((err) => this.log.warn({ err, network: spec.id }, 'cannot restore IPAM cursors'));
     }
 
     try {
       const endpoint = endpointFromResult(result, req);
+      for (const ll of req.linkLocalIps ?? []) await this.netns.addAddress(req.netnsPath, req.ifname, linkLocalCidr(ll));
       if (spec.dns) await this.pointResolver(req.netnsPath, req.ifname, spec.gateway, endpoint.ip);
       const state: EndpointState = { proxies: [] };
       this.endpoints.set(key, state);
@@ -319,7 +328,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   private async repointResolver(req: AttachRequest): Promise<void> {
     for (const spec of this.networks.values()) {
       if (!spec.dns || spec.id === req.network.id) continue;
-      const alloc = (await readAllocations(this.ipamDir, cniNetworkName(spec))).find((a) => a.containerId === req.containerId);
+      const alloc = (await readAllocations(this.ipamDir, cniNetworkName(spec))).find((a) => a.containerId === req.containerId && !a.ip.includes(':'));
       if (!alloc) continue;
       await this.pointResolver(req.netnsPath, alloc.ifname, spec.gateway, alloc.ip);
       return;
@@ -350,7 +359,19 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
 
   /** Rewrites Berth's host chains from the known networks (callers hold the network queue). */
   private async applyRules(): Promise<void> {
-    if (this.opts.iptables) await applyHostRules(this.hostIptables, this.chains, [...this.networks.values()]);
+    if (!this.opts.iptables) return;
+    await applyHostRules(this.hostIptables, this.chains, [...this.networks.values()]);
+    // The IPv6 side of dual-stack networks gets the same forwarding, isolation and NAT rules.
+    const v6 = [...this.networks.values()].flatMap((n) => (n.ipv6 ? [{ ...n, subnet: n.ipv6.subnet, gateway: n.ipv6.gateway, dns: false }] : []));
+    if (!v6.length && !this.ip6RulesWritten) return;
+    try {
+      await applyHostRules(this.hostIp6tables, this.chains, v6);
+    } catch (err) {
+      // Without dual-stack networks this is only cleanup: a host without ip6tables must still work.
+      if (v6.length) throw err;
+      this.log.warn({ err }, 'cannot clean up ip6tables chains');
+    }
+    this.ip6RulesWritten = v6.length > 0;
   }
 
   private serialized(fn: () => Promise<void>): Promise<void> {
@@ -369,6 +390,11 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     });
     return this.netnsDirReady;
   }
+}
+
+/** dockerd puts link-local addresses on the interface as /16 (IPv4) or /64 (IPv6). */
+function linkLocalCidr(ip: string): string {
+  return ip.includes(':') ? `${ip}/64` : `${ip}/16`;
 }
 
 function endpointKey(req: AttachRequest): string {

@@ -32,6 +32,8 @@ export interface BridgeNetworkSpec {
   /** Serve the embedded DNS on this network (user-defined networks; not the default bridge). */
   dns: boolean;
   mtu?: number;
+  /** Dual stack (`--ipv6`): the IPv6 subnet, the bridge's IPv6 address and an optional sub-range. */
+  ipv6?: { subnet: string; gateway: string; ipRange?: string };
 }
 
 export interface PortMapping {
@@ -51,6 +53,10 @@ export interface AttachRequest {
   network: BridgeNetworkSpec;
   /** Static address (`--ip`); undefined = next free from IPAM. */
   ip?: string;
+  /** Static IPv6 address (`--ip6`) on a dual-stack network. */
+  ip6?: string;
+  /** Extra link-local addresses (`--link-local-ip`), added to the interface as dockerd adds them. */
+  linkLocalIps?: string[];
   /** Static MAC (`--mac-address`); undefined = generated. */
   mac?: string;
   /**
@@ -66,6 +72,10 @@ export interface Endpoint {
   prefixLen: number;
   gateway: string;
   mac: string;
+  /** On a dual-stack network: the IPv6 address, its prefix length and gateway. */
+  ip6?: string;
+  prefixLen6?: number;
+  gateway6?: string;
 }
 
 /** A name the embedded DNS answers on one network. */
@@ -73,6 +83,10 @@ export interface DnsRecord {
   /** Names are matched case-insensitively: container name, aliases, short ID, hostname. */
   names: string[];
   ip: string;
+  /** The endpoint's IPv6 address on a dual-stack network (AAAA answers). */
+  ip6?: string;
+  /** Only queries from this (IPv4) address see these names (a link alias of one container). */
+  client?: string;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { addressInUse, invalidAddress, invalidParameter } from './errors';
 import { cidrContains, isHostAddress, isInterfaceName, isIpv4, isMac, parseCidr } from './ipv4';
+import { cidr6Contains, isIpv6, parseCidr6, parseIpv6 } from './ipv6';
 import type { AttachRequest, BridgeNetworkSpec } from './types';
 
 export function checkNetworkSpec(spec: BridgeNetworkSpec): void {
@@ -29,6 +30,17 @@ export function checkNetworkSpec(spec: BridgeNetworkSpec): void {
       throw invalidParameter(`ip range ${spec.ipRange} is not within subnet ${spec.subnet}`);
     }
   }
+  if (spec.ipv6) {
+    const subnet6 = parseCidr6(spec.ipv6.subnet);
+    if (!subnet6) throw invalidParameter(`invalid IPv6 subnet: ${spec.ipv6.subnet}`);
+    if (!cidr6Contains(subnet6, spec.ipv6.gateway)) throw invalidParameter(`invalid gateway ${spec.ipv6.gateway} for subnet ${spec.ipv6.subnet}`);
+    if (spec.ipv6.ipRange !== undefined) {
+      const range = parseCidr6(spec.ipv6.ipRange);
+      if (!range || range.prefixLen < subnet6.prefixLen || !cidr6Contains(subnet6, spec.ipv6.ipRange.split('/')[0])) {
+        throw invalidParameter(`ip range ${spec.ipv6.ipRange} is not within subnet ${spec.ipv6.subnet}`);
+      }
+    }
+  }
   if (spec.mtu !== undefined && (!Number.isInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535)) {
     throw invalidParameter(`invalid MTU: ${spec.mtu}`);
   }
@@ -40,6 +52,10 @@ export function checkAttachRequest(req: AttachRequest): void {
   if (!isInterfaceName(req.ifname)) throw invalidParameter(`invalid interface name: ${req.ifname}`);
   if (req.mac !== undefined && !isMac(req.mac)) throw invalidParameter(`invalid MAC address: ${req.mac}`);
   if (req.ip !== undefined && !isIpv4(req.ip)) throw invalidParameter(`invalid IPv4 address: ${req.ip}`);
+  if (req.ip6 !== undefined && !isIpv6(req.ip6)) throw invalidParameter(`invalid IPv6 address: ${req.ip6}`);
+  for (const ll of req.linkLocalIps ?? []) {
+    if (!isIpv4(ll) && !isIpv6(ll)) throw invalidParameter(`invalid link-local IP address: ${ll}`);
+  }
   for (const m of req.portMappings) {
     const ok = (p: number) => Number.isInteger(p) && p >= 0 && p <= 65535;
     if (!ok(m.hostPort) || !ok(m.containerPort) || m.containerPort === 0) {
@@ -52,6 +68,13 @@ export function checkAttachRequest(req: AttachRequest): void {
 
 /** A static address must be a host address of the subnet; the gateway's is taken. */
 export function checkStaticIp(spec: BridgeNetworkSpec, ip: string): void {
+  if (isIpv6(ip)) {
+    // dockerd's words when the network has no IPv6 subnet to take the address from.
+    if (!spec.ipv6) throw invalidParameter('user specified IP address is supported only when connecting to networks with user configured subnets');
+    if (!cidr6Contains(parseCidr6(spec.ipv6.subnet)!, ip)) throw invalidAddress(ip);
+    if (parseIpv6(ip) === parseIpv6(spec.ipv6.gateway)) throw addressInUse(ip);
+    return;
+  }
   if (!isHostAddress(parseCidr(spec.subnet), ip)) throw invalidAddress(ip);
   if (ip === spec.gateway) throw addressInUse(ip);
 }

@@ -16,6 +16,13 @@ type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
 
 const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
 
+/** Before API 1.44 a container is created on one network at most (dockerd's message and status). */
+function checkEndpointCount(networkingConfig: unknown, version: string): void {
+  if (versionAtLeast(version, '1.44')) return;
+  const endpoints = Object.keys((networkingConfig as { EndpointsConfig?: Record<string, unknown> } | null)?.EndpointsConfig ?? {});
+  if (endpoints.length > 1) throw new InvalidParameterError(`Container cannot be created with multiple network endpoints: ${endpoints.join(', ')}`);
+}
+
 /** Sends an engine-produced tar; a client that goes away stops the producer. */
 function sendTar(reply: FastifyReply, stream: Readable): FastifyReply {
   reply.raw.on('close', () => stream.destroy());
@@ -40,6 +47,7 @@ export function containerHandlers(backend: ContainerBackend) {
       const body = (await jsonBody(request)) as Record<string, unknown> | undefined;
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('config cannot be empty in order to create a container');
       const { HostConfig, NetworkingConfig, ...config } = body;
+      checkEndpointCount(NetworkingConfig, apiVersionOf(request));
       const result = await backend.create({
         name: stringValue(request.query, 'name') || undefined,
         config,
@@ -91,7 +99,9 @@ export function containerHandlers(backend: ContainerBackend) {
 
     async deleteContainers(request: Req, reply: FastifyReply) {
       const q = request.query;
-      await backend.remove(request.params.id, { force: boolValue(q, 'force'), removeVolumes: boolValue(q, 'v') });
+      // A wildcard route: `?link=1` names a link as `<parent>/<alias>`.
+      const ref = (request.params as { '*'?: string })['*'] ?? request.params.id;
+      await backend.remove(ref, { force: boolValue(q, 'force'), removeVolumes: boolValue(q, 'v'), link: boolValue(q, 'link') });
       return reply.code(204).send();
     },
 

@@ -22,7 +22,7 @@ export function containerRoutes(backend: ContainerBackend): RouteDef[] {
     { method: 'POST', url: '/containers/:id/wait', handler: h.postContainersWait },
     { method: 'POST', url: '/containers/:id/rename', handler: h.postContainersRename },
     { method: 'POST', url: '/containers/:id/resize', handler: h.postContainersResize },
-    { method: 'DELETE', url: '/containers/:id', handler: h.deleteContainers },
+    { method: 'DELETE', url: '/containers/*', handler: h.deleteContainers, paths: ['/containers/{id}'] },
     { method: 'HEAD', url: '/containers/:id/archive', handler: h.headContainersArchive },
     { method: 'GET', url: '/containers/:id/archive', handler: h.getContainersArchive },
     { method: 'PUT', url: '/containers/:id/archive', handler: h.putContainersArchive },

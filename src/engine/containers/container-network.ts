@@ -5,6 +5,8 @@ import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlum
 import { NetworkPlumbingError } from '../../network/errors';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
+import { ContainerLinks, editEtcFile, linkHostsLine } from './container-links';
+import { linkAliasRecords, linkEnv, linkName } from './legacy-links';
 import { checkEndpoint, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
 import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig, PortBinding } from './types';
 
@@ -26,6 +28,8 @@ export interface NetworkSetup {
   hosts: string;
   resolvConf: string;
   hostname: string;
+  /** Legacy link variables (`<ALIAS>_PORT`, ...), before the container's own Env. */
+  env: string[];
 }
 
 interface Deps {
@@ -35,6 +39,8 @@ interface Deps {
   /** Every container record, for DNS names and shared namespaces. */
   containers(): Iterable<ContainerRecord>;
   lookup(ref: string): ContainerRecord;
+  /** The container's /etc/hosts and /etc/resolv.conf on the host (bind-mounted while it runs). */
+  etcPaths(c: ContainerRecord): { hostsPath: string; resolvConfPath: string };
   events?: EventSink;
 }
 
@@ -45,9 +51,18 @@ const shortId = (id: string) => id.slice(0, 12);
  * with them, published ports, and the names the embedded DNS answers for it.
  */
 export class ContainerNetworking {
-  constructor(private readonly deps: Deps) {}
+  readonly links: ContainerLinks;
 
-  /** Checks a create request's networking and returns the container's endpoints-to-be. */
+  constructor(private readonly deps: Deps) {
+    this.links = new ContainerLinks(deps);
+  }
+
+  /**
+   * Checks a create request's networking and returns the container's endpoints-to-be. A network
+   * that does not exist yet is kept by the name asked for: as with dockerd, the container is
+   * created and its start fails with `network <name> not found` (the CLI takes a 404 at create
+   * for a missing image and would try to pull it).
+   */
   async plan(config: ContainerConfig, hostConfig: HostConfig, networkingConfig: unknown): Promise<ContainerNetworkState> {
     const mode = parseNetworkMode(hostConfig.NetworkMode);
     if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'bridge';
@@ -58,31 +73,37 @@ export class ContainerNetworking {
       this.deps.lookup(mode.ref);
       return state;
     }
-    for (const link of hostConfig.Links ?? []) {
-      const name = link.replace(/^\//, '').split(':')[0];
-      if (!name) throw new InvalidParameterError(`invalid link format: ${link}`);
-      try {
-        this.deps.lookup(name);
-      } catch {
-        throw new InvalidParameterError(`could not get container for ${name}`);
-      }
-      if (mode.kind !== 'bridge' || mode.primary !== 'bridge') throw new InvalidParameterError('conflicting options: links are only supported on the default bridge network');
-    }
+    const links = this.links.plan(hostConfig.Links ?? [], mode);
+    if (links.length) state.links = links;
     const primaryRef = mode.kind === 'bridge' ? mode.primary : mode.kind;
-    const primary = await this.deps.networks.get(primaryRef);
+    const primary = await this.find(primaryRef);
     // The CLI keys the primary endpoint by the mode it sent (`default` for the default bridge).
-    const isPrimary = (ref: string) => ref === primaryRef || ref === primary.Name || ref === primary.Id || ref === 'default';
+    const isPrimary = (ref: string) => ref === primaryRef || ref === 'default' || (!!primary && (ref === primary.Name || ref === primary.Id));
     const primaryReq = Object.entries(requests).find(([ref]) => isPrimary(ref))?.[1] ?? {};
     const entries: Array<[string, EndpointRequest]> = [[primaryRef, { ...primaryReq }]];
     if (!entries[0][1].MacAddress && typeof config.MacAddress === 'string' && config.MacAddress) entries[0][1].MacAddress = config.MacAddress;
     for (const [ref, req] of Object.entries(requests)) if (!isPrimary(ref)) entries.push([ref, req ?? {}]);
     for (const [ref, req] of entries) {
-      const n = await this.deps.networks.get(ref);
-      if (mode.kind !== 'bridge' && n.Id !== primary.Id) throw new InvalidParameterError(`container cannot be connected to multiple networks with one of the networks in ${mode.kind} mode`);
+      const n = ref === primaryRef ? primary : await this.find(ref);
+      if (!n) {
+        state.networks[ref] = emptyEndpoint('', req);
+        continue;
+      }
+      if (mode.kind !== 'bridge' && n.Id !== primary?.Id) throw new InvalidParameterError(`container cannot be connected to multiple networks with one of the networks in ${mode.kind} mode`);
       checkEndpoint(n, req, n.Name === 'bridge');
       state.networks[n.Name] = emptyEndpoint(n.Id, req);
     }
     return state;
+  }
+
+  /** A network by reference, or undefined when there is none (yet). */
+  private async find(ref: string): Promise<NetworkInfo | undefined> {
+    try {
+      return await this.deps.networks.get(ref);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /** Sets up networking for a starting container; undoes its own work if a step fails. */
@@ -93,34 +114,38 @@ export class ContainerNetworking {
     const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
     const extraHosts = c.hostConfig.ExtraHosts ?? [];
     if (mode.kind === 'host') {
-      return { hostNetwork: true, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: hostResolv.raw };
+      return { hostNetwork: true, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: hostResolv.raw, env: [] };
     }
     if (mode.kind === 'none') {
-      return { hostNetwork: false, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }) };
+      return { hostNetwork: false, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
     }
     if (mode.kind === 'container') {
       const other = this.deps.lookup(mode.ref);
       if (!other.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
       const netnsPath = other.network?.netnsPath ?? `/proc/${other.state.Pid}/ns/net`;
       const ip = Object.values(other.network?.networks ?? {})[0]?.IPAddress || undefined;
-      return { hostNetwork: false, netnsPath, hostname, hosts: hostsFile({ hostname, ip, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }) };
+      return { hostNetwork: false, netnsPath, hostname, hosts: hostsFile({ hostname, ip, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
     }
     const state = (c.network ??= { networks: {}, ports: {} });
     const netnsPath = await this.deps.plumbing.createNetns(c.id);
     state.netnsPath = netnsPath;
     try {
       let primary: { spec: BridgeNetworkSpec; endpoint: Endpoint } | undefined;
+      let embeddedDns = false;
       let index = 0;
+      const links = this.links.resolve(c);
       for (const [name, ep] of Object.entries(state.networks)) {
         const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name));
         const ports = index === 0 ? await this.bindPorts(c) : [];
         const endpoint = await this.attach(c, spec, ep, `eth${index}`, ports);
         this.record(c, ep, spec, endpoint);
         primary ??= { spec, endpoint };
+        // Like dockerd: one user-defined network is enough for the embedded DNS.
+        embeddedDns ||= spec.dns;
         index++;
       }
       this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
-      const embeddedDns = !!primary?.spec.dns;
+      await this.links.updateParents(c);
       return {
         hostNetwork: false,
         netnsPath,
@@ -129,32 +154,17 @@ export class ContainerNetworking {
           hostname,
           domainname: c.config.Domainname,
           ip: primary?.endpoint.ip,
+          ip6: primary?.endpoint.ip6,
           extraHosts: extraHosts.map((h) => h.replace(/:host-gateway$/, `:${primary?.endpoint.gateway ?? ''}`)),
-          extraLines: this.linkLines(c),
+          extraLines: links.map((l) => linkHostsLine(l.child, l.alias, l.ip)),
         }),
         resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns }),
+        env: links.flatMap((l) => linkEnv({ name: linkName(c.name, l.alias), childIp: l.ip, childEnv: l.child.config.Env ?? [], exposedPorts: l.child.config.ExposedPorts })),
       };
     } catch (err) {
       await this.teardown(c);
       throw err;
     }
-  }
-
-  /**
-   * Legacy `--link name:alias` on the default bridge: a hosts line per link naming the linked
-   * container by alias, short ID and name. The linked container must be running.
-   */
-  private linkLines(c: ContainerRecord): string[] {
-    const lines: string[] = [];
-    for (const link of c.hostConfig.Links ?? []) {
-      const [name, alias = name] = link.replace(/^\//, '').split(':');
-      const other = this.deps.lookup(name);
-      const ip = Object.values(other.network?.networks ?? {}).find((e) => e.IPAddress)?.IPAddress;
-      if (!other.state.Running || !ip) throw new ConflictError(`Cannot link to a non running container: ${other.name} AS ${c.name}/${alias.split('/').pop()}`);
-      const aliasName = alias.split('/').pop()!;
-      lines.push(`${ip}\t${[...new Set([aliasName, shortId(other.id), other.name.slice(1)])].join(' ')}`);
-    }
-    return lines;
   }
 
   /** Detaches every endpoint and removes the namespace; safe to call more than once. */
@@ -205,9 +215,27 @@ export class ContainerNetworking {
       const spec = this.deps.networks.specOf(n);
       const endpoint = await this.attach(c, spec, ep, `eth${i}`, []);
       this.record(c, ep, spec, endpoint);
+      await this.joinedWhileRunning(c, spec, endpoint);
     }
     state.networks[n.Name] = ep;
     this.refreshDns([n.Id]);
+  }
+
+  /**
+   * What dockerd changes in a running container's files when it joins a network: a hosts line
+   * for the new address and, on a user-defined network, the embedded DNS in resolv.conf (kept
+   * after a disconnect, as dockerd keeps it).
+   */
+  private async joinedWhileRunning(c: ContainerRecord, spec: BridgeNetworkSpec, endpoint: Endpoint): Promise<void> {
+    const paths = this.deps.etcPaths(c);
+    const hostname = c.config.Hostname || shortId(c.id);
+    const names = c.config.Domainname ? `${hostname}.${c.config.Domainname} ${hostname}` : hostname;
+    const lines = [`${endpoint.ip}\t${names}`, ...(endpoint.ip6 ? [`${endpoint.ip6}\t${names}`] : [])];
+    await editEtcFile(this.deps.log, paths.hostsPath, (text) => `${text.replace(/\n?$/, '\n')}${lines.join('\n')}\n`);
+    if (!spec.dns) return;
+    const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
+    const embedded = resolvConfFile(await readHostResolvConf(), { ...resolvOpts, embeddedDns: true });
+    await editEtcFile(this.deps.log, paths.resolvConfPath, (text) => (/^nameserver 127\.0\.0\.11$/m.test(text) ? text : embedded));
   }
 
   async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
@@ -219,6 +247,10 @@ export class ContainerNetworking {
       const spec = this.deps.networks.specOf(n);
       await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, []));
       this.emit(c, spec, 'disconnect');
+      const ips = [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean);
+      if (ips.length && c.state.Running) {
+        await editEtcFile(this.deps.log, this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
+      }
     }
     delete state.networks[name];
     this.refreshDns([n.Id], c.id);
@@ -231,11 +263,18 @@ export class ContainerNetworking {
 
   /** Container IDs with an endpoint on a network, for network inspect and removal checks. */
   endpointsOn(networkId: string) {
-    const out: Array<{ containerId: string; name: string; endpointId: string; mac: string; ipv4: string }> = [];
+    const out: Array<{ containerId: string; name: string; endpointId: string; mac: string; ipv4: string; ipv6: string }> = [];
     for (const c of this.deps.containers()) {
       for (const ep of Object.values(c.network?.networks ?? {})) {
         if (ep.NetworkID !== networkId || !ep.EndpointID) continue;
-        out.push({ containerId: c.id, name: c.name.slice(1), endpointId: ep.EndpointID, mac: ep.MacAddress, ipv4: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '' });
+        out.push({
+          containerId: c.id,
+          name: c.name.slice(1),
+          endpointId: ep.EndpointID,
+          mac: ep.MacAddress,
+          ipv4: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '',
+          ipv6: ep.GlobalIPv6Address ? `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}` : '',
+        });
       }
     }
     return out;
@@ -271,6 +310,8 @@ export class ContainerNetworking {
       ifname,
       network: spec,
       ip: ep.IPAMConfig?.IPv4Address || undefined,
+      ...(ep.IPAMConfig?.IPv6Address ? { ip6: ep.IPAMConfig.IPv6Address } : {}),
+      ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIps: ep.IPAMConfig.LinkLocalIPs } : {}),
       mac: ep.requestedMac,
       portMappings,
     };
@@ -284,6 +325,9 @@ export class ContainerNetworking {
     ep.IPPrefixLen = e.prefixLen;
     ep.Gateway = e.gateway;
     ep.MacAddress = e.mac;
+    ep.GlobalIPv6Address = e.ip6 ?? '';
+    ep.GlobalIPv6PrefixLen = e.prefixLen6 ?? 0;
+    ep.IPv6Gateway = e.gateway6 ?? '';
     ep.DNSNames = spec.dns ? dnsNames(c, ep) : null;
   }
 
@@ -300,7 +344,7 @@ export class ContainerNetworking {
       const [port, proto] = key.split('/') as [string, 'tcp' | 'udp'];
       live[key] = [];
       for (const b of bindings) {
-        const hostPort = b.HostPort ? Number(b.HostPort) : await this.deps.plumbing.allocateHostPort(proto, b.HostIp);
+        const hostPort = Number(b.HostPort) || (await this.deps.plumbing.allocateHostPort(proto, b.HostIp));
         mappings.push({ hostIp: b.HostIp, hostPort, containerPort: Number(port), protocol: proto });
         live[key]!.push({ HostIp: b.HostIp || '0.0.0.0', HostPort: String(hostPort) });
       }
@@ -318,17 +362,25 @@ export class ContainerNetworking {
     return out;
   }
 
-  /** Recomputes the DNS names of the given networks from the running containers on them. */
+  /**
+   * Recomputes the DNS names of the given networks from the running containers on them. An
+   * endpoint's Links (`--link name:alias` on a user-defined network) let that container alone
+   * resolve the alias to whatever `name` resolves to on the network.
+   */
   private refreshDns(networkIds: string[], leaving?: string): void {
     for (const networkId of new Set(networkIds)) {
       const records: DnsRecord[] = [];
+      const linking: Array<{ client: string; links: string[] }> = [];
       for (const other of this.deps.containers()) {
         if (other.id === leaving) continue;
         for (const ep of Object.values(other.network?.networks ?? {})) {
-          if (ep.NetworkID === networkId && ep.IPAddress) records.push({ names: dnsNames(other, ep), ip: ep.IPAddress });
+          if (ep.NetworkID !== networkId || !ep.IPAddress) continue;
+          records.push({ names: dnsNames(other, ep), ip: ep.IPAddress, ...(ep.GlobalIPv6Address ? { ip6: ep.GlobalIPv6Address } : {}) });
+          if (ep.Links?.length) linking.push({ client: ep.IPAddress, links: ep.Links });
         }
       }
-      this.deps.plumbing.setDnsRecords(networkId, records);
+      const scoped = linkAliasRecords(records, linking);
+      this.deps.plumbing.setDnsRecords(networkId, [...records, ...scoped]);
     }
   }
 }
@@ -346,6 +398,9 @@ function clearLive(ep: EndpointSettings): void {
   ep.IPAddress = '';
   ep.IPPrefixLen = 0;
   ep.Gateway = '';
+  ep.GlobalIPv6Address = '';
+  ep.GlobalIPv6PrefixLen = 0;
+  ep.IPv6Gateway = '';
   ep.DNSNames = null;
   ep.MacAddress = ep.requestedMac ?? '';
 }

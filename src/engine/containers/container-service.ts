@@ -27,6 +27,7 @@ import type { EventSink } from '../events/event-log';
 import type { VolumeLookup } from './mount-spec';
 import { parseVolumesFrom, planMounts, type MountPoint } from './mounts';
 import { ContainerNetworking, type NetworkDirectory, type Plumbing } from './container-network';
+import { linkName } from './legacy-links';
 import { checkEndpoint, emptyEndpoint, parseNetworkMode, type EndpointRequest } from './network-plan';
 import { mergeImageConfig, validateConfig } from './config-merge';
 import { containerDirs, type ContainerDirs } from './container-files';
@@ -157,6 +158,7 @@ export class ContainerService {
       log: deps.log,
       containers: () => this.containers.values(),
       lookup: (ref) => this.get(ref),
+      etcPaths: (c) => this.dirs(c.id),
       events: deps.events,
     });
     this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
@@ -280,11 +282,13 @@ export class ContainerService {
       .filter((c) => matchesFilters(c, opts.filters, resolveImage, createdOf))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     if (opts.limit !== undefined && opts.limit > 0) items = items.slice(0, opts.limit);
-    if (!opts.size) return items.map(containerSummary);
+    const linkNames = this.linkNamesByChild();
+    const summary = (c: ContainerRecord) => containerSummary(c, linkNames.get(c.id));
+    if (!opts.size) return items.map(summary);
     return Promise.all(
       items.map(async (c) => {
         const image = await this.deps.images.resolve(c.image).catch(() => undefined);
-        return { ...containerSummary(c), ...(await this.sizes(c, image?.size ?? 0)) };
+        return { ...summary(c), ...(await this.sizes(c, image?.size ?? 0)) };
       }),
     );
   }
@@ -326,7 +330,7 @@ export class ContainerService {
     const c = this.get(ref);
     const d = this.dirs(c.id);
     const lowerDirs = await this.deps.images.layerDirs(c.image).catch(() => []);
-    return containerInspect(c, { ...d, lowerDirs });
+    return containerInspect(c, { ...d, lowerDirs }, this.linksOf(c));
   }
 
   /** Counts for `docker info`. */
@@ -426,6 +430,7 @@ export class ContainerService {
   }
 
   async remove(ref: string, opts: RemoveContainerOptions): Promise<void> {
+    if (opts.link) return this.removeLink(ref);
     const c = this.get(ref);
     await this.locked(c.id, async () => {
       if (c.state.Running || c.state.Status === 'paused') {
@@ -442,6 +447,44 @@ export class ContainerService {
       await this.finishRemove(c);
       if (opts.removeVolumes) await this.removeAnonymousVolumes(c.mounts ?? []);
     });
+  }
+
+  /** `docker rm --link parent/alias` (dockerd's rmLink): the link goes, both containers stay. */
+  private async removeLink(ref: string): Promise<void> {
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    const cut = name.lastIndexOf('/');
+    if (cut === 0) {
+      this.get(ref);
+      throw new Error('Conflict, cannot remove the default link name of the container');
+    }
+    const parentName = name.slice(0, cut);
+    const alias = name.slice(cut + 1);
+    const parent = [...this.containers.values()].find((c) => c.name === parentName);
+    const link = parent?.network?.links?.find((l) => l.alias === alias && this.containers.has(l.id));
+    if (!parent || !link) throw errNoSuchContainer(ref);
+    await this.locked(parent.id, async () => {
+      await this.networking.links.remove(parent, alias);
+      await this.save(parent);
+    });
+  }
+
+  /** Legacy link names by child ID (`/<parent>/<alias>`), shown among the child's Names. */
+  private linkNamesByChild(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const p of this.containers.values()) {
+      for (const l of p.network?.links ?? []) out.set(l.id, [...(out.get(l.id) ?? []), linkName(p.name, l.alias)]);
+    }
+    return out;
+  }
+
+  /** HostConfig.Links as dockerd shows them: `/<child>:/<parent>/<alias>`, null when none. */
+  private linksOf(c: ContainerRecord): string[] | null {
+    const out: string[] = [];
+    for (const l of c.network?.links ?? []) {
+      const child = this.containers.get(l.id);
+      if (child) out.push(`${child.name}:${linkName(c.name, l.alias)}`);
+    }
+    return out.length ? out : null;
   }
 
   private async finishRemove(c: ContainerRecord): Promise<void> {

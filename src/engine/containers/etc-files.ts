@@ -10,6 +10,8 @@ export interface HostsOptions {
   domainname?: string;
   /** The container's address on its primary network (undefined: loopback only). */
   ip?: string;
+  /** Its IPv6 address there, on a dual-stack network (a second line, as dockerd writes). */
+  ip6?: string;
   /** `name:ip` entries from --add-host. */
   extraHosts: string[];
   /** Extra `<ip> <names...>` lines (legacy links). */
@@ -32,6 +34,7 @@ export function hostsFile(o: HostsOptions): string {
   lines.push(...(o.extraLines ?? []));
   const names = o.domainname ? `${o.hostname}.${o.domainname} ${o.hostname}` : o.hostname;
   lines.push(`${o.ip ?? '127.0.1.1'}\t${names}`);
+  if (o.ip6) lines.push(`${o.ip6}\t${names}`);
   return lines.join('\n') + '\n';
 }
 
@@ -65,24 +68,41 @@ export interface ResolvOptions {
   dnsOptions: string[];
 }
 
+/** `ndots` options with a value that is not a non-negative integer (dropped when ndots:0 is needed). */
+const isInvalidNdots = (o: string) => o.startsWith('ndots:') && !/^\d+$/.test(o.slice('ndots:'.length));
+
 /** resolv.conf content for a container with its own network namespace. */
 export function resolvConfFile(host: HostResolvConf, o: ResolvOptions): string {
   const search = o.dnsSearch.length ? o.dnsSearch.filter((s) => s !== '.') : host.search;
-  const options = o.dnsOptions.length ? o.dnsOptions : host.options;
+  let options = o.dnsOptions.length ? o.dnsOptions : host.options;
   const lines: string[] = [];
-  if (o.embeddedDns) {
-    lines.push('nameserver 127.0.0.11');
-  } else {
+  if (!o.embeddedDns) {
     let servers = o.dns.length ? o.dns : host.nameservers.filter((ns) => !isLoopback(ns));
     // dockerd's fallback when the host only has loopback resolvers.
     if (servers.length === 0) servers = ['8.8.8.8', '8.8.4.4'];
     for (const ns of servers) lines.push(`nameserver ${ns}`);
+    if (search.length) lines.push(`search ${search.join(' ')}`);
+    if (options.length) lines.push(`options ${options.join(' ')}`);
+    return lines.join('\n') + '\n';
   }
+  // The embedded resolver (moby's TransformForIntNS): it alone is listed, the others become its
+  // upstreams, and `ndots:0` is added unless a valid ndots option was asked for.
+  let ndotsFrom = o.dnsOptions.some((x) => x.startsWith('ndots:')) ? 'override' : host.options.some((x) => x.startsWith('ndots:')) ? 'host' : '';
+  options = options.filter((x) => !isInvalidNdots(x));
+  if (!options.some((x) => x.startsWith('ndots:'))) {
+    options = [...options, 'ndots:0'];
+    ndotsFrom = 'internal';
+  }
+  lines.push('nameserver 127.0.0.11');
   if (search.length) lines.push(`search ${search.join(' ')}`);
-  if (options.length) lines.push(`options ${options.join(' ')}`);
-  if (o.embeddedDns) {
-    const ext = (o.dns.length ? o.dns : host.nameservers.filter((ns) => !isLoopback(ns))).map((ns) => `host(${ns})`);
-    lines.push('', '# Based on host file: \'/etc/resolv.conf\' (internal resolver)', `# ExtServers: [${ext.join(' ')}]`);
-  }
+  lines.push(`options ${options.join(' ')}`);
+  // Upstreams from the host's file are reached from the host's namespace: `host(...)`.
+  const ext = o.dns.length ? o.dns : host.nameservers.map((ns) => `host(${ns})`);
+  const overrides = [o.dns.length ? 'nameservers' : '', o.dnsSearch.length ? 'search' : '', o.dnsOptions.length ? 'options' : ''].filter(Boolean);
+  lines.push('', "# Based on host file: '/etc/resolv.conf' (internal resolver)");
+  if (!ext.length) lines.push('# NO EXTERNAL NAMESERVERS DEFINED');
+  else lines.push(`# ExtServers: [${ext.join(' ')}]`);
+  lines.push(`# Overrides: [${overrides.join(' ')}]`);
+  if (ndotsFrom) lines.push(`# Option ndots from: ${ndotsFrom}`);
   return lines.join('\n') + '\n';
 }

@@ -1,3 +1,4 @@
+import { isIpv6, parseIpv6 } from '../../network/ipv6';
 import { ConflictError, InvalidParameterError } from '../errors';
 import type { ContainerConfig, EndpointSettings, HostConfig, PortBinding } from './types';
 
@@ -33,15 +34,25 @@ export function parseNetworkMode(mode: string | undefined): NetworkMode {
 /** One entry of NetworkingConfig.EndpointsConfig or a connect request. */
 export interface EndpointRequest {
   Aliases?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
   MacAddress?: string;
   Links?: string[] | null;
   DriverOpts?: Record<string, string> | null;
 }
 
+/** IPAMConfig as dockerd keeps it: only the fields given (null when none). */
+function ipamConfigOf(req: EndpointRequest): EndpointSettings['IPAMConfig'] {
+  const c = req.IPAMConfig;
+  const out: NonNullable<EndpointSettings['IPAMConfig']> = {};
+  if (c?.IPv4Address) out.IPv4Address = c.IPv4Address;
+  if (c?.IPv6Address) out.IPv6Address = c.IPv6Address;
+  if (c?.LinkLocalIPs?.length) out.LinkLocalIPs = [...c.LinkLocalIPs];
+  return Object.keys(out).length ? out : null;
+}
+
 export function emptyEndpoint(networkId: string, req: EndpointRequest = {}): EndpointSettings {
   return {
-    IPAMConfig: req.IPAMConfig?.IPv4Address ? { IPv4Address: req.IPAMConfig.IPv4Address } : null,
+    IPAMConfig: ipamConfigOf(req),
     Links: req.Links?.length ? req.Links : null,
     Aliases: req.Aliases?.length ? [...req.Aliases] : null,
     MacAddress: req.MacAddress ?? '',
@@ -65,10 +76,15 @@ const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 /** Validates one endpoint request for network `n` (dockerd's rules for the default bridge). */
 export function checkEndpoint(n: NetworkInfo, req: EndpointRequest, isDefaultBridge: boolean): void {
   const ip = req.IPAMConfig?.IPv4Address;
+  const ip6 = req.IPAMConfig?.IPv6Address;
   if (ip && !IPV4.test(ip)) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
+  if (ip6 && (!isIpv6(ip6) || parseIpv6(ip6) === 0n)) throw new InvalidParameterError(`invalid IPv6 address: ${ip6}`);
+  for (const ll of req.IPAMConfig?.LinkLocalIPs ?? []) {
+    if ((!IPV4.test(ll) && !isIpv6(ll)) || ll === '0.0.0.0' || parseIpv6(ll) === 0n) throw new InvalidParameterError(`invalid link-local IP address: ${ll}`);
+  }
   if (req.MacAddress && !MAC.test(req.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${req.MacAddress}`);
   if (isDefaultBridge || n.Driver !== 'bridge') {
-    if (ip) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
+    if (ip || ip6) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
     if (req.Aliases?.length) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
   }
 }
@@ -81,7 +97,8 @@ export function checkPortBindings(bindings: HostConfig['PortBindings']): void {
     if (m[2] === 'sctp') throw new InvalidParameterError(`sctp port mappings are not supported: "${key}"`);
     for (const b of list ?? []) {
       if (b.HostPort && !/^\d+$/.test(b.HostPort)) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
-      if (b.HostPort && (Number(b.HostPort) < 1 || Number(b.HostPort) > 65535)) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
+      // "0" (what testcontainers sends) and "" both ask for any free port.
+      if (b.HostPort && Number(b.HostPort) > 65535) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
       if (b.HostIp && !IPV4.test(b.HostIp) && b.HostIp !== '::' && b.HostIp !== '') throw new InvalidParameterError(`invalid IP address: ${b.HostIp}`);
     }
   }

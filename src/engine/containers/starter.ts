@@ -9,6 +9,7 @@ import type { ContainerMonitor } from '../../runtime/types';
 import { EngineError, InvalidParameterError } from '../errors';
 import type { AttachHub } from './attach-hub';
 import { writeFileAtomic, type ContainerDirs } from './container-files';
+import { LinkStartError } from './legacy-links';
 import type { ContainerNetworking, NetworkSetup } from './container-network';
 import type { ImageLookup, RuntimeLookup } from './container-service';
 import { buildOciSpec } from './oci-spec';
@@ -85,7 +86,8 @@ export class ContainerStarter {
   }
 
   private async spec(c: ContainerRecord, d: ContainerDirs, net: NetworkSetup) {
-    const env = [...(c.config.Env ?? [])];
+    // dockerd's order: link variables first, the container's own Env overrides them.
+    const env = [...net.env, ...(c.config.Env ?? [])];
     if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
     const hostname = net.hostname;
     env.push(`HOSTNAME=${hostname}`);
@@ -179,7 +181,7 @@ function dedupeEnv(env: string[]): string[] {
  * exit code (127/126) from it whichever runtime wrote it.
  */
 export function startError(c: ContainerRecord, cause: unknown): Error {
-  if (cause instanceof EngineError || cause instanceof LogDriverInitError || cause instanceof GroupAddError) return cause;
+  if (cause instanceof EngineError || cause instanceof LogDriverInitError || cause instanceof GroupAddError || cause instanceof LinkStartError) return cause;
   let message = `failed to start container: ${c.runtime}: ${(cause as Error).message ?? String(cause)}`;
   const kind = runtimeErrorKind(message);
   if (kind === 'command-not-found' && !/executable file not found|no such file or directory/.test(message)) {

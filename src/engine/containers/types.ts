@@ -61,7 +61,7 @@ export interface HostConfig {
 
 /** One network endpoint of a container, in Docker's EndpointSettings shape. */
 export interface EndpointSettings {
-  IPAMConfig: { IPv4Address?: string } | null;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
   Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -94,6 +94,8 @@ export interface ContainerNetworkState {
   netnsPath?: string;
   /** Published ports while running: `80/tcp` → bindings (null: exposed, not published). */
   ports: Record<string, PortBinding[] | null>;
+  /** Legacy links on the default bridge (HostConfig.Links resolved to child IDs). */
+  links?: Array<{ id: string; alias: string }>;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -163,6 +165,8 @@ export interface StopContainerOptions {
 export interface RemoveContainerOptions {
   force: boolean;
   removeVolumes: boolean;
+  /** `?link=1`: `ref` is `<parent>/<alias>` and only that legacy link goes. */
+  link?: boolean;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';

@@ -78,10 +78,10 @@ function portsSummary(c: ContainerRecord) {
 }
 
 /** An item of GET /containers/json. */
-export function containerSummary(c: ContainerRecord) {
+export function containerSummary(c: ContainerRecord, linkNames: readonly string[] = []) {
   return {
     Id: c.id,
-    Names: [c.name],
+    Names: [c.name, ...linkNames],
     Image: c.config.Image ?? c.image,
     ImageID: c.image,
     Command: commandLine(c),
@@ -97,7 +97,7 @@ export function containerSummary(c: ContainerRecord) {
 }
 
 /** GET /containers/{id}/json. */
-export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) {
+export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, links: string[] | null = null) {
   return {
     Id: c.id,
     Created: c.created,
@@ -119,7 +119,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: { ...c.hostConfig, LogConfig: normalizeLogConfig(c.hostConfig.LogConfig) },
+    HostConfig: { ...c.hostConfig, LogConfig: normalizeLogConfig(c.hostConfig.LogConfig), Links: links },
     GraphDriver: {
       Name: 'overlay2',
       Data: { LowerDir: paths.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged },
@@ -147,11 +147,11 @@ function networkSettings(c: ContainerRecord) {
     SecondaryIPv6Addresses: null,
     EndpointID: bridge?.EndpointID ?? '',
     Gateway: bridge?.Gateway ?? '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    GlobalIPv6Address: bridge?.GlobalIPv6Address ?? '',
+    GlobalIPv6PrefixLen: bridge?.GlobalIPv6PrefixLen ?? 0,
     IPAddress: bridge?.IPAddress ?? '',
     IPPrefixLen: bridge?.IPPrefixLen ?? 0,
-    IPv6Gateway: '',
+    IPv6Gateway: bridge?.IPv6Gateway ?? '',
     MacAddress: bridge?.MacAddress ?? '',
     Networks: networks,
   };

@@ -3,6 +3,8 @@
  * The checks run in dockerd's order (daemon `createNetwork` → libnetwork `NewNetwork` → IPAM →
  * bridge driver), so a request with several problems reports the one dockerd would.
  */
+import { randomBytes } from 'node:crypto';
+import { cidr6Overlaps, formatCidr6, formatIpv6, nthAddress6, parseCidr6, parseIpv6 } from '../../network/ipv6';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError } from '../errors';
 import { parseBridgeOptions, validateIpamConfig } from './create-validation';
 import { parseGoBool } from '../filter-args';
@@ -45,10 +47,7 @@ function checkDriver(driver: string): void {
   throw new NotFoundError(`plugin "${driver}" not found`);
 }
 
-function checkUnsupported(req: CreateNetworkOptions, enableIPv6: boolean): void {
-  if (enableIPv6 || (req.IPAM?.Config ?? []).some((c) => isIPv6Text(c.Subnet ?? ''))) {
-    throw new NotImplementedError('IPv6 networks are not supported by Berth');
-  }
+function checkUnsupported(req: CreateNetworkOptions): void {
   if (req.Scope && req.Scope !== 'local') throw new NotImplementedError(`only local networks are supported by Berth, not scope "${req.Scope}"`);
   if (req.Ingress) throw new NotImplementedError('ingress networks need swarm mode, which Berth does not support');
   if (req.ConfigOnly || req.ConfigFrom?.Network) throw new NotImplementedError('config-only networks are not supported by Berth');
@@ -65,7 +64,7 @@ const bridgesOf = (existing: readonly NetworkRecord[]) =>
 /** Subnet, gateway and IP range: the client's, checked against other networks, or allocated. */
 function addressing(req: CreateNetworkOptions, ctx: CreateContext, device: string): Omit<BridgeSettings, 'device'> {
   const bridges = bridgesOf(ctx.existing);
-  const cfg = (req.IPAM?.Config ?? [])[0];
+  const cfg = (req.IPAM?.Config ?? []).find((c) => !isIPv6Text(c.Subnet ?? ''));
   if (!cfg?.Subnet) {
     const subnet = allocateSubnet([...bridges.map((b) => parsePrefix(b.bridge.subnet)!), ...ctx.reserved]);
     return { subnet, gateway: formatAddr(defaultGateway(parsePrefix(subnet)!)!) };
@@ -96,6 +95,27 @@ function addressing(req: CreateNetworkOptions, ctx: CreateContext, device: strin
   return { subnet: formatPrefix(subnet), gateway: formatAddr(gateway), ...(ipRange ? { ipRange: formatPrefix(ipRange) } : {}) };
 }
 
+/**
+ * The IPv6 side of a dual-stack network: the client's subnet (not overlapping another network's),
+ * its gateway or the subnet's first address; without a subnet, a random ULA /64 (as current
+ * dockerd takes one from its default IPv6 pool).
+ */
+function addressing6(cfg: IpamConfigEntry | undefined, ctx: CreateContext): NonNullable<BridgeSettings['ipv6']> {
+  const taken = bridgesOf(ctx.existing).flatMap((b) => (b.bridge.ipv6 ? [parseCidr6(b.bridge.ipv6.subnet)!] : []));
+  if (!cfg?.Subnet) {
+    for (let i = 0; i < 100; i++) {
+      const bytes = randomBytes(7);
+      const subnet = parseCidr6(`fd${bytes.toString('hex').replace(/(..)(....)(....)(....)/, '$1:$2:$3:$4')}::/64`)!;
+      if (!taken.some((t) => cidr6Overlaps(t, subnet))) return { subnet: formatCidr6(subnet), gateway: nthAddress6(subnet, 1) };
+    }
+    throw new InvalidParameterError('could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+  }
+  const subnet = parseCidr6(cfg.Subnet)!;
+  if (taken.some((t) => cidr6Overlaps(t, subnet))) throw new ForbiddenError('invalid pool request: Pool overlaps with other one on this address space');
+  const gateway = cfg.Gateway ? formatIpv6(parseIpv6(cfg.Gateway)!) : nthAddress6(subnet, 1);
+  return { subnet: formatCidr6(subnet), gateway, ...(cfg.IPRange ? { ipRange: formatCidr6(parseCidr6(cfg.IPRange)!) } : {}) };
+}
+
 /** An IPAM entry as dockerd echoes it: empty fields omitted (`omitempty`). */
 function echoedIpamEntry(c: IpamConfigEntry): IpamConfigEntry {
   const out: IpamConfigEntry = {};
@@ -116,18 +136,21 @@ export function planBridgeNetwork(req: CreateNetworkOptions, ctx: CreateContext)
   const options: Record<string, string> = { ...(req.Options ?? {}) };
   const enableIPv4 = ipFamilyFlag(req.EnableIPv4, options, NETWORK_OPTION.enableIPv4, true);
   const enableIPv6 = ipFamilyFlag(req.EnableIPv6, options, NETWORK_OPTION.enableIPv6, false);
-  validateIpamConfig(req.IPAM?.Config ?? []);
+  validateIpamConfig(req.IPAM?.Config ?? [], enableIPv6);
   if (name.trim() === '') throw new InvalidParameterError('invalid name: name is empty');
   if (ctx.existing.some((r) => r.name === name)) throw new ConflictError(`network with name ${name} already exists`);
   const driver = req.Driver || 'bridge';
   checkDriver(driver);
   if (!enableIPv4 && !enableIPv6) throw new InvalidParameterError('IPv4 or IPv6 must be enabled');
-  checkUnsupported(req, enableIPv6);
+  checkUnsupported(req);
 
   const bridgeOptions = parseBridgeOptions(options);
-  if ((req.IPAM?.Config ?? []).length > 1) throw new ForbiddenError("bridge driver doesn't support multiple subnets");
+  const configs = req.IPAM?.Config ?? [];
+  const v6Configs = configs.filter((c) => isIPv6Text(c.Subnet ?? ''));
+  if (configs.length - v6Configs.length > 1 || v6Configs.length > 1) throw new ForbiddenError("bridge driver doesn't support multiple subnets");
   const device = bridgeOptions.device ?? `br-${ctx.id.slice(0, 12)}`;
   const bridge: BridgeSettings = { device, ...addressing(req, ctx, device) };
+  if (enableIPv6) bridge.ipv6 = addressing6(v6Configs[0], ctx);
   const sameDevice = bridgesOf(ctx.existing).find((b) => b.bridge.device === device);
   if (sameDevice) {
     throw new ForbiddenError(
@@ -142,6 +165,7 @@ export function planBridgeNetwork(req: CreateNetworkOptions, ctx: CreateContext)
     created: ctx.created,
     internal: req.Internal === true,
     attachable: req.Attachable === true,
+    ...(enableIPv6 ? { enableIPv6: true } : {}),
     ipam: {
       driver: 'default',
       options: req.IPAM ? (req.IPAM.Options ?? null) : null,

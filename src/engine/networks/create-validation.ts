@@ -3,6 +3,7 @@
  * IPAM (`network.ValidateIPAM` in moby's api/types/network/ipam.go) and the bridge driver's
  * options (`networkConfiguration.fromLabels` in libnetwork/drivers/bridge).
  */
+import { cidr6Contains, formatCidr6, isIpv6, isMaskedCidr6, parseCidr6 } from '../../network/ipv6';
 import { InvalidParameterError } from '../errors';
 import { parseGoBool } from '../filter-args';
 import { contains, formatPrefix, isIPv6Text, isMasked, masked, overlaps, parseAddr, parsePrefix, type Prefix } from './ipv4';
@@ -31,14 +32,16 @@ function validateIPRange(ipRange: string | undefined, subnet: Prefix): string[] 
 
 /**
  * dockerd's IPAM validation for IPv4 entries: every problem of every entry, joined into one 400.
- * IPv6 entries are skipped, as dockerd skips them on a network without IPv6 (the caller refuses
- * them: Berth has no IPv6 networks).
+ * IPv6 entries are checked only on a network with IPv6 enabled, as dockerd skips them otherwise.
  */
-export function validateIpamConfig(config: readonly IpamConfigEntry[]): void {
+export function validateIpamConfig(config: readonly IpamConfigEntry[], enableIPv6 = false): void {
   const errs: string[] = [];
   for (const cfg of config) {
     const subnetText = cfg.Subnet ?? '';
-    if (isIPv6Text(subnetText)) continue;
+    if (isIPv6Text(subnetText)) {
+      if (enableIPv6) errs.push(...validateIpv6Entry(cfg));
+      continue;
+    }
     const subnet = parsePrefix(subnetText);
     if (!subnet) {
       errs.push(`invalid subnet ${subnetText}: invalid CIDR block notation`);
@@ -56,6 +59,31 @@ export function validateIpamConfig(config: readonly IpamConfigEntry[]): void {
   if (errs.length) {
     throw new InvalidParameterError(`invalid network config:\n* ${errs.map((e) => e.replace(/\n/g, '\n\t')).join('\n* ')}`);
   }
+}
+
+/** The IPv6 counterpart of the checks above (subnet notation and masking, range, gateway). */
+function validateIpv6Entry(cfg: IpamConfigEntry): string[] {
+  const subnetText = cfg.Subnet ?? '';
+  const subnet = parseCidr6(subnetText);
+  if (!subnet) return [`invalid subnet ${subnetText}: invalid CIDR block notation`];
+  const errs: string[] = [];
+  if (!isMaskedCidr6(subnetText)) errs.push(`invalid subnet ${subnetText}: it should be ${formatCidr6(subnet)}`);
+  const inSubnet = (what: string, text: string | undefined) => {
+    if (!text) return;
+    if (!isIPv6Text(text)) errs.push(`${what}: parent subnet is an IPv6 block`);
+    else if (!isIpv6(text)) errs.push(`${what}: invalid address`);
+    else if (!cidr6Contains(subnet, text)) errs.push(`${what}: parent subnet ${formatCidr6(subnet)} doesn't contain this address`);
+  };
+  if (cfg.IPRange) {
+    const range = parseCidr6(cfg.IPRange);
+    if (!range) errs.push(`invalid ip-range ${cfg.IPRange}: invalid CIDR block notation`);
+    else if (range.prefixLen < subnet.prefixLen || !cidr6Contains(subnet, formatCidr6(range).split('/')[0])) {
+      errs.push(`invalid ip-range ${cfg.IPRange}: parent subnet ${formatCidr6(subnet)} doesn't contain ip-range`);
+    }
+  }
+  inSubnet(`invalid gateway ${cfg.Gateway}`, cfg.Gateway);
+  for (const [name, aux] of Object.entries(cfg.AuxiliaryAddresses ?? {})) inSubnet(`invalid auxiliary address ${name}`, aux);
+  return errs;
 }
 
 /** The bridge driver's parse error (`parseErr` in libnetwork/drivers/bridge). */

@@ -180,6 +180,7 @@ export class NetworkService {
       ipMasq: !rec.internal && this.deps.defaults.iptables && masquerade,
       dns: rec.name !== 'bridge',
       ...(mtu > 0 ? { mtu } : {}),
+      ...(rec.enableIPv6 && rec.bridge.ipv6 ? { ipv6: { ...rec.bridge.ipv6 } } : {}),
     };
   }
 

@@ -64,6 +64,8 @@ export interface BridgeSettings {
   gateway: string;
   /** Sub-range for dynamic addresses, canonical CIDR. */
   ipRange?: string;
+  /** The IPv6 side of a dual-stack network (`--ipv6`): canonical subnet, gateway, sub-range. */
+  ipv6?: { subnet: string; gateway: string; ipRange?: string };
 }
 
 /** `network:<id>` in the store (see store/schema.ts). */
@@ -82,6 +84,8 @@ export interface NetworkRecord {
     /** The client's entries, echoed; null when none were given (inspect shows what was allocated). */
     config: IpamConfigEntry[] | null;
   };
+  /** `EnableIPv6`: set only when the network was created with it (older records lack it). */
+  enableIPv6?: boolean;
   /** Bridge networks only. */
   bridge?: BridgeSettings;
   /** Driver options exactly as created (never defaults for user networks). */
@@ -98,6 +102,8 @@ export interface NetworkEndpoint {
   mac: string;
   /** Address with prefix length, e.g. `172.18.0.2/16`. */
   ipv4: string;
+  /** IPv6 address with prefix length on a dual-stack network, else ''. */
+  ipv6?: string;
 }
 
 export interface EndpointResource {

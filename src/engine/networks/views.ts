@@ -2,14 +2,20 @@
  * How network records are shown: Docker's `Network` object for inspect and list (API v1.51),
  * built the way dockerd's `buildNetworkResource` / `buildIPAMResources` build it.
  */
+import { isIPv6Text } from './ipv4';
 import type { EndpointResource, IpamConfigEntry, NetworkEndpoint, NetworkInspect, NetworkRecord } from './types';
 
 /** IPAM.Config: the client's entries when it gave a subnet, else what was allocated (null for host/none). */
 function ipamConfigOf(rec: NetworkRecord): IpamConfigEntry[] | null {
   const given = (rec.ipam.config ?? []).filter((c) => c.Subnet);
-  if (given.length) return given.map((c) => ({ ...c }));
-  if (rec.bridge) return [{ Subnet: rec.bridge.subnet, Gateway: rec.bridge.gateway }];
-  return null;
+  if (!rec.bridge) return given.length ? given.map((c) => ({ ...c })) : null;
+  // Per family: the client's entry, else what was allocated (dockerd lists IPv4 first).
+  const v4 = given.filter((c) => !isIPv6Text(c.Subnet!));
+  const v6 = given.filter((c) => isIPv6Text(c.Subnet!));
+  const out: IpamConfigEntry[] = v4.length ? v4.map((c) => ({ ...c })) : [{ Subnet: rec.bridge.subnet, Gateway: rec.bridge.gateway }];
+  if (v6.length) out.push(...v6.map((c) => ({ ...c })));
+  else if (rec.enableIPv6 && rec.bridge.ipv6) out.push({ Subnet: rec.bridge.ipv6.subnet, Gateway: rec.bridge.ipv6.gateway });
+  return out;
 }
 
 export function endpointResource(e: NetworkEndpoint): EndpointResource {
@@ -18,7 +24,7 @@ export function endpointResource(e: NetworkEndpoint): EndpointResource {
     EndpointID: e.endpointId,
     MacAddress: e.mac,
     IPv4Address: e.ipv4,
-    IPv6Address: '',
+    IPv6Address: e.ipv6 ?? '',
   };
 }
 
@@ -32,7 +38,7 @@ export function networkView(rec: NetworkRecord, endpoints: readonly NetworkEndpo
     Scope: 'local',
     Driver: rec.driver,
     EnableIPv4: true,
-    EnableIPv6: false,
+    EnableIPv6: rec.enableIPv6 === true,
     IPAM: { Driver: rec.ipam.driver, Options: rec.ipam.options ? { ...rec.ipam.options } : null, Config: ipamConfigOf(rec) },
     Internal: rec.internal,
     Attachable: rec.attachable,

@@ -8,6 +8,7 @@ import { DnsServer } from '../../../src/network/dns-server';
 import { NetworkPlumbingError } from '../../../src/network/errors';
 import { hostChainNames, renderHostRules } from '../../../src/network/host-rules';
 import { cidrContains, hostRange, isHostAddress, parseCidr } from '../../../src/network/ipv4';
+import { cidr6Contains, cidr6Overlaps, formatCidr6, formatIpv6, isMaskedCidr6, lastAddress6, nthAddress6, parseCidr6, parseIpv6 } from '../../../src/network/ipv6';
 import { PortReservations } from '../../../src/network/port-allocator';
 import type { BridgeNetworkSpec } from '../../../src/network/types';
 import { checkAttachRequest, checkNetworkSpec, checkStaticIp } from '../../../src/network/validate';
@@ -23,6 +24,40 @@ const spec: BridgeNetworkSpec = {
   ipMasq: true,
   dns: true,
 };
+
+describe('IPv6 helpers', () => {
+  it('parses, prints (RFC 5952) and compares IPv6 addresses and prefixes', () => {
+    assert.equal(formatIpv6(parseIpv6('FD00:0DB8:0000:0000:0000:0000:0000:0001')!), 'fd00:db8::1');
+    assert.equal(formatIpv6(parseIpv6('::')!), '::');
+    assert.equal(formatIpv6(parseIpv6('1:0:0:1:0:0:0:1')!), '1:0:0:1::1');
+    assert.equal(formatIpv6(parseIpv6('::ffff:10.1.2.3')!), '::ffff:a01:203');
+    for (const bad of ['1::2::3', '12345::', '1:2:3:4:5:6:7:8:9', 'fd00::g', '10.0.0.1', ':1']) assert.equal(parseIpv6(bad), undefined, bad);
+    const c = parseCidr6('fd00:db8:1::7/64')!;
+    assert.equal(formatCidr6(c), 'fd00:db8:1::/64');
+    assert.equal(isMaskedCidr6('fd00:db8:1::7/64'), false);
+    assert.equal(isMaskedCidr6('fd00:db8:1::/64'), true);
+    assert.ok(cidr6Contains(c, 'fd00:db8:1::ffff'));
+    assert.ok(!cidr6Contains(c, 'fd00:db8:2::1'));
+    assert.ok(cidr6Overlaps(c, parseCidr6('fd00:db8::/32')!));
+    assert.ok(!cidr6Overlaps(c, parseCidr6('fd00:db8:2::/64')!));
+    assert.equal(nthAddress6(c, 1), 'fd00:db8:1::1');
+    assert.equal(lastAddress6(parseCidr6('fd00:db8:1::/120')!), 'fd00:db8:1::ff');
+  });
+
+  it('gives a dual-stack network one host-local range per family', () => {
+    const dual = { ...spec, ipv6: { subnet: 'fd00:db8:1::/64', gateway: 'fd00:db8:1::1', ipRange: 'fd00:db8:1::/120' } };
+    checkNetworkSpec(dual);
+    const ipam = buildConflist(dual, { ipamDir: '/x', iptables: true }).plugins[0].ipam as { ranges: unknown[][] };
+    assert.deepEqual(ipam.ranges, [
+      [{ subnet: '172.30.0.0/16', gateway: '172.30.0.1' }],
+      [{ subnet: 'fd00:db8:1::/64', gateway: 'fd00:db8:1::1', rangeStart: 'fd00:db8:1::1', rangeEnd: 'fd00:db8:1::ff' }],
+    ]);
+    assert.throws(() => checkNetworkSpec({ ...spec, ipv6: { subnet: 'fd00:db8:1::/64', gateway: 'fd00:db8:2::1' } }));
+    checkStaticIp(dual, 'fd00:db8:1::99');
+    assert.throws(() => checkStaticIp(dual, 'fd00:db8:2::99'), /does not belong/);
+    assert.throws(() => checkStaticIp(dual, 'fd00:db8:1:0::1'), /already in use/);
+  });
+});
 
 describe('IPv4 helpers', () => {
   it('parses CIDRs, membership and host ranges', () => {
@@ -184,6 +219,23 @@ describe('DNS answers', () => {
     assert.equal(aaaa.data.length, 0);
     const ptr = decode(await dns.answer('n1', query('3.0.1.10.in-addr.arpa', 'PTR'), '127.0.0.5'));
     assert.deepEqual(ptr.data, ['web']);
+  });
+
+  it('answers AAAA and ip6.arpa PTR on dual-stack networks; link aliases only for their client', async (t) => {
+    const dns = new DnsServer({ upstreams: [], log: silentLog, port: 0 });
+    t.after(() => dns.close());
+    await dns.listen('n1', '127.0.0.1', '127.0.0.0/8');
+    dns.setRecords('n1', [
+      { names: ['web'], ip: '10.1.0.2', ip6: 'fd00:db8:1::2' },
+      { names: ['al'], ip: '10.1.0.2', ip6: 'fd00:db8:1::2', client: '127.0.0.7' },
+    ]);
+    assert.deepEqual(decode(await dns.answer('n1', query('web', 'AAAA'), '127.0.0.5')).data, ['fd00:db8:1::2']);
+    const nibbles = '2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.0.0.d.f.ip6.arpa';
+    assert.deepEqual(decode(await dns.answer('n1', query(nibbles, 'PTR'), '127.0.0.5')).data, ['web']);
+    assert.deepEqual(decode(await dns.answer('n1', query('al'), '127.0.0.7')).data, ['10.1.0.2']);
+    assert.deepEqual(decode(await dns.answer('n1', query('al', 'AAAA'), '127.0.0.7')).data, ['fd00:db8:1::2']);
+    // Another client does not see the alias (no upstream here: SERVFAIL, as for any unknown name).
+    assert.equal(decode(await dns.answer('n1', query('al'), '127.0.0.5')).rcode, 'SERVFAIL');
   });
 
   it('refuses clients outside the subnet; SERVFAIL at once without upstreams', async (t) => {

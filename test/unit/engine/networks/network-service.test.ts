@@ -242,11 +242,38 @@ describe('NetworkService: create', () => {
       await assert.rejects(h.service.create({ Name: 'i', IPAM: { Driver: 'infoblox' } }), err('NotFoundError', 'plugin "infoblox" not found'));
     }));
 
-  it('rejects what Berth does not support: IPv6, swarm scopes, config-only networks', () =>
+  it('creates dual-stack networks: given or allocated IPv6 subnets, checked like dockerd', () =>
     withService(async (h) => {
-      await assert.rejects(h.service.create({ Name: 'v6', EnableIPv6: true }), err('NotImplementedError', 'IPv6 networks are not supported by Berth'));
-      await assert.rejects(h.service.create({ Name: 'v6', Options: { 'com.docker.network.enable_ipv6': 'true' } }), err('NotImplementedError', 'IPv6 networks are not supported by Berth'));
-      await assert.rejects(h.service.create({ Name: 'v6', IPAM: { Config: [{ Subnet: 'fd00::/64' }] } }), err('NotImplementedError', 'IPv6 networks are not supported by Berth'));
+      await h.service.create({ Name: 'ds', EnableIPv6: true, IPAM: { Config: [{ Subnet: '10.77.0.0/24' }, { Subnet: 'fd12:3456:789a:1::/64' }] } });
+      const ds = h.service.inspect('ds');
+      assert.equal(ds.EnableIPv6, true);
+      assert.deepEqual(ds.IPAM.Config, [{ Subnet: '10.77.0.0/24' }, { Subnet: 'fd12:3456:789a:1::/64' }]);
+      assert.deepEqual(h.service.specOf(h.service.get('ds')).ipv6, { subnet: 'fd12:3456:789a:1::/64', gateway: 'fd12:3456:789a:1::1' });
+      // --ipv6 alone: a ULA /64 of its own, shown with its gateway after the IPv4 entry.
+      await h.service.create({ Name: 'auto6', Options: { 'com.docker.network.enable_ipv6': 'true' } });
+      const auto = h.service.inspect('auto6').IPAM.Config!;
+      assert.equal(auto.length, 2);
+      assert.match(auto[1].Subnet!, /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/64$/);
+      // An IPv6 subnet without --ipv6 is kept as given but not used.
+      await h.service.create({ Name: 'no6', IPAM: { Config: [{ Subnet: 'fd12:3456:789a:2::/64' }] } });
+      assert.equal(h.service.inspect('no6').EnableIPv6, false);
+      assert.equal(h.service.specOf(h.service.get('no6')).ipv6, undefined);
+      await assert.rejects(
+        h.service.create({ Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd12:3456:789a:1:1::/80' }] } }),
+        err('ForbiddenError', 'invalid pool request: Pool overlaps with other one on this address space'),
+      );
+      await assert.rejects(
+        h.service.create({ Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd12::/64' }, { Subnet: 'fd13::/64' }] } }),
+        err('ForbiddenError', "bridge driver doesn't support multiple subnets"),
+      );
+      await assert.rejects(
+        h.service.create({ Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd14::1/64', Gateway: 'fd15::1' }] } }),
+        err('InvalidParameterError', "invalid network config:\n* invalid subnet fd14::1/64: it should be fd14::/64\n* invalid gateway fd15::1: parent subnet fd14::/64 doesn't contain this address"),
+      );
+    }));
+
+  it('rejects what Berth does not support: swarm scopes, config-only networks', () =>
+    withService(async (h) => {
       await assert.rejects(h.service.create({ Name: 'v6', Options: { 'com.docker.network.enable_ipv6': 'maybe' } }), err('InvalidParameterError', 'driver-opt "com.docker.network.enable_ipv6" is not a valid bool'));
       await assert.rejects(h.service.create({ Name: 'no-ip', EnableIPv4: false }), err('InvalidParameterError', 'IPv4 or IPv6 must be enabled'));
       await assert.rejects(h.service.create({ Name: 's', Scope: 'swarm' }), err('NotImplementedError', /scope "swarm"/));
