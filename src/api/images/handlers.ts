@@ -2,10 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../../engine/errors';
 import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
-import { sendJson, sendJsonLines } from '../route';
+import { apiVersionOf, sendJson, sendJsonLines } from '../route';
 import { progressStream } from '../wire/progress-stream';
 import { registryAuth } from '../registry-auth';
 import type { ImageBackend } from './backend';
+import { withVirtualSize } from './virtual-size';
 
 type Req = FastifyRequest<{ Params: { '*': string }; Querystring: Query }>;
 
@@ -40,7 +41,9 @@ export function imageHandlers(backend: ImageBackend) {
 
   return {
     async getImagesJSON(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, await backend.list(filtersValue(request.query), boolValue(request.query, 'all')));
+      const images = await backend.list(filtersValue(request.query), boolValue(request.query, 'all'));
+      const version = apiVersionOf(request);
+      return sendJson(reply, 200, images.map((i) => withVirtualSize(i, version)));
     },
 
     async postImagesPrune(request: Req, reply: FastifyReply) {
@@ -52,7 +55,8 @@ export function imageHandlers(backend: ImageBackend) {
       const { name, action } = nameAndAction(request.params['*'], ['json', 'history', 'get']);
       if (!action || !name) throw new NotFoundError('page not found');
       if (action === 'get') return sendTarStream(reply, await backend.save([name]));
-      return sendJson(reply, 200, action === 'json' ? await backend.inspect(name) : await backend.history(name));
+      if (action === 'history') return sendJson(reply, 200, await backend.history(name));
+      return sendJson(reply, 200, withVirtualSize(await backend.inspect(name), apiVersionOf(request)));
     },
 
     /** GET /images/get?names=a&names=b */
