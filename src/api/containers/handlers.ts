@@ -48,7 +48,7 @@ export function containerHandlers(backend: ContainerBackend) {
     },
 
     async getContainersByName(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, await backend.inspect(request.params.id));
+      return sendJson(reply, 200, await backend.inspect(request.params.id, { size: boolValue(request.query, 'size') }));
     },
 
     async postContainersStart(request: Req, reply: FastifyReply) {

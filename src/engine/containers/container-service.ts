@@ -319,11 +319,13 @@ export class ContainerService {
     return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
-  async inspect(ref: string) {
+  /** `size`: also SizeRw and SizeRootFs (cri-dockerd's stats read them and fail without). */
+  async inspect(ref: string, opts: { size?: boolean } = {}) {
     const c = this.get(ref);
     const d = this.dirs(c.id);
     const lowerDirs = await this.deps.images.layerDirs(c.image).catch(() => []);
-    return containerInspect(c, { ...d, lowerDirs });
+    const image = opts.size ? await this.deps.images.resolve(c.image).catch(() => undefined) : undefined;
+    return containerInspect(c, { ...d, lowerDirs }, opts.size ? await this.sizes(c, image?.size ?? 0) : undefined);
   }
 
   /** Counts for `docker info`. */

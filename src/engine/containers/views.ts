@@ -95,8 +95,8 @@ export function containerSummary(c: ContainerRecord) {
   };
 }
 
-/** GET /containers/{id}/json. */
-export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) {
+/** GET /containers/{id}/json; `sizes` when the client asked `size=1` (dockerd puts them after GraphDriver). */
+export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, sizes?: { SizeRw: number; SizeRootFs: number }) {
   return {
     Id: c.id,
     Created: c.created,
@@ -122,6 +122,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths) 
       Name: 'overlay2',
       Data: { LowerDir: paths.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged },
     },
+    ...sizes,
     Mounts: (c.mounts ?? []).map(mountView),
     Config: c.config,
     NetworkSettings: networkSettings(c),
