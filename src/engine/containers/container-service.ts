@@ -159,7 +159,7 @@ export class ContainerService {
       lookup: (ref) => this.get(ref),
       events: deps.events,
     });
-    this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
+    this.starter = new ContainerStarter(deps, this.attachHub, this.networking, { lookup: (ref) => this.get(ref), dirs: (id) => this.dirs(id) });
     this.health = new HealthMonitors({
       find: (id) => this.containers.get(id),
       save: (c) => this.save(c),
