@@ -16,7 +16,7 @@ import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
-import { resolveUser } from './user';
+import { groupAddGids, resolveUser } from './user';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -93,7 +93,10 @@ export class ContainerStarter {
     const hostname = net.hostname;
     env.push(`HOSTNAME=${hostname}`);
     if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-    const user = await resolveUser(d.merged, c.config.User ?? '');
+    const resolved = await resolveUser(d.merged, c.config.User ?? '');
+    // dockerd's supplementary groups: the primary group first, then the user's, then --group-add.
+    const added = await groupAddGids(d.merged, (c.hostConfig.GroupAdd ?? []) as string[]);
+    const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids, ...added] };
     const ns = namespacePlan(c.hostConfig, (ref) => this.peers.lookup(ref));
     const etcDirs = net.sharedWith ? this.peers.dirs(net.sharedWith) : d;
     const userMounts = await specMounts(c.mounts ?? [], d.merged, this.deps.volumes);

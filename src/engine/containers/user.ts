@@ -65,6 +65,21 @@ export async function resolveUser(rootfsPath: string, userSpec: string): Promise
   return { uid: user.uid, gid: user.gid, additionalGids };
 }
 
+/**
+ * HostConfig.GroupAdd (`--group-add`) as gids: numbers as they are, names looked up in the
+ * container's /etc/group (runc's GetAdditionalGroups rules and words).
+ */
+export async function groupAddGids(rootfsPath: string, groupAdd: string[]): Promise<number[]> {
+  if (!groupAdd.length) return [];
+  const groups = parseGroup(await readRootfsFile(rootfsPath, '/etc/group'));
+  return groupAdd.map((g) => {
+    const gid = parseId(g);
+    const entry = groups.find((e) => e.name === g || (gid !== undefined && e.gid === gid));
+    if (!entry && gid === undefined) throw new InvalidParameterError(`Unable to find group ${g}: no matching entries in group file`);
+    return entry ? entry.gid : checkRange(gid!);
+  });
+}
+
 function parseId(s: string): number | undefined {
   return /^-?\d+$/.test(s) ? Number(s) : undefined;
 }
