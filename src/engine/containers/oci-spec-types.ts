@@ -4,6 +4,7 @@
  * config-linux.md).
  */
 import type { RuntimeResources } from '../../runtime/types';
+import type { OciSeccomp } from './seccomp';
 
 export interface SpecUser {
   uid: number;
@@ -86,6 +87,8 @@ export interface SpecInput {
   resources?: RuntimeResources;
   /** Extra masked paths (dockerd adds /sys/devices/system/cpu/cpuN/thermal_throttle that exist). */
   extraMaskedPaths?: string[];
+  /** The seccomp filter (`--security-opt seccomp=...`), already in the spec's shape. */
+  seccomp?: OciSeccomp;
   /** HostConfig.MaskedPaths / ReadonlyPaths: when set, they replace the defaults (dockerd's rule). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -135,5 +138,6 @@ export interface OciSpec {
     sysctl: Record<string, string>;
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: OciSeccomp;
   };
 }

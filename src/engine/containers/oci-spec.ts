@@ -129,6 +129,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       sysctl,
       maskedPaths: input.privileged ? [] : input.maskedPaths ? [...input.maskedPaths] : [...DEFAULT_MASKED_PATHS, ...(input.extraMaskedPaths ?? [])],
       readonlyPaths: input.privileged ? [] : [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
+      ...(input.seccomp && !input.privileged ? { seccomp: input.seccomp } : {}),
     },
   };
 }

@@ -11,7 +11,8 @@ import type { AttachHub } from './attach-hub';
 import { writeFileAtomic, type ContainerDirs } from './container-files';
 import type { ContainerNetworking, NetworkSetup } from './container-network';
 import type { ImageLookup, RuntimeLookup } from './container-service';
-import { buildOciSpec } from './oci-spec';
+import { buildOciSpec, tweakCapabilities } from './oci-spec';
+import { seccompFor } from './seccomp';
 import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
@@ -143,6 +144,10 @@ export class ContainerStarter {
       sysctls: (hc.Sysctls ?? undefined) as Record<string, string> | undefined,
       maskedPaths: paths(hc.MaskedPaths),
       readonlyPaths: paths(hc.ReadonlyPaths),
+      seccomp: seccompFor(hc.SecurityOpt, {
+        capabilities: tweakCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], !!hc.Privileged),
+        privileged: !!hc.Privileged,
+      }),
       cgroupsPath: containerCgroupPath(c.id),
       cgroupVersion: this.deps.cgroupVersion,
     });
