@@ -21,7 +21,7 @@ export interface ContainerBackend {
   list(opts: ListContainersOptions): object[] | Promise<object[]>;
   prune(filters: Record<string, string[]>): Promise<object>;
   create(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }>;
-  inspect(ref: string): Promise<object>;
+  inspect(ref: string, opts?: { size?: boolean }): Promise<object>;
   start(ref: string): Promise<void>;
   stop(ref: string, opts: StopContainerOptions): Promise<void>;
   restart(ref: string, opts: StopContainerOptions): Promise<void>;

@@ -58,7 +58,7 @@ export function containerHandlers(backend: ContainerBackend) {
     },
 
     async getContainersByName(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, shapeContainerInspect((await backend.inspect(request.params.id)) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeContainerInspect((await backend.inspect(request.params.id, { size: boolValue(request.query, 'size') })) as Record<string, unknown>, apiVersionOf(request)));
     },
 
     async postContainersStart(request: Req, reply: FastifyReply) {

@@ -25,6 +25,12 @@ export interface NetworkSetup {
   /** Namespace to join: our own (bridge), another container's (container:), none = runtime creates one. */
   netnsPath?: string;
   hostNetwork: boolean;
+  /**
+   * `container:<x>`: the id of x, whose network namespace this one joins and whose /etc/hosts,
+   * /etc/hostname and /etc/resolv.conf it uses, as dockerd does (Kubernetes rewrites the pod's
+   * resolv.conf in the infra container and expects every container of the pod to see it).
+   */
+  sharedWith?: string;
   hosts: string;
   resolvConf: string;
   hostname: string;
@@ -124,7 +130,16 @@ export class ContainerNetworking {
       if (!other.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
       const netnsPath = other.network?.netnsPath ?? `/proc/${other.state.Pid}/ns/net`;
       const ip = Object.values(other.network?.networks ?? {})[0]?.IPAddress || undefined;
-      return { hostNetwork: false, netnsPath, hostname, hosts: hostsFile({ hostname, ip, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
+      const sharedHostname = other.config.Hostname || shortId(other.id);
+      return {
+        hostNetwork: false,
+        netnsPath,
+        sharedWith: other.id,
+        hostname: sharedHostname,
+        hosts: hostsFile({ hostname: sharedHostname, ip, extraHosts }),
+        resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }),
+        env: [],
+      };
     }
     const state = (c.network ??= { networks: {}, ports: {} });
     const netnsPath = await this.deps.plumbing.createNetns(c.id);

@@ -161,7 +161,7 @@ export class ContainerService {
       etcPaths: (c) => this.dirs(c.id),
       events: deps.events,
     });
-    this.starter = new ContainerStarter(deps, this.attachHub, this.networking);
+    this.starter = new ContainerStarter(deps, this.attachHub, this.networking, { lookup: (ref) => this.get(ref), dirs: (id) => this.dirs(id) });
     this.health = new HealthMonitors({
       find: (id) => this.containers.get(id),
       save: (c) => this.save(c),
@@ -326,11 +326,13 @@ export class ContainerService {
     return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
-  async inspect(ref: string) {
+  /** `size`: also SizeRw and SizeRootFs (cri-dockerd's stats read them and fail without). */
+  async inspect(ref: string, opts: { size?: boolean } = {}) {
     const c = this.get(ref);
     const d = this.dirs(c.id);
     const lowerDirs = await this.deps.images.layerDirs(c.image).catch(() => []);
-    return containerInspect(c, { ...d, lowerDirs }, this.linksOf(c));
+    const image = opts.size ? await this.deps.images.resolve(c.image).catch(() => undefined) : undefined;
+    return containerInspect(c, { ...d, lowerDirs }, this.linksOf(c), opts.size ? await this.sizes(c, image?.size ?? 0) : undefined);
   }
 
   /** Counts for `docker info`. */

@@ -4,6 +4,7 @@
  * config-linux.md).
  */
 import type { RuntimeResources } from '../../runtime/types';
+import type { OciSeccomp } from './seccomp';
 
 export interface SpecUser {
   uid: number;
@@ -63,6 +64,12 @@ export interface SpecInput {
   netnsPath?: string;
   /** Share the host's network namespace (`--network host`). */
   hostNetwork?: boolean;
+  /** The network namespace is another container's (`--network container:x`): its owner set its sysctls. */
+  sharedNetns?: boolean;
+  /** IPC, PID and UTS namespaces (`--ipc`, `--pid`, `--uts`): a new one unless host or a path to join. */
+  ipcNamespace?: NamespaceChoice;
+  pidNamespace?: NamespaceChoice;
+  utsNamespace?: NamespaceChoice;
   /** cgroupfs path, e.g. `/berth/<id>`. */
   cgroupsPath: string;
   /** 2 gives the container a private cgroup namespace, like dockerd on cgroup v2. */
@@ -80,7 +87,15 @@ export interface SpecInput {
   resources?: RuntimeResources;
   /** Extra masked paths (dockerd adds /sys/devices/system/cpu/cpuN/thermal_throttle that exist). */
   extraMaskedPaths?: string[];
+  /** The seccomp filter (`--security-opt seccomp=...`), already in the spec's shape. */
+  seccomp?: OciSeccomp;
+  /** HostConfig.MaskedPaths / ReadonlyPaths: when set, they replace the defaults (dockerd's rule). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
 }
+
+/** A namespace of the container: its own, the host's (none in the spec), or one to join. */
+export type NamespaceChoice = 'private' | 'host' | { path: string };
 
 export interface OciLinuxDeviceCgroup {
   allow: boolean;
@@ -108,7 +123,7 @@ export interface OciSpec {
   ociVersion: string;
   process: OciProcess;
   root: { path: string; readonly: boolean };
-  hostname: string;
+  hostname?: string;
   mounts: SpecMount[];
   linux: {
     namespaces: Array<{ type: string; path?: string }>;
@@ -123,5 +138,6 @@ export interface OciSpec {
     sysctl: Record<string, string>;
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: OciSeccomp;
   };
 }

@@ -9,9 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidParameterError } from '../errors';
-import type { OciLinuxDeviceCgroup, OciSpec, SpecInput, SpecMount } from './oci-spec-types';
+import type { NamespaceChoice, OciLinuxDeviceCgroup, OciSpec, SpecInput, SpecMount } from './oci-spec-types';
 
-export type { OciSpec, SpecInput, SpecMount, SpecUser, SpecDevice, SpecRlimit } from './oci-spec-types';
+export type { OciSpec, SpecInput, SpecMount, SpecUser, SpecDevice, SpecRlimit, NamespaceChoice } from './oci-spec-types';
 
 export const OCI_VERSION = '1.0.2-dev';
 
@@ -80,12 +80,13 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   const namespaces = [
     { type: 'mount' },
     ...(network ? [network] : []),
-    { type: 'uts' },
-    { type: 'pid' },
-    { type: 'ipc' },
+    ...namespace('uts', input.utsNamespace),
+    ...namespace('pid', input.pidNamespace),
+    ...namespace('ipc', input.ipcNamespace),
     ...(input.cgroupVersion === 2 ? [{ type: 'cgroup' }] : []),
   ];
-  const sysctl: Record<string, string> = input.hostNetwork
+  // Like dockerd, only a network namespace made for this container gets the network defaults.
+  const sysctl: Record<string, string> = input.hostNetwork || input.sharedNetns
     ? {}
     : { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
   Object.assign(sysctl, input.sysctls ?? {});
@@ -109,7 +110,8 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       oomScoreAdj: input.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
-    hostname: input.hostname,
+    // Without a UTS namespace of its own a container cannot be given a hostname.
+    ...(input.utsNamespace === 'host' ? {} : { hostname: input.hostname }),
     mounts: buildMounts(input),
     linux: {
       namespaces,
@@ -125,10 +127,17 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       cgroupsPath: input.cgroupsPath,
       resources: { devices: deviceRules(input), ...resources(input) },
       sysctl,
-      maskedPaths: input.privileged ? [] : [...DEFAULT_MASKED_PATHS, ...(input.extraMaskedPaths ?? [])],
-      readonlyPaths: input.privileged ? [] : [...DEFAULT_READONLY_PATHS],
+      maskedPaths: input.privileged ? [] : input.maskedPaths ? [...input.maskedPaths] : [...DEFAULT_MASKED_PATHS, ...(input.extraMaskedPaths ?? [])],
+      readonlyPaths: input.privileged ? [] : [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
+      ...(input.seccomp && !input.privileged ? { seccomp: input.seccomp } : {}),
     },
   };
+}
+
+/** The spec entry of one namespace: none for the host's, a path to join another's. */
+function namespace(type: string, choice: NamespaceChoice = 'private'): Array<{ type: string; path?: string }> {
+  if (choice === 'host') return [];
+  return [typeof choice === 'object' ? { type, path: choice.path } : { type }];
 }
 
 function defaultMounts(shmSize: number): SpecMount[] {

@@ -12,7 +12,9 @@ import { writeFileAtomic, type ContainerDirs } from './container-files';
 import { LinkStartError } from './legacy-links';
 import type { ContainerNetworking, NetworkSetup } from './container-network';
 import type { ImageLookup, RuntimeLookup } from './container-service';
-import { buildOciSpec } from './oci-spec';
+import { buildOciSpec, tweakCapabilities } from './oci-spec';
+import { seccompFor } from './seccomp';
+import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
@@ -39,6 +41,8 @@ export class ContainerStarter {
     private readonly deps: StarterDeps,
     private readonly attachHub: AttachHub,
     private readonly networking: ContainerNetworking,
+    /** Other containers, whose namespaces and /etc files a container may share. */
+    private readonly peers: { lookup(ref: string): ContainerRecord; dirs(id: string): ContainerDirs },
   ) {}
 
   async start(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
@@ -52,7 +56,7 @@ export class ContainerStarter {
     let net: NetworkSetup | undefined;
     try {
       net = await this.networking.setup(c);
-      await this.writeEtcFiles(d, net);
+      if (!net.sharedWith) await this.writeEtcFiles(d, net);
       const spec = await this.spec(c, d, net);
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       const monitorPaths = { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
@@ -92,7 +96,14 @@ export class ContainerStarter {
     const hostname = net.hostname;
     env.push(`HOSTNAME=${hostname}`);
     if (c.config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
-    const user = await resolveUser(d.merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
+    const resolved = await resolveUser(d.merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
+    // dockerd's supplementary groups: the primary group first, then the user's, then --group-add.
+    const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
+    const ns = namespacePlan(c.hostConfig, (ref) => this.peers.lookup(ref));
+    const etcDirs = net.sharedWith ? this.peers.dirs(net.sharedWith) : d;
+    const userMounts = await specMounts(c.mounts ?? [], d.merged, this.deps.volumes);
+    const hc = c.hostConfig;
+    const paths = (v: unknown) => (Array.isArray(v) ? (v as string[]) : undefined);
     const consoleSize = c.hostConfig.ConsoleSize;
     const bind = (destination: string, source: string) => ({
       destination,
@@ -121,11 +132,23 @@ export class ContainerStarter {
       devices: hostDevices(c.hostConfig),
       extraMounts: [
         ...(c.hostConfig.Init ? [{ destination: INIT_PATH_IN_CONTAINER, source: initBinary(), type: 'bind', options: ['bind', 'ro'] }] : []),
-        ...(await specMounts(c.mounts ?? [], d.merged, this.deps.volumes)),
-        ...etcMounts(c, d).map(([dest, src]) => bind(dest, src)),
+        ...(ns.shmMount && !userMounts.some((m) => m.destination === '/dev/shm') ? [ns.shmMount] : []),
+        ...userMounts,
+        ...etcMounts(c, etcDirs).map(([dest, src]) => bind(dest, src)),
       ],
       netnsPath: net.netnsPath,
       hostNetwork: net.hostNetwork,
+      sharedNetns: !!net.sharedWith,
+      ipcNamespace: ns.ipc,
+      pidNamespace: ns.pid,
+      utsNamespace: ns.uts,
+      sysctls: (hc.Sysctls ?? undefined) as Record<string, string> | undefined,
+      maskedPaths: paths(hc.MaskedPaths),
+      readonlyPaths: paths(hc.ReadonlyPaths),
+      seccomp: seccompFor(hc.SecurityOpt, {
+        capabilities: tweakCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], !!hc.Privileged),
+        privileged: !!hc.Privileged,
+      }),
       cgroupsPath: containerCgroupPath(c.id),
       cgroupVersion: this.deps.cgroupVersion,
     });

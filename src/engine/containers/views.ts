@@ -96,8 +96,8 @@ export function containerSummary(c: ContainerRecord, linkNames: readonly string[
   };
 }
 
-/** GET /containers/{id}/json. */
-export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, links: string[] | null = null) {
+/** GET /containers/{id}/json; `sizes` when the client asked `size=1` (dockerd puts them after GraphDriver). */
+export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, links: string[] | null = null, sizes?: { SizeRw: number; SizeRootFs: number }) {
   return {
     Id: c.id,
     Created: c.created,
@@ -124,6 +124,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, 
       Name: 'overlay2',
       Data: { LowerDir: paths.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged },
     },
+    ...sizes,
     Mounts: (c.mounts ?? []).map(mountView),
     Config: c.config,
     NetworkSettings: networkSettings(c),

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds, from the local busybox:latest and without any pull, the images Kubernetes' CRI
+# validation suite (critest 1.26) and cri-dockerd ask for, tagged with the names they use, on the
+# daemon DOCKER_HOST points at (dockerd or berthd). Nothing here can reach a registry, so the
+# images only imitate the upstream ones: the web servers are busybox httpd behind a script named
+# after the real server (so `pidof nginx` and /var/run/nginx.pid work), the pause image sleeps
+# until SIGTERM.
+#   DOCKER_HOST=unix:///tmp/x/b.sock scripts/cri-images.sh
+set -euo pipefail
+ctx="$(mktemp -d)"
+trap 'rm -rf "$ctx"' EXIT
+export DOCKER_BUILDKIT=0
+
+build() { # tag, Dockerfile text
+  printf '%s\n' "$2" >"$ctx/Dockerfile"
+  docker build -q -t "$1" "$ctx" >/dev/null 2>"$ctx/err" || { cat "$ctx/err" >&2; exit 1; }
+  echo "built $1"
+}
+
+# A web server that names itself `$1` in ps, writes its pid file and serves / on port $2.
+cat >"$ctx/webserver" <<'SH'
+#!/bin/sh
+name="$(basename "$0")"; port="${PORT:-80}"
+mkdir -p /var/run /www && echo "<html><body>Welcome to $name</body></html>" >/www/index.html
+echo $$ >"/var/run/$name.pid"
+echo "$name -D FOREGROUND"
+trap 'kill $child 2>/dev/null; exit 0' TERM INT
+httpd -f -p "$port" -h /www & child=$!
+wait $child
+SH
+chmod 755 "$ctx/webserver"
+
+build berth.local/pause:3.9 'FROM busybox:latest
+ENTRYPOINT ["/bin/sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'
+build registry.k8s.io/e2e-test-images/busybox:1.29-2 'FROM busybox:latest'
+build registry.k8s.io/e2e-test-images/nginx:1.14-2 'FROM busybox:latest
+COPY webserver /usr/sbin/nginx
+EXPOSE 80
+CMD ["/usr/sbin/nginx"]'
+build gcr.io/k8s-staging-cri-tools/hostnet-nginx-amd64:latest 'FROM busybox:latest
+COPY webserver /usr/sbin/nginx
+ENV PORT=12003
+CMD ["/usr/sbin/nginx"]'
+build registry.k8s.io/e2e-test-images/httpd:2.4.39-4 'FROM busybox:latest
+COPY webserver /usr/local/bin/httpd-foreground
+EXPOSE 80
+CMD ["/usr/local/bin/httpd-foreground"]'
+build registry.k8s.io/e2e-test-images/nonewprivs:1.3 'FROM busybox:latest
+CMD ["sh", "-c", "echo Effective uid: $(id -u)"]'
+withwww='FROM busybox:latest
+RUN grep -q "^www-data:" /etc/passwd || { echo "www-data:x:33:33:www-data:/var/www:/bin/false" >>/etc/passwd; echo "www-data:x:33:" >>/etc/group; }'
+build gcr.io/k8s-staging-cri-tools/test-image-user-uid:latest "$withwww
+USER 1002"
+build gcr.io/k8s-staging-cri-tools/test-image-user-username:latest "$withwww
+USER www-data"
+build gcr.io/k8s-staging-cri-tools/test-image-user-uid-group:latest "$withwww
+USER 1003:1004"
+build gcr.io/k8s-staging-cri-tools/test-image-user-username-group:latest "$withwww
+USER www-data:1004"
+build gcr.io/k8s-staging-cri-tools/test-image-predefined-group:latest 'FROM busybox:latest
+RUN grep -q "^[^:]*:x:1000:" /etc/passwd || echo "default-user:x:1000:1000::/home/default-user:/bin/sh" >>/etc/passwd; u=$(grep "^[^:]*:x:1000:" /etc/passwd | cut -d: -f1) && echo "group-defined-in-image:x:50000:$u" >>/etc/group
+USER 1000'
