@@ -239,6 +239,12 @@ export function api(socketPath: string, method: string, path: string, body?: str
   });
 }
 
+/** A JSON request over the daemon's socket: status and parsed body (undefined when empty). */
+export async function apiJson(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const r = await api(socketPath, method, path, body === undefined ? undefined : JSON.stringify(body));
+  return { status: r.status, body: r.body ? JSON.parse(r.body) : undefined };
+}
+
 /** A port nothing listens on right now on 127.0.0.1 (the kernel's pick for port 0). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { freeSubnet } from './free-subnet';
-import { api, startBerth, type Berth } from '../harness';
+import { apiJson, startBerth, type Berth } from '../harness';
 
 const rand = () => randomBytes(3).toString('hex');
 
@@ -47,10 +47,7 @@ describe('network endpoints like dockerd', () => {
     await berth?.cleanup();
   });
 
-  const json = async (method: string, path: string, body?: unknown) => {
-    const r = await api(berth.socket, method, path, body === undefined ? undefined : JSON.stringify(body), { 'Content-Type': 'application/json' });
-    return { status: r.status, body: r.body ? JSON.parse(r.body) : undefined };
-  };
+  const json = (method: string, path: string, body?: unknown) => apiJson(berth.socket, method, path, body);
 
   it('network connect moves a default-bridge container onto the embedded DNS', () => {
     const net = `cn${rand()}`;

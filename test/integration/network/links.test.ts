@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { freeSubnet } from './free-subnet';
-import { api, startBerth, type Berth } from '../harness';
+import { apiJson, startBerth, type Berth } from '../harness';
 
 const rand = () => randomBytes(3).toString('hex');
 
@@ -22,10 +22,7 @@ describe('legacy links', () => {
     await berth?.cleanup();
   });
 
-  const json = async (method: string, path: string, body?: unknown) => {
-    const r = await api(berth.socket, method, path, body === undefined ? undefined : JSON.stringify(body), { 'Content-Type': 'application/json' });
-    return { status: r.status, body: r.body ? JSON.parse(r.body) : undefined };
-  };
+  const json = (method: string, path: string, body?: unknown) => apiJson(berth.socket, method, path, body);
 
   it('gives the parent dockerd\'s link variables and hosts line (docker-py create_with_links)', () => {
     const child = `ch${rand()}`;
