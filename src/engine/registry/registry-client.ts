@@ -313,8 +313,9 @@ export class RegistryClient {
         return res;
       } catch (err) {
         const fallback = this.endpoint.fallbackBase;
-        if (!this.connected && fallback && base !== fallback) {
-          // An insecure registry that does not speak HTTPS: plain HTTP from now on (dockerd's endpoint fallback).
+        // An insecure registry that does not speak HTTPS: plain HTTP from now on (dockerd's endpoint
+        // fallback). A parallel request (layer uploads) may have switched already while this one failed.
+        if (fallback && base !== fallback && (!this.connected || this.base === fallback)) {
           this.base = fallback;
           return send();
         }
