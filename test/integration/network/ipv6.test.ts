@@ -12,7 +12,9 @@ import { startBerth, type Berth } from '../harness';
 
 const rand = () => randomBytes(3).toString('hex');
 /** A random ULA /64 (never fd00::/64, which hosts here may use). */
-const ula = () => `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}:1`;
+// Groups of four hex digits with no leading zero, so the prefix is already in canonical form.
+const group = () => (0x1000 + (randomBytes(2).readUInt16BE() % 0xf000)).toString(16);
+const ula = () => `fd${randomBytes(1).toString('hex')}:${group()}:${group()}:1`;
 
 describe('IPv6 (dual-stack) networks', () => {
   let berth: Berth;
