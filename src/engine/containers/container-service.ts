@@ -141,6 +141,7 @@ export class ContainerService {
   private readonly health: HealthMonitors;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly attachHub: AttachHub;
+  private readonly logShipper: LogShipper;
   private readonly starter: ContainerStarter;
   readonly networking: ContainerNetworking;
   readonly execs: ExecService;
@@ -148,6 +149,7 @@ export class ContainerService {
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.attachHub = new AttachHub(deps.log);
+    this.logShipper = new LogShipper(deps.log);
     this.attachHub.onDetach = (id) => {
       const c = this.containers.get(id);
       if (c) this.emit(c, 'detach');
@@ -183,7 +185,7 @@ export class ContainerService {
         monitorPaths: (id) => this.monitorPaths(id),
         logTarget: (c) => this.logTarget(c),
       },
-      { starter: this.starter, attachHub: this.attachHub, networking: this.networking, health: this.health, logShipper: new LogShipper(deps.log) },
+      { starter: this.starter, attachHub: this.attachHub, networking: this.networking, health: this.health, logShipper: this.logShipper },
     );
     this.execs = new ExecService({
       get: (ref) => this.get(ref),
@@ -568,7 +570,13 @@ export class ContainerService {
     const details = logDetails(this.logSource(c));
     // Following ends as soon as the container stops, not at the next poll.
     const stopped = opts.follow ? this.lifecycle.wait(c.id, 'not-running', opts.signal).catch(() => undefined) : undefined;
-    return { tty: !!c.config.Tty, records: readLogs(this.logFilesOf(c), opts, isDone, stopped), details };
+    return { tty: !!c.config.Tty, records: this.shippedLogs(c.id, this.logFilesOf(c), opts, isDone, stopped), details };
+  }
+
+  /** The driver's log as a reader sees it once what the monitor wrote so far is shipped. */
+  private async *shippedLogs(id: string, files: string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord> {
+    await this.logShipper.catchUp(id);
+    yield* readLogs(files, opts, isDone, stopped);
   }
 
   async attach(ref: string, opts: AttachOptions): Promise<void> {
@@ -577,7 +585,7 @@ export class ContainerService {
     const tty = !!c.config.Tty;
     const streams = opts.getStreams(tty);
     if (opts.logs) {
-      for await (const r of readLogs(this.logFilesOf(c), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
+      for await (const r of this.shippedLogs(c.id, this.logFilesOf(c), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
         streams.write(r.stream === 'stdout' || tty ? 1 : 2, r.data);
       }
     }

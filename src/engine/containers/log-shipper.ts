@@ -55,6 +55,7 @@ type Stream = 'stdout' | 'stderr';
 
 export class LogShipper {
   private readonly tails = new Map<string, Tail>();
+  private readonly finishing = new Map<string, Promise<void>>();
 
   /** `trimAt`: monitor log size that triggers a trim (tests make it small). */
   constructor(
@@ -74,7 +75,23 @@ export class LogShipper {
   async finish(target: ShipTarget): Promise<void> {
     const tail = this.tails.get(target.id) ?? new Tail(target, this.log, this.trimAt);
     this.tails.delete(target.id);
-    await tail.finish();
+    const done = tail.finish();
+    this.finishing.set(target.id, done);
+    try {
+      await done;
+    } finally {
+      if (this.finishing.get(target.id) === done) this.finishing.delete(target.id);
+    }
+  }
+
+  /**
+   * Ships what the monitor has written so far, so a reader right after (`docker logs` just after
+   * start, as dockerd's synchronous copier allows) sees every complete line.
+   */
+  async catchUp(id: string): Promise<void> {
+    const finishing = this.finishing.get(id);
+    if (finishing) return finishing.catch(() => undefined);
+    await this.tails.get(id)?.catchUp();
   }
 
   /** Before a new run: the old monitor log was shipped by finish(); a new one starts empty. */
@@ -145,6 +162,11 @@ class Tail {
       await this.save({ ...this.state!, offset: 0, trimming: false });
     });
     await this.out.close();
+  }
+
+  catchUp(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return this.enqueue(() => this.pump());
   }
 
   /** Stops following; resolves once the write in progress (if any) is over. */

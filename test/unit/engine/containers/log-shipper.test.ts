@@ -44,6 +44,21 @@ describe('log shipper (monitor k8s-file → json-file)', () => {
     );
   });
 
+  it('catchUp ships every complete line written so far, for a reader right after (no poll wait)', async () => {
+    const t = target();
+    const shipper = new LogShipper(log);
+    writeFileSync(t.monitorLog, '');
+    shipper.follow(t);
+    await shipper.catchUp(t.id);
+    appendFileSync(t.monitorLog, k8s(1, 'stdout', 'F', 'first') + k8s(2, 'stdout', 'P', 'open'));
+    await shipper.catchUp(t.id);
+    assert.deepEqual(entries(t.logPath).map((e) => e.log), ['first\n'], 'the open line waits for its end');
+    appendFileSync(t.monitorLog, k8s(3, 'stdout', 'F', '-line'));
+    await shipper.catchUp(t.id);
+    assert.deepEqual(entries(t.logPath).map((e) => e.log), ['first\n', 'open-line\n']);
+    shipper.close();
+  });
+
   it('converts times as Go prints RFC3339Nano in UTC', () => {
     assert.equal(utcRfc3339Nano('2026-01-01T01:00:00.500000000+01:00'), '2026-01-01T00:00:00.5Z');
     assert.equal(utcRfc3339Nano('2026-01-01T00:00:00.000000000Z'), '2026-01-01T00:00:00Z');
