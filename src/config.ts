@@ -31,6 +31,8 @@ export interface Config {
   registryMirrors: string[];
   /** Per-registry CA certificates (`<dir>/<host:port>/*.crt`), dockerd's /etc/docker/certs.d by default. */
   registryCertsDir: string;
+  /** Group owning the API sockets (`-G/--group`); dockerd's `docker` by default, `""` for none. */
+  group: string;
 }
 
 export const DEFAULTS = {
@@ -40,6 +42,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   bridge: 'berth0',
   registryCertsDir: DEFAULT_CERTS_DIR,
+  group: 'docker',
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -66,6 +69,7 @@ Options:
       --insecure-registry list Registry reached over plain HTTP (host[:port] or CIDR; loopback always is)
       --registry-mirror list   Mirror tried first for docker.io pulls (e.g. http://127.0.0.1:5000)
       --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "${DEFAULTS.registryCertsDir}")
+  -G, --group string           Group for the unix socket (default "${DEFAULTS.group}"; kept root's when that group is missing)
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
   -v, --version                Print version information and quit
@@ -89,6 +93,7 @@ interface FileConfig {
   'insecure-registry'?: string[];
   'registry-mirror'?: string[];
   'registry-certs-dir'?: string;
+  group?: string;
 }
 
 type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
@@ -98,9 +103,9 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
   'userland-proxy'?: string;
 };
 
-const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge' };
+const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge', G: 'group' };
 const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
 const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 
@@ -181,6 +186,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
     insecureRegistries: flags['insecure-registry'] ?? file['insecure-registries'] ?? [],
     registryMirrors: flags['registry-mirror'] ?? file['registry-mirrors'] ?? [],
     registryCertsDir: flags['registry-certs-dir'] ?? file['registry-certs-dir'] ?? DEFAULTS.registryCertsDir,
+    group: flags.group ?? file.group ?? DEFAULTS.group,
   };
   for (const m of config.registryMirrors) {
     if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`invalid mirror: "${m}" is not a valid URI (expected http(s)://host[:port])`);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
-import { chmod } from 'node:fs/promises';
+import { chmod, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { containerHijackRoutes, containerRoutes, containerWsRoutes } from './api/containers/routes';
@@ -20,6 +20,7 @@ import { distributionRoutes } from './api/distribution/routes';
 import { NoSwarm } from './engine/swarm/no-swarm';
 import { NoPlugins } from './engine/plugins/no-plugins';
 import { socketPath, type Config } from './config';
+import { socketGroupId } from './socket-group';
 import { ContainerService } from './engine/containers/container-service';
 import { readHostResolvConf } from './engine/containers/etc-files';
 import { ImageService } from './engine/images/image-service';
@@ -53,6 +54,8 @@ export interface ApiRoutes {
 /** The one place that builds services and hands each API plugin its backend. */
 export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  // Before anything is created: a socket group that does not exist stops the start.
+  const socketGid = socketGroupId(config.group, (msg) => log.warn(msg));
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
 
@@ -189,6 +192,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       });
       listeners.push(listener);
       await chmod(path, 0o660);
+      if (socketGid !== undefined) await chown(path, 0, socketGid);
     }
     await writeFile(config.pidFile, `${process.pid}\n`);
     log.info({ hosts: config.hosts, dataRoot: config.dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
