@@ -131,7 +131,7 @@ export function shapeImageInspect(body: Json, v: string): Json {
   // Written even when empty until 1.52.
   for (const k of ['Parent', 'Comment', 'DockerVersion', 'Author']) out[k] ??= '';
   if (out.Config !== undefined) out.Config = shapeImageConfig(out.Config, v);
-  return out;
+  return withVirtualSize(out, v);
 }
 
 /** One item of GET /images/json. */
@@ -150,6 +150,24 @@ export function shapeImageSummary(item: Json, v: string): Json {
   }
   // Counted from 1.51; always -1 before.
   if (before(v, '1.51')) out.Containers = -1;
+  return withVirtualSize(out, v);
+}
+
+/**
+ * `VirtualSize` of image list and inspect: equal to `Size` since content-addressed images
+ * (dockerd fills it from the same number), deprecated in API 1.43 and omitted from 1.44 on.
+ * Clients of older versions rely on it: cri-dockerd refuses an image whose VirtualSize is
+ * missing ("Id or size of image ... is not set"). Placed right after `Size`, as in dockerd's struct.
+ */
+export function withVirtualSize(image: Json, v: string): Json {
+  if (!before(v, '1.44')) return image;
+  if (typeof image.Size !== 'number') return image;
+  const out: Json = {};
+  for (const [k, val] of Object.entries(image)) {
+    if (k === 'VirtualSize') continue;
+    out[k] = val;
+    if (k === 'Size') out.VirtualSize = image.Size;
+  }
   return out;
 }
 

@@ -7,7 +7,6 @@ import { shapeImageInspect, shapeImageSummary } from '../version-shapes';
 import { progressStream } from '../wire/progress-stream';
 import { registryAuth } from '../registry-auth';
 import type { ImageBackend } from './backend';
-import { withVirtualSize } from './virtual-size';
 
 type Req = FastifyRequest<{ Params: { '*': string }; Querystring: Query }>;
 
@@ -44,7 +43,7 @@ export function imageHandlers(backend: ImageBackend) {
     async getImagesJSON(request: Req, reply: FastifyReply) {
       const v = apiVersionOf(request);
       const list = await backend.list(filtersValue(request.query), boolValue(request.query, 'all'));
-      return sendJson(reply, 200, list.map((i) => withVirtualSize(shapeImageSummary(i as Record<string, unknown>, v), v)));
+      return sendJson(reply, 200, list.map((i) => shapeImageSummary(i as Record<string, unknown>, v)));
     },
 
     async postImagesPrune(request: Req, reply: FastifyReply) {
@@ -57,7 +56,7 @@ export function imageHandlers(backend: ImageBackend) {
       if (!action || !name) throw new NotFoundError('page not found');
       if (action === 'get') return sendTarStream(reply, await backend.save([name]));
       if (action === 'history') return sendJson(reply, 200, await backend.history(name));
-      return sendJson(reply, 200, withVirtualSize(shapeImageInspect((await backend.inspect(name)) as Record<string, unknown>, apiVersionOf(request)), apiVersionOf(request)));
+      return sendJson(reply, 200, shapeImageInspect((await backend.inspect(name)) as Record<string, unknown>, apiVersionOf(request)));
     },
 
     /** GET /images/get?names=a&names=b */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withVirtualSize } from '../../../src/api/images/virtual-size';
+import { withVirtualSize } from '../../../src/api/version-shapes';
 
 describe('image VirtualSize per API version', () => {
   const summary = { Containers: -1, Created: 1, Id: 'sha256:x', SharedSize: -1, Size: 4242 };
