@@ -16,7 +16,10 @@ export interface JsonLogEntry {
 
 const HEX = '0123456789abcdef';
 
-/** A JSON string literal of `text` escaped as dockerd's encoder escapes it. */
+/**
+ * A JSON string literal of `text` escaped as dockerd's json-file encoder escapes it. Not
+ * encoding/json's rules (images/go-json.ts `goString`): this one writes a tab as `\u0009`.
+ */
 export function goJsonString(text: string): string {
   let out = '"';
   for (const ch of text) {
