@@ -33,6 +33,8 @@ export interface Config {
   registryCertsDir: string;
   /** Group owning the API sockets (`-G/--group`); dockerd's `docker` by default, `""` for none. */
   group: string;
+  /** `--seccomp-profile`: `builtin` (dockerd's default profile), `unconfined`, or a profile file. */
+  seccompProfile: string;
 }
 
 export const DEFAULTS = {
@@ -43,6 +45,7 @@ export const DEFAULTS = {
   bridge: 'berth0',
   registryCertsDir: DEFAULT_CERTS_DIR,
   group: 'docker',
+  seccompProfile: 'builtin',
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -70,6 +73,7 @@ Options:
       --registry-mirror list   Mirror tried first for docker.io pulls (e.g. http://127.0.0.1:5000)
       --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "${DEFAULTS.registryCertsDir}")
   -G, --group string           Group for the unix socket (default "${DEFAULTS.group}"; kept root's when that group is missing)
+      --seccomp-profile string Seccomp profile: "builtin" (dockerd's default), "unconfined", or a profile file path (default "${DEFAULTS.seccompProfile}")
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
   -v, --version                Print version information and quit
@@ -94,6 +98,7 @@ interface FileConfig {
   'registry-mirror'?: string[];
   'registry-certs-dir'?: string;
   group?: string;
+  'seccomp-profile'?: string;
 }
 
 type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
@@ -105,7 +110,7 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
 
 const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge', G: 'group' };
 const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
 const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 
@@ -187,7 +192,9 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
     registryMirrors: flags['registry-mirror'] ?? file['registry-mirrors'] ?? [],
     registryCertsDir: flags['registry-certs-dir'] ?? file['registry-certs-dir'] ?? DEFAULTS.registryCertsDir,
     group: flags.group ?? file.group ?? DEFAULTS.group,
+    seccompProfile: flags['seccomp-profile'] || file['seccomp-profile'] || DEFAULTS.seccompProfile,
   };
+  if (typeof config.seccompProfile !== 'string') throw new ConfigError(`invalid seccomp-profile: ${JSON.stringify(config.seccompProfile)} (expected "builtin", "unconfined" or a file path)`);
   for (const m of config.registryMirrors) {
     if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`invalid mirror: "${m}" is not a valid URI (expected http(s)://host[:port])`);
   }

@@ -34,6 +34,7 @@ import { ConmonMonitor, watchExit } from './runtime/conmon';
 import { RuntimeRegistry } from './runtime/registry';
 import { EventLog } from './engine/events/event-log';
 import { diskUsage } from './engine/system/disk-usage';
+import { loadDaemonSeccomp } from './engine/containers/seccomp-default';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -56,6 +57,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
   // Before anything is created: a socket group that does not exist stops the start.
   const socketGid = socketGroupId(config.group, (msg) => log.warn(msg));
+  // Likewise a seccomp profile that cannot be honoured: no container may run without it.
+  const seccomp = loadDaemonSeccomp(config.seccompProfile);
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
 
@@ -136,6 +139,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       plumbing,
       networks: networkDirectory,
       volumes,
+      seccomp,
     });
     const system = new SystemService({
       events,
@@ -155,6 +159,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       imageCount: () => images.count(),
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
       name: config.name,
+      seccompProfile: seccomp.profile,
     });
     await images.init();
     await volumes.init();

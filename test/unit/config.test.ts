@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -46,6 +46,27 @@ describe('berthd flags', () => {
     if (c.kind !== 'run') return assert.fail('expected a run config');
     assert.equal(c.config.registryCertsDir, '/tmp/certs');
     assert.equal(r.config.registryCertsDir, '/etc/docker/certs.d');
+  });
+
+  it('reads --seccomp-profile or daemon.json seccomp-profile (default builtin, the flag wins)', () => {
+    const run = (args: string[]) => {
+      const r = parseArgs(args);
+      return r.kind === 'run' ? r.config.seccompProfile : assert.fail('expected a run config');
+    };
+    assert.equal(run([]), 'builtin');
+    assert.equal(run(['--seccomp-profile', 'unconfined']), 'unconfined');
+    assert.equal(run(['--seccomp-profile=/etc/p.json']), '/etc/p.json');
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+    try {
+      const file = join(dir, 'daemon.json');
+      writeFileSync(file, JSON.stringify({ 'seccomp-profile': 'unconfined' }));
+      assert.equal(run(['--config-file', file]), 'unconfined');
+      assert.equal(run(['--config-file', file, '--seccomp-profile', 'builtin']), 'builtin');
+      writeFileSync(file, JSON.stringify({ 'seccomp-profile': 1 }));
+      assert.throws(() => parseArgs(['--config-file', file]), ConfigError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects unknown flags and bad values', () => {

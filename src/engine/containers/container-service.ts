@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import type { DaemonSeccomp } from './seccomp';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
@@ -95,6 +96,8 @@ export interface ContainerServiceDeps {
   networks: NetworkDirectory;
   volumes: VolumeLookup;
   events?: EventSink;
+  /** The daemon's seccomp setting (`--seccomp-profile`). */
+  seccomp: DaemonSeccomp;
 }
 
 /** Checks limits, ulimits and devices now (400 at create, not at start); returns dockerd-style warnings. */

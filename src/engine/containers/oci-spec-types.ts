@@ -87,7 +87,7 @@ export interface SpecInput {
   resources?: RuntimeResources;
   /** Extra masked paths (dockerd adds /sys/devices/system/cpu/cpuN/thermal_throttle that exist). */
   extraMaskedPaths?: string[];
-  /** The seccomp filter (`--security-opt seccomp=...`), already in the spec's shape. */
+  /** The seccomp filter (the daemon's or the container's choice), already in the spec's shape; none when absent. */
   seccomp?: OciSeccomp;
   /** HostConfig.MaskedPaths / ReadonlyPaths: when set, they replace the defaults (dockerd's rule). */
   maskedPaths?: string[];

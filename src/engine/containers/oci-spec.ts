@@ -5,7 +5,7 @@
  * private network namespace. Pure: no I/O, same input, same output.
  * Like dockerd, rlimits are set only when asked for (`--ulimit`); otherwise the container
  * inherits the monitor's, i.e. the daemon's (dockerd's containers inherit containerd's).
- * Not reproduced yet: the default seccomp and AppArmor profiles, `--init`.
+ * The seccomp filter comes chosen and converted (seccomp.ts). Not reproduced yet: AppArmor.
  */
 import { readFileSync } from 'node:fs';
 import { InvalidParameterError } from '../errors';
@@ -129,7 +129,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       sysctl,
       maskedPaths: input.privileged ? [] : input.maskedPaths ? [...input.maskedPaths] : [...DEFAULT_MASKED_PATHS, ...(input.extraMaskedPaths ?? [])],
       readonlyPaths: input.privileged ? [] : [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
-      ...(input.seccomp && !input.privileged ? { seccomp: input.seccomp } : {}),
+      ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
   };
 }

@@ -1,10 +1,14 @@
 /**
- * Seccomp profiles given with `--security-opt seccomp=<profile JSON>` (how cri-dockerd passes a
- * pod's `localhost/...` profile), turned into the OCI spec's `linux.seccomp` as dockerd does:
- * the native architecture and its sub-architectures from `archMap`, rules filtered by their
- * `includes`/`excludes` (architectures, capabilities, minimum kernel). `seccomp=unconfined` and
- * privileged containers run without a filter.
- * Not reproduced yet: dockerd's built-in default profile (no option given means no filter here).
+ * Seccomp filters, chosen and shaped as dockerd does. Every container runs under the daemon's
+ * profile unless it names its own: dockerd's default (`builtin`, see seccomp-default.ts), a
+ * profile file given with `--seccomp-profile`, or none with `--seccomp-profile unconfined`.
+ * A container may override it with `--security-opt seccomp=unconfined|builtin|<profile JSON>`
+ * (the CLI sends the file's JSON; cri-dockerd passes a pod's `localhost/...` profile so).
+ * Privileged containers run unconfined unless they name a profile (dockerd 23+; 20.10 ignored
+ * the profile). A Docker-format profile becomes the OCI spec's `linux.seccomp` as dockerd turns
+ * it: the native architecture and its sub-architectures from `archMap`, rules kept or dropped by
+ * their `includes`/`excludes` (architectures, capabilities, minimum kernel). Execs run under
+ * their container's filter: the runtime applies the bundle's filter to every process it joins.
  */
 import { release } from 'node:os';
 import { InvalidParameterError } from '../errors';
@@ -32,23 +36,26 @@ export interface OciSeccomp {
   syscalls?: OciSeccompSyscall[];
 }
 
-interface Filter {
+export interface SeccompFilter {
   caps?: string[];
   arches?: string[];
   minKernel?: string;
 }
 
-interface DockerSyscall {
+/** One rule of a Docker-format profile. */
+export interface DockerSyscall {
   name?: string;
   names?: string[];
   action: string;
   errnoRet?: number;
   args?: OciSeccompArg[] | null;
-  includes?: Filter;
-  excludes?: Filter;
+  includes?: SeccompFilter;
+  excludes?: SeccompFilter;
+  comment?: string;
 }
 
-interface DockerProfile {
+/** A Docker-format profile (what `--security-opt seccomp=` and `--seccomp-profile` take). */
+export interface DockerProfile {
   defaultAction: string;
   defaultErrnoRet?: number;
   architectures?: string[];
@@ -56,6 +63,18 @@ interface DockerProfile {
   flags?: string[];
   listenerPath?: string;
   syscalls?: DockerSyscall[] | null;
+}
+
+/** The daemon's seccomp setting, resolved once at start (see seccomp-default.ts). */
+export interface DaemonSeccomp {
+  /** What `docker info` names: `builtin`, `unconfined` or the profile file's path. */
+  readonly profile: string;
+  /** The profile of a container that names none; undefined means unconfined. */
+  readonly containerDefault?: DockerProfile;
+  /** dockerd's default profile (`seccomp=builtin`); undefined when it could not be built. */
+  readonly builtin?: DockerProfile;
+  /** Why `builtin` is missing, to tell a client that asks for it. */
+  readonly builtinMissing?: string;
 }
 
 /** The profile named in SecurityOpt (`seccomp=...`, or the old `seccomp:...`), if any. */
@@ -70,61 +89,93 @@ export function seccompOption(securityOpt: unknown): string | undefined {
   return found;
 }
 
-/** Node's architecture names → libseccomp's. */
-const NATIVE_ARCH: Record<string, string> = {
-  x64: 'SCMP_ARCH_X86_64',
-  ia32: 'SCMP_ARCH_X86',
-  arm64: 'SCMP_ARCH_AARCH64',
-  arm: 'SCMP_ARCH_ARM',
-  ppc64: 'SCMP_ARCH_PPC64LE',
-  s390x: 'SCMP_ARCH_S390X',
-  riscv64: 'SCMP_ARCH_RISCV64',
+/** Node's architecture names → libseccomp's native name (what `includes.arches` lists) and its SCMP constant (what `archMap` lists). */
+const ARCHES: Record<string, { native: string; scmp: string }> = {
+  x64: { native: 'amd64', scmp: 'SCMP_ARCH_X86_64' },
+  ia32: { native: 'x86', scmp: 'SCMP_ARCH_X86' },
+  arm64: { native: 'arm64', scmp: 'SCMP_ARCH_AARCH64' },
+  arm: { native: 'arm', scmp: 'SCMP_ARCH_ARM' },
+  ppc64: { native: 'ppc64le', scmp: 'SCMP_ARCH_PPC64LE' },
+  s390x: { native: 's390x', scmp: 'SCMP_ARCH_S390X' },
+  riscv64: { native: 'riscv64', scmp: 'SCMP_ARCH_RISCV64' },
+  loong64: { native: 'loongarch64', scmp: 'SCMP_ARCH_LOONGARCH64' },
 };
 
+/** This machine's architecture in libseccomp's native naming (`amd64`, `arm64`, ...). */
+export function nativeArch(): string {
+  return ARCHES[process.arch]?.native ?? process.arch;
+}
+
 export interface SeccompContext {
-  /** The container's effective capabilities, `CAP_...`. */
+  /** The container's capabilities (bounding set), `CAP_...`. */
   capabilities: readonly string[];
   privileged: boolean;
-  /** Defaults: this machine's. */
+  /** libseccomp's native name of the architecture (`amd64`); default: this machine's. */
   arch?: string;
+  /** Kernel release; default: this machine's. */
   kernel?: string;
 }
 
-/** The filter for a container, or undefined for none. */
-export function seccompFor(securityOpt: unknown, ctx: SeccompContext): OciSeccomp | undefined {
-  const profile = seccompOption(securityOpt);
-  if (ctx.privileged || profile === undefined || profile === '' || profile === 'unconfined') return undefined;
+/**
+ * The filter for a container, or undefined for none, as dockerd picks it: `unconfined` → none;
+ * privileged → only a profile the container names; `builtin` → dockerd's default; a JSON
+ * profile → that; nothing named → the daemon's choice.
+ */
+export function seccompFor(securityOpt: unknown, ctx: SeccompContext, daemon: DaemonSeccomp): OciSeccomp | undefined {
+  const named = seccompOption(securityOpt);
+  if (named === 'unconfined') return undefined;
+  let profile: DockerProfile | undefined;
+  if (named === 'builtin') {
+    if (!daemon.builtin) throw new InvalidParameterError(daemon.builtinMissing ?? 'the built-in seccomp profile is not available');
+    profile = daemon.builtin;
+  } else if (named) {
+    profile = parseProfile(named);
+  } else if (!ctx.privileged) {
+    profile = daemon.containerDefault;
+  }
+  return profile ? convertProfile(profile, ctx) : undefined;
+}
+
+/** A profile's JSON text, checked as dockerd checks it; bad input is the client's error. */
+export function parseProfile(text: string): DockerProfile {
   let parsed: DockerProfile;
   try {
-    parsed = JSON.parse(profile) as DockerProfile;
+    parsed = JSON.parse(text) as DockerProfile;
   } catch (err) {
     throw new InvalidParameterError(`Decoding seccomp profile failed: ${(err as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || typeof parsed.defaultAction !== 'string') {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof parsed.defaultAction !== 'string') {
     throw new InvalidParameterError('Decoding seccomp profile failed: defaultAction is required');
   }
-  return convertProfile(parsed, ctx);
+  if (parsed.architectures?.length && parsed.archMap?.length) {
+    throw new InvalidParameterError("both 'architectures' and 'archMap' are specified in the seccomp profile, use either 'architectures' or 'archMap'");
+  }
+  for (const s of parsed.syscalls ?? []) {
+    if (s?.name && s.names?.length) throw new InvalidParameterError("both 'name' and 'names' are specified in the seccomp profile, use either 'name' or 'names'");
+  }
+  return parsed;
 }
 
 export function convertProfile(p: DockerProfile, ctx: SeccompContext): OciSeccomp {
-  const arch = ctx.arch ?? NATIVE_ARCH[process.arch] ?? '';
+  const arch = ctx.arch ?? nativeArch();
+  const scmpArch = Object.values(ARCHES).find((a) => a.native === arch)?.scmp;
   const kernel = ctx.kernel ?? release();
   let architectures = p.architectures ?? [];
   if (p.archMap?.length) {
-    architectures = [];
-    for (const a of p.archMap) {
-      if (a.architecture === arch) architectures.push(a.architecture, ...(a.subArchitectures ?? []));
-    }
+    const own = p.archMap.find((a) => a.architecture === scmpArch);
+    architectures = own ? [own.architecture, ...(own.subArchitectures ?? [])] : [];
   }
   const caps = new Set(ctx.capabilities);
+  const atLeast = (v: string) => compareKernel(kernel, v) >= 0;
   const applies = (s: DockerSyscall): boolean => {
     const inc = s.includes ?? {};
     const exc = s.excludes ?? {};
-    if (inc.arches?.length && !inc.arches.includes(arch)) return false;
-    if (inc.caps?.length && !inc.caps.every((c) => caps.has(c))) return false;
-    if (inc.minKernel && compareKernel(kernel, inc.minKernel) < 0) return false;
     if (exc.arches?.length && exc.arches.includes(arch)) return false;
     if (exc.caps?.length && exc.caps.some((c) => caps.has(c))) return false;
+    if (exc.minKernel && atLeast(exc.minKernel)) return false;
+    if (inc.arches?.length && !inc.arches.includes(arch)) return false;
+    if (inc.caps?.length && !inc.caps.every((c) => caps.has(c))) return false;
+    if (inc.minKernel && !atLeast(inc.minKernel)) return false;
     return true;
   };
   const syscalls: OciSeccompSyscall[] = [];

@@ -13,7 +13,7 @@ import { LinkStartError } from './legacy-links';
 import type { ContainerNetworking, NetworkSetup } from './container-network';
 import type { ImageLookup, RuntimeLookup } from './container-service';
 import { buildOciSpec, tweakCapabilities } from './oci-spec';
-import { seccompFor } from './seccomp';
+import { seccompFor, type DaemonSeccomp } from './seccomp';
 import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
@@ -29,6 +29,7 @@ interface StarterDeps {
   runtimes: RuntimeLookup;
   monitor: ContainerMonitor;
   cgroupVersion: 1 | 2;
+  seccomp: DaemonSeccomp;
 }
 
 /**
@@ -148,7 +149,7 @@ export class ContainerStarter {
       seccomp: seccompFor(hc.SecurityOpt, {
         capabilities: tweakCapabilities(hc.CapAdd ?? [], hc.CapDrop ?? [], !!hc.Privileged),
         privileged: !!hc.Privileged,
-      }),
+      }, this.deps.seccomp),
       cgroupsPath: containerCgroupPath(c.id),
       cgroupVersion: this.deps.cgroupVersion,
     });

@@ -15,6 +15,8 @@ export interface SystemServiceDeps {
   imageCount(): Promise<number>;
   cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
   name?: string;
+  /** The daemon's seccomp profile as `docker info` names it (`builtin`, `unconfined`, a path). */
+  seccompProfile?: string;
   events: EventLog;
   /** `--insecure-registry` and `--registry-mirror`, for `docker info`. */
   registries?: { insecure: readonly string[]; mirrors: readonly string[] };
@@ -134,8 +136,8 @@ export class SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: [],
-      Warnings: [],
+      SecurityOptions: this.deps.seccompProfile ? [`name=seccomp,profile=${this.deps.seccompProfile}`] : [],
+      Warnings: this.deps.seccompProfile && this.deps.seccompProfile !== 'builtin' ? ['WARNING: daemon is not using the default seccomp profile'] : [],
     };
   }
 }
