@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(runc crun conmon tini iptables iproute2 attr curl)
+pkgs=(runc crun conmon tini iptables iproute2 attr curl golang-github-containers-common)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 apt-get update -qq

@@ -4,7 +4,7 @@
  * profile file given with `--seccomp-profile`, or none with `--seccomp-profile unconfined`.
  * A container may override it with `--security-opt seccomp=unconfined|builtin|<profile JSON>`
  * (the CLI sends the file's JSON; cri-dockerd passes a pod's `localhost/...` profile so).
- * Privileged containers run unconfined unless they name a profile (dockerd 23+; 20.10 ignored
+ * Privileged containers run unconfined unless they name a profile (dockerd 27+; 20.10 ignored
  * the profile). A Docker-format profile becomes the OCI spec's `linux.seccomp` as dockerd turns
  * it: the native architecture and its sub-architectures from `archMap`, rules kept or dropped by
  * their `includes`/`excludes` (architectures, capabilities, minimum kernel). Execs run under

@@ -12,7 +12,7 @@ const BERTHD = join(resolve(__dirname, '..', '..', '..', '..'), 'bin', 'berthd')
 /**
  * What a container answers under dockerd's default profile (moby's profiles/seccomp as of
  * v0.2.1). Measured against the dockerd 20.10 on our machines, which answers the same except for
- * the two calls refused since: socket(AF_VSOCK) (dockerd 23) and io_uring_setup (dockerd 25),
+ * the two calls refused since: socket(AF_VSOCK) (dockerd 24) and io_uring_setup (dockerd 25),
  * which 20.10 lets through. ptrace of PID 1 is allowed by the profile (kernel >= 4.8); with
  * no Yama LSM the kernel lets a container's root trace its own processes.
  */
@@ -100,7 +100,7 @@ describe('containers: seccomp', () => {
     berth.ok(['exec', 'free', 'unshare', '-U', 'true']);
   });
 
-  it('filters the container and its execs with a profile given with --security-opt (also when privileged, as dockerd 23+)', () => {
+  it('filters the container and its execs with a profile given with --security-opt (also when privileged, as dockerd 27+)', () => {
     const r = berth.docker(['run', '--rm', '--security-opt', `seccomp=${profile}`, 'busybox', 'sh', '-c', 'grep Seccomp: /proc/self/status; chmod 400 /']);
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /Seccomp:\s+2/);

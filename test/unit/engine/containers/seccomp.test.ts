@@ -22,7 +22,7 @@ describe('seccomp profiles from SecurityOpt', () => {
     assert.equal(seccompFor([], { ...ctx, privileged: true }, builtinDaemon), undefined);
   });
 
-  it("the daemon's profile by default; builtin or a named profile win over it (also when privileged, as dockerd 23+)", () => {
+  it("the daemon's profile by default; builtin or a named profile win over it (also when privileged, as dockerd 27+)", () => {
     assert.deepEqual(seccompFor([], ctx, builtinDaemon)?.syscalls, [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }]);
     assert.equal(seccompFor(['seccomp=builtin'], ctx, unconfinedDaemon)?.defaultAction, 'SCMP_ACT_ERRNO');
     assert.equal(seccompFor(['seccomp={"defaultAction":"SCMP_ACT_LOG"}'], { ...ctx, privileged: true }, builtinDaemon)?.defaultAction, 'SCMP_ACT_LOG');
