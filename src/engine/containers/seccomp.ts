@@ -4,8 +4,8 @@
  * profile file given with `--seccomp-profile`, or none with `--seccomp-profile unconfined`.
  * A container may override it with `--security-opt seccomp=unconfined|builtin|<profile JSON>`
  * (the CLI sends the file's JSON; cri-dockerd passes a pod's `localhost/...` profile so).
- * Privileged containers run unconfined unless they name a profile (dockerd 27+; 20.10 ignored
- * the profile). A Docker-format profile becomes the OCI spec's `linux.seccomp` as dockerd turns
+ * Privileged containers always run unconfined, as dockerd did up to 26 and as Kubernetes' CRI
+ * validation expects (dockerd 27+ would apply a profile they name; see docs/seccomp.md). A Docker-format profile becomes the OCI spec's `linux.seccomp` as dockerd turns
  * it: the native architecture and its sub-architectures from `archMap`, rules kept or dropped by
  * their `includes`/`excludes` (architectures, capabilities, minimum kernel). Execs run under
  * their container's filter: the runtime applies the bundle's filter to every process it joins.
@@ -117,20 +117,19 @@ export interface SeccompContext {
 }
 
 /**
- * The filter for a container, or undefined for none, as dockerd picks it: `unconfined` → none;
- * privileged → only a profile the container names; `builtin` → dockerd's default; a JSON
- * profile → that; nothing named → the daemon's choice.
+ * The filter for a container, or undefined for none: `unconfined` or privileged → none;
+ * `builtin` → dockerd's default; a JSON profile → that; nothing named → the daemon's choice.
  */
 export function seccompFor(securityOpt: unknown, ctx: SeccompContext, daemon: DaemonSeccomp): OciSeccomp | undefined {
   const named = seccompOption(securityOpt);
-  if (named === 'unconfined') return undefined;
+  if (named === 'unconfined' || ctx.privileged) return undefined;
   let profile: DockerProfile | undefined;
   if (named === 'builtin') {
     if (!daemon.builtin) throw new InvalidParameterError(daemon.builtinMissing ?? 'the built-in seccomp profile is not available');
     profile = daemon.builtin;
   } else if (named) {
     profile = parseProfile(named);
-  } else if (!ctx.privileged) {
+  } else {
     profile = daemon.containerDefault;
   }
   return profile ? convertProfile(profile, ctx) : undefined;

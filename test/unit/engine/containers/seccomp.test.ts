@@ -16,16 +16,17 @@ describe('seccomp profiles from SecurityOpt', () => {
     assert.equal(seccompOption(undefined), undefined);
   });
 
-  it('no filter when unconfined, privileged without a profile, or the daemon is unconfined', () => {
+  it('no filter when unconfined, privileged (even with a profile named), or the daemon is unconfined', () => {
     assert.equal(seccompFor(['seccomp=unconfined'], ctx, builtinDaemon), undefined);
     assert.equal(seccompFor([], ctx, unconfinedDaemon), undefined);
     assert.equal(seccompFor([], { ...ctx, privileged: true }, builtinDaemon), undefined);
+    assert.equal(seccompFor(['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'], { ...ctx, privileged: true }, builtinDaemon), undefined);
   });
 
-  it("the daemon's profile by default; builtin or a named profile win over it (also when privileged, as dockerd 27+)", () => {
+  it("the daemon's profile by default; builtin or a named profile win over it", () => {
     assert.deepEqual(seccompFor([], ctx, builtinDaemon)?.syscalls, [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }]);
     assert.equal(seccompFor(['seccomp=builtin'], ctx, unconfinedDaemon)?.defaultAction, 'SCMP_ACT_ERRNO');
-    assert.equal(seccompFor(['seccomp={"defaultAction":"SCMP_ACT_LOG"}'], { ...ctx, privileged: true }, builtinDaemon)?.defaultAction, 'SCMP_ACT_LOG');
+    assert.equal(seccompFor(['seccomp={"defaultAction":"SCMP_ACT_LOG"}'], ctx, builtinDaemon)?.defaultAction, 'SCMP_ACT_LOG');
     assert.throws(() => seccompFor(['seccomp=builtin'], ctx, { profile: 'unconfined', builtinMissing: 'install it' }), (e: Error) => e instanceof InvalidParameterError && e.message === 'install it');
   });
 
