@@ -44,6 +44,10 @@ class Background {
     closeSync(fd);
   }
 
+  get pid(): number | undefined {
+    return this.running ? this.proc?.pid : undefined;
+  }
+
   get running(): boolean {
     return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
   }
@@ -145,6 +149,17 @@ export abstract class BenchDaemon {
     return this.main?.logTail() ?? '';
   }
 
+  /** The daemon's log file (memory-soak reads the inspector's address from it). */
+  get logFile(): string | undefined {
+    return this.main?.logFile;
+  }
+
+  /** The processes whose memory is the daemon's: berthd alone; dockerd and its containerd. */
+  memoryPids(): Array<{ name: string; pid: number }> {
+    const pid = this.main?.pid;
+    return pid === undefined ? [] : [{ name: this.name, pid }];
+  }
+
   docker(args: string[], timeoutMs = 120_000): Promise<CommandResult> {
     return runCommand(DOCKER_CLI, args, this.env, timeoutMs);
   }
@@ -237,6 +252,11 @@ export class DockerDaemon extends BenchDaemon {
   async stop(): Promise<void> {
     await super.stop();
     await this.containerd.stop(10_000);
+  }
+
+  memoryPids(): Array<{ name: string; pid: number }> {
+    const pid = this.containerd.pid;
+    return [...super.memoryPids(), ...(pid === undefined ? [] : [{ name: 'containerd', pid }])];
   }
 }
 

@@ -483,7 +483,7 @@ export class Builder {
       const destDir = posix.resolve(workdir || '/', dest);
       if (image) {
         const target = await containerOf(image);
-        if (entries.length) await this.deps.containers.putArchive(target, tarOf(entries), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: chown !== undefined });
+        if (entries.length) await this.deps.containers.putArchive(target, tarOf(entries), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: chown !== undefined, trusted: true });
         if (archives.length) await this.makeDirs(target, destDir);
         for (const a of archives) await this.deps.containers.putArchive(target, await a.open(), { path: destDir, noOverwriteDirNonDir: false, copyUIDGID: false });
         stage.imageId = await this.deps.containers.commit(target, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
@@ -506,7 +506,7 @@ export class Builder {
   private async makeDirs(container: string, dir: string): Promise<void> {
     const missing: string[] = [];
     for (const p of pathChain(dir)) if (!(await this.deps.containers.statPath(container, `/${p}`).then(() => true, () => false))) missing.push(p);
-    if (missing.length) await this.deps.containers.putArchive(container, dirsTar(missing), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: false });
+    if (missing.length) await this.deps.containers.putArchive(container, dirsTar(missing), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: false, trusted: true });
   }
 
   /** The files of a previous stage (by name or index) or of an image, unpacked in the work dir. */

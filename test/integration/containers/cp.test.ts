@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tar from 'tar-stream';
@@ -193,6 +194,42 @@ describe('docker cp, export, diff and commit', () => {
     assert.match(linked.body, /root:x:0:0/);
     assert.equal(readFileSync(secret, 'utf8'), 'secret');
   });
+  it('refuses a truncated, garbage or corrupt gzip archive with a 400 and leaves nothing behind', async () => {
+    berth.ok(['run', '-d', '--name', 'clean', 'busybox', 'sleep', '1000']);
+    const put = (body: Buffer) =>
+      api(berth.socket, 'PUT', '/containers/clean/archive?path=/tmp', body, { 'Content-Type': 'application/x-tar' });
+    const listing = () => berth.ok(['exec', 'clean', 'ls', '-A', '/tmp']);
+    assert.equal(listing(), '');
+
+    const good = await buildTar([
+      { name: 'one.txt', body: 'one\n' },
+      { name: 'sub', type: 'directory' },
+      { name: 'sub/two.txt', body: 'two\n', mode: 0o600 },
+      { name: 'big.bin', body: randomBytes(300 * 1024).toString('base64') },
+    ]);
+    const gzipped = gzipSync(good);
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['truncated tar', good.subarray(0, 200 * 1024), /unexpected EOF/],
+      ['garbage bytes', randomBytes(3000), /invalid tar header/],
+      ['truncated gzip', gzipped.subarray(0, Math.floor(gzipped.length / 2)), /unexpected EOF/],
+      ['corrupt gzip', Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), randomBytes(2000)]), /Error processing tar file/],
+    ];
+    for (const [what, body, words] of cases) {
+      const r = await put(body);
+      assert.equal(r.status, 400, `${what}: ${r.body}`);
+      assert.match(JSON.parse(r.body).message, words, what);
+      assert.equal(listing(), '', `${what} left something in /tmp`);
+    }
+
+    // A whole archive, plain or gzipped, still lands in full.
+    assert.equal((await put(good)).status, 200);
+    assert.equal(berth.ok(['exec', 'clean', 'sh', '-c', 'cat /tmp/one.txt /tmp/sub/two.txt; stat -c %a /tmp/sub/two.txt; wc -c < /tmp/big.bin']).trim(), `one\ntwo\n600\n${Math.ceil((300 * 1024) / 3) * 4}`);
+    berth.ok(['exec', 'clean', 'rm', '-rf', '/tmp/one.txt', '/tmp/sub', '/tmp/big.bin']);
+    assert.equal((await put(gzipped)).status, 200);
+    assert.equal(listing(), 'big.bin\none.txt\nsub\n');
+    berth.ok(['rm', '-f', 'clean']);
+  });
+
   it('sees volumes and binds at their destinations, running or not, and leaves no mount behind', async () => {
     const tag = randomBytes(4).toString('hex');
     const bind = join(host, `bind-${tag}`);

@@ -27,6 +27,7 @@ import { packUpperLayer } from './layer-pack';
 import type { MountPoint } from '../mounts';
 import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './container-path';
 import { TreePacker } from './tar-pack';
+import { spoolArchive } from './upload-spool';
 import { packStream } from '../../images/pack-stream';
 
 export interface ContainerArchiveDeps {
@@ -45,6 +46,11 @@ export interface PutArchiveOptions {
   noOverwriteDirNonDir: boolean;
   copyUIDGID: boolean;
   signal?: AbortSignal;
+  /**
+   * The tar is Berth's own (the builder's COPY): extract it as it streams instead of first
+   * checking the whole archive (upload-spool.ts).
+   */
+  trusted?: boolean;
 }
 
 export interface ArchiveStream {
@@ -83,7 +89,18 @@ export class ContainerArchive {
   }
 
   /** PUT /containers/{id}/archive: extracts a tar into an existing directory of the container. */
-  putArchive(c: ContainerRecord, body: Readable, opts: PutArchiveOptions): Promise<void> {
+  async putArchive(c: ContainerRecord, body: Readable, opts: PutArchiveOptions): Promise<void> {
+    if (opts.trusted) return this.extractInto(c, body, opts);
+    // Read to the end before the lock is taken: a slow upload must not hold the container.
+    const spool = await spoolArchive(body, this.deps.dirs(c.id).dir, opts.signal);
+    try {
+      await this.extractInto(c, spool.open(), opts);
+    } finally {
+      await spool.dispose();
+    }
+  }
+
+  private extractInto(c: ContainerRecord, body: Readable, opts: PutArchiveOptions): Promise<void> {
     return this.withRoot(c, async (root) => {
       let resolved;
       try {
