@@ -71,6 +71,9 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     disableRequestLogging: true,
     exposeHeadRoutes: false,
     bodyLimit: JSON_BODY_LIMIT,
+    // Go's http.DefaultMaxHeaderBytes (dockerd's limit), not Node's 16 KB: X-Registry-Config of a
+    // build carries every login the CLI knows.
+    http: { maxHeaderSize: 1024 * 1024 },
     routerOptions: { ignoreTrailingSlash: true },
     rewriteUrl: (req) => {
       const { version, url } = splitVersion(req.url ?? '/');
@@ -106,7 +109,8 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   // body sent with another type (docker-py, curl) is still read as JSON, within the same limit.
   app.addContentTypeParser('*', (req, payload, done) => {
     if (!(req.routeOptions.config as { jsonBody?: boolean } | undefined)?.jsonBody) return done(null, payload);
-    readJsonPayload(payload, JSON_BODY_LIMIT).then((v) => done(null, v), (err: Error) => done(err, undefined));
+    const length = Number(req.headers['content-length']);
+    readJsonPayload(payload, JSON_BODY_LIMIT, Number.isFinite(length) ? length : undefined).then((v) => done(null, v), (err: Error) => done(err, undefined));
   });
 
   app.addHook('onRequest', async (request, reply) => {

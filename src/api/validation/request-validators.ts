@@ -113,7 +113,9 @@ export class RequestValidators {
       for (const [name, [min, max]] of ranges) {
         for (const v of ([] as unknown[]).concat(q[name] ?? [])) {
           const n = Number(v);
-          if (v !== '' && (n < min || n > max)) return { error: new InvalidParameterError(`strconv.Atoi: parsing ${JSON.stringify(v)}: value out of range`) };
+          if (v === '' || (n >= min && n <= max)) continue;
+          const message = messages.get(name)?.replaceAll('{value}', String(v)) ?? `strconv.Atoi: parsing ${JSON.stringify(v)}: value out of range`;
+          return { error: new InvalidParameterError(message) };
         }
       }
       return true;
@@ -135,7 +137,7 @@ function queryError(errors: ErrorObject[], q: Record<string, unknown>, messages:
   const name = (errors.find((e) => e.instancePath !== '')?.instancePath ?? '').split('/')[1] ?? '';
   const raw = ([] as unknown[]).concat(q[name] ?? [''])[0];
   const message = messages.get(name);
-  if (message) return new InvalidParameterError(message.replace('{value}', String(raw)));
+  if (message) return new InvalidParameterError(message.replaceAll('{value}', String(raw)));
   return new InvalidParameterError(`strconv.Atoi: parsing ${JSON.stringify(String(raw))}: invalid syntax`);
 }
 
@@ -155,7 +157,7 @@ function bodyError(errors: ErrorObject[], value: unknown, type: GoType): Invalid
   const v = valueAt(value, pointer);
   if (first.keyword === 'type') return unmarshalError(jsonKind(v), ctx, t.goName, type.goName);
   const doc = 'doc' in t ? t.doc : undefined;
-  if (doc?.message) return new InvalidParameterError(doc.message.replace('{value}', String(v)));
+  if (doc?.message) return new InvalidParameterError(doc.message.replaceAll('{value}', String(v)));
   if (t.kind === 'int' && typeof v === 'number' && (v < t.min || v > t.max)) return unmarshalError(`number ${v}`, ctx, t.goName, type.goName);
   return new InvalidParameterError(`invalid value for ${ctx.fields.join('.') || 'body'}: ${JSON.stringify(v)}`);
 }
