@@ -268,6 +268,30 @@ describe('hostile requests never poison state', () => {
     assert.deepEqual(failures, []);
   });
 
+  it('answers the issue\'s examples with dockerd\'s exact words, and takes what dockerd takes', async () => {
+    const post = (body: string, query = '') => send(berth.socket, { what: body, method: 'POST', path: `/containers/create${query}`, body });
+    const exact: Array<[string, string]> = [
+      ['{"Image":"busybox","HostConfig":{"Memory":"lots"}}', 'invalid JSON: json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64'],
+      ['{"Image":"busybox","HostConfig":{"Memory":1e23}}', 'invalid JSON: json: cannot unmarshal number 1e23 into Go struct field HostConfig.HostConfig.Memory of type int64'],
+      ['{"Image":"busybox","ExposedPorts":{"99999/tcp":{}}}', 'invalid port specification: "99999/tcp"'],
+      ['{"Image":"busybox","ExposedPorts":{"-1/tcp":{}}}', 'invalid port specification: "-1/tcp"'],
+      ['{"Image":"busybox","HostConfig":{"CpuShares":-1}}', 'invalid CPU shares (-1): value must be a positive integer'],
+      ['{"Image":"busybox","HostConfig":{"Memory":1024}}', 'Minimum memory limit allowed is 6MB'],
+    ];
+    for (const [body, message] of exact) {
+      const r = await post(body);
+      assert.deepEqual([r.status, JSON.parse(r.body)], [400, { message }], body);
+    }
+    // Go matches keys in any case, null is the zero value, unknown keys are ignored.
+    const loose = await post('{"image":"busybox","cmd":["true"],"hostconfig":{"memory":null,"CPUSHARES":512},"Env":null,"NoSuchField":{"x":[1]}}', '?name=loose');
+    assert.equal(loose.status, 201, loose.body);
+    const hc = JSON.parse(berth.ok(['inspect', '--format', '{{json .HostConfig}}', 'loose'])) as { CpuShares: number };
+    assert.equal(hc.CpuShares, 512);
+    assert.equal(berth.ok(['inspect', '--format', '{{.Config.Image}} {{json .Config.Cmd}}', 'loose']).trim(), 'busybox ["true"]');
+    const all = await send(berth.socket, { what: 'all=yes', method: 'GET', path: '/containers/json?all=yes' });
+    assert.ok((JSON.parse(all.body) as Array<{ Names: string[] }>).some((c) => c.Names.includes('/loose')));
+  });
+
   it('leaves every reader working: ps -a, inspect of every container, images, system df, networks, volumes', () => {
     const ids = berth.ok(['ps', '-aq', '--no-trunc']).trim().split('\n').filter(Boolean);
     assert.ok(ids.includes(container));
