@@ -96,7 +96,8 @@ export function decodeLikeGo(value: unknown, type: GoType, literals: NumberLiter
           const field = fieldFor(t, key);
           const childPtr = `${ptr}/${escapePointer(key)}`;
           if (field === undefined) {
-            setOwn(out, key, child);
+            // Unknown: Go ignores it. `__proto__` is dropped so no later Object.assign turns it into a prototype.
+            if (key !== '__proto__') setOwn(out, key, child);
             continue;
           }
           const childCtx = { structName: t.structName, fields: [...ctx.fields, field] };

@@ -161,6 +161,9 @@ function corpus(container: string): Hostile[] {
   create('not JSON at all', '<xml/>', 400, 'invalid JSON');
   create('JSON null', 'null', 400, 'config cannot be empty');
   create('JSON string', '"busybox"', 400, 'Go value of type runconfig.ContainerConfigWrapper');
+  create('__proto__ at the top', '{"Image":"busybox","Cmd":["true"],"__proto__":{"Privileged":true}}');
+  create('__proto__ as a label', '{"Image":"busybox","Cmd":["true"],"Labels":{"__proto__":"x","constructor":"y"}}');
+  create('__proto__ in HostConfig', '{"Image":"busybox","Cmd":["true"],"HostConfig":{"__proto__":{"Memory":"x"},"constructor":{"prototype":{"x":1}}}}');
   create('lone surrogate in a label', '{"Image":"busybox","Labels":{"a":"\\ud800"}}');
   out.push({ what: 'JSON body sent as text/plain', method: 'POST', path: '/containers/create', body: '{"Image":5}', headers: { 'Content-Type': 'text/plain' }, status: 400, message: 'ContainerConfigWrapper.Image' });
   out.push({ what: 'garbage exec start over HTTP', method: 'POST', path: '/exec/nope/start', body: '{"Detach":"x"}', status: 400, message: 'ExecStartOptions.Detach of type bool' });
