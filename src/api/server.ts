@@ -27,6 +27,8 @@ export interface ApiServerOptions {
 /** JSON bodies larger than this are refused (413); archives, image loads and build contexts stream unlimited. */
 export const JSON_BODY_LIMIT = 16 * 1024 * 1024;
 
+const VALIDATOR_WARM_UP_DELAY_MS = 1000;
+
 /** `/containers/:id/json` → `/containers/{id}/json`. */
 const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
@@ -95,6 +97,13 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     const fn = compiled.get(schema);
     if (!fn) throw new Error('berth: route schema without a compiled validator');
     return fn;
+  });
+
+  // ajv compiles the validators in the background a second after the routes are ready (or on
+  // first use), so the first requests a starting daemon gets are not queued behind it.
+  app.addHook('onReady', async () => {
+    const warm = () => void validators.warmUp().catch((err: Error) => opts.log.error({ err }, 'request validators failed to compile'));
+    setTimeout(warm, VALIDATOR_WARM_UP_DELAY_MS).unref();
   });
 
   app.removeAllContentTypeParsers();

@@ -4,7 +4,8 @@
  * Go decodes it (go-decode.ts) and checked against its GoType's schema (go-schema.ts); query
  * parameters are checked against their declared types. Errors carry dockerd's Go words.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type AjvClass from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidParameterError } from '../../engine/errors';
@@ -43,11 +44,18 @@ const INT_QUERY_RANGE: Record<string, [number, number]> = {
   uint32: [0, 2 ** 32 - 1],
 };
 
+/**
+ * Schemas are derived when the daemon starts; ajv compiles each operation's once, on first use or
+ * when `warmUp()` reaches it (the daemon starts it once it listens), so start-up does not wait
+ * for ~0.4 s of code generation.
+ */
 export class RequestValidators {
-  private readonly ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, validateFormats: false });
+  private ajvInstance?: AjvClass;
+  private readonly named: Array<[string, JsonSchema]> = [];
   private readonly types: GoTypeBuilder;
-  private readonly schemas = new GoSchemaBuilder((id, schema) => this.ajv.addSchema(schema, id));
+  private readonly schemas = new GoSchemaBuilder((id, schema) => this.named.push([id, schema]));
   private readonly byOperation = new Map<string, OperationValidators>();
+  private readonly pending: Array<() => unknown> = [];
 
   constructor(private readonly doc: { paths: Record<string, Record<string, Swagger>>; definitions: Record<string, Swagger> }) {
     this.types = new GoTypeBuilder(doc.definitions);
@@ -61,6 +69,32 @@ export class RequestValidators {
 
   static fromFile(path = OPENAPI_PATH): RequestValidators {
     return new RequestValidators(JSON.parse(readFileSync(path, 'utf8')));
+  }
+
+  /** Compiles every validator not compiled yet, one per macrotask so requests interleave. */
+  async warmUp(): Promise<void> {
+    for (const compile of this.pending.splice(0)) {
+      await new Promise((r) => setImmediate(r));
+      compile();
+    }
+  }
+
+  private get ajv(): AjvClass {
+    if (!this.ajvInstance) {
+      // Loaded here, not at import: requiring ajv alone costs ~0.1 s of start-up.
+      const Ajv = (require('ajv') as { default: typeof AjvClass }).default;
+      this.ajvInstance = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, validateFormats: false });
+      for (const [id, schema] of this.named) this.ajvInstance.addSchema(schema, id);
+    }
+    return this.ajvInstance;
+  }
+
+  /** ajv's validator for `schema`, compiled once, when first needed. */
+  private lazyCheck(schema: JsonSchema): () => ValidateFunction {
+    let check: ValidateFunction | undefined;
+    const get = () => (check ??= this.ajv.compile(schema));
+    this.pending.push(get);
+    return get;
   }
 
   /** `POST /containers/{id}/exec` → its validators (empty when the document has none). */
@@ -81,11 +115,12 @@ export class RequestValidators {
   private bodyValidator(swagger: Swagger): NonNullable<OperationValidators['body']> {
     const type = this.types.build(swagger, typeof swagger.title === 'string' ? swagger.title : 'struct {}');
     const schema = this.schemas.schemaOf(type);
-    const check = this.ajv.compile(schema);
+    const checker = this.lazyCheck(schema);
     const validate: PartValidator = (data) => {
       if (data === null || data === undefined || isStream(data)) return true;
       try {
         const value = decodeLikeGo(data, type, literalsOf(data), type.goName);
+        const check = checker();
         if (!check(value)) return { error: bodyError(check.errors ?? [], value, type) };
         return { value };
       } catch (err) {
@@ -105,10 +140,11 @@ export class RequestValidators {
       messages.set(p.name, p['x-berth-message']);
     }
     const schema: JsonSchema = { type: 'object', properties };
-    const check = this.ajv.compile(schema);
+    const checker = this.lazyCheck(schema);
     const ranges = params.filter((p) => p.type === 'integer').map((p) => [p.name, INT_QUERY_RANGE[p.format ?? ''] ?? INT_QUERY_RANGE.int64] as const);
     const validate: PartValidator = (data) => {
       const q = (data ?? {}) as Record<string, unknown>;
+      const check = checker();
       if (!check(q)) return { error: queryError(check.errors ?? [], q, messages) };
       for (const [name, [min, max]] of ranges) {
         for (const v of ([] as unknown[]).concat(q[name] ?? [])) {
