@@ -23,6 +23,8 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY bin ./bin
+# Request validators are compiled from the OpenAPI document at start-up.
+COPY openapi ./openapi
 VOLUME /var/lib/berth
 ENTRYPOINT ["/opt/berth/bin/berthd"]
 CMD ["-H", "unix:///var/run/berth.sock"]

@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../engine/errors';
+import { parseJsonText } from './validation/json-text';
 
 /** Query-string coercions with Docker's lenient rules (moby httputils/form.go). */
 export type Query = Record<string, string | string[] | undefined>;
@@ -45,14 +46,18 @@ export function filtersValue(q: Query): Record<string, string[]> {
   if (!raw) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = parseJsonText(raw).value;
   } catch (err) {
-    throw new InvalidParameterError(`invalid filter: ${(err as Error).message}`);
+    throw new InvalidParameterError(`invalid filter: ${(err as Error).message.replace(/^invalid JSON: /, '')}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidParameterError('invalid filter: expected a JSON object');
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(parsed)) {
-    if (Array.isArray(v)) out[k] = v.map(String);
+    // Go decodes these into map[string][]string or map[string]map[string]bool: nothing deeper.
+    if (Array.isArray(v)) {
+      if (v.some((x) => typeof x !== 'string')) throw new InvalidParameterError(`invalid filter: value of '${k}' must be a list of strings`);
+      out[k] = v as string[];
+    }
     else if (v && typeof v === 'object') out[k] = Object.entries(v).filter(([, on]) => on).map(([val]) => val);
     else throw new InvalidParameterError(`invalid filter: value of '${k}' must be a list or a set`);
   }

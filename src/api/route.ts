@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { InvalidParameterError } from '../engine/errors';
+import { parseJsonBody } from './validation/json-text';
 import type { Query } from './form';
 import type { HijackedConnection } from './wire/hijack';
 
@@ -78,13 +78,9 @@ export async function jsonBody(request: FastifyRequest): Promise<unknown> {
   return body;
 }
 
+/** Parses with the depth guard and Go number-literal tracking of every request body. */
 export function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InvalidParameterError(`invalid JSON: ${(err as Error).message}`);
-  }
+  return parseJsonBody(text);
 }
 
 /** Starts a streaming response now, so clients see headers before the first byte of data. */

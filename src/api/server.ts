@@ -4,7 +4,10 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../engine/errors';
 import { errorBody, statusOf } from './errors';
-import { API_VERSION, parseJson, type HijackRouteDef, type RouteDef, type WsRouteDef, type WsSocket } from './route';
+import { API_VERSION, type HijackRouteDef, type RouteDef, type WsRouteDef, type WsSocket } from './route';
+import { readJsonPayload } from './validation/json-payload';
+import { parseJsonBody } from './validation/json-text';
+import { RequestValidators, type OperationValidators, type PartValidator } from './validation/request-validators';
 import { EventEmitter } from 'node:events';
 import fastifyWebsocket from '@fastify/websocket';
 import { checkVersion, MAX_API_VERSION, splitVersion, versionAtLeast } from './version';
@@ -17,6 +20,30 @@ export interface ApiServerOptions {
   wsRoutes?: WsRouteDef[];
   /** `Server` header value, e.g. `Berth/0.1.0 (linux)`. */
   serverHeader: string;
+  /** Request validators from openapi/openapi.json (compiled once; default: the shipped document). */
+  validators?: RequestValidators;
+}
+
+/** JSON bodies larger than this are refused (413); archives, image loads and build contexts stream unlimited. */
+export const JSON_BODY_LIMIT = 16 * 1024 * 1024;
+
+const VALIDATOR_WARM_UP_DELAY_MS = 1000;
+
+/** `/containers/:id/json` → `/containers/{id}/json`. */
+const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+/** The route's validators: its one OpenAPI operation's, none for a wildcard serving several. */
+function validatorsFor(validators: RequestValidators, method: string, url: string, paths?: string[]): OperationValidators {
+  const ops = paths ?? [toOpenApiPath(url)];
+  return ops.length === 1 ? validators.forOperation(method, ops[0]) : {};
+}
+
+/** Fastify route options that make it validate with the operation's compiled validators. */
+function schemaOptions(v: OperationValidators) {
+  return {
+    schema: { ...(v.body && { body: v.body.schema }), ...(v.query && { querystring: v.query.schema }) },
+    config: { jsonBody: v.body !== undefined },
+  };
 }
 
 type Raw = IncomingMessage & { [API_VERSION]?: string };
@@ -45,7 +72,10 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     loggerInstance: opts.log as unknown as FastifyBaseLogger,
     disableRequestLogging: true,
     exposeHeadRoutes: false,
-    bodyLimit: 16 * 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
+    // Go's http.DefaultMaxHeaderBytes (dockerd's limit), not Node's 16 KB: X-Registry-Config of a
+    // build carries every login the CLI knows.
+    http: { maxHeaderSize: 1024 * 1024 },
     routerOptions: { ignoreTrailingSlash: true },
     rewriteUrl: (req) => {
       const { version, url } = splitVersion(req.url ?? '/');
@@ -55,16 +85,42 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     },
   });
 
+  const validators = opts.validators ?? RequestValidators.fromFile();
+  // Each route's schemas are the objects the validators were compiled for: look them up, never recompile.
+  const compiled = new Map<unknown, PartValidator>();
+  const register = (v: OperationValidators) => {
+    if (v.body) compiled.set(v.body.schema, v.body.validate);
+    if (v.query) compiled.set(v.query.schema, v.query.validate);
+    return v;
+  };
+  app.setValidatorCompiler(({ schema }) => {
+    const fn = compiled.get(schema);
+    if (!fn) throw new Error('berth: route schema without a compiled validator');
+    return fn;
+  });
+
+  // ajv compiles the validators in the background a second after the routes are ready (or on
+  // first use), so the first requests a starting daemon gets are not queued behind it.
+  app.addHook('onReady', async () => {
+    const warm = () => void validators.warmUp().catch((err: Error) => opts.log.error({ err }, 'request validators failed to compile'));
+    setTimeout(warm, VALIDATOR_WARM_UP_DELAY_MS).unref();
+  });
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
-      done(null, parseJson(body as string));
+      done(null, parseJsonBody(body as string));
     } catch (err) {
       done(err as Error, undefined);
     }
   });
-  // Archives, image tarballs and build contexts stream through untouched.
-  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  // Archives, image tarballs and build contexts stream through untouched (no size limit); a JSON
+  // body sent with another type (docker-py, curl) is still read as JSON, within the same limit.
+  app.addContentTypeParser('*', (req, payload, done) => {
+    if (!(req.routeOptions.config as { jsonBody?: boolean } | undefined)?.jsonBody) return done(null, payload);
+    const length = Number(req.headers['content-length']);
+    readJsonPayload(payload, JSON_BODY_LIMIT, Number.isFinite(length) ? length : undefined).then((v) => done(null, v), (err: Error) => done(err, undefined));
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(commonHeaders);
@@ -92,6 +148,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     app.route({
       method: route.method,
       url: route.url,
+      ...schemaOptions(register(validatorsFor(validators, route.method, route.url, route.paths))),
       handler: async (request, reply) => {
         const version = (request.raw as Raw)[API_VERSION] ?? MAX_API_VERSION;
         if (route.minVersion && !versionAtLeast(version, route.minVersion)) throw new NotFoundError('page not found');
@@ -107,6 +164,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     app.route({
       method: route.method,
       url: route.url,
+      ...schemaOptions(register(validatorsFor(validators, route.method, route.url))),
       handler: async (request, reply) => {
         reply.hijack();
         const socket = request.raw.socket;
@@ -158,9 +216,18 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
       if (!match) throw new NotFoundError('page not found');
       const length = Number(raw.headers['content-length'] ?? 0);
       if (!Number.isFinite(length) || length < 0) throw new InvalidParameterError('invalid Content-Length');
+      if (length > JSON_BODY_LIMIT) throw new InvalidParameterError('request body too large');
       const bodyBytes = await readUpgradeBody(socket, head, length);
-      const body = bodyBytes.length ? parseJson(bodyBytes.toString('utf8')) : undefined;
+      const text = bodyBytes.toString('utf8');
+      let body = parseJsonBody(text);
       const query = Object.fromEntries(new URLSearchParams(qs));
+      // Fastify does not see these requests: validate as its routes do.
+      const v = validatorsFor(validators, match.r.method, match.r.url);
+      for (const [part, validator, data] of [['query', v.query, query], ['body', v.body, body]] as const) {
+        const result = validator?.validate(data);
+        if (result && typeof result === 'object' && 'error' in result) throw result.error;
+        if (part === 'body' && result && typeof result === 'object' && 'value' in result) body = result.value;
+      }
       await match.r.handler({ params: match.params!, query, body, apiVersion }, conn);
     } catch (err) {
       conn.fail(err);

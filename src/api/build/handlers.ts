@@ -4,17 +4,18 @@ import { InvalidParameterError } from '../../engine/errors';
 import { boolValue, stringsValue, stringValue, type Query } from '../form';
 import { progressStream } from '../wire/progress-stream';
 import { registryConfig } from '../registry-auth';
+import { parseJsonText } from '../validation/json-text';
 import type { BuildBackend } from './backend';
 
 type Req = FastifyRequest<{ Querystring: Query }>;
 
-/** A query parameter holding a JSON object of strings (`buildargs`, `labels`). */
+/** A query parameter holding a JSON object of strings (`buildargs` values may also be null). */
 function jsonObject<T>(q: Query, name: string): Record<string, T> {
   const text = stringValue(q, name);
   if (!text) return {};
   try {
-    const v = JSON.parse(text) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, T>;
+    const v = parseJsonText(text).value;
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string' || x === null)) return v as Record<string, T>;
   } catch {
     // reported below
   }
@@ -26,7 +27,7 @@ function jsonStrings(q: Query, name: string): string[] | undefined {
   const text = stringValue(q, name);
   if (!text) return undefined;
   try {
-    const v = JSON.parse(text) as unknown;
+    const v = parseJsonText(text).value;
     if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v;
   } catch {
     // reported below

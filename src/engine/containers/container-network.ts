@@ -7,7 +7,7 @@ import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
 import { ContainerLinks, editEtcFile, linkHostsLine } from './container-links';
 import { linkAliasRecords, linkEnv, linkName } from './legacy-links';
-import { checkEndpoint, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
+import { checkEndpoint, checkExposedPorts, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
 import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig, PortBinding } from './types';
 
 /** What container networking needs from the network service. */
@@ -72,6 +72,7 @@ export class ContainerNetworking {
   async plan(config: ContainerConfig, hostConfig: HostConfig, networkingConfig: unknown): Promise<ContainerNetworkState> {
     const mode = parseNetworkMode(hostConfig.NetworkMode);
     if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'bridge';
+    checkExposedPorts(config.ExposedPorts);
     checkPortBindings(hostConfig.PortBindings);
     const state: ContainerNetworkState = { networks: {}, ports: {} };
     const requests = ((networkingConfig as { EndpointsConfig?: Record<string, EndpointRequest> } | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointRequest>;

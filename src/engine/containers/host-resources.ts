@@ -30,6 +30,24 @@ export function hostResources(hc: HostConfig): RuntimeResources {
   if (nano !== undefined && (nano < 0.01e9 || nano > cpus().length * 1e9)) {
     throw new InvalidParameterError(`Range of CPUs is from 0.01 to ${cpus().length}.00, as there are only ${cpus().length} CPUs available`);
   }
+  const shares = int(hc.CpuShares);
+  if (shares !== undefined && shares < 0) throw new InvalidParameterError(`invalid CPU shares (${shares}): value must be a positive integer`);
+  if (period !== undefined && (period < 1000 || period > 1_000_000)) {
+    throw new InvalidParameterError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  }
+  // -1 is "no limit"; any other value below 1000 fails in the kernel at start.
+  if (quota !== undefined && quota !== -1 && quota < 1000) throw new InvalidParameterError('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+  const reservation = int(hc.MemoryReservation);
+  if (reservation !== undefined && reservation < MIN_MEMORY) throw new InvalidParameterError('Minimum memory reservation allowed is 6MB');
+  if (memory !== undefined && reservation !== undefined && memory < reservation) {
+    throw new InvalidParameterError('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
+  const oomScoreAdj = int((hc as { OomScoreAdj?: unknown }).OomScoreAdj);
+  if (oomScoreAdj !== undefined && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) {
+    throw new InvalidParameterError(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  }
+  const blkioWeight = int((hc as { BlkioWeight?: unknown }).BlkioWeight);
+  if (blkioWeight !== undefined && (blkioWeight < 10 || blkioWeight > 1000)) throw new InvalidParameterError('Range of blkio weight is from 10 to 1000');
   const pids = typeof hc.PidsLimit === 'number' && hc.PidsLimit !== 0 ? (hc.PidsLimit < 0 ? -1 : hc.PidsLimit) : undefined;
   const out: RuntimeResources = {};
   if (memory !== undefined) out.memory = memory;

@@ -89,11 +89,28 @@ export function checkEndpoint(n: NetworkInfo, req: EndpointRequest, isDefaultBri
   }
 }
 
+/** `<1-65535>[/tcp|udp|sctp]`: the port and protocol of a key of ExposedPorts/PortBindings. */
+export function parsePortKey(key: string): { port: number; proto: 'tcp' | 'udp' | 'sctp' } | undefined {
+  const m = /^([0-9]{1,5})(?:\/(tcp|udp|sctp))?$/i.exec(key);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) return undefined;
+  return { port: Number(m[1]), proto: (m[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp' | 'sctp' };
+}
+
+/**
+ * ExposedPorts keys. dockerd stores any key (`99999/tcp`, `-1/tcp`, `80/xyz`) and then every
+ * `docker ps` fails decoding it as a uint16; Berth refuses them at create, as it does for -p.
+ */
+export function checkExposedPorts(ports: ContainerConfig['ExposedPorts']): void {
+  for (const key of Object.keys(ports ?? {})) {
+    if (!parsePortKey(key)) throw new InvalidParameterError(`invalid port specification: "${key}"`);
+  }
+}
+
 /** Validates `-p` bindings: `80/tcp` keys, numeric host ports, host IPs. */
 export function checkPortBindings(bindings: HostConfig['PortBindings']): void {
   for (const [key, list] of Object.entries(bindings ?? {})) {
     const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new InvalidParameterError(`invalid port specification: "${key}"`);
+    if (!m || !parsePortKey(key)) throw new InvalidParameterError(`invalid port specification: "${key}"`);
     if (m[2] === 'sctp') throw new InvalidParameterError(`sctp port mappings are not supported: "${key}"`);
     for (const b of list ?? []) {
       if (b.HostPort && !/^\d+$/.test(b.HostPort)) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { humanDuration } from './human-duration';
 import { normalizeLogConfig } from './log-config';
 import { mountView } from './mounts';
+import { parsePortKey } from './network-plan';
 import { NULL_TIME, type ContainerRecord, type EndpointSettings, type PortBinding } from './types';
 
 /** Where a container's files live, for inspect's *Path fields. */
@@ -70,6 +71,8 @@ function portsSummary(c: ContainerRecord) {
   const keys = new Set([...Object.keys(c.config.ExposedPorts ?? {}), ...Object.keys(live)]);
   for (const key of keys) {
     const [port, type = 'tcp'] = key.split('/');
+    // A key no client can decode (stored before create checked them, or from an image) is left out.
+    if (!parsePortKey(key)) continue;
     const bindings = live[key];
     if (!bindings?.length) out.push({ PrivatePort: Number(port), Type: type });
     else for (const b of bindings) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });

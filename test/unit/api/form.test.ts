@@ -51,6 +51,9 @@ describe('filtersValue', () => {
     assert.throws(() => filtersValue({ filters: '["name"]' }), invalid('invalid filter: expected a JSON object'));
     assert.throws(() => filtersValue({ filters: 'null' }), invalid('invalid filter: expected a JSON object'));
     assert.throws(() => filtersValue({ filters: '{"name":"web"}' }), invalid("invalid filter: value of 'name' must be a list or a set"));
+    // Nothing deeper than Go's map[string][]string, and no stack overflow on deep nesting.
+    assert.throws(() => filtersValue({ filters: '{"name":[["web"]]}' }), invalid("invalid filter: value of 'name' must be a list of strings"));
+    assert.throws(() => filtersValue({ filters: `{"label":${'['.repeat(5000)}${']'.repeat(5000)}}` }), invalid('invalid filter: exceeded max depth'));
     assert.throws(() => filtersValue({ filters: '{"name":1}' }), invalid(/must be a list or a set/));
   });
 });

@@ -40,6 +40,8 @@ export const errNoSuchPath = (path: string, container: string) =>
 /** Resolves `path` inside `root`; NotFound when it does not exist. */
 export async function resolveContainerPath(root: string, path: string, container: string): Promise<ResolvedContainerPath> {
   if (path === '') throw new InvalidParameterError('path cannot be empty');
+  // The kernel refuses a NUL in a path (EINVAL); dockerd passes that on as a 500.
+  if (path.includes('\0')) throw new InvalidParameterError(`lstat ${path}: invalid argument`);
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   const contentsOnly = path === '.' || path.endsWith('/.');
   const assertsDirectory = contentsOnly || path.endsWith('/');
