@@ -16,9 +16,9 @@
  * removed at the end, also after a failure or Ctrl-C.
  */
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import WebSocket from 'ws';
 import { parseBenchArgs, runBench } from './cli';
+import { api } from './engine-api';
 import type { BenchDaemon } from './daemons';
 import { Session } from './session';
 
@@ -69,24 +69,6 @@ async function cycle(d: BenchDaemon): Promise<void> {
   await api(d, 'POST', `/containers/${id}/wait`);
   await api(d, 'POST', `/containers/${id}/stop`);
   await api(d, 'DELETE', `/containers/${id}`);
-}
-
-/** One request on the daemon's socket; any status but 2xx and 304 (already stopped) fails. */
-function api(d: BenchDaemon, method: string, path: string, body?: unknown): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: d.socket, method, path: `/v1.41${path}`, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        if ((status >= 200 && status < 300) || status === 304) resolve(text);
-        else reject(new Error(`${method} ${path} against ${d.name}: ${status} ${text}\n--- ${d.name} log ---\n${d.logTail()}`));
-      });
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
 }
 
 function rssOf(d: BenchDaemon): Record<string, number> {
