@@ -17,12 +17,12 @@
  *   launch()); exec failures after start (missing dynamic loader, bad interpreter) show up only as
  *   the container's last stderr line in the log and exit code 1.
  */
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError } from '../engine/errors';
 import { connectAttachSocket, socketName } from './attach-session';
+import { commandThread } from './command-thread';
 import { readExitFile } from './exit-watcher';
 import { DEFAULT_COMMAND_ENV, ExternalCommandError } from './external-command';
 import { runtimeErrorMessage, translateRuntimeError } from './oci-cli';
@@ -176,59 +176,38 @@ export class ConmonMonitor implements ContainerMonitor {
     ];
   }
 
-  /** Start conmon detached and wait for the one line it writes on the sync pipe (fd 3). */
-  private spawnAndSync(argv: string[], bundle: string): Promise<SyncResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.conmonPath, argv, {
-        cwd: bundle,
-        detached: true,
-        env: { ...this.env, _OCI_SYNCPIPE: '3' },
-        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      });
-      const syncPipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
-      let syncText = '';
-      let stderr = '';
-      let parentExit: number | null = null;
-      let settled = false;
-      const done = (err: Error | undefined, result?: SyncResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        syncPipe.destroy();
-        child.stderr?.destroy();
-        child.unref();
-        if (err && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // hung parent
-        if (err) reject(err);
-        else resolve(result!);
-      };
-      const failure = (why: string) =>
-        new ExternalCommandError({ program: this.conmonPath, argv, exitCode: parentExit, stderr, message: why });
-      const timer = setTimeout(
-        () => done(failure(`conmon did not report the container as created within ${this.launchTimeoutMs} ms`)),
-        this.launchTimeoutMs,
-      );
-
-      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-      child.on('error', (e) => done(failure(`cannot run ${this.conmonPath}: ${e.message}`)));
-      child.on('exit', (code) => (parentExit = code));
-      // All of conmon's ends of the pipes closed without a sync line: it failed before running the
-      // runtime (bad flag, missing directory). 'close' comes after the parent's stderr is read.
-      child.on('close', () => done(failure(stderr.trim() || 'conmon exited before creating the container')));
-      syncPipe.on('data', (d: Buffer) => {
-        syncText += d.toString('utf8');
-        const nl = syncText.indexOf('\n');
-        if (nl < 0) return;
+  /**
+   * Start conmon detached (from the command thread) and wait for the one line it writes on the
+   * sync pipe (fd 3).
+   */
+  private async spawnAndSync(argv: string[], bundle: string): Promise<SyncResult> {
+    const timeout = AbortSignal.timeout(this.launchTimeoutMs);
+    const failure = (why: string, exitCode: number | null = null, stderr = '') =>
+      new ExternalCommandError({ program: this.conmonPath, argv, exitCode, stderr, message: why });
+    const outcome = await commandThread.submit(
+      { kind: 'launch', program: this.conmonPath, argv, cwd: bundle, env: { ...this.env, _OCI_SYNCPIPE: '3' } },
+      timeout,
+    );
+    if (timeout.aborted) throw failure(`conmon did not report the container as created within ${this.launchTimeoutMs} ms`);
+    switch (outcome.kind) {
+      case 'not-started':
+        throw failure(`cannot run ${this.conmonPath}: ${outcome.message}`);
+      // All of conmon's ends of the pipes closed without a sync line: it failed before running
+      // the runtime (bad flag, missing directory).
+      case 'closed':
+        throw failure(outcome.stderr.trim() || 'conmon exited before creating the container', outcome.code, outcome.stderr);
+      case 'synced':
         try {
-          const msg = JSON.parse(syncText.slice(0, nl)) as { data?: unknown; pid?: unknown; message?: unknown };
+          const msg = JSON.parse(outcome.line) as { data?: unknown; pid?: unknown; message?: unknown };
           const data = Number(msg.data ?? msg.pid);
           if (!Number.isInteger(data)) throw new Error('no pid');
-          done(undefined, { data, message: typeof msg.message === 'string' ? msg.message : undefined });
+          return { data, message: typeof msg.message === 'string' ? msg.message : undefined };
         } catch {
-          done(failure(`conmon wrote an unexpected sync message: ${syncText.slice(0, nl)}`));
+          throw failure(`conmon wrote an unexpected sync message: ${outcome.line}`, null, outcome.stderr);
         }
-      });
-      syncPipe.on('error', () => undefined);
-    });
+      default:
+        throw failure(`unexpected outcome ${outcome.kind}`);
+    }
   }
 
   private async cleanupFailedLaunch(opts: LaunchOptions, deleteContainer: boolean): Promise<void> {

@@ -4,7 +4,7 @@
  * the program, its argv, exit code and stderr, so adapters can turn known stderr patterns into
  * engine errors and log the rest.
  */
-import { spawn } from 'node:child_process';
+import { commandThread } from './command-thread';
 
 /** The environment external programs get unless the caller passes one (never the daemon's own). */
 export const DEFAULT_COMMAND_ENV: Readonly<Record<string, string>> = Object.freeze({
@@ -69,78 +69,41 @@ function summarize(d: { program: string; exitCode: number | null; signal?: NodeJ
   return `${d.program} exited with status ${d.exitCode}`;
 }
 
-/** Run `program argv...` to completion. Resolves with its output on exit 0, rejects otherwise. */
-export function runCommand(
+/**
+ * Run `program argv...` to completion. Resolves with its output on exit 0, rejects otherwise.
+ * The program is spawned from the command thread, so the fork costs the API nothing.
+ */
+export async function runCommand(
   program: string,
   argv: readonly string[],
   opts: RunCommandOptions = {},
 ): Promise<CommandResult> {
-  const limit = opts.maxOutputBytes ?? 4 * 1024 * 1024;
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, argv, {
+  const outcome = await commandThread.submit(
+    {
+      kind: 'run',
+      program,
+      argv: [...argv],
       env: { ...(opts.env ?? DEFAULT_COMMAND_ENV) },
       cwd: opts.cwd,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      signal: opts.signal,
-      killSignal: 'SIGKILL',
-    });
-    // Our own timer rather than spawn's `timeout`, which stays armed when the program never
-    // started and keeps the process alive for the whole timeout.
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-    const out = collect(child.stdout, limit);
-    const err = collect(child.stderr, limit);
-    let spawnError: Error | undefined;
-    child.on('error', (e) => {
-      spawnError = e;
-      if (child.pid === undefined) clearTimeout(timer);
-      // A program that never started emits no 'close' on every Node version: settle here.
-      if (child.pid === undefined) {
-        reject(
-          new ExternalCommandError(
-            { program, argv, exitCode: null, stderr: '', message: `${program}: ${e.message}` },
-            { cause: e },
-          ),
-        );
-      }
-    });
-    if (opts.input !== undefined && child.stdin) {
-      child.stdin.on('error', () => {
-        /* the program may exit without reading its input */
-      });
-      child.stdin.end(opts.input);
-    }
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const result = { stdout: out(), stderr: err() };
-      if (code === 0 && !spawnError) {
-        resolve(result);
-        return;
-      }
-      reject(
-        new ExternalCommandError(
-          {
-            program,
-            argv,
-            exitCode: code,
-            signal,
-            stderr: result.stderr,
-            stdout: result.stdout,
-            message: spawnError && !result.stderr ? `${program}: ${spawnError.message}` : undefined,
-          },
-          { cause: spawnError },
-        ),
-      );
-    });
+      input: opts.input,
+      timeoutMs: opts.timeoutMs,
+      maxOutputBytes: opts.maxOutputBytes ?? 4 * 1024 * 1024,
+    },
+    opts.signal,
+  );
+  if (outcome.kind === 'not-started') {
+    throw new ExternalCommandError({ program, argv, exitCode: null, stderr: '', message: `${program}: ${outcome.message}` });
+  }
+  if (outcome.kind !== 'exited') throw new Error(`unexpected outcome ${outcome.kind} for ${program}`);
+  const { code, signal, stdout, stderr, error } = outcome;
+  if (code === 0 && !error) return { stdout, stderr };
+  throw new ExternalCommandError({
+    program,
+    argv,
+    exitCode: code,
+    signal,
+    stderr,
+    stdout,
+    message: error && !stderr ? `${program}: ${error}` : undefined,
   });
-}
-
-function collect(stream: NodeJS.ReadableStream | null, limit: number): () => string {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  stream?.on('data', (chunk: Buffer) => {
-    if (size >= limit) return;
-    chunks.push(chunk.subarray(0, limit - size));
-    size += chunk.length;
-  });
-  return () => Buffer.concat(chunks).toString('utf8');
 }

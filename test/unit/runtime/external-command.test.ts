@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { ExternalCommandError, runCommand } from '../../../src/runtime/external-command';
 
 describe('runCommand', () => {
@@ -49,5 +51,34 @@ describe('runCommand', () => {
       return true;
     });
     assert.ok(Date.now() - t0 < 5000);
+  });
+
+  it('kills the program when the caller aborts', async () => {
+    const ac = new AbortController();
+    const running = runCommand('/bin/sleep', ['10'], { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(running, (err: unknown) => {
+      assert.ok(err instanceof ExternalCommandError);
+      assert.equal(err.signal, 'SIGKILL');
+      assert.match(err.message, /aborted/);
+      return true;
+    });
+  });
+
+  it('runs many programs at once, each with its own output', async () => {
+    const outs = await Promise.all(Array.from({ length: 30 }, (_, i) => runCommand('/bin/echo', [String(i)])));
+    assert.deepEqual(
+      outs.map((o) => o.stdout),
+      Array.from({ length: 30 }, (_, i) => `${i}\n`),
+    );
+  });
+
+  it('an idle command thread does not keep the process alive', async () => {
+    const module = join(__dirname, '..', '..', '..', 'src', 'runtime', 'external-command.js');
+    const script = `require(${JSON.stringify(module)}).runCommand('/bin/echo', ['ran']).then((r) => process.stdout.write(r.stdout))`;
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    assert.equal(stdout, 'ran\n');
   });
 });
