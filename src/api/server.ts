@@ -68,9 +68,13 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
 export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   const commonHeaders = { 'Api-Version': MAX_API_VERSION, Ostype: 'linux', Server: opts.serverHeader, 'Docker-Experimental': 'false' };
 
+  // Per-request child loggers (with a request id) and the request/response lines are for
+  // debugging: at info they would cost every request a pino child for nothing.
+  const debug = opts.log.isLevelEnabled('debug');
   const app = Fastify({
     loggerInstance: opts.log as unknown as FastifyBaseLogger,
     disableRequestLogging: true,
+    ...(debug ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     exposeHeadRoutes: false,
     bodyLimit: JSON_BODY_LIMIT,
     // Go's http.DefaultMaxHeaderBytes (dockerd's limit), not Node's 16 KB: X-Registry-Config of a
@@ -126,11 +130,13 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     reply.headers(commonHeaders);
     const given = (request.raw as Raw & { versionGiven?: string }).versionGiven;
     if (given !== undefined) checkVersion(given);
-    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
-  });
+  if (debug) {
+    app.addHook('onRequest', async (request) => request.log.debug({ method: request.method, url: request.url }, 'incoming request'));
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
+    });
+  }
 
   app.setErrorHandler((err, request, reply) => {
     const status = statusOf(err);

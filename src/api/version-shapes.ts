@@ -15,15 +15,36 @@ const isEmpty = (x: unknown) => x === undefined || x === null || (Array.isArray(
 /** Networks a container joins by name that are not user-defined (moby's `NetworkMode.IsUserDefined`). */
 const BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none', 'default']);
 
-/** Endpoint fields per version: `DNSNames` arrived in 1.44, `GwPriority` (always written) in 1.48. */
-function shapeEndpoints(networks: unknown, v: string): void {
-  if (!isObject(networks)) return;
-  for (const ep of Object.values(networks)) {
-    if (!isObject(ep)) continue;
-    if (before(v, '1.44')) delete ep.DNSNames;
-    if (before(v, '1.48')) delete ep.GwPriority;
-    else if (ep.GwPriority === undefined) ep.GwPriority = 0;
+/**
+ * Endpoint fields per version: `DNSNames` arrived in 1.44, `GwPriority` (always written) in 1.48.
+ * Builds new objects rather than deleting keys: `delete` turns V8 objects into slow dictionaries,
+ * and a list of many containers pays for that on every request.
+ */
+function shapeEndpoints(networks: Json, v: string): Json {
+  const dropDnsNames = before(v, '1.44');
+  const dropGwPriority = before(v, '1.48');
+  const out: Json = {};
+  for (const [name, ep] of Object.entries(networks)) {
+    if (!isObject(ep)) {
+      out[name] = ep;
+      continue;
+    }
+    const shaped: Json = {};
+    for (const [k, value] of Object.entries(ep)) {
+      if ((k === 'DNSNames' && dropDnsNames) || (k === 'GwPriority' && dropGwPriority)) continue;
+      shaped[k] = value;
+    }
+    if (!dropGwPriority && shaped.GwPriority === undefined) shaped.GwPriority = 0;
+    out[name] = shaped;
   }
+  return out;
+}
+
+/** A copy of `o` without `key`. */
+function without(o: Json, key: string): Json {
+  const out: Json = {};
+  for (const [k, value] of Object.entries(o)) if (k !== key) out[k] = value;
+  return out;
 }
 
 /** GET /containers/{id}/json */
@@ -55,8 +76,7 @@ export function shapeContainerInspect(body: Json, v: string): Json {
         ep.Aliases = [...new Set([...aliases, shortId, hostname].filter((a) => a !== ''))];
       }
     }
-    shapeEndpoints(networks, v);
-    settings.Networks = networks;
+    settings.Networks = shapeEndpoints(networks, v);
   }
   return { ...body, ...(hostConfig ? { HostConfig: hostConfig } : {}), ...(settings ? { NetworkSettings: settings } : {}) };
 }
@@ -65,16 +85,12 @@ export function shapeContainerInspect(body: Json, v: string): Json {
 export function shapeContainerSummary(item: Json, v: string): Json {
   const out = { ...item };
   if (isObject(out.HostConfig)) {
-    const hostConfig = { ...out.HostConfig };
     // Listed from 1.46, and only when set.
-    if (before(v, '1.46') || isEmpty(hostConfig.Annotations)) delete hostConfig.Annotations;
-    out.HostConfig = hostConfig;
+    const dropAnnotations = before(v, '1.46') || isEmpty(out.HostConfig.Annotations);
+    out.HostConfig = dropAnnotations ? without(out.HostConfig, 'Annotations') : { ...out.HostConfig };
   }
   if (isObject(out.NetworkSettings) && isObject(out.NetworkSettings.Networks)) {
-    const networks: Json = {};
-    for (const [name, ep] of Object.entries(out.NetworkSettings.Networks)) networks[name] = isObject(ep) ? { ...ep } : ep;
-    shapeEndpoints(networks, v);
-    out.NetworkSettings = { ...out.NetworkSettings, Networks: networks };
+    out.NetworkSettings = { ...out.NetworkSettings, Networks: shapeEndpoints(out.NetworkSettings.Networks, v) };
   }
   return out;
 }

@@ -7,13 +7,24 @@ export const MAX_API_VERSION = '1.51';
 
 /** Numeric comparison of `1.41` style versions: <0, 0, >0. */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
+  const pa = parsed(a);
+  const pb = parsed(b);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = (pa[i] ?? 0) - (pb[i] ?? 0);
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/** Parsed versions, remembered: every response shaping compares the same few strings. */
+const parsedVersions = new Map<string, number[]>();
+function parsed(v: string): number[] {
+  let p = parsedVersions.get(v);
+  if (!p) {
+    p = v.split('.').map(Number);
+    if (parsedVersions.size < 256) parsedVersions.set(v, p); // bounded: clients choose the strings
+  }
+  return p;
 }
 
 export const versionAtLeast = (v: string, min: string) => compareVersions(v, min) >= 0;
