@@ -58,7 +58,14 @@ export function apiVersionOf(request: FastifyRequest): string {
  * appending a charset.
  */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('Content-Type', 'application/json').send(Buffer.from(JSON.stringify(body) + '\n'));
+  return sendJsonBuffer(reply, status, jsonBuffer(body));
+}
+
+/** A body encoded as sendJson encodes it, for answers shared by several requests. */
+export const jsonBuffer = (body: unknown): Buffer => Buffer.from(JSON.stringify(body) + '\n');
+
+export function sendJsonBuffer(reply: FastifyReply, status: number, body: Buffer): FastifyReply {
+  return reply.code(status).header('Content-Type', 'application/json').send(body);
 }
 
 /** Writes already-encoded JSON lines (a progress stream that is complete). */

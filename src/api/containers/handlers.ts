@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../engine/errors';
 import type { AttachStreams, ContainerConfig, HostConfig, WaitCondition } from '../../engine/containers/types';
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
-import { apiVersionOf, beginStream, jsonBody, sendJson, type HijackRequest, type WsSocket } from '../route';
+import { apiVersionOf, beginStream, jsonBody, jsonBuffer, sendJson, sendJsonBuffer, type HijackRequest, type WsSocket } from '../route';
+import { sameMoment } from '../same-moment';
 import { versionAtLeast } from '../version';
 import { shapeContainerInspect, shapeContainerSummary } from '../version-shapes';
 import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
@@ -38,9 +39,12 @@ export function containerHandlers(backend: ContainerBackend) {
     async getContainersJSON(request: Req, reply: FastifyReply) {
       const q = request.query;
       const limit = intValue(q, 'limit');
-      const list = await backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
       const v = apiVersionOf(request);
-      return sendJson(reply, 200, (list as Array<Record<string, unknown>>).map((c) => shapeContainerSummary(c, v)));
+      const body = await sameMoment(`${v} ${request.url}`, async () => {
+        const list = await backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
+        return jsonBuffer((list as Array<Record<string, unknown>>).map((c) => shapeContainerSummary(c, v)));
+      });
+      return sendJsonBuffer(reply, 200, body);
     },
 
     async postContainersCreate(request: Req, reply: FastifyReply) {
