@@ -14,6 +14,7 @@ import type { ContainerNetworking, NetworkSetup } from './container-network';
 import type { ImageLookup, RuntimeLookup } from './container-service';
 import { buildOciSpec, tweakCapabilities } from './oci-spec';
 import { seccompFor, type DaemonSeccomp } from './seccomp';
+import { StartGate } from './start-gate';
 import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
@@ -46,7 +47,13 @@ export class ContainerStarter {
     private readonly peers: { lookup(ref: string): ContainerRecord; dirs(id: string): ContainerDirs },
   ) {}
 
-  async start(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
+  private readonly gate = new StartGate();
+
+  start(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
+    return this.gate.run(() => this.startNow(c, d));
+  }
+
+  private async startNow(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
     const runtime = this.deps.runtimes.forContainer(c.runtime);
     const lowerDirs = await this.deps.images.layerDirs(c.image);
     await rm(d.exitDir, { recursive: true, force: true });
