@@ -15,7 +15,7 @@ export type CommandJob =
 
 export type JobOutcome =
   /** The program could not be started (ENOENT, EACCES, bad cwd). */
-  | { kind: 'not-started'; message: string }
+  | { kind: 'not-started'; message: string; code?: string }
   /** A `run` job's program ended; `error` is set when it was aborted or its spawn failed late. */
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: string }
   /** A `launch` job's first line on fd 3. */

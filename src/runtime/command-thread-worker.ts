@@ -29,7 +29,7 @@ port.on('message', (msg: ToWorker) => {
     if (msg.job.kind === 'run') run(msg.id, msg.job);
     else launch(msg.id, msg.job);
   } catch (e) {
-    finish(msg.id, { kind: 'not-started', message: (e as Error).message });
+    finish(msg.id, { kind: 'not-started', message: (e as Error).message, code: (e as NodeJS.ErrnoException).code });
   }
 });
 
@@ -56,7 +56,7 @@ function run(id: number, job: Extract<CommandJob, { kind: 'run' }>): void {
     // A program that never started emits no 'close' on every Node version: settle here.
     if (child.pid === undefined) {
       clearTimeout(timer);
-      finish(id, { kind: 'not-started', message: e.message });
+      finish(id, { kind: 'not-started', message: e.message, code: (e as NodeJS.ErrnoException).code });
     }
   });
   if (job.input !== undefined && child.stdin) {
@@ -94,7 +94,7 @@ function launch(id: number, job: Extract<CommandJob, { kind: 'launch' }>): void 
     finish(id, outcome);
   };
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  child.on('error', (e) => report({ kind: 'not-started', message: e.message }));
+  child.on('error', (e) => report({ kind: 'not-started', message: e.message, code: (e as NodeJS.ErrnoException).code }));
   child.on('exit', (code) => (exitCode = code));
   child.on('close', () => report({ kind: 'closed', code: exitCode, stderr }));
   syncPipe.on('error', () => undefined);

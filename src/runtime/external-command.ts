@@ -92,7 +92,9 @@ export async function runCommand(
     opts.signal,
   );
   if (outcome.kind === 'not-started') {
-    throw new ExternalCommandError({ program, argv, exitCode: null, stderr: '', message: `${program}: ${outcome.message}` });
+    // The spawn error, rebuilt on this side of the thread: callers read its errno code.
+    const cause = Object.assign(new Error(outcome.message), { code: outcome.code });
+    throw new ExternalCommandError({ program, argv, exitCode: null, stderr: '', message: `${program}: ${outcome.message}` }, { cause });
   }
   if (outcome.kind !== 'exited') throw new Error(`unexpected outcome ${outcome.kind} for ${program}`);
   const { code, signal, stdout, stderr, error } = outcome;

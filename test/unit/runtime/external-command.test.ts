@@ -39,6 +39,7 @@ describe('runCommand', () => {
       assert.ok(err instanceof ExternalCommandError);
       assert.equal(err.exitCode, null);
       assert.match(err.message, /ENOENT/);
+      assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOENT');
       return true;
     });
   });
