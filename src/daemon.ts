@@ -35,6 +35,7 @@ import { RuntimeRegistry } from './runtime/registry';
 import { EventLog } from './engine/events/event-log';
 import { diskUsage } from './engine/system/disk-usage';
 import { loadDaemonSeccomp } from './engine/containers/seccomp-default';
+import { watchEventLoopDelay } from './event-loop-delay';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -200,12 +201,14 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       if (socketGid !== undefined) await chown(path, 0, socketGid);
     }
     await writeFile(config.pidFile, `${process.pid}\n`);
+    const unwatchLoop = watchEventLoopDelay();
     log.info({ hosts: config.hosts, dataRoot: config.dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
 
     return {
       log,
       app,
       async stop() {
+        unwatchLoop();
         await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
         app.server.closeAllConnections();
         await app.close();
