@@ -5,11 +5,12 @@
  * happened.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { HostNetwork } from './host-network';
+import type { EventLoopDelay } from '../src/event-loop-delay';
 
 export const DOCKER_CLI = '/usr/local/bin/docker';
 /** Debian's docker.io installs dockerd in /usr/sbin; other packagings use /usr/bin. */
@@ -35,12 +36,13 @@ class Background {
     private readonly cmd: string,
     private readonly args: string[],
     readonly logFile: string,
+    private readonly env?: NodeJS.ProcessEnv,
   ) {}
 
   start(): void {
     const fd = openSync(this.logFile, 'a');
     // Own process group: a Ctrl-C at the terminal reaches us, and we stop daemons in order.
-    this.proc = spawn(this.cmd, this.args, { stdio: ['ignore', fd, fd], detached: true });
+    this.proc = spawn(this.cmd, this.args, { stdio: ['ignore', fd, fd], detached: true, env: this.env });
     closeSync(fd);
   }
 
@@ -102,11 +104,12 @@ export abstract class BenchDaemon {
     for (const k of ['DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION']) delete this.env[k];
   }
 
-  protected abstract command(): [string, string[]];
+  /** The daemon's program, its arguments and (optionally) its environment. */
+  protected abstract command(): [string, string[], NodeJS.ProcessEnv?];
 
   async start(): Promise<void> {
-    const [cmd, args] = this.command();
-    const main = (this.main = new Background(cmd, args, join(this.dir, `${this.name}.log`)));
+    const [cmd, args, env] = this.command();
+    const main = (this.main = new Background(cmd, args, join(this.dir, `${this.name}.log`), env));
     main.start();
     const failed = main.exited().then((why) => {
       throw new Error(`${this.name} ${why}:\n${main.logTail()}`);
@@ -181,12 +184,39 @@ export class BerthDaemon extends BenchDaemon {
     super('berth', dir, 'berth.sock', net);
   }
 
-  protected command(): [string, string[]] {
+  private get delayFile(): string {
+    return join(this.dir, 'event-loop-delay.json');
+  }
+
+  /**
+   * berthd reports its event-loop delay (src/event-loop-delay.ts); BERTH_BENCH_NODE_ARGS adds
+   * node options, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a slow run went.
+   */
+  protected command(): [string, string[], NodeJS.ProcessEnv] {
+    const nodeArgs = (process.env.BERTH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     return [
       process.execPath,
-      [BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
+      [...nodeArgs, BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
         '--bridge', this.bridge, '--bip', this.bip],
+      { ...process.env, BERTH_EVENT_LOOP_DELAY_FILE: this.delayFile },
     ];
+  }
+
+  /** The event-loop delay since the last call (the first call starts the count). */
+  async eventLoopDelay(): Promise<EventLoopDelay | undefined> {
+    const pid = this.memoryPids()[0]?.pid;
+    if (pid === undefined) return undefined;
+    rmSync(this.delayFile, { force: true });
+    process.kill(pid, 'SIGUSR2');
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline) {
+      try {
+        return JSON.parse(readFileSync(this.delayFile, 'utf8')) as EventLoopDelay;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    return undefined;
   }
 }
 
