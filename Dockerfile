@@ -12,7 +12,9 @@ RUN npm install --no-audit --no-fund
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p . && npm prune --omit=dev
+# The build precompiles the request validators from the OpenAPI document.
+COPY openapi ./openapi
+RUN npm run build && npm prune --omit=dev
 
 FROM ${BASE}
 RUN apt-get update \
@@ -23,7 +25,7 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY bin ./bin
-# Request validators are compiled from the OpenAPI document at start-up.
+# The daemon serves the OpenAPI document and checks its precompiled validators against it.
 COPY openapi ./openapi
 VOLUME /var/lib/berth
 ENTRYPOINT ["/opt/berth/bin/berthd"]

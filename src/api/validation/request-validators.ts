@@ -1,12 +1,17 @@
 /**
- * Validators for every operation of openapi/openapi.json, compiled once at start-up with ajv
- * (fastify's own validator) from schemas derived from the document: a JSON body is decoded as
- * Go decodes it (go-decode.ts) and checked against its GoType's schema (go-schema.ts); query
- * parameters are checked against their declared types. Errors carry dockerd's Go words.
+ * Validators for every operation of openapi/openapi.json, with ajv (fastify's own validator)
+ * from schemas derived from the document: a JSON body is decoded as Go decodes it (go-decode.ts)
+ * and checked against its GoType's schema (go-schema.ts); query parameters are checked against
+ * their declared types. Errors carry dockerd's Go words.
+ *
+ * `npm run build` compiles every check into a standalone module (precompile-validators.ts); the
+ * daemon loads it when it was built from the same document, and compiles lazily otherwise.
+ * Compiling at run time cost the first `docker create` ~0.3 s of blocked event loop.
  */
 import type AjvClass from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidParameterError } from '../../engine/errors';
 import { decodeLikeGo, goTypeAt, jsonKind, unmarshalError } from './go-decode';
@@ -38,6 +43,20 @@ interface SwaggerParam {
 /** Compiled to dist/src/api/validation/, so the repository root is four levels up. */
 export const OPENAPI_PATH = resolve(__dirname, '..', '..', '..', '..', 'openapi', 'openapi.json');
 
+/** Where the build writes the compiled checks (next to this file in dist/). */
+export const PRECOMPILED_MODULE = resolve(__dirname, 'precompiled-validators.js');
+
+/** The ajv options of both paths: precompiled and compiled at run time must behave alike. */
+export const AJV_OPTIONS = { allErrors: true, strict: false, coerceTypes: false, useDefaults: false, validateFormats: false } as const;
+
+/** A module written by standaloneModule(): ajv's checks by key, and the document they came from. */
+export interface PrecompiledValidators {
+  documentHash: string;
+  checks: Record<string, ValidateFunction>;
+}
+
+type OpenApiDocument = { paths: Record<string, Record<string, Swagger>>; definitions: Record<string, Swagger> };
+
 const INT_QUERY_RANGE: Record<string, [number, number]> = {
   int64: [-(2 ** 63), 2 ** 63 - 1024],
   int32: [-(2 ** 31), 2 ** 31 - 1],
@@ -45,9 +64,9 @@ const INT_QUERY_RANGE: Record<string, [number, number]> = {
 };
 
 /**
- * Schemas are derived when the daemon starts; ajv compiles each operation's once, on first use or
- * when `warmUp()` reaches it (the daemon starts it once it listens), so start-up does not wait
- * for ~0.4 s of code generation.
+ * Schemas are derived when the daemon starts. Without precompiled checks, ajv compiles each
+ * operation's once, on first use or when `warmUp()` reaches it (the daemon starts it once it
+ * listens), so start-up does not wait for ~0.4 s of code generation.
  */
 export class RequestValidators {
   private ajvInstance?: AjvClass;
@@ -56,19 +75,57 @@ export class RequestValidators {
   private readonly schemas = new GoSchemaBuilder((id, schema) => this.named.push([id, schema]));
   private readonly byOperation = new Map<string, OperationValidators>();
   private readonly pending: Array<() => unknown> = [];
+  /** Every check's schema by key (`POST /containers/create body`), for standaloneModule(). */
+  private readonly checkSchemas = new Map<string, JsonSchema>();
 
-  constructor(private readonly doc: { paths: Record<string, Record<string, Swagger>>; definitions: Record<string, Swagger> }) {
+  constructor(
+    doc: OpenApiDocument,
+    private readonly precompiled?: PrecompiledValidators,
+  ) {
     this.types = new GoTypeBuilder(doc.definitions);
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         if (method === 'parameters') continue;
-        this.byOperation.set(`${method.toUpperCase()} ${path}`, this.compile((op.parameters as SwaggerParam[] | undefined) ?? []));
+        const key = `${method.toUpperCase()} ${path}`;
+        this.byOperation.set(key, this.compile(key, (op.parameters as SwaggerParam[] | undefined) ?? []));
       }
     }
   }
 
-  static fromFile(path = OPENAPI_PATH): RequestValidators {
-    return new RequestValidators(JSON.parse(readFileSync(path, 'utf8')));
+  /** The document's validators: precompiled when the build made them from this very document. */
+  static fromFile(path = OPENAPI_PATH, precompiledModule = PRECOMPILED_MODULE): RequestValidators {
+    const text = readFileSync(path, 'utf8');
+    const hash = documentHash(text);
+    let precompiled: PrecompiledValidators | undefined;
+    if (existsSync(precompiledModule)) {
+      const { documentHash: builtFrom, ...checks } = require(precompiledModule) as Record<string, unknown>;
+      if (builtFrom === hash) precompiled = { documentHash: hash, checks: checks as Record<string, ValidateFunction> };
+    }
+    return new RequestValidators(JSON.parse(text) as OpenApiDocument, precompiled);
+  }
+
+  /** True when the checks come from the build, not from ajv at run time. */
+  get isPrecompiled(): boolean {
+    return this.precompiled !== undefined;
+  }
+
+  /**
+   * A CommonJS module holding every check compiled (ajv's standalone code), plus the hash of the
+   * document text `documentText` it was made from.
+   */
+  standaloneModule(documentText: string): string {
+    const Ajv = (require('ajv') as { default: typeof AjvClass }).default;
+    const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: AjvClass, refs: Record<string, string>) => string }).default;
+    const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+    for (const [id, schema] of this.named) ajv.addSchema(schema, id);
+    const byKey: Record<string, string> = {};
+    let n = 0;
+    for (const [key, schema] of this.checkSchemas) {
+      const id = `berth-check-${n++}`;
+      ajv.addSchema(schema, id);
+      byKey[key] = id;
+    }
+    return `${standaloneCode(ajv, byKey)}\nexports.documentHash = ${JSON.stringify(documentHash(documentText))};\n`;
   }
 
   /** Compiles every validator not compiled yet, one per macrotask so requests interleave. */
@@ -83,14 +140,17 @@ export class RequestValidators {
     if (!this.ajvInstance) {
       // Loaded here, not at import: requiring ajv alone costs ~0.1 s of start-up.
       const Ajv = (require('ajv') as { default: typeof AjvClass }).default;
-      this.ajvInstance = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, validateFormats: false });
+      this.ajvInstance = new Ajv(AJV_OPTIONS);
       for (const [id, schema] of this.named) this.ajvInstance.addSchema(schema, id);
     }
     return this.ajvInstance;
   }
 
-  /** ajv's validator for `schema`, compiled once, when first needed. */
-  private lazyCheck(schema: JsonSchema): () => ValidateFunction {
+  /** ajv's validator for `schema`: precompiled, or compiled once, when first needed. */
+  private lazyCheck(key: string, schema: JsonSchema): () => ValidateFunction {
+    this.checkSchemas.set(key, schema);
+    const ready = this.precompiled?.checks[key];
+    if (ready) return () => ready;
     let check: ValidateFunction | undefined;
     const get = () => (check ??= this.ajv.compile(schema));
     this.pending.push(get);
@@ -102,20 +162,20 @@ export class RequestValidators {
     return this.byOperation.get(`${method.toUpperCase()} ${openApiPath}`) ?? {};
   }
 
-  private compile(params: SwaggerParam[]): OperationValidators {
+  private compile(key: string, params: SwaggerParam[]): OperationValidators {
     const out: OperationValidators = {};
     const body = params.find((p) => p.in === 'body');
-    if (body?.schema && body.schema.type !== 'string') out.body = this.bodyValidator(body.schema);
+    if (body?.schema && body.schema.type !== 'string') out.body = this.bodyValidator(`${key} body`, body.schema);
     // Booleans (dockerd's BoolValue takes anything) and free strings need no check.
     const query = params.filter((p) => p.in === 'query' && queryValueSchema(p) !== undefined);
-    if (query.length) out.query = this.queryValidator(query);
+    if (query.length) out.query = this.queryValidator(`${key} query`, query);
     return out;
   }
 
-  private bodyValidator(swagger: Swagger): NonNullable<OperationValidators['body']> {
+  private bodyValidator(key: string, swagger: Swagger): NonNullable<OperationValidators['body']> {
     const type = this.types.build(swagger, typeof swagger.title === 'string' ? swagger.title : 'struct {}');
     const schema = this.schemas.schemaOf(type);
-    const checker = this.lazyCheck(schema);
+    const checker = this.lazyCheck(key, schema);
     const validate: PartValidator = (data) => {
       if (data === null || data === undefined || isStream(data)) return true;
       try {
@@ -130,7 +190,7 @@ export class RequestValidators {
     return { schema, validate };
   }
 
-  private queryValidator(params: SwaggerParam[]): NonNullable<OperationValidators['query']> {
+  private queryValidator(key: string, params: SwaggerParam[]): NonNullable<OperationValidators['query']> {
     const properties: Record<string, JsonSchema> = {};
     const messages = new Map<string, string | undefined>();
     for (const p of params) {
@@ -140,7 +200,7 @@ export class RequestValidators {
       messages.set(p.name, p['x-berth-message']);
     }
     const schema: JsonSchema = { type: 'object', properties };
-    const checker = this.lazyCheck(schema);
+    const checker = this.lazyCheck(key, schema);
     const ranges = params.filter((p) => p.type === 'integer').map((p) => [p.name, INT_QUERY_RANGE[p.format ?? ''] ?? INT_QUERY_RANGE.int64] as const);
     const validate: PartValidator = (data) => {
       const q = (data ?? {}) as Record<string, unknown>;
@@ -159,6 +219,8 @@ export class RequestValidators {
     return { schema, validate };
   }
 }
+
+const documentHash = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const isStream = (v: unknown) => typeof (v as { pipe?: unknown }).pipe === 'function';
 

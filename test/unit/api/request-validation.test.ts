@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { RequestValidators, type PartValidator } from '../../../src/api/validation/request-validators';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { OPENAPI_PATH, RequestValidators, type PartValidator } from '../../../src/api/validation/request-validators';
 import { MAX_JSON_DEPTH, parseJsonBody } from '../../../src/api/validation/json-text';
 
-const validators = RequestValidators.fromFile();
+// Every case runs against the checks the build precompiled and against ones ajv compiles at run
+// time (the daemon's path when openapi.json changed after the build): both must answer alike.
+const variants: Array<[string, () => RequestValidators]> = [
+  ['precompiled by the build', () => RequestValidators.fromFile()],
+  ['compiled at run time', () => RequestValidators.fromFile(OPENAPI_PATH, '/nonexistent/precompiled.js')],
+];
+let validators: RequestValidators;
 
 /** Runs a validator as fastify does: parsed body in, `{ value }` / `{ error }` / true out. */
 function run(validate: PartValidator, data: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
@@ -21,7 +30,11 @@ const messageOf = (text: string) => {
   return (r as { message: string }).message;
 };
 
-describe('request validation from openapi.json', () => {
+for (const [variant, load] of variants) describe(`request validation from openapi.json (${variant})`, () => {
+  before(() => {
+    validators = load();
+  });
+
   it('words type errors as Go does (compared with dockerd 20.10, which answers them with a 500)', () => {
     const cases: Array<[string, string]> = [
       ['{"Image":"busybox","HostConfig":{"Memory":"lots"}}', 'json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64'],
@@ -121,5 +134,24 @@ describe('request validation from openapi.json', () => {
     assert.doesNotThrow(() => parseJsonBody(deep(MAX_JSON_DEPTH)));
     // Brackets inside strings do not count.
     assert.doesNotThrow(() => parseJsonBody(JSON.stringify({ s: '['.repeat(10000) })));
+  });
+});
+
+describe('precompiled request validators', () => {
+  it('are used when the build made them from the same document', () => {
+    assert.equal(RequestValidators.fromFile().isPrecompiled, true);
+    assert.equal(RequestValidators.fromFile(OPENAPI_PATH, '/nonexistent/precompiled.js').isPrecompiled, false);
+  });
+
+  it('are ignored when the document changed after the build', () => {
+    const doc = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as { info: { title: string } };
+    doc.info.title += ' (edited)';
+    const dir = mkdtempSync(join(tmpdir(), 'berth-openapi-'));
+    writeFileSync(join(dir, 'openapi.json'), JSON.stringify(doc));
+    const edited = RequestValidators.fromFile(join(dir, 'openapi.json'));
+    rmSync(dir, { recursive: true });
+    assert.equal(edited.isPrecompiled, false);
+    const r = edited.forOperation('POST', '/containers/create').body!.validate(parseJsonBody('{"Image":"busybox","HostConfig":{"Memory":"lots"}}'));
+    assert.match((r as { error: Error }).error.message, /cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64/);
   });
 });
