@@ -25,6 +25,7 @@ import { JsonLogFile, type FilePosition, type RotationSettings } from './json-lo
 /** dockerd's copier emits a line longer than this in partial entries. */
 const MAX_ENTRY = 16 * 1024;
 const READ_CHUNK = 256 * 1024;
+const MIN_READ = 16 * 1024;
 /** Shipped monitor logs beyond this size are trimmed while the container runs. */
 const TRIM_AT = 4 * 1024 * 1024;
 /** Fallback poll while following (watch events are the fast path). */
@@ -243,14 +244,18 @@ class Tail {
   /** Ships every complete record the monitor log holds beyond what was shipped. */
   private async pump(): Promise<void> {
     const s = await this.load();
+    // Most calls (the poll, watch events of other files) find nothing new: one stat, no open and
+    // no buffer. Twenty quiet containers polled this way used to allocate ~20 MB/s.
+    const size = await stat(this.source(s)).then((st) => st.size, () => undefined);
+    if (size === undefined || size <= this.readOffset) return;
     const fh = await open(this.source(s), 'r').catch(() => undefined);
     if (!fh) return;
     try {
-      const buf = Buffer.alloc(READ_CHUNK);
+      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(MIN_READ, size - this.readOffset)));
       let rest = Buffer.alloc(0);
       for (;;) {
         const base = this.readOffset; // file offset of data[0]
-        const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, base + rest.length);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, base + rest.length);
         if (bytesRead === 0) break;
         const data = rest.length ? Buffer.concat([rest, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
         const entries: Array<{ line: string; committed: number }> = [];
