@@ -28,8 +28,11 @@ const READ_CHUNK = 256 * 1024;
 const MIN_READ = 16 * 1024;
 /** Shipped monitor logs beyond this size are trimmed while the container runs. */
 const TRIM_AT = 4 * 1024 * 1024;
-/** Fallback poll while following (watch events are the fast path). */
-const POLL_MS = 250;
+/**
+ * Fallback poll of every followed log, in case a watch event is lost (watch events are the fast
+ * path). One timer for all containers, not one each.
+ */
+const POLL_MS = 1000;
 
 export interface ShipTarget {
   id: string;
@@ -57,6 +60,7 @@ type Stream = 'stdout' | 'stderr';
 export class LogShipper {
   private readonly tails = new Map<string, Tail>();
   private readonly finishing = new Map<string, Promise<void>>();
+  private poll?: NodeJS.Timeout;
 
   /** `trimAt`: monitor log size that triggers a trim (tests make it small). */
   constructor(
@@ -70,6 +74,15 @@ export class LogShipper {
     const tail = new Tail(target, this.log, this.trimAt);
     this.tails.set(target.id, tail);
     tail.follow();
+    this.poll ??= setInterval(() => {
+      for (const t of this.tails.values()) t.kick();
+      if (this.tails.size === 0) this.stopPolling();
+    }, POLL_MS).unref();
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.poll);
+    this.poll = undefined;
   }
 
   /** Ships everything the monitor wrote (it has exited) and stops following. */
@@ -115,6 +128,7 @@ export class LogShipper {
   close(): void {
     for (const t of this.tails.values()) void t.stop();
     this.tails.clear();
+    this.stopPolling();
   }
 }
 
@@ -125,7 +139,6 @@ class Tail {
   private queued = false;
   private stopped = false;
   private watcher?: FSWatcher;
-  private timer?: NodeJS.Timeout;
   /** Parsed but not shipped: the records of a line still open, per stream. */
   private readonly pending: Record<Stream, { start: number; time: string; parts: Buffer[]; length: number } | undefined> = { stdout: undefined, stderr: undefined };
   /** Where reading goes on (beyond `state.offset` while a line is open). */
@@ -145,9 +158,8 @@ class Tail {
       this.watcher = watch(dirname(this.t.monitorLog), () => this.kick());
       this.watcher.on('error', () => undefined);
     } catch {
-      // No directory yet: the poll covers it.
+      // No directory yet: the shipper's poll covers it.
     }
-    this.timer = setInterval(() => this.kick(), POLL_MS);
   }
 
   async finish(): Promise<void> {
@@ -180,11 +192,10 @@ class Tail {
   private stopWatching(): void {
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
   }
 
-  private kick(): void {
+  /** Ships what is new, unless a pass is already queued. */
+  kick(): void {
     if (this.queued || this.stopped) return;
     this.queued = true;
     void this.enqueue(async () => {
