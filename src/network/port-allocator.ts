@@ -23,8 +23,23 @@ function isWildcard(ip: string): boolean {
   return ip === '' || ip === '0.0.0.0' || ip === '::';
 }
 
+/** How long a port handed out by allocate() stays promised to its caller without a reserve(). */
+const PROMISE_MS = 60_000;
+
+/** Promises are per port and protocol: any address, as a wildcard bind would conflict anyway. */
+const promiseKey = (k: HostPortKey) => `${k.protocol}/${k.hostPort}`;
+
 export class PortReservations {
   private readonly held: Held[] = [];
+  /**
+   * Ports allocate() handed out that nobody has reserved yet, with when the promise lapses: the
+   * kernel may offer the same free port to two starts in a row, and the first reserves it only
+   * once its network is attached.
+   */
+  private readonly promised = new Map<string, number>();
+
+  /** `probe` asks the kernel for a free port (a bind to port 0); tests script its answers. */
+  constructor(private readonly probe: typeof probePort = probePort) {}
 
   conflicts(key: HostPortKey, owner?: string): boolean {
     return this.held.some(
@@ -40,6 +55,7 @@ export class PortReservations {
   reserve(owner: string, key: HostPortKey): void {
     if (this.conflicts(key, owner)) throw portAllocated(key.hostIp, key.hostPort);
     this.held.push({ ...key, owner });
+    this.promised.delete(promiseKey(key));
   }
 
   release(owner: string): void {
@@ -51,9 +67,14 @@ export class PortReservations {
    * skipping ports Berth's endpoints already hold.
    */
   async allocate(protocol: 'tcp' | 'udp', hostIp: string): Promise<number> {
+    const now = Date.now();
+    for (const [k, until] of this.promised) if (until <= now) this.promised.delete(k);
     for (let attempt = 0; attempt < 64; attempt++) {
-      const port = await probePort(protocol, hostIp, 0);
-      if (!this.conflicts({ protocol, hostIp, hostPort: port })) return port;
+      const port = await this.probe(protocol, hostIp, 0);
+      const key = { protocol, hostIp, hostPort: port };
+      if (this.conflicts(key) || this.promised.has(promiseKey(key))) continue;
+      this.promised.set(promiseKey(key), Date.now() + PROMISE_MS);
+      return port;
     }
     throw new Error(`no free ${protocol} host port on ${hostIp || '0.0.0.0'}`);
   }

@@ -187,6 +187,17 @@ describe('port reservations', () => {
     const port = await r.allocate('tcp', '127.0.0.1');
     assert.ok(port >= 32768 && port <= 60999, String(port));
   });
+
+  it('never hands the same port to two starts before either reserved it', async () => {
+    // The kernel may offer a just-probed port again: concurrent `-p 127.0.0.1::80` starts got
+    // the same port and one failed with "port is already allocated".
+    const offers = [40000, 40000, 40001];
+    const r = new PortReservations(async () => offers.shift()!);
+    const [a, b] = await Promise.all([r.allocate('tcp', '127.0.0.1'), r.allocate('tcp', '127.0.0.1')]);
+    assert.deepEqual([a, b].sort(), [40000, 40001]);
+    r.reserve('first', { protocol: 'tcp', hostIp: '127.0.0.1', hostPort: a });
+    r.reserve('second', { protocol: 'tcp', hostIp: '127.0.0.1', hostPort: b });
+  });
 });
 
 /** rcode and answer data of a reply (dns-packet decodes `rcode`; its types omit it). */
