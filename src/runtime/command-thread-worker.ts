@@ -4,17 +4,15 @@
  * of the calling thread each time, which, with 20 containers starting, stalled the API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { CommandJob, JobOutcome, ToWorker } from './command-thread-protocol';
-
-/** Helpers (runc state/kill, CNI plugins, iptables) yield the CPU to the API thread. */
-const HELPER_NICE = 5;
+import { CONTAINER_NICE, HELPER_NICE, setThreadPriority, withPriority } from './thread-priority';
 
 const port = parentPort!;
 const running = new Map<number, { child: ChildProcess; aborted: boolean }>();
 
-trySetPriority(HELPER_NICE);
+// Helpers (runc state/kill, CNI plugins, iptables) yield the CPU to the API thread.
+setThreadPriority(HELPER_NICE);
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'abort') {
@@ -77,7 +75,7 @@ function run(id: number, job: Extract<CommandJob, { kind: 'run' }>): void {
  * critical path of `docker start`.
  */
 function launch(id: number, job: Extract<CommandJob, { kind: 'launch' }>): void {
-  const child = trySetPriority(0, () =>
+  const child = withPriority(CONTAINER_NICE, () =>
     spawn(job.program, job.argv, { cwd: job.cwd, detached: true, env: job.env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] }),
   );
   running.set(id, { child, aborted: false });
@@ -114,30 +112,4 @@ function collect(stream: NodeJS.ReadableStream | null, limit: number): () => str
     size += chunk.length;
   });
   return () => Buffer.concat(chunks).toString('utf8');
-}
-
-/**
- * Nice values are per thread on Linux: this changes only the worker's thread, and the programs
- * it forks inherit it. With `during`, the old value is restored afterwards. Lowering the value
- * needs CAP_SYS_NICE; without it the work simply runs at the current priority.
- */
-function trySetPriority<T>(nice: number, during?: () => T): T {
-  let before = HELPER_NICE;
-  try {
-    // getPriority(0)/setPriority(n) act on the calling thread (setpriority(2) on Linux).
-    if (during) before = getPriority(0);
-    setPriority(nice);
-  } catch {
-    // not permitted: keep the current priority
-  }
-  if (!during) return undefined as T;
-  try {
-    return during();
-  } finally {
-    try {
-      setPriority(before);
-    } catch {
-      // not permitted
-    }
-  }
 }

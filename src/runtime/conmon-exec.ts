@@ -18,6 +18,7 @@ import type { Readable, Writable } from 'node:stream';
 import { connectAttachSocket, socketName } from './attach-session';
 import { DEFAULT_COMMAND_ENV, ExternalCommandError } from './external-command';
 import { runtimeErrorMessage, translateRuntimeError } from './oci-cli';
+import { CONTAINER_NICE, withPriority } from './thread-priority';
 import type { AttachSession, ExecMonitorOptions, ExecStarted } from './types';
 
 export interface ExecLaunchOptions extends ExecMonitorOptions {
@@ -65,12 +66,15 @@ export async function launchExec(
     ...(opts.tty ? ['--terminal'] : []),
     ...(opts.stdin ? ['--stdin'] : []),
   ];
-  const child = spawn(conmonPath, argv, {
-    cwd: opts.dir,
-    detached: true,
-    env: { ...env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.attach ? { _OCI_ATTACHPIPE: '5' } : {}) },
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', opts.attach ? 'pipe' : 'ignore'],
-  });
+  // Spawned here (its pipes are driven from this thread) at the containers' priority, not the API's.
+  const child = withPriority(CONTAINER_NICE, () =>
+    spawn(conmonPath, argv, {
+      cwd: opts.dir,
+      detached: true,
+      env: { ...env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.attach ? { _OCI_ATTACHPIPE: '5' } : {}) },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', opts.attach ? 'pipe' : 'ignore'],
+    }),
+  );
   child.unref();
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));

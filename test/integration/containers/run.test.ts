@@ -19,6 +19,18 @@ describe('docker run', () => {
     assert.equal(berth.ok(['ps', '-aq']), '');
   });
 
+  it('runs containers and exec processes at the normal priority, though the API thread is raised', () => {
+    // Field 19 of /proc/<pid>/stat is the nice value (the fixture's busybox has no `nice`).
+    const niceOf = ['awk', '{print $19}', '/proc/self/stat'];
+    assert.equal(berth.ok(['run', '--rm', 'busybox', ...niceOf]), '0\n');
+    berth.ok(['run', '-d', '--name', 'niceness', 'busybox', 'sleep', '60']);
+    try {
+      assert.equal(berth.ok(['exec', 'niceness', ...niceOf]), '0\n');
+    } finally {
+      berth.ok(['rm', '-f', 'niceness']);
+    }
+  });
+
   it('propagates the exit code', () => {
     assert.equal(berth.docker(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).code, 3);
   });
