@@ -261,7 +261,8 @@ export class ContainerNetworking {
     const [name, ep] = entry;
     if (ep.ifname && state.netnsPath) {
       const spec = this.deps.networks.specOf(n);
-      await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, []));
+      // The live ports, so that the plumbing knows whether portmap has rules to remove.
+      await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, this.livePorts(c)));
       this.emit(c, spec, 'disconnect');
       const ips = [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean);
       if (ips.length && c.state.Running) {
