@@ -500,9 +500,11 @@ export class ContainerService {
     this.lifecycle.unwatch(c.id);
     this.attachHub.endAll(c.id);
     const d = this.dirs(c.id);
-    await this.lifecycle.deleteFromRuntime(c);
-    await this.deps.monitor.release(this.monitorPaths(c.id)).catch(() => undefined);
-    await this.networking.teardown(c);
+    await Promise.all([
+      this.lifecycle.deleteFromRuntime(c),
+      this.deps.monitor.release(this.monitorPaths(c.id)).catch(() => undefined),
+      this.networking.teardown(c),
+    ]);
     await unmountRootfs(d);
     await rm(d.dir, { recursive: true, force: true });
     await this.deps.store.batch([

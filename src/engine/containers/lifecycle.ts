@@ -194,9 +194,12 @@ export class ContainerLifecycle {
       await rm(join(d.bundle, 'oom'), { force: true });
       this.host.emit(c, 'oom');
     }
-    await this.deleteFromRuntime(c);
-    await this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined);
-    await this.parts.networking.teardown(c);
+    // Independent of each other (the process is gone): runtime state, monitor files, network.
+    await Promise.all([
+      this.deleteFromRuntime(c),
+      this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined),
+      this.parts.networking.teardown(c),
+    ]);
     await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
     await rm(d.exitDir, { recursive: true, force: true });
     c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: new Date().toISOString() };
