@@ -190,14 +190,15 @@ export class BerthDaemon extends BenchDaemon {
 
   /**
    * berthd reports its event-loop delay (src/event-loop-delay.ts); BERTH_BENCH_NODE_ARGS adds
-   * node options, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a slow run went.
+   * node options, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a slow run went, and
+   * BERTH_BENCH_DAEMON_ARGS berthd options (`--log-level debug`).
    */
   protected command(): [string, string[], NodeJS.ProcessEnv] {
     const nodeArgs = (process.env.BERTH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     return [
       process.execPath,
       [...nodeArgs, BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
-        '--bridge', this.bridge, '--bip', this.bip],
+        '--bridge', this.bridge, '--bip', this.bip, ...(process.env.BERTH_BENCH_DAEMON_ARGS ?? '').split(' ').filter(Boolean)],
       { ...process.env, BERTH_EVENT_LOOP_DELAY_FILE: this.delayFile },
     ];
   }

@@ -4,13 +4,17 @@
  * sent, when its answer began and when it ended (for the hijacked attach: when the stream
  * closed). Berth and (when installed) dockerd side by side; medians over N runs after warm-up.
  *
- *   node dist/bench/trace-run.js [N] [--only berth|dockerd] [--network-none 1]
+ *   node dist/bench/trace-run.js [N] [--only berth|dockerd] [--network-none 1] [--phases 1]
+ *
+ * `--phases 1` also starts berthd at debug level and prints, from its log, the median time of
+ * each phase of the start, the exit and the removal (the debug log costs a little time itself).
  *
  * Read it as a timeline in ms from the CLI's start: `wait` answered minus `start` answered is
  * the container's run plus the time the daemon took to notice the exit; `DELETE`-less runs
  * (`--rm`) end when the daemon has removed the container and answered `wait?condition=removed`.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { parseBenchArgs, runBench } from './cli';
@@ -114,7 +118,8 @@ async function traceOnce(d: BenchDaemon, proxy: TracingProxy, runArgs: string[])
 }
 
 async function main(): Promise<number> {
-  const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/trace-run.js [N] [--only berth|dockerd] [--network-none 1]', 10, { 'network-none': 0 });
+  const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/trace-run.js [N] [--only berth|dockerd] [--network-none 1] [--phases 1]', 10, { 'network-none': 0, phases: 0 });
+  if (opts.counts.phases) process.env.BERTH_BENCH_DAEMON_ARGS = `${process.env.BERTH_BENCH_DAEMON_ARGS ?? ''} --log-level debug`;
   const runArgs = ['run', '--rm', ...(opts.counts['network-none'] ? ['--network', 'none'] : []), 'busybox', 'true'];
   const session = new Session(opts.only);
   const proxies: TracingProxy[] = [];
@@ -131,6 +136,7 @@ async function main(): Promise<number> {
       const runs: Array<{ traces: RequestTrace[]; exit: number }> = [];
       for (let r = 0; r < opts.runs; r++) runs.push(await traceOnce(d, proxies[i], runArgs));
       printTimeline(d.name, runArgs, runs);
+      if (opts.counts.phases && d.logFile) printPhases(d.logFile, opts.runs);
     }
     return 0;
   } finally {
@@ -160,6 +166,28 @@ function printTimeline(name: string, runArgs: string[], runs: Array<{ traces: Re
     console.log(`${key.padEnd(48)} ${fmt(same.map((t) => t.sent)).padStart(7)} ${fmt(same.map((t) => t.answered)).padStart(9)} ${fmt(same.map((t) => t.done)).padStart(7)}`);
   }
   console.log(`${'(CLI exited)'.padEnd(48)} ${''.padStart(7)} ${''.padStart(9)} ${fmt(runs.map((r) => r.exit)).padStart(7)}`);
+}
+
+/** Medians of the phases berthd logged at debug level for the last `runs` containers. */
+function printPhases(logFile: string, runs: number): void {
+  const byMessage = new Map<string, Array<Record<string, number>>>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"phases"')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg: string; phases: Record<string, number> };
+      const list = byMessage.get(entry.msg) ?? [];
+      list.push(entry.phases);
+      byMessage.set(entry.msg, list);
+    } catch {
+      // not a log line of ours
+    }
+  }
+  for (const [msg, all] of byMessage) {
+    const last = all.slice(-runs);
+    const names = Object.keys(last[0] ?? {});
+    const text = names.map((n) => `${n} ${median(last.map((p) => p[n] ?? 0)).toFixed(1)}`).join(', ');
+    console.log(`  berthd ${msg}: ${text}`);
+  }
 }
 
 runBench(main);

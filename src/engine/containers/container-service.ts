@@ -58,6 +58,7 @@ import {
   type HostConfig,
 } from './types';
 import { containerInspect, containerSummary } from './views';
+import { PhaseClock } from '../phase-clock';
 
 /** What the container service needs from the image service. */
 export interface ImageLookup {
@@ -495,8 +496,10 @@ export class ContainerService {
   }
 
   private async finishRemove(c: ContainerRecord): Promise<void> {
+    const phases = new PhaseClock();
     c.state.Status = 'removing';
     await this.save(c);
+    phases.mark('save');
     this.lifecycle.unwatch(c.id);
     this.attachHub.endAll(c.id);
     const d = this.dirs(c.id);
@@ -505,18 +508,22 @@ export class ContainerService {
       this.deps.monitor.release(this.monitorPaths(c.id)).catch(() => undefined),
       this.networking.teardown(c),
     ]);
+    phases.mark('teardown');
     await unmountRootfs(d);
     await rm(d.dir, { recursive: true, force: true });
+    phases.mark('files');
     await this.deps.store.batch([
       { type: 'del', key: KEY.container(c.id) },
       { type: 'del', key: KEY.containerName(c.name) },
     ]);
+    phases.mark('store');
     this.containers.delete(c.id);
     this.lifecycle.restarts.reset(c.id);
+    this.lifecycle.forgetRuntime(c.id);
     this.execs.forget(c.id);
     this.lifecycle.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
     this.lifecycle.waiters.forget(c.id);
-    this.deps.log.debug({ container: c.id }, 'container removed');
+    this.deps.log.debug({ container: c.id, phases: phases.done() }, 'container removed');
     this.emit(c, 'destroy');
     await this.deps.images.releaseRemoved().catch((err) => this.deps.log.warn({ err }, 'releasing removed images failed'));
   }

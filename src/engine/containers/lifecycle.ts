@@ -23,6 +23,7 @@ import type { HealthMonitors } from './health/health-monitor';
 import { logSettings } from './log-config';
 import type { LogShipper, ShipTarget } from './log-shipper';
 import { NULL_TIME, type ContainerRecord, type HostConfig, type StopContainerOptions, type WaitCondition, type WaitResult } from './types';
+import { PhaseClock } from '../phase-clock';
 
 export interface LifecycleHost {
   has(id: string): boolean;
@@ -61,6 +62,8 @@ export class ContainerLifecycle {
    * ExitOnNext). In memory only, as dockerd's restart manager is: a daemon restart forgets it.
    */
   private readonly exitOnNext = new Set<string>();
+  /** Containers whose runtime state was deleted since their last start. */
+  private readonly deletedFromRuntime = new Set<string>();
 
   constructor(
     private readonly deps: ContainerServiceDeps,
@@ -127,6 +130,7 @@ export class ContainerLifecycle {
       logSettings(c.hostConfig.LogConfig);
       const target = this.host.logTarget(c);
       if (target) await this.parts.logShipper.reset(target);
+      this.deletedFromRuntime.delete(c.id); // a new run: the runtime holds the container again
       const { pid } = await this.parts.starter.start(c, this.host.dirs(c.id));
       c.state = { ...c.state, Status: 'running', Running: true, Restarting: false, OOMKilled: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: new Date().toISOString(), FinishedAt: NULL_TIME };
       c.hasBeenManuallyStopped = false;
@@ -184,8 +188,10 @@ export class ContainerLifecycle {
     this.exitWatches.get(id)?.close();
     this.exitWatches.delete(id);
     this.parts.health.stop(id);
+    const phases = new PhaseClock();
     // Every line is in the log file before anyone learns of the exit (docker wait; docker logs).
     await this.finishLogs(c);
+    phases.mark('logs');
     this.volumeEvents(c, 'unmount');
     const code = (await this.deps.monitor.readExitCode(id, d.exitDir)) ?? 255;
     // conmon leaves an `oom` file in the bundle when the kernel OOM-killed in the cgroup.
@@ -200,12 +206,15 @@ export class ContainerLifecycle {
       this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined),
       this.parts.networking.teardown(c),
     ]);
+    phases.mark('teardown');
     await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
     await rm(d.exitDir, { recursive: true, force: true });
+    phases.mark('unmount');
     c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: new Date().toISOString() };
     await this.host.save(c);
+    phases.mark('save');
     this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
-    this.deps.log.debug({ container: id, exitCode: code }, 'container exited');
+    this.deps.log.debug({ container: id, exitCode: code, phases: phases.done() }, 'container exited');
     const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
     this.host.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
     const killed = this.exitOnNext.delete(id);
@@ -221,12 +230,24 @@ export class ContainerLifecycle {
     }
   }
 
+  /**
+   * `runtime delete --force`, once per run: the removal of a container whose exit was handled in
+   * this daemon skips the second call (a runtime process that would find nothing to delete).
+   */
   async deleteFromRuntime(c: ContainerRecord): Promise<void> {
+    if (this.deletedFromRuntime.has(c.id)) return;
     try {
       await this.deps.runtimes.forContainer(c.runtime).delete(c.id, true);
+      this.deletedFromRuntime.add(c.id);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) this.deps.log.debug({ err, container: c.id }, 'runtime delete failed');
+      if (err instanceof NotFoundError) this.deletedFromRuntime.add(c.id);
+      else this.deps.log.debug({ err, container: c.id }, 'runtime delete failed');
     }
+  }
+
+  /** Forgets a removed container's runtime bookkeeping. */
+  forgetRuntime(id: string): void {
+    this.deletedFromRuntime.delete(id);
   }
 
   async stop(ref: string, opts: StopContainerOptions): Promise<void> {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor } from '../../runtime/types';
 import { EngineError, InvalidParameterError } from '../errors';
+import { PhaseClock } from '../phase-clock';
+import type { Logger } from 'pino';
 import type { AttachHub } from './attach-hub';
 import { writeFileAtomic, type ContainerDirs } from './container-files';
 import { LinkStartError } from './legacy-links';
@@ -31,6 +33,7 @@ interface StarterDeps {
   monitor: ContainerMonitor;
   cgroupVersion: 1 | 2;
   seccomp: DaemonSeccomp;
+  log?: Logger;
 }
 
 /**
@@ -55,18 +58,23 @@ export class ContainerStarter {
 
   private async startNow(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
     const runtime = this.deps.runtimes.forContainer(c.runtime);
+    // Where a start's time goes, in the debug log (bench/trace-run.ts reads it).
+    const phases = new PhaseClock();
     const lowerDirs = await this.deps.images.layerDirs(c.image);
     await rm(d.exitDir, { recursive: true, force: true });
     await mkdir(d.exitDir, { recursive: true });
     await mkdir(d.bundle, { recursive: true });
     await mountRootfs(d, lowerDirs);
+    phases.mark('rootfs');
     let launched = false;
     let net: NetworkSetup | undefined;
     try {
       net = await this.networking.setup(c);
+      phases.mark('network');
       if (!net.sharedWith) await this.writeEtcFiles(d, net);
       const spec = await this.spec(c, d, net);
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
+      phases.mark('bundle');
       const monitorPaths = { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
       const { pid } = await this.deps.monitor.launch({
         id: c.id,
@@ -78,8 +86,12 @@ export class ContainerStarter {
         ...monitorLogOptions(logSettings(c.hostConfig.LogConfig)),
       });
       launched = true;
+      phases.mark('create');
       await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(monitorPaths));
+      phases.mark('attach');
       await runtime.start(c.id);
+      phases.mark('start');
+      this.deps.log?.debug({ container: c.id, phases: phases.done() }, 'container start phases (ms)');
       return { pid };
     } catch (err) {
       if (launched) await runtime.delete(c.id, true).catch(() => undefined);
