@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { HostNetwork } from './host-network';
 import type { EventLoopDelay } from '../src/event-loop-delay';
 
@@ -194,12 +194,13 @@ export class BerthDaemon extends BenchDaemon {
    * BERTH_BENCH_DAEMON_ARGS berthd options (`--log-level debug`).
    */
   protected command(): [string, string[], NodeJS.ProcessEnv] {
-    const nodeArgs = (process.env.BERTH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // Started as an executable, as installed, so the node options in its #! line apply.
+    const nodeOptions = [process.env.NODE_OPTIONS, process.env.BERTH_BENCH_NODE_ARGS].filter(Boolean).join(' ');
     return [
-      process.execPath,
-      [...nodeArgs, BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
+      BERTHD,
+      ['-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
         '--bridge', this.bridge, '--bip', this.bip, ...(process.env.BERTH_BENCH_DAEMON_ARGS ?? '').split(' ').filter(Boolean)],
-      { ...process.env, BERTH_EVENT_LOOP_DELAY_FILE: this.delayFile },
+      { ...process.env, NODE_OPTIONS: nodeOptions, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, BERTH_EVENT_LOOP_DELAY_FILE: this.delayFile },
     ];
   }
 

@@ -27,7 +27,9 @@ Description=Berth container engine
 After=network.target
 
 [Service]
-ExecStart=$(command -v node) $(pwd)/bin/berthd
+# bin/berthd's #! line carries its node options; PATH leads env to this node.
+Environment=PATH=$(dirname "$(command -v node)"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ExecStart=$(pwd)/bin/berthd
 KillMode=process
 Restart=on-failure
 
