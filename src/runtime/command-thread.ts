@@ -5,14 +5,14 @@
  * The worker is started on first use and ends after a quiet spell, so an idle daemon keeps no
  * second thread (and its memory) around. A busy one is replaced every RETIRE_AFTER_JOBS jobs: V8
  * grows a heap well past what it holds between full collections, and a fresh isolate gives that
- * slack back (a soak of 1000 container lifecycles otherwise ends with ~6 MB more resident).
+ * slack back (~10 jobs per container lifecycle; a new worker costs ~20 ms of its own thread).
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CommandJob, FromWorker, JobOutcome, ToWorker } from './command-thread-protocol';
 
 const IDLE_EXIT_MS = 15_000;
-const RETIRE_AFTER_JOBS = 2000;
+const RETIRE_AFTER_JOBS = 500;
 
 interface Pending {
   worker: Worker;
