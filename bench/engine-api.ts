@@ -1,4 +1,5 @@
 /** Requests on a benchmarked daemon's API socket, with no CLI start-up in the measured time. */
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { BenchDaemon } from './daemons';
 
@@ -19,3 +20,25 @@ export function api(d: BenchDaemon, method: string, path: string, body?: unknown
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
+
+/** One container lifecycle over the API; the container runs `true` and has exited by stop. */
+export async function lifecycle(d: BenchDaemon): Promise<void> {
+  const created = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'] });
+  const id = (JSON.parse(created) as { Id: string }).Id;
+  await api(d, 'POST', `/containers/${id}/start`);
+  await api(d, 'POST', `/containers/${id}/wait`);
+  await api(d, 'POST', `/containers/${id}/stop`);
+  await api(d, 'DELETE', `/containers/${id}`);
+}
+
+/** VmRSS in MB of each process whose memory is the daemon's (dockerd: with its containerd). */
+export function rssOf(d: BenchDaemon): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { name, pid } of d.memoryPids()) {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    out[name] = kb === undefined ? NaN : Number(kb) / 1024;
+  }
+  return out;
+}
+
+export const totalRss = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);

@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { parseBenchArgs, runBench } from './cli';
-import { api } from './engine-api';
+import { lifecycle, rssOf, totalRss } from './engine-api';
 import type { BenchDaemon } from './daemons';
 import { Session } from './session';
 
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     for (let i = 1; i <= opts.runs; i++) {
       for (const d of session.daemons) {
         session.check();
-        await cycle(d);
+        await lifecycle(d);
         if (i === FIRST_SAMPLE || i % SAMPLE_EVERY === 0 || i === opts.runs) samples.get(d.name)!.push({ cycles: i, rss: rssOf(d) });
       }
       if (i % 10 === 0) process.stdout.write(`\rcycles: ${i}/${opts.runs} (${Math.round((Date.now() - started) / 1000)} s)`);
@@ -61,27 +61,7 @@ async function main(): Promise<number> {
   }
 }
 
-/** One container lifecycle over the API; the container runs `true` and has exited by stop. */
-async function cycle(d: BenchDaemon): Promise<void> {
-  const created = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'] });
-  const id = (JSON.parse(created) as { Id: string }).Id;
-  await api(d, 'POST', `/containers/${id}/start`);
-  await api(d, 'POST', `/containers/${id}/wait`);
-  await api(d, 'POST', `/containers/${id}/stop`);
-  await api(d, 'DELETE', `/containers/${id}`);
-}
-
-function rssOf(d: BenchDaemon): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const { name, pid } of d.memoryPids()) {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    out[name] = kb === undefined ? NaN : Number(kb) / 1024;
-  }
-  return out;
-}
-
 const mb = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
-const total = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);
 
 function printSamples(runs: number, daemons: BenchDaemon[], samples: Map<string, Sample[]>): void {
   console.log(`\nresident memory (VmRSS, MB) over ${runs} create/start/wait/stop/rm cycles of busybox true, one per daemon per round`);
@@ -91,12 +71,12 @@ function printSamples(runs: number, daemons: BenchDaemon[], samples: Map<string,
     console.log(`${d.name}: ${'cycles'.padStart(7)} ${names.map((n) => n.padStart(11)).join(' ')}${names.length > 1 ? ' total'.padStart(12) : ''}`);
     for (const s of rows) {
       const cells = names.map((n) => mb(s.rss[n]).padStart(11)).join(' ');
-      console.log(`${' '.repeat(d.name.length + 1)} ${String(s.cycles).padStart(7)} ${cells}${names.length > 1 ? mb(total(s.rss)).padStart(12) : ''}`);
+      console.log(`${' '.repeat(d.name.length + 1)} ${String(s.cycles).padStart(7)} ${cells}${names.length > 1 ? mb(totalRss(s.rss)).padStart(12) : ''}`);
     }
     const first = rows.find((s) => s.cycles === FIRST_SAMPLE) ?? rows[0];
     const last = rows[rows.length - 1];
     if (first && last && last !== first) {
-      console.log(`${d.name}: growth from cycle ${first.cycles} to ${last.cycles}: ${(total(last.rss) - total(first.rss)).toFixed(1)} MB`);
+      console.log(`${d.name}: growth from cycle ${first.cycles} to ${last.cycles}: ${(totalRss(last.rss) - totalRss(first.rss)).toFixed(1)} MB`);
     }
   }
 }
