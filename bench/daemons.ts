@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { HostNetwork } from './host-network';
 import type { EventLoopDelay } from '../src/event-loop-delay';
 
@@ -194,13 +194,15 @@ export class BerthDaemon extends BenchDaemon {
    * BERTH_BENCH_DAEMON_ARGS berthd options (`--log-level debug`).
    */
   protected command(): [string, string[], NodeJS.ProcessEnv] {
-    // Started as an executable, as installed, so the node options in its #! line apply.
-    const nodeOptions = [process.env.NODE_OPTIONS, process.env.BERTH_BENCH_NODE_ARGS].filter(Boolean).join(' ');
+    // The settings of bin/berthd's #! line, as installed, plus the bench's own node options
+    // (--cpu-prof is not allowed in NODE_OPTIONS, so node is started here, not through env).
+    const launch = berthdLaunch();
+    const nodeArgs = (process.env.BERTH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     return [
-      BERTHD,
-      ['-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
+      process.execPath,
+      [...launch.nodeArgs, ...nodeArgs, BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
         '--bridge', this.bridge, '--bip', this.bip, ...(process.env.BERTH_BENCH_DAEMON_ARGS ?? '').split(' ').filter(Boolean)],
-      { ...process.env, NODE_OPTIONS: nodeOptions, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, BERTH_EVENT_LOOP_DELAY_FILE: this.delayFile },
+      { ...process.env, ...launch.env, BERTH_EVENT_LOOP_DELAY_FILE: this.delayFile },
     ];
   }
 
@@ -395,4 +397,13 @@ function mountsUnder(dir: string): string[] {
     .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
     .filter((m) => m === dir || m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
+}
+
+/** The environment and node options bin/berthd's `#!/usr/bin/env -S ... node ...` line sets. */
+export function berthdLaunch(): { env: Record<string, string>; nodeArgs: string[] } {
+  const line = readFileSync(BERTHD, 'utf8').split('\n', 1)[0];
+  const words = line.replace(/^#!\s*\S*env\s+(-S\s+)?/, '').split(/\s+/).filter(Boolean);
+  const node = words.findIndex((w) => w === 'node' || w.endsWith('/node'));
+  const env = Object.fromEntries(words.slice(0, Math.max(node, 0)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { env, nodeArgs: node < 0 ? [] : words.slice(node + 1) };
 }
