@@ -247,7 +247,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     const spec = req.network;
     const redirected = spec.dns && (await this.netns.isMounted(req.netnsPath)) && (await removeDnsRedirect(req.netnsPath, spec.gateway));
     // The request's mappings are the endpoint's (callers pass the container's live ports).
-    await this.cniDel(this.conflist(spec, false, req.portMappings.length > 0 && !spec.internal), req);
+    await this.cniDel(this.conflist(spec, false, req.portMappings.length > 0), req);
     if (redirected) await this.repointResolver(req);
     this.log.debug({ container: req.containerId, network: spec.id, ifname: req.ifname }, 'endpoint detached');
   }

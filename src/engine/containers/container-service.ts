@@ -503,11 +503,7 @@ export class ContainerService {
     this.lifecycle.unwatch(c.id);
     this.attachHub.endAll(c.id);
     const d = this.dirs(c.id);
-    await Promise.all([
-      this.lifecycle.deleteFromRuntime(c),
-      this.deps.monitor.release(this.monitorPaths(c.id)).catch(() => undefined),
-      this.networking.teardown(c),
-    ]);
+    await this.lifecycle.releaseRun(c);
     phases.mark('teardown');
     await unmountRootfs(d);
     await rm(d.dir, { recursive: true, force: true });

@@ -200,12 +200,7 @@ export class ContainerLifecycle {
       await rm(join(d.bundle, 'oom'), { force: true });
       this.host.emit(c, 'oom');
     }
-    // Independent of each other (the process is gone): runtime state, monitor files, network.
-    await Promise.all([
-      this.deleteFromRuntime(c),
-      this.deps.monitor.release(this.host.monitorPaths(id)).catch(() => undefined),
-      this.parts.networking.teardown(c),
-    ]);
+    await this.releaseRun(c);
     phases.mark('teardown');
     await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
     await rm(d.exitDir, { recursive: true, force: true });
@@ -231,10 +226,22 @@ export class ContainerLifecycle {
   }
 
   /**
+   * What a run of the container holds once its process is gone: runtime state, monitor files and
+   * network endpoints. Independent of each other, so released side by side.
+   */
+  async releaseRun(c: ContainerRecord): Promise<void> {
+    await Promise.all([
+      this.deleteFromRuntime(c),
+      this.deps.monitor.release(this.host.monitorPaths(c.id)).catch(() => undefined),
+      this.parts.networking.teardown(c),
+    ]);
+  }
+
+  /**
    * `runtime delete --force`, once per run: the removal of a container whose exit was handled in
    * this daemon skips the second call (a runtime process that would find nothing to delete).
    */
-  async deleteFromRuntime(c: ContainerRecord): Promise<void> {
+  private async deleteFromRuntime(c: ContainerRecord): Promise<void> {
     if (this.deletedFromRuntime.has(c.id)) return;
     try {
       await this.deps.runtimes.forContainer(c.runtime).delete(c.id, true);
