@@ -15,7 +15,7 @@ import { Cni, type CniConfList, type CniResult } from './cni';
 import { buildConflist, cniNetworkName, endpointFromResult, mapAddError, PLACEHOLDER_MAPPING, portmapOnly } from './conflist';
 import { hasDnsRedirect, installDnsRedirect, removeDnsRedirect } from './dns-redirect';
 import { DnsServer } from './dns-server';
-import { addressInUse, endpointExists, invalidParameter } from './errors';
+import { addressInUse, endpointExists, invalidParameter, NetworkPlumbingError } from './errors';
 import { applyHostRules, hostChainNames, type HostChainNames } from './host-rules';
 import { IpLink } from './ip-link';
 import { listIpamNetworks, readAllocations, readCursors, removeAllocation, removeIpamNetwork, restoreCursors, type IpamAllocation } from './ipam-state';
@@ -54,6 +54,12 @@ interface EndpointState {
   proxies: PortProxy[];
 }
 
+/** A namespace whose endpoints are being released in the background (`releaseNetns`). */
+interface Release {
+  networks: ReadonlySet<string>;
+  done: Promise<void>;
+}
+
 export class CniNetworkPlumbing implements NetworkPlumbing {
   readonly upstreamResolvers: readonly string[];
   private readonly opts: Readonly<CniNetworkPlumbingOptions>;
@@ -73,6 +79,8 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   private readonly ports = new PortReservations();
   private readonly networks = new Map<string, BridgeNetworkSpec>();
   private readonly endpoints = new Map<string, EndpointState>();
+  /** Background releases by namespace path; each entry removes itself when done. */
+  private readonly releases = new Map<string, Release>();
   private netnsDirReady: Promise<void> | undefined;
   /** init, ensureNetwork and removeNetwork run one at a time (bridges, rules, DNS listeners). */
   private networkQueue: Promise<void> = Promise.resolve();
@@ -152,6 +160,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   }
 
   private async removeNetworkNow(spec: BridgeNetworkSpec): Promise<void> {
+    await this.released((r) => r.networks.has(spec.id));
     await this.dns.unlisten(spec.id);
     this.dns.forgetNetwork(spec.id);
     for (const [key, state] of this.endpoints) {
@@ -168,6 +177,8 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw invalidParameter(`invalid container id: ${containerId}`);
     await this.ensureNetnsDir();
     const path = join(this.netnsDir, containerId);
+    // A restart of the same container reuses the path (and CNI's container id): its last run first.
+    await this.released((r) => r === this.releases.get(path));
     if (!(await this.netns.isMounted(path))) await this.netns.create(path);
     return path;
   }
@@ -180,6 +191,19 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
 
   async attach(req: AttachRequest): Promise<Endpoint> {
     checkAttachRequest(req);
+    const onNetwork = (r: Release) => r.networks.has(req.network.id);
+    // A static address may belong to a run whose release is still under way.
+    if (req.ip || req.ip6) await this.released(onNetwork);
+    try {
+      return await this.attachOnce(req);
+    } catch (err) {
+      if (!(err instanceof NetworkPlumbingError && err.kind === 'no-addresses' && [...this.releases.values()].some(onNetwork))) throw err;
+      await this.released(onNetwork);
+      return this.attachOnce(req);
+    }
+  }
+
+  private async attachOnce(req: AttachRequest): Promise<Endpoint> {
     const spec = req.network;
     if (!this.networks.has(spec.id)) await this.ensureNetwork(spec);
     const key = endpointKey(req);
@@ -252,6 +276,54 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     this.log.debug({ container: req.containerId, network: spec.id, ifname: req.ifname }, 'endpoint detached');
   }
 
+  async releaseNetns(netnsPath: string, endpoints: AttachRequest[]): Promise<void> {
+    const path = resolve(netnsPath);
+    if (dirname(path) !== this.netnsDir) throw invalidParameter(`not a Berth network namespace: ${netnsPath}`);
+    for (const req of endpoints) {
+      const key = endpointKey(req);
+      const state = this.endpoints.get(key);
+      if (state) await this.closeEndpoint(key, state);
+      this.ports.release(key);
+    }
+    const work = this.deleteEndpoints(path, endpoints);
+    // With published ports, a next container may take the same host port at once: portmap's
+    // rules for this one must be gone before then (the first matching DNAT rule wins).
+    if (this.opts.iptables && endpoints.some((r) => r.portMappings.length > 0 && !r.network.internal)) return work;
+    const release: Release = {
+      networks: new Set(endpoints.map((r) => r.network.id)),
+      done: work.then(
+        () => undefined,
+        (err) => this.log.warn({ err, netns: path }, 'releasing a network namespace failed'),
+      ),
+    };
+    this.releases.set(path, release);
+    void release.done.finally(() => {
+      if (this.releases.get(path) === release) this.releases.delete(path);
+    });
+  }
+
+  /**
+   * CNI DEL of every endpoint, then the namespace. The DNS redirect inside it is not undone (it
+   * goes with the namespace). The first failure is thrown after everything was tried.
+   */
+  private async deleteEndpoints(path: string, endpoints: AttachRequest[]): Promise<void> {
+    let first: unknown;
+    for (const req of endpoints) {
+      await this.cniDel(this.conflist(req.network, false, req.portMappings.length > 0), req).catch((err) => {
+        first ??= err;
+      });
+    }
+    await this.netns.remove(path).catch((err) => {
+      first ??= err;
+    });
+    if (first) throw first;
+  }
+
+  /** Waits for the background releases `which` selects. */
+  private async released(which: (r: Release) => boolean): Promise<void> {
+    await Promise.all([...this.releases.values()].filter(which).map((r) => r.done));
+  }
+
   async restorePorts(req: AttachRequest, endpoint: Endpoint): Promise<void> {
     checkAttachRequest(req);
     if (!this.networks.has(req.network.id)) await this.ensureNetwork(req.network);
@@ -281,6 +353,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   }
 
   async close(): Promise<void> {
+    await this.released(() => true);
     for (const [key, state] of this.endpoints) await this.closeEndpoint(key, state);
     await this.dns.close();
   }

@@ -108,6 +108,15 @@ export interface NetworkPlumbing {
   /** Run the CNI chain DEL; frees the address and port mappings. */
   detach(req: AttachRequest): Promise<void>;
   /**
+   * The end of a container's run: detach every endpoint of the namespace and remove it. Port
+   * reservations and proxies are released before this returns. Without published ports the CNI
+   * DEL and the unmount (nothing another container could notice) finish in the background, and
+   * what depends on them waits: `createNetns` of the same container, `attach` of a static
+   * address or to a full range, `removeNetwork`, `close`. A daemon that dies meanwhile finds the
+   * leftovers at `init`, as after any crash.
+   */
+  releaseNetns(netnsPath: string, endpoints: AttachRequest[]): Promise<void>;
+  /**
    * After a daemon restart, for an endpoint that is still attached (its container kept running):
    * re-create what lives only in the daemon process — the port reservations and userland
    * proxies of `req.portMappings` — without running CNI ADD again. `endpoint` is what `attach`

@@ -16,7 +16,7 @@ export interface NetworkDirectory {
   specOf(n: NetworkInfo): BridgeNetworkSpec;
 }
 
-export type Plumbing = Pick<NetworkPlumbing, 'createNetns' | 'removeNetns' | 'attach' | 'detach' | 'setDnsRecords'> & {
+export type Plumbing = Pick<NetworkPlumbing, 'createNetns' | 'releaseNetns' | 'attach' | 'detach' | 'setDnsRecords'> & {
   allocateHostPort(protocol: 'tcp' | 'udp', hostIp: string): Promise<number>;
   restorePorts(req: AttachRequest, endpoint: Endpoint): Promise<void>;
 };
@@ -183,22 +183,29 @@ export class ContainerNetworking {
     }
   }
 
-  /** Detaches every endpoint and removes the namespace; safe to call more than once. */
+  /**
+   * Detaches every endpoint and removes the namespace; safe to call more than once. The
+   * plumbing may finish the work in the background (see `releaseNetns`).
+   */
   async teardown(c: ContainerRecord): Promise<void> {
     const state = c.network;
     if (!state?.netnsPath) return;
+    const ports = this.livePorts(c);
+    const requests: AttachRequest[] = [];
+    const left: BridgeNetworkSpec[] = [];
     for (const ep of Object.values(state.networks)) {
       if (!ep.ifname) continue;
       try {
         const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID));
-        await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, this.livePorts(c)));
-        this.emit(c, spec, 'disconnect');
+        requests.push(this.request(c, spec, ep, ep.ifname, ports));
+        left.push(spec);
       } catch (err) {
         this.deps.log.warn({ err, container: c.id, network: ep.NetworkID }, 'detach failed');
       }
       clearLive(ep);
     }
-    await this.deps.plumbing.removeNetns(state.netnsPath).catch((err) => this.deps.log.warn({ err, container: c.id }, 'removing netns failed'));
+    await this.deps.plumbing.releaseNetns(state.netnsPath, requests).catch((err) => this.deps.log.warn({ err, container: c.id }, 'releasing the network namespace failed'));
+    for (const spec of left) this.emit(c, spec, 'disconnect');
     state.netnsPath = undefined;
     state.ports = {};
     this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID), c.id);

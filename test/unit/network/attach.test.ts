@@ -83,6 +83,45 @@ describe('attach and detach', () => {
     });
   });
 
+  it('releaseNetns frees endpoints in the background; what depends on them waits', async (t) => {
+    await leakChecked(t, async (sb) => {
+      const p = sb.plumbing();
+      const base = sb.network();
+      const prefix = base.subnet.split('.').slice(0, 3).join('.');
+      // Two addresses only: .2 and .3, so a full range must wait for the release.
+      const net = { ...base, ipRange: `${prefix}.0/30` };
+      const nsA = await p.createNetns('a');
+      const epA = await p.attach(request('a', nsA, net, { ip: `${prefix}.2` }));
+      const nsB = await p.createNetns('b');
+      const epB = await p.attach(request('b', nsB, net));
+      assert.equal(epB.ip, `${prefix}.3`);
+
+      // A static address of a run being released is handed out once the release is done.
+      await p.releaseNetns(nsA, [request('a', nsA, net, { ip: epA.ip })]);
+      const nsC = await p.createNetns('c');
+      assert.equal((await p.attach(request('c', nsC, net, { ip: epA.ip }))).ip, epA.ip);
+      assert.ok(!existsSync(nsA), 'the namespace file of a is gone');
+
+      // The same container's next run waits for its last one (same path, same CNI id).
+      await p.releaseNetns(nsB, [request('b', nsB, net)]);
+      const nsB2 = await p.createNetns('b');
+      assert.equal(nsB2, nsB);
+      // The range is full until b's address comes back.
+      const epB2 = await p.attach(request('b', nsB2, net));
+      assert.equal(epB2.ip, `${prefix}.3`);
+
+      // With published ports the DEL is done when releaseNetns returns (portmap rules gone).
+      await p.releaseNetns(nsB2, [request('b', nsB2, net, { portMappings: [{ hostIp: '127.0.0.1', hostPort: 1, containerPort: 80, protocol: 'tcp' }] })]);
+      assert.ok(!existsSync(ipamFile(sb, net, `${prefix}.3`)));
+
+      await p.releaseNetns(nsC, [request('c', nsC, net)]);
+      // Network removal waits for releases on it; nothing of the network remains.
+      await p.removeNetwork(net);
+      assert.ok(!existsSync(join(sb.dir, 'data', 'network', 'ipam', net.id)));
+      await p.close();
+    });
+  });
+
   it('ipRange limits dynamic addresses; a static address may lie outside it', async (t) => {
     await leakChecked(t, async (sb) => {
       const p = sb.plumbing();
