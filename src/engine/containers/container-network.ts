@@ -31,7 +31,11 @@ export interface NetworkSetup {
    * resolv.conf in the infra container and expects every container of the pod to see it).
    */
   sharedWith?: string;
-  hosts: string;
+  /**
+   * /etc/hosts. In bridge mode it names the container's own address, so it settles once the
+   * endpoints are attached; it rejects (after undoing the setup) when an attach fails.
+   */
+  hosts: Promise<string>;
   resolvConf: string;
   hostname: string;
   /** Legacy link variables (`<ALIAS>_PORT`, ...), before the container's own Env. */
@@ -113,7 +117,12 @@ export class ContainerNetworking {
     }
   }
 
-  /** Sets up networking for a starting container; undoes its own work if a step fails. */
+  /**
+   * Sets up networking for a starting container; undoes its own work if a step fails. In
+   * bridge mode it returns once the namespace exists and attaches the endpoints in the
+   * background (`hosts` settles when they are up), so the runtime can create the container
+   * meanwhile.
+   */
   async setup(c: ContainerRecord): Promise<NetworkSetup> {
     const mode = parseNetworkMode(c.hostConfig.NetworkMode);
     const hostResolv = await readHostResolvConf();
@@ -121,10 +130,10 @@ export class ContainerNetworking {
     const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
     const extraHosts = c.hostConfig.ExtraHosts ?? [];
     if (mode.kind === 'host') {
-      return { hostNetwork: true, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: hostResolv.raw, env: [] };
+      return { hostNetwork: true, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf: hostResolv.raw, env: [] };
     }
     if (mode.kind === 'none') {
-      return { hostNetwork: false, hostname, hosts: hostsFile({ hostname, extraHosts }), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
+      return { hostNetwork: false, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
     }
     if (mode.kind === 'container') {
       const other = this.deps.lookup(mode.ref);
@@ -137,7 +146,7 @@ export class ContainerNetworking {
         netnsPath,
         sharedWith: other.id,
         hostname: sharedHostname,
-        hosts: hostsFile({ hostname: sharedHostname, ip, extraHosts }),
+        hosts: Promise.resolve(hostsFile({ hostname: sharedHostname, ip, extraHosts })),
         resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }),
         env: [],
       };
@@ -146,37 +155,54 @@ export class ContainerNetworking {
     const netnsPath = await this.deps.plumbing.createNetns(c.id);
     state.netnsPath = netnsPath;
     try {
-      let primary: { spec: BridgeNetworkSpec; endpoint: Endpoint } | undefined;
-      let embeddedDns = false;
-      let index = 0;
-      const links = this.links.resolve(c);
+      const networks: Array<[EndpointSettings, BridgeNetworkSpec]> = [];
       for (const [name, ep] of Object.entries(state.networks)) {
-        const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name));
-        const ports = index === 0 ? await this.bindPorts(c) : [];
-        const endpoint = await this.attach(c, spec, ep, `eth${index}`, ports);
-        this.record(c, ep, spec, endpoint);
-        primary ??= { spec, endpoint };
-        // Like dockerd: one user-defined network is enough for the embedded DNS.
-        embeddedDns ||= spec.dns;
-        index++;
+        networks.push([ep, this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name))]);
       }
-      this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
-      await this.links.updateParents(c);
+      const links = this.links.resolve(c);
+      // Like dockerd: one user-defined network is enough for the embedded DNS.
+      const embeddedDns = networks.some(([, spec]) => spec.dns);
+      const hosts = this.attachAll(c, networks).then((primary) =>
+        hostsFile({
+          hostname,
+          domainname: c.config.Domainname,
+          ip: primary?.ip,
+          ip6: primary?.ip6,
+          extraHosts: extraHosts.map((h) => h.replace(/:host-gateway$/, `:${primary?.gateway ?? ''}`)),
+          extraLines: links.map((l) => linkHostsLine(l.child, l.alias, l.ip)),
+        }),
+      );
+      // The starter awaits it after the runtime's create; until then a failure must not count as unhandled.
+      hosts.catch(() => undefined);
       return {
         hostNetwork: false,
         netnsPath,
         hostname,
-        hosts: hostsFile({
-          hostname,
-          domainname: c.config.Domainname,
-          ip: primary?.endpoint.ip,
-          ip6: primary?.endpoint.ip6,
-          extraHosts: extraHosts.map((h) => h.replace(/:host-gateway$/, `:${primary?.endpoint.gateway ?? ''}`)),
-          extraLines: links.map((l) => linkHostsLine(l.child, l.alias, l.ip)),
-        }),
+        hosts,
         resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns }),
         env: links.flatMap((l) => linkEnv({ name: linkName(c.name, l.alias), childIp: l.ip, childEnv: l.child.config.Env ?? [], exposedPorts: l.child.config.ExposedPorts })),
       };
+    } catch (err) {
+      await this.teardown(c);
+      throw err;
+    }
+  }
+
+  /** Attaches the endpoints in order (the first gets the published ports); returns the primary one. */
+  private async attachAll(c: ContainerRecord, networks: Array<[EndpointSettings, BridgeNetworkSpec]>): Promise<Endpoint | undefined> {
+    try {
+      let primary: Endpoint | undefined;
+      let index = 0;
+      for (const [ep, spec] of networks) {
+        const ports = index === 0 ? await this.bindPorts(c) : [];
+        const endpoint = await this.attach(c, spec, ep, `eth${index}`, ports);
+        this.record(c, ep, spec, endpoint);
+        primary ??= endpoint;
+        index++;
+      }
+      this.refreshDns(networks.map(([ep]) => ep.NetworkID));
+      await this.links.updateParents(c);
+      return primary;
     } catch (err) {
       await this.teardown(c);
       throw err;

@@ -70,22 +70,34 @@ export class ContainerStarter {
     let net: NetworkSetup | undefined;
     try {
       net = await this.networking.setup(c);
+      // The runtime applies net.* sysctls at create: the interfaces they name must exist by then.
+      if (Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
       phases.mark('network');
       if (!net.sharedWith) await this.writeEtcFiles(d, net);
       const spec = await this.spec(c, d, net);
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       phases.mark('bundle');
       const monitorPaths = { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
-      const { pid } = await this.deps.monitor.launch({
-        id: c.id,
-        runtime,
-        paths: monitorPaths,
-        tty: !!c.config.Tty,
-        stdin: !!c.config.OpenStdin,
-        stdinOnce: !!c.config.StdinOnce,
-        ...monitorLogOptions(logSettings(c.hostConfig.LogConfig)),
-      });
-      launched = true;
+      // The runtime creates the container while the endpoints are attached (bridge mode).
+      const [launch, hosts] = await Promise.allSettled([
+        this.deps.monitor.launch({
+          id: c.id,
+          runtime,
+          paths: monitorPaths,
+          tty: !!c.config.Tty,
+          stdin: !!c.config.OpenStdin,
+          stdinOnce: !!c.config.StdinOnce,
+          ...monitorLogOptions(logSettings(c.hostConfig.LogConfig)),
+        }),
+        net.hosts,
+      ]);
+      launched = launch.status === 'fulfilled';
+      // A network failure explains more than what the runtime made of a half-ready namespace.
+      if (hosts.status === 'rejected') throw hosts.reason;
+      if (launch.status === 'rejected') throw launch.reason;
+      const { pid } = launch.value;
+      // In place: the runtime bind-mounted this inode at create.
+      if (!net.sharedWith) await writeFile(d.hostsPath, hosts.value);
       phases.mark('create');
       await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(monitorPaths));
       phases.mark('attach');
@@ -95,16 +107,21 @@ export class ContainerStarter {
       return { pid };
     } catch (err) {
       if (launched) await runtime.delete(c.id, true).catch(() => undefined);
-      if (net) await this.networking.teardown(c);
+      if (net) {
+        // An attach still under way finishes (or undoes itself) before the teardown.
+        await net.hosts.catch(() => undefined);
+        await this.networking.teardown(c);
+      }
       await unmountRootfs(d).catch(() => undefined);
       throw err;
     }
   }
 
+  /** The /etc files the bundle mounts; /etc/hosts gets its content once the endpoints are up. */
   private async writeEtcFiles(d: ContainerDirs, net: NetworkSetup): Promise<void> {
     await Promise.all([
       writeFileAtomic(d.hostnamePath, `${net.hostname}\n`),
-      writeFileAtomic(d.hostsPath, net.hosts),
+      writeFileAtomic(d.hostsPath, ''),
       writeFileAtomic(d.resolvConfPath, net.resolvConf),
     ]);
   }
