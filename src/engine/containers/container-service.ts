@@ -39,7 +39,7 @@ import { readLogs } from './log-reader';
 import { logAttributes, logDetails, logFiles, logSettings, normalizeLogConfig, validateLogConfig, type LogSource } from './log-config';
 import { LogShipper, type ShipTarget } from './log-shipper';
 import { generateId, generateName, normalizeName, shortId } from './names';
-import { unmountRootfs } from './rootfs';
+import { isMounted, unmountRootfs } from './rootfs';
 import { ContainerStarter } from './starter';
 import {
   NULL_TIME,
@@ -231,8 +231,10 @@ export class ContainerService {
     if (!c.state.Running) {
       // What the container printed after the daemon last shipped its log (it exited meanwhile).
       if (c.state.StartedAt !== NULL_TIME) await this.lifecycle.finishLogs(c);
-      if (c.hostConfig.AutoRemove && c.state.FinishedAt !== NULL_TIME) await this.finishRemove(c);
-      else if (c.state.Restarting || restartsOnBoot(c.hostConfig.RestartPolicy, c.state.StartedAt !== NULL_TIME, c.hasBeenManuallyStopped)) {
+      if (c.hostConfig.AutoRemove && c.state.FinishedAt !== NULL_TIME) return this.finishRemove(c);
+      // An exit recorded just before a crash: its run was not released yet.
+      if (c.network?.netnsPath || (await isMounted(dirs.merged))) await this.lifecycle.releaseAfterExit(c);
+      if (c.state.Restarting || restartsOnBoot(c.hostConfig.RestartPolicy, c.state.StartedAt !== NULL_TIME, c.hasBeenManuallyStopped)) {
         this.lifecycle.scheduleRestart(c, 0);
       }
       return;
@@ -495,32 +497,37 @@ export class ContainerService {
     return out.length ? out : null;
   }
 
+  /**
+   * Removes `c` (the caller holds its lock). One store write makes the removal durable (a daemon
+   * that dies before the end finishes it at start); the container is then gone for clients, and
+   * what it held on the host (runtime state, endpoints, rootfs, files) is released after they
+   * were told, as nothing can reach it any more.
+   */
   private async finishRemove(c: ContainerRecord): Promise<void> {
     const phases = new PhaseClock();
     c.state.Status = 'removing';
-    await this.save(c);
-    phases.mark('save');
+    await this.deps.store.batch([
+      { type: 'put', key: KEY.container(c.id), value: c },
+      { type: 'del', key: KEY.containerName(c.name) },
+    ]);
+    phases.mark('store');
     this.lifecycle.unwatch(c.id);
     this.attachHub.endAll(c.id);
+    this.containers.delete(c.id);
+    this.lifecycle.restarts.reset(c.id);
+    this.execs.forget(c.id);
+    this.lifecycle.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
+    this.lifecycle.waiters.forget(c.id);
+    this.emit(c, 'destroy');
     const d = this.dirs(c.id);
     await this.lifecycle.releaseRun(c);
+    this.lifecycle.forgetRuntime(c.id);
     phases.mark('teardown');
     await unmountRootfs(d);
     await rm(d.dir, { recursive: true, force: true });
     phases.mark('files');
-    await this.deps.store.batch([
-      { type: 'del', key: KEY.container(c.id) },
-      { type: 'del', key: KEY.containerName(c.name) },
-    ]);
-    phases.mark('store');
-    this.containers.delete(c.id);
-    this.lifecycle.restarts.reset(c.id);
-    this.lifecycle.forgetRuntime(c.id);
-    this.execs.forget(c.id);
-    this.lifecycle.waiters.notify(c.id, 'removed', { StatusCode: c.state.ExitCode, Error: null });
-    this.lifecycle.waiters.forget(c.id);
+    await this.deps.store.del(KEY.container(c.id));
     this.deps.log.debug({ container: c.id, phases: phases.done() }, 'container removed');
-    this.emit(c, 'destroy');
     await this.deps.images.releaseRemoved().catch((err) => this.deps.log.warn({ err }, 'releasing removed images failed'));
   }
 

@@ -180,7 +180,13 @@ export class ContainerLifecycle {
     this.exitWatches.set(c.id, this.deps.watchExit(d.exitDir, c.id, () => void this.handleExit(c.id)));
   }
 
-  /** The monitor reported an exit: record it, release the rootfs, wake waiters, auto-remove. */
+  /**
+   * The monitor reported an exit: record it, wake waiters, then release what the run held and
+   * auto-remove. As dockerd does, waiters learn of the exit before the cleanup; the cleanup is
+   * queued on the container's lock at once, so whatever sees the new state (a start, a removal,
+   * a copy from the container) runs after it. Not awaited here: a caller holding the lock (a stop
+   * whose kill found the container gone) would wait for itself.
+   */
   async handleExit(id: string): Promise<void> {
     const c = this.host.find(id);
     if (!c || (!c.state.Running && c.state.Status !== 'paused')) return;
@@ -200,29 +206,44 @@ export class ContainerLifecycle {
       await rm(join(d.bundle, 'oom'), { force: true });
       this.host.emit(c, 'oom');
     }
-    await this.releaseRun(c);
-    phases.mark('teardown');
-    await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: id }, 'unmount failed'));
-    await rm(d.exitDir, { recursive: true, force: true });
-    phases.mark('unmount');
     c.state = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: new Date().toISOString() };
+    const killed = this.exitOnNext.delete(id);
+    const restart = shouldRestart(c.hostConfig.RestartPolicy, { exitCode: code, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped || killed });
+    const autoRemove = !!c.hostConfig.AutoRemove && !restart;
+    const released = this.host.locked(id, async () => {
+      if (!this.host.has(id)) return;
+      if (autoRemove) {
+        if (c.state.Status === 'exited') await this.host.finishRemove(c);
+        return;
+      }
+      await this.releaseAfterExit(c);
+      phases.mark('release');
+    });
     await this.host.save(c);
     phases.mark('save');
     this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
-    this.deps.log.debug({ container: id, exitCode: code, phases: phases.done() }, 'container exited');
     const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
     this.host.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
-    const killed = this.exitOnNext.delete(id);
-    if (shouldRestart(c.hostConfig.RestartPolicy, { exitCode: code, restartCount: c.restartCount, manuallyStopped: c.hasBeenManuallyStopped || killed })) {
-      this.scheduleRestart(c, ranFor * 1000);
-      return;
-    }
-    // Not awaited: an exit seen while another operation holds the lock is removed after it.
-    if (c.hostConfig.AutoRemove) {
-      void this.host.locked(id, async () => {
-        if (this.host.has(id) && c.state.Status === 'exited') await this.host.finishRemove(c);
-      }).catch((err) => this.deps.log.error({ err, container: id }, 'auto-remove failed'));
-    }
+    // The restart itself takes the lock later than the release, so it runs after it.
+    if (restart) this.scheduleRestart(c, ranFor * 1000);
+    void released.then(
+      () => this.deps.log.debug({ container: id, exitCode: code, phases: phases.done() }, 'container exited'),
+      (err) => this.deps.log.error({ err, container: id }, autoRemove ? 'auto-remove failed' : 'releasing an exited container failed'),
+    );
+  }
+
+  /**
+   * What an exited run leaves behind once nobody waits for it: runtime state, monitor files,
+   * endpoints and the mounted rootfs. Idempotent; also run at daemon start for a run whose
+   * release a crash cut short.
+   */
+  async releaseAfterExit(c: ContainerRecord): Promise<void> {
+    const d = this.host.dirs(c.id);
+    await this.releaseRun(c);
+    await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: c.id }, 'unmount failed'));
+    await rm(d.exitDir, { recursive: true, force: true });
+    // The network part changed the record (no namespace, no live endpoints).
+    if (this.host.has(c.id)) await this.host.save(c);
   }
 
   /**
