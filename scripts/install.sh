@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Berth's dependencies on Debian/Ubuntu, builds it and starts berthd with its defaults
-# (socket /var/run/berth.sock, data root /var/lib/berth, default runtime runc). Run as root.
+# (socket /var/run/berth.sock, data root /var/lib/berth, default runtime crun, else runc). Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive

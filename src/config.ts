@@ -61,7 +61,7 @@ Options:
       --data-root string       Root directory of persistent state (default "${DEFAULTS.dataRoot}")
       --exec-root string       Root directory for execution state files (default "${DEFAULTS.execRoot}")
   -p, --pidfile string         Path to use for daemon PID file (default "<exec-root>/berthd.pid")
-      --default-runtime string Default OCI runtime for containers (default: runc, else crun)
+      --default-runtime string Default OCI runtime for containers (default: crun, else runc)
       --add-runtime name=path  Register an additional OCI compatible runtime
   -l, --log-level string       Set the logging level (trace|debug|info|warn|error|fatal) (default "info")
   -b, --bridge string          Bridge device of the default bridge network (default "${DEFAULTS.bridge}")

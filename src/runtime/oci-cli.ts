@@ -6,12 +6,18 @@
  */
 import { ConflictError, NotFoundError } from '../engine/errors';
 import { ExternalCommandError, runCommand, type RunCommandOptions } from './external-command';
+import { SeccompFilterCache, type SeccompSpec } from './seccomp-filter-cache';
 import type { ExecProcessOptions, OciRuntime, OciState, RuntimeResources } from './types';
 
 export interface OciCliOptions {
   name: string;
   /** Executable to run (may be a wrapper script, see crun-hybrid.ts). */
   path: string;
+  /**
+   * The runtime itself, for the calls that set up no cgroup (start, state, kill, delete) when
+   * `path` is a wrapper that only create, exec and the cgroup calls need: every process costs.
+   */
+  directPath?: string;
   /** Per-daemon state directory, passed as `--root`. */
   root: string;
   /** Further global flags, placed after `--root`. */
@@ -19,6 +25,8 @@ export interface OciCliOptions {
   env?: Readonly<Record<string, string>>;
   /** Kill a runtime call that takes longer than this (default 120 s). */
   timeoutMs?: number;
+  /** Reuse the seccomp filters the runtime compiled (crun only, see seccomp-filter-cache.ts). */
+  cacheSeccompFilters?: boolean;
 }
 
 const OCI_STATUSES = new Set<OciState['status']>(['creating', 'created', 'running', 'paused', 'stopped']);
@@ -27,15 +35,28 @@ export class OciCli implements OciRuntime {
   readonly name: string;
   readonly path: string;
   readonly globalArgs: readonly string[];
+  private readonly directPath: string;
   private readonly root: string;
   private readonly runOptions: RunCommandOptions;
+  private readonly seccompFilters: SeccompFilterCache | undefined;
 
   constructor(opts: OciCliOptions) {
     this.name = opts.name;
     this.path = opts.path;
+    this.directPath = opts.directPath ?? opts.path;
     this.root = opts.root;
     this.globalArgs = Object.freeze(['--root', opts.root, ...(opts.extraGlobalArgs ?? [])]);
     this.runOptions = { env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 };
+    this.seccompFilters = opts.cacheSeccompFilters ? new SeccompFilterCache(opts.root) : undefined;
+  }
+
+  prepareSpec(id: string, spec: SeccompSpec): void {
+    this.seccompFilters?.prepare(id, spec);
+  }
+
+  async created(id: string, ok: boolean): Promise<void> {
+    if (ok) await this.seccompFilters?.created(id);
+    else this.seccompFilters?.forget(id);
   }
 
   async create(id: string, bundle: string, pidFile: string): Promise<void> {
@@ -43,13 +64,13 @@ export class OciCli implements OciRuntime {
   }
 
   async start(id: string): Promise<void> {
-    await this.run(id, this.startArgs(id));
+    await this.run(id, this.startArgs(id), this.directPath);
   }
 
   async state(id: string): Promise<OciState | undefined> {
     let stdout: string;
     try {
-      ({ stdout } = await this.run(id, this.stateArgs(id)));
+      ({ stdout } = await this.run(id, this.stateArgs(id), this.directPath));
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
@@ -58,11 +79,11 @@ export class OciCli implements OciRuntime {
   }
 
   async kill(id: string, signal: string, all = false): Promise<void> {
-    await this.run(id, this.killArgs(id, signal, all));
+    await this.run(id, this.killArgs(id, signal, all), this.directPath);
   }
 
   async delete(id: string, force = false): Promise<void> {
-    await this.run(id, this.deleteArgs(id, force));
+    await this.run(id, this.deleteArgs(id, force), this.directPath);
   }
 
   async exec(id: string, opts: ExecProcessOptions): Promise<void> {
@@ -81,10 +102,10 @@ export class OciCli implements OciRuntime {
     await this.run(id, this.updateArgs(id, resources));
   }
 
-  private async run(id: string, args: string[]) {
+  private async run(id: string, args: string[], program = this.path) {
     const argv = [...this.globalArgs, ...args];
     try {
-      return await runCommand(this.path, argv, this.runOptions);
+      return await runCommand(program, argv, this.runOptions);
     } catch (err) {
       throw translateRuntimeError(err, { id, root: this.root });
     }

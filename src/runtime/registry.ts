@@ -1,7 +1,8 @@
 /**
  * The table of OCI runtimes a daemon can use, built once from configuration: the built-in runc
- * and crun when installed, plus `--add-runtime name=path` entries. The default is runc when
- * installed, else crun. Each runtime keeps its state under `<stateDir>/<name>` (its `--root`).
+ * and crun when installed, plus `--add-runtime name=path` entries. The default is crun when it is
+ * installed and can run here (about twice as fast as runc per container), else runc. Each runtime
+ * keeps its state under `<stateDir>/<name>` (its `--root`).
  * On hybrid cgroup hosts crun is run through a wrapper script (see crun-hybrid.ts).
  */
 import { constants } from 'node:fs';
@@ -26,7 +27,7 @@ export interface RuntimeRegistryConfig {
    *  `--root`), generated wrapper scripts go to `<execRoot>/runtimes/`. */
   execRoot: string;
   cgroupLayout: CgroupLayout;
-  /** `--default-runtime`; when absent: runc if installed, else crun. */
+  /** `--default-runtime`; when absent: crun if installed and usable here, else runc. */
   defaultRuntime?: string;
   /** `--add-runtime name=path` and daemon.json `runtimes`. */
   configured?: Readonly<Record<string, ConfiguredRuntime>>;
@@ -99,6 +100,11 @@ export class RuntimeRegistry {
       const runtime = new OciCli({
         name,
         path,
+        // crun reads the cgroup layout only where it sets cgroups up (create, exec, update,
+        // pause/resume); it keeps what it needs in its state. Measured on Debian 12's crun 1.8.1:
+        // start, state, kill (also --all) and delete --force work unwrapped on a hybrid host.
+        directPath: binary,
+        cacheSeccompFilters: basename(binary) === 'crun',
         root: join(config.execRoot, 'runtime-state', name),
         extraGlobalArgs: runtimeArgs,
         env: config.env,
@@ -106,7 +112,10 @@ export class RuntimeRegistry {
       entries.set(name, { runtime, info: { name, path: binary, runtimeArgs, available: true } });
     }
 
-    const defaultName = config.defaultRuntime ?? (BUILT_IN.find((n) => entries.has(n)) || 'runc');
+    // crun <= 1.8 runs on a hybrid host only through the wrapper, which needs its tools.
+    const crunUsable = config.cgroupLayout !== 'hybrid' || tools !== undefined;
+    const preferred = crunUsable ? ['crun', 'runc'] : ['runc', 'crun'];
+    const defaultName = config.defaultRuntime ?? (preferred.find((n) => entries.has(n)) || 'runc');
     if (config.defaultRuntime !== undefined && !entries.has(defaultName)) {
       throw new InvalidParameterError(`specified default runtime '${defaultName}' does not exist`);
     }

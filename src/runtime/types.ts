@@ -5,6 +5,8 @@
  */
 
 /** The slice of the daemon's pino logger the runtime layer uses. */
+import type { SeccompSpec } from './seccomp-filter-cache';
+
 export interface RuntimeLog {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
@@ -54,6 +56,10 @@ export interface OciRuntime {
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   update(id: string, resources: RuntimeResources): Promise<void>;
+  /** Runtime-specific additions to a bundle's spec before it is written (crun: a compiled seccomp filter). */
+  prepareSpec?(id: string, spec: SeccompSpec): void;
+  /** After the create of `id` (run by the monitor) succeeded or failed. */
+  created?(id: string, ok: boolean): Promise<void>;
 }
 
 /** Where a container's monitor keeps its files. All paths are absolute. */

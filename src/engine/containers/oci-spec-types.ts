@@ -125,6 +125,8 @@ export interface OciSpec {
   root: { path: string; readonly: boolean };
   hostname?: string;
   mounts: SpecMount[];
+  /** Runtime-specific settings (crun: a precompiled seccomp filter, see seccomp-filter-cache.ts). */
+  annotations?: Record<string, string>;
   linux: {
     namespaces: Array<{ type: string; path?: string }>;
     devices: Array<{ path: string; type: string; major: number; minor: number; fileMode?: number; uid?: number; gid?: number }>;

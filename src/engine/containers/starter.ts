@@ -75,6 +75,7 @@ export class ContainerStarter {
       phases.mark('network');
       if (!net.sharedWith) await this.writeEtcFiles(d, net);
       const spec = await this.spec(c, d, net);
+      runtime.prepareSpec?.(c.id, spec);
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       phases.mark('bundle');
       const monitorPaths = { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
@@ -92,6 +93,7 @@ export class ContainerStarter {
         net.hosts,
       ]);
       launched = launch.status === 'fulfilled';
+      await runtime.created?.(c.id, launched);
       // A network failure explains more than what the runtime made of a half-ready namespace.
       if (hosts.status === 'rejected') throw hosts.reason;
       if (launch.status === 'rejected') throw launch.reason;

@@ -32,11 +32,11 @@ describe('OCI runtimes: runc and crun', () => {
   });
 
   it('picks the daemon default runtime from --default-runtime', async () => {
-    const other = await startBerth({ extraArgs: ['--default-runtime', 'crun'] });
+    const other = await startBerth({ extraArgs: ['--default-runtime', 'runc'] });
     try {
-      assert.equal(JSON.parse(other.ok(['info', '--format', '{{json .}}'])).DefaultRuntime, 'crun');
+      assert.equal(JSON.parse(other.ok(['info', '--format', '{{json .}}'])).DefaultRuntime, 'runc');
       other.ok(['run', '-d', '--name', 'cc', 'busybox', 'sleep', '30']);
-      assert.equal(JSON.parse(other.ok(['inspect', 'cc']))[0].HostConfig.Runtime, 'crun');
+      assert.equal(JSON.parse(other.ok(['inspect', 'cc']))[0].HostConfig.Runtime, 'runc');
       assert.equal(other.ok(['run', '--rm', 'busybox', 'echo', 'ok']), 'ok\n');
     } finally {
       await other.cleanup();

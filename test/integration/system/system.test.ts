@@ -30,7 +30,7 @@ describe('system: version, info, ping', () => {
     assert.equal(info.DockerRootDir, berth.dataRoot);
     assert.ok(info.Runtimes.runc, 'runc listed');
     assert.ok(info.Runtimes.crun, 'crun listed');
-    assert.equal(info.DefaultRuntime, 'runc');
+    assert.equal(info.DefaultRuntime, 'crun');
     assert.match(info.CgroupVersion, /^[12]$/);
     assert.equal(info.CgroupDriver, 'cgroupfs');
     assert.ok(info.NCPU >= 1);

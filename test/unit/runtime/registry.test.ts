@@ -29,6 +29,7 @@ describe('RuntimeRegistry', () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
     await fakeBin('both', ['runc', 'crun']);
     await fakeBin('crun-only', ['crun']);
+    await fakeBin('runc-only', ['runc']);
     await fakeBin('none', []);
     await mkdir(bin('tools'), { recursive: true });
     for (const [name, real] of [['unshare', '/usr/bin/unshare'], ['sh', '/bin/sh'], ['umount', '/bin/umount']]) {
@@ -47,20 +48,27 @@ describe('RuntimeRegistry', () => {
       ...extra,
     });
 
-  it('registers installed runc and crun, runc is the default, each with its own --root', async () => {
+  it('registers installed runc and crun, crun is the default, each with its own --root', async () => {
     const reg = await create('both');
-    assert.equal(reg.defaultName, 'runc');
+    assert.equal(reg.defaultName, 'crun');
     assert.deepEqual(reg.list(), { crun: { path: join(bin('both'), 'crun') }, runc: { path: join(bin('both'), 'runc') } });
     const crun = reg.get('crun');
     assert.ok(crun instanceof OciCli);
     assert.equal(crun.path, join(bin('both'), 'crun'));
     assert.deepEqual(crun.globalArgs, ['--root', join(dir, 'exec-both', 'runtime-state', 'crun')]);
-    assert.equal(reg.get().name, 'runc');
-    assert.equal(reg.get('').name, 'runc');
+    assert.equal(reg.get().name, 'crun');
+    assert.equal(reg.get('').name, 'crun');
   });
 
-  it('falls back to crun when runc is missing, to a stand-in when both are', async () => {
+  it('prefers runc on a hybrid host where the crun wrapper cannot be made', async () => {
+    const reg = await RuntimeRegistry.create({ execRoot: join(dir, 'exec-notools'), cgroupLayout: 'hybrid', searchPath: [bin('both')] });
+    assert.equal(reg.defaultName, 'runc');
+    assert.equal((await create('both', { cgroupLayout: 'hybrid' })).defaultName, 'crun');
+  });
+
+  it('falls back to runc when crun is missing, to a stand-in when both are', async () => {
     assert.equal((await create('crun-only')).defaultName, 'crun');
+    assert.equal((await create('runc-only')).defaultName, 'runc');
     const none = await create('none');
     assert.equal(none.defaultName, 'runc');
     assert.ok(none.get() instanceof MissingRuntime);
@@ -101,7 +109,7 @@ describe('RuntimeRegistry', () => {
     assert.ok(reg.forContainer('nope') instanceof MissingRuntime);
     assert.equal(reg.forContainer('crun').name, 'crun');
     await assert.rejects(create('both', { defaultRuntime: 'nope' }), InvalidParameterError);
-    assert.equal((await create('both', { defaultRuntime: 'crun' })).defaultName, 'crun');
+    assert.equal((await create('both', { defaultRuntime: 'runc' })).defaultName, 'runc');
   });
 });
 
