@@ -253,6 +253,22 @@ function isNotFound(message: string, ctx: { id: string; root?: string }): boolea
   return /No such file or directory/.test(message) && (message.includes(`${stateDir}/status`) || message.includes(`'${stateDir}'`));
 }
 
+/**
+ * An exec that could not start, in runc's words: crun says the same things differently
+ * (``executable file `x` not found in $PATH``, `open executable: Permission denied`,
+ * ``chdir `/d` ``), while users, their scripts and dockerd's own messages know runc's (dockerd's
+ * default runtime). Messages already in runc's words, or about something else, stay as they are.
+ */
+export function runcExecWording(message: string, cmd: string): string {
+  const prefix = 'exec failed: unable to start container process:';
+  const missing = /executable file `(.*)` not found in \$PATH/.exec(message);
+  if (missing) return `${prefix} exec: "${missing[1]}": executable file not found in $PATH`;
+  if (/^open executable: Permission denied$/.test(message)) return `${prefix} exec: "${cmd}": permission denied`;
+  const cwd = /^chdir `(.*)`: No such file or directory$/.exec(message);
+  if (cwd) return `${prefix} chdir to cwd ("${cwd[1]}") set in config.json failed: no such file or directory`;
+  return message;
+}
+
 export type RuntimeErrorKind = 'command-not-found' | 'permission-denied';
 
 /**

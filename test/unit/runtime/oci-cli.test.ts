@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConflictError, NotFoundError, UnavailableError } from '../../../src/engine/errors';
 import { ExternalCommandError } from '../../../src/runtime/external-command';
 import { MissingRuntime } from '../../../src/runtime/missing-runtime';
-import { OciCli, runtimeErrorKind, runtimeErrorMessage, translateRuntimeError } from '../../../src/runtime/oci-cli';
+import { OciCli, runcExecWording, runtimeErrorKind, runtimeErrorMessage, translateRuntimeError } from '../../../src/runtime/oci-cli';
 
 const RUNC_MISSING = 'time="2026-11-26T23:23:24Z" level=error msg="container does not exist"\n';
 const RUNC_EXEC =
@@ -17,6 +17,16 @@ function failure(stderr: string, exitCode: number | null = 1) {
 }
 
 describe('runtime stderr', () => {
+  it("words crun's exec failures as runc does and leaves other messages alone", () => {
+    const prefix = 'exec failed: unable to start container process:';
+    assert.equal(runcExecWording('executable file `nope` not found in $PATH: No such file or directory', 'nope'), `${prefix} exec: "nope": executable file not found in $PATH`);
+    assert.equal(runcExecWording('open executable: Permission denied', '/etc/passwd'), `${prefix} exec: "/etc/passwd": permission denied`);
+    assert.equal(runcExecWording('chdir `/no/dir`: No such file or directory', 'pwd'), `${prefix} chdir to cwd ("/no/dir") set in config.json failed: no such file or directory`);
+    const runcOwn = `${prefix} exec: "x": executable file not found in $PATH`;
+    assert.equal(runcExecWording(runcOwn, 'x'), runcOwn);
+    assert.equal(runcExecWording('cannot exec in a stopped container', 'x'), 'cannot exec in a stopped container');
+  });
+
   it("extracts runc's logrus message (text and JSON formats) and crun's last line", () => {
     assert.equal(runtimeErrorMessage(RUNC_MISSING), 'container does not exist');
     assert.equal(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { readExitFile } from '../../../runtime/exit-watcher';
 import { ExternalCommandError } from '../../../runtime/external-command';
-import { runtimeErrorKind } from '../../../runtime/oci-cli';
+import { runcExecWording, runtimeErrorKind } from '../../../runtime/oci-cli';
 import type { AttachSession, ContainerMonitor, OciRuntime } from '../../../runtime/types';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
 import type { ContainerDirs } from '../container-files';
@@ -286,8 +286,9 @@ function pipeSession(session: AttachSession, streams: AttachStreams, cfg: ExecCo
  */
 function execStartError(cause: unknown, cmd: string): Error {
   if (!(cause instanceof ExternalCommandError)) return cause instanceof Error ? cause : new Error(String(cause));
-  const message = `OCI runtime exec failed: ${cause.message}: unknown`;
-  const kind = runtimeErrorKind(cause.message);
-  const invalid = (kind === 'command-not-found' && cause.message.includes(cmd)) || /permission denied/i.test(cause.message);
+  const wording = runcExecWording(cause.message, cmd);
+  const message = `OCI runtime exec failed: ${wording}: unknown`;
+  const kind = runtimeErrorKind(wording);
+  const invalid = (kind === 'command-not-found' && wording.includes(cmd)) || /permission denied/i.test(wording);
   return invalid ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
 }
