@@ -55,7 +55,7 @@ export async function launchExec(
     '--cid', opts.containerId,
     '--cuuid', socketName(opts.dir),
     '--name', opts.containerId,
-    '--runtime', opts.runtime.path,
+    '--runtime', opts.runtime.directPath,
     ...opts.runtime.globalArgs.flatMap((arg) => ['--runtime-arg', arg]),
     '--bundle', opts.dir,
     '--exit-dir', paths.exitDir,
@@ -101,7 +101,7 @@ export async function launchExec(
     const message = msg.message ?? '';
     throw translateRuntimeError(
       new ExternalCommandError({
-        program: opts.runtime.path,
+        program: opts.runtime.directPath,
         argv: [...opts.runtime.globalArgs, 'exec', '--process', opts.processPath, opts.containerId],
         exitCode: null,
         stderr: message,

@@ -15,6 +15,10 @@ export class MissingRuntime implements OciRuntime {
     readonly path: string,
   ) {}
 
+  get directPath(): string {
+    return this.path;
+  }
+
   private fail(): Promise<never> {
     const where = this.path ? ` (${this.path} not found)` : '';
     return Promise.reject(new UnavailableError(`unknown or invalid runtime name: ${this.name}${where}`));

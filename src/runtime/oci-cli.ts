@@ -14,8 +14,9 @@ export interface OciCliOptions {
   /** Executable to run (may be a wrapper script, see crun-hybrid.ts). */
   path: string;
   /**
-   * The runtime itself, for the calls that set up no cgroup (start, state, kill, delete) when
-   * `path` is a wrapper that only create, exec and the cgroup calls need: every process costs.
+   * The runtime itself, for the calls that set up no cgroup (start, state, kill, delete, and
+   * exec under conmon) when `path` is a wrapper that only create and the cgroup calls need:
+   * every process costs.
    */
   directPath?: string;
   /** Per-daemon state directory, passed as `--root`. */
@@ -35,7 +36,7 @@ export class OciCli implements OciRuntime {
   readonly name: string;
   readonly path: string;
   readonly globalArgs: readonly string[];
-  private readonly directPath: string;
+  readonly directPath: string;
   private readonly root: string;
   private readonly runOptions: RunCommandOptions;
   private readonly seccompFilters: SeccompFilterCache | undefined;

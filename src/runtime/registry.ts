@@ -100,9 +100,10 @@ export class RuntimeRegistry {
       const runtime = new OciCli({
         name,
         path,
-        // crun reads the cgroup layout only where it sets cgroups up (create, exec, update,
+        // crun reads the cgroup layout only where it sets cgroups up (create, update,
         // pause/resume); it keeps what it needs in its state. Measured on Debian 12's crun 1.8.1:
-        // start, state, kill (also --all) and delete --force work unwrapped on a hybrid host.
+        // start, state, kill (also --all), delete --force and exec (which joins the container's
+        // v1 cgroups) work unwrapped on a hybrid host.
         directPath: binary,
         cacheSeccompFilters: basename(binary) === 'crun',
         root: join(config.execRoot, 'runtime-state', name),

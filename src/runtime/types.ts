@@ -45,6 +45,8 @@ export interface OciRuntime {
   readonly name: string;
   /** Executable the monitor runs (may be a wrapper script, e.g. crun on hybrid cgroup hosts). */
   readonly path: string;
+  /** The runtime itself when `path` is a wrapper that only create and the cgroup calls need (conmon's exec does not). */
+  readonly directPath: string;
   /** Global arguments the runtime needs on every call (e.g. `--root <dir>`). */
   readonly globalArgs: readonly string[];
   create(id: string, bundle: string, pidFile: string): Promise<void>;

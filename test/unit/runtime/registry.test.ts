@@ -79,7 +79,9 @@ describe('RuntimeRegistry', () => {
     const reg = await create('both', { cgroupLayout: 'hybrid' });
     const wrapper = join(dir, 'exec-both', 'runtimes', 'crun');
     assert.equal(reg.get('crun').path, wrapper);
+    assert.equal(reg.get('crun').directPath, join(bin('both'), 'crun'), 'calls that set up no cgroup skip the wrapper');
     assert.equal(reg.get('runc').path, join(bin('both'), 'runc'));
+    assert.equal(reg.get('runc').directPath, join(bin('both'), 'runc'));
     assert.equal(reg.list().crun.path, join(bin('both'), 'crun'));
     const script = await readFile(wrapper, 'utf8');
     assert.match(script, /^#!\/bin\/sh\n/);
