@@ -35,7 +35,7 @@ export interface ContainerBackend {
   remove(ref: string, opts: RemoveContainerOptions): Promise<void>;
   rename(ref: string, name: string): Promise<void>;
   resize(ref: string, height: number, width: number): Promise<void>;
-  logs(ref: string, opts: LogsOptions): { tty: boolean; records: AsyncIterable<LogRecord>; details: string };
+  logs(ref: string, opts: LogsOptions): { tty: boolean; batches: AsyncIterable<LogRecord[]>; details: string };
   attach(ref: string, opts: AttachOptions): Promise<void>;
   /** Throws NotFound for an unknown container (so a wait can fail before headers are sent). */
   get(ref: string): unknown;

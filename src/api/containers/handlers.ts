@@ -7,7 +7,7 @@ import { sameMoment } from '../same-moment';
 import { versionAtLeast } from '../version';
 import { shapeContainerInspect, shapeContainerSummary } from '../version-shapes';
 import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
-import { encodeLogRecord } from '../wire/log-stream';
+import { encodeLogBatch } from '../wire/log-stream';
 import { MEDIA_MULTIPLEXED, MEDIA_RAW } from '../wire/stdcopy';
 import { PATH_STAT_HEADER, encodePathStat } from '../wire/path-stat';
 import { PassThrough, Readable } from 'node:stream';
@@ -218,7 +218,7 @@ export function containerHandlers(backend: ContainerBackend) {
       const tail = tailRaw === undefined || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
       const abort = new AbortController();
       const timestamps = boolValue(q, 'timestamps');
-      const { tty, records, details } = backend.logs(request.params.id, {
+      const { tty, batches, details } = backend.logs(request.params.id, {
         stdout: boolValue(q, 'stdout'),
         stderr: boolValue(q, 'stderr'),
         follow: boolValue(q, 'follow'),
@@ -232,8 +232,9 @@ export function containerHandlers(backend: ContainerBackend) {
       reply.raw.on('close', () => abort.abort());
       beginStream(reply, multiplexed ? MEDIA_MULTIPLEXED : MEDIA_RAW);
       try {
-        for await (const r of records) {
-          if (!reply.raw.write(encodeLogRecord(r, { tty, timestamps, details: boolValue(q, 'details') ? details : undefined }))) await new Promise((res) => reply.raw.once('drain', res));
+        const encoding = { tty, timestamps, details: boolValue(q, 'details') ? details : undefined };
+        for await (const batch of batches) {
+          if (!reply.raw.write(encodeLogBatch(batch, encoding))) await new Promise((res) => reply.raw.once('drain', res));
         }
       } finally {
         reply.raw.end();

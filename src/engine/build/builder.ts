@@ -53,7 +53,7 @@ export interface BuildContainers {
   create(opts: CreateContainerOptions): Promise<{ Id: string }>;
   start(id: string): Promise<void>;
   wait(id: string, condition: WaitCondition): Promise<WaitResult>;
-  logs(id: string, opts: LogsOptions): { records: AsyncIterable<LogRecord> };
+  logs(id: string, opts: LogsOptions): { batches: AsyncIterable<LogRecord[]> };
   remove(id: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void>;
   putArchive(id: string, body: Readable, opts: PutArchiveOptions): Promise<void>;
   getArchive(id: string, path: string): Promise<ArchiveStream>;
@@ -423,10 +423,11 @@ export class Builder {
     this.opts.signal?.addEventListener('abort', cancel, { once: true });
     try {
       await this.deps.containers.start(Id);
-      for await (const rec of this.deps.containers.logs(Id, { stdout: true, stderr: true, follow: true, timestamps: false, since: 0, until: 0 }).records) {
-        // dockerd writes the step's stderr in red (`ESC[91m` … `ESC[0m`), each chunk on its own.
-        const text = rec.data.toString('utf8');
-        this.say(rec.stream === 'stderr' ? `${STDERR_COLOR}${text}${COLOR_RESET}` : text);
+      for await (const batch of this.deps.containers.logs(Id, { stdout: true, stderr: true, follow: true, timestamps: false, since: 0, until: 0 }).batches) {
+        for (const rec of batch) {
+          // dockerd writes the step's stderr in red (`ESC[91m` … `ESC[0m`), each chunk on its own.
+          this.say(rec.stream === 'stderr' ? `${STDERR_COLOR}${rec.text}${COLOR_RESET}` : rec.text);
+        }
       }
       const exit = await this.deps.containers.wait(Id, 'not-running');
       if (exit.StatusCode !== 0) throw new BuildRunError(`The command '${command.join(' ')}' returned a non-zero code: ${exit.StatusCode}`, exit.StatusCode);

@@ -578,18 +578,18 @@ export class ContainerService {
 
   // ---- logs / attach / resize ----
 
-  logs(ref: string, opts: LogsOptions): { tty: boolean; records: AsyncIterable<LogRecord>; details: string } {
+  logs(ref: string, opts: LogsOptions): { tty: boolean; batches: AsyncIterable<LogRecord[]>; details: string } {
     const c = this.get(ref);
     if (!opts.stdout && !opts.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const isDone = () => !this.containers.get(c.id)?.state.Running;
     const details = logDetails(this.logSource(c));
     // Following ends as soon as the container stops, not at the next poll.
     const stopped = opts.follow ? this.lifecycle.wait(c.id, 'not-running', opts.signal).catch(() => undefined) : undefined;
-    return { tty: !!c.config.Tty, records: this.shippedLogs(c.id, this.logFilesOf(c), opts, isDone, stopped), details };
+    return { tty: !!c.config.Tty, batches: this.shippedLogs(c.id, this.logFilesOf(c), opts, isDone, stopped), details };
   }
 
   /** The driver's log as a reader sees it once what the monitor wrote so far is shipped. */
-  private async *shippedLogs(id: string, files: string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord> {
+  private async *shippedLogs(id: string, files: string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord[]> {
     await this.logShipper.catchUp(id);
     yield* readLogs(files, opts, isDone, stopped);
   }
@@ -600,8 +600,8 @@ export class ContainerService {
     const tty = !!c.config.Tty;
     const streams = opts.getStreams(tty);
     if (opts.logs) {
-      for await (const r of this.shippedLogs(c.id, this.logFilesOf(c), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
-        streams.write(r.stream === 'stdout' || tty ? 1 : 2, r.data);
+      for await (const batch of this.shippedLogs(c.id, this.logFilesOf(c), { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
+        for (const r of batch) streams.write(r.stream === 'stdout' || tty ? 1 : 2, Buffer.from(r.text));
       }
     }
     if (!opts.stream) {

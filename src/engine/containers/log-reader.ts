@@ -60,10 +60,12 @@ async function tailOffset(path: string, lines: number): Promise<{ offset: number
 
 /**
  * Yields log records from `files` (oldest first; the last one is the live log, earlier ones
- * rotated out of it). With `follow`, keeps reading the live file as it grows, across rotations,
- * until `isDone()` is true and everything written has been read, or the signal aborts.
+ * rotated out of it), in batches: the records of one read of the file each (a step per record
+ * was most of the cost of a large `docker logs`). With `follow`, keeps reading the live file as
+ * it grows, across rotations, until `isDone()` is true and everything written has been read,
+ * or the signal aborts.
  */
-export async function* readLogs(files: string | string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord> {
+export async function* readLogs(files: string | string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord[]> {
   const list = typeof files === 'string' ? [files] : files;
   const live = list[list.length - 1];
   let first = 0;
@@ -92,7 +94,7 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
   };
 
   /** Reads `fh` from `offset` to its end. */
-  const drain = async function* (fh: FileHandle): AsyncGenerator<LogRecord> {
+  const drain = async function* (fh: FileHandle): AsyncGenerator<LogRecord[]> {
     const buf = Buffer.alloc(CHUNK);
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, offset);
@@ -103,11 +105,13 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
       const end = data.lastIndexOf(0x0a);
       rest = Buffer.from(data.subarray(end + 1));
       if (end < 0) continue;
+      const batch: LogRecord[] = [];
       for (const line of data.toString('utf8', 0, end).split('\n')) {
         const p = decodeJsonLogEntry(line);
         if (!p || !wanted(p) || !inRange(p.time)) continue;
-        yield { stream: p.stream, time: p.time, data: Buffer.from(p.text) };
+        batch.push({ stream: p.stream, time: p.time, text: p.text });
       }
+      if (batch.length) yield batch;
     }
   };
 

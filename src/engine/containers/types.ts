@@ -200,8 +200,8 @@ export interface LogRecord {
   stream: 'stdout' | 'stderr';
   /** RFC3339Nano as the monitor wrote it. */
   time: string;
-  /** The line's bytes, including the trailing newline when the line was complete. */
-  data: Buffer;
+  /** The line, including the trailing newline when the line was complete (text: the json-file log holds UTF-8). */
+  text: string;
 }
 
 /** Streams of an attach session, provided by the API after the engine validated the request. */

@@ -13,7 +13,7 @@ const base: LogsOptions = { stdout: true, stderr: true, follow: false, timestamp
 
 async function collect(path: string, opts: Partial<LogsOptions> = {}): Promise<LogRecord[]> {
   const out: LogRecord[] = [];
-  for await (const r of readLogs(path, { ...base, ...opts }, () => true)) out.push(r);
+  for await (const batch of readLogs(path, { ...base, ...opts }, () => true)) out.push(...batch);
   return out;
 }
 
@@ -38,14 +38,14 @@ describe('json-file log reader', () => {
       ].join('\n'),
     );
     const all = await collect(path);
-    assert.deepEqual(all.map((r) => `${r.stream}:${r.data}`), ['stdout:one\n', 'stderr:two\n', 'stdout:three\n', 'stdout:four <&> é\n']);
-    assert.deepEqual((await collect(path, { stderr: false })).map((r) => String(r.data)), ['one\n', 'three\n', 'four <&> é\n']);
-    assert.deepEqual((await collect(path, { tail: 1 })).map((r) => String(r.data)), ['four <&> é\n']);
+    assert.deepEqual(all.map((r) => `${r.stream}:${r.text}`), ['stdout:one\n', 'stderr:two\n', 'stdout:three\n', 'stdout:four <&> é\n']);
+    assert.deepEqual((await collect(path, { stderr: false })).map((r) => String(r.text)), ['one\n', 'three\n', 'four <&> é\n']);
+    assert.deepEqual((await collect(path, { tail: 1 })).map((r) => String(r.text)), ['four <&> é\n']);
     assert.deepEqual((await collect(path, { tail: 0 })).length, 0);
     assert.deepEqual((await collect(path, { tail: 100 })).length, 4);
     const since = timeToSeconds('2026-01-01T00:00:02Z');
     const until = timeToSeconds('2026-01-01T00:00:03.5Z');
-    assert.deepEqual((await collect(path, { since, until })).map((r) => String(r.data)), ['two\n', 'three\n']);
+    assert.deepEqual((await collect(path, { since, until })).map((r) => String(r.text)), ['two\n', 'three\n']);
   });
 
   it('returns nothing for a missing file', async () => {
