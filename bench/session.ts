@@ -92,6 +92,16 @@ export class Session {
     return samples;
   }
 
+  /** One figure per daemon, measured by each daemon in turn (not alternating). */
+  async inTurn(measure: (d: BenchDaemon) => Promise<number>): Promise<Map<string, number>> {
+    const figures = new Map<string, number>();
+    for (const d of this.daemons) {
+      this.check();
+      figures.set(d.name, await measure(d));
+    }
+    return figures;
+  }
+
   /**
    * Stops the daemons (removing their containers and networks), kills and unmounts what they
    * left, deletes the directory, then the bridges and iptables rules. Safe to call twice,
