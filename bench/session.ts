@@ -17,6 +17,8 @@ export class Session {
   /** Per daemon: version, default runtime, storage driver and bridge, for the report. */
   readonly about = new Map<string, string>();
   private interrupted = false;
+  /** What cleanup() stops after the daemons (a registry, say). */
+  private readonly alsoStop: Array<() => Promise<void>> = [];
   private cleaning?: Promise<void>;
 
   /** `only`: measure just `berth` or `dockerd`; otherwise both (Berth alone without dockerd). */
@@ -102,6 +104,11 @@ export class Session {
     return figures;
   }
 
+  /** Has cleanup() (after a failure or a signal too) run `stop` after stopping the daemons. */
+  atCleanup(stop: () => Promise<void>): void {
+    this.alsoStop.push(stop);
+  }
+
   /**
    * Stops the daemons (removing their containers and networks), kills and unmounts what they
    * left, deletes the directory, then the bridges and iptables rules. Safe to call twice,
@@ -112,6 +119,7 @@ export class Session {
       for (const d of this.daemons) {
         await d.stop().catch((err: Error) => console.error(`stopping ${d.name}: ${err.message}`));
       }
+      for (const stop of this.alsoStop) await stop().catch((err: Error) => console.error(`cleanup: ${err.message}`));
       await sweep(this.dir, (argv) => this.net.ownsProcess(argv)).catch((err: Error) => console.error(`cleaning ${this.dir}: ${err.message}`));
       for (const problem of this.net.cleanup()) console.error(`cleanup: ${problem}`);
     })());
