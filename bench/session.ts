@@ -16,6 +16,8 @@ export class Session {
   readonly daemons: BenchDaemon[] = [];
   /** Per daemon: version, default runtime, storage driver and bridge, for the report. */
   readonly about = new Map<string, string>();
+  /** The busybox fixture as a `docker save` tarball (OCI layout), once startDaemons built it. */
+  tarball = '';
   private interrupted = false;
   /** What cleanup() stops after the daemons (a registry, say). */
   private readonly alsoStop: Array<() => Promise<void>> = [];
@@ -59,12 +61,12 @@ export class Session {
   /** Builds the busybox fixture, starts every daemon and loads the image into it. */
   async startDaemons(): Promise<void> {
     console.log(`building the busybox image in ${this.dir}`);
-    const tarball = await buildBusyboxTarball({ dir: join(this.dir, 'fixture'), layout: 'oci' });
+    this.tarball = await buildBusyboxTarball({ dir: join(this.dir, 'fixture'), layout: 'oci' });
     for (const d of this.daemons) {
       this.check();
       console.log(`starting ${d.name} on ${d.socket} (default bridge ${d.bridge}, ${d.bip})`);
       await d.start();
-      await d.dockerOk(['load', '-i', tarball]);
+      await d.dockerOk(['load', '-i', this.tarball]);
       const r = await d.docker(['info', '--format', '{{.ServerVersion}} runtime={{.DefaultRuntime}} storage={{.Driver}}'], 30_000);
       this.about.set(d.name, r.code === 0 ? r.stdout.trim() : '(docker info failed)');
     }
