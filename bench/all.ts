@@ -20,7 +20,7 @@ import { lifecycleTimes, parallelRate, pingRate, psTimes, RUNNING } from './run-
 import { exitNoticeTimes } from './run-exit';
 import { loadTimes, smallPullTimes } from './run-images';
 import { execTimes, LOG_LINES, logRunsFor, logsTimes, startLiving } from './run-living';
-import { Session } from './session';
+import { inSession, type Session } from './session';
 import { median } from './stats';
 
 /** The table's rows in the issue's order; `better` is the direction in which a figure is better. */
@@ -44,30 +44,29 @@ type Key = keyof typeof METRICS;
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/all.js [N] [--runs N] [--only berth|dockerd]', 10);
-  const started = performance.now();
-  const session = new Session(opts.only);
-  const values = new Map<Key, Map<string, number>>();
-  const failed: string[] = [];
-  const medians = (samples: Map<string, number[]>) => new Map([...samples].map(([name, s]) => [name, median(s)]));
-  /** Runs one step; a failure is reported and the run goes on (a signal still ends it). */
-  const step = async (what: string, work: () => Promise<void>) => {
-    session.check();
-    try {
-      await work();
-    } catch (err) {
-      session.check();
-      failed.push(what);
-      console.error(`\n${what} failed: ${(err as Error).message}`);
-    }
-  };
-  /** One figure per daemon for the table's row `key`. */
-  const measure = (key: Key, work: () => Promise<Map<string, number>>) =>
-    step(METRICS[key].metric, async () => {
-      values.set(key, await work());
-    });
   const runs = opts.runs;
-  try {
-    await session.startDaemons();
+  const started = performance.now();
+  return inSession(opts.only, async (session) => {
+    const values = new Map<Key, Map<string, number>>();
+    const failed: string[] = [];
+    /** Runs one step; a failure is reported and the run goes on (a signal still ends it). */
+    const step = async (what: string, work: () => Promise<void>) => {
+      session.check();
+      try {
+        await work();
+      } catch (err) {
+        session.check();
+        failed.push(what);
+        console.error(`\n${what} failed: ${(err as Error).message}`);
+      }
+    };
+    /** One figure per daemon for the table's row `key`. */
+    const measure = (key: Key, work: () => Promise<Map<string, number>>) =>
+      step(METRICS[key].metric, async () => {
+        values.set(key, await work());
+      });
+    const medians = (samples: Map<string, number[]>) => new Map([...samples].map(([name, s]) => [name, median(s)]));
+
     await measure('rssFresh', () => session.inTurn(rssFigure));
     await measure('runBridge', async () => medians(await runRmTimes(session, runs)));
     await measure('runNone', async () => medians(await runRmTimes(session, runs, 'none')));
@@ -98,9 +97,7 @@ async function main(): Promise<number> {
     printFigures(session.daemons, rows);
     if (failed.length) console.log(`failed: ${failed.join('; ')}`);
     return failed.length ? 1 : 0;
-  } finally {
-    await session.cleanup();
-  }
+  });
 }
 
 async function removeEach(session: Session): Promise<void> {

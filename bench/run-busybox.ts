@@ -11,7 +11,7 @@
  */
 import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
-import { Session } from './session';
+import { inSession, Session } from './session';
 
 const WARMUP_RUNS = 2;
 
@@ -29,14 +29,7 @@ export async function runRmTimes(session: Session, runs: number, network?: strin
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-busybox.js [N] [--only berth|dockerd] [--bridge 1]', 20, { bridge: 0 });
-  const session = new Session(opts.only);
-  try {
-    await session.startDaemons();
-    await runRmTimes(session, opts.runs, opts.counts.bridge ? undefined : 'none');
-    return 0;
-  } finally {
-    await session.cleanup();
-  }
+  return inSession(opts.only, async (session) => void (await runRmTimes(session, opts.runs, opts.counts.bridge ? undefined : 'none')));
 }
 
 if (require.main === module) runBench(main);

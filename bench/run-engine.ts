@@ -18,7 +18,7 @@ import { parseBenchArgs, runBench } from './cli';
 import type { BenchDaemon } from './daemons';
 import { lifecycle, removeAll, rssFigure, startSleepers } from './engine-api';
 import { printComparison, printFigures, type FigureRow } from './report';
-import { Session } from './session';
+import { inSession, Session } from './session';
 
 const PING_CONNECTIONS = 8;
 const PING_SECONDS = 3;
@@ -28,10 +28,8 @@ export const RUNNING = 100;
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-engine.js [N] [--only berth|dockerd]', 20);
-  const session = new Session(opts.only);
-  const figures: FigureRow[] = [];
-  try {
-    await session.startDaemons();
+  return inSession(opts.only, async (session) => {
+    const figures: FigureRow[] = [];
     figures.push({ metric: 'rss fresh (MB)', values: await session.inTurn(rssFigure), better: 'lower' });
     await lifecycleTimes(session, opts.runs);
     figures.push({ metric: '/_ping per second', values: await session.inTurn(pingRate), better: 'higher' });
@@ -40,10 +38,7 @@ async function main(): Promise<number> {
     figures.push({ metric: `rss with ${RUNNING} running (MB)`, values: await session.inTurn(rssFigure), better: 'lower' });
     printFigures(session.daemons, figures);
     for (const d of session.daemons) await removeAll(d);
-    return 0;
-  } finally {
-    await session.cleanup();
-  }
+  });
 }
 
 /**

@@ -21,7 +21,7 @@ import { parseBenchArgs, runBench } from './cli';
 import type { BenchDaemon } from './daemons';
 import { api } from './engine-api';
 import { printComparison } from './report';
-import { Session } from './session';
+import { inSession, Session } from './session';
 
 const WARMUP_RUNS = 2;
 /** busybox's date has no %N; its ts prints gettimeofday's seconds and microseconds. */
@@ -98,14 +98,7 @@ export async function exitNoticeTimes(session: Session, runs: number): Promise<M
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-exit.js [N] [--only berth|dockerd]', 20);
-  const session = new Session(opts.only);
-  try {
-    await session.startDaemons();
-    await exitNoticeTimes(session, opts.runs);
-    return 0;
-  } finally {
-    await session.cleanup();
-  }
+  return inSession(opts.only, async (session) => void (await exitNoticeTimes(session, opts.runs)));
 }
 
 if (require.main === module) runBench(main);

@@ -20,7 +20,7 @@ import { parseBenchArgs, runBench } from './cli';
 import type { BenchDaemon } from './daemons';
 import { pullTimes, registryMissing, startBenchRegistry } from './registry';
 import { printComparison } from './report';
-import { Session } from './session';
+import { inSession, Session } from './session';
 
 /** `docker rmi <refs>`, checking that the image itself went, not only a tag. */
 async function removeImage(d: BenchDaemon, refs: string[]): Promise<void> {
@@ -67,17 +67,12 @@ export async function smallPullTimes(session: Session, runs: number): Promise<Ma
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-images.js [N] [--only berth|dockerd]', 10);
-  const session = new Session(opts.only);
-  try {
-    await session.startDaemons();
+  return inSession(opts.only, async (session) => {
     await loadTimes(session, opts.runs);
     const missing = registryMissing();
     if (missing) console.log(`\ndocker pull skipped: ${missing}`);
     else await smallPullTimes(session, opts.runs);
-    return 0;
-  } finally {
-    await session.cleanup();
-  }
+  });
 }
 
 if (require.main === module) runBench(main);

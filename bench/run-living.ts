@@ -12,7 +12,7 @@
  */
 import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
-import { Session } from './session';
+import { inSession, Session } from './session';
 import { median } from './stats';
 
 const WARMUP_RUNS = 2;
@@ -20,16 +20,11 @@ export const LOG_LINES = 200_000;
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-living.js [N] [--only berth|dockerd]', 20);
-  const session = new Session(opts.only);
-  try {
-    await session.startDaemons();
+  return inSession(opts.only, async (session) => {
     await startLiving(session);
     await execTimes(session, opts.runs);
     await logsTimes(session, logRunsFor(opts.runs));
-    return 0;
-  } finally {
-    await session.cleanup();
-  }
+  });
 }
 
 /**

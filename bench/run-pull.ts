@@ -10,17 +10,15 @@
  */
 import { parseBenchArgs, runBench } from './cli';
 import { pullTimes, startBenchRegistry } from './registry';
-import { Session } from './session';
+import { inSession } from './session';
 
 const LAYERS = 3;
 const LAYER_MIB = 20;
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-pull.js [N] [--only berth|dockerd]', 5);
-  const session = new Session(opts.only);
-  try {
+  return inSession(opts.only, async (session) => {
     const registry = await startBenchRegistry(session);
-    await session.startDaemons();
     const ref = `${registry.domain}/bench/big:1`;
     // Built in Berth when it is measured, else in dockerd: the same bytes either way.
     const builder = session.daemons[0];
@@ -41,10 +39,7 @@ async function main(): Promise<number> {
         await d.dockerOk(['rmi', ref], 60_000);
       },
     });
-    return 0;
-  } finally {
-    await session.cleanup();
-  }
+  });
 }
 
 runBench(main);

@@ -127,3 +127,18 @@ export class Session {
     })());
   }
 }
+
+/**
+ * A benchmark's whole run: a session measuring `only` (see the constructor), its daemons
+ * started, `body`, then the cleanup, whatever happened. Resolves with body's exit code (0 when it
+ * returns none).
+ */
+export async function inSession(only: string | undefined, body: (session: Session) => Promise<number | void>): Promise<number> {
+  const session = new Session(only);
+  try {
+    await session.startDaemons();
+    return (await body(session)) ?? 0;
+  } finally {
+    await session.cleanup();
+  }
+}
