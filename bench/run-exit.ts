@@ -24,6 +24,7 @@ import { printComparison } from './report';
 import { inSession, Session } from './session';
 
 const WARMUP_RUNS = 2;
+const WAIT_TIMEOUT_MS = 30_000;
 /** busybox's date has no %N; its ts prints gettimeofday's seconds and microseconds. */
 const SCRIPT = 'sleep 0.2; echo | ts %.s > /m/t';
 
@@ -56,6 +57,7 @@ function openWait(d: BenchDaemon, id: string): Promise<{ answer: Promise<{ at: n
         });
         res.on('end', () => resolve({ at: at ?? performance.now(), body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
+        req.on('error', reject);
       });
       if (res.statusCode !== 200) {
         void answer.then(({ body }) => failed(new Error(`wait on ${d.name}: ${res.statusCode} ${body}\n--- ${d.name} log ---\n${d.logTail()}`)), failed);
@@ -64,6 +66,8 @@ function openWait(d: BenchDaemon, id: string): Promise<{ answer: Promise<{ at: n
       opened({ answer });
     });
     req.on('error', failed);
+    // A daemon that never answers fails the run instead of hanging it.
+    req.setTimeout(WAIT_TIMEOUT_MS, () => req.destroy(new Error(`${d.name}: no answer to wait?condition=next-exit within ${WAIT_TIMEOUT_MS} ms\n--- ${d.name} log ---\n${d.logTail()}`)));
     req.end();
   });
 }
