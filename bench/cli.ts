@@ -1,6 +1,6 @@
 /**
- * The command line every benchmark shares: `[N] [--only berth|dockerd]` plus its own
- * `--<name> M` counts, and the exit code and message of its main function.
+ * The command line every benchmark shares: `[N] [--only berth|dockerd]` (`--runs N` is the same
+ * as `N`) plus its own `--<name> M` counts, and the exit code and message of its main function.
  */
 
 export interface BenchArgs {
@@ -20,6 +20,7 @@ export function parseBenchArgs(argv: string[], usage: string, runs: number, coun
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only') out.only = argv[++i];
+    else if (a === '--runs') out.runs = count(argv[++i]);
     else if (a.startsWith('--') && a.slice(2) in counts) out.counts[a.slice(2)] = count(argv[++i]);
     else if (/^\d+$/.test(a)) out.runs = count(a);
     else throw new Error(`${usage} (got ${JSON.stringify(a)})`);

@@ -31,6 +31,24 @@ export async function lifecycle(d: BenchDaemon): Promise<void> {
   await api(d, 'DELETE', `/containers/${id}`);
 }
 
+/** Starts `n` containers sleeping on `--network none`, over the API, one after the other. */
+export async function startSleepers(d: BenchDaemon, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const created = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: 'none' } });
+    await api(d, 'POST', `/containers/${(JSON.parse(created) as { Id: string }).Id}/start`);
+    if ((i + 1) % 10 === 0) process.stdout.write(`\r${d.name}: ${i + 1}/${n} containers running`);
+  }
+  process.stdout.write('\n');
+}
+
+/** Removes every container of the daemon (forced), ten at a time. */
+export async function removeAll(d: BenchDaemon): Promise<void> {
+  const list = JSON.parse(await api(d, 'GET', '/containers/json?all=1')) as Array<{ Id: string }>;
+  for (let i = 0; i < list.length; i += 10) {
+    await Promise.all(list.slice(i, i + 10).map((c) => api(d, 'DELETE', `/containers/${c.Id}?force=1`)));
+  }
+}
+
 /** VmRSS in MB of each process whose memory is the daemon's (dockerd: with its containerd). */
 export function rssOf(d: BenchDaemon): Record<string, number> {
   const out: Record<string, number> = {};
@@ -42,3 +60,6 @@ export function rssOf(d: BenchDaemon): Record<string, number> {
 }
 
 export const totalRss = (rss: Record<string, number>) => Object.values(rss).reduce((a, b) => a + b, 0);
+
+/** The daemon's resident memory in MB (dockerd: with its containerd). */
+export const rssFigure = async (d: BenchDaemon): Promise<number> => totalRss(rssOf(d));

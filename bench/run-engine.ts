@@ -16,58 +16,60 @@
 import { connect } from 'node:net';
 import { parseBenchArgs, runBench } from './cli';
 import type { BenchDaemon } from './daemons';
-import { api, lifecycle, rssOf, totalRss } from './engine-api';
-import { printComparison } from './report';
-import { Session } from './session';
-import { ratio } from './stats';
+import { lifecycle, removeAll, rssFigure, startSleepers } from './engine-api';
+import { printComparison, printFigures, type FigureRow } from './report';
+import { inSession, Session } from './session';
 
 const PING_CONNECTIONS = 8;
 const PING_SECONDS = 3;
 const PARALLEL_CLIENTS = 4;
 const PARALLEL_RUNS = 10;
-const RUNNING = 100;
+export const RUNNING = 100;
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-engine.js [N] [--only berth|dockerd]', 20);
-  const session = new Session(opts.only);
-  const figures = new Map<string, Record<string, number>>(session.daemons.map((d) => [d.name, {}]));
-  const put = (d: BenchDaemon, key: string, v: number) => (figures.get(d.name)![key] = v);
-  try {
-    await session.startDaemons();
-    for (const d of session.daemons) put(d, 'rss fresh (MB)', totalRss(rssOf(d)));
-
-    const cycles = await session.alternate(opts.runs, 2, 'lifecycle', async (d) => timed(() => lifecycle(d)));
-    printComparison(`create → start → wait → stop → rm of busybox true over the API: ${opts.runs} runs per daemon, alternating`, session.daemons, cycles, session.about);
-
-    for (const d of session.daemons) {
-      session.check();
-      put(d, '/_ping per second', await pingRate(d));
-    }
-
-    for (const d of session.daemons) {
-      session.check();
-      put(d, 'parallel runs per second', await parallelRate(d));
-    }
-
-    for (const d of session.daemons) {
-      session.check();
-      await startSleepers(d, RUNNING);
-    }
-    const ps = await session.alternate(opts.runs, 2, 'ps', async (d) => {
-      const r = await d.dockerOk(['ps']);
-      const rows = r.stdout.trim().split('\n').length - 1;
-      if (rows !== RUNNING) throw new Error(`${d.name}: docker ps listed ${rows} containers, not ${RUNNING}`);
-      return r.ms;
-    });
-    printComparison(`docker ps with ${RUNNING} running containers: ${opts.runs} runs per daemon, alternating`, session.daemons, ps, session.about);
-    for (const d of session.daemons) put(d, `rss with ${RUNNING} running (MB)`, totalRss(rssOf(d)));
-
+  return inSession(opts.only, async (session) => {
+    const figures: FigureRow[] = [];
+    figures.push({ metric: 'rss fresh (MB)', values: await session.inTurn(rssFigure), better: 'lower' });
+    await lifecycleTimes(session, opts.runs);
+    figures.push({ metric: '/_ping per second', values: await session.inTurn(pingRate), better: 'higher' });
+    figures.push({ metric: 'parallel runs per second', values: await session.inTurn(parallelRate), better: 'higher' });
+    await psTimes(session, opts.runs);
+    figures.push({ metric: `rss with ${RUNNING} running (MB)`, values: await session.inTurn(rssFigure), better: 'lower' });
     printFigures(session.daemons, figures);
     for (const d of session.daemons) await removeAll(d);
-    return 0;
-  } finally {
-    await session.cleanup();
+  });
+}
+
+/**
+ * Part a: create → start → wait → stop → rm of `busybox true` over the API, `runs` per daemon
+ * after two warm-up cycles, alternating. Prints the comparison and returns the samples.
+ */
+export async function lifecycleTimes(session: Session, runs: number): Promise<Map<string, number[]>> {
+  const cycles = await session.alternate(runs, 2, 'lifecycle', async (d) => timed(() => lifecycle(d)));
+  printComparison(`create → start → wait → stop → rm of busybox true over the API: ${runs} runs per daemon, alternating`, session.daemons, cycles, session.about);
+  return cycles;
+}
+
+/**
+ * Part d: starts RUNNING sleeping containers in every daemon (they stay: the caller measures
+ * memory with them, then removes them), then times `docker ps`, `runs` per daemon after two
+ * warm-up runs, alternating; each run checks that RUNNING rows came back. Prints the comparison
+ * and returns the samples.
+ */
+export async function psTimes(session: Session, runs: number): Promise<Map<string, number[]>> {
+  for (const d of session.daemons) {
+    session.check();
+    await startSleepers(d, RUNNING);
   }
+  const ps = await session.alternate(runs, 2, 'ps', async (d) => {
+    const r = await d.dockerOk(['ps']);
+    const rows = r.stdout.trim().split('\n').length - 1;
+    if (rows !== RUNNING) throw new Error(`${d.name}: docker ps listed ${rows} containers, not ${RUNNING}`);
+    return r.ms;
+  });
+  printComparison(`docker ps with ${RUNNING} running containers: ${runs} runs per daemon, alternating`, session.daemons, ps, session.about);
+  return ps;
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -81,7 +83,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
  * when the last answer is complete. Plain sockets with a minimal parser: node's HTTP client
  * costs more CPU per request than either daemon, and on 2 cores it would be what is measured.
  */
-async function pingRate(d: BenchDaemon): Promise<number> {
+export async function pingRate(d: BenchDaemon): Promise<number> {
   const request = Buffer.from('GET /_ping HTTP/1.1\r\nHost: localhost\r\n\r\n');
   const until = performance.now() + PING_SECONDS * 1000;
   const connection = () =>
@@ -115,8 +117,8 @@ async function pingRate(d: BenchDaemon): Promise<number> {
   return counts.reduce((a, b) => a + b, 0) / ((performance.now() - t0) / 1000);
 }
 
-/** PARALLEL_CLIENTS CLIs each running PARALLEL_RUNS containers back to back. */
-async function parallelRate(d: BenchDaemon): Promise<number> {
+/** PARALLEL_CLIENTS CLIs each running PARALLEL_RUNS containers back to back; runs per second. */
+export async function parallelRate(d: BenchDaemon): Promise<number> {
   const client = async () => {
     for (let i = 0; i < PARALLEL_RUNS; i++) await d.dockerOk(['run', '--rm', '--network', 'none', 'busybox', 'true']);
   };
@@ -124,31 +126,4 @@ async function parallelRate(d: BenchDaemon): Promise<number> {
   return (PARALLEL_CLIENTS * PARALLEL_RUNS) / (ms / 1000);
 }
 
-async function startSleepers(d: BenchDaemon, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const created = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: 'none' } });
-    await api(d, 'POST', `/containers/${(JSON.parse(created) as { Id: string }).Id}/start`);
-    if ((i + 1) % 10 === 0) process.stdout.write(`\r${d.name}: ${i + 1}/${n} containers running`);
-  }
-  process.stdout.write('\n');
-}
-
-async function removeAll(d: BenchDaemon): Promise<void> {
-  const list = JSON.parse(await api(d, 'GET', '/containers/json?all=1')) as Array<{ Id: string }>;
-  for (let i = 0; i < list.length; i += 10) {
-    await Promise.all(list.slice(i, i + 10).map((c) => api(d, 'DELETE', `/containers/${c.Id}?force=1`)));
-  }
-}
-
-function printFigures(daemons: BenchDaemon[], figures: Map<string, Record<string, number>>): void {
-  const keys = Object.keys(figures.get(daemons[0].name) ?? {});
-  console.log(`\n${'figure'.padEnd(30)} ${daemons.map((d) => d.name.padStart(10)).join(' ')}${daemons.length > 1 ? '  berth/dockerd'.padStart(16) : ''}`);
-  for (const k of keys) {
-    const vals = daemons.map((d) => figures.get(d.name)![k]);
-    const r = daemons.length > 1 ? ratio(vals[0], vals[1]).padStart(16) : '';
-    console.log(`${k.padEnd(30)} ${vals.map((v) => (v < 100 ? v.toFixed(1) : Math.round(v).toString()).padStart(10)).join(' ')}${r}`);
-  }
-  console.log('(rates: above 1 Berth is faster; memory: below 1 Berth is smaller; dockerd: with its containerd)');
-}
-
-runBench(main);
+if (require.main === module) runBench(main);

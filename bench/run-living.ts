@@ -12,41 +12,59 @@
  */
 import { parseBenchArgs, runBench } from './cli';
 import { printComparison } from './report';
-import { Session } from './session';
+import { inSession, Session } from './session';
+import { median } from './stats';
 
 const WARMUP_RUNS = 2;
-const LOG_LINES = 200_000;
+export const LOG_LINES = 200_000;
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-living.js [N] [--only berth|dockerd]', 20);
-  const session = new Session(opts.only);
-  try {
-    await session.startDaemons();
-    for (const d of session.daemons) {
-      await d.dockerOk(['run', '-d', '--name', 'exec-target', '--network', 'none', 'busybox', 'sleep', '100000']);
-      await d.dockerOk(['run', '--name', 'log-source', '--network', 'none', 'busybox', 'sh', '-c', `seq 1 ${LOG_LINES} | sed 's/^/log line number /'`], 300_000);
-      const check = await d.dockerOk(['logs', '--tail', '1', 'log-source']);
-      if (check.stdout.trim() !== `log line number ${LOG_LINES}`) throw new Error(`${d.name}: unexpected last log line ${JSON.stringify(check.stdout)}`);
-    }
-    const exec = await session.alternate(opts.runs, WARMUP_RUNS, 'exec', async (d) => (await d.dockerOk(['exec', 'exec-target', 'true'])).ms);
-    const logRuns = Math.max(3, Math.round(opts.runs / 4));
-    const logs = await session.alternate(logRuns, 1, 'logs', async (d) => {
-      const r = await d.dockerOk(['logs', 'log-source'], 300_000);
-      const lines = r.stdout.split('\n').length - 1;
-      if (lines !== LOG_LINES) throw new Error(`${d.name}: docker logs gave ${lines} lines, not ${LOG_LINES}`);
-      return r.ms;
-    });
-    printComparison(`docker exec <running container> true: ${opts.runs} runs per daemon after ${WARMUP_RUNS} warm-up runs, alternating`, session.daemons, exec, session.about);
-    printComparison(`docker logs <container with ${LOG_LINES} lines>: ${logRuns} runs per daemon, alternating`, session.daemons, logs, session.about);
-    for (const [name, ms] of logs) {
-      const sorted = [...ms].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)];
-      console.log(`${name}: ${Math.round(LOG_LINES / (median / 1000)).toLocaleString('en-US')} lines/s (median)`);
-    }
-    return 0;
-  } finally {
-    await session.cleanup();
+  return inSession(opts.only, async (session) => {
+    await startLiving(session);
+    await execTimes(session, opts.runs);
+    await logsTimes(session, logRunsFor(opts.runs));
+  });
+}
+
+/**
+ * In every daemon: `exec-target` (busybox sleeping) and `log-source`, which wrote LOG_LINES lines
+ * and exited; checks the last line. Both stay until the caller removes them.
+ */
+export async function startLiving(session: Session): Promise<void> {
+  for (const d of session.daemons) {
+    session.check();
+    await d.dockerOk(['run', '-d', '--name', 'exec-target', '--network', 'none', 'busybox', 'sleep', '100000']);
+    await d.dockerOk(['run', '--name', 'log-source', '--network', 'none', 'busybox', 'sh', '-c', `seq 1 ${LOG_LINES} | sed 's/^/log line number /'`], 300_000);
+    const check = await d.dockerOk(['logs', '--tail', '1', 'log-source']);
+    if (check.stdout.trim() !== `log line number ${LOG_LINES}`) throw new Error(`${d.name}: unexpected last log line ${JSON.stringify(check.stdout)}`);
   }
 }
 
-runBench(main);
+/** Part b's run count for part a's N: a quarter, at least 3. */
+export const logRunsFor = (runs: number) => Math.max(3, Math.round(runs / 4));
+
+/** Part a: `docker exec exec-target true`, `runs` per daemon after the warm-up, alternating; prints the comparison. */
+export async function execTimes(session: Session, runs: number): Promise<Map<string, number[]>> {
+  const exec = await session.alternate(runs, WARMUP_RUNS, 'exec', async (d) => (await d.dockerOk(['exec', 'exec-target', 'true'])).ms);
+  printComparison(`docker exec <running container> true: ${runs} runs per daemon after ${WARMUP_RUNS} warm-up runs, alternating`, session.daemons, exec, session.about);
+  return exec;
+}
+
+/**
+ * Part b: `docker logs log-source`, read in full (every run checks the line count), `runs` per
+ * daemon after one warm-up run, alternating; prints the comparison and the lines per second.
+ */
+export async function logsTimes(session: Session, runs: number): Promise<Map<string, number[]>> {
+  const logs = await session.alternate(runs, 1, 'logs', async (d) => {
+    const r = await d.dockerOk(['logs', 'log-source'], 300_000);
+    const lines = r.stdout.split('\n').length - 1;
+    if (lines !== LOG_LINES) throw new Error(`${d.name}: docker logs gave ${lines} lines, not ${LOG_LINES}`);
+    return r.ms;
+  });
+  printComparison(`docker logs <container with ${LOG_LINES} lines>: ${runs} runs per daemon, alternating`, session.daemons, logs, session.about);
+  for (const [name, ms] of logs) console.log(`${name}: ${Math.round(LOG_LINES / (median(ms) / 1000)).toLocaleString('en-US')} lines/s (median)`);
+  return logs;
+}
+
+if (require.main === module) runBench(main);

@@ -8,22 +8,17 @@
  *
  * Needs root and Debian's docker-registry; everything is removed at the end.
  */
-import { existsSync } from 'node:fs';
-import { REGISTRY_BIN, startRegistry } from '../test/integration/registry-fixture';
 import { parseBenchArgs, runBench } from './cli';
-import { printComparison } from './report';
-import { Session } from './session';
+import { pullTimes, startBenchRegistry } from './registry';
+import { inSession } from './session';
 
 const LAYERS = 3;
 const LAYER_MIB = 20;
 
 async function main(): Promise<number> {
   const opts = parseBenchArgs(process.argv.slice(2), 'usage: node dist/bench/run-pull.js [N] [--only berth|dockerd]', 5);
-  if (!existsSync(REGISTRY_BIN)) throw new Error(`${REGISTRY_BIN} is missing (Debian: apt-get install docker-registry)`);
-  const session = new Session(opts.only);
-  const registry = await startRegistry();
-  try {
-    await session.startDaemons();
+  return inSession(opts.only, async (session) => {
+    const registry = await startBenchRegistry(session);
     const ref = `${registry.domain}/bench/big:1`;
     // Built in Berth when it is measured, else in dockerd: the same bytes either way.
     const builder = session.daemons[0];
@@ -39,17 +34,12 @@ async function main(): Promise<number> {
       const rmi = ['rmi', ref, ...(d === builder ? ['bench-big:1', 'bench-big:2'] : [])];
       await d.docker(rmi, 60_000);
     }
-    const pulls = await session.alternate(opts.runs, 1, 'pull', async (d) => {
-      const ms = (await d.dockerOk(['pull', ref], 300_000)).ms;
-      await d.dockerOk(['rmi', ref], 60_000);
-      return ms;
+    await pullTimes(session, ref, opts.runs, `${LAYERS} new layers of ${LAYER_MIB} MiB, base layer present`, {
+      after: async (d) => {
+        await d.dockerOk(['rmi', ref], 60_000);
+      },
     });
-    printComparison(`docker pull ${ref} (${LAYERS} new layers of ${LAYER_MIB} MiB, base layer present): ${opts.runs} runs per daemon, alternating`, session.daemons, pulls, session.about);
-    return 0;
-  } finally {
-    await session.cleanup();
-    await registry.stop();
-  }
+  });
 }
 
 runBench(main);

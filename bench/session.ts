@@ -16,7 +16,11 @@ export class Session {
   readonly daemons: BenchDaemon[] = [];
   /** Per daemon: version, default runtime, storage driver and bridge, for the report. */
   readonly about = new Map<string, string>();
+  /** The busybox fixture as a `docker save` tarball (OCI layout), once startDaemons built it. */
+  tarball = '';
   private interrupted = false;
+  /** What cleanup() stops after the daemons (a registry, say). */
+  private readonly alsoStop: Array<() => Promise<void>> = [];
   private cleaning?: Promise<void>;
 
   /** `only`: measure just `berth` or `dockerd`; otherwise both (Berth alone without dockerd). */
@@ -57,12 +61,12 @@ export class Session {
   /** Builds the busybox fixture, starts every daemon and loads the image into it. */
   async startDaemons(): Promise<void> {
     console.log(`building the busybox image in ${this.dir}`);
-    const tarball = await buildBusyboxTarball({ dir: join(this.dir, 'fixture'), layout: 'oci' });
+    this.tarball = await buildBusyboxTarball({ dir: join(this.dir, 'fixture'), layout: 'oci' });
     for (const d of this.daemons) {
       this.check();
       console.log(`starting ${d.name} on ${d.socket} (default bridge ${d.bridge}, ${d.bip})`);
       await d.start();
-      await d.dockerOk(['load', '-i', tarball]);
+      await d.dockerOk(['load', '-i', this.tarball]);
       const r = await d.docker(['info', '--format', '{{.ServerVersion}} runtime={{.DefaultRuntime}} storage={{.Driver}}'], 30_000);
       this.about.set(d.name, r.code === 0 ? r.stdout.trim() : '(docker info failed)');
     }
@@ -92,6 +96,21 @@ export class Session {
     return samples;
   }
 
+  /** One figure per daemon, measured by each daemon in turn (not alternating). */
+  async inTurn(measure: (d: BenchDaemon) => Promise<number>): Promise<Map<string, number>> {
+    const figures = new Map<string, number>();
+    for (const d of this.daemons) {
+      this.check();
+      figures.set(d.name, await measure(d));
+    }
+    return figures;
+  }
+
+  /** Has cleanup() (after a failure or a signal too) run `stop` after stopping the daemons. */
+  atCleanup(stop: () => Promise<void>): void {
+    this.alsoStop.push(stop);
+  }
+
   /**
    * Stops the daemons (removing their containers and networks), kills and unmounts what they
    * left, deletes the directory, then the bridges and iptables rules. Safe to call twice,
@@ -102,8 +121,24 @@ export class Session {
       for (const d of this.daemons) {
         await d.stop().catch((err: Error) => console.error(`stopping ${d.name}: ${err.message}`));
       }
+      for (const stop of this.alsoStop) await stop().catch((err: Error) => console.error(`cleanup: ${err.message}`));
       await sweep(this.dir, (argv) => this.net.ownsProcess(argv)).catch((err: Error) => console.error(`cleaning ${this.dir}: ${err.message}`));
       for (const problem of this.net.cleanup()) console.error(`cleanup: ${problem}`);
     })());
+  }
+}
+
+/**
+ * A benchmark's whole run: a session measuring `only` (see the constructor), its daemons
+ * started, `body`, then the cleanup, whatever happened. Resolves with body's exit code (0 when it
+ * returns none).
+ */
+export async function inSession(only: string | undefined, body: (session: Session) => Promise<number | void>): Promise<number> {
+  const session = new Session(only);
+  try {
+    await session.startDaemons();
+    return (await body(session)) ?? 0;
+  } finally {
+    await session.cleanup();
   }
 }
