@@ -219,11 +219,13 @@ export class ContainerLifecycle {
       await this.releaseAfterExit(c);
       phases.mark('release');
     });
-    await this.host.save(c);
-    phases.mark('save');
+    // Told before the record is saved: the exit code is on disk already (the monitor's exit
+    // file), so a daemon that dies before the save records the same exit again at start.
     this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
     const ranFor = (Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt)) / 1000;
     this.host.emit(c, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.floor(ranFor))) });
+    await this.host.save(c);
+    phases.mark('save');
     // The restart itself takes the lock later than the release, so it runs after it.
     if (restart) this.scheduleRestart(c, ranFor * 1000);
     void released.then(
