@@ -101,6 +101,10 @@ class LayerExtractor {
   private failure: unknown;
   /** In a fresh root: every path this extraction created (anything else cannot exist). */
   private readonly created = new Set<string>();
+  /** Every directory `dir()` resolved, with its ancestors (it may create them on the way). */
+  private readonly parentsMade = new Set<string>();
+  /** Symlinks made in the background and not yet settled: a path through one waits for it. */
+  private readonly linksOnTheWay = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -128,6 +132,7 @@ class LayerExtractor {
     const running = this.pending;
     this.pending = [];
     await Promise.all(running);
+    this.linksOnTheWay.clear();
     if (this.failure) throw this.failure;
   }
 
@@ -167,6 +172,16 @@ class LayerExtractor {
 
     const parent = await this.dir(dirRel);
     const target = join(parent, base);
+    if (h.type === 'symlink' && this.opts.fresh && !this.created.has(target) && !this.parentsMade.has(rel)) {
+      // Nothing can be in the way in a fresh root: made in the background like a small file
+      // (a busybox layer is mostly symlinks, each three calls through the thread pool).
+      this.noteCreated(target);
+      this.linksOnTheWay.add(rel);
+      return this.defer(async () => {
+        await symlink(h.linkname ?? '', target);
+        await this.setMetadata(target, h, 'symlink');
+      });
+    }
     // A regular file finds out whether something is in the way when it is created (one call less).
     if (!FILE_TYPES.has(h.type)) {
       if (this.created.has(target)) await this.settle(); // an earlier file there may still be on its way
@@ -246,11 +261,20 @@ class LayerExtractor {
     if (rel === '') return this.root;
     const known = this.dirs.get(rel);
     if (known) return known;
+    if (this.linksOnTheWay.size) {
+      for (let r = rel; r !== '.' && r !== ''; r = posix.dirname(r)) {
+        if (this.linksOnTheWay.has(r)) {
+          await this.settle();
+          break;
+        }
+      }
+    }
     const path = await resolveInRoot(this.root, rel, { createParents: true, followLast: true, scoped: this.opts.scoped });
     const st = await lstat(path).catch(() => undefined);
     if (!st) await mkdir(path, { mode: 0o755 });
     else if (!st.isDirectory()) throw new InvalidParameterError(`invalid layer: ${rel} is not a directory`);
     this.dirs.set(rel, path);
+    for (let r = rel; r !== '.' && r !== '' && !this.parentsMade.has(r); r = posix.dirname(r)) this.parentsMade.add(r);
     return path;
   }
 

@@ -16,7 +16,7 @@ const fsTools = new FsTools();
  * Extracts `entries` into `<tmp>/root`; `<tmp>/outside` holds a bait file. `@OUTSIDE@` in a
  * name becomes the outside dir without its leading slash; in a link target, its absolute path.
  */
-async function extract(entries: FixtureEntry[], prepare?: (root: string) => Promise<void>) {
+async function extract(entries: FixtureEntry[], prepare?: (root: string) => Promise<void>, fresh = false) {
   const t = await tempDir('extract');
   const root = join(t.dir, 'root');
   const outside = join(t.dir, 'outside');
@@ -27,7 +27,7 @@ async function extract(entries: FixtureEntry[], prepare?: (root: string) => Prom
   const tar = await tarOf(entries.map((e) => ({ ...e, name: e.name.replace('@OUTSIDE@', outside.slice(1)), linkname: e.linkname?.replace('@OUTSIDE@', outside) })));
   let error: unknown;
   try {
-    await extractLayer(Readable.from([tar]), root, { fsTools, log: quietLog });
+    await extractLayer(Readable.from([tar]), root, { fsTools, log: quietLog, fresh });
   } catch (err) {
     error = err;
   }
@@ -171,21 +171,34 @@ test('a directory replaced by a symlink does not get its old children\'s times a
   }
 });
 
-test('relative symlinked parents inside the layer are followed within it', async () => {
-  const r = await extract([
-    { name: 'usr/', type: 'directory' },
-    { name: 'usr/lib/', type: 'directory' },
-    { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
-    { name: 'lib/libx.so', data: 'elf' },
-  ]);
-  try {
-    assert.equal(r.error, undefined);
-    assert.equal(await readFile(join(r.root, 'usr', 'lib', 'libx.so'), 'utf8'), 'elf');
-    await r.assertNothingOutside();
-  } finally {
-    await r.cleanup();
-  }
-});
+for (const fresh of [false, true]) {
+  test(`relative symlinked parents inside the layer are followed within it${fresh ? ' (fresh root: symlinks made in the background)' : ''}`, async () => {
+    const r = await extract(
+      [
+        { name: 'usr/', type: 'directory' },
+        { name: 'usr/lib/', type: 'directory' },
+        { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+        { name: 'lib/libx.so', data: 'elf' },
+        { name: 'bin/sh', type: 'symlink', linkname: 'busybox' },
+        { name: 'bin', type: 'symlink', linkname: 'usr/bin' },
+        { name: 'bin/true', type: 'symlink', linkname: 'busybox' },
+      ],
+      undefined,
+      fresh,
+    );
+    try {
+      assert.equal(r.error, undefined);
+      assert.equal(await readFile(join(r.root, 'usr', 'lib', 'libx.so'), 'utf8'), 'elf');
+      // A directory made for an earlier entry's parents is replaced by the later symlink.
+      assert.equal(await readlink(join(r.root, 'bin')), 'usr/bin');
+      assert.equal(await readlink(join(r.root, 'usr', 'bin', 'true')), 'busybox');
+      assert.equal((await lstat(join(r.root, 'lib'))).mtimeMs, FIXTURE_MTIME.getTime());
+      await r.assertNothingOutside();
+    } finally {
+      await r.cleanup();
+    }
+  });
+}
 
 const escapes: Array<[string, FixtureEntry[]]> = [
   ['dotdot', [{ name: `${UP}@OUTSIDE@/evil.txt`, data: 'x' }]],
@@ -223,8 +236,8 @@ const escapes: Array<[string, FixtureEntry[]]> = [
 ];
 
 for (const [name, entries] of escapes) {
-  test(`escape refused: ${name}`, async () => {
-    const r = await extract(entries);
+  for (const fresh of [false, true]) test(`escape refused: ${name}${fresh ? ' (fresh root)' : ''}`, async () => {
+    const r = await extract(entries, undefined, fresh);
     try {
       assert.ok(r.error instanceof InvalidParameterError, `expected InvalidParameterError, got ${String(r.error)}`);
       await r.assertNothingOutside();
