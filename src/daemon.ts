@@ -108,6 +108,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       plumbing,
       defaults: { bridgeName: config.bridge, bip: config.bip, iptables: config.iptables },
       endpointsOf: (networkId) => containers?.endpointsOn(networkId) ?? [],
+      exitsReleased: () => containers?.exitsReleased() ?? Promise.resolve(),
     });
     // The container service sees networks in the API's terms (Id, Name, Driver).
     const networkDirectory = {

@@ -723,6 +723,11 @@ export class ContainerService {
     return this.networking.endpointsOn(networkId);
   }
 
+  /** Resolves once every exit recorded so far has been released (see ContainerLifecycle.handleExit). */
+  exitsReleased(): Promise<void> {
+    return this.lifecycle.exitsReleased();
+  }
+
   /** Running containers' namespaces, so the network layer keeps them at start-up cleanup. */
   liveNetns(): string[] {
     return [...this.containers.values()].map((c) => c.network?.netnsPath).filter((p): p is string => !!p);

@@ -57,6 +57,8 @@ export class ContainerLifecycle {
   readonly waiters = new ExitWaiters();
   readonly restarts = new RestartTimers();
   private readonly exitWatches = new Map<string, ExitWatch>();
+  /** Exits whose release (queued on the container's lock) is not done yet. */
+  private readonly releasing = new Map<string, Promise<void>>();
   /**
    * Containers a user killed: their next exit is not the restart policy's to undo (dockerd's
    * ExitOnNext). In memory only, as dockerd's restart manager is: a daemon restart forgets it.
@@ -219,6 +221,11 @@ export class ContainerLifecycle {
       await this.releaseAfterExit(c);
       phases.mark('release');
     });
+    const settled = released.catch(() => undefined);
+    this.releasing.set(id, settled);
+    void settled.then(() => {
+      if (this.releasing.get(id) === settled) this.releasing.delete(id);
+    });
     // Told before the record is saved: the exit code is on disk already (the monitor's exit
     // file), so a daemon that dies before the save records the same exit again at start.
     this.waiters.notify(id, 'exit', { StatusCode: code, Error: null });
@@ -280,9 +287,16 @@ export class ContainerLifecycle {
     this.deletedFromRuntime.delete(id);
   }
 
+  /** Resolves once the exits recorded so far are released. */
+  async exitsReleased(): Promise<void> {
+    await Promise.all(this.releasing.values());
+  }
+
   async stop(ref: string, opts: StopContainerOptions): Promise<void> {
     const c = this.host.get(ref);
     const signal = parseSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    // As dockerd: a container that is down is answered at once, not after its release.
+    if (!c.state.Running && !c.state.Restarting) throw new NotModifiedError('container is already stopped');
     await this.host.locked(c.id, async () => {
       if (c.state.Restarting && this.restarts.cancel(c.id)) {
         // Between two runs: the pending restart is dropped and the container stays down.

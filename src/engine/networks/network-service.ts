@@ -49,6 +49,11 @@ export interface NetworkServiceDeps {
   };
   /** Containers attached to a network (the container service knows them). */
   endpointsOf: (networkId: string) => NetworkEndpoint[];
+  /**
+   * Resolves once the containers that exited so far have given their endpoints back (their
+   * release follows the exit, see lifecycle.ts): a removal must not see them as attached.
+   */
+  exitsReleased?: () => Promise<void>;
   /** Subnets the host uses; reads /proc/net/route and /etc/resolv.conf unless given (tests). */
   hostNetworks?: () => Promise<HostNetwork[]>;
 }
@@ -139,13 +144,16 @@ export class NetworkService {
     return this.find(ref, (n) => `network ${ref} is ambiguous (${n} matches found based on ID prefix)`);
   }
 
-  remove(ref: string): Promise<void> {
+  async remove(ref: string): Promise<void> {
+    this.get(ref);
+    await this.deps.exitsReleased?.();
     return this.serialize(async () => this.removeRecord(this.get(ref)));
   }
 
   /** Removes unused user-defined networks; a network that cannot be removed is skipped. */
   async prune(filters: Filters): Promise<PruneNetworksResult> {
     const f = parsePruneFilters(filters, Date.now());
+    await this.deps.exitsReleased?.();
     return this.serialize(async () => {
       const deleted: string[] = [];
       for (const rec of [...this.networks.values()]) {

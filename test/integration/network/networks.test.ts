@@ -145,6 +145,15 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     berth.ok(['rm', '-f', 'holder']);
     berth.ok(['network', 'rm', net]);
     assert.match(berth.docker(['network', 'rm', 'bridge']).stderr, /pre-defined network and cannot be removed/);
+
+    // As with dockerd, a container that exited holds no endpoint: the network goes at once,
+    // although the exit's release runs after the CLI has seen the exit.
+    berth.ok(['network', 'create', '--subnet', subnet, net]);
+    assert.equal(berth.docker(['run', '--name', 'quitter', '--network', net, 'busybox', 'true']).code, 0);
+    assert.equal(berth.docker(['stop', 'quitter']).code, 0, 'stopping a stopped container is fine');
+    berth.ok(['network', 'rm', net]);
+    assert.deepEqual(JSON.parse(berth.ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'quitter']))[net].EndpointID, '');
+    berth.ok(['rm', 'quitter']);
   });
 
   it('publishes ports to loopback and keeps them across a daemon restart', async () => {
