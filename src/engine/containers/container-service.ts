@@ -520,10 +520,9 @@ export class ContainerService {
     this.lifecycle.waiters.forget(c.id);
     this.emit(c, 'destroy');
     const d = this.dirs(c.id);
-    await this.lifecycle.releaseRun(c);
+    await Promise.all([this.lifecycle.releaseRun(c), unmountRootfs(d)]);
     this.lifecycle.forgetRuntime(c.id);
-    phases.mark('teardown');
-    await unmountRootfs(d);
+    phases.mark('release');
     await rm(d.dir, { recursive: true, force: true });
     phases.mark('files');
     await this.deps.store.del(KEY.container(c.id));

@@ -248,8 +248,11 @@ export class ContainerLifecycle {
    */
   async releaseAfterExit(c: ContainerRecord): Promise<void> {
     const d = this.host.dirs(c.id);
-    await this.releaseRun(c);
-    await unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: c.id }, 'unmount failed'));
+    // The rootfs is no part of what the runtime, the monitor or the network release.
+    await Promise.all([
+      this.releaseRun(c),
+      unmountRootfs(d).catch((err) => this.deps.log.warn({ err, container: c.id }, 'unmount failed')),
+    ]);
     await rm(d.exitDir, { recursive: true, force: true });
     // The network part changed the record (no namespace, no live endpoints).
     if (this.host.has(c.id)) await this.host.save(c);
