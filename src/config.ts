@@ -64,7 +64,7 @@ Options:
       --default-runtime string Default OCI runtime for containers (default: crun, else runc)
       --add-runtime name=path  Register an additional OCI compatible runtime
   -l, --log-level string       Set the logging level (trace|debug|info|warn|error|fatal) (default "info")
-  -b, --bridge string          Bridge device of the default bridge network (default "${DEFAULTS.bridge}")
+  -b, --bridge string          Bridge device of the default bridge network, "none" for none (default "${DEFAULTS.bridge}")
       --bip string             Gateway address and prefix of the default bridge (e.g. 172.29.0.1/16)
       --iptables               Enable iptables rules (default true; --iptables=false turns them off)
       --userland-proxy         Use the userland proxy for published ports (default true)

@@ -24,7 +24,7 @@ import { socketGroupId } from './socket-group';
 import { ContainerService } from './engine/containers/container-service';
 import { readHostResolvConf } from './engine/containers/etc-files';
 import { ImageService } from './engine/images/image-service';
-import { NetworkService } from './engine/networks/network-service';
+import { DISABLED_BRIDGE, NetworkService } from './engine/networks/network-service';
 import { VolumeService } from './engine/volumes/volume-service';
 import { CniNetworkPlumbing } from './network/plumbing';
 import { Store } from './engine/store/store';
@@ -117,6 +117,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
         return { Id: n.id, Name: n.name, Driver: n.driver };
       },
       specOf: (n: { Id: string }) => networks.specOf(networks.get(n.Id)),
+      defaultBridgeDisabled: config.bridge === DISABLED_BRIDGE,
     };
     const images = new ImageService({
       events,

@@ -14,6 +14,8 @@ import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointS
 export interface NetworkDirectory {
   get(ref: string): NetworkInfo | Promise<NetworkInfo>;
   specOf(n: NetworkInfo): BridgeNetworkSpec;
+  /** `--bridge none`: there is no default bridge, and its containers get a loopback only (dockerd). */
+  readonly defaultBridgeDisabled?: boolean;
 }
 
 export type Plumbing = Pick<NetworkPlumbing, 'createNetns' | 'releaseNetns' | 'attach' | 'detach' | 'setDnsRecords'> & {
@@ -132,7 +134,9 @@ export class ContainerNetworking {
     if (mode.kind === 'host') {
       return { hostNetwork: true, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf: hostResolv.raw, env: [] };
     }
-    if (mode.kind === 'none') {
+    // dockerd's DisableBridge: the default bridge's endpoint is skipped (NetworkDisabled).
+    const onlyDisabledBridge = mode.kind === 'bridge' && this.deps.networks.defaultBridgeDisabled && Object.keys(c.network?.networks ?? {}).every((name) => name === 'bridge');
+    if (mode.kind === 'none' || onlyDisabledBridge) {
       return { hostNetwork: false, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
     }
     if (mode.kind === 'container') {
@@ -157,6 +161,7 @@ export class ContainerNetworking {
     try {
       const networks: Array<[EndpointSettings, BridgeNetworkSpec]> = [];
       for (const [name, ep] of Object.entries(state.networks)) {
+        if (name === 'bridge' && this.deps.networks.defaultBridgeDisabled) continue;
         networks.push([ep, this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name))]);
       }
       const links = this.links.resolve(c);

@@ -34,13 +34,16 @@ import {
 } from './types';
 import { networkView, rfc3339Nano } from './views';
 
+/** `--bridge none`: dockerd's DisableBridge. */
+export const DISABLED_BRIDGE = 'none';
+
 export interface NetworkServiceDeps {
   events?: EventSink;
   store: Store;
   log: Logger;
   plumbing: Pick<NetworkPlumbing, 'ensureNetwork' | 'removeNetwork'>;
   defaults: {
-    /** Device of the default `bridge` network (`--bridge`, default `berth0`). */
+    /** Device of the default `bridge` network (`--bridge`, default `berth0`); `none`: no default bridge network, as dockerd's `-b none`. */
     bridgeName: string;
     /** `--bip`: gateway address with prefix length, e.g. `172.29.0.1/16`. */
     bip?: string;
@@ -87,7 +90,8 @@ export class NetworkService {
     return this.serialize(async () => {
       const stored = (await this.deps.store.list<NetworkRecord>(PREFIX.network)).map((e) => e.value);
       for (const rec of stored.sort(listOrder)) this.networks.set(rec.id, rec);
-      await this.ensureDefaultBridge();
+      if (this.deps.defaults.bridgeName === DISABLED_BRIDGE) await this.dropDefaultBridge();
+      else await this.ensureDefaultBridge();
       for (const name of ['host', 'none'] as const) {
         if (!this.byName(name)) await this.save(hostOrNoneRecord(name, generateId(), rfc3339Nano(new Date())));
       }
@@ -244,6 +248,18 @@ export class NetworkService {
     const own = new Set([this.deps.defaults.bridgeName, ...[...this.networks.values()].flatMap((r) => (r.bridge ? [r.bridge.device] : []))]);
     const host = await (this.deps.hostNetworks ?? readHostNetworks)();
     return host.filter((h) => !h.iface || !own.has(h.iface)).flatMap((h) => parsePrefix(h.cidr) ?? []);
+  }
+
+  /**
+   * `-b none`: no default bridge network. One a previous run made goes (its device with the
+   * plumbing's start-up cleanup), unless a container still runs on it.
+   */
+  private async dropDefaultBridge(): Promise<void> {
+    const existing = this.byName('bridge');
+    if (!existing || this.deps.endpointsOf(existing.id).length) return;
+    await this.deps.store.del(KEY.network(existing.id));
+    this.networks.delete(existing.id);
+    this.deps.log.info({ network: existing.id }, 'default bridge network disabled (--bridge none)');
   }
 
   /**

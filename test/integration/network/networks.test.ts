@@ -282,3 +282,23 @@ describe('networks with --iptables=false', () => {
     berth.ok(['network', 'rm', net]);
   });
 });
+
+describe('networks with --bridge none', () => {
+  let berth: Berth;
+  before(async () => {
+    berth = await startBerth({ extraArgs: ['--bridge', 'none'] });
+  });
+  after(async () => {
+    await berth?.cleanup();
+  });
+
+  it('has no default bridge network: containers on it get a loopback only, user networks still work', () => {
+    assert.deepEqual(berth.ok(['network', 'ls', '--format', '{{.Name}}']).trim().split('\n').sort(), ['host', 'none']);
+    assert.deepEqual(linksMentioning(': none:'), [], 'no device named none');
+    assert.equal(berth.ok(['run', '--rm', 'busybox', 'sh', '-c', "ip -o link | cut -d: -f2 | tr -d ' '"]), 'lo\n');
+    const net = `bz${rand()}`;
+    berth.ok(['network', 'create', '--subnet', `10.193.${octet()}.0/24`, net]);
+    assert.match(berth.ok(['run', '--rm', '--network', net, 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']), /inet 10\.193\./);
+    berth.ok(['network', 'rm', net]);
+  });
+});
