@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { ConfigError, parseArgs } from '../../src/config';
+
+/** A path in a temporary directory that goes when the test ends. */
+function tempFile(t: TestContext, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, name);
+}
 
 describe('berthd flags', () => {
   it('has dockerd defaults of its own', () => {
@@ -16,9 +23,8 @@ describe('berthd flags', () => {
     assert.ok(Object.isFrozen(r.config));
   });
 
-  it('parses repeatable and = forms, and the config file with flags winning', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
-    const file = join(dir, 'daemon.json');
+  it('parses repeatable and = forms, and the config file with flags winning', (t) => {
+    const file = tempFile(t, 'daemon.json');
     writeFileSync(file, JSON.stringify({ 'data-root': '/from/file', 'log-level': 'warn', runtimes: { fast: { path: '/usr/bin/crun' } } }));
     const r = parseArgs(['-H', 'unix:///a.sock', '--host=unix:///b.sock', '--config-file', file, '--data-root', '/flag', '--add-runtime', 'x=/bin/x']);
     assert.equal(r.kind, 'run');
@@ -29,14 +35,13 @@ describe('berthd flags', () => {
     assert.deepEqual(Object.keys(r.config.runtimes).sort(), ['fast', 'x']);
   });
 
-  it('reads --insecure-registry and --registry-mirror (repeatable) or their daemon.json lists', () => {
+  it('reads --insecure-registry and --registry-mirror (repeatable) or their daemon.json lists', (t) => {
     const r = parseArgs(['--insecure-registry', 'reg.local:5000', '--insecure-registry=10.0.0.0/8', '--registry-mirror', 'http://127.0.0.1:5000']);
     assert.equal(r.kind, 'run');
     if (r.kind !== 'run') return;
     assert.deepEqual(r.config.insecureRegistries, ['reg.local:5000', '10.0.0.0/8']);
     assert.deepEqual(r.config.registryMirrors, ['http://127.0.0.1:5000']);
-    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
-    const file = join(dir, 'daemon.json');
+    const file = tempFile(t, 'daemon.json');
     writeFileSync(file, JSON.stringify({ 'insecure-registries': ['a:1'], 'registry-mirrors': ['https://m.example'] }));
     const f = parseArgs(['--config-file', file]);
     if (f.kind !== 'run') return assert.fail('expected a run config');
