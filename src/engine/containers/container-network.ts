@@ -134,11 +134,14 @@ export class ContainerNetworking {
     if (mode.kind === 'host') {
       return { hostNetwork: true, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf: hostResolv.raw, env: [] };
     }
-    // dockerd's DisableBridge: the default bridge's endpoint is skipped (NetworkDisabled).
-    const onlyDisabledBridge = mode.kind === 'bridge' && this.deps.networks.defaultBridgeDisabled && Object.keys(c.network?.networks ?? {}).every((name) => name === 'bridge');
-    if (mode.kind === 'none' || onlyDisabledBridge) {
-      return { hostNetwork: false, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }), env: [] };
-    }
+    const loopbackOnly = (): NetworkSetup => ({
+      hostNetwork: false,
+      hostname,
+      hosts: Promise.resolve(hostsFile({ hostname, extraHosts })),
+      resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }),
+      env: [],
+    });
+    if (mode.kind === 'none') return loopbackOnly();
     if (mode.kind === 'container') {
       const other = this.deps.lookup(mode.ref);
       if (!other.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
@@ -156,14 +159,19 @@ export class ContainerNetworking {
       };
     }
     const state = (c.network ??= { networks: {}, ports: {} });
+    const networks: Array<[EndpointSettings, BridgeNetworkSpec]> = [];
+    for (const [name, ep] of Object.entries(state.networks)) {
+      // dockerd's DisableBridge (`--bridge none`): the default bridge's endpoint is skipped, and
+      // a container that has no other network gets a loopback only (NetworkDisabled).
+      if (name === 'bridge' && this.deps.networks.defaultBridgeDisabled) {
+        if (Object.keys(state.networks).length === 1) return loopbackOnly();
+        continue;
+      }
+      networks.push([ep, this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name))]);
+    }
     const netnsPath = await this.deps.plumbing.createNetns(c.id);
     state.netnsPath = netnsPath;
     try {
-      const networks: Array<[EndpointSettings, BridgeNetworkSpec]> = [];
-      for (const [name, ep] of Object.entries(state.networks)) {
-        if (name === 'bridge' && this.deps.networks.defaultBridgeDisabled) continue;
-        networks.push([ep, this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name))]);
-      }
       const links = this.links.resolve(c);
       // Like dockerd: one user-defined network is enough for the embedded DNS.
       const embeddedDns = networks.some(([, spec]) => spec.dns);
