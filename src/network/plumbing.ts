@@ -285,10 +285,11 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
       if (state) await this.closeEndpoint(key, state);
       this.ports.release(key);
     }
-    const work = this.deleteEndpoints(path, endpoints);
+    const chains = endpoints.map((req) => ({ req, list: this.conflist(req.network, false, req.portMappings.length > 0) }));
+    const work = this.deleteEndpoints(path, chains);
     // With published ports, a next container may take the same host port at once: portmap's
     // rules for this one must be gone before then (the first matching DNAT rule wins).
-    if (this.opts.iptables && endpoints.some((r) => r.portMappings.length > 0 && !r.network.internal)) return work;
+    if (chains.some(({ list }) => list.plugins.some((p) => p.type === 'portmap'))) return work;
     const release: Release = {
       networks: new Set(endpoints.map((r) => r.network.id)),
       done: work.then(
@@ -306,10 +307,10 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
    * CNI DEL of every endpoint, then the namespace. The DNS redirect inside it is not undone (it
    * goes with the namespace). The first failure is thrown after everything was tried.
    */
-  private async deleteEndpoints(path: string, endpoints: AttachRequest[]): Promise<void> {
+  private async deleteEndpoints(path: string, chains: Array<{ req: AttachRequest; list: CniConfList }>): Promise<void> {
     let first: unknown;
-    for (const req of endpoints) {
-      await this.cniDel(this.conflist(req.network, false, req.portMappings.length > 0), req).catch((err) => {
+    for (const { req, list } of chains) {
+      await this.cniDel(list, req).catch((err) => {
         first ??= err;
       });
     }
