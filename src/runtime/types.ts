@@ -4,9 +4,9 @@
  * daemon. Nothing here knows about Docker's API or the engine; it consumes plain specs and paths.
  */
 
-/** The slice of the daemon's pino logger the runtime layer uses. */
 import type { SeccompSpec } from './seccomp-filter-cache';
 
+/** The slice of the daemon's pino logger the runtime layer uses. */
 export interface RuntimeLog {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;

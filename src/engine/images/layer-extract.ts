@@ -261,20 +261,13 @@ class LayerExtractor {
     if (rel === '') return this.root;
     const known = this.dirs.get(rel);
     if (known) return known;
-    if (this.linksOnTheWay.size) {
-      for (let r = rel; r !== '.' && r !== ''; r = posix.dirname(r)) {
-        if (this.linksOnTheWay.has(r)) {
-          await this.settle();
-          break;
-        }
-      }
-    }
+    if (this.linksOnTheWay.size && selfAndAncestors(rel).some((r) => this.linksOnTheWay.has(r))) await this.settle();
     const path = await resolveInRoot(this.root, rel, { createParents: true, followLast: true, scoped: this.opts.scoped });
     const st = await lstat(path).catch(() => undefined);
     if (!st) await mkdir(path, { mode: 0o755 });
     else if (!st.isDirectory()) throw new InvalidParameterError(`invalid layer: ${rel} is not a directory`);
     this.dirs.set(rel, path);
-    for (let r = rel; r !== '.' && r !== '' && !this.parentsMade.has(r); r = posix.dirname(r)) this.parentsMade.add(r);
+    for (const r of selfAndAncestors(rel)) this.parentsMade.add(r);
     return path;
   }
 
@@ -419,4 +412,11 @@ async function writeBatched(fh: FileHandle, body: AsyncIterable<Buffer> | Iterab
     if (size >= WRITE_BATCH) await flush();
   }
   if (size > 0) await flush();
+}
+
+/** `a/b/c`, `a/b`, `a`: a relative path and the directories above it in the root. */
+function selfAndAncestors(rel: string): string[] {
+  const out: string[] = [];
+  for (let r = rel; r !== '.' && r !== ''; r = posix.dirname(r)) out.push(r);
+  return out;
 }
