@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import { containerHijackRoutes, containerRoutes, containerWsRoutes } from './api/containers/routes';
 import { imageRoutes } from './api/images/routes';
 import { buildRoutes } from './api/build/routes';
-import { BuildService } from './engine/build/build-service';
+import { BuildService } from './engine/builder/build-service';
 import { execHijackRoutes, execRoutes } from './api/exec/routes';
 import { networkRoutes } from './api/networks/routes';
 import { volumeRoutes } from './api/volumes/routes';

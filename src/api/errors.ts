@@ -1,4 +1,4 @@
-import { EngineError, type ErrorCode } from '../engine/errors';
+import { BerthError, type ErrorCode } from '../errors';
 
 /** The only class → HTTP status table. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -14,7 +14,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
 
 /** Status for any error: engine classes by table, Fastify's own client errors as they are, else 500. */
 export function statusOf(err: unknown): number {
-  if (err instanceof EngineError) return STATUS_BY_CODE[err.code];
+  if (err instanceof BerthError) return STATUS_BY_CODE[err.code];
   const sc = (err as { statusCode?: number })?.statusCode;
   if (typeof sc === 'number' && sc >= 400 && sc < 500) return sc;
   return 500;

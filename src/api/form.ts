@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errors';
 import { parseJsonText } from './validation/json-text';
 
 /** Query-string coercions with Docker's lenient rules (moby httputils/form.go). */

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { InvalidParameterError, NotFoundError } from '../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../errors';
 import { errorBody, statusOf } from './errors';
 import { API_VERSION, type HijackRouteDef, type RouteDef, type WsRouteDef, type WsSocket } from './route';
 import { readJsonPayload } from './validation/json-payload';

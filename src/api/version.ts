@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errors';
 
 /** The API versions Berth serves. Defined once; everything else reads these. */
 export const MIN_API_VERSION = '1.24';

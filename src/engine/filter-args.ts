@@ -2,7 +2,7 @@
  * Docker's filter arguments (`api/types/filters`) and the value parsers its filters share:
  * used by the container, network, volume and image filters so each speaks dockerd's language.
  */
-import { InvalidParameterError } from './errors';
+import { InvalidParameterError } from '../errors';
 
 /** A decoded `filters` query parameter: key → values. */
 export type Filters = Record<string, string[]>;

@@ -20,7 +20,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError } from '../engine/errors';
+import { ConflictError } from '../errors';
 import { connectAttachSocket, socketName } from './attach-session';
 import { commandThread } from './command-thread';
 import { readExitFile } from './exit-watcher';

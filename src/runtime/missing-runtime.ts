@@ -3,7 +3,7 @@
  * pointing nowhere). Every call fails with UnavailableError, so the engine can still list and
  * remove the containers that were created with it.
  */
-import { UnavailableError } from '../engine/errors';
+import { UnavailableError } from '../errors';
 import type { ExecProcessOptions, OciRuntime, OciState, RuntimeResources } from './types';
 
 export class MissingRuntime implements OciRuntime {

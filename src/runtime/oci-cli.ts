@@ -4,7 +4,7 @@
  * errors; callers own all state logic. Every call passes `--root <state dir>` so one daemon never
  * sees another engine's containers.
  */
-import { ConflictError, NotFoundError } from '../engine/errors';
+import { ConflictError, NotFoundError } from '../errors';
 import { ExternalCommandError, runCommand, type RunCommandOptions } from './external-command';
 import { SeccompFilterCache, type SeccompSpec } from './seccomp-filter-cache';
 import type { ExecProcessOptions, OciRuntime, OciState, RuntimeResources } from './types';

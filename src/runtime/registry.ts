@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
-import { InvalidParameterError } from '../engine/errors';
+import { InvalidParameterError } from '../errors';
 import type { CgroupLayout } from './cgroups';
 import { writeHybridWrapper, type HybridWrapperTools } from './crun-hybrid';
 import { MissingRuntime } from './missing-runtime';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BuildOptions } from '../../engine/build/builder';
+import type { BuildOptions } from '../../engine/builder/builder';
 
 /** The build parameters of POST /build, as the engine takes them. */
 export type BuildRequest = Omit<BuildOptions, 'progress' | 'log'>;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import { boolValue, stringsValue, stringValue, type Query } from '../form';
 import { progressStream } from '../wire/progress-stream';
 import { registryConfig } from '../registry-auth';

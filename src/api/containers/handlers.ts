@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import type { AttachStreams, ContainerConfig, HostConfig, WaitCondition } from '../../engine/containers/types';
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
 import { apiVersionOf, beginStream, jsonBody, jsonBuffer, sendJson, sendJsonBuffer, type HijackRequest, type WsSocket } from '../route';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError } from '../../engine/errors';
+import { NotFoundError } from '../../errors';
 import { registryAuth } from '../registry-auth';
 import { sendJson } from '../route';
 import type { DistributionBackend } from './backend';

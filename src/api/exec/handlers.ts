@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import type { ExecConfig } from '../../engine/containers/exec/exec-service';
 import type { AttachStreams } from '../../engine/containers/types';
 import { goFields, uint32Value, type Query } from '../form';

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { InvalidParameterError, NotFoundError } from '../../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../../errors';
 import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
 import { apiVersionOf, sendJson, sendJsonLines } from '../route';
 import { shapeImageInspect, shapeImageSummary } from '../version-shapes';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import { parseGoBool } from '../../engine/filter-args';
 import type { ConnectEndpointConfig, CreateNetworkOptions } from '../../engine/networks/types';
 import { filtersValue, stringValue, type Query } from '../form';

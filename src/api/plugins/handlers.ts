@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError, NotFoundError } from '../../engine/errors';
+import { InvalidParameterError, NotFoundError } from '../../errors';
 import { familiarString, parseNormalizedNamed, tagNameOnly } from '../../engine/images/reference';
 import { filtersValue, stringValue, type Query } from '../form';
 import { jsonBody, sendJson } from '../route';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import { parseGoBool } from '../../engine/filter-args';
 import { boolValue, filtersValue, stringValue, type Query } from '../form';
 import { jsonBody } from '../route';

@@ -3,7 +3,7 @@ import { filtersValue, type Query } from '../form';
 import { apiVersionOf, beginStream, jsonBody, sendJson } from '../route';
 import { eventVisible, shapeInfo, shapeSystemDf } from '../version-shapes';
 import { encodeEvent } from '../wire/event-json';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../version';
 import type { SystemBackend } from './backend';
 

@@ -4,7 +4,7 @@
  * unknown keys are ignored, `null` leaves the zero value, integers must be written as integers
  * and fit their Go type.
  */
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import { fieldFor, type GoType } from './go-types';
 import type { NumberLiterals } from './json-text';
 

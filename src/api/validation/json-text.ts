@@ -5,7 +5,7 @@
  * remembers number literals that Go would not take as integers (`1e3`, `1.5`, or more than 15
  * digits), by JSON pointer, because `JSON.parse` forgets how a number was written.
  */
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 
 /**
  * Go's decoder stops at 10,000 levels; no Docker request needs more than a few dozen, and a

@@ -13,7 +13,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import { decodeLikeGo, goTypeAt, jsonKind, unmarshalError } from './go-decode';
 import { GoSchemaBuilder, type JsonSchema } from './go-schema';
 import { GoTypeBuilder, type GoType } from './go-types';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterError } from '../../engine/errors';
+import { InvalidParameterError } from '../../errors';
 import type { CreateVolumeOptions } from '../../engine/volumes/types';
 import { boolValue, filtersValue, type Query } from '../form';
 import { apiVersionOf, jsonBody, sendJson } from '../route';

@@ -1,5 +1,5 @@
 import type { ImageRecord } from '../images/types';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { ContainerConfig } from './types';
 import { mergeEnv } from '../env-vars';
 

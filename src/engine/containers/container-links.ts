@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { linkName, LinkStartError, parseLink, type LegacyLink } from './legacy-links';
 import { parseNetworkMode, type NetworkMode } from './network-plan';
 import type { ContainerRecord } from './types';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../events/event-log';
 import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlumbing, PortMapping } from '../../network/types';
 import { NetworkPlumbingError } from '../../network/errors';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
 import { ContainerLinks, editEtcFile, linkHostsLine } from './container-links';
 import { linkAliasRecords, linkEnv, linkName } from './legacy-links';

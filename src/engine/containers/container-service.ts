@@ -3,7 +3,7 @@ import type { DaemonSeccomp } from './seccomp';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
-import { ConflictError, ForbiddenError, InvalidParameterError, NotImplementedError, errNoSuchContainer } from '../errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotImplementedError, errNoSuchContainer } from '../../errors';
 import type { ContainerImageConfig, ImageRecord } from '../images/types';
 import type { CommitImageOptions } from '../images/image-service';
 import { commitImageConfig } from './commit-config';

@@ -2,7 +2,7 @@
  * Detach keys (`--detach-keys`, default ctrl-p,ctrl-q): a key sequence in an attached client's
  * input that ends the attach and leaves the container running (`[moby] pkg/term` ToBytes).
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 

@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { labelsMatch } from '../filter-args';
 import type { ContainerRecord } from './types';
 

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { RuntimeResources } from '../../runtime/types';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { SpecDevice, SpecRlimit } from './oci-spec-types';
 import type { HostConfig } from './types';
 

@@ -4,7 +4,7 @@
  * Names); the parent gets an /etc/hosts line and environment variables describing the child.
  */
 import type { DnsRecord } from '../../network/types';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { normalizePortKey } from './network-plan';
 
 /** A link that cannot be set up at start: dockerd answers these as plain 500s with its own text. */

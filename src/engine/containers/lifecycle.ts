@@ -6,7 +6,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
-import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from '../errors';
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError } from '../../errors';
 import { hostResources } from './host-resources';
 import type { AttachHub } from './attach-hub';
 import { containerPids } from './cgroup-files';

@@ -5,7 +5,7 @@
  * option names at create (400), option values when the container starts (500, "failed to
  * initialize logging driver: ..."). How the log is kept on disk is told in docs/logging.md.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 export type LogDriverName = 'json-file' | 'local' | 'none';
 

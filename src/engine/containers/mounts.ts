@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { ContainerConfig, HostConfig } from './types';
 
 /**

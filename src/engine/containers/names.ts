@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 /** Docker's name rule: at least two characters, first alphanumeric (`daemon/names`). */
 const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

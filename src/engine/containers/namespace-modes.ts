@@ -4,7 +4,7 @@
  * the host's, `container:<name|id>` joins a running container's (Kubernetes pods are built this
  * way: every container joins the pod's infra container).
  */
-import { ConflictError } from '../errors';
+import { ConflictError } from '../../errors';
 import type { NamespaceChoice, SpecMount } from './oci-spec';
 import type { ContainerRecord } from './types';
 

@@ -1,5 +1,5 @@
 import { isIpv6, parseIpv6 } from '../../network/ipv6';
-import { ConflictError, InvalidParameterError } from '../errors';
+import { ConflictError, InvalidParameterError } from '../../errors';
 import type { ContainerConfig, EndpointSettings, HostConfig, PortBinding } from './types';
 
 /**

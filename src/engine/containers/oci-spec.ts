@@ -8,7 +8,7 @@
  * The seccomp filter comes chosen and converted (seccomp.ts). Not reproduced yet: AppArmor.
  */
 import { readFileSync } from 'node:fs';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { NamespaceChoice, OciLinuxDeviceCgroup, OciSpec, SpecInput, SpecMount } from './oci-spec-types';
 
 export type { OciSpec, SpecInput, SpecMount, SpecUser, SpecDevice, SpecRlimit, NamespaceChoice } from './oci-spec-types';

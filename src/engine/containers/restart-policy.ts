@@ -4,7 +4,7 @@
  * `unless-stopped`, `on-failure[:N]`; a container a user stopped is not restarted; restarts
  * back off from 100 ms, doubling up to a minute, back to 100 ms after a run of 10 s or more.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { RestartPolicy } from './types';
 
 const NAMES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);

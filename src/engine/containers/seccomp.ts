@@ -11,7 +11,7 @@
  * their container's filter: the runtime applies the bundle's filter to every process it joins.
  */
 import { release } from 'node:os';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 export interface OciSeccompArg {
   index: number;

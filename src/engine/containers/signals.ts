@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 const SIGNALS = constants.signals as Record<string, number>;
 

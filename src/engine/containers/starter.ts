@@ -6,7 +6,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor } from '../../runtime/types';
-import { EngineError, InvalidParameterError } from '../errors';
+import { BerthError, InvalidParameterError } from '../../errors';
 import { PhaseClock } from '../phase-clock';
 import type { Logger } from 'pino';
 import type { AttachHub } from './attach-hub';
@@ -243,7 +243,7 @@ function dedupeEnv(env: string[]): string[] {
  * exit code (127/126) from it whichever runtime wrote it.
  */
 export function startError(c: ContainerRecord, cause: unknown): Error {
-  if (cause instanceof EngineError || cause instanceof LogDriverInitError || cause instanceof GroupAddError || cause instanceof LinkStartError) return cause;
+  if (cause instanceof BerthError || cause instanceof LogDriverInitError || cause instanceof GroupAddError || cause instanceof LinkStartError) return cause;
   let message = `failed to start container: ${c.runtime}: ${(cause as Error).message ?? String(cause)}`;
   const kind = runtimeErrorKind(message);
   if (kind === 'command-not-found' && !/executable file not found|no such file or directory/.test(message)) {

@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { EngineError, InvalidParameterError } from '../errors';
+import { BerthError, InvalidParameterError } from '../../errors';
 import { decompressed } from './compression';
 import { HashingStream } from './digest';
 import { cleanArchivePath } from './safe-path';
@@ -139,7 +139,7 @@ export class SaveArchive {
  */
 function untarError(err: unknown): unknown {
   const classified = archiveError(err, 'tar');
-  if (!(classified instanceof InvalidParameterError) || !(err instanceof Error) || err instanceof EngineError) return classified;
+  if (!(classified instanceof InvalidParameterError) || !(err instanceof Error) || err instanceof BerthError) return classified;
   const words = /invalid tar header/i.test(err.message)
     ? 'archive/tar: invalid tar header'
     : /unexpected end of (data|file)/i.test(err.message)
@@ -154,7 +154,7 @@ function untarError(err: unknown): unknown {
  * engine errors, aborts and system errors (ENOSPC, EIO, ...) pass through unchanged.
  */
 export function archiveError(err: unknown, what: string): unknown {
-  if (err instanceof EngineError) return err;
+  if (err instanceof BerthError) return err;
   if (!(err instanceof Error)) return err;
   if (err.name === 'AbortError') return err;
   const code = (err as NodeJS.ErrnoException).code;

@@ -4,7 +4,7 @@
  * metadata are allowed, with dockerd's message for the others.
  */
 import { posix } from 'node:path';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { mergeEnv } from '../env-vars';
 import { parseGoDuration } from '../filter-args';
 import type { ContainerImageConfig } from './types';

@@ -5,7 +5,7 @@
  * digest to pin and the platforms to build or schedule for.
  */
 import type { Logger } from 'pino';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type FetchedManifest, type RegistryCredentials } from '../registry/registry-client';
 import { parseAnyReference, tagNameOnly } from './reference';

@@ -5,7 +5,7 @@
  * runtime/external-command.ts (no shell); a failure is an ExternalCommandError.
  */
 import { ExternalCommandError, runCommand } from '../../runtime/external-command';
-import { UnavailableError } from '../errors';
+import { UnavailableError } from '../../errors';
 
 export { ExternalCommandError };
 

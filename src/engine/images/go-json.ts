@@ -3,7 +3,7 @@
  * config dockerd marshalled) depends on it: map keys sorted, raw members compacted, `<`, `>`,
  * `&`, U+2028 and U+2029 escaped, times in RFC 3339 with trailing zeros of the fraction cut.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 const HTML_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029', '\b': '\\u0008', '\f': '\\u000c' };
 

@@ -12,7 +12,7 @@
  * The result lists the references to remove and whether to delete the image; the caller applies
  * it and adds `Deleted` entries for the image and for each layer that is freed.
  */
-import { ConflictError } from '../errors';
+import { ConflictError } from '../../errors';
 import { shortId } from './digest';
 import { familiarOfStored, familiarString, parseNormalizedNamed, parseReference, repositoryName, storeKeyOf, tagNameOnly } from './reference';
 

@@ -4,7 +4,7 @@
  * reference (path-style globs on the familiar name, with or without the tag), until.
  */
 import { posix } from 'node:path';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { labelsMatch, parseGoBool, parseTimeFilter, validateFilterKeys, type Filters } from '../filter-args';
 import type { ImageRecord } from './types';
 import { unixSeconds } from './image-views';

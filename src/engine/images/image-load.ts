@@ -12,7 +12,7 @@
 import { copyFile, link, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
 import { SaveArchive } from './archive-ingest';

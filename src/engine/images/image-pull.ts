@@ -10,7 +10,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidParameterError, NotFoundError, UnavailableError } from '../errors';
+import { InvalidParameterError, NotFoundError, UnavailableError } from '../../errors';
 import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import type { BatchOp, Store } from '../store/store';

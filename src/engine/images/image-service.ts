@@ -7,7 +7,7 @@ import { inspectDistribution, type DistributionInspect } from './distribution-in
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../errors';
+import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../../errors';
 import { httpGetOk } from '../registry/http';
 import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';

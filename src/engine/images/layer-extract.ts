@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import * as tar from 'tar-stream';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { ExternalCommandError, type FsTools } from './fs-tools';
 import { cleanEntryPath, resolveInRoot } from './safe-path';
 

@@ -8,7 +8,7 @@ import { lstat, open } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { archiveError } from './archive-ingest';
 import { detectCompression, gunzipStream, MAGIC_LENGTH, readLarge, type Compression } from './compression';
 import { HashingStream } from './digest';

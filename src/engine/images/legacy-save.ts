@@ -7,7 +7,7 @@
  * `throwaway`, with the rootfs and history of its layer chain, marshalled as Go marshals it, so
  * the image IDs are dockerd's; its parent is the image of the parent directory.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { archiveError, type SaveArchive } from './archive-ingest';

@@ -4,7 +4,7 @@
  * `docker.io/foo/bar:1`, `localhost:5000/x` keeps its registry, and `name@sha256:<hex>` is a
  * digest ("canonical") reference. Pure functions; errors carry dockerd's wording.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const DEFAULT_TAG = 'latest';

@@ -9,7 +9,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 const MAX_SYMLINKS = 40;
 

@@ -5,7 +5,7 @@
  * directories and `repositories` of Docker before 1.10 (legacy-save.ts).
  */
 import { join } from 'node:path';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { SaveArchive } from './archive-ingest';
 import { formatOfManifest } from './image-manifest';
 import { LEGACY_REPOSITORIES, readLegacyItems } from './legacy-save';

@@ -4,7 +4,7 @@
  * image/v1/imagev1.go` MakeConfigFromV1Config, `image/image.go` V1Image, `api/types/container`
  * Config): only the struct's fields, in its order, keys matched without regard to case.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { goString, goTime } from './go-json';
 
 type Json = Record<string, unknown>;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cidr6Overlaps, formatCidr6, formatIpv6, nthAddress6, parseCidr6, parseIpv6 } from '../../network/ipv6';
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError } from '../errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors';
 import { parseBridgeOptions, validateIpamConfig } from './create-validation';
 import { parseGoBool } from '../filter-args';
 import { formatAddr, formatPrefix, isIPv6Text, overlaps, parseAddr, parsePrefix, type Prefix } from './ipv4';

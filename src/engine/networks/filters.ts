@@ -2,7 +2,7 @@
  * Filters of GET /networks and POST /networks/prune, with dockerd's semantics and messages
  * (moby daemon/network/filter.go, daemon/prune.go, api/types/filters, api/types/time).
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { isPredefined, type NetworkRecord } from './types';
 import { labelsMatch, matchesAny, parseTimeFilter, validateFilterKeys, type Filters } from '../filter-args';
 

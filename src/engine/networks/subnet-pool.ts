@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { formatPrefix, overlaps, parsePrefix, rangeOf, type Prefix } from './ipv4';
 
 /**

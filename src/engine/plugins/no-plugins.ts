@@ -5,7 +5,7 @@
  * plugin support (`[moby] daemon/pkg/plugin/backend_unsupported.go`).
  */
 import { type Filters } from '../filter-args';
-import { InvalidParameterError, NotFoundError, NotImplementedError } from '../errors';
+import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors';
 
 const ACCEPTED_FILTERS = new Set(['enabled', 'capability']);
 

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { InvalidParameterError, UnavailableError } from '../errors';
+import { InvalidParameterError, UnavailableError } from '../../errors';
 import type { TlsSettings } from './endpoint';
 
 export interface HttpResponse {

@@ -9,7 +9,7 @@ import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, sha256Digest as sha256 } from '../images/digest';
-import { ForbiddenError, InvalidParameterError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors';
+import { ForbiddenError, InvalidParameterError, NotFoundError, UnauthorizedError, UnavailableError } from '../../errors';
 import type { RegistryEndpoint } from './endpoint';
 import { httpCall, type HttpResponse } from './http';
 

@@ -3,7 +3,7 @@
  * cluster object (swarm, nodes, services, tasks, secrets, configs) is out of reach with
  * dockerd's own words (`[moby] daemon/cluster/errors.go`), and joining one is refused plainly.
  */
-import { NotImplementedError, UnavailableError } from '../errors';
+import { NotImplementedError, UnavailableError } from '../../errors';
 
 /** dockerd's text when a manager-only call reaches a node that is not in a swarm. */
 export const NOT_A_MANAGER =

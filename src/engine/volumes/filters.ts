@@ -2,7 +2,7 @@
  * Filters of GET /volumes and POST /volumes/prune with dockerd's semantics and messages
  * (moby daemon/volume/service/convert.go `filtersToBy`, `withPrune`; api/types/filters).
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { labelsMatch, matchesAny, parseGoBool, validateFilterKeys, type Filters } from '../filter-args';
 
 export type { Filters };

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import type { Logger } from 'pino';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../errors';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { listFilter, pruneFilter, type Filters } from './filters';

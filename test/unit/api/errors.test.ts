@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { errorBody, STATUS_BY_CODE, statusOf } from '../../../src/api/errors';
-import { ERROR_CLASSES, EngineError, NotFoundError } from '../../../src/engine/errors';
+import { ERROR_CLASSES, BerthError, NotFoundError } from '../../../src/errors';
 
 /** dockerd's status for each class (moby daemon/server/httpstatus). */
 const DOCKERD_STATUS: Record<string, number> = {
@@ -27,7 +27,7 @@ describe('error classes → HTTP status', () => {
   for (const C of ERROR_CLASSES) {
     it(`${C.name} is ${DOCKERD_STATUS[C.name]}`, () => {
       const err = new C('some message');
-      assert.ok(err instanceof EngineError);
+      assert.ok(err instanceof BerthError);
       assert.equal(err.name, C.name);
       assert.equal(typeof STATUS_BY_CODE[err.code], 'number', `${err.code} has a status`);
       assert.equal(statusOf(err), DOCKERD_STATUS[C.name]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { InvalidParameterError, UnavailableError } from '../../../src/engine/errors';
+import { InvalidParameterError, UnavailableError } from '../../../src/errors';
 import { hybridWrapperScript } from '../../../src/runtime/crun-hybrid';
 import { MissingRuntime } from '../../../src/runtime/missing-runtime';
 import { OciCli } from '../../../src/runtime/oci-cli';

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type * as tar from 'tar-stream';
-import { InvalidParameterError, NotFoundError } from '../../errors';
+import { InvalidParameterError, NotFoundError } from '../../../errors';
 import type { FsTools } from '../../images/fs-tools';
 import { extractLayer } from '../../images/layer-extract';
 import { resolveInRoot } from '../../images/safe-path';

@@ -7,7 +7,7 @@
 import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { InvalidParameterError, NotFoundError } from '../../errors';
+import { InvalidParameterError, NotFoundError } from '../../../errors';
 import { resolveInRoot } from '../../images/safe-path';
 import { goFileMode } from './file-mode';
 

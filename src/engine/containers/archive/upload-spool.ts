@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
-import { InvalidParameterError } from '../../errors';
+import { InvalidParameterError } from '../../../errors';
 import { decompressed, readLarge } from '../../images/compression';
 
 export interface SpooledArchive {

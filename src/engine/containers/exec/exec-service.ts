@@ -12,7 +12,7 @@ import { readExitFile } from '../../../runtime/exit-watcher';
 import { ExternalCommandError } from '../../../runtime/external-command';
 import { runcExecWording, runtimeErrorKind } from '../../../runtime/oci-cli';
 import type { AttachSession, ContainerMonitor, OciRuntime } from '../../../runtime/types';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../../../errors';
 import type { ContainerDirs } from '../container-files';
 import type { AttachStreams, ContainerRecord } from '../types';
 import { execProcess, type ExecProcessConfig } from './exec-process';

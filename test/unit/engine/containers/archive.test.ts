@@ -9,7 +9,7 @@ import { computeChanges } from '../../../../src/engine/containers/archive/change
 import { pathStat, resolveContainerPath, rfc3339Nano } from '../../../../src/engine/containers/archive/container-path';
 import { goFileMode } from '../../../../src/engine/containers/archive/file-mode';
 import { TreePacker } from '../../../../src/engine/containers/archive/tar-pack';
-import { InvalidParameterError, NotFoundError } from '../../../../src/engine/errors';
+import { InvalidParameterError, NotFoundError } from '../../../../src/errors';
 import { FsTools } from '../../../../src/engine/images/fs-tools';
 import { extractLayer } from '../../../../src/engine/images/layer-extract';
 import { tarOf, type FixtureEntry } from '../../../fixtures/save-tarball';

@@ -4,7 +4,7 @@ import { mergeImageConfig, validateConfig } from '../../../../src/engine/contain
 import { mergeEnv } from '../../../../src/engine/env-vars';
 import { normalizeName, generateId } from '../../../../src/engine/containers/names';
 import { parseSignal } from '../../../../src/engine/containers/signals';
-import { InvalidParameterError } from '../../../../src/engine/errors';
+import { InvalidParameterError } from '../../../../src/errors';
 import type { ImageRecord } from '../../../../src/engine/images/types';
 
 const image = (config: Record<string, unknown>): ImageRecord => ({

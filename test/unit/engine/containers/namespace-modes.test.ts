@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConflictError } from '../../../../src/engine/errors';
+import { ConflictError } from '../../../../src/errors';
 import { namespacePlan } from '../../../../src/engine/containers/namespace-modes';
 import { buildOciSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type SpecInput } from '../../../../src/engine/containers/oci-spec';
 import type { ContainerRecord } from '../../../../src/engine/containers/types';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidParameterError } from '../../../../src/engine/errors';
+import { InvalidParameterError } from '../../../../src/errors';
 import { seccompFor, seccompOption, type DaemonSeccomp } from '../../../../src/engine/containers/seccomp';
 
 const ctx = { capabilities: ['CAP_CHOWN', 'CAP_SYS_ADMIN'], privileged: false, arch: 'amd64', kernel: '6.1.0-13-amd64' };

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvalidParameterError } from '../../../../src/engine/errors';
+import { InvalidParameterError } from '../../../../src/errors';
 import { GroupAddError, resolveInRootfs, resolveUser } from '../../../../src/engine/containers/user';
 
 const PASSWD = `root:x:0:0:root:/root:/bin/sh

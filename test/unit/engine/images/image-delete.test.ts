@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { ConflictError } from '../../../../src/engine/errors';
+import { ConflictError } from '../../../../src/errors';
 import { isImageIdPrefix, isSingleReference, planImageDelete, type DeleteRequest } from '../../../../src/engine/images/image-delete';
 
 const ID = `sha256:${'ab12'.repeat(16)}`;

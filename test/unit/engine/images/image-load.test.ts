@@ -5,7 +5,7 @@ import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import test from 'node:test';
-import { InvalidParameterError } from '../../../../src/engine/errors';
+import { InvalidParameterError } from '../../../../src/errors';
 import type { LayerRecord } from '../../../../src/engine/images/types';
 import { KEY, PREFIX } from '../../../../src/engine/store/schema';
 import {

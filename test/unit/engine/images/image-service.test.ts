@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'node:test';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../../../../src/engine/errors';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../../../../src/errors';
 import { KEY, PREFIX } from '../../../../src/engine/store/schema';
 import { buildBusyboxTarball, buildTwoLayerTarball } from '../../../fixtures/busybox-image';
 import { FIXTURES, serviceHarness, type ServiceHarness } from './helpers';

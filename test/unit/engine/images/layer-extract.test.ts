@@ -4,7 +4,7 @@ import { lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import test from 'node:test';
-import { InvalidParameterError } from '../../../../src/engine/errors';
+import { InvalidParameterError } from '../../../../src/errors';
 import { FsTools } from '../../../../src/engine/images/fs-tools';
 import { extractLayer } from '../../../../src/engine/images/layer-extract';
 import { FIXTURE_MTIME, tarOf, type FixtureEntry } from '../../../fixtures/save-tarball';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'node:test';
-import { InvalidParameterError } from '../../../../src/engine/errors';
+import { InvalidParameterError } from '../../../../src/errors';
 import { cleanArchivePath, cleanEntryPath, resolveInRoot } from '../../../../src/engine/images/safe-path';
 import { tempDir } from './helpers';
 

@@ -11,7 +11,7 @@ import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { decompressed } from '../images/compression';
 import { packFile } from '../images/pack-stream';
 import { resolveInRoot } from '../images/safe-path';

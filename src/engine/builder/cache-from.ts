@@ -11,7 +11,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { NotFoundError } from '../errors';
+import { NotFoundError } from '../../errors';
 import type { ImageRecord } from '../images/types';
 
 export interface CacheSource {

@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { decompressed } from '../images/compression';
 import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';

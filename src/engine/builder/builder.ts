@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidParameterError, NotFoundError } from '../errors';
+import { InvalidParameterError, NotFoundError } from '../../errors';
 import { httpGetOk } from '../registry/http';
 import { mergeEnv, envKey } from '../env-vars';
 import type { FsTools } from '../images/fs-tools';

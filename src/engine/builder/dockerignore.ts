@@ -6,7 +6,7 @@
  * reading of that text, not filepath.Match. We rebuild the same Go regexp text and then read it
  * as RE2 would, to keep those corners identical.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 
 export interface IgnoreMatcher {
   /** Whether `relPath` ('src/a.txt': slash-separated, relative to the context root) is excluded. */

@@ -4,7 +4,7 @@
  * (the argument and flag checks dockerd makes on the whole file before step 1 runs). Arguments
  * stay raw: quotes and variables are resolved at build time by ./shell-lexer.
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import { goQuote } from './shell-lexer';
 
 export interface Instruction {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ignoreMatcher, parseDockerignore } from '../../../../src/engine/build/dockerignore';
+import { ignoreMatcher, parseDockerignore } from '../../../../src/engine/builder/dockerignore';
 
 /** The paths of `paths` that the .dockerignore `text` excludes. */
 function excluded(text: string, paths: string[]): string[] {

@@ -1,7 +1,7 @@
 /**
- * The closed set of error classes the engine throws. Each is raised where the condition is
- * detected, with dockerd's wording, and mapped to an HTTP status in exactly one place
- * (src/api/errors.ts). Anything that is not one of these is a 500.
+ * The closed set of error classes every layer of Berth throws; it sits below all of them and
+ * imports nothing. Each is raised where the condition is detected, with dockerd's wording, and
+ * mapped to an HTTP status in exactly one place (src/api/errors.ts). Anything else is a 500.
  */
 export type ErrorCode =
   | 'NOT_FOUND'
@@ -13,7 +13,7 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'NOT_IMPLEMENTED';
 
-export abstract class EngineError extends Error {
+export abstract class BerthError extends Error {
   abstract readonly code: ErrorCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -21,28 +21,28 @@ export abstract class EngineError extends Error {
   }
 }
 
-export class NotFoundError extends EngineError {
+export class NotFoundError extends BerthError {
   readonly code = 'NOT_FOUND';
 }
-export class InvalidParameterError extends EngineError {
+export class InvalidParameterError extends BerthError {
   readonly code = 'INVALID_PARAMETER';
 }
-export class ConflictError extends EngineError {
+export class ConflictError extends BerthError {
   readonly code = 'CONFLICT';
 }
-export class NotModifiedError extends EngineError {
+export class NotModifiedError extends BerthError {
   readonly code = 'NOT_MODIFIED';
 }
-export class ForbiddenError extends EngineError {
+export class ForbiddenError extends BerthError {
   readonly code = 'FORBIDDEN';
 }
-export class UnauthorizedError extends EngineError {
+export class UnauthorizedError extends BerthError {
   readonly code = 'UNAUTHORIZED';
 }
-export class UnavailableError extends EngineError {
+export class UnavailableError extends BerthError {
   readonly code = 'UNAVAILABLE';
 }
-export class NotImplementedError extends EngineError {
+export class NotImplementedError extends BerthError {
   readonly code = 'NOT_IMPLEMENTED';
 }
 

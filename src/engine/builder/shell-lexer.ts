@@ -4,7 +4,7 @@
  * Also which instructions dockerd expands before dispatching them (builder/dockerfile evaluator.go
  * and the `Expand` methods of buildkit's instructions).
  */
-import { InvalidParameterError } from '../errors';
+import { InvalidParameterError } from '../../errors';
 import type { Instruction } from './dockerfile';
 
 type Env = Record<string, string>;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allowedLocalHit, layerOfHistoryEntry, matchHistory } from '../../../../src/engine/build/cache-from';
+import { allowedLocalHit, layerOfHistoryEntry, matchHistory } from '../../../../src/engine/builder/cache-from';
 import type { ImageRecord } from '../../../../src/engine/images/types';
 
 const image = (id: string, history: Array<{ created_by: string; empty_layer?: boolean }>, diffIds: string[]): ImageRecord => ({
