@@ -38,7 +38,7 @@ export async function ensureBridge(ip: IpLink, owner: string, spec: BridgeNetwor
   } else if (link.kind !== 'bridge') {
     throw new Error(`network interface ${spec.bridge} exists and is not a bridge`);
   }
-  await ip.ensureAddress(spec.bridge, `${spec.gateway}/${parseCidr(spec.subnet).prefixLen}`);
+  await ip.ensureAddress(spec.bridge, `${spec.gateway}/${parseCidr(spec.subnet).bits}`);
   if (spec.ipv6) {
     // As dockerd does: IPv6 may be off by default (sysctl) on new devices; the bridge needs it.
     await writeFile(`/proc/sys/net/ipv6/conf/${spec.bridge}/disable_ipv6`, '0\n');

@@ -14,7 +14,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { forwardQuery, parseUpstream, type Upstream } from './dns-forward';
-import { cidrContains, parseCidr, type Ipv4Cidr } from './ipv4';
+import { cidrContains, parseCidr, type Prefix } from './ipv4';
 import type { DnsRecord, NetworkLog } from './types';
 
 const TTL = 600;
@@ -32,7 +32,7 @@ export interface DnsServerOptions {
 
 interface Listener {
   gateway: string;
-  subnet: Ipv4Cidr;
+  subnet: Prefix;
   udp: dgram.Socket;
   tcp: net.Server;
   connections: Set<net.Socket>;

@@ -3,9 +3,18 @@
  * file name: interface names, CIDRs, addresses, MACs, ports.
  */
 import { addressInUse, invalidAddress, invalidParameter } from './errors';
-import { cidrContains, isHostAddress, isInterfaceName, isIpv4, isMac, parseCidr } from './ipv4';
+import { cidrContains, isHostAddress, isIpv4, parseCidr } from './ipv4';
 import { cidr6Contains, isIpv6, parseCidr6, parseIpv6 } from './ipv6';
 import type { AttachRequest, BridgeNetworkSpec } from './types';
+
+/** Linux interface names: 1–15 characters, no '/', whitespace or ':' (kept to a safe subset). */
+function isInterfaceName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name);
+}
+
+function isMac(mac: string): boolean {
+  return /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac);
+}
 
 export function checkNetworkSpec(spec: BridgeNetworkSpec): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.id)) throw invalidParameter(`invalid network id: ${spec.id}`);
@@ -26,7 +35,7 @@ export function checkNetworkSpec(spec: BridgeNetworkSpec): void {
     } catch {
       throw invalidParameter(`invalid ip range: ${spec.ipRange}`);
     }
-    if (range.prefixLen < subnet.prefixLen || !cidrContains(subnet, spec.ipRange.split('/')[0])) {
+    if (range.bits < subnet.bits || !cidrContains(subnet, spec.ipRange.split('/')[0])) {
       throw invalidParameter(`ip range ${spec.ipRange} is not within subnet ${spec.subnet}`);
     }
   }

@@ -1,3 +1,4 @@
+import { isIpv4 } from '../../network/ipv4';
 import { isIpv6, parseIpv6 } from '../../network/ipv6';
 import { ConflictError, InvalidParameterError } from '../../errors';
 import type { ContainerConfig, EndpointSettings, HostConfig, PortBinding } from './types';
@@ -70,17 +71,16 @@ export function emptyEndpoint(networkId: string, req: EndpointRequest = {}): End
   };
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 
 /** Validates one endpoint request for network `n` (dockerd's rules for the default bridge). */
 export function checkEndpoint(n: NetworkInfo, req: EndpointRequest, isDefaultBridge: boolean): void {
   const ip = req.IPAMConfig?.IPv4Address;
   const ip6 = req.IPAMConfig?.IPv6Address;
-  if (ip && !IPV4.test(ip)) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
+  if (ip && !isIpv4(ip)) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
   if (ip6 && (!isIpv6(ip6) || parseIpv6(ip6) === 0n)) throw new InvalidParameterError(`invalid IPv6 address: ${ip6}`);
   for (const ll of req.IPAMConfig?.LinkLocalIPs ?? []) {
-    if ((!IPV4.test(ll) && !isIpv6(ll)) || ll === '0.0.0.0' || parseIpv6(ll) === 0n) throw new InvalidParameterError(`invalid link-local IP address: ${ll}`);
+    if ((!isIpv4(ll) && !isIpv6(ll)) || ll === '0.0.0.0' || parseIpv6(ll) === 0n) throw new InvalidParameterError(`invalid link-local IP address: ${ll}`);
   }
   if (req.MacAddress && !MAC.test(req.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${req.MacAddress}`);
   if (isDefaultBridge || n.Driver !== 'bridge') {
@@ -116,7 +116,7 @@ export function checkPortBindings(bindings: HostConfig['PortBindings']): void {
       if (b.HostPort && !/^\d+$/.test(b.HostPort)) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
       // "0" (what testcontainers sends) and "" both ask for any free port.
       if (b.HostPort && Number(b.HostPort) > 65535) throw new InvalidParameterError(`invalid port specification: "${b.HostPort}"`);
-      if (b.HostIp && !IPV4.test(b.HostIp) && b.HostIp !== '::' && b.HostIp !== '') throw new InvalidParameterError(`invalid IP address: ${b.HostIp}`);
+      if (b.HostIp && !isIpv4(b.HostIp) && b.HostIp !== '::' && b.HostIp !== '') throw new InvalidParameterError(`invalid IP address: ${b.HostIp}`);
     }
   }
 }

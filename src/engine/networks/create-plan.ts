@@ -8,7 +8,7 @@ import { cidr6Overlaps, formatCidr6, formatIpv6, nthAddress6, parseCidr6, parseI
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, NotImplementedError } from '../../errors';
 import { parseBridgeOptions, validateIpamConfig } from './create-validation';
 import { parseGoBool } from '../filter-args';
-import { formatAddr, formatPrefix, isIPv6Text, overlaps, parseAddr, parsePrefix, type Prefix } from './ipv4';
+import { formatAddr, formatPrefix, isIPv6Text, overlaps, parseAddr, parsePrefix, type Prefix } from '../../network/ipv4';
 import { allocateSubnet, defaultGateway, usableRange } from './subnet-pool';
 import { NETWORK_OPTION, isPredefined, type BridgeSettings, type CreateNetworkOptions, type IpamConfigEntry, type NetworkRecord } from './types';
 

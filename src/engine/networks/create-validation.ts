@@ -6,7 +6,7 @@
 import { cidr6Contains, formatCidr6, isIpv6, isMaskedCidr6, parseCidr6 } from '../../network/ipv6';
 import { InvalidParameterError } from '../../errors';
 import { parseGoBool } from '../filter-args';
-import { contains, formatPrefix, isIPv6Text, isMasked, masked, overlaps, parseAddr, parsePrefix, type Prefix } from './ipv4';
+import { contains, formatPrefix, isIPv6Text, isMasked, masked, overlaps, parseAddr, parsePrefix, type Prefix } from '../../network/ipv4';
 import { NETWORK_OPTION, type IpamConfigEntry } from './types';
 
 function validateAddress(address: string | undefined, subnet: Prefix): string | undefined {

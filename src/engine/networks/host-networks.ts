@@ -8,7 +8,7 @@
  * Read from /proc/net/route and /etc/resolv.conf: files, not programs, so no command adapter.
  */
 import { readFile } from 'node:fs/promises';
-import { bitsOfMask, formatAddr, masked, parseAddr } from './ipv4';
+import { bitsOfMask, formatAddr, masked, parseAddr } from '../../network/ipv4';
 
 /** A subnet the host uses; `iface` is the device of an on-link route (absent for nameservers). */
 export interface HostNetwork {

@@ -18,7 +18,7 @@ import { parseGoBool } from '../filter-args';
 import type { EventSink } from '../events/event-log';
 import { filterNetworks, parsePruneFilters, pruneLabelsMatch, type Filters } from './filters';
 import { readHostNetworks, type HostNetwork } from './host-networks';
-import { formatAddr, overlaps, parsePrefix, type Prefix } from './ipv4';
+import { formatAddr, overlaps, parsePrefix, type Prefix } from '../../network/ipv4';
 import { defaultBridgeOptions, defaultBridgeRecord, hostOrNoneRecord, parseBip } from './predefined';
 import { allocateSubnet, defaultGateway } from './subnet-pool';
 import {

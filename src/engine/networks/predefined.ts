@@ -2,7 +2,7 @@
  * The networks every daemon has: `bridge` (the default bridge, on the `--bridge` device with the
  * `--bip` or an automatically chosen subnet), `host` and `none`, shaped as dockerd shows them.
  */
-import { formatAddr, formatPrefix, masked, parsePrefix } from './ipv4';
+import { formatAddr, formatPrefix, masked, parsePrefix } from '../../network/ipv4';
 import { usableRange } from './subnet-pool';
 import { NETWORK_OPTION, type BridgeSettings, type NetworkRecord } from './types';
 

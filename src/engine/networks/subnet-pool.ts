@@ -1,5 +1,5 @@
 import { InvalidParameterError } from '../../errors';
-import { formatPrefix, overlaps, parsePrefix, rangeOf, type Prefix } from './ipv4';
+import { formatPrefix, overlaps, parsePrefix, rangeOf, type Prefix } from '../../network/ipv4';
 
 /**
  * Docker's default local address pools, in the order dockerd allocates from them

@@ -2,7 +2,7 @@
  * How network records are shown: Docker's `Network` object for inspect and list (API v1.51),
  * built the way dockerd's `buildNetworkResource` / `buildIPAMResources` build it.
  */
-import { isIPv6Text } from './ipv4';
+import { isIPv6Text } from '../../network/ipv4';
 import type { EndpointResource, IpamConfigEntry, NetworkEndpoint, NetworkInspect, NetworkRecord } from './types';
 
 /** IPAM.Config: the client's entries when it gave a subnet, else what was allocated (null for host/none). */

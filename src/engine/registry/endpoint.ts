@@ -7,8 +7,8 @@
  * be spoken, as dockerd does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
+import { cidrContains, isIpv4, parsePrefix } from '../../network/ipv4';
 
 export interface TlsSettings {
   /** CA certificates trusted besides the system's (`<certs dir>/<domain>/*.crt`). */
@@ -72,21 +72,17 @@ function hostOf(domain: string): string {
 
 function isInsecure(domain: string, insecure: readonly string[]): boolean {
   const host = hostOf(domain);
-  if (host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'))) return true;
+  if (host === 'localhost' || host === '::1' || (isIpv4(host) && host.startsWith('127.'))) return true;
   for (const entry of insecure) {
     if (entry === domain || entry === host) return true;
-    if (entry.includes('/') && isIPv4(host) && inCidr(host, entry)) return true;
+    if (entry.includes('/') && isIpv4(host) && inCidr(host, entry)) return true;
   }
   return false;
 }
 
 function inCidr(ip: string, cidr: string): boolean {
-  const [net, bitsText] = cidr.split('/');
-  const bits = Number(bitsText);
-  if (!isIPv4(net) || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
-  const toInt = (a: string) => a.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (toInt(ip) & mask) === (toInt(net) & mask);
+  const prefix = parsePrefix(cidr);
+  return prefix !== undefined && cidrContains(prefix, ip);
 }
 
 /** A `--registry-mirror` URL as an endpoint serving docker.io's repositories. */

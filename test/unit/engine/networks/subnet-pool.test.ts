@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAddr, formatPrefix, parsePrefix } from '../../../../src/engine/networks/ipv4';
+import { formatAddr, formatPrefix, parsePrefix } from '../../../../src/network/ipv4';
 import { allocateSubnet, candidateSubnets, defaultGateway, usableRange } from '../../../../src/engine/networks/subnet-pool';
 
 const p = (s: string) => parsePrefix(s)!;

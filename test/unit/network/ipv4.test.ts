@@ -12,7 +12,7 @@ import {
   parseAddr,
   parsePrefix,
   rangeOf,
-} from '../../../../src/engine/networks/ipv4';
+} from '../../../src/network/ipv4';
 
 const p = (s: string) => {
   const r = parsePrefix(s);
