@@ -6,6 +6,7 @@
  * initialize logging driver: ..."). How the log is kept on disk is told in docs/logging.md.
  */
 import { InvalidParameterError } from '../../errors';
+import { fromHumanSize, ramInBytes } from '../byte-sizes';
 
 export type LogDriverName = 'json-file' | 'local' | 'none';
 
@@ -127,25 +128,6 @@ function parseBool(text: string, prefix: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
   throw new LogDriverInitError(`${prefix}strconv.ParseBool: parsing ${JSON.stringify(text)}: invalid syntax`);
-}
-
-/** docker/go-units FromHumanSize: decimal multiples (`10m` is 10,000,000 bytes). */
-export function fromHumanSize(text: string): number | undefined {
-  return humanSize(text, 1000);
-}
-
-/** docker/go-units RAMInBytes: binary multiples. */
-function ramInBytes(text: string): number | undefined {
-  return humanSize(text, 1024);
-}
-
-function humanSize(text: string, base: number): number | undefined {
-  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text);
-  if (!m) return undefined;
-  const unit = ' kmgtp'.indexOf((m[2] ?? ' ').toLowerCase());
-  const n = Number(m[1]);
-  if (!Number.isFinite(n)) return undefined;
-  return Math.floor(n * base ** unit);
 }
 
 /** The files of a log, oldest first: `<path>.<n>` … `<path>.1`, then `<path>`. */

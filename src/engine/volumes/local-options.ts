@@ -3,6 +3,7 @@
  * daemon/volume/local/local.go `validateName`, local_unix.go `validateOpts`). Errors are
  * prefixed with `create <name>: ` by the caller, as dockerd's OpErr does.
  */
+import { ramInBytes } from '../byte-sizes';
 
 const NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
 const VALID_NAME = new RegExp(`^${NAME_CHARS}+$`);
@@ -22,14 +23,6 @@ export function nameProblem(name: string): string | undefined {
     return `${JSON.stringify(name)} includes invalid characters for a local volume name, only ${JSON.stringify(NAME_CHARS)} are allowed. If you intended to pass a host directory, use absolute path`;
   }
   return undefined;
-}
-
-/** docker/go-units RAMInBytes: `<number>[kmgtp][b|ib]`, binary multiples. */
-export function ramInBytes(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text);
-  if (!m) return undefined;
-  const unit = ' kmgtp'.indexOf((m[2] ?? ' ').toLowerCase());
-  return Math.floor(Number(m[1]) * 1024 ** unit);
 }
 
 /** The problem with local driver options, or undefined. Berth has no quota support (`size`). */
