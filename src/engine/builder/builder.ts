@@ -19,7 +19,7 @@ import { httpGetOk } from '../registry/http';
 import { mergeEnv, envKey } from '../env-vars';
 import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';
-import { shortId } from '../images/digest';
+import { shortId } from '../ids';
 import { applyConfigChanges } from '../images/config-changes';
 import { parseNormalizedNamed, repoTagReference } from '../images/reference';
 import type { RegistryCredentials } from '../registry/registry-client';

@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { InvalidParameterError } from '../../errors';
+import { shortId } from '../ids';
 import { linkName, LinkStartError, parseLink, type LegacyLink } from './legacy-links';
 import { parseNetworkMode, type NetworkMode } from './network-plan';
 import type { ContainerRecord } from './types';
@@ -23,8 +24,6 @@ export interface ResolvedLink {
   /** The child's address on the default bridge. */
   ip: string;
 }
-
-const shortId = (id: string) => id.slice(0, 12);
 
 /** The /etc/hosts line of a legacy link: alias, the child's short ID and name. */
 export function linkHostsLine(child: ContainerRecord, alias: string, ip: string): string {

@@ -38,7 +38,8 @@ import { treeSize } from '../tree-size';
 import { readLogs } from './log-reader';
 import { logAttributes, logDetails, logFiles, logSettings, normalizeLogConfig, validateLogConfig, type LogSource } from './log-config';
 import { LogShipper, type ShipTarget } from './log-shipper';
-import { generateId, generateName, normalizeName, shortId } from './names';
+import { generateId, shortId } from '../ids';
+import { generateName, normalizeName } from './names';
 import { isMounted, unmountRootfs } from './rootfs';
 import { ContainerStarter } from './starter';
 import {

@@ -1,4 +1,5 @@
-import { randomBytes, randomInt } from 'node:crypto';
+/** Container names: dockerd's name rule and the names Berth generates when none is given. */
+import { randomInt } from 'node:crypto';
 import { InvalidParameterError } from '../../errors';
 
 /** Docker's name rule: at least two characters, first alphanumeric (`daemon/names`). */
@@ -11,16 +12,6 @@ export function normalizeName(name: string): string {
   }
   return name.startsWith('/') ? name : `/${name}`;
 }
-
-/** 64 hex characters; never all-digit in the short form, so short IDs are not mistaken for numbers. */
-export function generateId(): string {
-  for (;;) {
-    const id = randomBytes(32).toString('hex');
-    if (!/^\d{12}$/.test(id.slice(0, 12))) return id;
-  }
-}
-
-export const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 // Berth's own word lists for generated names (adjective_noun), harbour-themed.
 const ADJECTIVES = [

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { BerthError, InvalidParameterError } from '../../errors';
 import { decompressed } from './compression';
-import { HashingStream } from './digest';
+import { HashingStream } from '../digest';
 import { cleanArchivePath } from './safe-path';
 
 export interface ArchiveFile {

@@ -14,7 +14,7 @@ import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
 import { archiveError } from './archive-ingest';
 import { readLarge } from './compression';
-import { chainIds, HashingStream, sha256Digest } from './digest';
+import { chainIds, HashingStream, sha256Digest } from '../digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { commitStaged } from './staged-commit';

@@ -13,7 +13,7 @@
  * it and adds `Deleted` entries for the image and for each layer that is freed.
  */
 import { ConflictError } from '../../errors';
-import { shortId } from './digest';
+import { shortId } from '../ids';
 import { familiarOfStored, familiarString, parseNormalizedNamed, parseReference, repositoryName, storeKeyOf, tagNameOnly } from './reference';
 
 export interface ImageUser {

@@ -16,7 +16,7 @@ import { InvalidParameterError } from '../../errors';
 import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
 import { SaveArchive } from './archive-ingest';
-import { chainIds, hexOf, isSha256Digest, sha256Digest } from './digest';
+import { chainIds, hexOf, isSha256Digest, sha256Digest } from '../digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { commitStaged } from './staged-commit';

@@ -15,7 +15,7 @@ import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
-import { chainIds, hexOf } from './digest';
+import { chainIds, hexOf } from '../digest';
 import type { FsTools } from './fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { commitStaged } from './staged-commit';

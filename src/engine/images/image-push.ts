@@ -10,7 +10,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { registryEndpoint } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import { gzipStream, readLarge } from './compression';
-import { hexOf } from './digest';
+import { hexOf } from '../digest';
 import { imageManifest, manifestMediaType } from './image-manifest';
 import { layerBlobs } from './image-save';
 import { mountSources } from './layer-sources';

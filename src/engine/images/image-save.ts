@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type * as tar from 'tar-stream';
 import { InvalidParameterError } from '../../errors';
-import { hexOf, sha256Digest } from './digest';
+import { hexOf, sha256Digest } from '../digest';
 import { imageManifest, MEDIA } from './image-manifest';
 import type { ImageFiles } from './image-store-files';
 import { packFile } from './pack-stream';

@@ -11,7 +11,7 @@ import { errNoSuchImage, InvalidParameterError, NotFoundError } from '../../erro
 import { httpGetOk } from '../registry/http';
 import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
-import { chainIds } from './digest';
+import { chainIds } from '../digest';
 import { FsTools } from './fs-tools';
 import { planImageDelete, type DeleteRecord } from './image-delete';
 import { commitNewImage, unpackNewLayer, type CommitContext } from './image-commit';

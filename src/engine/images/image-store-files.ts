@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hexOf, sha256Digest } from './digest';
+import { hexOf, sha256Digest } from '../digest';
 import type { LayerBlob } from './types';
 
 export class ImageFiles {

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { InvalidParameterError } from '../../errors';
 import { archiveError } from './archive-ingest';
 import { detectCompression, gunzipStream, MAGIC_LENGTH, readLarge, type Compression } from './compression';
-import { HashingStream } from './digest';
+import { HashingStream } from '../digest';
 import type { FsTools } from './fs-tools';
 import { extractLayer } from './layer-extract';
 import { treeSize } from '../tree-size';

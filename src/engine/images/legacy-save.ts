@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { archiveError, type SaveArchive } from './archive-ingest';
 import { decompressed, readLarge } from './compression';
-import { HashingStream, sha256Digest } from './digest';
+import { HashingStream, sha256Digest } from '../digest';
 import { goSortedObject, goString, goTime, rawMembers } from './go-json';
 import type { SaveItem } from './save-manifest';
 import { v1ImageJson } from './v1-image-json';

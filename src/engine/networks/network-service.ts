@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { BridgeNetworkSpec, NetworkPlumbing } from '../../network/types';
-import { generateId, shortId } from '../containers/names';
+import { generateId, shortId } from '../ids';
 import { ForbiddenError, InvalidParameterError, NotFoundError } from '../../errors';
 import type { Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';

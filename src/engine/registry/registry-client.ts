@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HashingStream, sha256Digest as sha256 } from '../images/digest';
+import { HashingStream, sha256Digest as sha256 } from '../digest';
 import { ForbiddenError, InvalidParameterError, NotFoundError, UnauthorizedError, UnavailableError } from '../../errors';
 import type { RegistryEndpoint } from './endpoint';
 import { httpCall, type HttpResponse } from './http';

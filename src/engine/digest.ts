@@ -1,4 +1,4 @@
-/** Content addressing helpers: sha256 digests, chain IDs and short IDs. */
+/** Content addressing helpers shared by the registry client and the image store: sha256 digests and chain IDs. */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -33,13 +33,6 @@ export function chainIds(diffIds: readonly string[]): string[] {
     out.push(parent === undefined ? diffId : sha256Digest(`${parent} ${diffId}`));
   }
   return out;
-}
-
-/** dockerd's `stringid.TruncateID`: drop the algorithm, keep 12 characters. */
-export function shortId(id: string): string {
-  const colon = id.indexOf(':');
-  const bare = colon >= 0 ? id.slice(colon + 1) : id;
-  return bare.slice(0, 12);
 }
 
 /** A pass-through stream that hashes (sha256) and counts every byte it forwards. */
