@@ -14,7 +14,7 @@ import { archiveError, type SaveArchive } from './archive-ingest';
 import { decompressed, readLarge } from './compression';
 import { HashingStream, sha256Digest } from '../digest';
 import { goSortedObject, goString, goTime, rawMembers } from './go-json';
-import type { SaveItem } from './save-manifest';
+import type { ArchivedImage } from './archived-image';
 import { v1ImageJson } from './v1-image-json';
 
 export const LEGACY_REPOSITORIES = 'repositories';
@@ -30,7 +30,7 @@ interface V1Layer {
 }
 
 /** The images of a legacy archive, every parent before its children. */
-export async function readLegacyItems(archive: SaveArchive): Promise<SaveItem[]> {
+export async function readLegacyItems(archive: SaveArchive): Promise<ArchivedImage[]> {
   const layers = new Map<string, V1Layer>();
   for (const dir of archive.topDirs()) {
     const path = `${dir}/json`;
@@ -50,7 +50,7 @@ export async function readLegacyItems(archive: SaveArchive): Promise<SaveItem[]>
   const diffIds = new Map<string, string>();
   for (const v1id of layers.keys()) diffIds.set(v1id, await uncompressedDigest(archive.file(`${v1id}/layer.tar`).hostPath));
 
-  const items: SaveItem[] = [];
+  const items: ArchivedImage[] = [];
   const made = new Map<string, { id: string; diffIds: string[]; history: string[]; layerPaths: string[] }>();
   const make = (v1id: string, seen: Set<string>): { id: string; diffIds: string[]; history: string[]; layerPaths: string[] } => {
     const done = made.get(v1id);

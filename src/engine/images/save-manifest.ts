@@ -8,27 +8,8 @@ import { join } from 'node:path';
 import { InvalidParameterError } from '../../errors';
 import type { SaveArchive } from './archive-ingest';
 import { formatOfManifest } from './image-manifest';
+import type { ArchivedImage } from './archived-image';
 import { LEGACY_REPOSITORIES, readLegacyItems } from './legacy-save';
-import type { ImageFormat } from './types';
-
-export interface SaveItem {
-  /** Archive path of the image config. */
-  config: string;
-  /** Digest the config is named by (legacy `<hex>.json`, OCI `blobs/sha256/<hex>`), if any. */
-  configDigest?: string;
-  /** Repository tags as written in the archive (e.g. `busybox:latest`). */
-  repoTags: string[];
-  /** Archive paths of the layers, bottom to top. */
-  layers: Array<{ path: string; digest?: string }>;
-  /** The config, when the archive holds none and it was made from what it holds (legacy format). */
-  configBytes?: Buffer;
-  /** The image's parent (legacy format: the image of its parent layer). */
-  parent?: string;
-  /** Read from the format of Docker before 1.10: dockerd prints no `Loaded image` lines for it. */
-  legacy?: boolean;
-  /** `oci` for an image read from an OCI layout's OCI manifest (manifest.json names Docker images). */
-  format?: ImageFormat;
-}
 
 interface ManifestEntry {
   Config?: unknown;
@@ -62,7 +43,7 @@ export function digestFromPath(path: string): string | undefined {
   return undefined;
 }
 
-export async function readSaveItems(archive: SaveArchive, hostArch: string): Promise<SaveItem[]> {
+export async function readSaveItems(archive: SaveArchive, hostArch: string): Promise<ArchivedImage[]> {
   if (archive.has(MANIFEST_JSON)) return fromManifest(await archive.readJson<unknown>(MANIFEST_JSON));
   if (archive.has(INDEX_JSON)) return fromOciLayout(archive, hostArch);
   // Else the format of Docker before 1.10; dockerd's words when that fails too (no `repositories`).
@@ -74,7 +55,7 @@ function stringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((s) => typeof s === 'string');
 }
 
-function fromManifest(manifest: unknown): SaveItem[] {
+function fromManifest(manifest: unknown): ArchivedImage[] {
   if (manifest === null) throw invalid('invalid manifest, manifest cannot be null (but can be [])');
   if (!Array.isArray(manifest)) throw invalid('invalid manifest.json: expected an array');
   return manifest.map((raw: ManifestEntry, i) => {
@@ -100,10 +81,10 @@ function blobPath(digest: unknown): string {
   return `blobs/sha256/${digest.slice('sha256:'.length)}`;
 }
 
-async function fromOciLayout(archive: SaveArchive, hostArch: string): Promise<SaveItem[]> {
+async function fromOciLayout(archive: SaveArchive, hostArch: string): Promise<ArchivedImage[]> {
   const index = await archive.readJson<{ manifests?: Descriptor[] }>(INDEX_JSON);
   if (!Array.isArray(index?.manifests)) throw invalid('invalid OCI layout: index.json has no manifests');
-  const items: SaveItem[] = [];
+  const items: ArchivedImage[] = [];
   for (const desc of index.manifests) {
     const name = desc.annotations?.[IMAGE_NAME_ANNOTATION];
     const manifestDesc = INDEX_TYPES.has(desc.mediaType ?? '') ? await pickPlatform(archive, desc, hostArch) : desc;

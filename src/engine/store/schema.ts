@@ -43,6 +43,3 @@ export const PREFIX = {
   network: 'network:',
   volume: 'volume:',
 } as const;
-
-/** Migrations from version N to N+1, keyed by N. Empty until the schema first changes. */
-export const MIGRATIONS: Record<number, (store: import('./store').Store) => Promise<void>> = {};

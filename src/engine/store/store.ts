@@ -1,7 +1,10 @@
 import { Level } from 'level';
-import { KEY, MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { KEY, SCHEMA_VERSION } from './schema';
 
 export type BatchOp = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+
+/** Migrations of the key schema (./schema) from version N to N+1, keyed by N. Empty until it first changes. */
+const MIGRATIONS: Record<number, (store: Store) => Promise<void>> = {};
 
 /** A thin typed wrapper over LevelDB: JSON values, prefix scans and atomic batches. */
 export class Store {
