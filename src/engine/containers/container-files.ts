@@ -1,5 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { rootfsPaths, type RootfsPaths } from './rootfs';
 
 /** The on-disk layout of one container under `<data-root>/containers/<id>/`. */
@@ -39,12 +38,4 @@ export function containerDirs(root: string, id: string): ContainerDirs {
     hostsPath: join(dir, 'hosts'),
     resolvConfPath: join(dir, 'resolv.conf'),
   };
-}
-
-/** Writes a file by temp name + rename so readers never see a torn file. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }
