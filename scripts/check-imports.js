@@ -32,6 +32,7 @@ const ENGINE_ROOMS = {
   volumes: 60,
   images: 50,
   registry: 40,
+  dockerfile: 30,
   events: 20,
   store: 20,
 };

@@ -13,3 +13,13 @@ export function mergeEnv(base: string[] = [], over: string[] = []): string[] {
   }
   return out;
 }
+
+/** The entries as a name → value map, as `$NAME` expands them (a later entry wins; no `=` means ''). */
+export function envObject(env: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    const eq = e.indexOf('=');
+    out[eq < 0 ? e : e.slice(0, eq)] = eq < 0 ? '' : e.slice(eq + 1);
+  }
+  return out;
+}

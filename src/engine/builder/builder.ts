@@ -16,11 +16,13 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../../errors';
 import { httpGetOk } from '../registry/http';
-import { mergeEnv, envKey } from '../env-vars';
+import { parseDockerfile, type Instruction } from '../dockerfile/instructions';
+import { expandInstructionArgs, expandWord } from '../dockerfile/shell-lexer';
+import { envKey, envObject, mergeEnv } from '../env-vars';
 import type { FsTools } from '../images/fs-tools';
 import { extractLayer } from '../images/layer-extract';
 import { shortId } from '../ids';
-import { applyConfigChanges } from '../images/config-changes';
+import { applyInstruction } from '../images/config-changes';
 import { parseNormalizedNamed, repoTagReference } from '../images/reference';
 import type { RegistryCredentials } from '../registry/registry-client';
 import type { CommitImageOptions } from '../images/image-service';
@@ -32,8 +34,6 @@ import type { CommitOptions } from '../containers/container-service';
 import { unpackContext, type BuildContext } from './build-context';
 import { allowedLocalHit, layerOfHistoryEntry, matchHistory, resolveCacheSources, type CacheSource } from './cache-from';
 import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';
-import { parseDockerfile, type Instruction } from './dockerfile';
-import { expandInstructionArgs, expandWord } from './shell-lexer';
 
 /** What the builder needs from the image service. */
 export interface BuildImages {
@@ -361,17 +361,16 @@ export class Builder {
       case 'stopsignal':
       case 'healthcheck':
       case 'onbuild': {
-        // Parsed and checked the way docker commit --change does it.
-        const text = `${ins.cmd.toUpperCase()} ${this.metadataText(ins, args)}`;
-        stage.config = applyConfigChanges(stage.config, [text]);
-        return this.commitConfig(stage, text);
+        // Applied the way docker commit --change applies them.
+        stage.config = applyInstruction(stage.config, ins, args);
+        return this.commitConfig(stage, `${ins.cmd.toUpperCase()} ${this.metadataText(ins, args)}`);
       }
       default:
         throw new InvalidParameterError(`unknown instruction: ${ins.cmd.toUpperCase()}`);
     }
   }
 
-  /** The instruction's arguments as --change text (expanded where the builder expands). */
+  /** The instruction's arguments as its history line shows them (expanded where the builder expands). */
   private metadataText(ins: Instruction, args: string[]): string {
     const flags = Object.entries(ins.flags).map(([k, v]) => `--${k}=${v}`);
     if (ins.cmd === 'onbuild') return args[0] ?? '';
@@ -386,12 +385,7 @@ export class Builder {
 
   /** The variables `$NAME` expands to: the stage's ENV, then its ARGs (ENV wins, as in dockerd). */
   private expansionEnv(stage: Stage): Record<string, string> {
-    const env: Record<string, string> = Object.fromEntries(stage.args);
-    for (const e of stage.config.Env ?? []) {
-      const eq = e.indexOf('=');
-      env[eq < 0 ? e : e.slice(0, eq)] = eq < 0 ? '' : e.slice(eq + 1);
-    }
-    return env;
+    return { ...Object.fromEntries(stage.args), ...envObject(stage.config.Env ?? []) };
   }
 
   // ---- steps that make images ----

@@ -1,171 +1,114 @@
 /**
  * `--change` of docker commit and docker import: Dockerfile instructions applied to an image
- * config (`[moby] builder/dockerfile` BuildFromConfig). Only the instructions that change
- * metadata are allowed, with dockerd's message for the others.
+ * config as dockerd's BuildFromConfig does (`[moby] builder/dockerfile`): parsed and checked by
+ * the one Dockerfile parser (../dockerfile), their variables expanded from the config's Env,
+ * then applied. Only the instructions that change metadata are allowed. The builder applies its
+ * own metadata-only steps (EXPOSE, VOLUME, STOPSIGNAL, HEALTHCHECK, ONBUILD) with applyInstruction.
  */
 import { posix } from 'node:path';
 import { InvalidParameterError } from '../../errors';
-import { mergeEnv } from '../env-vars';
+import { parseChanges, type Instruction } from '../dockerfile/instructions';
+import { expandInstructionArgs } from '../dockerfile/shell-lexer';
+import { envObject, mergeEnv } from '../env-vars';
 import { parseGoDuration } from '../filter-args';
 import type { ContainerImageConfig } from './types';
 
 const VALID = new Set(['cmd', 'entrypoint', 'healthcheck', 'env', 'expose', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir']);
 
+const HEALTHCHECK_FLAGS: Record<string, 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval' | 'Retries'> = {
+  interval: 'Interval',
+  timeout: 'Timeout',
+  'start-period': 'StartPeriod',
+  'start-interval': 'StartInterval',
+  retries: 'Retries',
+};
+
 /** Applies `changes` (one instruction each; `\n`-separated ones too) to a copy of `config`. */
 export function applyConfigChanges(config: ContainerImageConfig, changes: readonly string[]): ContainerImageConfig {
+  const { escapeToken, instructions } = parseChanges(changes.join('\n'), VALID);
+  let out: ContainerImageConfig = { ...config };
+  // Each instruction sees the Env the ones before it made, as dockerd's dispatch does.
+  for (const ins of instructions) out = applyInstruction(out, ins, expandInstructionArgs(ins, envObject(out.Env ?? []), escapeToken));
+  return out;
+}
+
+/** One checked metadata instruction, its arguments already expanded, applied to a copy of `config`. */
+export function applyInstruction(config: ContainerImageConfig, ins: Instruction, args: string[]): ContainerImageConfig {
   const out: ContainerImageConfig = { ...config };
-  const lines = changes.flatMap((c) => c.split('\n')).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  for (const line of lines) {
-    const m = /^(\S+)\s*([\s\S]*)$/.exec(line)!;
-    const name = m[1].toLowerCase();
-    const rest = m[2].trim();
-    if (!VALID.has(name)) throw new InvalidParameterError(`${name} is not a valid change command`);
-    const need = (min: number, got: number) => {
-      if (got < min) throw new InvalidParameterError(`${name.toUpperCase()} requires at least ${min === 1 ? 'one argument' : `${min} arguments`}`);
-    };
-    switch (name) {
-      case 'cmd':
-        out.Cmd = commandForm(rest, out.Shell);
-        break;
-      case 'entrypoint':
-        out.Entrypoint = commandForm(rest, out.Shell);
-        if (!rest) out.Entrypoint = null;
-        break;
-      case 'env': {
-        const pairs = keyValues(rest, 'ENV');
-        need(1, pairs.length);
-        out.Env = mergeEnv(out.Env ?? [], pairs.map(([k, v]) => `${k}=${v}`));
-        break;
+  switch (ins.cmd) {
+    case 'cmd':
+      out.Cmd = commandForm(ins, args, out.Shell);
+      break;
+    case 'entrypoint':
+      out.Entrypoint = ins.json || args.length ? commandForm(ins, args, out.Shell) : null;
+      break;
+    case 'env':
+      out.Env = mergeEnv(out.Env ?? [], pairs(args).map(([k, v]) => `${k}=${v}`));
+      break;
+    case 'label':
+      out.Labels = { ...(out.Labels ?? {}), ...Object.fromEntries(pairs(args)) };
+      break;
+    case 'expose': {
+      const exposed = { ...(out.ExposedPorts ?? {}) };
+      for (const p of args) {
+        if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw new InvalidParameterError(`invalid containerPort: ${p.split('/')[0]}`);
+        exposed[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
       }
-      case 'label': {
-        const pairs = keyValues(rest, 'LABEL');
-        need(1, pairs.length);
-        out.Labels = { ...(out.Labels ?? {}), ...Object.fromEntries(pairs) };
-        break;
-      }
-      case 'expose': {
-        const ports = words(rest);
-        need(1, ports.length);
-        const exposed = { ...(out.ExposedPorts ?? {}) };
-        for (const p of ports) {
-          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw new InvalidParameterError(`invalid containerPort: ${p.split('/')[0]}`);
-          exposed[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
-        }
-        out.ExposedPorts = exposed;
-        break;
-      }
-      case 'volume': {
-        const vols = jsonArray(rest) ?? words(rest);
-        need(1, vols.length);
-        out.Volumes = { ...(out.Volumes ?? {}), ...Object.fromEntries(vols.map((v) => [v, {}])) };
-        break;
-      }
-      case 'user':
-      case 'stopsignal':
-        need(1, rest ? 1 : 0);
-        if (name === 'user') out.User = rest;
-        else out.StopSignal = rest;
-        break;
-      case 'workdir':
-        need(1, rest ? 1 : 0);
-        out.WorkingDir = posix.resolve(out.WorkingDir || '/', rest);
-        break;
-      case 'onbuild':
-        need(1, rest ? 1 : 0);
-        out.OnBuild = [...(out.OnBuild ?? []), rest];
-        break;
-      case 'healthcheck':
-        out.Healthcheck = healthcheck(rest);
-        break;
+      out.ExposedPorts = exposed;
+      break;
     }
+    case 'volume':
+      out.Volumes = { ...(out.Volumes ?? {}), ...Object.fromEntries(args.map((v) => [v, {}])) };
+      break;
+    case 'user':
+      out.User = args[0];
+      break;
+    case 'stopsignal':
+      out.StopSignal = args[0];
+      break;
+    case 'workdir':
+      out.WorkingDir = posix.resolve(out.WorkingDir || '/', args[0]);
+      break;
+    case 'onbuild':
+      out.OnBuild = [...(out.OnBuild ?? []), args[0].trim()];
+      break;
+    case 'healthcheck':
+      out.Healthcheck = healthcheck(ins, args);
+      break;
+    default:
+      throw new InvalidParameterError(`${ins.cmd} is not a valid change command`);
   }
   return out;
 }
 
-/** `["a","b"]` (JSON form) or shell form run by the image's shell. */
-function commandForm(rest: string, shell: string[] | undefined): string[] {
-  const json = jsonArray(rest);
-  if (json) return json;
-  return [...(shell?.length ? shell : ['/bin/sh', '-c']), rest];
+/** The exec form as given, or the shell form run by the image's shell. */
+function commandForm(ins: Instruction, args: string[], shell: string[] | undefined): string[] {
+  if (ins.json) return args;
+  return [...(shell?.length ? shell : ['/bin/sh', '-c']), args[0] ?? ''];
 }
 
-function jsonArray(text: string): string[] | undefined {
-  if (!text.startsWith('[')) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Words split on unquoted blanks; quotes removed, backslash escapes honoured. */
-function words(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | undefined;
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\\' && i + 1 < text.length && quote !== "'") {
-      cur += text[++i];
-      inWord = true;
-    } else if (quote) {
-      if (ch === quote) quote = undefined;
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (quote) throw new InvalidParameterError(`unexpected end of statement while looking for matching ${quote}`);
-  if (inWord) out.push(cur);
+/** ENV and LABEL arguments come as name, value, name, value, ... */
+function pairs(args: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < args.length; i += 2) out.push([args[i], args[i + 1]]);
   return out;
 }
 
-/** `k=v k2="v 2"`, or the legacy `k some value` form. */
-function keyValues(rest: string, instr: string): Array<[string, string]> {
-  const first = words(rest)[0] ?? '';
-  if (!first.includes('=')) {
-    const m = /^(\S+)\s+([\s\S]*)$/.exec(rest);
-    if (!m) throw new InvalidParameterError(`${instr} must have two arguments`);
-    return [[m[1], words(m[2]).join(' ')]];
-  }
-  return words(rest).map((w) => {
-    const eq = w.indexOf('=');
-    if (eq <= 0) throw new InvalidParameterError(`${instr} names can not be blank`);
-    return [w.slice(0, eq), w.slice(eq + 1)];
-  });
-}
-
-/** `NONE`, or `[--interval=… --timeout=… --start-period=… --start-interval=… --retries=N] CMD …`. */
-function healthcheck(rest: string): Record<string, unknown> {
-  if (/^none$/i.test(rest)) return { Test: ['NONE'] };
+/** `NONE`, or `CMD …` with the flags (already checked by the parser) as durations and a count. */
+function healthcheck(ins: Instruction, args: string[]): Record<string, unknown> {
+  if (args[0] === 'NONE') return { Test: ['NONE'] };
   const hc: Record<string, unknown> = {};
-  let text = rest;
-  for (;;) {
-    const m = /^--([a-z-]+)=(\S+)\s*/.exec(text);
-    if (!m) break;
-    text = text.slice(m[0].length);
-    const key = { interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod', 'start-interval': 'StartInterval', retries: 'Retries' }[m[1]];
-    if (!key) throw new InvalidParameterError(`Unknown flag: ${m[1]}`);
-    if (key === 'Retries') hc.Retries = Number.parseInt(m[2], 10);
+  for (const [flag, value] of Object.entries(ins.flags)) {
+    const key = HEALTHCHECK_FLAGS[flag];
+    // An empty value leaves the default, as dockerd's parseOptInterval does.
+    if (!key || value === '') continue;
+    if (key === 'Retries') hc.Retries = Number.parseInt(value, 10);
     else {
-      const ms = parseGoDuration(m[2]);
-      if (ms === undefined) throw new InvalidParameterError(`time: invalid duration "${m[2]}"`);
+      const ms = parseGoDuration(value);
+      if (ms === undefined) throw new InvalidParameterError(`time: invalid duration "${value}"`);
       hc[key] = Math.round(ms * 1e6);
     }
   }
-  const cm = /^cmd\s+([\s\S]+)$/i.exec(text);
-  if (!cm) throw new InvalidParameterError('Unknown type "' + (text.split(/\s/)[0] ?? '') + '" in HEALTHCHECK (try CMD)');
-  const json = jsonArray(cm[1].trim());
-  hc.Test = json ? ['CMD', ...json] : ['CMD-SHELL', cm[1].trim()];
+  hc.Test = ins.json ? ['CMD', ...args.slice(1)] : ['CMD-SHELL', args[1]];
   return hc;
 }

@@ -37,6 +37,18 @@ describe('--change instructions (docker commit / import)', () => {
     assert.throws(() => applyConfigChanges({}, ['RUN echo hi']), { name: 'InvalidParameterError', message: 'run is not a valid change command' });
     assert.throws(() => applyConfigChanges({}, ['COPY a b']), { message: 'copy is not a valid change command' });
     assert.throws(() => applyConfigChanges({}, ['ENV']), { name: 'InvalidParameterError' });
+    assert.throws(() => applyConfigChanges({}, ['FOO bar']), { message: 'foo is not a valid change command' });
+  });
+
+  it('parses them with the Dockerfile parser: its checks, bare messages, and variables from the config', () => {
+    assert.throws(() => applyConfigChanges({}, ['ENV A=1 B']), { name: 'InvalidParameterError', message: 'Syntax error - can\'t find = in "B". Must be of the form: name=value' });
+    assert.throws(() => applyConfigChanges({}, ['USER']), { message: 'USER requires exactly one argument' });
+    assert.throws(() => applyConfigChanges({}, ['HEALTHCHECK --bogus=1 CMD true']), { message: 'Unknown flag: bogus' });
+    const out = applyConfigChanges({ Env: ['HOME=/root'] }, ['ENV DATA=$HOME/data', 'WORKDIR $DATA', 'LABEL where="${DATA}"', '# a comment', '']);
+    assert.deepEqual(out.Env, ['HOME=/root', 'DATA=/root/data']);
+    assert.equal(out.WorkingDir, '/root/data');
+    assert.deepEqual(out.Labels, { where: '/root/data' });
+    assert.deepEqual(applyConfigChanges({ User: 'x' }, ['# only a comment']), { User: 'x' });
   });
 });
 

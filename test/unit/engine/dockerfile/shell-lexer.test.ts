@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDockerfile } from '../../../../src/engine/builder/dockerfile';
-import { expandInstructionArgs, expandsEnv, expandWord, expandWords } from '../../../../src/engine/builder/shell-lexer';
+import { parseDockerfile } from '../../../../src/engine/dockerfile/instructions';
+import { expandInstructionArgs, expandsEnv, expandWord, expandWords } from '../../../../src/engine/dockerfile/shell-lexer';
 
 const env = { HOME: '/root', EMPTY: '', SPACED: 'a  b', KOREAN: '한국어' };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDockerfile, type Instruction } from '../../../../src/engine/builder/dockerfile';
+import { parseDockerfile, type Instruction } from '../../../../src/engine/dockerfile/instructions';
 
 /** The instructions of `text` without the fields a test does not look at. */
 function parse(text: string): Array<Pick<Instruction, 'cmd' | 'flags' | 'args' | 'json'>> {
