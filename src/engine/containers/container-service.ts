@@ -26,7 +26,7 @@ import { ContainerLifecycle } from './lifecycle';
 import { HealthMonitors } from './health/health-monitor';
 import type { EventSink } from '../events/event-log';
 import type { VolumeLookup } from './mount-spec';
-import { parseVolumesFrom, planMounts, type MountPoint } from './mounts';
+import { parseVolumesFrom, planMounts } from './mounts';
 import { ContainerNetworking, type NetworkDirectory, type Plumbing } from './container-network';
 import { linkName } from './legacy-links';
 import { checkEndpoint, emptyEndpoint, parseNetworkMode, type EndpointRequest } from './network-plan';
@@ -56,6 +56,7 @@ import {
   type ContainerConfig,
   type RestartPolicy,
   type HostConfig,
+  type MountPoint,
 } from './types';
 import { containerInspect, containerSummary } from './views';
 import { PhaseClock } from '../phase-clock';

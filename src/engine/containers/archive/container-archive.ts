@@ -24,7 +24,7 @@ import { resolveUser } from '../user';
 import { mountAt, withArchiveRoot, type RootSource } from './archive-root';
 import { computeChanges, type Change } from './changes';
 import { packUpperLayer } from './layer-pack';
-import type { MountPoint } from '../mounts';
+import type { MountPoint } from '../types';
 import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './container-path';
 import { TreePacker } from './tar-pack';
 import { spoolArchive } from './upload-spool';
