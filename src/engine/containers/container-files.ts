@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { MonitorPaths } from '../../runtime/types';
 import { rootfsPaths, type RootfsPaths } from './rootfs';
 
 /** The on-disk layout of one container under `<data-root>/containers/<id>/`. */
@@ -39,6 +40,11 @@ export function containerDirs(root: string, id: string): ContainerDirs {
     hostsPath: join(dir, 'hosts'),
     resolvConfPath: join(dir, 'resolv.conf'),
   };
+}
+
+/** The files of `d` the container's monitor works with. */
+export function monitorPaths(d: ContainerDirs): MonitorPaths {
+  return { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
 }
 
 /** Writes a file by temp name + rename so readers never see a torn file. */

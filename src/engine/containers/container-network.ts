@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../events/event-log';
 import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlumbing, PortMapping } from '../../network/types';
 import { NetworkPlumbingError } from '../../network/errors';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
 import { ContainerLinks, editEtcFile, linkHostsLine } from './container-links';
 import { linkAliasRecords, linkEnv, linkName } from './legacy-links';
 import { checkEndpoint, checkExposedPorts, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
+import type { ContainerRecords } from './container-records';
 import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig, PortBinding } from './types';
 
 /** What container networking needs from the network service. */
@@ -44,15 +45,15 @@ export interface NetworkSetup {
   env: string[];
 }
 
-interface Deps {
+export interface ContainerNetworkingDeps {
   plumbing: Plumbing;
   networks: NetworkDirectory;
   log: Logger;
-  /** Every container record, for DNS names and shared namespaces. */
-  containers(): Iterable<ContainerRecord>;
-  lookup(ref: string): ContainerRecord;
-  /** The container's /etc/hosts and /etc/resolv.conf on the host (bind-mounted while it runs). */
-  etcPaths(c: ContainerRecord): { hostsPath: string; resolvConfPath: string };
+  /**
+   * Every record (DNS names, shared namespaces), lookup, the per-container lock, and each
+   * container's /etc/hosts and /etc/resolv.conf on the host (bind-mounted while it runs).
+   */
+  records: ContainerRecords;
   events?: EventSink;
 }
 
@@ -65,7 +66,7 @@ const shortId = (id: string) => id.slice(0, 12);
 export class ContainerNetworking {
   readonly links: ContainerLinks;
 
-  constructor(private readonly deps: Deps) {
+  constructor(private readonly deps: ContainerNetworkingDeps) {
     this.links = new ContainerLinks(deps);
   }
 
@@ -83,7 +84,7 @@ export class ContainerNetworking {
     const state: ContainerNetworkState = { networks: {}, ports: {} };
     const requests = ((networkingConfig as { EndpointsConfig?: Record<string, EndpointRequest> } | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointRequest>;
     if (mode.kind === 'container') {
-      this.deps.lookup(mode.ref);
+      this.deps.records.get(mode.ref);
       return state;
     }
     const links = this.links.plan(hostConfig.Links ?? [], mode);
@@ -143,7 +144,7 @@ export class ContainerNetworking {
     });
     if (mode.kind === 'none') return loopbackOnly();
     if (mode.kind === 'container') {
-      const other = this.deps.lookup(mode.ref);
+      const other = this.deps.records.get(mode.ref);
       if (!other.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
       const netnsPath = other.network?.netnsPath ?? `/proc/${other.state.Pid}/ns/net`;
       const ip = Object.values(other.network?.networks ?? {})[0]?.IPAddress || undefined;
@@ -266,8 +267,34 @@ export class ContainerNetworking {
     this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
   }
 
-  /** Adds a network to a container; attaches at once when it runs (`docker network connect`). */
-  async connect(c: ContainerRecord, n: NetworkInfo, ep: EndpointSettings): Promise<void> {
+  /** `docker network connect`: on a running container the endpoint is attached at once. */
+  async connectNetwork(networkRef: string, containerRef: string, req: EndpointRequest = {}): Promise<void> {
+    const { records } = this.deps;
+    const c = records.get(containerRef);
+    const n = await this.deps.networks.get(networkRef);
+    const mode = parseNetworkMode(c.hostConfig.NetworkMode);
+    if (mode.kind !== 'bridge') throw new ForbiddenError(`container sharing network namespace with another container or host cannot be connected to any other network`);
+    checkEndpoint(n, req, n.Name === 'bridge');
+    await records.locked(c.id, async () => {
+      await this.connect(c, n, emptyEndpoint(n.Id, req));
+      await records.save(c);
+    });
+  }
+
+  /** `force` is accepted for API compatibility; an endpoint is always removed when asked. */
+  async disconnectNetwork(networkRef: string, containerRef: string, force = false): Promise<void> {
+    const { records } = this.deps;
+    const c = records.get(containerRef);
+    const n = await this.deps.networks.get(networkRef);
+    this.deps.log.debug({ container: c.id, network: n.Id, force }, 'disconnect');
+    await records.locked(c.id, async () => {
+      await this.disconnect(c, n);
+      await records.save(c);
+    });
+  }
+
+  /** Adds a network to a container; attaches at once when it runs. */
+  private async connect(c: ContainerRecord, n: NetworkInfo, ep: EndpointSettings): Promise<void> {
     const state = (c.network ??= { networks: {}, ports: {} });
     if (state.networks[n.Name]) throw new ConflictError(`endpoint with name ${c.name.slice(1)} already exists in network ${n.Name}`);
     if (c.state.Running && state.netnsPath) {
@@ -289,7 +316,7 @@ export class ContainerNetworking {
    * after a disconnect, as dockerd keeps it).
    */
   private async joinedWhileRunning(c: ContainerRecord, spec: BridgeNetworkSpec, endpoint: Endpoint): Promise<void> {
-    const paths = this.deps.etcPaths(c);
+    const paths = this.deps.records.dirs(c.id);
     const hostname = c.config.Hostname || shortId(c.id);
     const names = c.config.Domainname ? `${hostname}.${c.config.Domainname} ${hostname}` : hostname;
     const lines = [`${endpoint.ip}\t${names}`, ...(endpoint.ip6 ? [`${endpoint.ip6}\t${names}`] : [])];
@@ -300,7 +327,7 @@ export class ContainerNetworking {
     await editEtcFile(this.deps.log, paths.resolvConfPath, (text) => (/^nameserver 127\.0\.0\.11$/m.test(text) ? text : embedded));
   }
 
-  async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
+  private async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
     const state = c.network;
     const entry = state && Object.entries(state.networks).find(([, e]) => e.NetworkID === n.Id);
     if (!state || !entry) throw new NotFoundError(`container ${c.id} is not connected to network ${n.Name}`);
@@ -312,7 +339,7 @@ export class ContainerNetworking {
       this.emit(c, spec, 'disconnect');
       const ips = [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean);
       if (ips.length && c.state.Running) {
-        await editEtcFile(this.deps.log, this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
+        await editEtcFile(this.deps.log, this.deps.records.dirs(c.id).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
       }
     }
     delete state.networks[name];
@@ -327,7 +354,7 @@ export class ContainerNetworking {
   /** Container IDs with an endpoint on a network, for network inspect and removal checks. */
   endpointsOn(networkId: string) {
     const out: Array<{ containerId: string; name: string; endpointId: string; mac: string; ipv4: string; ipv6: string }> = [];
-    for (const c of this.deps.containers()) {
+    for (const c of this.deps.records.all()) {
       for (const ep of Object.values(c.network?.networks ?? {})) {
         if (ep.NetworkID !== networkId || !ep.EndpointID) continue;
         out.push({
@@ -434,7 +461,7 @@ export class ContainerNetworking {
     for (const networkId of new Set(networkIds)) {
       const records: DnsRecord[] = [];
       const linking: Array<{ client: string; links: string[] }> = [];
-      for (const other of this.deps.containers()) {
+      for (const other of this.deps.records.all()) {
         if (other.id === leaving) continue;
         for (const ep of Object.values(other.network?.networks ?? {})) {
           if (ep.NetworkID !== networkId || !ep.IPAddress) continue;
