@@ -109,7 +109,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       log: log.child({ module: 'engine.networks' }),
       plumbing,
       defaults: { bridgeName: config.bridge, bip: config.bip, iptables: config.iptables },
-      endpointsOf: (networkId) => containers?.networking.endpointsOn(networkId) ?? [],
+      endpointsOf: (networkId) => containers?.networking.endpoints.endpointsOn(networkId) ?? [],
       exitsReleased: () => containers?.runs.exitsReleased() ?? Promise.resolve(),
     });
     // The container service sees networks in the API's terms (Id, Name, Driver).

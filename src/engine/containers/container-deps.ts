@@ -8,7 +8,8 @@ import type { EventSink } from '../events/event-log';
 import type { CommitImageOptions } from '../images/image-service';
 import type { ImageRecord } from '../images/types';
 import type { Store } from '../store/store';
-import type { NetworkDirectory, Plumbing } from './container-network';
+import type { NetworkDirectory } from './container-network';
+import type { Plumbing } from './endpoints';
 import type { VolumeLookup } from './mount-spec';
 import type { DaemonSeccomp } from './seccomp';
 
