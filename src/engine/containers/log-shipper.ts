@@ -1,8 +1,8 @@
 /**
  * Turns the monitor's k8s-file log (`<RFC3339Nano> stdout|stderr F|P <text>`, all conmon
  * writes) into the json-file log at LogPath that `docker logs` and log shippers read, as dockerd
- * writes it (json-log-entry.ts). One tail (log-tail.ts) per container with a file log; design and crash
- * rules in docs/logging.md:
+ * writes it (json-log-entry.ts). One tail (log-tail.ts) per container with a file log; design
+ * and crash rules in docs/logging.md:
  * - a line split by the monitor (`P` records) becomes one entry, as dockerd's copier joins
  *   what a process writes until its newline; lines over 16 KiB are split into partial entries;
  * - progress is recorded in `<container>/log-ship.json` after every write: the monitor log's

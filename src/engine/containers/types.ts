@@ -1,4 +1,4 @@
-/** Container records, options and results of the container service. */
+/** Container records, options and results of the container engine. */
 
 /** Docker's container Config as accepted by create (fields Berth acts on; others are kept as sent). */
 export interface ContainerConfig {
