@@ -1,11 +1,17 @@
 /**
  * Builds the container engine's parts and wires them to each other. Each part does one job
  * over the shared records (container-records.ts); the daemon binds the API's container and exec
- * backends to these parts directly, role by role.
+ * backends to these parts directly, role by role. Who uses whom (a part uses only parts on its
+ * own line or above):
  *
- *   records ← networking, execs, health, starter, archive, release
- *           ← disposal ← runs ← lifecycle ← streams, commit
- *           ← creation, queries, removal (runs, disposal)
+ *   records                                  the map, lookup, writes, lock, events
+ *   networking, execs, health, starter,      over records
+ *     archive, run release
+ *   disposal                                 a container's end (release, execs, health, ...)
+ *   runs                                     start, exit, restart policy (starter, disposal)
+ *   lifecycle                                client commands (runs)
+ *   creation, queries, removal, streams,     the rest of the API (removal: runs, disposal;
+ *     commit                                   streams and commit: lifecycle)
  */
 import { FsTools } from '../images/fs-tools';
 import { ContainerArchive } from './archive/container-archive';
