@@ -112,7 +112,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       endpointsOf: (networkId) => containers?.networking.endpoints.endpointsOn(networkId) ?? [],
       exitsReleased: () => containers?.runs.exitsReleased() ?? Promise.resolve(),
     });
-    // The container service sees networks in the API's terms (Id, Name, Driver).
+    // The container engine sees networks in the API's terms (Id, Name, Driver).
     const networkDirectory = {
       get: (ref: string) => {
         const n = networks.get(ref);
