@@ -21,7 +21,9 @@ import { NoSwarm } from './engine/swarm/no-swarm';
 import { NoPlugins } from './engine/plugins/no-plugins';
 import { socketPath, type Config } from './config';
 import { socketGroupId } from './socket-group';
-import { ContainerService } from './engine/containers/container-service';
+import { composeContainers, type ContainerEngine } from './engine/containers/compose';
+import type { ContainerBackend } from './api/containers/backend';
+import type { BuildContainers } from './engine/builder/builder';
 import { readHostResolvConf } from './engine/containers/etc-files';
 import { ImageService } from './engine/images/image-service';
 import { DISABLED_BRIDGE, NetworkService } from './engine/networks/network-service';
@@ -92,14 +94,14 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       log: log.child({ module: 'network' }),
     });
 
-    let containers: ContainerService | undefined;
+    let containers: ContainerEngine | undefined;
     const events = new EventLog();
     const volumes = new VolumeService({
       events,
       store,
       root: join(config.dataRoot, 'volumes'),
       log: log.child({ module: 'engine.volumes' }),
-      usersOf: (name) => containers?.usersOfVolume(name) ?? [],
+      usersOf: (name) => containers?.queries.usersOfVolume(name) ?? [],
     });
     const networks = new NetworkService({
       events,
@@ -107,10 +109,10 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       log: log.child({ module: 'engine.networks' }),
       plumbing,
       defaults: { bridgeName: config.bridge, bip: config.bip, iptables: config.iptables },
-      endpointsOf: (networkId) => containers?.endpointsOn(networkId) ?? [],
-      exitsReleased: () => containers?.exitsReleased() ?? Promise.resolve(),
+      endpointsOf: (networkId) => containers?.networking.endpoints.endpointsOn(networkId) ?? [],
+      exitsReleased: () => containers?.runs.exitsReleased() ?? Promise.resolve(),
     });
-    // The container service sees networks in the API's terms (Id, Name, Driver).
+    // The container engine sees networks in the API's terms (Id, Name, Driver).
     const networkDirectory = {
       get: (ref: string) => {
         const n = networks.get(ref);
@@ -127,10 +129,10 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       store,
       root: join(config.dataRoot, 'image'),
       log: log.child({ module: 'engine.images' }),
-      imageUsers: async (imageId) => containers?.usersOfImage(imageId) ?? [],
-      containerRunning: (id) => containers?.isRunning(id) ?? false,
+      imageUsers: async (imageId) => containers?.queries.usersOfImage(imageId) ?? [],
+      containerRunning: (id) => containers?.queries.isRunning(id) ?? false,
     });
-    containers = new ContainerService({
+    containers = composeContainers({
       events,
       store,
       root: join(config.dataRoot, 'containers'),
@@ -152,14 +154,14 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       diskUsage: () =>
         diskUsage({
           images: () => images.diskUsage(),
-          containers: () => Promise.resolve(containers!.list({ all: true, size: true, filters: {} })),
+          containers: () => Promise.resolve(containers!.queries.list({ all: true, size: true, filters: {} })),
           volumes: () => volumes.usage(),
-          imageUsers: (id) => containers!.usersOfImage(id).length,
+          imageUsers: (id) => containers!.queries.usersOfImage(id).length,
         }),
       dataRoot: config.dataRoot,
       version: VERSION,
       runtimes,
-      containerCounts: () => containers!.counts(),
+      containerCounts: () => containers!.queries.counts(),
       imageCount: () => images.count(),
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
       name: config.name,
@@ -167,10 +169,10 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
     await images.init();
     await volumes.init();
-    await containers.load();
+    await containers.records.load();
     // Stale bridges, rules and namespaces of removed objects go before live ones are ensured.
-    await networks.init({ beforeEnsure: (bridges) => plumbing.init({ networks: bridges, netnsPaths: containers!.liveNetns() }) });
-    await containers.reconcileAll();
+    await networks.init({ beforeEnsure: (bridges) => plumbing.init({ networks: bridges, netnsPaths: containers!.queries.liveNetns() }) });
+    await containers.reconcile();
     await system.init();
 
     const networkBackend = {
@@ -179,11 +181,11 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       create: (opts: Parameters<NetworkService['create']>[0]) => networks.create(opts),
       remove: (ref: string) => networks.remove(ref),
       prune: (filters: Record<string, string[]>) => networks.prune(filters),
-      connect: (networkRef: string, containerRef: string, cfg: object | undefined) => containers!.connectNetwork(networkRef, containerRef, cfg),
-      disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.disconnectNetwork(networkRef, containerRef, force),
+      connect: (networkRef: string, containerRef: string, cfg: object | undefined) => containers!.networking.connectNetwork(networkRef, containerRef, cfg),
+      disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.networking.disconnectNetwork(networkRef, containerRef, force),
     };
-    const builds = new BuildService({ images, containers, log: log.child({ module: 'engine.build' }) });
-    const api = apiRoutes({ system, containers, images, builds, networks: networkBackend, volumes, execs: containers.execs, swarm: new NoSwarm(), plugins: new NoPlugins(), distribution: images });
+    const builds = new BuildService({ images, containers: buildContainers(containers), log: log.child({ module: 'engine.build' }) });
+    const api = apiRoutes({ system, containers: containerBackend(containers), images, builds, networks: networkBackend, volumes, execs: containers.execs, swarm: new NoSwarm(), plugins: new NoPlugins(), distribution: images });
     const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
@@ -227,6 +229,55 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The container routes' backend, bound role by role to the parts of the engine that do the work. */
+function containerBackend(engine: ContainerEngine): ContainerBackend {
+  const { records, queries, creation, lifecycle, removal, streams, archive, commit } = engine;
+  return {
+    get: (ref) => records.get(ref),
+    rename: (ref, name) => records.rename(ref, name),
+    list: (opts) => queries.list(opts),
+    inspect: (ref, opts) => queries.inspect(ref, opts),
+    stats: (ref, opts) => queries.stats(ref, opts),
+    create: (opts) => creation.create(opts),
+    remove: (ref, opts) => removal.remove(ref, opts),
+    prune: (filters) => removal.prune(filters),
+    start: (ref) => lifecycle.start(ref),
+    stop: (ref, opts) => lifecycle.stop(ref, opts),
+    restart: (ref, opts) => lifecycle.restart(ref, opts),
+    kill: (ref, signal) => lifecycle.kill(ref, signal),
+    pause: (ref) => lifecycle.pause(ref),
+    unpause: (ref) => lifecycle.unpause(ref),
+    top: (ref, psArgs) => lifecycle.top(ref, psArgs),
+    update: (ref, changes) => lifecycle.update(ref, changes),
+    wait: (ref, condition, signal) => lifecycle.wait(ref, condition, signal),
+    logs: (ref, opts) => streams.logs(ref, opts),
+    attach: (ref, opts) => streams.attach(ref, opts),
+    resize: (ref, height, width) => streams.resize(ref, height, width),
+    statPath: (ref, path) => archive.statPath(ref, path),
+    getArchive: (ref, path) => archive.getArchive(ref, path),
+    putArchive: (ref, body, opts) => archive.putArchive(ref, body, opts),
+    export: (ref) => archive.export(ref),
+    changes: (ref) => archive.changes(ref),
+    commit: (ref, opts) => commit.commit(ref, opts),
+  };
+}
+
+/** What the builder runs its steps with. */
+function buildContainers(engine: ContainerEngine): BuildContainers {
+  const { creation, lifecycle, removal, streams, archive, commit } = engine;
+  return {
+    create: (opts) => creation.create(opts),
+    start: (id) => lifecycle.start(id),
+    wait: (id, condition) => lifecycle.wait(id, condition),
+    logs: (id, opts) => streams.logs(id, opts),
+    remove: (id, opts) => removal.remove(id, opts),
+    putArchive: (id, body, opts) => archive.putArchive(id, body, opts),
+    getArchive: (id, path) => archive.getArchive(id, path),
+    statPath: (id, path) => archive.statPath(id, path),
+    commit: (id, opts) => commit.commit(id, opts),
+  };
 }
 
 export function apiRoutes(services: {

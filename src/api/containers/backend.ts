@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type { ArchiveStream, PutArchiveOptions } from '../../engine/containers/archive/container-archive';
 import type { Change } from '../../engine/containers/archive/changes';
 import type { HostConfig } from '../../engine/containers/types';
-import type { CommitOptions } from '../../engine/containers/container-service';
+import type { CommitOptions } from '../../engine/containers/container-commit';
 import type { PathStat } from '../../engine/containers/archive/container-path';
 
 /** What the container routes need from the engine. */

@@ -4,15 +4,14 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ContainerService } from '../containers/container-service';
 import { FsTools } from '../images/fs-tools';
 import type { ImageService } from '../images/image-service';
-import { Builder, type BuildOptions } from './builder';
+import { Builder, type BuildContainers, type BuildOptions } from './builder';
 
 export class BuildService {
   private readonly fsTools = new FsTools();
 
-  constructor(private readonly deps: { images: ImageService; containers: ContainerService; log: Logger }) {}
+  constructor(private readonly deps: { images: ImageService; containers: BuildContainers; log: Logger }) {}
 
   async build(context: Readable, req: Omit<BuildOptions, 'progress' | 'log'>, progress: (p: object) => void): Promise<string> {
     // The services are the builder's ports as they are (BuildImages, BuildContainers).

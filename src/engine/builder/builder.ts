@@ -30,7 +30,7 @@ import type { ContainerImageConfig, ImageRecord } from '../images/types';
 import type { CreateContainerOptions, LogRecord, LogsOptions, WaitCondition, WaitResult } from '../containers/types';
 import type { PutArchiveOptions, ArchiveStream } from '../containers/archive/container-archive';
 import type { PathStat } from '../containers/archive/container-path';
-import type { CommitOptions } from '../containers/container-service';
+import type { CommitOptions } from '../containers/container-commit';
 import { unpackContext, type BuildContext } from './build-context';
 import { allowedLocalHit, layerOfHistoryEntry, matchHistory, resolveCacheSources, type CacheSource } from './cache-from';
 import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { MonitorPaths } from '../../runtime/types';
 import { rootfsPaths, type RootfsPaths } from './rootfs';
 
 /** The on-disk layout of one container under `<data-root>/containers/<id>/`. */
@@ -38,4 +39,9 @@ export function containerDirs(root: string, id: string): ContainerDirs {
     hostsPath: join(dir, 'hosts'),
     resolvConfPath: join(dir, 'resolv.conf'),
   };
+}
+
+/** The files of `d` the container's monitor works with. */
+export function monitorPaths(d: ContainerDirs): MonitorPaths {
+  return { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
 }

@@ -9,12 +9,12 @@ import { InvalidParameterError } from '../../errors';
 import { shortId } from '../ids';
 import { linkName, LinkStartError, parseLink, type LegacyLink } from './legacy-links';
 import { parseNetworkMode, type NetworkMode } from './network-plan';
+import type { ContainerRecords } from './container-records';
 import type { ContainerRecord } from './types';
 
 export interface ContainerLinksDeps {
-  lookup(ref: string): ContainerRecord;
-  containers(): Iterable<ContainerRecord>;
-  etcPaths(c: ContainerRecord): { hostsPath: string };
+  /** Lookup of children, every record (for parents), and the parents' /etc/hosts. */
+  records: Pick<ContainerRecords, 'get' | 'all' | 'dirs'>;
   log: Logger;
 }
 
@@ -75,7 +75,7 @@ export class ContainerLinks {
     for (const link of c.network?.links ?? []) {
       let child: ContainerRecord;
       try {
-        child = this.deps.lookup(link.id);
+        child = this.deps.records.get(link.id);
       } catch {
         continue; // removed since: dockerd forgets links with their child
       }
@@ -94,13 +94,13 @@ export class ContainerLinks {
   async updateParents(child: ContainerRecord): Promise<void> {
     const ip = child.network?.networks.bridge?.IPAddress;
     if (!ip) return;
-    for (const parent of this.deps.containers()) {
+    for (const parent of this.deps.records.all()) {
       if (!parent.state.Running) continue;
       for (const link of parent.network?.links ?? []) {
         if (link.id !== child.id) continue;
         const line = linkHostsLine(child, link.alias, ip);
         const names = line.split('\t')[1];
-        await editEtcFile(this.deps.log, this.deps.etcPaths(parent).hostsPath, (text) =>
+        await editEtcFile(this.deps.log, this.deps.records.dirs(parent.id).hostsPath, (text) =>
           text
             .split('\n')
             .map((l) => (l.split('\t')[1] === names ? line : l))
@@ -120,12 +120,12 @@ export class ContainerLinks {
     if (!parent.state.Running) return;
     // A link's line names the alias first, then the child's short ID (see linkHostsLine).
     const isLinkLine = (line: string) => line.split('\t')[1]?.split(' ')[0] === alias && line.split(' ')[1] === shortId(link.id);
-    await editEtcFile(this.deps.log, this.deps.etcPaths(parent).hostsPath, (text) => text.split('\n').filter((line) => !isLinkLine(line)).join('\n'));
+    await editEtcFile(this.deps.log, this.deps.records.dirs(parent.id).hostsPath, (text) => text.split('\n').filter((line) => !isLinkLine(line)).join('\n'));
   }
 
   private childFor(ref: string): ContainerRecord {
     try {
-      return this.deps.lookup(ref);
+      return this.deps.records.get(ref);
     } catch (err) {
       throw new InvalidParameterError(`could not get container for ${ref}: ${(err as Error).message}`, { cause: err });
     }

@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
+/** Container networking: network mode, namespace, endpoints and /etc files of a container (see ContainerNetworking). */
 import type { Logger } from 'pino';
 import type { EventSink } from '../events/event-log';
-import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkPlumbing, PortMapping } from '../../network/types';
-import { NetworkPlumbingError } from '../../network/errors';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
+import type { AttachRequest, BridgeNetworkSpec, Endpoint } from '../../network/types';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../../errors';
 import { hostsFile, readHostResolvConf, resolvConfFile } from './etc-files';
 import { ContainerLinks, editEtcFile, linkHostsLine } from './container-links';
-import { linkAliasRecords, linkEnv, linkName } from './legacy-links';
-import { checkEndpoint, checkExposedPorts, checkPortBindings, emptyEndpoint, parseNetworkMode, requestedPorts, type EndpointRequest, type NetworkInfo } from './network-plan';
-import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig, PortBinding } from './types';
+import { linkEnv, linkName } from './legacy-links';
+import { checkEndpoint, checkExposedPorts, checkPortBindings, emptyEndpoint, parseNetworkMode, type EndpointRequest, type NetworkInfo } from './network-plan';
+import type { ContainerRecords } from './container-records';
+import { clearLive, Endpoints, type Plumbing } from './endpoints';
+import type { ContainerConfig, ContainerNetworkState, ContainerRecord, EndpointSettings, HostConfig } from './types';
 
 /** What container networking needs from the network service. */
 export interface NetworkDirectory {
@@ -17,11 +18,6 @@ export interface NetworkDirectory {
   /** `--bridge none`: there is no default bridge, and its containers get a loopback only (dockerd). */
   readonly defaultBridgeDisabled?: boolean;
 }
-
-export type Plumbing = Pick<NetworkPlumbing, 'createNetns' | 'releaseNetns' | 'attach' | 'detach' | 'setDnsRecords'> & {
-  allocateHostPort(protocol: 'tcp' | 'udp', hostIp: string): Promise<number>;
-  restorePorts(req: AttachRequest, endpoint: Endpoint): Promise<void>;
-};
 
 export interface NetworkSetup {
   /** Namespace to join: our own (bridge), another container's (container:), none = runtime creates one. */
@@ -44,29 +40,32 @@ export interface NetworkSetup {
   env: string[];
 }
 
-interface Deps {
+export interface ContainerNetworkingDeps {
   plumbing: Plumbing;
   networks: NetworkDirectory;
   log: Logger;
-  /** Every container record, for DNS names and shared namespaces. */
-  containers(): Iterable<ContainerRecord>;
-  lookup(ref: string): ContainerRecord;
-  /** The container's /etc/hosts and /etc/resolv.conf on the host (bind-mounted while it runs). */
-  etcPaths(c: ContainerRecord): { hostsPath: string; resolvConfPath: string };
+  /**
+   * Every record (DNS names, shared namespaces), lookup, the per-container lock, and each
+   * container's /etc/hosts and /etc/resolv.conf on the host (bind-mounted while it runs).
+   */
+  records: ContainerRecords;
   events?: EventSink;
 }
 
 const shortId = (id: string) => id.slice(0, 12);
 
 /**
- * A container's network life: its namespace and endpoints while it runs, the /etc files that go
- * with them, published ports, and the names the embedded DNS answers for it.
+ * A container's network life: its networks planned at create, its namespace and endpoints while
+ * it runs with the /etc files that go with them, and `docker network connect/disconnect`. One
+ * endpoint's attachment, ports and DNS names are endpoints.ts's; legacy links container-links.ts's.
  */
 export class ContainerNetworking {
   readonly links: ContainerLinks;
+  readonly endpoints: Endpoints;
 
-  constructor(private readonly deps: Deps) {
+  constructor(private readonly deps: ContainerNetworkingDeps) {
     this.links = new ContainerLinks(deps);
+    this.endpoints = new Endpoints(deps);
   }
 
   /**
@@ -83,7 +82,7 @@ export class ContainerNetworking {
     const state: ContainerNetworkState = { networks: {}, ports: {} };
     const requests = ((networkingConfig as { EndpointsConfig?: Record<string, EndpointRequest> } | undefined)?.EndpointsConfig ?? {}) as Record<string, EndpointRequest>;
     if (mode.kind === 'container') {
-      this.deps.lookup(mode.ref);
+      this.deps.records.get(mode.ref);
       return state;
     }
     const links = this.links.plan(hostConfig.Links ?? [], mode);
@@ -143,7 +142,7 @@ export class ContainerNetworking {
     });
     if (mode.kind === 'none') return loopbackOnly();
     if (mode.kind === 'container') {
-      const other = this.deps.lookup(mode.ref);
+      const other = this.deps.records.get(mode.ref);
       if (!other.state.Running) throw new ConflictError(`cannot join network namespace of a non running container: container ${other.id} is not running`);
       const netnsPath = other.network?.netnsPath ?? `/proc/${other.state.Pid}/ns/net`;
       const ip = Object.values(other.network?.networks ?? {})[0]?.IPAddress || undefined;
@@ -207,13 +206,13 @@ export class ContainerNetworking {
       let primary: Endpoint | undefined;
       let index = 0;
       for (const [ep, spec] of networks) {
-        const ports = index === 0 ? await this.bindPorts(c) : [];
-        const endpoint = await this.attach(c, spec, ep, `eth${index}`, ports);
-        this.record(c, ep, spec, endpoint);
+        const ports = index === 0 ? await this.endpoints.bindPorts(c) : [];
+        const endpoint = await this.endpoints.attach(c, spec, ep, `eth${index}`, ports);
+        this.endpoints.record(c, ep, spec, endpoint);
         primary ??= endpoint;
         index++;
       }
-      this.refreshDns(networks.map(([ep]) => ep.NetworkID));
+      this.endpoints.refreshDns(networks.map(([ep]) => ep.NetworkID));
       await this.links.updateParents(c);
       return primary;
     } catch (err) {
@@ -229,14 +228,14 @@ export class ContainerNetworking {
   async teardown(c: ContainerRecord): Promise<void> {
     const state = c.network;
     if (!state?.netnsPath) return;
-    const ports = this.livePorts(c);
+    const ports = this.endpoints.livePorts(c);
     const requests: AttachRequest[] = [];
     const left: BridgeNetworkSpec[] = [];
     for (const ep of Object.values(state.networks)) {
       if (!ep.ifname) continue;
       try {
         const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID));
-        requests.push(this.request(c, spec, ep, ep.ifname, ports));
+        requests.push(this.endpoints.request(c, spec, ep, ep.ifname, ports));
         left.push(spec);
       } catch (err) {
         this.deps.log.warn({ err, container: c.id, network: ep.NetworkID }, 'detach failed');
@@ -244,30 +243,56 @@ export class ContainerNetworking {
       clearLive(ep);
     }
     await this.deps.plumbing.releaseNetns(state.netnsPath, requests).catch((err) => this.deps.log.warn({ err, container: c.id }, 'releasing the network namespace failed'));
-    for (const spec of left) this.emit(c, spec, 'disconnect');
+    for (const spec of left) this.endpoints.emit(c, spec, 'disconnect');
     state.netnsPath = undefined;
     state.ports = {};
-    this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID), c.id);
+    this.endpoints.refreshDns(Object.values(state.networks).map((e) => e.NetworkID), c.id);
   }
 
   /** After a daemon restart: re-create the port proxies and DNS names of a running container. */
   async restore(c: ContainerRecord): Promise<void> {
     const state = c.network;
     if (!state?.netnsPath) return;
-    const ports = this.livePorts(c);
+    const ports = this.endpoints.livePorts(c);
     let first = true;
     for (const ep of Object.values(state.networks)) {
       if (!ep.ifname) continue;
       const spec = this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID));
       const endpoint = { ifname: ep.ifname, ip: ep.IPAddress, prefixLen: ep.IPPrefixLen, gateway: ep.Gateway, mac: ep.MacAddress };
-      if (first && ports.length) await this.deps.plumbing.restorePorts(this.request(c, spec, ep, ep.ifname, ports), endpoint);
+      if (first && ports.length) await this.deps.plumbing.restorePorts(this.endpoints.request(c, spec, ep, ep.ifname, ports), endpoint);
       first = false;
     }
-    this.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
+    this.endpoints.refreshDns(Object.values(state.networks).map((e) => e.NetworkID));
   }
 
-  /** Adds a network to a container; attaches at once when it runs (`docker network connect`). */
-  async connect(c: ContainerRecord, n: NetworkInfo, ep: EndpointSettings): Promise<void> {
+  /** `docker network connect`: on a running container the endpoint is attached at once. */
+  async connectNetwork(networkRef: string, containerRef: string, req: EndpointRequest = {}): Promise<void> {
+    const { records } = this.deps;
+    const c = records.get(containerRef);
+    const n = await this.deps.networks.get(networkRef);
+    const mode = parseNetworkMode(c.hostConfig.NetworkMode);
+    if (mode.kind !== 'bridge') throw new ForbiddenError(`container sharing network namespace with another container or host cannot be connected to any other network`);
+    checkEndpoint(n, req, n.Name === 'bridge');
+    await records.locked(c.id, async () => {
+      await this.connect(c, n, emptyEndpoint(n.Id, req));
+      await records.save(c);
+    });
+  }
+
+  /** `force` is accepted for API compatibility; an endpoint is always removed when asked. */
+  async disconnectNetwork(networkRef: string, containerRef: string, force = false): Promise<void> {
+    const { records } = this.deps;
+    const c = records.get(containerRef);
+    const n = await this.deps.networks.get(networkRef);
+    this.deps.log.debug({ container: c.id, network: n.Id, force }, 'disconnect');
+    await records.locked(c.id, async () => {
+      await this.disconnect(c, n);
+      await records.save(c);
+    });
+  }
+
+  /** Adds a network to a container; attaches at once when it runs. */
+  private async connect(c: ContainerRecord, n: NetworkInfo, ep: EndpointSettings): Promise<void> {
     const state = (c.network ??= { networks: {}, ports: {} });
     if (state.networks[n.Name]) throw new ConflictError(`endpoint with name ${c.name.slice(1)} already exists in network ${n.Name}`);
     if (c.state.Running && state.netnsPath) {
@@ -275,12 +300,12 @@ export class ContainerNetworking {
       let i = 0;
       while (used.has(`eth${i}`)) i++;
       const spec = this.deps.networks.specOf(n);
-      const endpoint = await this.attach(c, spec, ep, `eth${i}`, []);
-      this.record(c, ep, spec, endpoint);
+      const endpoint = await this.endpoints.attach(c, spec, ep, `eth${i}`, []);
+      this.endpoints.record(c, ep, spec, endpoint);
       await this.joinedWhileRunning(c, spec, endpoint);
     }
     state.networks[n.Name] = ep;
-    this.refreshDns([n.Id]);
+    this.endpoints.refreshDns([n.Id]);
   }
 
   /**
@@ -289,7 +314,7 @@ export class ContainerNetworking {
    * after a disconnect, as dockerd keeps it).
    */
   private async joinedWhileRunning(c: ContainerRecord, spec: BridgeNetworkSpec, endpoint: Endpoint): Promise<void> {
-    const paths = this.deps.etcPaths(c);
+    const paths = this.deps.records.dirs(c.id);
     const hostname = c.config.Hostname || shortId(c.id);
     const names = c.config.Domainname ? `${hostname}.${c.config.Domainname} ${hostname}` : hostname;
     const lines = [`${endpoint.ip}\t${names}`, ...(endpoint.ip6 ? [`${endpoint.ip6}\t${names}`] : [])];
@@ -300,7 +325,7 @@ export class ContainerNetworking {
     await editEtcFile(this.deps.log, paths.resolvConfPath, (text) => (/^nameserver 127\.0\.0\.11$/m.test(text) ? text : embedded));
   }
 
-  async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
+  private async disconnect(c: ContainerRecord, n: NetworkInfo): Promise<void> {
     const state = c.network;
     const entry = state && Object.entries(state.networks).find(([, e]) => e.NetworkID === n.Id);
     if (!state || !entry) throw new NotFoundError(`container ${c.id} is not connected to network ${n.Name}`);
@@ -308,169 +333,17 @@ export class ContainerNetworking {
     if (ep.ifname && state.netnsPath) {
       const spec = this.deps.networks.specOf(n);
       // The live ports, so that the plumbing knows whether portmap has rules to remove.
-      await this.deps.plumbing.detach(this.request(c, spec, ep, ep.ifname, this.livePorts(c)));
-      this.emit(c, spec, 'disconnect');
+      await this.deps.plumbing.detach(this.endpoints.request(c, spec, ep, ep.ifname, this.endpoints.livePorts(c)));
+      this.endpoints.emit(c, spec, 'disconnect');
       const ips = [ep.IPAddress, ep.GlobalIPv6Address].filter(Boolean);
       if (ips.length && c.state.Running) {
-        await editEtcFile(this.deps.log, this.deps.etcPaths(c).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
+        await editEtcFile(this.deps.log, this.deps.records.dirs(c.id).hostsPath, (text) => text.split('\n').filter((l) => !ips.some((ip) => l.startsWith(`${ip}\t`))).join('\n'));
       }
     }
     delete state.networks[name];
-    this.refreshDns([n.Id], c.id);
+    this.endpoints.refreshDns([n.Id], c.id);
   }
 
-  /** A network event about a container (dockerd: the container's ID, the network's name and driver). */
-  private emit(c: ContainerRecord, spec: BridgeNetworkSpec, action: 'connect' | 'disconnect'): void {
-    this.deps.events?.publish('network', action, { ID: spec.id, Attributes: { container: c.id, name: spec.name, type: 'bridge' } });
-  }
-
-  /** Container IDs with an endpoint on a network, for network inspect and removal checks. */
-  endpointsOn(networkId: string) {
-    const out: Array<{ containerId: string; name: string; endpointId: string; mac: string; ipv4: string; ipv6: string }> = [];
-    for (const c of this.deps.containers()) {
-      for (const ep of Object.values(c.network?.networks ?? {})) {
-        if (ep.NetworkID !== networkId || !ep.EndpointID) continue;
-        out.push({
-          containerId: c.id,
-          name: c.name.slice(1),
-          endpointId: ep.EndpointID,
-          mac: ep.MacAddress,
-          ipv4: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '',
-          ipv6: ep.GlobalIPv6Address ? `${ep.GlobalIPv6Address}/${ep.GlobalIPv6PrefixLen}` : '',
-        });
-      }
-    }
-    return out;
-  }
-
-  /** CNI ADD, with the network layer's errors turned into engine errors (dockerd's statuses). */
-  private async attach(c: ContainerRecord, spec: BridgeNetworkSpec, ep: EndpointSettings, ifname: string, ports: PortMapping[]): Promise<Endpoint> {
-    try {
-      const endpoint = await this.deps.plumbing.attach(this.request(c, spec, ep, ifname, ports));
-      this.emit(c, spec, 'connect');
-      return endpoint;
-    } catch (err) {
-      if (!(err instanceof NetworkPlumbingError)) throw err;
-      switch (err.kind) {
-        case 'address-in-use':
-        case 'endpoint-exists':
-          throw new ConflictError(err.message, { cause: err });
-        case 'invalid-address':
-        case 'invalid-parameter':
-          throw new InvalidParameterError(err.message, { cause: err });
-        case 'port-allocated':
-          throw new Error(`driver failed programming external connectivity on endpoint ${c.name.slice(1)} (${endpointId(c.id, spec.id)}): ${err.message}`, { cause: err });
-        default:
-          throw err;
-      }
-    }
-  }
-
-  private request(c: ContainerRecord, spec: BridgeNetworkSpec, ep: EndpointSettings, ifname: string, portMappings: PortMapping[]): AttachRequest {
-    return {
-      containerId: c.id,
-      netnsPath: c.network!.netnsPath!,
-      ifname,
-      network: spec,
-      ip: ep.IPAMConfig?.IPv4Address || undefined,
-      ...(ep.IPAMConfig?.IPv6Address ? { ip6: ep.IPAMConfig.IPv6Address } : {}),
-      ...(ep.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIps: ep.IPAMConfig.LinkLocalIPs } : {}),
-      mac: ep.requestedMac,
-      portMappings,
-    };
-  }
-
-  private record(c: ContainerRecord, ep: EndpointSettings, spec: BridgeNetworkSpec, e: Endpoint): void {
-    ep.ifname = e.ifname;
-    ep.NetworkID = spec.id;
-    ep.EndpointID = endpointId(c.id, spec.id);
-    ep.IPAddress = e.ip;
-    ep.IPPrefixLen = e.prefixLen;
-    ep.Gateway = e.gateway;
-    ep.MacAddress = e.mac;
-    ep.GlobalIPv6Address = e.ip6 ?? '';
-    ep.GlobalIPv6PrefixLen = e.prefixLen6 ?? 0;
-    ep.IPv6Gateway = e.gateway6 ?? '';
-    ep.DNSNames = spec.dns ? dnsNames(c, ep) : null;
-  }
-
-  /** Resolves `-p` requests to concrete host ports (random ones allocated now). */
-  private async bindPorts(c: ContainerRecord): Promise<PortMapping[]> {
-    const wanted = requestedPorts(c.config, c.hostConfig);
-    const live: Record<string, PortBinding[] | null> = {};
-    const mappings: PortMapping[] = [];
-    for (const [key, bindings] of Object.entries(wanted)) {
-      if (!bindings) {
-        live[key] = null;
-        continue;
-      }
-      const [port, proto] = key.split('/') as [string, 'tcp' | 'udp'];
-      live[key] = [];
-      for (const b of bindings) {
-        const hostPort = Number(b.HostPort) || (await this.deps.plumbing.allocateHostPort(proto, b.HostIp));
-        mappings.push({ hostIp: b.HostIp, hostPort, containerPort: Number(port), protocol: proto });
-        live[key]!.push({ HostIp: b.HostIp || '0.0.0.0', HostPort: String(hostPort) });
-      }
-    }
-    c.network!.ports = live;
-    return mappings;
-  }
-
-  private livePorts(c: ContainerRecord): PortMapping[] {
-    const out: PortMapping[] = [];
-    for (const [key, bindings] of Object.entries(c.network?.ports ?? {})) {
-      const [port, proto] = key.split('/') as [string, 'tcp' | 'udp'];
-      for (const b of bindings ?? []) out.push({ hostIp: b.HostIp === '0.0.0.0' ? '' : b.HostIp, hostPort: Number(b.HostPort), containerPort: Number(port), protocol: proto });
-    }
-    return out;
-  }
-
-  /**
-   * Recomputes the DNS names of the given networks from the running containers on them. An
-   * endpoint's Links (`--link name:alias` on a user-defined network) let that container alone
-   * resolve the alias to whatever `name` resolves to on the network.
-   */
-  private refreshDns(networkIds: string[], leaving?: string): void {
-    for (const networkId of new Set(networkIds)) {
-      const records: DnsRecord[] = [];
-      const linking: Array<{ client: string; links: string[] }> = [];
-      for (const other of this.deps.containers()) {
-        if (other.id === leaving) continue;
-        for (const ep of Object.values(other.network?.networks ?? {})) {
-          if (ep.NetworkID !== networkId || !ep.IPAddress) continue;
-          records.push({ names: dnsNames(other, ep), ip: ep.IPAddress, ...(ep.GlobalIPv6Address ? { ip6: ep.GlobalIPv6Address } : {}) });
-          if (ep.Links?.length) linking.push({ client: ep.IPAddress, links: ep.Links });
-        }
-      }
-      const scoped = linkAliasRecords(records, linking);
-      this.deps.plumbing.setDnsRecords(networkId, [...records, ...scoped]);
-    }
-  }
-}
-
-/** Names peers resolve a container by: name, aliases, short ID, hostname (dockerd's DNSNames). */
-function dnsNames(c: ContainerRecord, ep: EndpointSettings): string[] {
-  const names = [c.name.slice(1), ...(ep.Aliases ?? []), shortId(c.id)];
-  if (c.config.Hostname && !names.includes(c.config.Hostname)) names.push(c.config.Hostname);
-  return [...new Set(names)];
-}
-
-function clearLive(ep: EndpointSettings): void {
-  ep.ifname = undefined;
-  ep.EndpointID = '';
-  ep.IPAddress = '';
-  ep.IPPrefixLen = 0;
-  ep.Gateway = '';
-  ep.GlobalIPv6Address = '';
-  ep.GlobalIPv6PrefixLen = 0;
-  ep.IPv6Gateway = '';
-  ep.DNSNames = null;
-  ep.MacAddress = ep.requestedMac ?? '';
-}
-
-/** A stable endpoint ID per (container, network) attachment. */
-function endpointId(containerId: string, networkId: string): string {
-  return createHash('sha256').update(`${containerId}/${networkId}`).digest('hex');
 }
 
 export { emptyEndpoint };

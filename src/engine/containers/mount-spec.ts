@@ -1,6 +1,6 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { runCommand } from '../../runtime/external-command';
-import type { MountPoint } from './mounts';
+import type { MountPoint } from './types';
 import type { SpecMount } from './oci-spec-types';
 import { resolveInRootfs } from './user';
 

@@ -1,29 +1,12 @@
-import { existsSync } from 'node:fs';
-import { isAbsolute, posix } from 'node:path';
-import { InvalidParameterError } from '../../errors';
-import type { ContainerConfig, HostConfig } from './types';
-
 /**
  * A container's mounts: named and anonymous volumes, bind mounts and tmpfs, from `-v`/Binds,
  * `--mount`/Mounts, `--tmpfs`, the image's VOLUMEs and `--volumes-from`. Parsed and checked at
  * create (dockerd's rules and messages), stored on the record, turned into OCI mounts at start.
  */
-export interface MountPoint {
-  Type: 'volume' | 'bind' | 'tmpfs';
-  /** Volume name (volumes only). */
-  Name?: string;
-  /** Host path: the bind source, or the volume's data dir once known. */
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-  /** Berth's own fields (not shown by the API). */
-  anonymous?: boolean;
-  noCopy?: boolean;
-  tmpfsOptions?: string[];
-}
+import { existsSync } from 'node:fs';
+import { isAbsolute, posix } from 'node:path';
+import { InvalidParameterError } from '../../errors';
+import type { ContainerConfig, HostConfig, MountPoint } from './types';
 
 interface MountRequest {
   Type?: string;

@@ -11,10 +11,11 @@ import { PhaseClock } from '../phase-clock';
 import type { Logger } from 'pino';
 import type { AttachHub } from './attach-hub';
 import { writeFileAtomic } from '../atomic-file';
-import type { ContainerDirs } from './container-files';
+import { monitorPaths, type ContainerDirs } from './container-files';
 import { LinkStartError } from './legacy-links';
 import type { ContainerNetworking, NetworkSetup } from './container-network';
-import type { ImageLookup, RuntimeLookup } from './container-service';
+import type { ImageLookup, RuntimeLookup } from './container-deps';
+import type { ContainerRecords } from './container-records';
 import { buildOciSpec, tweakCapabilities } from './oci-spec';
 import { seccompFor, type DaemonSeccomp } from './seccomp';
 import { StartGate } from './start-gate';
@@ -48,7 +49,7 @@ export class ContainerStarter {
     private readonly attachHub: AttachHub,
     private readonly networking: ContainerNetworking,
     /** Other containers, whose namespaces and /etc files a container may share. */
-    private readonly peers: { lookup(ref: string): ContainerRecord; dirs(id: string): ContainerDirs },
+    private readonly peers: Pick<ContainerRecords, 'get' | 'dirs'>,
   ) {}
 
   private readonly gate = new StartGate();
@@ -79,13 +80,13 @@ export class ContainerStarter {
       runtime.prepareSpec?.(c.id, spec);
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       phases.mark('bundle');
-      const monitorPaths = { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+      const paths = monitorPaths(d);
       // The runtime creates the container while the endpoints are attached (bridge mode).
       const [launch, hosts] = await Promise.allSettled([
         this.deps.monitor.launch({
           id: c.id,
           runtime,
-          paths: monitorPaths,
+          paths,
           tty: !!c.config.Tty,
           stdin: !!c.config.OpenStdin,
           stdinOnce: !!c.config.StdinOnce,
@@ -102,7 +103,7 @@ export class ContainerStarter {
       // In place: the runtime bind-mounted this inode at create.
       if (!net.sharedWith) await writeFile(d.hostsPath, hosts.value);
       phases.mark('create');
-      await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(monitorPaths));
+      await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(paths));
       phases.mark('attach');
       await runtime.start(c.id);
       phases.mark('start');
@@ -139,7 +140,7 @@ export class ContainerStarter {
     const resolved = await resolveUser(d.merged, c.config.User ?? '', c.hostConfig.GroupAdd ?? []);
     // dockerd's supplementary groups: the primary group first, then the user's, then --group-add.
     const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
-    const ns = namespacePlan(c.hostConfig, (ref) => this.peers.lookup(ref));
+    const ns = namespacePlan(c.hostConfig, (ref) => this.peers.get(ref));
     const etcDirs = net.sharedWith ? this.peers.dirs(net.sharedWith) : d;
     const userMounts = await specMounts(c.mounts ?? [], d.merged, this.deps.volumes);
     const hc = c.hostConfig;

@@ -1,4 +1,4 @@
-/** Container records, options and results of the container service. */
+/** Container records, options and results of the container engine. */
 
 /** Docker's container Config as accepted by create (fields Berth acts on; others are kept as sent). */
 export interface ContainerConfig {
@@ -144,7 +144,25 @@ export interface ContainerRecord {
   /** Set when a user stopped the container (restart policies read it in later issues). */
   hasBeenManuallyStopped: boolean;
   network?: ContainerNetworkState;
-  mounts?: import('./mounts').MountPoint[];
+  mounts?: MountPoint[];
+}
+
+/** One mount of a container as stored on its record (parsed at create by mounts.ts). */
+export interface MountPoint {
+  Type: 'volume' | 'bind' | 'tmpfs';
+  /** Volume name (volumes only). */
+  Name?: string;
+  /** Host path: the bind source, or the volume's data dir once known. */
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  /** Berth's own fields (not shown by the API). */
+  anonymous?: boolean;
+  noCopy?: boolean;
+  tmpfsOptions?: string[];
 }
 
 export const NULL_TIME = '0001-01-01T00:00:00Z';

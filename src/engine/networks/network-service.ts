@@ -54,7 +54,8 @@ export interface NetworkServiceDeps {
   endpointsOf: (networkId: string) => NetworkEndpoint[];
   /**
    * Resolves once the containers that exited so far have given their endpoints back (their
-   * release follows the exit, see lifecycle.ts): a removal must not see them as attached.
+   * release follows the exit, see containers/container-runs.ts): a removal must not see them as
+   * attached.
    */
   exitsReleased?: () => Promise<void>;
   /** Subnets the host uses; reads /proc/net/route and /etc/resolv.conf unless given (tests). */

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { resolveInRoot } from '../../images/safe-path';
-import type { MountPoint } from '../mounts';
+import type { MountPoint } from '../types';
 import { bindMountPrivate, makePrivate, mountRootfs, unmount } from '../rootfs';
 
 export interface ArchiveRootDeps {

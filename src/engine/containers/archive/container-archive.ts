@@ -19,22 +19,22 @@ import type { FsTools } from '../../images/fs-tools';
 import { extractLayer } from '../../images/layer-extract';
 import { resolveInRoot } from '../../images/safe-path';
 import type { ContainerDirs } from '../container-files';
+import type { ContainerRecords } from '../container-records';
 import type { ContainerRecord } from '../types';
 import { resolveUser } from '../user';
 import { mountAt, withArchiveRoot, type RootSource } from './archive-root';
 import { computeChanges, type Change } from './changes';
 import { packUpperLayer } from './layer-pack';
-import type { MountPoint } from '../mounts';
+import type { MountPoint } from '../types';
 import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './container-path';
 import { TreePacker } from './tar-pack';
 import { spoolArchive } from './upload-spool';
 import { packStream } from '../../images/pack-stream';
 
 export interface ContainerArchiveDeps {
-  dirs(id: string): ContainerDirs;
+  /** Lookup, directories, and the per-container lifecycle lock. */
+  records: Pick<ContainerRecords, 'get' | 'dirs' | 'locked'>;
   layerDirs(imageId: string): Promise<string[]>;
-  /** The container service's per-container lifecycle lock. */
-  locked<T>(id: string, fn: () => Promise<T>): Promise<T>;
   /** The host directory of a volume (undefined for a tmpfs volume). */
   volumeDir(name: string): Promise<string | undefined>;
   fsTools: FsTools;
@@ -62,12 +62,14 @@ export class ContainerArchive {
   constructor(private readonly deps: ContainerArchiveDeps) {}
 
   /** HEAD /containers/{id}/archive */
-  statPath(c: ContainerRecord, path: string): Promise<PathStat> {
+  statPath(ref: string, path: string): Promise<PathStat> {
+    const c = this.deps.records.get(ref);
     return this.withRoot(c, async (root) => pathStat(root, await resolveContainerPath(root, path, containerName(c))));
   }
 
   /** GET /containers/{id}/archive: the stat and a tar of the path rebased to its name. */
-  getArchive(c: ContainerRecord, path: string): Promise<ArchiveStream> {
+  getArchive(ref: string, path: string): Promise<ArchiveStream> {
+    const c = this.deps.records.get(ref);
     return this.streamFromRoot(c, async (root, pack) => {
       const resolved = await resolveContainerPath(root, path, containerName(c));
       const stat = await pathStat(root, resolved);
@@ -80,7 +82,8 @@ export class ContainerArchive {
   }
 
   /** GET /containers/{id}/export: the whole root filesystem. */
-  async export(c: ContainerRecord): Promise<Readable> {
+  async export(ref: string): Promise<Readable> {
+    const c = this.deps.records.get(ref);
     const { stream } = await this.streamFromRoot(c, async (root, pack) => ({
       stat: undefined as unknown as PathStat,
       produce: () => new TreePacker(pack).addContents(root),
@@ -89,10 +92,11 @@ export class ContainerArchive {
   }
 
   /** PUT /containers/{id}/archive: extracts a tar into an existing directory of the container. */
-  async putArchive(c: ContainerRecord, body: Readable, opts: PutArchiveOptions): Promise<void> {
+  async putArchive(ref: string, body: Readable, opts: PutArchiveOptions): Promise<void> {
+    const c = this.deps.records.get(ref);
     if (opts.trusted) return this.extractInto(c, body, opts);
     // Read to the end before the lock is taken: a slow upload must not hold the container.
-    const spool = await spoolArchive(body, this.deps.dirs(c.id).dir, opts.signal);
+    const spool = await spoolArchive(body, this.deps.records.dirs(c.id).dir, opts.signal);
     try {
       await this.extractInto(c, spool.open(), opts);
     } finally {
@@ -145,7 +149,7 @@ export class ContainerArchive {
    * directly; a running container may still be writing (dockerd pauses it first by default).
    */
   async layerTar(c: ContainerRecord): Promise<Readable> {
-    const d = this.deps.dirs(c.id);
+    const d = this.deps.records.dirs(c.id);
     const lower = await this.deps.layerDirs(c.image);
     const { pack, out } = packStream();
     packUpperLayer(d.upper, lower, pack, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n) }).catch((err: Error) => {
@@ -156,8 +160,9 @@ export class ContainerArchive {
   }
 
   /** GET /containers/{id}/changes */
-  async changes(c: ContainerRecord): Promise<Change[]> {
-    const d = this.deps.dirs(c.id);
+  async changes(ref: string): Promise<Change[]> {
+    const c = this.deps.records.get(ref);
+    const d = this.deps.records.dirs(c.id);
     const lower = await this.deps.layerDirs(c.image);
     return computeChanges(d.upper, lower, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n) });
   }
@@ -199,13 +204,13 @@ export class ContainerArchive {
    * is held under its lifecycle lock so it cannot start meanwhile.
    */
   private withRoot<T>(c: ContainerRecord, fn: (root: string) => Promise<T>, rootOnly = false): Promise<T> {
-    const d = this.deps.dirs(c.id);
+    const d = this.deps.records.dirs(c.id);
     const view = async (src: RootSource) => {
       const mounts = rootOnly ? [] : [...(c.mounts ?? []), ...(await etcMounts(c, d))];
       return withArchiveRoot(src, mounts, { volumeDir: this.deps.volumeDir }, fn);
     };
     if (c.state.Running) return view({ containerDir: d.dir, runningRoot: d.merged });
-    return this.deps.locked(c.id, async () => {
+    return this.deps.records.locked(c.id, async () => {
       if (c.state.Running) return view({ containerDir: d.dir, runningRoot: d.merged });
       const lowerDirs = await this.deps.layerDirs(c.image).catch((cause) => {
         throw new NotFoundError(`No such image: ${c.image}`, { cause });

@@ -13,7 +13,7 @@ import { ExternalCommandError } from '../../../runtime/external-command';
 import { runcExecWording, runtimeErrorKind } from '../../../runtime/oci-cli';
 import type { AttachSession, ContainerMonitor, OciRuntime } from '../../../runtime/types';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../../errors';
-import type { ContainerDirs } from '../container-files';
+import type { ContainerRecords } from '../container-records';
 import type { AttachStreams, ContainerRecord } from '../types';
 import { execProcess, type ExecProcessConfig } from './exec-process';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../detach-keys';
@@ -40,14 +40,11 @@ interface ExecInstance {
 const PROBE_OUTPUT_LIMIT = 4096;
 
 export interface ExecHost {
-  /** The container (404 when unknown). */
-  get(ref: string): ContainerRecord;
-  dirs(id: string): ContainerDirs;
+  /** The container (404 when unknown), its directories, and container events. */
+  records: Pick<ContainerRecords, 'get' | 'dirs' | 'emit'>;
   runtimeOf(c: ContainerRecord): OciRuntime;
   monitor: ContainerMonitor;
   watchExit(exitDir: string, id: string, onExit: () => void): { close(): void };
-  /** Publishes a container event. */
-  emit(c: ContainerRecord, action: string, extra?: Record<string, string>): void;
   log: Logger;
 }
 
@@ -67,13 +64,13 @@ export class ExecService {
 
   /** POST /containers/{id}/exec */
   create(containerRef: string, config: Omit<ExecConfig, 'ConsoleSize'> & { ConsoleSize?: ExecConfig['ConsoleSize'] }): string {
-    const c = this.host.get(containerRef);
+    const c = this.host.records.get(containerRef);
     if (!Array.isArray(config.Cmd) || config.Cmd.length === 0) throw new InvalidParameterError('No exec command specified');
     if (config.DetachKeys) parseDetachKeys(config.DetachKeys);
     this.assertRunning(c);
     const id = randomBytes(32).toString('hex');
-    this.execs.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0, dir: join(this.host.dirs(c.id).dir, 'exec', id) });
-    this.host.emit(c, `exec_create: ${config.Cmd.join(' ')}`, { execID: id });
+    this.execs.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0, dir: join(this.host.records.dirs(c.id).dir, 'exec', id) });
+    this.host.records.emit(c, `exec_create: ${config.Cmd.join(' ')}`, { execID: id });
     return id;
   }
 
@@ -101,7 +98,7 @@ export class ExecService {
   async start(id: string, opts: ExecStartOptions): Promise<void> {
     const e = this.get(id);
     if (e.started) throw new ConflictError(e.running ? `Exec command ${id} is already running` : `Exec command ${id} has already run`);
-    const c = this.host.get(e.containerId);
+    const c = this.host.records.get(e.containerId);
     this.assertRunning(c);
     e.started = true;
     e.running = true;
@@ -110,7 +107,7 @@ export class ExecService {
     const streams = attach ? opts.getStreams!(cfg.Tty) : undefined;
     let session: AttachSession | undefined;
     try {
-      const d = this.host.dirs(c.id);
+      const d = this.host.records.dirs(c.id);
       await mkdir(e.dir, { recursive: true });
       const processPath = join(e.dir, 'process.json');
       await writeFile(processPath, JSON.stringify(await execProcess(d.bundle, d.merged, cfg, c.hostConfig.GroupAdd ?? [])));
@@ -127,7 +124,7 @@ export class ExecService {
       });
       e.pid = started.pid;
       session = started.session;
-      this.host.emit(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: id });
+      this.host.records.emit(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: id });
       const exited = this.whenExited(e, started.exitDir);
       if (!streams || !session) {
         void exited;
@@ -233,7 +230,7 @@ export class ExecService {
           e.exitCode = (await readExitFile(exitDir, e.containerId).catch(() => undefined)) ?? 126;
           e.running = false;
           const c = this.findContainer(e.containerId);
-          if (c) this.host.emit(c, 'exec_die', { execID: e.id, exitCode: String(e.exitCode) });
+          if (c) this.host.records.emit(c, 'exec_die', { execID: e.id, exitCode: String(e.exitCode) });
           await this.release(e);
           resolve();
         })();
@@ -243,7 +240,7 @@ export class ExecService {
 
   private findContainer(id: string): ContainerRecord | undefined {
     try {
-      return this.host.get(id);
+      return this.host.records.get(id);
     } catch {
       return undefined;
     }

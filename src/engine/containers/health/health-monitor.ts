@@ -6,6 +6,7 @@
  * Each change of status is a `health_status: <status>` event.
  */
 import type { Logger } from 'pino';
+import type { ContainerRecords } from '../container-records';
 import type { ContainerRecord, HealthState } from '../types';
 
 const NS_PER_MS = 1e6;
@@ -51,9 +52,7 @@ export function probeSettings(hc: Healthcheck | undefined): ProbeSettings | unde
 }
 
 export interface HealthHost {
-  find(id: string): ContainerRecord | undefined;
-  save(c: ContainerRecord): Promise<void>;
-  emit(c: ContainerRecord, action: string, extra?: Record<string, string>): void;
+  records: Pick<ContainerRecords, 'find' | 'save' | 'emit'>;
   probe(containerId: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }>;
   log: Logger;
 }
@@ -100,7 +99,7 @@ export class HealthMonitors {
   }
 
   private async probe(id: string, s: ProbeSettings, startedAt: number): Promise<void> {
-    const c = this.host.find(id);
+    const c = this.host.records.find(id);
     if (!c?.state.Running || !c.state.Health) return;
     if (c.state.Paused) return this.schedule(id, s, startedAt);
     const start = new Date().toISOString();
@@ -116,8 +115,8 @@ export class HealthMonitors {
     health.Log = [...health.Log, { Start: start, End: new Date().toISOString(), ExitCode: result.exitCode, Output: output }].slice(-LOG_ENTRIES);
     const before = health.Status;
     applyResult(health, result.exitCode === 0, s, Date.now() - startedAt < s.startPeriod);
-    await this.host.save(c).catch((err) => this.host.log.warn({ err, container: id }, 'saving health failed'));
-    if (health.Status !== before) this.host.emit(c, `health_status: ${health.Status}`);
+    await this.host.records.save(c).catch((err) => this.host.log.warn({ err, container: id }, 'saving health failed'));
+    if (health.Status !== before) this.host.records.emit(c, `health_status: ${health.Status}`);
     this.schedule(id, s, startedAt);
   }
 }
