@@ -10,7 +10,7 @@
  */
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExternalCommandError, runCommand } from '../runtime/external-command';
+import { ExternalCommandError, runCommand } from '../host/command';
 
 /** argv of `nsenter` running `program argv...` in the network namespace at `netnsPath`. */
 export function nsenterArgv(netnsPath: string, program: string, argv: readonly string[]): string[] {

@@ -16,9 +16,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { connectAttachSocket, socketName } from './attach-session';
-import { DEFAULT_COMMAND_ENV, ExternalCommandError } from './external-command';
+import { DEFAULT_COMMAND_ENV, ExternalCommandError } from '../host/command';
 import { runtimeErrorMessage, translateRuntimeError } from './oci-cli';
-import { CONTAINER_NICE, withPriority } from './thread-priority';
+import { CONTAINER_NICE, withPriority } from '../host/thread-priority';
 import type { AttachSession, ExecMonitorOptions, ExecStarted } from './types';
 
 export interface ExecLaunchOptions extends ExecMonitorOptions {

@@ -1,5 +1,5 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { runCommand } from '../../runtime/external-command';
+import { runCommand } from '../../host/command';
 import type { MountPoint } from './mounts';
 import type { SpecMount } from './oci-spec-types';
 import { resolveInRootfs } from './user';

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unescapeMountinfo } from '../../runtime/cgroups';
-import { ExternalCommandError, runCommand } from '../../runtime/external-command';
+import { ExternalCommandError, runCommand } from '../../host/command';
 
 /** mount(8)/umount(8); a failure carries the command's own message (without its `mount: `). */
 async function run(cmd: 'mount' | 'umount', args: string[]): Promise<void> {

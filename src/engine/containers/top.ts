@@ -3,7 +3,7 @@
  * the container's processes, parsed as dockerd does (`[moby] daemon/top_unix.go`): titles from
  * the header, the last column taking the rest of the line.
  */
-import { ExternalCommandError, runCommand } from '../../runtime/external-command';
+import { ExternalCommandError, runCommand } from '../../host/command';
 
 export interface TopResult {
   Titles: string[];

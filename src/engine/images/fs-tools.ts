@@ -4,7 +4,7 @@
  * from Debian's `attr` package). Arguments are built from typed options and run through
  * runtime/external-command.ts (no shell); a failure is an ExternalCommandError.
  */
-import { ExternalCommandError, runCommand } from '../../runtime/external-command';
+import { ExternalCommandError, runCommand } from '../../host/command';
 import { UnavailableError } from '../../errors';
 
 export { ExternalCommandError };
