@@ -40,7 +40,8 @@ import { logAttributes, logDetails, logFiles, logSettings, normalizeLogConfig, v
 import { LogShipper, type ShipTarget } from './log-shipper';
 import { generateId, shortId } from '../ids';
 import { generateName, normalizeName } from './names';
-import { isMounted, unmountRootfs } from './rootfs';
+import { isMountPoint as isMounted } from '../../host/mount';
+import { unmountRootfs } from './rootfs';
 import { ContainerStarter } from './starter';
 import {
   NULL_TIME,
