@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ContainerService } from '../containers/container-service';
-import { FsTools } from '../images/fs-tools';
+import { FsTools } from '../../host/fs-tools';
 import type { ImageService } from '../images/image-service';
 import { Builder, type BuildOptions } from './builder';
 

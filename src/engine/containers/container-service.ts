@@ -12,7 +12,7 @@ import { KEY, PREFIX } from '../store/schema';
 import { ContainerArchive, type ArchiveStream, type PutArchiveOptions } from './archive/container-archive';
 import type { Change } from './archive/changes';
 import type { PathStat } from './archive/container-path';
-import { FsTools } from '../images/fs-tools';
+import { FsTools } from '../../host/fs-tools';
 import type { Readable } from 'node:stream';
 import { AttachHub } from './attach-hub';
 import { parseDetachKeys } from './detach-keys';
