@@ -38,7 +38,7 @@ import { EventLog } from './engine/events/event-log';
 import { diskUsage } from './engine/system/disk-usage';
 import { loadDaemonSeccomp } from './engine/containers/seccomp-default';
 import { watchEventLoopDelay } from './event-loop-delay';
-import { API_NICE, setThreadPriority } from './runtime/thread-priority';
+import { API_NICE, setThreadPriority } from './host/thread-priority';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -207,7 +207,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     }
     await writeFile(config.pidFile, `${process.pid}\n`);
     const unwatchLoop = watchEventLoopDelay();
-    // The API thread outranks the burst of processes container starts run (runtime/thread-priority.ts).
+    // The API thread outranks the burst of processes container starts run (host/thread-priority.ts).
     setThreadPriority(API_NICE);
     log.info({ hosts: config.hosts, dataRoot: config.dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
 

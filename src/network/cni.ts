@@ -10,7 +10,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_COMMAND_ENV, ExternalCommandError, runCommand } from '../runtime/external-command';
+import { DEFAULT_COMMAND_ENV, ExternalCommandError, runCommand } from '../host/command';
 
 /** The spec version Berth speaks; the Debian 1.1.1 plugins support 0.1.0 … 1.0.0. */
 export const CNI_VERSION = '1.0.0';

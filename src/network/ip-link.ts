@@ -3,7 +3,7 @@
  * Bridges Berth creates carry an alias (`ip link set dev X alias ...`) naming their owner, so a
  * later daemon can tell its own leftovers from bridges that belong to anyone else.
  */
-import { ExternalCommandError, runCommand } from '../runtime/external-command';
+import { ExternalCommandError, runCommand } from '../host/command';
 
 export interface LinkInfo {
   name: string;

@@ -5,7 +5,7 @@
  * namespace through nsenter. Rules are argv arrays (`['-s', '10.0.0.0/24', '-j', 'ACCEPT']`),
  * never strings; the restore text is built only from such validated tokens.
  */
-import { ExternalCommandError, runCommand } from '../runtime/external-command';
+import { ExternalCommandError, runCommand } from '../host/command';
 import { nsenterArgv } from './netns';
 
 export type IptablesTable = 'filter' | 'nat';

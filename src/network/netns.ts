@@ -1,6 +1,6 @@
 /**
- * The adapter for util-linux's namespace tools (mount, umount, unshare, nsenter) and for
- * procps' sysctl run inside a namespace.
+ * The adapter for util-linux's namespace tools (unshare, nsenter) and for procps' sysctl run
+ * inside a namespace; its mounts go through host/mount.ts.
  *
  * A container's network namespace is a persistent nsfs bind mount at `<dir>/<containerId>`,
  * created by `unshare --net=<file>` (which also runs `ip link set lo up` inside it, so a fresh
@@ -8,32 +8,22 @@
  * once, so the nsfs mounts do not propagate into other mount namespaces (where they would keep
  * the namespaces alive after removal).
  */
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExternalCommandError, runCommand } from '../runtime/external-command';
+import { ExternalCommandError, runCommand } from '../host/command';
+import { bindMountPrivate, isMountPoint, makePrivate, unmount } from '../host/mount';
 
 /** argv of `nsenter` running `program argv...` in the network namespace at `netnsPath`. */
 export function nsenterArgv(netnsPath: string, program: string, argv: readonly string[]): string[] {
   return [`--net=${netnsPath}`, '--', program, ...argv];
 }
 
-/** Mount points from /proc/self/mountinfo (field 5, with octal escapes decoded). */
-export async function mountPoints(): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
-}
-
 export class NetnsTool {
   /** Make `dir` a private bind mount of itself unless it is already a mount point. */
   async ensurePrivateMountDir(dir: string): Promise<void> {
     const abs = resolve(dir);
-    if (!(await mountPoints()).includes(abs)) {
-      await runCommand('mount', ['--bind', abs, abs]);
-    }
-    await runCommand('mount', ['--make-private', abs]);
+    if (!(await isMountPoint(abs))) await bindMountPrivate(abs, abs);
+    else await makePrivate(abs);
   }
 
   /** Create the namespace file and bind-mount a new network namespace (with lo up) on it. */
@@ -48,14 +38,14 @@ export class NetnsTool {
   }
 
   async isMounted(path: string): Promise<boolean> {
-    return (await mountPoints()).includes(resolve(path));
+    return isMountPoint(path);
   }
 
   /** Unmount (lazily, so a namespace still in use by a process does not block) and delete. */
   async remove(path: string): Promise<void> {
     if (await this.isMounted(path)) {
       try {
-        await runCommand('umount', ['--lazy', path]);
+        await unmount(path, { lazy: true });
       } catch (err) {
         if (!(err instanceof ExternalCommandError && /not mounted|no mount point/i.test(err.stderr))) throw err;
       }

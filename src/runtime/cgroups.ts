@@ -3,7 +3,7 @@
  * the unified (cgroup2) hierarchy; `hybrid`: v1 controllers plus a cgroup2 mount at
  * /sys/fs/cgroup/unified (systemd's hybrid mode). Docker reports hybrid hosts as CgroupVersion "1".
  */
-import { readFileSync } from 'node:fs';
+import { parseMountinfo, readMountinfoSync, type MountEntry } from '../host/mountinfo';
 
 export type CgroupLayout = 'v1' | 'v2' | 'hybrid';
 
@@ -11,15 +11,12 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 
 /** Decide the layout from the text of /proc/self/mountinfo. */
 export function parseCgroupLayout(mountinfo: string): CgroupLayout {
+  return cgroupLayoutOf(parseMountinfo(mountinfo));
+}
+
+function cgroupLayoutOf(mounts: readonly MountEntry[]): CgroupLayout {
   const fsTypeAt = new Map<string, string>();
-  for (const line of mountinfo.split('\n')) {
-    // "<id> <parent> <maj:min> <root> <mount point> <options> [optional...] - <fstype> <source> <super options>"
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const mountPoint = unescapeMountinfo(line.slice(0, sep).split(' ')[4] ?? '');
-    const fsType = line.slice(sep + 3).split(' ')[0];
-    if (mountPoint && fsType) fsTypeAt.set(mountPoint, fsType); // later mounts shadow earlier ones
-  }
+  for (const m of mounts) if (m.fsType) fsTypeAt.set(m.mountPoint, m.fsType); // later mounts shadow earlier ones
   if (fsTypeAt.get(CGROUP_ROOT) === 'cgroup2') return 'v2';
   if (fsTypeAt.get(`${CGROUP_ROOT}/unified`) === 'cgroup2') return 'hybrid';
   return 'v1';
@@ -27,7 +24,7 @@ export function parseCgroupLayout(mountinfo: string): CgroupLayout {
 
 /** The layout of the host this process runs on. */
 export function detectCgroupLayout(): CgroupLayout {
-  return parseCgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'));
+  return cgroupLayoutOf(readMountinfoSync());
 }
 
 /** What `docker info` reports as CgroupVersion: hybrid hosts count as "1", as in dockerd. */
@@ -37,8 +34,3 @@ export function cgroupVersion(layout: CgroupLayout): '1' | '2' {
 
 /** Berth only manages cgroups through cgroupfs paths (no systemd driver). */
 export const CGROUP_DRIVER = 'cgroupfs';
-
-/** Undoes the `\\040`-style octal escapes of /proc/self/mountinfo fields. */
-export function unescapeMountinfo(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}

@@ -11,14 +11,13 @@
  * - the socket, the `ctl` FIFO and (with `--exit-dir`) the exit file `<exit-dir>/<container id>`
  *   are per session because the bundle path and the exit dir given are the session's own dir.
  */
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { connectAttachSocket, socketName } from './attach-session';
-import { DEFAULT_COMMAND_ENV, ExternalCommandError } from './external-command';
+import { DEFAULT_COMMAND_ENV, ExternalCommandError } from '../host/command';
+import { spawnDetached } from '../host/detached-process';
 import { runtimeErrorMessage, translateRuntimeError } from './oci-cli';
-import { CONTAINER_NICE, withPriority } from './thread-priority';
 import type { AttachSession, ExecMonitorOptions, ExecStarted } from './types';
 
 export interface ExecLaunchOptions extends ExecMonitorOptions {
@@ -66,26 +65,19 @@ export async function launchExec(
     ...(opts.tty ? ['--terminal'] : []),
     ...(opts.stdin ? ['--stdin'] : []),
   ];
-  // Spawned here (its pipes are driven from this thread) at the containers' priority, not the API's.
-  const child = withPriority(CONTAINER_NICE, () =>
-    spawn(conmonPath, argv, {
-      cwd: opts.dir,
-      detached: true,
-      env: { ...env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.attach ? { _OCI_ATTACHPIPE: '5' } : {}) },
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', opts.attach ? 'pipe' : 'ignore'],
-    }),
-  );
-  child.unref();
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  const stdio = child.stdio as unknown as Array<Readable | Writable | null | undefined>;
-  const syncPipe = stdio[3] as Readable;
-  const startPipe = stdio[4] as Writable;
-  const attachPipe = (stdio[5] ?? null) as Readable | null;
+  // Spawned from this thread, which drives its pipes: fd 3 sync, fd 4 start, fd 5 attach.
+  const child = spawnDetached(conmonPath, argv, {
+    cwd: opts.dir,
+    env: { ...env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.attach ? { _OCI_ATTACHPIPE: '5' } : {}) },
+    extraPipes: ['read', 'write', opts.attach ? 'read' : 'none'],
+  });
+  const syncPipe = child.pipes[0] as Readable;
+  const startPipe = child.pipes[1] as Writable;
+  const attachPipe = child.pipes[2] as Readable | null;
   const lines = { sync: lineReader(syncPipe), attach: attachPipe ? lineReader(attachPipe) : undefined };
-  const failure = (why: string) => new ExternalCommandError({ program: conmonPath, argv, exitCode: child.exitCode, stderr, message: why });
+  const failure = (why: string) => new ExternalCommandError({ program: conmonPath, argv, exitCode: child.exitCode(), stderr: child.stderr(), message: why });
   let session: AttachSession | undefined;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => child.kill(), timeoutMs);
   try {
     startPipe.write('0\n'); // conmon's first read: go ahead and fork
     if (lines.attach) {
@@ -95,7 +87,7 @@ export async function launchExec(
       startPipe.write('0\n'); // the runtime child's read: attached, run the command
     }
     startPipe.end();
-    const msg = parseSync(await lines.sync.next(failure(stderr.trim() || 'conmon exited before starting the exec process')));
+    const msg = parseSync(await lines.sync.next(failure(child.stderr().trim() || 'conmon exited before starting the exec process')));
     if (msg.data > 0) return { pid: msg.data, session, exitDir: paths.exitDir };
     session?.close();
     const message = msg.message ?? '';
@@ -116,7 +108,7 @@ export async function launchExec(
     clearTimeout(timer);
     syncPipe.destroy();
     attachPipe?.destroy();
-    child.stderr?.destroy();
+    child.release();
   }
 }
 

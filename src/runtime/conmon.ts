@@ -21,10 +21,9 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError } from '../errors';
+import { DEFAULT_COMMAND_ENV, ExternalCommandError, launchDetached } from '../host/command';
 import { connectAttachSocket, socketName } from './attach-session';
-import { commandThread } from './command-thread';
 import { readExitFile } from './exit-watcher';
-import { DEFAULT_COMMAND_ENV, ExternalCommandError } from './external-command';
 import { runtimeErrorMessage, translateRuntimeError } from './oci-cli';
 import { launchExec } from './conmon-exec';
 import type { AttachSession, ContainerMonitor, ExecMonitorOptions, ExecStarted, LaunchedContainer, LaunchOptions, MonitorPaths, RuntimeLog } from './types';
@@ -184,10 +183,7 @@ export class ConmonMonitor implements ContainerMonitor {
     const timeout = AbortSignal.timeout(this.launchTimeoutMs);
     const failure = (why: string, exitCode: number | null = null, stderr = '') =>
       new ExternalCommandError({ program: this.conmonPath, argv, exitCode, stderr, message: why });
-    const outcome = await commandThread.submit(
-      { kind: 'launch', program: this.conmonPath, argv, cwd: bundle, env: { ...this.env, _OCI_SYNCPIPE: '3' } },
-      timeout,
-    );
+    const outcome = await launchDetached(this.conmonPath, argv, { cwd: bundle, env: { ...this.env, _OCI_SYNCPIPE: '3' }, signal: timeout });
     if (timeout.aborted) throw failure(`conmon did not report the container as created within ${this.launchTimeoutMs} ms`);
     switch (outcome.kind) {
       case 'not-started':

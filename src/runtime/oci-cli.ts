@@ -5,7 +5,7 @@
  * sees another engine's containers.
  */
 import { ConflictError, NotFoundError } from '../errors';
-import { ExternalCommandError, runCommand, type RunCommandOptions } from './external-command';
+import { ExternalCommandError, runCommand, type RunCommandOptions } from '../host/command';
 import { SeccompFilterCache, type SeccompSpec } from './seccomp-filter-cache';
 import type { ExecProcessOptions, OciRuntime, OciState, RuntimeResources } from './types';
 

@@ -8,7 +8,7 @@ import { Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError } from '../../errors';
 import { decompressed } from '../images/compression';
-import type { FsTools } from '../images/fs-tools';
+import type { FsTools } from '../../host/fs-tools';
 import { extractLayer } from '../images/layer-extract';
 import { resolveInRoot } from '../images/safe-path';
 import { ignoreMatcher, parseDockerignore, type IgnoreMatcher } from './dockerignore';

@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { FsTools } from '../images/fs-tools';
+import { FsTools } from '../../host/fs-tools';
 import type { ImageService } from '../images/image-service';
 import { Builder, type BuildContainers, type BuildOptions } from './builder';
 

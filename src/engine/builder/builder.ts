@@ -19,7 +19,7 @@ import { httpGetOk } from '../registry/http';
 import { parseDockerfile, type Instruction } from '../dockerfile/instructions';
 import { expandInstructionArgs, expandWord } from '../dockerfile/shell-lexer';
 import { envKey, envObject, mergeEnv } from '../env-vars';
-import type { FsTools } from '../images/fs-tools';
+import type { FsTools } from '../../host/fs-tools';
 import { extractLayer } from '../images/layer-extract';
 import { shortId } from '../ids';
 import { applyInstruction } from '../images/config-changes';

@@ -13,7 +13,7 @@
  *   creation, queries, removal, streams,     the rest of the API (removal: runs, disposal;
  *     commit                                   streams and commit: lifecycle)
  */
-import { FsTools } from '../images/fs-tools';
+import { FsTools } from '../../host/fs-tools';
 import { ContainerArchive } from './archive/container-archive';
 import { AttachHub } from './attach-hub';
 import { ContainerCommit } from './container-commit';

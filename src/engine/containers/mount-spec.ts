@@ -1,5 +1,5 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { runCommand } from '../../runtime/external-command';
+import { copyTreeContents } from '../../host/copy-tree';
 import type { MountPoint } from './types';
 import type { SpecMount } from './oci-spec-types';
 import { resolveInRootfs } from './user';
@@ -50,5 +50,5 @@ async function copyUp(rootfs: string, dest: string, volumeDir: string): Promise<
   const from = await resolveInRootfs(rootfs, dest);
   const st = await stat(from).catch(() => undefined);
   if (!st?.isDirectory()) return;
-  await runCommand('cp', ['-a', '--', `${from}/.`, `${volumeDir}/`]);
+  await copyTreeContents(from, volumeDir);
 }

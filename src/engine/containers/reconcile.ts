@@ -11,7 +11,7 @@ import type { ContainerRecords } from './container-records';
 import type { ContainerRuns } from './container-runs';
 import type { HealthMonitors } from './health/health-monitor';
 import { restartsOnBoot } from './restart-policy';
-import { isMounted } from './rootfs';
+import { isMountPoint as isMounted } from '../../host/mount';
 import type { RunRelease } from './run-release';
 import { NULL_TIME, type ContainerRecord } from './types';
 

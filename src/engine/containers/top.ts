@@ -1,9 +1,10 @@
 /**
- * `docker top`: the host's `ps` with the client's arguments (default `-ef`), keeping the rows of
- * the container's processes, parsed as dockerd does (`[moby] daemon/top_unix.go`): titles from
- * the header, the last column taking the rest of the line.
+ * `docker top`: the host's `ps` (host/ps.ts) with the client's arguments (default `-ef`),
+ * keeping the rows of the container's processes, parsed as dockerd does
+ * (`[moby] daemon/top_unix.go`): titles from the header, the last column taking the rest of the line.
  */
-import { ExternalCommandError, runCommand } from '../../runtime/external-command';
+import { ExternalCommandError } from '../../host/command-error';
+import { psTable } from '../../host/ps';
 
 export interface TopResult {
   Titles: string[];
@@ -14,7 +15,7 @@ export async function containerTop(pids: readonly number[], psArgs = '-ef'): Pro
   const args = psArgs.trim().split(/\s+/).filter(Boolean);
   let out: string;
   try {
-    out = (await runCommand('ps', args, { timeoutMs: 30_000 })).stdout;
+    out = await psTable(args);
   } catch (err) {
     const text = err instanceof ExternalCommandError ? `${err.message}: ${err.stderr.trim()}` : (err as Error).message;
     throw new Error(`Error running ps: ${text}`, { cause: err });

@@ -15,7 +15,7 @@ import { KEY } from '../store/schema';
 import { archiveError } from './archive-ingest';
 import { readLarge } from './compression';
 import { chainIds, HashingStream, sha256Digest } from '../digest';
-import type { FsTools } from './fs-tools';
+import type { FsTools } from '../../host/fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { commitStaged } from './staged-commit';
 import { extractLayer } from './layer-extract';

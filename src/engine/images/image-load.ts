@@ -17,7 +17,7 @@ import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
 import { SaveArchive } from './archive-ingest';
 import { chainIds, hexOf, isSha256Digest, sha256Digest } from '../digest';
-import type { FsTools } from './fs-tools';
+import type { FsTools } from '../../host/fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { commitStaged } from './staged-commit';
 import { unpackLayer } from './layer-unpack';

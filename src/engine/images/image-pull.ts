@@ -16,7 +16,7 @@ import { RegistryClient, type RegistryCredentials } from '../registry/registry-c
 import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
 import { chainIds, hexOf } from '../digest';
-import type { FsTools } from './fs-tools';
+import type { FsTools } from '../../host/fs-tools';
 import type { ImageFiles } from './image-store-files';
 import { commitStaged } from './staged-commit';
 import { withSource } from './layer-sources';

@@ -12,7 +12,7 @@ import { httpGetOk } from '../registry/http';
 import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { chainIds } from '../digest';
-import { FsTools } from './fs-tools';
+import { FsTools } from '../../host/fs-tools';
 import { planImageDelete, type DeleteRecord } from './image-delete';
 import { commitNewImage, unpackNewLayer, type CommitContext } from './image-commit';
 import { applyConfigChanges } from './config-changes';

@@ -13,7 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import * as tar from 'tar-stream';
 import { InvalidParameterError } from '../../errors';
-import { ExternalCommandError, type FsTools } from './fs-tools';
+import { ExternalCommandError } from '../../host/command-error';
+import type { FsTools } from '../../host/fs-tools';
 import { cleanEntryPath, resolveInRoot } from './safe-path';
 
 export const WHITEOUT_PREFIX = '.wh.';

@@ -12,7 +12,7 @@ import { InvalidParameterError } from '../../errors';
 import { archiveError } from './archive-ingest';
 import { detectCompression, gunzipStream, MAGIC_LENGTH, readLarge, type Compression } from './compression';
 import { HashingStream } from '../digest';
-import type { FsTools } from './fs-tools';
+import type { FsTools } from '../../host/fs-tools';
 import { extractLayer } from './layer-extract';
 import { treeSize } from '../tree-size';
 

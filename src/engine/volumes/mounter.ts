@@ -1,8 +1,8 @@
 /**
  * How the volume service mounts device volumes: an interface so the service states what it
- * needs, backed on the host by the engine's one mount adapter (containers/rootfs.ts).
+ * needs, backed on the host by the one mount adapter (host/mount.ts).
  */
-import { isMounted, mountFilesystem, unmountNow } from '../containers/rootfs';
+import { isMountPoint, mount, unmount } from '../../host/mount';
 
 export interface Mounter {
   mount(fstype: string, device: string, target: string, options: string[]): Promise<void>;
@@ -11,7 +11,8 @@ export interface Mounter {
 }
 
 export const hostMounter: Mounter = {
-  mount: (fstype, device, target, options) => mountFilesystem(fstype, device, target, options),
-  unmount: (target) => unmountNow(target),
-  isMounted: (target) => isMounted(target),
+  mount: (fsType, source, target, options) => mount(target, { type: 'filesystem', fsType, source, options }),
+  // Not lazy: a volume still in use must fail to unmount (the service reports it).
+  unmount: (target) => unmount(target, { lazy: false }),
+  isMounted: (target) => isMountPoint(target),
 };

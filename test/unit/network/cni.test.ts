@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cni, CniPluginError, isAddressUnavailable, type CniConfList, type CniPluginConf } from '../../../src/network/cni';
-import { ExternalCommandError } from '../../../src/runtime/external-command';
+import { ExternalCommandError } from '../../../src/host/command';
 
 describe('Cni adapter (fake plugins)', () => {
   let dir: string;
@@ -75,11 +75,11 @@ exit 1`);
   });
 
   // The plugin's error object is on stdout; it can be read once ExternalCommandError carries
-  // stdout (runtime/external-command.ts). Until then the message is the generic exit status.
+  // stdout (host/command-error.ts). Until then the message is the generic exit status.
   const stdoutKept = 'stdout' in new ExternalCommandError({ program: 'x', argv: [], exitCode: 1, stderr: '' });
   it(
     "turns the plugin's {code,msg,details} into the error message",
-    { todo: stdoutKept ? false : 'needs ExternalCommandError.stdout in src/runtime/external-command.ts' },
+    { todo: stdoutKept ? false : 'needs ExternalCommandError.stdout in src/host/command-error.ts' },
     async () => {
       const err = await new Cni({ cniPath: dir }).add(list(['broken']), inv).then(
         () => assert.fail('ADD should fail'),

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import * as dnsPacket from 'dns-packet';
-import { runCommand } from '../../../src/runtime/external-command';
+import { runCommand } from '../../../src/host/command';
 import { CniNetworkPlumbing, type CniNetworkPlumbingOptions } from '../../../src/network/plumbing';
 import type { AttachRequest, BridgeNetworkSpec } from '../../../src/network/types';
 

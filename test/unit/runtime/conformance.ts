@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ExternalCommandError } from '../../../src/runtime/external-command';
+import { ExternalCommandError } from '../../../src/host/command';
 import { runtimeErrorKind } from '../../../src/runtime/oci-cli';
 import type { AttachSession, LaunchOptions, MonitorPaths } from '../../../src/runtime/types';
 import { canRunContainers, makeSandbox, runtimeInstalled, type Sandbox } from './fixtures';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConmonMonitor } from '../../../src/runtime/conmon';
-import { ExternalCommandError } from '../../../src/runtime/external-command';
+import { ExternalCommandError } from '../../../src/host/command';
 import { OciCli } from '../../../src/runtime/oci-cli';
 import type { MonitorPaths } from '../../../src/runtime/types';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConflictError, NotFoundError, UnavailableError } from '../../../src/errors';
-import { ExternalCommandError } from '../../../src/runtime/external-command';
+import { ExternalCommandError } from '../../../src/host/command';
 import { MissingRuntime } from '../../../src/runtime/missing-runtime';
 import { OciCli, runcExecWording, runtimeErrorKind, runtimeErrorMessage, translateRuntimeError } from '../../../src/runtime/oci-cli';
 

@@ -10,7 +10,8 @@ import { mkdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { resolveInRoot } from '../../images/safe-path';
 import type { MountPoint } from '../types';
-import { bindMountPrivate, makePrivate, mountRootfs, unmount } from '../rootfs';
+import { bindMountPrivate, makePrivate, unmount } from '../../../host/mount';
+import { mountRootfs } from '../rootfs';
 
 export interface ArchiveRootDeps {
   /** The host directory behind a volume, or undefined when it has none (a tmpfs volume). */
@@ -49,7 +50,7 @@ export async function withArchiveRoot<T>(
       }
       return await fn(root);
     } finally {
-      await unmount(root); // lazy: detaches the volume binds below it as well
+      await unmount(root, { lazy: true }); // detaches the volume binds below it as well
     }
   } finally {
     await rmdir(root).catch(() => undefined);

@@ -15,7 +15,7 @@ import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type * as tar from 'tar-stream';
 import { InvalidParameterError, NotFoundError } from '../../../errors';
-import type { FsTools } from '../../images/fs-tools';
+import type { FsTools } from '../../../host/fs-tools';
 import { extractLayer } from '../../images/layer-extract';
 import { resolveInRoot } from '../../images/safe-path';
 import type { ContainerDirs } from '../container-files';

@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { readExitFile } from '../../../runtime/exit-watcher';
-import { ExternalCommandError } from '../../../runtime/external-command';
+import { ExternalCommandError } from '../../../host/command-error';
 import { runcExecWording, runtimeErrorKind } from '../../../runtime/oci-cli';
 import type { AttachSession, ContainerMonitor, OciRuntime } from '../../../runtime/types';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../../errors';

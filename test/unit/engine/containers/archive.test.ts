@@ -10,7 +10,7 @@ import { pathStat, resolveContainerPath, rfc3339Nano } from '../../../../src/eng
 import { goFileMode } from '../../../../src/engine/containers/archive/file-mode';
 import { TreePacker } from '../../../../src/engine/containers/archive/tar-pack';
 import { InvalidParameterError, NotFoundError } from '../../../../src/errors';
-import { FsTools } from '../../../../src/engine/images/fs-tools';
+import { FsTools } from '../../../../src/host/fs-tools';
 import { extractLayer } from '../../../../src/engine/images/layer-extract';
 import { tarOf, type FixtureEntry } from '../../../fixtures/save-tarball';
 import { quietLog, tempDir } from '../images/helpers';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import test from 'node:test';
 import { InvalidParameterError } from '../../../../src/errors';
-import { FsTools } from '../../../../src/engine/images/fs-tools';
+import { FsTools } from '../../../../src/host/fs-tools';
 import { extractLayer } from '../../../../src/engine/images/layer-extract';
 import { FIXTURE_MTIME, tarOf, type FixtureEntry } from '../../../fixtures/save-tarball';
 import { quietLog, tempDir } from './helpers';

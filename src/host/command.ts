@@ -1,10 +1,15 @@
 /**
- * The one place Berth runs external programs (runc, crun, conmon, ...). Programs are spawned
- * without a shell from an argv array; a non-zero exit becomes an `ExternalCommandError` carrying
- * the program, its argv, exit code and stderr, so adapters can turn known stderr patterns into
- * engine errors and log the rest.
+ * The one place Berth runs external programs (runc, crun, conmon, ip, iptables, mount, ...).
+ * Programs are spawned without a shell from an argv array, by the typed adapters of host/,
+ * network/ and runtime/; a non-zero exit becomes an `ExternalCommandError` carrying the program,
+ * its argv, exit code and stderr, so adapters can turn known stderr patterns into typed errors and
+ * log the rest.
  */
+import { ExternalCommandError } from './command-error';
 import { commandThread } from './command-thread';
+import type { JobOutcome } from './command-thread-protocol';
+
+export { ExternalCommandError };
 
 /** The environment external programs get unless the caller passes one (never the daemon's own). */
 export const DEFAULT_COMMAND_ENV: Readonly<Record<string, string>> = Object.freeze({
@@ -26,47 +31,6 @@ export interface RunCommandOptions {
 export interface CommandResult {
   stdout: string;
   stderr: string;
-}
-
-export class ExternalCommandError extends Error {
-  readonly program: string;
-  readonly argv: readonly string[];
-  /** Exit status, or null when the program was killed by a signal or never ran. */
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stderr: string;
-  /** Some programs (CNI plugins) report errors on stdout. */
-  readonly stdout: string;
-
-  constructor(
-    details: {
-      program: string;
-      argv: readonly string[];
-      exitCode: number | null;
-      signal?: NodeJS.Signals | null;
-      stderr: string;
-      stdout?: string;
-      /** The meaningful message (e.g. the runtime's own error); defaults to a summary of stderr. */
-      message?: string;
-    },
-    options?: { cause?: unknown },
-  ) {
-    super(details.message ?? summarize(details), options);
-    this.name = 'ExternalCommandError';
-    this.program = details.program;
-    this.argv = details.argv;
-    this.exitCode = details.exitCode;
-    this.signal = details.signal ?? null;
-    this.stderr = details.stderr;
-    this.stdout = details.stdout ?? '';
-  }
-}
-
-function summarize(d: { program: string; exitCode: number | null; signal?: NodeJS.Signals | null; stderr: string }): string {
-  const text = d.stderr.trim();
-  if (text) return text;
-  if (d.signal) return `${d.program} was killed by ${d.signal}`;
-  return `${d.program} exited with status ${d.exitCode}`;
 }
 
 /**
@@ -108,4 +72,20 @@ export async function runCommand(
     stdout,
     message: error && !stderr ? `${program}: ${error}` : undefined,
   });
+}
+
+/** How a detached launch ended (`synced`, `closed` or `not-started`): see `launchDetached`. */
+export type LaunchOutcome = JobOutcome;
+
+/**
+ * Start a monitor (conmon) detached, at the containers' priority, and wait for the first line it
+ * writes on fd 3 (`synced`), or for it to close its pipes without one (`closed`). Aborting stops
+ * the wait; the program is left to its caller's cleanup.
+ */
+export async function launchDetached(
+  program: string,
+  argv: readonly string[],
+  opts: { cwd?: string; env: Readonly<Record<string, string>>; signal?: AbortSignal },
+): Promise<LaunchOutcome> {
+  return commandThread.submit({ kind: 'launch', program, argv: [...argv], cwd: opts.cwd, env: { ...opts.env } }, opts.signal);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CommandThread } from '../../../src/runtime/command-thread';
-import type { CommandJob, JobOutcome } from '../../../src/runtime/command-thread-protocol';
+import { CommandThread } from '../../../src/host/command-thread';
+import type { CommandJob, JobOutcome } from '../../../src/host/command-thread-protocol';
 
 const sh = (script: string): CommandJob => ({ kind: 'run', program: '/bin/sh', argv: ['-c', script], env: { PATH: '/bin:/usr/bin' }, maxOutputBytes: 4096 });
 const stdout = (o: JobOutcome) => (o.kind === 'exited' ? o.stdout : `(${o.kind})`);

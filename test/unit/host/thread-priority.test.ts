@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { getPriority } from 'node:os';
 import { describe, it } from 'node:test';
-import { CONTAINER_NICE, setThreadPriority, withPriority } from '../../../src/runtime/thread-priority';
+import { CONTAINER_NICE, setThreadPriority, withPriority } from '../../../src/host/thread-priority';
 
 const niceOfChild = () => Number(execFileSync('/bin/sh', ['-c', 'nice']).toString().trim());
 

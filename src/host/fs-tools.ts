@@ -2,12 +2,10 @@
  * The one adapter for the programs layer extraction needs and Node lacks: `mknod` (device nodes,
  * fifos, overlayfs whiteouts) and `setfattr`/`getfattr` (extended attributes, the overlayfs opaque flag,
  * from Debian's `attr` package). Arguments are built from typed options and run through
- * runtime/external-command.ts (no shell); a failure is an ExternalCommandError.
+ * command.ts (no shell); a failure is an ExternalCommandError (a missing program: UnavailableError).
  */
-import { ExternalCommandError, runCommand } from '../../runtime/external-command';
-import { UnavailableError } from '../../errors';
-
-export { ExternalCommandError };
+import { UnavailableError } from '../errors';
+import { ExternalCommandError, runCommand } from './command';
 
 export type NodeKind =
   | { type: 'char'; major: number; minor: number }

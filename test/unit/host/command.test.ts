@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ExternalCommandError, runCommand } from '../../../src/runtime/external-command';
+import { ExternalCommandError, runCommand } from '../../../src/host/command';
 
 describe('runCommand', () => {
   it('runs without a shell and returns stdout and stderr', async () => {
@@ -75,7 +75,7 @@ describe('runCommand', () => {
   });
 
   it('an idle command thread does not keep the process alive', async () => {
-    const module = join(__dirname, '..', '..', '..', 'src', 'runtime', 'external-command.js');
+    const module = join(__dirname, '..', '..', '..', 'src', 'host', 'command.js');
     const script = `require(${JSON.stringify(module)}).runCommand('/bin/echo', ['ran']).then((r) => process.stdout.write(r.stdout))`;
     const stdout = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (err, out) => (err ? reject(err) : resolve(out))),

@@ -1,0 +1,52 @@
+/**
+ * The one reader of /proc/self/mountinfo (proc(5)): what is mounted where, and with which
+ * filesystem type. Each line reads
+ * `<id> <parent> <maj:min> <root> <mount point> <options> [optional...] - <fstype> <source> <super options>`,
+ * with spaces, tabs, newlines and backslashes in paths written as octal escapes (`\040`).
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+const MOUNTINFO = '/proc/self/mountinfo';
+
+export interface MountEntry {
+  mountPoint: string;
+  /** Empty when the line has no ` - ` separator (never seen from the kernel). */
+  fsType: string;
+  source: string;
+}
+
+/** Mount entries in the kernel's order: a later entry on a mount point shadows earlier ones. */
+export function parseMountinfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    const mountPoint = (sep < 0 ? line : line.slice(0, sep)).split(' ')[4];
+    if (!mountPoint) continue;
+    const [fsType = '', source = ''] = sep < 0 ? [] : line.slice(sep + 3).split(' ');
+    entries.push({ mountPoint: unescapeMountinfo(mountPoint), fsType, source: unescapeMountinfo(source) });
+  }
+  return entries;
+}
+
+/** Undoes the `\040`-style octal escapes of mountinfo fields. */
+export function unescapeMountinfo(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** This process's mounts. */
+export async function readMountinfo(): Promise<MountEntry[]> {
+  return parseMountinfo(await readFile(MOUNTINFO, 'utf8'));
+}
+
+/** This process's mounts, read synchronously (daemon start-up decisions). */
+export function readMountinfoSync(): MountEntry[] {
+  return parseMountinfo(readFileSync(MOUNTINFO, 'utf8'));
+}
+
+/** Is something mounted at `path` (resolved to an absolute path)? */
+export async function isMountPoint(path: string): Promise<boolean> {
+  const abs = resolve(path);
+  return (await readMountinfo()).some((m) => m.mountPoint === abs);
+}
