@@ -122,6 +122,18 @@ export function parseJson(text: string): unknown {
   return parseJsonBody(text);
 }
 
+/**
+ * Aborts when the client goes away before the response is complete: long engine calls (pull,
+ * push, build) take it and stop their work.
+ */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const abort = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  return abort.signal;
+}
+
 /** Starts a streaming response now, so clients see headers before the first byte of data. */
 export function beginStream(reply: FastifyReply, contentType: string): void {
   reply.hijack();

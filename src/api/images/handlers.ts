@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../../errors';
 import { boolValue, filtersValue, stringsValue, stringValue } from '../form';
-import { apiVersionOf, sendJson, sendJsonLines, type ApiRequest } from '../route';
+import { apiVersionOf, clientGone, sendJson, sendJsonLines, type ApiRequest } from '../route';
 import { shapeImageInspect, shapeImageSummary } from '../version-shapes';
 import { progressStream } from '../wire/progress-stream';
 import { registryAuth } from '../registry-auth';
@@ -31,19 +31,21 @@ export function imageHandlers(backend: ImageBackend) {
     const image = stringValue(q, 'fromImage') ?? '';
     const tag = stringValue(q, 'tag') ?? '';
     const ref = tag === '' ? image : tag.includes(':') ? `${image}@${tag}` : `${image}:${tag}`;
-    return progressStream(reply, (write) => backend.pull(ref, { platform: stringValue(q, 'platform') || undefined, creds: registryAuth(request), progress: write }));
+    const signal = clientGone(reply);
+    return progressStream(reply, (write) => backend.pull(ref, { platform: stringValue(q, 'platform') || undefined, creds: registryAuth(request), progress: write, signal }));
   }
 
   /** POST /images/{name}/push?tag=…: progress lines, the aux digest, a late error as errorDetail. */
   async function push(request: ApiRequest, reply: FastifyReply, name: string) {
-    return progressStream(reply, (write) => backend.push(name, stringValue(request.query, 'tag') || undefined, { creds: registryAuth(request), progress: write }));
+    const signal = clientGone(reply);
+    return progressStream(reply, (write) => backend.push(name, stringValue(request.query, 'tag') || undefined, { creds: registryAuth(request), progress: write, signal }));
   }
 
   return {
     async getImagesJSON(request: ApiRequest, reply: FastifyReply) {
       const v = apiVersionOf(request);
       const list = await backend.list(filtersValue(request.query), boolValue(request.query, 'all'));
-      return sendJson(reply, 200, list.map((i) => shapeImageSummary(i as Record<string, unknown>, v)));
+      return sendJson(reply, 200, list.map((i) => shapeImageSummary(i, v)));
     },
 
     async postImagesPrune(request: ApiRequest, reply: FastifyReply) {
@@ -56,7 +58,7 @@ export function imageHandlers(backend: ImageBackend) {
       if (!action || !name) throw new NotFoundError('page not found');
       if (action === 'get') return sendTarStream(reply, await backend.save([name]));
       if (action === 'history') return sendJson(reply, 200, await backend.history(name));
-      return sendJson(reply, 200, shapeImageInspect((await backend.inspect(name)) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeImageInspect(await backend.inspect(name), apiVersionOf(request)));
     },
 
     /** GET /images/get?names=a&names=b */
