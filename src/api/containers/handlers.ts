@@ -42,7 +42,7 @@ export function containerHandlers(backend: ContainerBackend) {
       const v = apiVersionOf(request);
       const body = await sameMoment(`${v} ${request.url}`, async () => {
         const list = await backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
-        return jsonBuffer((list as Array<Record<string, unknown>>).map((c) => shapeContainerSummary(c, v)));
+        return jsonBuffer(list.map((c) => shapeContainerSummary(c, v)));
       });
       return sendJsonBuffer(reply, 200, body);
     },
@@ -62,7 +62,7 @@ export function containerHandlers(backend: ContainerBackend) {
     },
 
     async getContainersByName(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, shapeContainerInspect((await backend.inspect(request.params.id, { size: boolValue(request.query, 'size') })) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeContainerInspect(await backend.inspect(request.params.id, { size: boolValue(request.query, 'size') }), apiVersionOf(request)));
     },
 
     async postContainersStart(request: Req, reply: FastifyReply) {

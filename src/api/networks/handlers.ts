@@ -78,7 +78,7 @@ export function networkHandlers(backend: NetworkBackend) {
     async getNetworksList(request: ApiRequest, reply: FastifyReply) {
       const v = apiVersionOf(request);
       const list = await backend.list(filtersValue(request.query), { withContainers: !versionAtLeast(v, '1.28') });
-      return sendJson(reply, 200, (list as Array<Record<string, unknown>>).map((n) => shapeNetwork(n, v)));
+      return sendJson(reply, 200, list.map((n) => shapeNetwork(n, v)));
     },
 
     async getNetworksByName(request: Req, reply: FastifyReply) {
@@ -92,7 +92,7 @@ export function networkHandlers(backend: NetworkBackend) {
         verbose = v;
       }
       const scope = stringValue(request.query, 'scope') || undefined;
-      return sendJson(reply, 200, shapeNetwork((await backend.inspect(request.params.id, { verbose, scope })) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeNetwork(await backend.inspect(request.params.id, { verbose, scope }), apiVersionOf(request)));
     },
 
     async postNetworksCreate(request: ApiRequest, reply: FastifyReply) {

@@ -18,7 +18,7 @@ import { AttachHub } from './attach-hub';
 import { parseDetachKeys } from './detach-keys';
 import { ExecService } from './exec/exec-service';
 import type { TopResult } from './top';
-import { statsSamples, type StatsOptions } from './stats';
+import { statsSamples, type ContainerStats, type StatsOptions } from './stats';
 import { hostDevices, hostResources, ulimits } from './host-resources';
 import { ALL_CAPABILITIES, hostCapabilities } from './oci-spec';
 import { restartsOnBoot, validateRestartPolicy } from './restart-policy';
@@ -572,7 +572,7 @@ export class ContainerService {
   // ---- stats ----
 
   /** GET /containers/{id}/stats (see stats.ts). */
-  stats(ref: string, opts: StatsOptions): AsyncGenerator<object> {
+  stats(ref: string, opts: StatsOptions): AsyncGenerator<ContainerStats> {
     return statsSamples(this.get(ref), this.deps.cgroupVersion, opts);
   }
 
