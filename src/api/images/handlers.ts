@@ -107,13 +107,12 @@ export function imageHandlers(backend: ImageBackend) {
     async postImagesLoad(request: ApiRequest, reply: FastifyReply) {
       const body = request.body;
       const input = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
-      const abort = new AbortController();
-      reply.raw.on('close', () => abort.abort());
+      const signal = clientGone(reply);
       // dockerd answers 200 and puts a failure (a corrupt or foreign archive) in the stream.
       return progressStream(
         reply,
         async (write) => {
-          for (const line of await backend.load(input, { signal: abort.signal })) write({ stream: `${line}\n` });
+          for (const line of await backend.load(input, { signal })) write({ stream: `${line}\n` });
         },
         { errorsInBand: true },
       );
