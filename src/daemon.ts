@@ -4,19 +4,9 @@ import { connect, createServer, type Server } from 'node:net';
 import { chmod, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { containerHijackRoutes, containerRoutes, containerWsRoutes } from './api/containers/routes';
-import { imageRoutes } from './api/images/routes';
-import { buildRoutes } from './api/build/routes';
+import { apiRoutes } from './api/build-api';
 import { BuildService } from './engine/builder/build-service';
-import { execHijackRoutes, execRoutes } from './api/exec/routes';
-import { networkRoutes } from './api/networks/routes';
-import { volumeRoutes } from './api/volumes/routes';
-import type { HijackRouteDef, RouteDef, WsRouteDef } from './api/route';
 import { buildApiServer } from './api/server';
-import { systemRoutes } from './api/system/routes';
-import { swarmRoutes } from './api/swarm/routes';
-import { pluginRoutes } from './api/plugins/routes';
-import { distributionRoutes } from './api/distribution/routes';
 import { NoSwarm } from './engine/swarm/no-swarm';
 import { NoPlugins } from './engine/plugins/no-plugins';
 import { socketPath, type Config } from './config';
@@ -47,13 +37,6 @@ export interface RunningDaemon {
   log: Logger;
   app: FastifyInstance;
   stop(): Promise<void>;
-}
-
-/** Every route the API serves, per plugin; also what the OpenAPI test checks. */
-export interface ApiRoutes {
-  routes: RouteDef[];
-  hijackRoutes: HijackRouteDef[];
-  wsRoutes: WsRouteDef[];
 }
 
 /** The one place that builds services and hands each API plugin its backend. */
@@ -277,36 +260,6 @@ function buildContainers(engine: ContainerEngine): BuildContainers {
     getArchive: (id, path) => archive.getArchive(id, path),
     statPath: (id, path) => archive.statPath(id, path),
     commit: (id, opts) => commit.commit(id, opts),
-  };
-}
-
-export function apiRoutes(services: {
-  system: Parameters<typeof systemRoutes>[0];
-  containers: Parameters<typeof containerRoutes>[0];
-  images: Parameters<typeof imageRoutes>[0];
-  builds: Parameters<typeof buildRoutes>[0];
-  networks: Parameters<typeof networkRoutes>[0];
-  volumes: Parameters<typeof volumeRoutes>[0];
-  execs: Parameters<typeof execRoutes>[0];
-  swarm: Parameters<typeof swarmRoutes>[0];
-  plugins: Parameters<typeof pluginRoutes>[0];
-  distribution: Parameters<typeof distributionRoutes>[0];
-}): ApiRoutes {
-  return {
-    routes: [
-      ...systemRoutes(services.system),
-      ...containerRoutes(services.containers),
-      ...imageRoutes(services.images),
-      ...buildRoutes(services.builds),
-      ...networkRoutes(services.networks),
-      ...volumeRoutes(services.volumes),
-      ...execRoutes(services.execs),
-      ...swarmRoutes(services.swarm),
-      ...pluginRoutes(services.plugins),
-      ...distributionRoutes(services.distribution),
-    ],
-    hijackRoutes: [...containerHijackRoutes(services.containers), ...execHijackRoutes(services.execs)],
-    wsRoutes: containerWsRoutes(services.containers),
   };
 }
 

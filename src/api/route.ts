@@ -1,18 +1,47 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { parseJsonBody } from './validation/json-text';
 import type { Query } from './form';
 import type { HijackedConnection } from './wire/hijack';
+import { MAX_API_VERSION } from './version';
 
-/** A plain route: parse, one engine call, reply. Errors are thrown, never written here. */
+/**
+ * The request a handler gets: `P` names its path parameters (`'id'`, `'*'` for a wildcard), and
+ * the route helper below checks them against the route's URL.
+ */
+export type ApiRequest<P extends string = never> = FastifyRequest<{ Params: Record<P, string>; Querystring: Query }>;
+
+/** A plain route's handler: parse, one engine call, reply. Errors are thrown, never written here. */
+export type RouteHandler<P extends string = never> = (request: ApiRequest<P>, reply: FastifyReply) => Promise<unknown>;
+
+/** The parameter names of a route URL: `/containers/:id/json` → `'id'`, `/images/*` → `'*'`. */
+export type UrlParams<U extends string> = U extends `${string}:${infer P}/${infer Rest}`
+  ? P | UrlParams<`/${Rest}`>
+  : U extends `${string}:${infer P}`
+    ? P
+    : U extends `${string}*`
+      ? '*'
+      : never;
+
+/** A plain route as the server registers it. Build one with `route()`, which checks the handler. */
 export interface RouteDef {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   url: string;
-  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  handler: RouteHandler<string>;
   /** Oldest API version that has this route (moby's WithMinimumAPIVersion). */
   minVersion?: string;
   /** OpenAPI paths this route serves, when `url` is a wildcard (image names hold slashes). */
   paths?: string[];
+}
+
+/**
+ * A route table entry whose handler is checked against its URL: a handler that reads a parameter
+ * the URL does not have, or a misspelt handler name, fails to compile.
+ */
+export function route<U extends string>(def: Omit<RouteDef, 'url' | 'handler'> & { url: U; handler: RouteHandler<UrlParams<U>> }): RouteDef {
+  // Fastify fills exactly the URL's parameters, which is what the handler was checked against.
+  return def as RouteDef;
 }
 
 /** What a hijacking handler gets, whichever way the connection arrived. */
@@ -47,9 +76,12 @@ export interface WsSocket {
 
 export const API_VERSION = Symbol('berth.apiVersion');
 
-/** The API version negotiated for this request (set by the server's version hook). */
+/** A request as the server's URL rewrite leaves it: the negotiated API version attached. */
+export type VersionedMessage = IncomingMessage & { [API_VERSION]?: string };
+
+/** The API version negotiated for this request (set by the server's URL rewrite). */
 export function apiVersionOf(request: FastifyRequest): string {
-  return (request.raw as unknown as Record<symbol, string>)[API_VERSION];
+  return (request.raw as VersionedMessage)[API_VERSION] ?? MAX_API_VERSION;
 }
 
 /**
@@ -88,6 +120,18 @@ export async function jsonBody(request: FastifyRequest): Promise<unknown> {
 /** Parses with the depth guard and Go number-literal tracking of every request body. */
 export function parseJson(text: string): unknown {
   return parseJsonBody(text);
+}
+
+/**
+ * Aborts when the client goes away before the response is complete: long engine calls (pull,
+ * push, build) take it and stop their work.
+ */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const abort = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  return abort.signal;
 }
 
 /** Starts a streaming response now, so clients see headers before the first byte of data. */

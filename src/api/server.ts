@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../errors';
 import { errorBody, statusOf } from './errors';
-import { API_VERSION, type HijackRouteDef, type RouteDef, type WsRouteDef, type WsSocket } from './route';
+import type { Query } from './form';
+import { API_VERSION, type HijackRouteDef, type RouteDef, type WsRouteDef } from './route';
 import { readJsonPayload } from './validation/json-payload';
 import { parseJsonBody } from './validation/json-text';
 import { RequestValidators, type OperationValidators, type PartValidator } from './validation/request-validators';
@@ -71,8 +72,10 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   // Per-request child loggers (with a request id) and the request/response lines are for
   // debugging: at info they would cost every request a pino child for nothing.
   const debug = opts.log.isLevelEnabled('debug');
+  // Fastify is typed with its own logger interface, which pino's Logger implements.
+  const loggerInstance: FastifyBaseLogger = opts.log;
   const app = Fastify({
-    loggerInstance: opts.log as unknown as FastifyBaseLogger,
+    loggerInstance,
     disableRequestLogging: true,
     ...(debug ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     exposeHeadRoutes: false,
@@ -151,7 +154,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   });
 
   for (const route of opts.routes) {
-    app.route({
+    app.route<{ Params: Record<string, string>; Querystring: Query }>({
       method: route.method,
       url: route.url,
       ...schemaOptions(register(validatorsFor(validators, route.method, route.url, route.paths))),
@@ -189,7 +192,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     for (const route of opts.wsRoutes ?? []) {
       instance.get(route.url, { websocket: true }, (socket, request) => {
         const req = { params: request.params as Record<string, string>, query: request.query as Record<string, string>, body: undefined, apiVersion: (request.raw as Raw)[API_VERSION] ?? MAX_API_VERSION };
-        void route.handler(socket as unknown as WsSocket, req).catch((err: Error) => {
+        void route.handler(socket, req).catch((err: Error) => {
           request.log.debug({ err }, 'websocket session failed');
           socket.close(1011, err.message.slice(0, 120));
         });

@@ -8,6 +8,9 @@ import { compareVersions } from './version';
 
 type Json = Record<string, unknown>;
 
+/** A response body's fields, read by name (the engine's typed views are plain JSON objects). */
+const fieldsOf = (body: object): Json => body as Json;
+
 const before = (v: string, version: string) => compareVersions(v, version) < 0;
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isEmpty = (x: unknown) => x === undefined || x === null || (Array.isArray(x) && x.length === 0) || (isObject(x) && Object.keys(x).length === 0);
@@ -48,7 +51,8 @@ function without(o: Json, key: string): Json {
 }
 
 /** GET /containers/{id}/json */
-export function shapeContainerInspect(body: Json, v: string): Json {
+export function shapeContainerInspect(inspect: object, v: string): Json {
+  const body = fieldsOf(inspect);
   const hostConfig = isObject(body.HostConfig) ? { ...body.HostConfig } : undefined;
   if (hostConfig) {
     // Until 1.42 both kernel-memory limits were always written; since then only when set.
@@ -82,8 +86,8 @@ export function shapeContainerInspect(body: Json, v: string): Json {
 }
 
 /** One item of GET /containers/json (and of system df's Containers). */
-export function shapeContainerSummary(item: Json, v: string): Json {
-  const out = { ...item };
+export function shapeContainerSummary(item: object, v: string): Json {
+  const out: Json = { ...item };
   if (isObject(out.HostConfig)) {
     // Listed from 1.46, and only when set.
     const dropAnnotations = before(v, '1.46') || isEmpty(out.HostConfig.Annotations);
@@ -132,7 +136,7 @@ function shapeImageConfig(config: unknown, v: string): unknown {
 }
 
 /** GET /images/{name}/json */
-export function shapeImageInspect(body: Json, v: string): Json {
+export function shapeImageInspect(body: object, v: string): Json {
   const out: Json = { ...body };
   // Until 1.44 an image without a creation time said Go's zero time.
   if (before(v, '1.44') && !out.Created) out.Created = '0001-01-01T00:00:00Z';
@@ -151,7 +155,7 @@ export function shapeImageInspect(body: Json, v: string): Json {
 }
 
 /** One item of GET /images/json. */
-export function shapeImageSummary(item: Json, v: string): Json {
+export function shapeImageSummary(item: object, v: string): Json {
   const out: Json = { ...item };
   const tags = Array.isArray(out.RepoTags) ? (out.RepoTags as string[]).filter((t) => t !== '<none>:<none>') : [];
   const digests = Array.isArray(out.RepoDigests) ? (out.RepoDigests as string[]).filter((d) => d !== '<none>@<none>') : [];
@@ -188,7 +192,7 @@ export function withVirtualSize(image: Json, v: string): Json {
 }
 
 /** GET /info */
-export function shapeInfo(body: Json, v: string): Json {
+export function shapeInfo(body: object, v: string): Json {
   const out: Json = { ...body };
   if (before(v, '1.42')) {
     out.KernelMemory ??= false;
@@ -223,12 +227,14 @@ export function shapeInfo(body: Json, v: string): Json {
 }
 
 /** GET /networks/{id} and each item of GET /networks: `EnableIPv4` came in 1.48. */
-export function shapeNetwork(body: Json, v: string): Json {
+export function shapeNetwork(network: object, v: string): Json {
+  const body = fieldsOf(network);
   return before(v, '1.48') ? withoutKey(body, 'EnableIPv4') : body;
 }
 
 /** GET /system/df: its containers are listed as GET /containers/json lists them. */
-export function shapeSystemDf(body: Json, v: string): Json {
+export function shapeSystemDf(df: object, v: string): Json {
+  const body = fieldsOf(df);
   if (!Array.isArray(body.Containers)) return body;
   return { ...body, Containers: (body.Containers as Json[]).map((c) => (isObject(c) ? shapeContainerSummary(c, v) : c)) };
 }

@@ -1,13 +1,14 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError } from '../../errors';
 import { boolValue, stringsValue, stringValue, type Query } from '../form';
+import type { ApiRequest } from '../route';
 import { progressStream } from '../wire/progress-stream';
 import { registryConfig } from '../registry-auth';
 import { parseJsonText } from '../validation/json-text';
 import type { BuildBackend } from './backend';
 
-type Req = FastifyRequest<{ Querystring: Query }>;
+type Req = ApiRequest;
 
 /** A query parameter holding a JSON object of strings (`buildargs` values may also be null). */
 function jsonObject<T>(q: Query, name: string): Record<string, T> {

@@ -1,8 +1,8 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { InvalidParameterError } from '../../errors';
 import type { AttachStreams, ContainerConfig, HostConfig, WaitCondition } from '../../engine/containers/types';
 import { boolValue, filtersValue, intValue, stringsValue, stringValue, timestampValue, uint32Value, type Query } from '../form';
-import { apiVersionOf, beginStream, jsonBody, jsonBuffer, sendJson, sendJsonBuffer, type HijackRequest, type WsSocket } from '../route';
+import { apiVersionOf, beginStream, type ApiRequest, jsonBody, jsonBuffer, sendJson, sendJsonBuffer, type HijackRequest, type WsSocket } from '../route';
 import { sameMoment } from '../same-moment';
 import { versionAtLeast } from '../version';
 import { shapeContainerInspect, shapeContainerSummary } from '../version-shapes';
@@ -13,7 +13,7 @@ import { PATH_STAT_HEADER, encodePathStat } from '../wire/path-stat';
 import { PassThrough, Readable } from 'node:stream';
 import type { ContainerBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+type Req = ApiRequest<'id'>;
 
 const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
 
@@ -36,18 +36,18 @@ function stopOptions(q: Query) {
 
 export function containerHandlers(backend: ContainerBackend) {
   return {
-    async getContainersJSON(request: Req, reply: FastifyReply) {
+    async getContainersJSON(request: ApiRequest, reply: FastifyReply) {
       const q = request.query;
       const limit = intValue(q, 'limit');
       const v = apiVersionOf(request);
       const body = await sameMoment(`${v} ${request.url}`, async () => {
         const list = await backend.list({ all: boolValue(q, 'all'), limit: limit === -1 ? undefined : limit, size: boolValue(q, 'size'), filters: filtersValue(q) });
-        return jsonBuffer((list as Array<Record<string, unknown>>).map((c) => shapeContainerSummary(c, v)));
+        return jsonBuffer(list.map((c) => shapeContainerSummary(c, v)));
       });
       return sendJsonBuffer(reply, 200, body);
     },
 
-    async postContainersCreate(request: Req, reply: FastifyReply) {
+    async postContainersCreate(request: ApiRequest, reply: FastifyReply) {
       const body = (await jsonBody(request)) as Record<string, unknown> | undefined;
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('config cannot be empty in order to create a container');
       const { HostConfig, NetworkingConfig, ...config } = body;
@@ -62,7 +62,7 @@ export function containerHandlers(backend: ContainerBackend) {
     },
 
     async getContainersByName(request: Req, reply: FastifyReply) {
-      return sendJson(reply, 200, shapeContainerInspect((await backend.inspect(request.params.id, { size: boolValue(request.query, 'size') })) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeContainerInspect(await backend.inspect(request.params.id, { size: boolValue(request.query, 'size') }), apiVersionOf(request)));
     },
 
     async postContainersStart(request: Req, reply: FastifyReply) {
@@ -101,10 +101,10 @@ export function containerHandlers(backend: ContainerBackend) {
       }
     },
 
-    async deleteContainers(request: Req, reply: FastifyReply) {
+    async deleteContainers(request: ApiRequest<'*'>, reply: FastifyReply) {
       const q = request.query;
       // A wildcard route: `?link=1` names a link as `<parent>/<alias>`.
-      const ref = (request.params as { '*'?: string })['*'] ?? request.params.id;
+      const ref = request.params['*'];
       await backend.remove(ref, { force: boolValue(q, 'force'), removeVolumes: boolValue(q, 'v'), link: boolValue(q, 'link') });
       return reply.code(204).send();
     },
@@ -182,7 +182,7 @@ export function containerHandlers(backend: ContainerBackend) {
       return sendJson(reply, 200, await backend.top(request.params.id, stringValue(request.query, 'ps_args')));
     },
 
-    async postContainersPrune(request: Req, reply: FastifyReply) {
+    async postContainersPrune(request: ApiRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.prune(filtersValue(request.query)));
     },
 
@@ -196,7 +196,7 @@ export function containerHandlers(backend: ContainerBackend) {
       return reply.code(204).send();
     },
 
-    async postCommit(request: Req, reply: FastifyReply) {
+    async postCommit(request: ApiRequest, reply: FastifyReply) {
       const q = request.query;
       const config = await jsonBody(request);
       if (config !== undefined && (typeof config !== 'object' || Array.isArray(config))) throw new InvalidParameterError('invalid JSON: commit config must be an object');

@@ -1,10 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { NotFoundError } from '../../errors';
 import { registryAuth } from '../registry-auth';
-import { sendJson } from '../route';
+import { sendJson, type ApiRequest } from '../route';
 import type { DistributionBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { '*': string } }>;
+type Req = ApiRequest<'*'>;
 
 export function distributionHandlers(backend: DistributionBackend) {
   return {

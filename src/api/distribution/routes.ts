@@ -1,8 +1,8 @@
-import type { RouteDef } from '../route';
+import { route, type RouteDef } from '../route';
 import type { DistributionBackend } from './backend';
 import { distributionHandlers } from './handlers';
 
 export function distributionRoutes(backend: DistributionBackend): RouteDef[] {
-  const h = distributionHandlers(backend) as unknown as Record<string, RouteDef['handler']>;
-  return [{ method: 'GET', url: '/distribution/*', handler: h.getDistributionJson, paths: ['/distribution/{name}/json'], minVersion: '1.30' }];
+  const h = distributionHandlers(backend);
+  return [route({ method: 'GET', url: '/distribution/*', handler: h.getDistributionJson, paths: ['/distribution/{name}/json'], minVersion: '1.30' })];
 }

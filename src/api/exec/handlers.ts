@@ -1,13 +1,13 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { InvalidParameterError } from '../../errors';
 import type { ExecConfig } from '../../engine/containers/exec/exec-service';
 import type { AttachStreams } from '../../engine/containers/types';
-import { goFields, uint32Value, type Query } from '../form';
-import { jsonBody, sendJson, type HijackRequest } from '../route';
+import { goFields, uint32Value } from '../form';
+import { jsonBody, sendJson, type ApiRequest, type HijackRequest } from '../route';
 import { hijackedStreams, type HijackedConnection } from '../wire/hijack';
 import type { ExecBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+type Req = ApiRequest<'id'>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

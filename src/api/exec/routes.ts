@@ -1,13 +1,13 @@
-import type { HijackRouteDef, RouteDef } from '../route';
+import { route, type HijackRouteDef, type RouteDef } from '../route';
 import type { ExecBackend } from './backend';
 import { execHandlers, execStartHandler } from './handlers';
 
 export function execRoutes(backend: ExecBackend): RouteDef[] {
-  const h = execHandlers(backend) as unknown as Record<string, RouteDef['handler']>;
+  const h = execHandlers(backend);
   return [
-    { method: 'POST', url: '/containers/:id/exec', handler: h.postContainerExec },
-    { method: 'GET', url: '/exec/:id/json', handler: h.getExecJSON },
-    { method: 'POST', url: '/exec/:id/resize', handler: h.postExecResize },
+    route({ method: 'POST', url: '/containers/:id/exec', handler: h.postContainerExec }),
+    route({ method: 'GET', url: '/exec/:id/json', handler: h.getExecJSON }),
+    route({ method: 'POST', url: '/exec/:id/resize', handler: h.postExecResize }),
   ];
 }
 

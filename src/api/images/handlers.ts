@@ -1,14 +1,14 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError } from '../../errors';
-import { boolValue, filtersValue, stringsValue, stringValue, type Query } from '../form';
-import { apiVersionOf, sendJson, sendJsonLines } from '../route';
+import { boolValue, filtersValue, stringsValue, stringValue } from '../form';
+import { apiVersionOf, clientGone, sendJson, sendJsonLines, type ApiRequest } from '../route';
 import { shapeImageInspect, shapeImageSummary } from '../version-shapes';
 import { progressStream } from '../wire/progress-stream';
 import { registryAuth } from '../registry-auth';
 import type { ImageBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { '*': string }; Querystring: Query }>;
+type Req = ApiRequest<'*'>;
 
 /** Image names contain slashes, so `/images/<name>/<action>` is split by hand (dockerd: `{name:.*}`). */
 function nameAndAction(path: string, actions: string[]): { name: string; action: string } {
@@ -26,27 +26,29 @@ function sendTarStream(reply: FastifyReply, stream: Readable): FastifyReply {
 
 export function imageHandlers(backend: ImageBackend) {
   /** POST /images/create?fromImage=…&tag=…: progress lines as the pull goes; a late error as errorDetail. */
-  async function pull(request: Req, reply: FastifyReply) {
+  async function pull(request: ApiRequest, reply: FastifyReply) {
     const q = request.query;
     const image = stringValue(q, 'fromImage') ?? '';
     const tag = stringValue(q, 'tag') ?? '';
     const ref = tag === '' ? image : tag.includes(':') ? `${image}@${tag}` : `${image}:${tag}`;
-    return progressStream(reply, (write) => backend.pull(ref, { platform: stringValue(q, 'platform') || undefined, creds: registryAuth(request), progress: write }));
+    const signal = clientGone(reply);
+    return progressStream(reply, (write) => backend.pull(ref, { platform: stringValue(q, 'platform') || undefined, creds: registryAuth(request), progress: write, signal }));
   }
 
   /** POST /images/{name}/push?tag=…: progress lines, the aux digest, a late error as errorDetail. */
-  async function push(request: Req, reply: FastifyReply, name: string) {
-    return progressStream(reply, (write) => backend.push(name, stringValue(request.query, 'tag') || undefined, { creds: registryAuth(request), progress: write }));
+  async function push(request: ApiRequest, reply: FastifyReply, name: string) {
+    const signal = clientGone(reply);
+    return progressStream(reply, (write) => backend.push(name, stringValue(request.query, 'tag') || undefined, { creds: registryAuth(request), progress: write, signal }));
   }
 
   return {
-    async getImagesJSON(request: Req, reply: FastifyReply) {
+    async getImagesJSON(request: ApiRequest, reply: FastifyReply) {
       const v = apiVersionOf(request);
       const list = await backend.list(filtersValue(request.query), boolValue(request.query, 'all'));
-      return sendJson(reply, 200, list.map((i) => shapeImageSummary(i as Record<string, unknown>, v)));
+      return sendJson(reply, 200, list.map((i) => shapeImageSummary(i, v)));
     },
 
-    async postImagesPrune(request: Req, reply: FastifyReply) {
+    async postImagesPrune(request: ApiRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.prune(filtersValue(request.query)));
     },
 
@@ -56,16 +58,16 @@ export function imageHandlers(backend: ImageBackend) {
       if (!action || !name) throw new NotFoundError('page not found');
       if (action === 'get') return sendTarStream(reply, await backend.save([name]));
       if (action === 'history') return sendJson(reply, 200, await backend.history(name));
-      return sendJson(reply, 200, shapeImageInspect((await backend.inspect(name)) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeImageInspect(await backend.inspect(name), apiVersionOf(request)));
     },
 
     /** GET /images/get?names=a&names=b */
-    async getImagesGet(request: Req, reply: FastifyReply) {
+    async getImagesGet(request: ApiRequest, reply: FastifyReply) {
       return sendTarStream(reply, await backend.save(stringsValue(request.query, 'names')));
     },
 
     /** POST /images/create: `fromSrc=-` imports the body, `fromSrc=<URL>` what the URL serves (docker import); otherwise a pull. */
-    async postImagesCreate(request: Req, reply: FastifyReply) {
+    async postImagesCreate(request: ApiRequest, reply: FastifyReply) {
       const q = request.query;
       const fromSrc = stringValue(q, 'fromSrc');
       if (!fromSrc) return pull(request, reply);
@@ -102,16 +104,15 @@ export function imageHandlers(backend: ImageBackend) {
       return sendJson(reply, 200, result);
     },
 
-    async postImagesLoad(request: Req, reply: FastifyReply) {
+    async postImagesLoad(request: ApiRequest, reply: FastifyReply) {
       const body = request.body;
       const input = body && typeof (body as Readable).pipe === 'function' ? (body as Readable) : Readable.from(Buffer.alloc(0));
-      const abort = new AbortController();
-      reply.raw.on('close', () => abort.abort());
+      const signal = clientGone(reply);
       // dockerd answers 200 and puts a failure (a corrupt or foreign archive) in the stream.
       return progressStream(
         reply,
         async (write) => {
-          for (const line of await backend.load(input, { signal: abort.signal })) write({ stream: `${line}\n` });
+          for (const line of await backend.load(input, { signal })) write({ stream: `${line}\n` });
         },
         { errorsInBand: true },
       );

@@ -1,14 +1,14 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { InvalidParameterError } from '../../errors';
 import { parseGoBool } from '../../engine/filter-args';
 import type { ConnectEndpointConfig, CreateNetworkOptions } from '../../engine/networks/types';
-import { filtersValue, stringValue, type Query } from '../form';
-import { apiVersionOf, jsonBody, sendJson } from '../route';
+import { filtersValue, stringValue } from '../form';
+import { apiVersionOf, jsonBody, sendJson, type ApiRequest } from '../route';
 import { versionAtLeast } from '../version';
 import { shapeNetwork } from '../version-shapes';
 import type { NetworkBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+type Req = ApiRequest<'id'>;
 
 type FieldType = 'string' | 'boolean' | 'object' | 'stringMap';
 
@@ -22,7 +22,7 @@ function wrongType(struct: string, field: string, value: unknown, goType: string
 }
 
 /** The request body as an object; an empty body means nothing is set, as in dockerd. */
-async function objectBody(request: Req, goType: string): Promise<Record<string, unknown>> {
+async function objectBody(request: ApiRequest, goType: string): Promise<Record<string, unknown>> {
   const body = await jsonBody(request);
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) {
@@ -75,10 +75,10 @@ function createOptions(body: Record<string, unknown>, apiVersion: string): Creat
 
 export function networkHandlers(backend: NetworkBackend) {
   return {
-    async getNetworksList(request: Req, reply: FastifyReply) {
+    async getNetworksList(request: ApiRequest, reply: FastifyReply) {
       const v = apiVersionOf(request);
       const list = await backend.list(filtersValue(request.query), { withContainers: !versionAtLeast(v, '1.28') });
-      return sendJson(reply, 200, (list as Array<Record<string, unknown>>).map((n) => shapeNetwork(n, v)));
+      return sendJson(reply, 200, list.map((n) => shapeNetwork(n, v)));
     },
 
     async getNetworksByName(request: Req, reply: FastifyReply) {
@@ -92,10 +92,10 @@ export function networkHandlers(backend: NetworkBackend) {
         verbose = v;
       }
       const scope = stringValue(request.query, 'scope') || undefined;
-      return sendJson(reply, 200, shapeNetwork((await backend.inspect(request.params.id, { verbose, scope })) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeNetwork(await backend.inspect(request.params.id, { verbose, scope }), apiVersionOf(request)));
     },
 
-    async postNetworksCreate(request: Req, reply: FastifyReply) {
+    async postNetworksCreate(request: ApiRequest, reply: FastifyReply) {
       const body = await objectBody(request, 'network.CreateRequest');
       return sendJson(reply, 201, await backend.create(createOptions(body, apiVersionOf(request))));
     },
@@ -105,7 +105,7 @@ export function networkHandlers(backend: NetworkBackend) {
       return reply.code(204).send();
     },
 
-    async postNetworksPrune(request: Req, reply: FastifyReply) {
+    async postNetworksPrune(request: ApiRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.prune(filtersValue(request.query)));
     },
 

@@ -1,11 +1,11 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { InvalidParameterError, NotFoundError } from '../../errors';
 import { familiarString, parseNormalizedNamed, tagNameOnly } from '../../engine/images/reference';
 import { filtersValue, stringValue, type Query } from '../form';
-import { jsonBody, sendJson } from '../route';
+import { jsonBody, sendJson, type ApiRequest } from '../route';
 import type { PluginBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { '*': string }; Querystring: Query }>;
+type Req = ApiRequest<'*'>;
 
 /** Plugin names hold slashes (`vieux/sshfs:latest`), so `/plugins/<name>/<action>` is split by hand. */
 function nameAndAction(path: string, actions: readonly string[]): { name: string; action: string } {
@@ -24,21 +24,21 @@ function remoteRef(q: Query) {
 
 export function pluginHandlers(backend: PluginBackend) {
   return {
-    async getPlugins(request: Req, reply: FastifyReply) {
+    async getPlugins(request: ApiRequest, reply: FastifyReply) {
       return sendJson(reply, 200, backend.list(filtersValue(request.query)));
     },
 
-    async getPluginsPrivileges(request: Req, reply: FastifyReply) {
+    async getPluginsPrivileges(request: ApiRequest, reply: FastifyReply) {
       remoteRef(request.query);
       return sendJson(reply, 200, backend.privileges());
     },
 
-    async postPluginsPull(request: Req) {
+    async postPluginsPull(request: ApiRequest) {
       remoteRef(request.query);
       return backend.install();
     },
 
-    async postPluginsCreate(request: Req) {
+    async postPluginsCreate(request: ApiRequest) {
       const name = stringValue(request.query, 'name') ?? '';
       if (name === '') throw new InvalidParameterError('failed to parse reference : invalid reference format');
       parseNormalizedNamed(name);

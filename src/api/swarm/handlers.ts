@@ -2,10 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParameterError } from '../../errors';
 import { parseGoBool } from '../../engine/filter-args';
 import { boolValue, filtersValue, stringValue, type Query } from '../form';
-import { jsonBody } from '../route';
+import { jsonBody, type ApiRequest } from '../route';
 import type { SwarmBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { id: string }; Querystring: Query }>;
+type Req = ApiRequest;
 
 /** The JSON body these routes decode before anything else; none at all is Go's EOF. */
 async function requireBody(request: FastifyRequest): Promise<unknown> {

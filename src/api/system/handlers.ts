@@ -26,7 +26,7 @@ export function systemHandlers(backend: SystemBackend) {
       return sendJson(reply, 200, backend.version(MAX_API_VERSION, MIN_API_VERSION));
     },
     async getInfo(request: FastifyRequest, reply: FastifyReply) {
-      return sendJson(reply, 200, shapeInfo((await backend.info()) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeInfo(await backend.info(), apiVersionOf(request)));
     },
     async postAuth(request: FastifyRequest, reply: FastifyReply) {
       const body = await jsonBody(request);
@@ -37,7 +37,7 @@ export function systemHandlers(backend: SystemBackend) {
       return sendJson(reply, 200, result);
     },
     async getSystemDf(request: FastifyRequest, reply: FastifyReply) {
-      return sendJson(reply, 200, shapeSystemDf((await backend.df()) as Record<string, unknown>, apiVersionOf(request)));
+      return sendJson(reply, 200, shapeSystemDf(await backend.df(), apiVersionOf(request)));
     },
     /** No build cache here: nothing to prune (the CLI's `system prune` asks anyway). */
     async postBuildPrune(_request: FastifyRequest, reply: FastifyReply) {

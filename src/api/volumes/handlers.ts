@@ -1,17 +1,17 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { InvalidParameterError } from '../../errors';
 import type { CreateVolumeOptions } from '../../engine/volumes/types';
-import { boolValue, filtersValue, type Query } from '../form';
-import { apiVersionOf, jsonBody, sendJson } from '../route';
+import { boolValue, filtersValue } from '../form';
+import { apiVersionOf, jsonBody, sendJson, type ApiRequest } from '../route';
 import { versionAtLeast } from '../version';
 import type { VolumeBackend } from './backend';
 
-type Req = FastifyRequest<{ Params: { name: string }; Querystring: Query }>;
+type Req = ApiRequest<'name'>;
 
 const jsonTypeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 /** POST /volumes/create body, JSON types checked as Go's decoder would (volume.CreateOptions). */
-async function createOptions(request: Req): Promise<CreateVolumeOptions> {
+async function createOptions(request: ApiRequest): Promise<CreateVolumeOptions> {
   const body = await jsonBody(request);
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) {
@@ -40,11 +40,11 @@ async function createOptions(request: Req): Promise<CreateVolumeOptions> {
 
 export function volumeHandlers(backend: VolumeBackend) {
   return {
-    async getVolumesList(request: Req, reply: FastifyReply) {
+    async getVolumesList(request: ApiRequest, reply: FastifyReply) {
       return sendJson(reply, 200, await backend.list(filtersValue(request.query)));
     },
 
-    async postVolumesCreate(request: Req, reply: FastifyReply) {
+    async postVolumesCreate(request: ApiRequest, reply: FastifyReply) {
       return sendJson(reply, 201, await backend.create(await createOptions(request)));
     },
 
@@ -57,7 +57,7 @@ export function volumeHandlers(backend: VolumeBackend) {
       return reply.code(204).send();
     },
 
-    async postVolumesPrune(request: Req, reply: FastifyReply) {
+    async postVolumesPrune(request: ApiRequest, reply: FastifyReply) {
       const filters = filtersValue(request.query);
       // API 1.42 made prune consider anonymous volumes only; older clients get every volume.
       if (!versionAtLeast(apiVersionOf(request), '1.42')) filters.all = [...(filters.all ?? []), 'true'];

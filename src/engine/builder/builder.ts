@@ -34,11 +34,12 @@ import type { CommitOptions } from '../containers/container-commit';
 import { unpackContext, type BuildContext } from './build-context';
 import { allowedLocalHit, layerOfHistoryEntry, matchHistory, resolveCacheSources, type CacheSource } from './cache-from';
 import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';
+import type { ProgressMessage } from '../progress';
 
 /** What the builder needs from the image service. */
 export interface BuildImages {
   resolve(ref: string): Promise<ImageRecord>;
-  pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: object) => void }): Promise<string[]>;
+  pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: ProgressMessage) => void; signal?: AbortSignal }): Promise<string[]>;
   commit(opts: CommitImageOptions): Promise<string>;
   setParent(id: string, parentId: string): Promise<void>;
   commitCachedStep(opts: { parentId?: string; sourceId: string; historyIndex: number; layerDiffId?: string; config: ContainerImageConfig; buildKey: string; author?: string }): Promise<string>;
@@ -87,7 +88,7 @@ export interface BuildOptions {
    * cache, as with dockerd's classic builder; otherwise every image of the local cache does.
    */
   cacheFrom?: string[];
-  progress(p: object): void;
+  progress(p: ProgressMessage): void;
   log?: Logger;
   /** The client went away: the build stops (a running step's container is killed). */
   signal?: AbortSignal;
@@ -261,7 +262,7 @@ export class Builder {
         if (!(err instanceof NotFoundError)) throw err;
       }
     }
-    await this.deps.images.pull(ref, { platform, creds: this.credentialsFor(ref), progress: (p) => this.opts.progress(p) });
+    await this.deps.images.pull(ref, { platform, creds: this.credentialsFor(ref), progress: (p) => this.opts.progress(p), signal: this.opts.signal });
     return this.deps.images.resolve(ref);
   }
 

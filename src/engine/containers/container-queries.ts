@@ -7,7 +7,7 @@ import type { ImageLookup } from './container-deps';
 import type { ContainerRecords } from './container-records';
 import { matchesFilters, validateContainerFilters } from './filters';
 import { linkName } from './legacy-links';
-import { statsSamples, type StatsOptions } from './stats';
+import { statsSamples, type ContainerStats, type StatsOptions } from './stats';
 import type { ContainerRecord, ListContainersOptions } from './types';
 import { containerInspect, containerSummary } from './views';
 
@@ -66,7 +66,7 @@ export class ContainerQueries {
   }
 
   /** GET /containers/{id}/stats (see stats.ts). */
-  stats(ref: string, opts: StatsOptions): AsyncGenerator<object> {
+  stats(ref: string, opts: StatsOptions): AsyncGenerator<ContainerStats> {
     return statsSamples(this.deps.records.get(ref), this.deps.cgroupVersion, opts);
   }
 

@@ -153,6 +153,9 @@ export function emptyStats(): StatsSample {
   };
 }
 
+/** One sample of GET /containers/{id}/stats: a reading, the one before it, and the container. */
+export type ContainerStats = StatsSample & { preread: string; precpu_stats: CpuStats; name: string; id: string };
+
 const STATS_INTERVAL_MS = 1000;
 
 export interface StatsOptions {
@@ -165,7 +168,7 @@ export interface StatsOptions {
  * Samples about a second apart, each with the one before as `precpu_stats` (none for a one-shot
  * request); one sample unless `stream`. Ends when the container stops or the signal aborts.
  */
-export async function* statsSamples(c: ContainerRecord, version: 1 | 2, opts: StatsOptions): AsyncGenerator<object> {
+export async function* statsSamples(c: ContainerRecord, version: 1 | 2, opts: StatsOptions): AsyncGenerator<ContainerStats> {
   const ids = { name: c.name, id: c.id };
   const sample = () => readStats(version, c.id, c.state.Pid);
   const empty = emptyStats();

@@ -187,6 +187,12 @@ export interface RemoveContainerOptions {
   link?: boolean;
 }
 
+/** POST /containers/prune */
+export interface PruneContainersResult {
+  ContainersDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface WaitResult {

@@ -160,3 +160,9 @@ function networkSettings(c: ContainerRecord) {
     Networks: networks,
   };
 }
+
+/** An item of GET /containers/json; with `size`, also the bytes the container takes. */
+export type ContainerSummary = ReturnType<typeof containerSummary> & { SizeRw?: number; SizeRootFs?: number };
+
+/** GET /containers/{id}/json */
+export type ContainerInspect = ReturnType<typeof containerInspect>;

@@ -35,6 +35,12 @@ export interface DeleteRequest {
 
 export type DeleteRecord = { Untagged: string } | { Deleted: string };
 
+/** POST /images/prune */
+export interface PruneImagesResult {
+  ImagesDeleted: DeleteRecord[] | null;
+  SpaceReclaimed: number;
+}
+
 export interface DeletePlan {
   /** Stored references to remove. */
   untag: string[];

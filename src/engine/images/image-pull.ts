@@ -7,6 +7,7 @@
  * `Digest:`, `Status:`).
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -45,6 +46,8 @@ export interface PullContext {
   /** Per-registry CA certificates (see registry/endpoint.ts). */
   certsDir?: string;
   progress(p: PullProgress): void;
+  /** The client went away: downloads in flight stop and the pull fails with the signal's reason. */
+  signal?: AbortSignal;
   /** Runs the commit under the image service's lock. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /**
@@ -183,6 +186,7 @@ async function fetchLayers(
   fresh: Map<number, FreshLayer>,
 ): Promise<void> {
   for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
+    ctx.signal?.throwIfAborted();
     const layer = layers[i];
     const id = short(layer.digest);
     const dir = join(workDir, hexOf(chain[i]));
@@ -203,9 +207,9 @@ async function fetchLayers(
         unpacked = await client.fetchBlob(layer.digest, (body) => unpackDownload(ctx, body, dir), onBytes);
         break;
       } catch (err) {
-        if (!(err instanceof UnavailableError) || attempt >= DOWNLOAD_ATTEMPTS) throw err;
+        if (!(err instanceof UnavailableError) || attempt >= DOWNLOAD_ATTEMPTS || ctx.signal?.aborted) throw err;
         ctx.progress({ status: `Retrying in ${attempt} second${attempt > 1 ? 's' : ''}`, id });
-        await new Promise((r) => setTimeout(r, attempt * 1000));
+        await sleep(attempt * 1000, undefined, { signal: ctx.signal });
         last = 0;
       }
     }
@@ -246,7 +250,7 @@ interface PulledImage {
 /** Where `ref` is pulled from, in order: for docker.io the mirrors, then the registry itself. */
 function sources(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials): RegistryClient[] {
   const mirrors = ref.domain === 'docker.io' ? (ctx.registryMirrors ?? []).map(mirrorEndpoint) : [];
-  return [...mirrors, registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir)].map((e) => new RegistryClient(e, ref.path, creds));
+  return [...mirrors, registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir)].map((e) => new RegistryClient(e, ref.path, creds, { signal: ctx.signal }));
 }
 
 /** The first source that answers `ask` (a failing mirror is skipped, as dockerd does; the registry's error stands). */

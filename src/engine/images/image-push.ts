@@ -16,7 +16,7 @@ import { layerBlobs } from './image-save';
 import { mountSources } from './layer-sources';
 import { teeToFile } from './tee-file';
 import type { ImageFiles } from './image-store-files';
-import type { PullProgress } from './image-pull';
+import type { ProgressMessage } from '../progress';
 import type { NamedReference } from './reference';
 import type { ImageRecord, LayerBlob, LayerRecord } from './types';
 
@@ -25,7 +25,9 @@ export interface PushContext {
   layer(chainId: string): Promise<LayerRecord | undefined>;
   insecureRegistries: readonly string[];
   certsDir?: string;
-  progress(p: PullProgress | { progressDetail: object; aux: object }): void;
+  progress(p: ProgressMessage): void;
+  /** The client went away: the transfer in flight stops and the push fails with the signal's reason. */
+  signal?: AbortSignal;
   /**
    * Makes `copyPath` (the gzip of the layer's blob `oldDigest`, described by `blob`) the layer's
    * kept blob, unless the layer changed meanwhile.
@@ -37,7 +39,7 @@ export interface PushContext {
 
 /** Pushes `rec` as `ref` (which has a tag); returns the manifest digest. */
 export async function pushImage(ctx: PushContext, ref: NamedReference, rec: ImageRecord, creds: RegistryCredentials): Promise<{ digest: string; size: number }> {
-  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir), ref.path, creds);
+  const client = new RegistryClient(registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir), ref.path, creds, { signal: ctx.signal });
   ctx.progress({ status: `The push refers to repository [${ref.domain}/${ref.path}]` });
   const blobs = await layerBlobs(rec, ctx.layer, 'push');
   const diffIds = rec.config.rootfs?.diff_ids ?? [];
@@ -47,7 +49,10 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   // A few layers at a time (dockerd pushes up to 5 concurrently).
   const todo = blobs.map((_, i) => i).reverse();
   const worker = async () => {
-    for (let i = todo.shift(); i !== undefined; i = todo.shift()) blobs[i] = await pushLayer(ctx, client, ref, rec.chainIds[i], blobs[i], ids[i]);
+    for (let i = todo.shift(); i !== undefined; i = todo.shift()) {
+      ctx.signal?.throwIfAborted();
+      blobs[i] = await pushLayer(ctx, client, ref, rec.chainIds[i], blobs[i], ids[i]);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, todo.length) }, worker));
   await ctx.recordSource(rec.chainIds, `${ref.domain}/${ref.path}`);
@@ -55,9 +60,10 @@ export async function pushImage(ctx: PushContext, ref: NamedReference, rec: Imag
   if (!(await client.hasBlob(rec.id))) await client.uploadBlob(rec.id, { bytes: configBytes });
   const format = rec.format ?? 'docker';
   const manifest = imageManifest(format, rec.id, configBytes.length, blobs);
-  const digest = await client.putManifest(ref.tag!, manifestMediaType(format), manifest);
-  ctx.progress({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
-  ctx.progress({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });
+  const tag = ref.tag!;
+  const digest = await client.putManifest(tag, manifestMediaType(format), manifest);
+  ctx.progress({ status: `${tag}: digest: ${digest} size: ${manifest.length}` });
+  ctx.progress({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: manifest.length } });
   return { digest, size: manifest.length };
 }
 

@@ -13,7 +13,7 @@ import type { BatchOp, Store } from '../store/store';
 import { KEY, PREFIX } from '../store/schema';
 import { chainIds } from '../digest';
 import { FsTools } from '../../host/fs-tools';
-import { planImageDelete, type DeleteRecord } from './image-delete';
+import { planImageDelete, type DeleteRecord, type PruneImagesResult } from './image-delete';
 import { commitNewImage, unpackNewLayer, type CommitContext } from './image-commit';
 import { applyConfigChanges } from './config-changes';
 import { decompressed } from './compression';
@@ -22,7 +22,7 @@ import { imageListFilter, imagePruneFilter, shownReferences } from './image-filt
 import type { Filters } from '../filter-args';
 import { commitLoad, ingestLoad, type LoadContext } from './image-load';
 import { ImageFiles } from './image-store-files';
-import { imageInspect, imageSummary, unixSeconds } from './image-views';
+import { imageInspect, imageSummary, unixSeconds, type ImageInspect, type ImageSummary } from './image-views';
 import { familiarOfStored, familiarString, parseAnyReference, parseNormalizedNamed, repoDigestReference, repoTagReference, storeKeyOf, tagNameOnly } from './reference';
 import { pullRepository, type PullProgress } from './image-pull';
 import { pushImage } from './image-push';
@@ -35,6 +35,7 @@ import type { Readable } from 'node:stream';
 import { packStream } from './pack-stream';
 import { layerBlobs, writeSaveArchive, type SaveItem } from './image-save';
 import type { EventSink } from '../events/event-log';
+import type { ProgressMessage } from '../progress';
 
 export interface ImageServiceDeps {
   store: Store;
@@ -291,7 +292,7 @@ export class ImageService {
    * POST /images/create?fromImage=: pulls `ref` (tag or digest; a bare name: every tag) from
    * its registry, reporting progress as dockerd's JSON messages. Returns the image IDs.
    */
-  async pull(refText: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: PullProgress) => void; log?: Logger }): Promise<string[]> {
+  async pull(refText: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: PullProgress) => void; log?: Logger; signal?: AbortSignal }): Promise<string[]> {
     const ref = parseNormalizedNamed(refText);
     const workDir = await this.files.workDir('pull');
     try {
@@ -306,6 +307,7 @@ export class ImageService {
           registryMirrors: this.deps.registryMirrors ?? [],
           certsDir: this.deps.registryCertsDir,
           progress: opts.progress,
+          signal: opts.signal,
           exclusive: (fn) => this.exclusive(fn),
           inflight: this.pullsInFlight,
         },
@@ -323,7 +325,7 @@ export class ImageService {
    * POST /images/{name}/push: pushes `name:tag`, or every tag of the repository when no tag is
    * given; the manifest digest becomes a RepoDigest of the image.
    */
-  async push(name: string, tag: string | undefined, opts: { creds?: RegistryCredentials; progress: (p: object) => void }): Promise<void> {
+  async push(name: string, tag: string | undefined, opts: { creds?: RegistryCredentials; progress: (p: ProgressMessage) => void; signal?: AbortSignal }): Promise<void> {
     const base = parseNormalizedNamed(name);
     const refs = await this.refsByImage();
     const targets: NamedReference[] = [];
@@ -348,6 +350,7 @@ export class ImageService {
           insecureRegistries: this.deps.insecureRegistries ?? [],
           certsDir: this.deps.registryCertsDir,
           progress: opts.progress,
+          signal: opts.signal,
           recordSource: (chainIds, repo) => this.recordLayerSource(chainIds, repo),
           keepCompressed: (chainId, oldDigest, copyPath, blob) => this.keepCompressedBlob(chainId, oldDigest, copyPath, blob),
         },
@@ -412,7 +415,7 @@ export class ImageService {
    * GET /images/json items, newest first, filtered; without `all`, untagged images that are the
    * parent of another (docker commit's intermediates) are left out, as dockerd does.
    */
-  async list(filters: Filters = {}, all = false): Promise<Array<Record<string, unknown>>> {
+  async list(filters: Filters = {}, all = false): Promise<ImageSummary[]> {
     const refs = await this.refsByImage();
     const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed);
     const names = (r: ImageRecord) => tagNames(refs, r.id);
@@ -429,7 +432,7 @@ export class ImageService {
    * POST /images/prune: removes the images the filters select (dangling ones by default) that no
    * container uses; returns what went and the bytes of the layers freed.
    */
-  async prune(filters: Filters): Promise<{ ImagesDeleted: DeleteRecord[] | null; SpaceReclaimed: number }> {
+  async prune(filters: Filters): Promise<PruneImagesResult> {
     const refs = await this.refsByImage();
     const names = (r: ImageRecord) => tagNames(refs, r.id);
     const keep = imagePruneFilter(filters, { names, now: Date.now() });
@@ -454,7 +457,7 @@ export class ImageService {
    * `docker system df`: the layers' total size and each image with the bytes it shares with
    * other images (layers more than one image uses).
    */
-  async diskUsage(): Promise<{ LayersSize: number; Images: Array<Record<string, unknown>> }> {
+  async diskUsage(): Promise<{ LayersSize: number; Images: ImageSummary[] }> {
     const refs = await this.refsByImage();
     const images = (await this.deps.store.list<ImageRecord>(PREFIX.image)).map((e) => e.value).filter((r) => !r.removed);
     const layers = new Map((await this.deps.store.list<LayerRecord>(PREFIX.layer)).map((e) => [e.value.chainId, e.value]));
@@ -467,7 +470,7 @@ export class ImageService {
   }
 
   /** GET /images/{name}/json */
-  async inspect(ref: string): Promise<Record<string, unknown>> {
+  async inspect(ref: string): Promise<ImageInspect> {
     const record = await this.resolve(ref);
     return imageInspect(record, (await this.refsByImage()).get(record.id) ?? [], this.files);
   }

@@ -96,7 +96,7 @@ export function repoNames(rec: ImageRecord, refs: readonly string[]): { RepoTags
  * A GET /images/json item. `shown` limits the names listed (dockerd lists only the ones a
  * `reference` filter matched).
  */
-export function imageSummary(rec: ImageRecord, refs: readonly string[], shown: (familiar: string) => boolean = () => true): Record<string, unknown> {
+export function imageSummary(rec: ImageRecord, refs: readonly string[], shown: (familiar: string) => boolean = () => true): ImageSummary {
   const names = repoNames(rec, refs);
   const RepoTags = names.RepoTags.filter(shown);
   const RepoDigests = names.RepoDigests.filter(shown);
@@ -127,24 +127,46 @@ function graphDriver(rec: ImageRecord, files: ImageFiles): { Name: string; Data:
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-export function imageInspect(rec: ImageRecord, refs: readonly string[], files: ImageFiles): Record<string, unknown> {
+/** GET /images/{name}/json, fields in dockerd's order (optional ones only when set). */
+export function imageInspect(rec: ImageRecord, refs: readonly string[], files: ImageFiles) {
   const cfg = rec.config;
-  const view: Record<string, unknown> = { Id: rec.id, ...repoNames(rec, refs), Parent: rec.parent ?? '', Comment: str(cfg.comment) };
   const created = cfg.created ? formatRfc3339Nano(cfg.created) : undefined;
-  if (created) view.Created = created;
-  view.DockerVersion = str(cfg.docker_version);
-  view.Author = str(cfg.author);
-  view.Config = imageConfigView(cfg.config);
-  view.Architecture = str(cfg.architecture);
-  if (cfg.variant) view.Variant = cfg.variant;
-  view.Os = str(cfg.os);
-  if (str(cfg['os.version'])) view.OsVersion = cfg['os.version'];
-  view.Size = rec.size;
-  view.GraphDriver = graphDriver(rec, files);
+  const osVersion = str(cfg['os.version']);
   const layers = cfg.rootfs?.diff_ids ?? [];
-  view.RootFS = layers.length > 0 ? { Type: cfg.rootfs.type, Layers: layers } : { Type: cfg.rootfs?.type ?? 'layers' };
-  view.Metadata = { LastTagTime: (rec.lastTagTime && formatRfc3339Nano(rec.lastTagTime)) || ZERO_TIME };
-  view.Container = str(cfg.container);
-  view.ContainerConfig = containerConfigView(rec);
-  return view;
+  const rootFs: { Type: string; Layers?: string[] } = layers.length > 0 ? { Type: cfg.rootfs.type, Layers: layers } : { Type: cfg.rootfs?.type ?? 'layers' };
+  return {
+    Id: rec.id,
+    ...repoNames(rec, refs),
+    Parent: rec.parent ?? '',
+    Comment: str(cfg.comment),
+    ...(created ? { Created: created } : {}),
+    DockerVersion: str(cfg.docker_version),
+    Author: str(cfg.author),
+    Config: imageConfigView(cfg.config),
+    Architecture: str(cfg.architecture),
+    ...(cfg.variant ? { Variant: cfg.variant } : {}),
+    Os: str(cfg.os),
+    ...(osVersion ? { OsVersion: osVersion } : {}),
+    Size: rec.size,
+    GraphDriver: graphDriver(rec, files),
+    RootFS: rootFs,
+    Metadata: { LastTagTime: (rec.lastTagTime && formatRfc3339Nano(rec.lastTagTime)) || ZERO_TIME },
+    Container: str(cfg.container),
+    ContainerConfig: containerConfigView(rec),
+  };
 }
+
+/** An item of GET /images/json (and of system df's Images). */
+export type ImageSummary = {
+  Containers: number;
+  Created: number;
+  Id: string;
+  Labels: Record<string, string>;
+  ParentId: string;
+  RepoDigests: string[];
+  RepoTags: string[];
+  SharedSize: number;
+  Size: number;
+};
+
+export type ImageInspect = ReturnType<typeof imageInspect>;

@@ -12,8 +12,8 @@ const ACCEPTED_FILTERS = new Set(['enabled', 'capability']);
 export const PLUGINS_NOT_SUPPORTED = 'plugins are not supported on this platform';
 
 export class NoPlugins {
-  /** GET /plugins: validates the filters as dockerd does, then lists nothing. */
-  list(filters: Filters): object[] {
+  /** GET /plugins: validates the filters as dockerd does, then lists nothing (none is installed). */
+  list(filters: Filters): never[] {
     for (const key of Object.keys(filters)) {
       if (!ACCEPTED_FILTERS.has(key)) throw new InvalidParameterError(`Invalid filter '${key}'`);
     }
@@ -28,7 +28,7 @@ export class NoPlugins {
   }
 
   /** GET /plugins/privileges: a plugin Berth cannot install asks for nothing. */
-  privileges(): object[] {
+  privileges(): never[] {
     return [];
   }
 

@@ -30,6 +30,8 @@ export interface HttpRequestOptions {
   timeoutMs: number;
   /** HTTPS: extra CAs, a client certificate, or no verification. */
   tls?: TlsSettings;
+  /** Aborts the request, or the response body being read (it errors with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 const MAX_REDIRECTS = 5;
@@ -39,7 +41,7 @@ export async function httpCall(url: string, opts: HttpRequestOptions, redirects 
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const tls = target.protocol === 'https:' ? tlsOptions(opts.tls) : {};
-    const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs, ...tls }, resolve);
+    const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs, signal: opts.signal, ...tls }, resolve);
     req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
     req.on('error', reject);
     if (opts.body === undefined) req.end();
@@ -47,9 +49,18 @@ export async function httpCall(url: string, opts: HttpRequestOptions, redirects 
     else {
       const body = opts.body();
       body.on('error', (err) => req.destroy(err));
+      // A request that failed (or was aborted) stops reading its body: the producer is told too.
+      req.on('error', (err) => body.destroy(err));
       body.pipe(req);
     }
   });
+  // The answer's body is read after the request settled: the signal stops that reading too.
+  const signal = opts.signal;
+  if (signal) {
+    const stop = () => res.destroy(signal.reason as Error);
+    signal.addEventListener('abort', stop, { once: true });
+    res.once('close', () => signal.removeEventListener('abort', stop));
+  }
   const status = res.statusCode ?? 0;
   const location = res.headers.location;
   if ([301, 302, 303, 307, 308].includes(status) && location && redirects < MAX_REDIRECTS) {

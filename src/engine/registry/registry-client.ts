@@ -35,6 +35,13 @@ export const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ];
 
+export interface RegistryClientOptions {
+  /** Per request, until the answer's headers (default 30 s). */
+  timeoutMs?: number;
+  /** Stops the transfer in flight and fails every later call with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 type Scope = 'pull' | 'pull,push';
 
 interface Challenge {
@@ -51,15 +58,20 @@ export class RegistryClient {
   private base: string;
   /** A request has been answered on `base`: no more falling back. */
   private connected = false;
+  private readonly timeoutMs: number;
+  /** Aborts every request in flight and fails every later one (a client that went away). */
+  private readonly signal?: AbortSignal;
 
   constructor(
     private readonly endpoint: RegistryEndpoint,
     /** Repository path on the registry (`library/busybox`). */
     private readonly repo: string,
     private readonly creds: RegistryCredentials = {},
-    private readonly timeoutMs = 30_000,
+    opts: RegistryClientOptions = {},
   ) {
     this.base = endpoint.base;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.signal = opts.signal;
   }
 
   /**
@@ -159,11 +171,13 @@ export class RegistryClient {
       result = await consume(res.body.pipe(meter));
     } catch (err) {
       res.body.destroy();
+      if (this.signal?.aborted) throw this.signal.reason;
       if (dropped) throw failed(dropped);
       // Bytes that made no sense to `consume`: when all of them were seen, say whether they were the blob's.
       if (total && meter.bytes === total && meter.digest() !== digest) throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
       throw err;
     }
+    this.signal?.throwIfAborted();
     if (dropped) throw failed(dropped);
     if (total && meter.bytes !== total) throw failed(new Error(`got ${meter.bytes} of ${total} bytes`));
     if (meter.digest() !== digest) throw new InvalidParameterError(`filesystem layer verification failed for digest ${digest}`);
@@ -232,6 +246,8 @@ export class RegistryClient {
     if (!location) location = await this.startUpload();
     const meter = new HashingStream();
     source.on('error', (err) => meter.destroy(err));
+    // An upload that failed or was aborted stops the producer (a layer being compressed).
+    meter.on('error', (err) => source.destroy(err));
     const body = source.pipe(meter);
     const patchUrl = new URL(location, this.base);
     const patched = await this.request('PATCH', patchUrl.pathname + patchUrl.search, {
@@ -308,10 +324,12 @@ export class RegistryClient {
       const auth = await this.authorization(scopes, method, url);
       if (auth) headers.Authorization = auth;
       try {
-        const res = await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs, tls: this.endpoint.tls });
+        const res = await httpCall(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs, tls: this.endpoint.tls, signal: this.signal });
         this.connected = true;
         return res;
       } catch (err) {
+        // Nobody waits for the answer any more: no fallback, no registry error.
+        if (this.signal?.aborted) throw this.signal.reason;
         const fallback = this.endpoint.fallbackBase;
         // An insecure registry that does not speak HTTPS: plain HTTP from now on (dockerd's endpoint
         // fallback). A parallel request (layer uploads) may have switched already while this one failed.
@@ -350,7 +368,8 @@ export class RegistryClient {
     for (const scope of scopes) realm.searchParams.append('scope', scope);
     const headers: Record<string, string> = {};
     if (this.creds.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password ?? ''}`).toString('base64')}`;
-    const res = await httpCall(realm.toString(), { method: 'GET', headers, timeoutMs: this.timeoutMs }).catch((err: Error) => {
+    const res = await httpCall(realm.toString(), { method: 'GET', headers, timeoutMs: this.timeoutMs, signal: this.signal }).catch((err: Error) => {
+      if (this.signal?.aborted) throw this.signal.reason;
       throw new UnavailableError(`cannot get a token from ${realm.origin}: ${err.message}`, { cause: err });
     });
     if (res.status === 401 || res.status === 403) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file';
 import type { EventLog, EventMessage, SubscribeOptions } from '../events/event-log';
 import { eventFilter } from '../events/filters';
+import type { DiskUsage } from './disk-usage';
 import type { Filters } from '../filter-args';
 
 export interface SystemServiceDeps {
@@ -21,9 +22,9 @@ export interface SystemServiceDeps {
   /** `--insecure-registry` and `--registry-mirror`, for `docker info`. */
   registries?: { insecure: readonly string[]; mirrors: readonly string[] };
   /** GET /system/df (composed by the daemon from the image, container and volume services). */
-  diskUsage(): Promise<object>;
+  diskUsage(): Promise<DiskUsage>;
   /** POST /auth (the image service checks credentials against the registry). */
-  login(creds: { username?: string; password?: string; serveraddress?: string }): Promise<object>;
+  login(creds: { username?: string; password?: string; serveraddress?: string }): Promise<LoginResult>;
 }
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
@@ -47,11 +48,11 @@ export class SystemService {
     this.osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? 'Linux';
   }
 
-  login(creds: { username?: string; password?: string; serveraddress?: string }): Promise<object> {
+  login(creds: { username?: string; password?: string; serveraddress?: string }): Promise<LoginResult> {
     return this.deps.login(creds);
   }
 
-  df(): Promise<object> {
+  df(): Promise<DiskUsage> {
     return this.deps.diskUsage();
   }
 
@@ -155,3 +156,15 @@ function registryConfig(r: { insecure: readonly string[]; mirrors: readonly stri
   for (const host of r.insecure.filter((e) => !e.includes('/'))) IndexConfigs[host] = { Name: host, Mirrors: [], Secure: false, Official: false };
   return { IndexConfigs, InsecureRegistryCIDRs: [...new Set(cidrs)], Mirrors: mirrors };
 }
+
+/** POST /auth */
+export interface LoginResult {
+  Status: string;
+  IdentityToken: string;
+}
+
+/** GET /version */
+export type SystemVersion = ReturnType<SystemService['version']>;
+
+/** GET /info */
+export type SystemInfo = Awaited<ReturnType<SystemService['info']>>;

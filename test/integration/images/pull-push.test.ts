@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -294,6 +294,115 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
       assert.match(out, /Retrying in 1 second/);
       assert.match(out, /Status: Downloaded newer image/);
       assert.equal(berth.ok(['run', '--rm', `127.0.0.1:${port}/test/flaky:1`, 'sh', '-c', 'wc -c < /big']).trim(), '2000000');
+    } finally {
+      proxy.close();
+    }
+  });
+
+  /**
+   * A proxy in front of the registry that holds the first request `stall` picks (answering part of
+   * it, or reading it and answering nothing) and counts every request; `held` resolves when it holds one, `released` when
+   * Berth closed that request.
+   */
+  async function stallingProxy(stall: (req: IncomingMessage, upstreamLength: number) => 'head' | 'hold' | undefined) {
+    let requests = 0;
+    let holding = false;
+    let onHeld!: () => void;
+    let onReleased!: () => void;
+    const held = new Promise<void>((r) => (onHeld = r));
+    const released = new Promise<void>((r) => (onReleased = r));
+    const hold = (req: IncomingMessage) => {
+      holding = true;
+      req.socket.once('close', onReleased);
+      onHeld();
+    };
+    const proxy = createHttpServer((req, res) => {
+      requests++;
+      if (!holding && stall(req, 0) === 'hold') {
+        // Read (so the socket notices when Berth closes it) but never answered.
+        req.resume();
+        return hold(req);
+      }
+      const upstream = httpRequest({ host: '127.0.0.1', port: Number(registry.domain.split(':')[1]), path: req.url, method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        if (!holding && stall(req, Number(up.headers['content-length'] ?? 0)) === 'head') {
+          up.once('data', (chunk: Buffer) => {
+            res.write(chunk);
+            up.pause(); // the rest never comes
+            hold(req);
+          });
+          return;
+        }
+        up.pipe(res);
+      });
+      // Berth closing a connection mid-request ends the proxied request too.
+      upstream.on('error', () => res.destroy());
+      req.on('error', () => upstream.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    return { domain: `127.0.0.1:${(proxy.address() as { port: number }).port}`, held, released, requests: () => requests, close: () => proxy.close() };
+  }
+
+  /** Starts a streaming API request and returns a function that drops the connection. */
+  function startRequest(path: string): () => void {
+    const req = httpRequest({ socketPath: berth.socket, method: 'POST', path, headers: { 'X-Registry-Auth': 'e30=' } }, (res) => res.resume());
+    req.on('error', () => undefined);
+    req.end();
+    return () => req.destroy();
+  }
+
+  /** Fails when `p` does not settle within `ms`. */
+  const within = <T>(p: Promise<T>, ms: number, what: string) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms).unref())]);
+
+  /**
+   * After the client left, the daemon must not come back to the registry: its retries would
+   * follow within a second (and its request timeout after 30 s), so a quiet stretch longer than
+   * the first retry delay is the evidence.
+   */
+  const QUIET_MS = 2500;
+
+  it('a client that goes away stops the pull: the download is dropped, nothing is retried or kept', async () => {
+    const ref = `${registry.domain}/test/abort-pull:1`;
+    berth.ok(['run', '--name', 'abort-pull-src', 'busybox', 'sh', '-c', 'head -c 4000000 /dev/urandom > /big']);
+    berth.ok(['commit', 'abort-pull-src', ref]);
+    berth.ok(['push', ref]);
+    berth.ok(['rm', 'abort-pull-src']);
+    berth.ok(['rmi', ref]);
+    const proxy = await stallingProxy((req, length) => (req.method === 'GET' && /\/blobs\//.test(req.url ?? '') && length > 1_000_000 ? 'head' : undefined));
+    try {
+      const drop = startRequest(`/images/create?fromImage=${encodeURIComponent(`${proxy.domain}/test/abort-pull`)}&tag=1`);
+      await within(proxy.held, 60_000, 'the layer download did not start');
+      drop();
+      await within(proxy.released, 10_000, 'Berth did not drop the download');
+      const count = proxy.requests();
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+      assert.equal(proxy.requests(), count, 'no request after the client left');
+      assert.equal(berth.docker(['image', 'inspect', `${proxy.domain}/test/abort-pull:1`]).code, 1, 'nothing stored');
+      assert.deepEqual(readdirSync(join(berth.dataRoot, 'image', 'tmp')), [], 'no leftovers');
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('a client that goes away stops the push: the upload is dropped and nothing is retried or kept', async () => {
+    const proxy = await stallingProxy((req) => (req.method === 'PATCH' || (req.method === 'PUT' && /\/blobs\/uploads\//.test(req.url ?? '')) ? 'hold' : undefined));
+    try {
+      const ref = `${proxy.domain}/test/abort-push:1`;
+      berth.ok(['run', '--name', 'abort-push-src', 'busybox', 'sh', '-c', 'head -c 4000000 /dev/urandom > /big']);
+      berth.ok(['commit', 'abort-push-src', ref]);
+      berth.ok(['rm', 'abort-push-src']);
+      const drop = startRequest(`/images/${encodeURIComponent(`${proxy.domain}/test/abort-push`)}/push?tag=1`);
+      await within(proxy.held, 60_000, 'the layer upload did not start');
+      drop();
+      await within(proxy.released, 10_000, 'Berth did not drop the upload');
+      const count = proxy.requests();
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+      assert.equal(proxy.requests(), count, 'no request after the client left');
+      assert.deepEqual(readdirSync(join(berth.dataRoot, 'image', 'tmp')), [], 'no compressed copy left behind');
+      assert.deepEqual(inspect(ref).RepoDigests, [], 'no digest recorded');
+      berth.ok(['rmi', ref]);
     } finally {
       proxy.close();
     }

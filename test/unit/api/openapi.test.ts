@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../../../src/api/version';
-import { apiRoutes } from '../../../src/daemon';
+import { apiRoutes } from '../../../src/api/build-api';
 
 // Compiled to dist/test/unit/api/, so the repository root is four levels up.
 const REPO = resolve(__dirname, '..', '..', '..', '..');

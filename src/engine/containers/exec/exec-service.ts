@@ -289,3 +289,6 @@ function execStartError(cause: unknown, cmd: string): Error {
   const invalid = (kind === 'command-not-found' && wording.includes(cmd)) || /permission denied/i.test(wording);
   return invalid ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
 }
+
+/** GET /exec/{id}/json */
+export type ExecInspect = ReturnType<ExecService['inspect']>;
