@@ -142,6 +142,11 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   }
 
   app.setErrorHandler((err, request, reply) => {
+    // A client that left mid-request (a pull it dropped) is no server error; dockerd logs it as 499.
+    if (request.raw.socket?.destroyed) {
+      request.log.info({ err: err instanceof Error ? err.message : String(err) }, 'client went away');
+      return reply.code(499).send();
+    }
     const status = statusOf(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
     else request.log.debug({ err }, 'request rejected');
