@@ -6,7 +6,7 @@
  *
  * Only N-API is used (no libuv): each socket has two threads that block in the kernel, one
  * connecting and then receiving, one sending what JS queued. They report to JS through one
- * thread-safe function, as events (kind, payload):
+ * thread-safe function each, as events (kind, payload):
  *   "connect" ()          connected; writes may start
  *   "data"    (Buffer)    one message, exactly as the peer sent it
  *   "written" (id, err)   a queued message was sent (err: a message, or undefined)
@@ -51,7 +51,9 @@ struct message {
 struct socket_state {
   int fd;
   struct sockaddr_un addr;
-  napi_threadsafe_function tsfn;
+  /* One per thread: a full queue wakes only one waiting producer, so two sharing one could
+   * leave the other waiting forever. */
+  napi_threadsafe_function rx_tsfn, tx_tsfn;
   pthread_mutex_t lock;
   pthread_cond_t wake;
   struct message *head, *tail; /* queued writes */
@@ -77,14 +79,14 @@ static void state_unref(struct socket_state *s) {
   free(s);
 }
 
-static void post(struct socket_state *s, enum event_kind kind, char *data, size_t len, double id) {
+static void post(napi_threadsafe_function tsfn, enum event_kind kind, char *data, size_t len, double id) {
   struct event *ev = malloc(sizeof *ev);
   if (!ev) { free(data); return; }
   ev->kind = kind;
   ev->data = data;
   ev->len = len;
   ev->id = id;
-  if (napi_call_threadsafe_function(s->tsfn, ev, napi_tsfn_blocking) != napi_ok) {
+  if (napi_call_threadsafe_function(tsfn, ev, napi_tsfn_blocking) != napi_ok) {
     free(ev->data);
     free(ev);
   }
@@ -119,24 +121,24 @@ static void *receiver(void *arg) {
   pthread_mutex_unlock(&s->lock);
 
   if (rc < 0) {
-    post(s, EV_ERROR, error_text("connect", connect_errno), 0, 0);
+    post(s->rx_tsfn, EV_ERROR, error_text("connect", connect_errno), 0, 0);
   } else if (!closing) {
-    post(s, EV_CONNECT, NULL, 0, 0);
+    post(s->rx_tsfn, EV_CONNECT, NULL, 0, 0);
     char *buf = malloc(RECV_BUFFER);
     for (;;) {
-      if (!buf) { post(s, EV_ERROR, strdup("out of memory"), 0, 0); break; }
+      if (!buf) { post(s->rx_tsfn, EV_ERROR, strdup("out of memory"), 0, 0); break; }
       ssize_t n = recv(s->fd, buf, RECV_BUFFER, 0);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) { post(s, EV_ERROR, error_text("recv", errno), 0, 0); break; }
-      if (n == 0) { post(s, EV_END, NULL, 0, 0); break; }
+      if (n < 0) { post(s->rx_tsfn, EV_ERROR, error_text("recv", errno), 0, 0); break; }
+      if (n == 0) { post(s->rx_tsfn, EV_END, NULL, 0, 0); break; }
       char *copy = malloc((size_t)n);
-      if (!copy) { post(s, EV_ERROR, strdup("out of memory"), 0, 0); break; }
+      if (!copy) { post(s->rx_tsfn, EV_ERROR, strdup("out of memory"), 0, 0); break; }
       memcpy(copy, buf, (size_t)n);
-      post(s, EV_DATA, copy, (size_t)n, 0);
+      post(s->rx_tsfn, EV_DATA, copy, (size_t)n, 0);
     }
     free(buf);
   }
-  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+  napi_release_threadsafe_function(s->rx_tsfn, napi_tsfn_release);
   state_unref(s);
   return NULL;
 }
@@ -160,7 +162,7 @@ static void *sender(void *arg) {
     ssize_t n;
     do n = send(s->fd, m->data, m->len, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    post(s, EV_WRITTEN, n < 0 ? error_text("send", errno) : NULL, 0, m->id);
+    post(s->tx_tsfn, EV_WRITTEN, n < 0 ? error_text("send", errno) : NULL, 0, m->id);
     free(m);
     pthread_mutex_lock(&s->lock);
   }
@@ -170,11 +172,11 @@ static void *sender(void *arg) {
   pthread_mutex_unlock(&s->lock);
   while (rest) {
     struct message *next = rest->next;
-    post(s, EV_WRITTEN, strdup("socket closed"), 0, rest->id);
+    post(s->tx_tsfn, EV_WRITTEN, strdup("socket closed"), 0, rest->id);
     free(rest);
     rest = next;
   }
-  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+  napi_release_threadsafe_function(s->tx_tsfn, napi_tsfn_release);
   state_unref(s);
   return NULL;
 }
@@ -265,8 +267,13 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
 
   napi_value name;
   napi_create_string_utf8(env, "seqpacket", NAPI_AUTO_LENGTH, &name);
-  /* A bounded queue: a receiver far ahead of JS waits instead of piling up memory. */
-  if (napi_create_threadsafe_function(env, argv[1], NULL, name, 256, 2, NULL, NULL, NULL, call_js, &s->tsfn) != napi_ok) {
+  /* Bounded queues: a receiver far ahead of JS waits instead of piling up memory. */
+  if (napi_create_threadsafe_function(env, argv[1], NULL, name, 256, 1, NULL, NULL, NULL, call_js, &s->rx_tsfn) != napi_ok) {
+    close(s->fd); free(s); free(h);
+    return throw_error(env, "cannot create thread-safe function");
+  }
+  if (napi_create_threadsafe_function(env, argv[1], NULL, name, 256, 1, NULL, NULL, NULL, call_js, &s->tx_tsfn) != napi_ok) {
+    napi_release_threadsafe_function(s->rx_tsfn, napi_tsfn_release);
     close(s->fd); free(s); free(h);
     return throw_error(env, "cannot create thread-safe function");
   }
@@ -284,11 +291,12 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     pthread_mutex_lock(&s->lock);
     shut_everything(s);
     pthread_mutex_unlock(&s->lock);
-    int missing = started_receiver ? 1 : 2;
-    for (int i = 0; i < missing; i++) {
-      napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+    if (!started_receiver) {
+      napi_release_threadsafe_function(s->rx_tsfn, napi_tsfn_release);
       state_unref(s);
     }
+    napi_release_threadsafe_function(s->tx_tsfn, napi_tsfn_release);
+    state_unref(s);
     state_unref(s);
     free(h);
     return throw_error(env, "cannot start socket threads");
