@@ -27,8 +27,6 @@ if [ ! -x /usr/local/bin/docker ] && ! command -v docker >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq docker.io >/dev/null
 fi
 
-# `npm ci` refuses this lock: node-unix-socket lists optional per-platform packages that are not
-# all published, so the lock cannot hold them. `npm install` still honours the lock.
-npm install --no-audit --no-fund --loglevel=error
+npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 node --test --test-timeout=600000 dist/test/unit/ dist/test/integration/
