@@ -16,7 +16,6 @@ interface SeqpacketAddon {
 // that importing the runtime does not need it.
 let addon: SeqpacketAddon | undefined;
 function loadAddon(): SeqpacketAddon {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   addon ??= require('./native/seqpacket.node') as SeqpacketAddon;
   return addon;
 }
