@@ -4,6 +4,7 @@
  * 'data' event is one message as the peer sent it; each write() is sent as one message.
  */
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 
 interface SeqpacketAddon {
   connect(path: string, onEvent: (kind: string, a?: unknown, b?: unknown) => void): object;
@@ -12,11 +13,11 @@ interface SeqpacketAddon {
   close(handle: object): void;
 }
 
-// The addon sits beside this module in dist/ (the build puts it there); loaded on first use so
-// that importing the runtime does not need it.
+// The addon sits in dist/, beside this module's compiled file (the build puts it there, so it is
+// no source import); loaded on first use so that importing the runtime does not need it.
 let addon: SeqpacketAddon | undefined;
 function loadAddon(): SeqpacketAddon {
-  addon ??= require('./native/seqpacket.node') as SeqpacketAddon;
+  addon ??= require(join(__dirname, 'native', 'seqpacket.node')) as SeqpacketAddon;
   return addon;
 }
 
