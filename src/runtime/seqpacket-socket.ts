@@ -36,7 +36,10 @@ export class SeqpacketSocket extends EventEmitter {
     this.handle = loadAddon().connect(path, (kind, a, b) => this.onEvent(kind, a, b));
   }
 
-  /** Queues `data` as one message; `cb` runs once it is sent (or failed). */
+  /**
+   * Queues `data` as one message; `cb` runs once it is sent (or failed). Sending and receiving
+   * are separate threads, so this report may come after a 'data' or 'end' that followed it.
+   */
   write(data: Buffer, cb?: (err?: Error) => void): void {
     if (!this.handle) {
       if (cb) queueMicrotask(() => cb(new Error('socket is closed')));

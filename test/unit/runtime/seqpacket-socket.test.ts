@@ -61,9 +61,16 @@ describe('SeqpacketSocket', () => {
     const ended = once(sock, 'end');
     const big = Buffer.alloc(20000, 'x');
     const written: Array<Error | undefined> = [];
-    for (const m of [Buffer.from('one'), Buffer.from('two'), big]) sock.write(m, (err) => written.push(err));
+    // Write reports and received messages come from two threads: either may arrive first.
+    let allWritten!: () => void;
+    const writesReported = new Promise<void>((r) => (allWritten = r));
+    for (const m of [Buffer.from('one'), Buffer.from('two'), big]) {
+      sock.write(m, (err) => {
+        if (written.push(err) === 3) allWritten();
+      });
+    }
     sock.end();
-    await ended;
+    await Promise.all([ended, writesReported]);
     sock.close();
     await once(peer, 'exit');
     assert.deepEqual(written, [undefined, undefined, undefined]);
