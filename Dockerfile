@@ -27,7 +27,8 @@ RUN arch="$(dpkg --print-architecture)" && case "$arch" in amd64) arch=x64;; esa
  && mkdir -p /opt/node && cd /opt/node \
  && npm pack --silent "node-linux-$arch@$NODE_VERSION" \
  && tar xzf node-linux-*.tgz --strip-components=1 && rm node-linux-*.tgz
-ENV PATH=/opt/node/bin:$PATH
+# Spelt out: an imported base (docker import) has no PATH to extend.
+ENV PATH=/opt/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
 RUN npm ci --no-audit --no-fund
@@ -44,6 +45,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends runc crun conmon iptables iproute2 attr ca-certificates golang-github-containers-common \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/node/bin/node /usr/local/bin/node
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /opt/berth
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
