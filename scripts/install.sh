@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(runc crun conmon tini iptables iproute2 attr curl golang-github-containers-common)
+# gcc and libc6-dev build the one native addon (conmon's attach socket) during npm run build.
+pkgs=(runc crun conmon tini iptables iproute2 attr curl golang-github-containers-common gcc libc6-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 apt-get update -qq
@@ -13,9 +14,7 @@ if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "Berth needs Node.js >= 20 (found $(node --version)); install it (e.g. from NodeSource) and re-run." >&2
   exit 1
 fi
-# `npm ci` refuses this lock: node-unix-socket lists optional per-platform packages that are not
-# all published, so the lock cannot hold them. `npm install` still honours the lock.
-npm install --no-audit --no-fund --loglevel=error
+npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 if [ -S /var/run/berth.sock ] && curl -sf --unix-socket /var/run/berth.sock http://localhost/_ping >/dev/null 2>&1; then
   echo "berthd is already running on /var/run/berth.sock"; exit 0

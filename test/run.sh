@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg_bin in runc:runc crun:crun conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill docker-registry:/usr/bin/docker-registry python3:python3 openssl:openssl golang-github-containers-common:/usr/share/containers/seccomp.json gcc:gcc libc6-dev:/usr/include/stdio.h; do
+for pkg_bin in runc:runc crun:crun conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill docker-registry:/usr/bin/docker-registry python3:python3 openssl:openssl golang-github-containers-common:/usr/share/containers/seccomp.json gcc:gcc libc6-dev:/usr/include/stdio.h debootstrap:/usr/sbin/debootstrap; do
   pkg=${pkg_bin%%:*}; bin=${pkg_bin#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -e "$bin" ] || need+=("$pkg")
 done
@@ -27,8 +27,6 @@ if [ ! -x /usr/local/bin/docker ] && ! command -v docker >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq docker.io >/dev/null
 fi
 
-# `npm ci` refuses this lock: node-unix-socket lists optional per-platform packages that are not
-# all published, so the lock cannot hold them. `npm install` still honours the lock.
-npm install --no-audit --no-fund --loglevel=error
+npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 node --test --test-timeout=600000 dist/test/unit/ dist/test/integration/

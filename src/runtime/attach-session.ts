@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
-import { SeqpacketSocket } from 'node-unix-socket';
+import { SeqpacketSocket } from './seqpacket-socket';
 import type { AttachSession } from './types';
 
 /** Largest stdin message we send; conmon's attach buffer is 32 KiB (older builds read one byte less). */
@@ -25,15 +25,16 @@ export function connectAttachSocket(path: string): Promise<AttachSession> {
   return new Promise((resolve, reject) => {
     const sock = new SeqpacketSocket();
     const fail = (err: unknown) => {
-      sock.destroy();
+      sock.close();
       reject(new Error(`cannot attach to container monitor at ${path}: ${(err as Error)?.message ?? err}`, { cause: err }));
     };
     sock.once('error', fail);
+    sock.once('connect', () => {
+      sock.off('error', fail);
+      resolve(new SeqpacketAttachSession(sock));
+    });
     try {
-      sock.connect(path, () => {
-        sock.off('error', fail);
-        resolve(new SeqpacketAttachSession(sock));
-      });
+      sock.connect(path);
     } catch (err) {
       fail(err);
     }
@@ -62,7 +63,7 @@ class SeqpacketAttachSession implements AttachSession {
     if (this.closed || this.closing) return;
     for (let off = 0; off < data.length; off += MAX_MESSAGE) {
       this.unflushed++;
-      this.sock.write(data.subarray(off, off + MAX_MESSAGE), 0, undefined, () => {
+      this.sock.write(data.subarray(off, off + MAX_MESSAGE), () => {
         if (--this.unflushed === 0 && this.closing) this.finish();
       });
     }
@@ -101,7 +102,7 @@ class SeqpacketAttachSession implements AttachSession {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sock.destroy();
+    this.sock.close();
     for (const cb of this.closeListeners.splice(0)) cb();
   }
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+'use strict';
+// Builds Berth's one native addon, src/runtime/native/seqpacket.c (conmon's SOCK_SEQPACKET attach
+// socket), into dist/src/runtime/native/seqpacket.node beside the compiled module that loads it.
+// It needs only a C compiler (Debian: gcc libc6-dev) and the N-API headers of the
+// `node-api-headers` package: no node-gyp, no headers of the installed Node, nothing downloaded.
+// N-API is ABI-stable, so one build serves every Node version >= the one NAPI_VERSION names.
+const { spawnSync } = require('node:child_process');
+const { mkdirSync, statSync } = require('node:fs');
+const { join, resolve } = require('node:path');
+
+const root = resolve(__dirname, '..');
+const source = join(root, 'src/runtime/native/seqpacket.c');
+const output = join(root, 'dist/src/runtime/native/seqpacket.node');
+
+function mtime(path) {
+  try { return statSync(path).mtimeMs; } catch { return -1; }
+}
+
+if (mtime(output) > mtime(source) && mtime(output) > mtime(__filename)) process.exit(0);
+
+const { include_dir: includeDir } = require('node-api-headers');
+mkdirSync(join(root, 'dist/src/runtime/native'), { recursive: true });
+const cc = process.env.CC || 'gcc';
+const args = [
+  '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11',
+  '-shared', '-fPIC', '-pthread',
+  '-DNODE_GYP_MODULE_NAME=seqpacket',
+  '-I', includeDir,
+  '-o', output, source,
+];
+const r = spawnSync(cc, args, { stdio: 'inherit' });
+if (r.error || r.status !== 0) {
+  console.error(`building ${source} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
+    'it needs a C compiler: apt-get install gcc libc6-dev');
+  process.exit(1);
+}
