@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ownerTag } from '../../src/network/bridge';
 import { buildBusyboxTarball } from '../fixtures/busybox-image';
+import { waitFor } from './wait';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const BERTHD = join(REPO, 'bin', 'berthd');
@@ -83,11 +84,9 @@ export class Berth {
   }
 
   private async waitReady(): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      if (await ping(this.socket)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`berthd did not answer /_ping:\n${this.log()}`);
+    await waitFor(() => ping(this.socket), { what: 'berthd to answer /_ping', timeout: 10_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}:\n${this.log()}`);
+    });
   }
 
   /** SIGTERM and wait for exit. */
@@ -113,6 +112,18 @@ export class Berth {
   docker(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): CommandResult {
     const r = spawnSync(DOCKER, args, { env: this.env, input: opts.input, timeout: opts.timeoutMs ?? 60_000, encoding: 'utf8' });
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Runs the docker CLI without blocking the test (for commands that end after something the test does next). */
+  dockerAsync(args: string[], opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
+    return new Promise((resolve) => {
+      const p = spawn(DOCKER, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000 });
+      let stdout = '';
+      let stderr = '';
+      p.stdout!.on('data', (d) => (stdout += d));
+      p.stderr!.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
   }
 
   /** Like docker(), failing the test with the CLI's stderr when it exits non-zero. */

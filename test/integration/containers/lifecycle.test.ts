@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, startBerth, type Berth } from '../harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { waitFor } from '../wait';
 
 describe('container lifecycle with the docker CLI', () => {
   let berth: Berth;
@@ -38,7 +28,7 @@ describe('container lifecycle with the docker CLI', () => {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /invalid filter 'colour'/);
 
-    await eventually(() => berth.docker(['logs', 'web']).stdout === 'started\n', 'log output');
+    await waitFor(() => berth.docker(['logs', 'web']).stdout === 'started\n', { what: 'log output' });
     const logs = berth.docker(['logs', 'web']);
     assert.equal(logs.stdout, 'started\n');
     assert.equal(logs.stderr, 'oops\n');
