@@ -170,6 +170,16 @@ export class Berth {
   }
 }
 
+/** The path of an OCI runtime installed on this host (where berthd looks), or undefined. */
+export function installedRuntime(name: string): string | undefined {
+  return ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => join(d, name)).find((p) => existsSync(p));
+}
+
+/** A test's skip reason when `name` is not installed (node:test's `skip` option). */
+export function needsRuntime(name: string): string | false {
+  return installedRuntime(name) ? false : `${name} is not installed on this host`;
+}
+
 /** A 10.199.X.1/24 gateway whose subnet no route on this host uses yet. */
 function freeTestSubnet(): string {
   const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout ?? '';

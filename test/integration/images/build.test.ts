@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { tarOf } from '../../fixtures/save-tarball';
-import { api, freePort, startBerth, type Berth } from '../harness';
+import { api, DOCKER, freePort, startBerth, type Berth } from '../harness';
 import { waitFor, waitForHttp } from '../wait';
 
 /** `docker build` with the stock CLI's classic builder (no BuildKit here) against Berth. */
@@ -36,7 +36,7 @@ describe('docker build (classic builder)', () => {
   /** The CLI without blocking this process (for servers the test itself runs). */
   const buildAsync = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn('docker', ['build', ...args], { env: berth.env });
+      const p = spawn(DOCKER, ['build', ...args], { env: berth.env });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -191,7 +191,7 @@ describe('docker build (classic builder)', () => {
   it('a client that goes away cancels the build: the running step is stopped', async () => {
     const root = context('cancel', { Dockerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
     const earlier = berth.ok(['ps', '-aq']);
-    const cli = spawn('docker', ['build', root], { env: berth.env });
+    const cli = spawn(DOCKER, ['build', root], { env: berth.env });
     let out = '';
     cli.stdout.on('data', (d: Buffer) => (out += d));
     // The step's own output (the Step line also says "started").
