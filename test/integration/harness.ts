@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ownerTag } from '../../src/network/bridge';
 import { buildBusyboxTarball } from '../fixtures/busybox-image';
+import { freeBip } from './network/free-subnet';
 import { waitFor } from './wait';
 
 const REPO = resolve(__dirname, '..', '..', '..');
@@ -65,7 +66,7 @@ export class Berth {
     const extra = this.opts.extraArgs ?? [];
     if (extra.includes('--bridge') || extra.includes('-b')) return [];
     this.defaultBridge ??= `bt${randomBytes(3).toString('hex')}`;
-    this.defaultBip ??= freeTestSubnet();
+    this.defaultBip ??= freeBip(199);
     return ['--bridge', this.defaultBridge, '--bip', this.defaultBip];
   }
 
@@ -180,16 +181,6 @@ export function needsRuntime(name: string): string | false {
   return installedRuntime(name) ? false : `${name} is not installed on this host`;
 }
 
-/** A 10.199.X.1/24 gateway whose subnet no route on this host uses yet. */
-function freeTestSubnet(): string {
-  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout ?? '';
-  for (let i = 0; i < 500; i++) {
-    const x = 1 + Math.floor(Math.random() * 250);
-    if (!routes.includes(`10.199.${x}.`)) return `10.199.${x}.1/24`;
-  }
-  throw new Error('no free 10.199.X.0/24 test subnet');
-}
-
 /** The default bridge outlives the daemon (as docker0 does): tests remove it and its rules. */
 function removeBridgeLeftovers(bridge: string): void {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge) || bridge === 'docker0') return;
@@ -199,22 +190,22 @@ function removeBridgeLeftovers(bridge: string): void {
   for (const line of rules.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1);
     if (!line.startsWith('-A ') || !line.split(' ').includes(bridge)) continue;
-    spawnSync('iptables', ['-t', table, '-D', ...line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)!.map((a) => a.replace(/^"|"$/g, ''))]);
+    spawnSync('iptables', ['-w', '-t', table, '-D', ...line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)!.map((a) => a.replace(/^"|"$/g, ''))]);
   }
 }
 
 /** The daemon's own iptables chains (and the jumps to them) outlive it too. */
 function removeDaemonChains(prefix: string): void {
   for (const table of ['filter', 'nat']) {
-    const rules = spawnSync('iptables', ['-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
+    const rules = spawnSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
     const chains = rules.split('\n').filter((l) => l.startsWith(`-N ${prefix}`)).map((l) => l.slice(3));
     if (!chains.length) continue;
     for (const line of rules.split('\n')) {
       const target = /-j (\S+)$/.exec(line)?.[1];
-      if (line.startsWith('-A ') && target && chains.includes(target)) spawnSync('iptables', ['-t', table, '-D', ...line.slice(3).split(' ')]);
+      if (line.startsWith('-A ') && target && chains.includes(target)) spawnSync('iptables', ['-w', '-t', table, '-D', ...line.slice(3).split(' ')]);
     }
-    for (const chain of chains) spawnSync('iptables', ['-t', table, '-F', chain]);
-    for (const chain of chains) spawnSync('iptables', ['-t', table, '-X', chain]);
+    for (const chain of chains) spawnSync('iptables', ['-w', '-t', table, '-F', chain]);
+    for (const chain of chains) spawnSync('iptables', ['-w', '-t', table, '-X', chain]);
   }
 }
 

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startBerth, type Berth } from '../harness';
 import { TestUpstreamDns } from './dns-upstream';
+import { freeBip, freeSubnet } from './free-subnet';
 import { httpGet, waitFor, waitForHttp, waitForListening } from '../wait';
 
 const rand = () => randomBytes(3).toString('hex');
-const octet = () => 100 + Math.floor(Math.random() * 150);
 
 /** Host links and iptables rules that mention `word` (a bridge name or subnet of this test). */
 const linksMentioning = (word: string) => execFileSync('ip', ['-o', 'link']).toString().split('\n').filter((l) => l.includes(word));
@@ -21,8 +21,8 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
   let berth: Berth;
   let upstream: TestUpstreamDns;
   const bridge = `bt${rand()}`;
-  const bip = `10.199.${octet()}.1/24`;
-  const userSubnet = `10.198.${octet()}.0/24`;
+  const bip = freeBip(199);
+  const userSubnet = freeSubnet(198);
   const userNet = `net${rand()}`;
 
   before(async () => {
@@ -92,7 +92,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
 
   it('connect and disconnect change reachability of a running container', async () => {
     const net = `cd${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.197.${octet()}.0/24`, net]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(197), net]);
     berth.ok(['run', '-d', '--name', 'lonely', 'busybox', ...WEB]);
     const miss = berth.docker(['run', '--rm', '--network', net, 'busybox', ...fetchFrom('lonely', 2)]);
     assert.doesNotMatch(miss.stdout, /hello-from-/);
@@ -106,7 +106,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
 
   it('rejects overlapping subnets and removal of networks in use', () => {
     const net = `ov${rand()}`;
-    const subnet = `10.196.${octet()}.0/24`;
+    const subnet = freeSubnet(196);
     berth.ok(['network', 'create', '--subnet', subnet, net]);
     const overlap = berth.docker(['network', 'create', '--subnet', subnet, `ov2${rand()}`]);
     assert.notEqual(overlap.code, 0);
@@ -155,7 +155,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
 
   it('honours --ip, --mac-address and legacy --link', () => {
     const net = `ip${rand()}`;
-    const prefix = `10.195.${octet()}`;
+    const prefix = freeSubnet(195).replace(/\.0\/24$/, '');
     berth.ok(['network', 'create', '--subnet', `${prefix}.0/24`, net]);
     berth.ok(['run', '-d', '--name', 'fixed', '--network', net, '--ip', `${prefix}.50`, '--mac-address', '02:42:0a:c3:00:32', 'busybox', 'sleep', '60']);
     const [c] = JSON.parse(berth.ok(['inspect', 'fixed']));
@@ -190,8 +190,8 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
   it('filters network ls and prunes unused networks', () => {
     const keep = `keep${rand()}`;
     const drop = `drop${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.194.${octet()}.0/24`, '--label', 'keep=yes', keep]);
-    berth.ok(['network', 'create', '--subnet', `10.193.${octet()}.0/24`, drop]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(194), '--label', 'keep=yes', keep]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(193), drop]);
     assert.equal(berth.ok(['network', 'ls', '--filter', 'label=keep=yes', '--format', '{{.Name}}']).trim(), keep);
     assert.deepEqual(berth.ok(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}']).trim().split('\n').sort(), [drop, keep].sort());
     berth.ok(['run', '-d', '--name', 'user', '--network', keep, 'busybox', 'sleep', '60']);
@@ -236,7 +236,7 @@ describe('networks with --iptables=false', () => {
   it('creates no iptables rules and containers still reach each other', () => {
     const net = `ni${rand()}`;
     const bridge = `bn${rand()}`;
-    const subnet = `10.192.${octet()}.0/24`;
+    const subnet = freeSubnet(192);
     berth.ok(['network', 'create', '--subnet', subnet, '-o', `com.docker.network.bridge.name=${bridge}`, net]);
     // Without Berth's rules, bridged traffic meets the host's FORWARD policy (DROP where dockerd runs
     // and br_netfilter is loaded): the test, not Berth, lets its own bridge forward.
@@ -270,7 +270,7 @@ describe('networks with --bridge none', () => {
     assert.deepEqual(linksMentioning(': none:'), [], 'no device named none');
     assert.equal(berth.ok(['run', '--rm', 'busybox', 'sh', '-c', "ip -o link | cut -d: -f2 | tr -d ' '"]), 'lo\n');
     const net = `bz${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.193.${octet()}.0/24`, net]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(193), net]);
     assert.match(berth.ok(['run', '--rm', '--network', net, 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']), /inet 10\.193\./);
     berth.ok(['network', 'rm', net]);
   });
