@@ -13,7 +13,8 @@ import { waitFor } from './wait';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const BERTHD = join(REPO, 'bin', 'berthd');
-export const DOCKER = '/usr/local/bin/docker';
+/** The docker CLI the tests drive: the stock one in /usr/local/bin, else whichever is on PATH. */
+export const DOCKER = process.env.BERTH_TEST_DOCKER ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 const FIXTURES = join(tmpdir(), 'berth-test-fixtures');
 
 export interface CommandResult {
