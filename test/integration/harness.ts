@@ -86,7 +86,8 @@ export class Berth {
   }
 
   private async waitReady(): Promise<void> {
-    await waitFor(() => ping(this.socket), { what: 'berthd to answer /_ping', timeout: 10_000 }).catch((err: Error) => {
+    // Generous: with several test files at once on a loaded 2-core machine a start can take many seconds.
+    await waitFor(() => ping(this.socket), { what: 'berthd to answer /_ping', timeout: 120_000, interval: 100 }).catch((err: Error) => {
       throw new Error(`${err.message}:\n${this.log()}`);
     });
   }

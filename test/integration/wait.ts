@@ -13,7 +13,7 @@ import type { Berth } from './harness';
 export interface WaitOptions {
   /** What is awaited, for the failure message. */
   what: string;
-  /** Milliseconds before giving up (default 15 s; the machine may be loaded). */
+  /** Milliseconds before giving up (default 30 s: several test files run at once on 2 cores). */
   timeout?: number;
   /** Milliseconds between probes (default 50). */
   interval?: number;
@@ -26,7 +26,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * counts as "not yet"; its last error is in the timeout's message.
  */
 export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (opts.timeout ?? 15_000);
+  const deadline = Date.now() + (opts.timeout ?? 30_000);
   let last: unknown;
   for (;;) {
     try {
@@ -38,7 +38,7 @@ export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions)
     }
     if (Date.now() > deadline) {
       const seen = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timed out after ${opts.timeout ?? 15_000} ms waiting for ${opts.what} (last seen: ${seen})`);
+      throw new Error(`timed out after ${opts.timeout ?? 30_000} ms waiting for ${opts.what} (last seen: ${seen})`);
     }
     await pause(opts.interval ?? 50);
   }
