@@ -226,7 +226,7 @@ export async function startBerth(opts: BerthOptions = {}): Promise<Berth> {
 /** GET /_ping over the unix socket; true on 200. */
 export function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 1000 }, (res) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 1000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -239,10 +239,12 @@ export function ping(socketPath: string): Promise<boolean> {
   });
 }
 
-/** A raw HTTP request over the daemon's socket, for status codes and bodies the CLI hides. */
+/** A raw HTTP request over the daemon's socket, for status codes and bodies the CLI hides.
+ * A fresh connection each time (`agent: false`): node's default agent keeps sockets alive, and
+ * reusing one the server is just closing fails with EPIPE. */
 export function api(socketPath: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
+    const req = request({ socketPath, path, method, agent: false, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
