@@ -239,9 +239,11 @@ export function ping(socketPath: string): Promise<boolean> {
   });
 }
 
-/** A raw HTTP request over the daemon's socket, for status codes and bodies the CLI hides.
+/**
+ * A raw HTTP request over the daemon's socket, for status codes and bodies the CLI hides.
  * A fresh connection each time (`agent: false`): node's default agent keeps sockets alive, and
- * reusing one the server is just closing fails with EPIPE. */
+ * reusing one the server is just closing fails with EPIPE.
+ */
 export function api(socketPath: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, path, method, agent: false, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
