@@ -29,4 +29,32 @@ fi
 
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
-node --test --test-timeout=600000 dist/test/unit/ dist/test/integration/
+# The checks are cheap and say more than a failing test: lint, then the direction of imports.
+npm run lint --silent
+node scripts/check-imports.js
+
+# Unit tests first, on their own: a few measure timing (event-loop delay) and want a quiet machine.
+# Then the integration files, several at a time: each starts its own daemons on their own
+# socket, data root, bridge and leased subnet (harness.ts, network/free-subnet.ts), so files do
+# not see each other. The few that change state the whole host shares run afterwards, alone.
+# The file list comes from test/ (not dist/), so a stale compiled test never runs.
+SERIAL=(
+  # Inserts its own rule into the host's FORWARD chain, runs containers on the host network and
+  # scans the whole iptables ruleset for leftovers.
+  test/integration/network/networks.test.ts
+  # Adds and removes a group in the host's /etc/group.
+  test/integration/daemon/socket-group.test.ts
+)
+compiled() { for f in "$@"; do f=${f#test/}; echo "dist/test/${f%.ts}.js"; done; }
+parallel=()
+while IFS= read -r f; do
+  [[ " ${SERIAL[*]} " == *" $f "* ]] || parallel+=("$f")
+done < <(find test/integration -name '*.test.ts' | sort)
+mapfile -t parallel_js < <(compiled "${parallel[@]}")
+mapfile -t serial_js < <(compiled "${SERIAL[@]}")
+
+status=0
+node --test --test-timeout=600000 dist/test/unit/ || status=1
+node --test --test-timeout=600000 --test-concurrency="${BERTH_TEST_CONCURRENCY:-4}" "${parallel_js[@]}" || status=1
+node --test --test-timeout=600000 --test-concurrency=1 "${serial_js[@]}" || status=1
+exit $status

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { startBerth, type Berth } from './harness';
+import { waitFor } from './wait';
 
 describe('dockerode drives Berth', () => {
   let berth: Berth;
@@ -49,16 +50,13 @@ describe('dockerode drives Berth', () => {
   it('reads logs of a detached container and lists it with filters', async () => {
     const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo hello-logs; sleep 30'], Labels: { app: 'dockerode' } });
     await c.start();
-    for (let i = 0; i < 50; i++) {
-      const buf = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
-      if (buf.length > 0) {
-        // Multiplexed: 8-byte header then the line.
-        assert.equal(buf[0], 1);
-        assert.equal(buf.subarray(8).toString(), 'hello-logs\n');
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const buf = await waitFor(async () => {
+      const b = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+      return b.length > 0 ? b : undefined;
+    }, { what: 'the log line' });
+    // Multiplexed: 8-byte header then the line.
+    assert.equal(buf[0], 1);
+    assert.equal(buf.subarray(8).toString(), 'hello-logs\n');
     const list = await docker.listContainers({ filters: { label: ['app=dockerode'] } });
     assert.equal(list.length, 1);
     assert.equal(list[0].State, 'running');

@@ -8,10 +8,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ownerTag } from '../../src/network/bridge';
 import { buildBusyboxTarball } from '../fixtures/busybox-image';
+import { freeBip } from './network/free-subnet';
+import { waitFor } from './wait';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const BERTHD = join(REPO, 'bin', 'berthd');
-export const DOCKER = '/usr/local/bin/docker';
+/** The docker CLI the tests drive: the stock one in /usr/local/bin, else whichever is on PATH. */
+export const DOCKER = process.env.BERTH_TEST_DOCKER ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 const FIXTURES = join(tmpdir(), 'berth-test-fixtures');
 
 export interface CommandResult {
@@ -64,7 +67,7 @@ export class Berth {
     const extra = this.opts.extraArgs ?? [];
     if (extra.includes('--bridge') || extra.includes('-b')) return [];
     this.defaultBridge ??= `bt${randomBytes(3).toString('hex')}`;
-    this.defaultBip ??= freeTestSubnet();
+    this.defaultBip ??= freeBip(199);
     return ['--bridge', this.defaultBridge, '--bip', this.defaultBip];
   }
 
@@ -83,11 +86,10 @@ export class Berth {
   }
 
   private async waitReady(): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      if (await ping(this.socket)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`berthd did not answer /_ping:\n${this.log()}`);
+    // Generous: with several test files at once on a loaded 2-core machine a start can take many seconds.
+    await waitFor(() => ping(this.socket), { what: 'berthd to answer /_ping', timeout: 120_000, interval: 100 }).catch((err: Error) => {
+      throw new Error(`${err.message}:\n${this.log()}`);
+    });
   }
 
   /** SIGTERM and wait for exit. */
@@ -113,6 +115,18 @@ export class Berth {
   docker(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): CommandResult {
     const r = spawnSync(DOCKER, args, { env: this.env, input: opts.input, timeout: opts.timeoutMs ?? 60_000, encoding: 'utf8' });
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Runs the docker CLI without blocking the test (for commands that end after something the test does next). */
+  dockerAsync(args: string[], opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
+    return new Promise((resolve) => {
+      const p = spawn(DOCKER, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000 });
+      let stdout = '';
+      let stderr = '';
+      p.stdout!.on('data', (d) => (stdout += d));
+      p.stderr!.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
   }
 
   /** Like docker(), failing the test with the CLI's stderr when it exits non-zero. */
@@ -159,14 +173,14 @@ export class Berth {
   }
 }
 
-/** A 10.199.X.1/24 gateway whose subnet no route on this host uses yet. */
-function freeTestSubnet(): string {
-  const routes = spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout ?? '';
-  for (let i = 0; i < 500; i++) {
-    const x = 1 + Math.floor(Math.random() * 250);
-    if (!routes.includes(`10.199.${x}.`)) return `10.199.${x}.1/24`;
-  }
-  throw new Error('no free 10.199.X.0/24 test subnet');
+/** The path of an OCI runtime installed on this host (where berthd looks), or undefined. */
+export function installedRuntime(name: string): string | undefined {
+  return ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => join(d, name)).find((p) => existsSync(p));
+}
+
+/** A test's skip reason when `name` is not installed (node:test's `skip` option). */
+export function needsRuntime(name: string): string | false {
+  return installedRuntime(name) ? false : `${name} is not installed on this host`;
 }
 
 /** The default bridge outlives the daemon (as docker0 does): tests remove it and its rules. */
@@ -178,22 +192,22 @@ function removeBridgeLeftovers(bridge: string): void {
   for (const line of rules.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1);
     if (!line.startsWith('-A ') || !line.split(' ').includes(bridge)) continue;
-    spawnSync('iptables', ['-t', table, '-D', ...line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)!.map((a) => a.replace(/^"|"$/g, ''))]);
+    spawnSync('iptables', ['-w', '-t', table, '-D', ...line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)!.map((a) => a.replace(/^"|"$/g, ''))]);
   }
 }
 
 /** The daemon's own iptables chains (and the jumps to them) outlive it too. */
 function removeDaemonChains(prefix: string): void {
   for (const table of ['filter', 'nat']) {
-    const rules = spawnSync('iptables', ['-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
+    const rules = spawnSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
     const chains = rules.split('\n').filter((l) => l.startsWith(`-N ${prefix}`)).map((l) => l.slice(3));
     if (!chains.length) continue;
     for (const line of rules.split('\n')) {
       const target = /-j (\S+)$/.exec(line)?.[1];
-      if (line.startsWith('-A ') && target && chains.includes(target)) spawnSync('iptables', ['-t', table, '-D', ...line.slice(3).split(' ')]);
+      if (line.startsWith('-A ') && target && chains.includes(target)) spawnSync('iptables', ['-w', '-t', table, '-D', ...line.slice(3).split(' ')]);
     }
-    for (const chain of chains) spawnSync('iptables', ['-t', table, '-F', chain]);
-    for (const chain of chains) spawnSync('iptables', ['-t', table, '-X', chain]);
+    for (const chain of chains) spawnSync('iptables', ['-w', '-t', table, '-F', chain]);
+    for (const chain of chains) spawnSync('iptables', ['-w', '-t', table, '-X', chain]);
   }
 }
 
@@ -212,7 +226,7 @@ export async function startBerth(opts: BerthOptions = {}): Promise<Berth> {
 /** GET /_ping over the unix socket; true on 200. */
 export function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 1000 }, (res) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 1000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -225,10 +239,14 @@ export function ping(socketPath: string): Promise<boolean> {
   });
 }
 
-/** A raw HTTP request over the daemon's socket, for status codes and bodies the CLI hides. */
+/**
+ * A raw HTTP request over the daemon's socket, for status codes and bodies the CLI hides.
+ * A fresh connection each time (`agent: false`): node's default agent keeps sockets alive, and
+ * reusing one the server is just closing fails with EPIPE.
+ */
 export function api(socketPath: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
+    const req = request({ socketPath, path, method, agent: false, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));

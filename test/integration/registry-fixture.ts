@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { freePort } from './harness';
+import { waitFor } from './wait';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -83,12 +84,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   writeFileSync(join(dir, 'config.yml'), lines.join('\n') + '\n');
   const proc: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   const domain = `127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    // With TLS the registry answers plain HTTP with 400; any answer means it is up.
-    const up = await fetch(`http://${domain}/v2/`).then((r) => r.status === 200 || r.status === 401 || r.status === 400, () => false);
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // With TLS the registry answers plain HTTP with 400; any answer means it is up.
+  await waitFor(() => fetch(`http://${domain}/v2/`).then((r) => r.status === 200 || r.status === 401 || r.status === 400), { what: `the registry on ${domain}` });
   return {
     domain,
     storage,

@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { api, startBerth, type Berth } from '../harness';
+import { waitFor } from '../wait';
 
 describe('docker exec, pause and unpause', () => {
   let berth: Berth;
@@ -38,7 +39,7 @@ describe('docker exec, pause and unpause', () => {
 
   it('runs detached with -d and records the exit code for inspect', async () => {
     berth.ok(['exec', '-d', 'host', 'sh', '-c', 'echo detached > /tmp/d; exit 3']);
-    for (let i = 0; i < 50 && berth.docker(['exec', 'host', 'test', '-e', '/tmp/d']).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => berth.docker(['exec', 'host', 'test', '-e', '/tmp/d']).code === 0, { what: '/tmp/d from the detached exec' });
     assert.equal(berth.ok(['exec', 'host', 'cat', '/tmp/d']), 'detached\n');
   });
 

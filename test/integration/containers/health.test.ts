@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBerth, type Berth } from '../harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitFor, waitForEvents, waitForState } from '../wait';
 
 describe('healthchecks', () => {
   let berth: Berth;
@@ -16,17 +15,15 @@ describe('healthchecks', () => {
   });
 
   const health = (name: string) => JSON.parse(berth.ok(['inspect', name]))[0].State.Health;
-  async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-    for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (check()) return;
-    assert.fail(`timed out waiting for ${what}`);
-  }
+  const until = (what: string, check: () => boolean) => waitFor(check, { what });
 
   it('goes starting → unhealthy after Retries failures → healthy on success, with events and ps status', async () => {
-    berth.ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -e /tmp/ok', '--health-interval', '200ms', '--health-retries', '2', 'busybox', 'sh', '-c', 'sleep 1.5; touch /tmp/ok; exec sleep 1000']);
+    berth.ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -e /tmp/ok', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '1000']);
     assert.equal(health('hc').Status, 'starting');
     assert.match(berth.ok(['ps', '--filter', 'name=hc', '--format', '{{.Status}}']), /\(health: starting\)/);
     await until('unhealthy', () => health('hc').Status === 'unhealthy');
     assert.ok(health('hc').FailingStreak >= 2);
+    berth.ok(['exec', 'hc', 'touch', '/tmp/ok']);
     await until('healthy', () => health('hc').Status === 'healthy');
     const h = health('hc');
     assert.equal(h.FailingStreak, 0);
@@ -35,9 +32,9 @@ describe('healthchecks', () => {
     assert.match(berth.ok(['ps', '--filter', 'name=hc', '--format', '{{.Status}}']), /\(healthy\)/);
     assert.equal(berth.ok(['ps', '-q', '--filter', 'health=healthy']).trim().length, 12);
     assert.equal(berth.ok(['ps', '-q', '--filter', 'health=unhealthy']).trim(), '');
-    const until_ = (Date.now() / 1000).toFixed(3);
-    const events = berth.ok(['events', '--since', since, '--until', until_, '--filter', 'container=hc', '--filter', 'event=health_status', '--format', '{{.Action}}']).trim().split('\n');
-    assert.deepEqual(events, ['health_status: unhealthy', 'health_status: healthy']);
+    // The event follows the state (it is sent once the state is saved): wait for it.
+    const events = await waitForEvents(berth, since, ['container=hc', 'event=health_status'], { count: 2 });
+    assert.deepEqual(events.map((e) => e.Action), ['health_status: unhealthy', 'health_status: healthy']);
   });
 
   it('a probe that runs past its timeout counts as a failure with dockerd\'s message', async () => {
@@ -50,9 +47,10 @@ describe('healthchecks', () => {
 
   it('failures in the start period do not count; the image\'s HEALTHCHECK applies unless --no-healthcheck', async () => {
     berth.ok(['run', '-d', '--name', 'grace', '--health-cmd', 'false', '--health-interval', '200ms', '--health-retries', '1', '--health-start-period', '30s', '--health-start-interval', '100ms', 'busybox', 'sleep', '1000']);
-    await sleep(1000);
-    assert.equal(health('grace').Status, 'starting');
-    assert.ok(health('grace').Log.length >= 2, 'probes did run');
+    // Several failed probes in, the container is still starting.
+    const grace = await waitForState(berth, 'grace', (s) => (s.Health?.Log.length ?? 0) >= 3, { what: 'three probes' });
+    assert.equal(grace.Health!.Status, 'starting');
+    assert.equal(grace.Health!.FailingStreak, 0);
     berth.ok(['run', '--name', 'base', 'busybox', 'true']);
     berth.ok(['commit', '-c', 'HEALTHCHECK --interval=200ms CMD true', 'base', 'with-health:1']);
     berth.ok(['run', '-d', '--name', 'fromimage', 'with-health:1', 'sleep', '1000']);

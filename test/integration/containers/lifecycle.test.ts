@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, startBerth, type Berth } from '../harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { waitFor } from '../wait';
 
 describe('container lifecycle with the docker CLI', () => {
   let berth: Berth;
@@ -38,7 +28,7 @@ describe('container lifecycle with the docker CLI', () => {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /invalid filter 'colour'/);
 
-    await eventually(() => berth.docker(['logs', 'web']).stdout === 'started\n', 'log output');
+    await waitFor(() => berth.docker(['logs', 'web']).stdout === 'started\n', { what: 'log output' });
     const logs = berth.docker(['logs', 'web']);
     assert.equal(logs.stdout, 'started\n');
     assert.equal(logs.stderr, 'oops\n');
@@ -111,16 +101,20 @@ describe('container lifecycle with the docker CLI', () => {
     const [c] = JSON.parse(berth.ok(['inspect', 'renamed']));
     assert.equal(c.Name, '/renamed');
     assert.equal(JSON.parse(berth.ok(['inspect', c.Id.slice(0, 10)]))[0].Id, c.Id);
+    // Two IDs that share a first hex digit make an ambiguous prefix: create containers until two
+    // do (16 digits, so 17 containers at most).
     const ids = berth.ok(['ps', '-aq', '--no-trunc']).trim().split('\n');
-    // Two IDs that share a first hex digit make an ambiguous prefix (16 digits, ≥ 5 containers: likely).
-    const byFirst = new Map<string, number>();
-    for (const id of ids) byFirst.set(id[0], (byFirst.get(id[0]) ?? 0) + 1);
-    const shared = [...byFirst].find(([, n]) => n > 1)?.[0];
-    if (shared) {
-      const r = await api(berth.socket, 'GET', `/v1.50/containers/${shared}/json`);
-      assert.equal(r.status, 400);
-      assert.match(JSON.parse(r.body).message, /multiple IDs found with provided prefix/);
+    const extra: string[] = [];
+    const sharedDigit = () => [...new Set(ids.map((id) => id[0]))].find((d) => ids.filter((id) => id[0] === d).length > 1);
+    while (!sharedDigit()) {
+      const id = berth.ok(['create', 'busybox', 'true']).trim();
+      ids.push(id);
+      extra.push(id);
     }
+    const r = await api(berth.socket, 'GET', `/v1.50/containers/${sharedDigit()}/json`);
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.body).message, /multiple IDs found with provided prefix/);
+    if (extra.length) berth.ok(['rm', ...extra]);
     const missing = berth.docker(['inspect', '--type', 'container', 'nope']);
     assert.match(missing.stderr, /No such container: nope/);
 

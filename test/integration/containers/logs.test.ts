@@ -4,20 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api, startBerth, type Berth } from '../harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitFor, waitForLog } from '../wait';
 
 /** An RFC3339Nano UTC time with its fraction padded, so that strings compare as times. */
 const sortable = (t: string) => t.replace(/(?:\.(\d+))?Z$/, (_, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`);
-
-/** Polls `check` until it holds (10 s at most). */
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
 
 describe('docker logs: options and log drivers', () => {
   let berth: Berth;
@@ -140,11 +130,11 @@ describe('docker logs: options and log drivers', () => {
     const logPath = JSON.parse(berth.ok(['inspect', id]))[0].LogPath as string;
     const monitorLog = join(berth.dataRoot, 'containers', id, 'monitor-log', 'k8s.log');
     const count = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).length : 0);
-    await until(() => count(logPath) >= 5);
+    await waitFor(() => count(logPath) >= 5, { what: 'five shipped lines' });
     await berth.stop();
     // The container goes on printing with no daemon: wait for lines the daemon has not shipped.
     const shipped = count(logPath);
-    await until(() => count(monitorLog) >= shipped + 20);
+    await waitFor(() => count(monitorLog) >= shipped + 20, { what: 'twenty lines more in the monitor log' });
     assert.equal(count(logPath), shipped, 'nothing shipped while berthd is down');
     await berth.start();
     writeFileSync(join(ctl, 'stop'), '');
@@ -168,10 +158,14 @@ describe('docker logs: options and log drivers', () => {
     assert.equal(r.stderr, 'no newline');
   });
 
-  it('--since/--until select by time, -f ends when the container exits', () => {
-    const id = berth.ok(['run', '-d', 'busybox', 'sh', '-c', 'echo early; sleep 1.2; echo late; sleep 0.5']).trim();
-    const mid = String(Math.floor(Date.now() / 1000) + 1);
-    assert.equal(berth.ok(['logs', '-f', id], { timeoutMs: 10_000 }), 'early\nlate\n');
+  it('--since/--until select by time, -f ends when the container exits', async () => {
+    // `late` comes once the test has taken its `mid` time, after `early` is in the log.
+    const id = berth.ok(['run', '-d', 'busybox', 'sh', '-c', 'echo early; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late']).trim();
+    await waitForLog(berth, id, 'early\n');
+    const mid = (Date.now() / 1000).toFixed(9);
+    const follow = berth.dockerAsync(['logs', '-f', id], { timeoutMs: 10_000 });
+    berth.ok(['exec', id, 'touch', '/tmp/go']);
+    assert.equal((await follow).stdout, 'early\nlate\n');
     assert.equal(berth.ok(['logs', '--since', mid, id]), 'late\n');
     assert.equal(berth.ok(['logs', '--until', mid, id]), 'early\n');
   });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { api, startBerth, type Berth } from '../harness';
+import { containerState, holdsFor, waitFor, waitForLog, waitForState } from '../wait';
 
 /**
  * Streams and processes as dockerd has them (each case was checked side by side against
@@ -17,7 +18,6 @@ import { api, startBerth, type Berth } from '../harness';
  */
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 500 kB of random bytes that surely hold the default detach keys (ctrl-p ctrl-q) and ctrl-c/d. */
 function binaryPayload(): Buffer {
@@ -132,12 +132,15 @@ describe('streams and processes (dockerd fidelity)', () => {
         berth.ok(['run', '-d', '--name', `killed-${policy}`, '--restart', policy, 'busybox', 'sleep', '1000']);
         berth.ok(['kill', `killed-${policy}`]);
       }
-      // The policy's first restart comes 100 ms after an exit: give it well over that.
-      await sleep(1000);
+      // The policy's first restart would come 100 ms after the exit: watch well over that.
       for (const policy of ['always', 'unless-stopped']) {
-        const s = state(`killed-${policy}`);
-        assert.deepEqual([policy, s.Status, s.ExitCode, JSON.parse(berth.ok(['inspect', '-f', '{{json .RestartCount}}', `killed-${policy}`]))], [policy, 'exited', 137, 0]);
+        const s = containerState(berth, `killed-${policy}`);
+        assert.deepEqual([policy, s.Status, s.ExitCode, s.RestartCount], [policy, 'exited', 137, 0]);
       }
+      await holdsFor(() => ['always', 'unless-stopped'].every((p) => {
+        const s = containerState(berth, `killed-${p}`);
+        return s.Status === 'exited' && !s.Restarting && s.RestartCount === 0;
+      }), { what: 'killed containers stay exited', duration: 1000 });
       // A user's start puts the policy back in charge.
       berth.ok(['start', 'killed-always']);
       assert.equal(state('killed-always').Running, true);
@@ -151,11 +154,13 @@ describe('streams and processes (dockerd fidelity)', () => {
       assert.equal(state('termed').Running, true, 'kill -s TERM does not wait for the exit');
       berth.ok(['kill', '-s', 'HUP', 'hupped']);
       // dockerd: a signal other than the container's stop signal leaves the policy alone.
-      for (let i = 0; i < 100 && JSON.parse(berth.ok(['inspect', '-f', '{{json .RestartCount}}', 'hupped'])) < 1; i++) await sleep(100);
-      assert.equal(JSON.parse(berth.ok(['inspect', '-f', '{{json .RestartCount}}', 'hupped'])), 1);
+      const hupped = await waitForState(berth, 'hupped', (s) => s.RestartCount >= 1, { what: 'hupped to be restarted' });
+      assert.equal(hupped.RestartCount, 1);
       assert.equal(berth.ok(['wait', 'termed']).trim(), '3');
-      await sleep(1000);
-      assert.deepEqual([state('termed').Status, JSON.parse(berth.ok(['inspect', '-f', '{{json .RestartCount}}', 'termed']))], ['exited', 0]);
+      await holdsFor(() => {
+        const s = containerState(berth, 'termed');
+        return s.Status === 'exited' && !s.Restarting && s.RestartCount === 0;
+      }, { what: 'termed stays exited', duration: 1000 });
     });
   });
 
@@ -176,11 +181,7 @@ describe('streams and processes (dockerd fidelity)', () => {
       const body = { Image: 'busybox', Cmd: ['sleep', '1000'], Healthcheck: { Test: ['CMD', 'no-such-probe'], Interval: 500_000_000 } };
       assert.equal((await api(berth.socket, 'POST', '/containers/create?name=unprobed', JSON.stringify(body), json)).status, 201);
       berth.ok(['start', 'unprobed']);
-      let log: Array<{ ExitCode: number; Output: string }> = [];
-      for (let i = 0; i < 100 && log.length === 0; i++) {
-        await sleep(100);
-        log = state('unprobed').Health.Log;
-      }
+      const log = (await waitForState(berth, 'unprobed', (s) => (s.Health?.Log.length ?? 0) > 0, { what: 'a probe result' })).Health!.Log;
       assert.equal(log[0].ExitCode, -1);
       assert.equal(log[0].Output, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "no-such-probe": executable file not found in $PATH: unknown');
     });
@@ -195,7 +196,8 @@ describe('streams and processes (dockerd fidelity)', () => {
     });
 
     it('Detach: true answers an empty 200 at once; inspect is right before, during and after', async () => {
-      const id = await execCreate('host', { Cmd: ['sh', '-c', 'sleep 1; exit 3'] });
+      // The process ends with 3 once the test creates /tmp/exec-go, after it saw it running.
+      const id = await execCreate('host', { Cmd: ['sh', '-c', 'while [ ! -e /tmp/exec-go ]; do sleep 0.05; done; exit 3'] });
       const created = await execInspect(id);
       assert.deepEqual([created.Running, created.ExitCode, created.Pid], [false, null, 0]);
       const r = await rawRequest(berth.socket, 'POST', `/exec/${id}/start`, { body: '{"Detach":true}' });
@@ -205,11 +207,11 @@ describe('streams and processes (dockerd fidelity)', () => {
       const running = await execInspect(id);
       assert.deepEqual([running.Running, running.ExitCode], [true, null]);
       assert.ok(running.Pid > 0);
-      let done = running;
-      for (let i = 0; i < 100 && done.Running; i++) {
-        await sleep(50);
-        done = await execInspect(id);
-      }
+      berth.ok(['exec', 'host', 'touch', '/tmp/exec-go']);
+      const done = await waitFor(async () => {
+        const info = await execInspect(id);
+        return info.Running ? undefined : info;
+      }, { what: 'the exec to end' });
       assert.deepEqual([done.Running, done.ExitCode, done.Pid], [false, 3, running.Pid]);
     });
 
@@ -241,19 +243,28 @@ describe('streams and processes (dockerd fidelity)', () => {
         const c = connect(berth.socket);
         let text = '';
         let wrote = false;
+        let detached = false;
         const body = '{"tty":true}';
         c.on('data', (d) => {
           text += d.toString('latin1');
           if (!wrote && text.includes('\r\n\r\n')) {
             wrote = true;
             c.write('sent\n');
-            setTimeout(() => c.write('\x10'), 300);
+          }
+          // The terminal's echo and cat's copy: then ctrl-p alone detaches.
+          if (wrote && !detached && (text.match(/sent\r\n/g) ?? []).length >= 2) {
+            detached = true;
+            c.write('\x10');
           }
         });
-        c.on('close', () => resolve(text));
+        const timer = setTimeout(() => c.destroy(), 10_000);
+        c.on('close', () => {
+          clearTimeout(timer);
+          resolve(text);
+        });
         c.write(`POST /exec/${id}/start HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       });
-      assert.match(out, /sent/);
+      assert.equal((out.split('\r\n\r\n')[1].match(/sent\r\n/g) ?? []).length, 2, out);
       assert.equal((await execInspect(id)).Running, true, 'ctrl-p alone detached; cat goes on');
     });
   });
@@ -262,7 +273,7 @@ describe('streams and processes (dockerd fidelity)', () => {
     it('returns what was logged and ends, upgraded or plain, running or exited', async () => {
       berth.ok(['run', '--name', 'said', 'busybox', 'sh', '-c', 'echo hello; echo oops >&2']);
       berth.ok(['run', '-d', '--name', 'saying', 'busybox', 'sh', '-c', 'echo hello; echo oops >&2; sleep 1000']);
-      for (let i = 0; i < 50 && !berth.ok(['logs', 'saying']).includes('hello'); i++) await sleep(100);
+      await waitForLog(berth, 'saying', 'oops\n');
       for (const name of ['said', 'saying']) {
         for (const upgrade of [true, false]) {
           const r = await rawRequest(berth.socket, 'POST', `/containers/${name}/attach?logs=1&stream=0&stdout=1&stderr=1`, { upgrade });

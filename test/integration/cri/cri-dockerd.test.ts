@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startBerth, type Berth } from '../harness';
+import { waitFor } from '../wait';
 
 /**
  * Kubernetes' Docker shim (cri-dockerd) in front of Berth, driven with crictl as kubelet drives
@@ -36,15 +37,16 @@ describe('cri-dockerd on Berth (crictl)', { skip }, () => {
     return r.stdout;
   };
   /** Polls `fn` until it returns a value (not undefined) or the deadline passes. */
-  const until = async <T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
+  const until = <T>(what: string, fn: () => T | undefined, ms = 30_000): Promise<T> =>
+    waitFor(() => {
       const v = fn();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- cri-dockerd:\n${shimLog.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+      return v === undefined ? undefined : { v };
+    }, { what, timeout: ms, interval: 200 }).then(
+      (r) => r.v,
+      (err: Error) => {
+        throw new Error(`${err.message}\n--- cri-dockerd:\n${shimLog.slice(-3000)}`);
+      },
+    );
   let shimLog = '';
 
   before(async () => {

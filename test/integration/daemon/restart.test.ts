@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBerth, type Berth } from '../harness';
+import { waitForExitFile } from '../wait';
 
 describe('daemon restart keeps images, containers and running processes', () => {
   let berth: Berth;
@@ -13,13 +14,15 @@ describe('daemon restart keeps images, containers and running processes', () => 
 
   it('survives a stop and start of berthd', async () => {
     berth.ok(['run', '-d', '--name', 'keeper', 'busybox', 'sh', '-c', 'echo before; while true; do sleep 1; done']);
-    berth.ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'sleep 2; exit 7']);
+    // `short` exits with 7 on SIGUSR1, which the test sends while the daemon is down.
+    const short = berth.ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'trap "exit 7" USR1; while true; do sleep 0.05; done']).trim();
     berth.ok(['create', '--name', 'fresh', 'busybox', 'true']);
     const pid = JSON.parse(berth.ok(['inspect', 'keeper']))[0].State.Pid;
+    const shortPid = JSON.parse(berth.ok(['inspect', 'short']))[0].State.Pid;
 
     await berth.stop();
-    // `short` exits while the daemon is down.
-    await new Promise((r) => setTimeout(r, 3000));
+    process.kill(shortPid, 'SIGUSR1');
+    await waitForExitFile(berth, short);
     process.kill(pid, 0); // still alive without the daemon
     await berth.start();
 
@@ -28,9 +31,9 @@ describe('daemon restart keeps images, containers and running processes', () => 
     const keeper = JSON.parse(berth.ok(['inspect', 'keeper']))[0];
     assert.equal(keeper.State.Running, true);
     assert.equal(keeper.State.Pid, pid);
-    const short = JSON.parse(berth.ok(['inspect', 'short']))[0];
-    assert.equal(short.State.Status, 'exited');
-    assert.equal(short.State.ExitCode, 7);
+    const shortState = JSON.parse(berth.ok(['inspect', 'short']))[0].State;
+    assert.equal(shortState.Status, 'exited');
+    assert.equal(shortState.ExitCode, 7);
     assert.equal(berth.ok(['logs', 'keeper']), 'before\n');
 
     berth.ok(['stop', '-t', '1', 'keeper']);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { tarOf } from '../../fixtures/save-tarball';
-import { api, freePort, startBerth, type Berth } from '../harness';
+import { api, DOCKER, freePort, startBerth, type Berth } from '../harness';
+import { waitFor, waitForHttp } from '../wait';
 
 /** `docker build` with the stock CLI's classic builder (no BuildKit here) against Berth. */
 describe('docker build (classic builder)', () => {
@@ -35,7 +36,7 @@ describe('docker build (classic builder)', () => {
   /** The CLI without blocking this process (for servers the test itself runs). */
   const buildAsync = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn('docker', ['build', ...args], { env: berth.env });
+      const p = spawn(DOCKER, ['build', ...args], { env: berth.env });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -174,7 +175,7 @@ describe('docker build (classic builder)', () => {
     const port = await freePort();
     const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', served], { stdio: 'ignore' });
     try {
-      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+      await waitForHttp(`http://127.0.0.1:${port}/`);
       const root = context('add-url', { Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/remote.txt /downloaded/\n` });
       const r = await buildAsync(['-t', 'urladd:1', root]);
       assert.equal(r.code, 0, r.stderr);
@@ -190,20 +191,14 @@ describe('docker build (classic builder)', () => {
   it('a client that goes away cancels the build: the running step is stopped', async () => {
     const root = context('cancel', { Dockerfile: 'FROM busybox\nRUN echo started; sleep 60\n' });
     const earlier = berth.ok(['ps', '-aq']);
-    const cli = spawn('docker', ['build', root], { env: berth.env });
+    const cli = spawn(DOCKER, ['build', root], { env: berth.env });
     let out = '';
     cli.stdout.on('data', (d: Buffer) => (out += d));
     // The step's own output (the Step line also says "started").
-    for (let i = 0; i < 200 && !/\nstarted\n/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.match(out, /\nstarted\n/);
+    await waitFor(() => /\nstarted\n/.test(out), { what: "the step's output" });
     assert.notEqual(berth.ok(['ps', '-q']), '', 'the step runs');
     cli.kill('SIGKILL');
-    let containers = '';
-    for (let i = 0; i < 100 && containers !== earlier; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      containers = berth.ok(['ps', '-aq']);
-    }
-    assert.equal(containers, earlier, 'the step container is gone');
+    await waitFor(() => berth.ok(['ps', '-aq']) === earlier, { what: 'the step container to be gone' });
   });
 
   it('ONBUILD triggers run in the child build; SHELL, HEALTHCHECK, STOPSIGNAL, VOLUME land in the config', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startBerth, type Berth } from '../harness';
+import { waitForHttp } from '../wait';
 
 describe('docker import and docker history', () => {
   let berth: Berth;
@@ -49,7 +50,7 @@ describe('docker import and docker history', () => {
     const port = await freePort();
     const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: 'ignore' });
     try {
-      for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+      await waitForHttp(`http://127.0.0.1:${port}/`);
       const url = `http://127.0.0.1:${port}/root.tar`;
       const id = berth.ok(['import', url, 'imported:url']).trim();
       assert.match(id, /^sha256:[0-9a-f]{64}$/);

@@ -5,7 +5,7 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, startBerth, type Berth } from '../harness';
+import { api, DOCKER, startBerth, type Berth } from '../harness';
 import { makeTlsFiles, REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
 import { busyboxImage } from '../../fixtures/busybox-image';
 import { saveTarball } from '../../fixtures/save-tarball';
@@ -171,7 +171,7 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     berth.ok(['rmi', b, a]);
     const pull = (ref: string) =>
       new Promise<string>((resolve) => {
-        const p = spawn('docker', ['-H', `unix://${berth.socket}`, 'pull', ref]);
+        const p = spawn(DOCKER, ['-H', `unix://${berth.socket}`, 'pull', ref]);
         let out = '';
         p.stdout.on('data', (d) => (out += d));
         p.stderr.on('data', (d) => (out += d));
@@ -284,7 +284,7 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
     try {
       // Not berth.ok: a blocking spawn would stall this process, and the proxy lives in it.
       const out = await new Promise<string>((resolve) => {
-        const p = spawn('docker', ['-H', `unix://${berth.socket}`, 'pull', `127.0.0.1:${port}/test/flaky:1`]);
+        const p = spawn(DOCKER, ['-H', `unix://${berth.socket}`, 'pull', `127.0.0.1:${port}/test/flaky:1`]);
         let text = '';
         p.stdout.on('data', (d) => (text += d));
         p.stderr.on('data', (d) => (text += d));

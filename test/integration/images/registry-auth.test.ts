@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerth, type Berth } from '../harness';
+import { DOCKER, startBerth, type Berth } from '../harness';
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
 import { startTokenServer, type TokenServer } from '../token-server';
 
@@ -40,7 +40,7 @@ for (const scheme of ['basic', 'bearer'] as const) {
      */
     const cli = (args: string[], input?: string) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${berth.socket}`, DOCKER_CONFIG: dir } });
+        const p = spawn(DOCKER, args, { env: { ...process.env, DOCKER_HOST: `unix://${berth.socket}`, DOCKER_CONFIG: dir } });
         let stdout = '';
         let stderr = '';
         p.stdout.on('data', (d: Buffer) => (stdout += d));

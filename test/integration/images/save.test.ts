@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBerth, type Berth } from '../harness';
+import { DOCKER, startBerth, type Berth } from '../harness';
 
 describe('docker save', () => {
   let a: Berth;
@@ -41,7 +41,7 @@ describe('docker save', () => {
     assert.equal(b.ok(['run', '--rm', 'saved/app:1']), 'saved\n');
     assert.equal(b.docker(['run', '--rm', 'saved/app:1', 'test', '-e', '/etc/group']).code, 1, 'the whiteout survived');
     // Saving by ID keeps no tag; stdout works like -o.
-    const raw = spawnSync('docker', ['-H', `unix://${a.socket}`, 'save', id(a, 'saved/app:1')], { maxBuffer: 64 * 1024 * 1024 }).stdout;
+    const raw = spawnSync(DOCKER, ['-H', `unix://${a.socket}`, 'save', id(a, 'saved/app:1')], { maxBuffer: 64 * 1024 * 1024 }).stdout;
     const idx = JSON.parse(spawnSync('tar', ['-xO', 'index.json'], { input: raw, encoding: 'utf8' }).stdout);
     assert.equal(idx.manifests.length, 1);
     assert.equal(idx.manifests[0].annotations, undefined);

@@ -38,11 +38,6 @@ export class TestUpstreamDns {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Lets buffered question lines from the child arrive (after a synchronous CLI call). */
-  settle(): Promise<void> {
-    return new Promise((r) => setTimeout(r, 100));
-  }
-
   close(): void {
     this.child?.kill();
   }

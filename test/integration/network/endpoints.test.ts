@@ -6,36 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { freeSubnet } from './free-subnet';
 import { apiJson, startBerth, type Berth } from '../harness';
+import { waitForHttp } from '../wait';
 
 const rand = () => randomBytes(3).toString('hex');
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = get(`http://127.0.0.1:${port}/`, { timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-  });
-}
-
-async function eventually<T>(fn: () => Promise<T>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 describe('network endpoints like dockerd', () => {
   let berth: Berth;
@@ -110,7 +86,7 @@ describe('network endpoints like dockerd', () => {
     const p81 = Number(c.NetworkSettings.Ports['81/tcp'][0].HostPort);
     assert.ok(p80 > 0 && p81 > 0 && p80 !== p81, JSON.stringify(c.NetworkSettings.Ports));
     assert.deepEqual(c.HostConfig.PortBindings['80/tcp'], [{ HostIp: '', HostPort: '0' }]);
-    assert.equal(await eventually(() => httpGet(p80)), 'port-ok\n');
+    assert.equal(await waitForHttp(`http://127.0.0.1:${p80}/`), 'port-ok\n');
     berth.ok(['rm', '-f', name]);
   });
 

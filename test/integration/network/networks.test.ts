@@ -1,40 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startBerth, type Berth } from '../harness';
 import { TestUpstreamDns } from './dns-upstream';
+import { freeBip, freeSubnet } from './free-subnet';
+import { httpGet, waitFor, waitForHttp, waitForListening } from '../wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = () => randomBytes(3).toString('hex');
-const octet = () => 100 + Math.floor(Math.random() * 150);
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-  });
-}
-
-async function eventuallyGet(url: string, ms = 10_000): Promise<string> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      return await httpGet(url);
-    } catch (err) {
-      last = err;
-      await sleep(200);
-    }
-  }
-  throw last;
-}
 
 /** Host links and iptables rules that mention `word` (a bridge name or subnet of this test). */
 const linksMentioning = (word: string) => execFileSync('ip', ['-o', 'link']).toString().split('\n').filter((l) => l.includes(word));
@@ -48,8 +21,8 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
   let berth: Berth;
   let upstream: TestUpstreamDns;
   const bridge = `bt${rand()}`;
-  const bip = `10.199.${octet()}.1/24`;
-  const userSubnet = `10.198.${octet()}.0/24`;
+  const bip = freeBip(199);
+  const userSubnet = freeSubnet(198);
   const userNet = `net${rand()}`;
 
   before(async () => {
@@ -86,7 +59,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     assert.equal(net.IPAM.Config[0].Subnet, userSubnet);
     assert.equal(net.Labels.purpose, 'test');
     const web = berth.ok(['run', '-d', '--name', 'web', '--network', userNet, '--network-alias', 'webalias', 'busybox', ...WEB]).trim();
-    await sleep(300);
+    await waitForListening(berth, 'web', 80);
     for (const name of ['web', 'webalias', web.slice(0, 12)]) {
       const got = berth.ok(['run', '--rm', '--network', userNet, 'busybox', ...fetchFrom(name)]);
       assert.equal(got, `hello-from-${web.slice(0, 12)}\n`, `reached by ${name}`);
@@ -103,8 +76,8 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     // Unknown names go to the configured upstream (a loopback server of this test).
     const up = berth.ok(['run', '--rm', '--network', userNet, 'busybox', 'nslookup', 'upstream.example.test']);
     assert.match(up, /10\.11\.12\.13/);
-    await upstream.settle();
-    assert.ok(upstream.questions.some((q) => q === 'upstream.example.test'));
+    // The question line reaches us from the server's child process after the answer did.
+    await waitFor(() => upstream.questions.includes('upstream.example.test'), { what: 'the question at the upstream server' });
 
     // A removed container's name stops resolving.
     berth.ok(['rm', '-f', 'web']);
@@ -119,7 +92,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
 
   it('connect and disconnect change reachability of a running container', async () => {
     const net = `cd${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.197.${octet()}.0/24`, net]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(197), net]);
     berth.ok(['run', '-d', '--name', 'lonely', 'busybox', ...WEB]);
     const miss = berth.docker(['run', '--rm', '--network', net, 'busybox', ...fetchFrom('lonely', 2)]);
     assert.doesNotMatch(miss.stdout, /hello-from-/);
@@ -133,7 +106,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
 
   it('rejects overlapping subnets and removal of networks in use', () => {
     const net = `ov${rand()}`;
-    const subnet = `10.196.${octet()}.0/24`;
+    const subnet = freeSubnet(196);
     berth.ok(['network', 'create', '--subnet', subnet, net]);
     const overlap = berth.docker(['network', 'create', '--subnet', subnet, `ov2${rand()}`]);
     assert.notEqual(overlap.code, 0);
@@ -160,8 +133,8 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     const p1 = await freePort();
     const p2 = await freePort();
     berth.ok(['run', '-d', '--name', 'pub', '-p', `127.0.0.1:${p1}:80`, '-p', `${p2}:80`, '-p', '80', 'busybox', ...WEB]);
-    assert.match(await eventuallyGet(`http://127.0.0.1:${p1}/`), /^hello-from-/);
-    assert.match(await eventuallyGet(`http://127.0.0.1:${p2}/`), /^hello-from-/);
+    assert.match(await waitForHttp(`http://127.0.0.1:${p1}/`), /^hello-from-/);
+    assert.match(await waitForHttp(`http://127.0.0.1:${p2}/`), /^hello-from-/);
     const portOut = berth.ok(['port', 'pub', '80']);
     assert.match(portOut, new RegExp(`127\\.0\\.0\\.1:${p1}`));
     assert.match(portOut, new RegExp(`0\\.0\\.0\\.0:${p2}`));
@@ -174,7 +147,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     berth.ok(['rm', '-f', 'clash']);
 
     await berth.restart();
-    assert.match(await eventuallyGet(`http://127.0.0.1:${p1}/`), /^hello-from-/);
+    assert.match(await waitForHttp(`http://127.0.0.1:${p1}/`), /^hello-from-/);
     berth.ok(['stop', '-t', '1', 'pub']);
     await assert.rejects(httpGet(`http://127.0.0.1:${p1}/`));
     berth.ok(['rm', 'pub']);
@@ -182,7 +155,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
 
   it('honours --ip, --mac-address and legacy --link', () => {
     const net = `ip${rand()}`;
-    const prefix = `10.195.${octet()}`;
+    const prefix = freeSubnet(195).replace(/\.0\/24$/, '');
     berth.ok(['network', 'create', '--subnet', `${prefix}.0/24`, net]);
     berth.ok(['run', '-d', '--name', 'fixed', '--network', net, '--ip', `${prefix}.50`, '--mac-address', '02:42:0a:c3:00:32', 'busybox', 'sleep', '60']);
     const [c] = JSON.parse(berth.ok(['inspect', 'fixed']));
@@ -207,7 +180,7 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
     const mapped = berth.ok(['port', 'auto', '80/tcp']).trim().split('\n')[0];
     const port = Number(mapped.split(':').pop());
     assert.ok(port > 0, mapped);
-    assert.match(await eventuallyGet(`http://127.0.0.1:${port}/`), /^hello-from-/);
+    assert.match(await waitForHttp(`http://127.0.0.1:${port}/`), /^hello-from-/);
     berth.ok(['rm', '-f', 'auto']);
 
     // UDP publishing is covered by test/unit/network/ports.test.ts: the busybox fixture has no
@@ -217,8 +190,8 @@ describe('networks: bridge, user networks, DNS, published ports', () => {
   it('filters network ls and prunes unused networks', () => {
     const keep = `keep${rand()}`;
     const drop = `drop${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.194.${octet()}.0/24`, '--label', 'keep=yes', keep]);
-    berth.ok(['network', 'create', '--subnet', `10.193.${octet()}.0/24`, drop]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(194), '--label', 'keep=yes', keep]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(193), drop]);
     assert.equal(berth.ok(['network', 'ls', '--filter', 'label=keep=yes', '--format', '{{.Name}}']).trim(), keep);
     assert.deepEqual(berth.ok(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}']).trim().split('\n').sort(), [drop, keep].sort());
     berth.ok(['run', '-d', '--name', 'user', '--network', keep, 'busybox', 'sleep', '60']);
@@ -263,7 +236,7 @@ describe('networks with --iptables=false', () => {
   it('creates no iptables rules and containers still reach each other', () => {
     const net = `ni${rand()}`;
     const bridge = `bn${rand()}`;
-    const subnet = `10.192.${octet()}.0/24`;
+    const subnet = freeSubnet(192);
     berth.ok(['network', 'create', '--subnet', subnet, '-o', `com.docker.network.bridge.name=${bridge}`, net]);
     // Without Berth's rules, bridged traffic meets the host's FORWARD policy (DROP where dockerd runs
     // and br_netfilter is loaded): the test, not Berth, lets its own bridge forward.
@@ -297,7 +270,7 @@ describe('networks with --bridge none', () => {
     assert.deepEqual(linksMentioning(': none:'), [], 'no device named none');
     assert.equal(berth.ok(['run', '--rm', 'busybox', 'sh', '-c', "ip -o link | cut -d: -f2 | tr -d ' '"]), 'lo\n');
     const net = `bz${rand()}`;
-    berth.ok(['network', 'create', '--subnet', `10.193.${octet()}.0/24`, net]);
+    berth.ok(['network', 'create', '--subnet', freeSubnet(193), net]);
     assert.match(berth.ok(['run', '--rm', '--network', net, 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']), /inet 10\.193\./);
     berth.ok(['network', 'rm', net]);
   });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
-import { startBerth, type Berth } from '../harness';
+import { DOCKER, startBerth, type Berth } from '../harness';
+import { waitFor, waitForEvents } from '../wait';
 
 type Event = { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> }; status?: string; id?: string; from?: string; time: number; timeNano: number };
 
@@ -25,7 +26,8 @@ describe('docker events', () => {
     berth.ok(['volume', 'create', 'evvol']);
     berth.ok(['run', '--rm', '-v', 'evvol:/data', 'busybox', 'true']);
     berth.ok(['volume', 'rm', 'evvol']);
-    await new Promise((r) => setTimeout(r, 20));
+    // The last event is in the history before `until` is taken.
+    await waitForEvents(berth, since, ['type=volume', 'volume=evvol', 'event=destroy']);
     until = (Date.now() / 1000).toFixed(9);
   });
   after(async () => {
@@ -73,16 +75,23 @@ describe('docker events', () => {
   });
 
   it('streams new events as they happen, filtered', async () => {
-    const proc = spawn('docker', ['-H', `unix://${berth.socket}`, 'events', '--filter', 'container=ev-live', '--format', '{{.Action}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(DOCKER, ['-H', `unix://${berth.socket}`, 'events', '--filter', 'container=ev-live', '--filter', 'container=ev-probe', '--format', '{{.Actor.Attributes.name}} {{.Action}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // Subscribed once a probe container's events come through (a live stream replays nothing).
+      await waitFor(() => {
+        berth.docker(['rm', '-f', 'ev-probe']);
+        berth.ok(['create', '--name', 'ev-probe', 'busybox', 'true']);
+        return out.includes('ev-probe create');
+      }, { what: 'the event stream to deliver', interval: 200 });
       berth.ok(['run', '--rm', '--name', 'ev-live', 'busybox', 'true']);
-      for (let i = 0; i < 50 && !out.includes('destroy'); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(out.trim().split('\n'), ['create', 'attach', 'start', 'die', 'destroy']);
+      await waitFor(() => out.includes('ev-live destroy'), { what: 'the destroy event' });
+      const live = out.trim().split('\n').filter((l) => l.startsWith('ev-live '));
+      assert.deepEqual(live.map((l) => l.slice('ev-live '.length)), ['create', 'attach', 'start', 'die', 'destroy']);
     } finally {
       proc.kill();
+      berth.docker(['rm', '-f', 'ev-probe']);
     }
   });
 

@@ -1,7 +1,7 @@
 /**
  * Fixtures for the network tests (real kernel, no mocks). A `NetSandbox` owns a temporary exec
  * and data root, a unique iptables chain prefix, bridge names `bt<hex>` and subnets in
- * 10.199.x.0/24, and tracks every plumbing, network, namespace and child process a test creates
+ * leased 10.186.x.0/24 (see test/integration/network/free-subnet.ts), and tracks every plumbing, network, namespace and child process a test creates
  * so `cleanup()` can remove all of it even when the test failed. `hostSnapshot()` captures host
  * links, iptables rules and mounts to prove that nothing leaks.
  *
@@ -20,6 +20,7 @@ import * as dnsPacket from 'dns-packet';
 import { runCommand } from '../../../src/host/command';
 import { CniNetworkPlumbing, type CniNetworkPlumbingOptions } from '../../../src/network/plumbing';
 import type { AttachRequest, BridgeNetworkSpec } from '../../../src/network/types';
+import { freeSubnet } from '../../integration/network/free-subnet';
 
 export const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
@@ -97,7 +98,7 @@ export interface NetSandbox {
   chainPrefix: string;
   /** A new plumbing over this sandbox's roots (tracked for close/cleanup). */
   plumbing(opts?: Partial<CniNetworkPlumbingOptions>): CniNetworkPlumbing;
-  /** A network spec with a fresh bridge name and subnet 10.199.<n>.0/24 (tracked). */
+  /** A network spec with a fresh bridge name and a leased subnet 10.186.<n>.0/24 (tracked). */
   network(overrides?: Partial<BridgeNetworkSpec>): BridgeNetworkSpec;
   /** Every network spec handed out so far. */
   readonly networks: readonly BridgeNetworkSpec[];
@@ -115,8 +116,6 @@ export async function makeNetSandbox(): Promise<NetSandbox> {
   const plumbings: CniNetworkPlumbing[] = [];
   const networks: BridgeNetworkSpec[] = [];
   const children: ChildProcess[] = [];
-  // 10.199.<third>.0/24: derived from the tag so parallel sandboxes rarely collide.
-  const base = parseInt(tag.slice(0, 2), 16) % 200;
   let subnetCounter = 0;
   const sandbox: NetSandbox = {
     dir,
@@ -139,14 +138,16 @@ export async function makeNetSandbox(): Promise<NetSandbox> {
     },
     network(overrides = {}) {
       const n = subnetCounter++;
-      const third = (base + n) % 250;
+      // Leased: no route on the host and no other test process (the integration tests' daemons
+      // run at the same time) uses it.
+      const prefix = freeSubnet(186).replace(/\.0\/24$/, '');
       const id = randomBytes(32).toString('hex');
       const spec: BridgeNetworkSpec = {
         id,
         name: `net-${tag}-${n}`,
         bridge: `bt${tag}${n}`,
-        subnet: `10.199.${third}.0/24`,
-        gateway: `10.199.${third}.1`,
+        subnet: `${prefix}.0/24`,
+        gateway: `${prefix}.1`,
         internal: false,
         ipMasq: true,
         dns: true,

@@ -4,27 +4,31 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExternalCommandError } from '../../../src/host/command';
 import { runtimeErrorKind } from '../../../src/runtime/oci-cli';
 import type { AttachSession, LaunchOptions, MonitorPaths } from '../../../src/runtime/types';
+import { holdsFor, waitFor } from '../../integration/wait';
 import { canRunContainers, makeSandbox, runtimeInstalled, type Sandbox } from './fixtures';
 
-/** Collect an attach session's output until the monitor closes it. */
-function drain(session: AttachSession): Promise<{ out: string; err: string }> {
-  return new Promise((resolve) => {
-    let out = '';
-    let err = '';
+/** An attach session's output so far (`seen`), and all of it once the monitor closes it (`done`). */
+function collect(session: AttachSession): { seen: { out: string; err: string }; done: Promise<{ out: string; err: string }> } {
+  const seen = { out: '', err: '' };
+  const done = new Promise<{ out: string; err: string }>((resolve) => {
     session.onData((stream, data) => {
-      if (stream === 1) out += data.toString('utf8');
-      else err += data.toString('utf8');
+      if (stream === 1) seen.out += data.toString('utf8');
+      else seen.err += data.toString('utf8');
     });
-    session.onClose(() => resolve({ out, err }));
+    session.onClose(() => resolve(seen));
   });
+  return { seen, done };
 }
+
+/** Collect an attach session's output until the monitor closes it. */
+const drain = (session: AttachSession) => collect(session).done;
 
 export function runtimeConformance(runtimeName: string): void {
   const skip = !runtimeInstalled(runtimeName) ? `${runtimeName} is not installed` : canRunContainers();
@@ -78,9 +82,10 @@ export function runtimeConformance(runtimeName: string): void {
       assert.equal((await sb.runtime.state(a.id))?.status, 'stopped');
 
       const b = await sb.bundle(['sh', '-c', 'sleep 100 & wait $!']);
-      await launch(b.id, b.paths);
+      const { pid } = await launch(b.id, b.paths);
       await sb.runtime.start(b.id);
-      await new Promise((r) => setTimeout(r, 200));
+      // The shell (pid 1 inside, so deaf to SIGTERM) must have forked sleep, which is not.
+      await waitFor(() => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '', { what: 'the shell to fork sleep' });
       await sb.runtime.kill(b.id, 'SIGTERM', true);
       assert.equal(await sb.waitExit(b.id, b.paths), 143);
     });
@@ -167,19 +172,20 @@ export function runtimeConformance(runtimeName: string): void {
       });
       await launch(id, paths, { tty: true, stdin: true, stdinOnce: true });
       const session = await sb.monitor.attach(paths);
-      const output = drain(session);
+      const output = collect(session);
       await sb.runtime.start(id);
-      await new Promise((r) => setTimeout(r, 300));
+      // Resized once the first size is printed (the shell then waits on `read`).
+      await waitFor(() => output.seen.out.includes('30 100\r\n'), { what: 'the first stty size' });
       await sb.monitor.resize(paths, 40, 120);
       session.write(Buffer.from('\n'));
-      const { out, err } = await output;
+      const { out, err } = await output.done;
       assert.equal(err, '');
       assert.match(out, /^\/dev\/pts\/0\r\n30 100\r\n/);
       assert.match(out, /40 120\r\n$/);
       assert.equal(await sb.waitExit(id, paths), 0);
       // The pty turns \n into \r\n and conmon logs lines as they come (dockerd's json-file does too).
       assert.equal((await sb.logLines(paths))[0], 'stdout F /dev/pts/0\r');
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(async () => !(await sb.monitor.isAlive(paths.monitorPidFile)), { what: 'the monitor to exit' });
       await assert.rejects(sb.monitor.resize(paths, 10, 10), { code: 'ENXIO' }); // monitor gone: no hang
     });
 
@@ -238,19 +244,18 @@ const { RuntimeRegistry } = require(${JSON.stringify(join(runtimeDir, 'registry.
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       assert.equal(code, 0, stderr);
       const launched = JSON.parse(stdout) as { pid: number; monitorPid: number };
-      await new Promise((r) => setTimeout(r, 200));
-      const state = await sb.runtime.state(id);
-      assert.equal(state?.status, 'running');
-      assert.equal(state?.pid, launched.pid);
-      assert.equal(await sb.monitor.isAlive(paths.monitorPidFile), true);
+      // Nothing it left behind dies with it, then or a little later.
+      await holdsFor(async () => {
+        const state = await sb.runtime.state(id);
+        return state?.status === 'running' && state.pid === launched.pid && (await sb.monitor.isAlive(paths.monitorPidFile));
+      }, { what: 'the container and its monitor outlive their launcher', duration: 300 });
       // A new daemon process can still attach, kill and learn the exit code.
       const session = await sb.monitor.attach(paths);
       const closed = new Promise<void>((resolve) => session.onClose(resolve));
       await sb.runtime.kill(id, 'SIGKILL');
       assert.equal(await sb.waitExit(id, paths), 137);
       await closed;
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(await sb.monitor.isAlive(paths.monitorPidFile), false);
+      await waitFor(async () => !(await sb.monitor.isAlive(paths.monitorPidFile)), { what: 'the monitor to exit' });
       await sb.runtime.delete(id);
     });
   });

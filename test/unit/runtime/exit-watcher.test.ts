@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { holdsFor, waitFor } from '../../integration/wait';
 import { ExitWatcher, readExitFile, watchExit } from '../../../src/runtime/exit-watcher';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +35,7 @@ describe('exit watcher', () => {
   it("reports promptly when conmon renames <id>.tmp to <id>, without waiting for the poll", async () => {
     const t0 = Date.now();
     const got = new Promise<number>((resolve) => watchExit(dir, 'later', resolve));
+    // The watch is set up asynchronously and says nothing when it is: a short head start.
     await delay(50);
     await writeFile(join(dir, 'later.tmp'), '143');
     await rename(join(dir, 'later.tmp'), join(dir, 'later'));
@@ -50,20 +53,21 @@ describe('exit watcher', () => {
     cancel();
     await writeFile(join(dir, 'a'), '0');
     await writeFile(join(dir, 'c'), '1');
-    await delay(300);
+    await waitFor(() => calls.length >= 2, { what: "a's two callbacks" });
+    // No call for c (cancelled), none again for a: watched over three poll intervals.
+    const onlyA = () => JSON.stringify([...calls].sort()) === JSON.stringify(['a0', "a'0"].sort());
+    await holdsFor(onlyA, { what: 'only a was reported', duration: 300 });
     await writeFile(join(dir, 'a'), '9'); // a rewrite must not call again
-    await delay(300);
-    assert.deepEqual(calls.sort(), ['a0', "a'0"].sort());
+    await holdsFor(onlyA, { what: 'a rewrite does not call again', duration: 300 });
     w.close();
     await writeFile(join(dir, 'b'), '2');
-    await delay(300);
-    assert.deepEqual(calls.sort(), ['a0', "a'0"].sort());
+    await holdsFor(onlyA, { what: 'close cancels b', duration: 300 });
   });
 
   it('creates a missing exit directory and still sees the exit', async () => {
     const sub = join(dir, 'not-yet');
     const got = new Promise<number>((resolve) => watchExit(sub, 'x', resolve));
-    await delay(100);
+    await waitFor(() => existsSync(sub), { what: 'the watcher to create the directory' });
     await writeFile(join(sub, 'x'), '5');
     assert.equal(await got, 5);
   });

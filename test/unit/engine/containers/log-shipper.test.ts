@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { encodeJsonLogEntry, utcRfc3339Nano } from '../../../../src/engine/containers/json-log-entry';
 import { LogShipper, type ShipTarget } from '../../../../src/engine/containers/log-shipper';
+import { waitFor } from '../../../integration/wait';
 
 const root = mkdtempSync(join(tmpdir(), 'berth-ship-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -112,12 +113,10 @@ describe('log shipper (monitor k8s-file → json-file)', () => {
       writeSync(fd, k8s(i % 60, 'stdout', 'F', `line ${i}`));
       if (i % 50 === 0) await new Promise((r) => setTimeout(r, 30));
     }
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && (!existsSync(t.logPath) || entries(t.logPath).length < 300)) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => existsSync(t.logPath) && entries(t.logPath).length >= 300, { what: '300 shipped lines' });
     // ~15 kB written, trimmed each time 2 kB were shipped.
     const size = () => (existsSync(t.monitorLog) ? statSync(t.monitorLog).size : Infinity);
-    while (Date.now() < deadline && size() >= 6000) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(size() < 6000, `monitor log trimmed (${size()} bytes)`);
+    await waitFor(() => size() < 6000, { what: `the monitor log trimmed below 6000 bytes` });
     await shipper.finish(t);
     closeSync(fd);
     assert.deepEqual(entries(t.logPath).map((e) => e.log), Array.from({ length: 300 }, (_, i) => `line ${i}\n`));
