@@ -31,6 +31,27 @@ export const JSON_BODY_LIMIT = 16 * 1024 * 1024;
 const VALIDATOR_WARM_UP_DELAY_MS = 1000;
 
 /** `/containers/:id/json` → `/containers/{id}/json`. */
+/** How much of an oversized request body is read (and dropped) so its client sees the 413. */
+const DRAIN_LIMIT = 256 * 1024 * 1024;
+
+/** Reads and drops the rest of a request body, up to `limit` bytes; larger ones are cut off. */
+function drainBody(req: IncomingMessage, limit: number): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      req.off('data', onData).off('end', done).off('close', done).off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > limit) done();
+    };
+    req.on('data', onData).once('end', done).once('close', done).once('error', done);
+    req.resume();
+  });
+}
+
 const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 /** The route's validators: its one OpenAPI operation's, none for a wildcard serving several. */
@@ -141,7 +162,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     });
   }
 
-  app.setErrorHandler((err, request, reply) => {
+  app.setErrorHandler(async (err, request, reply) => {
     // A client that left mid-request (a pull it dropped) is no server error; dockerd logs it as 499.
     if (request.raw.socket?.destroyed) {
       request.log.info({ err: err instanceof Error ? err.message : String(err) }, 'client went away');
@@ -151,7 +172,11 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     if (status >= 500) request.log.error({ err }, 'request failed');
     else request.log.debug({ err }, 'request rejected');
     if (status === 304) return reply.code(304).send();
-    const message = (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request body too large' : undefined;
+    const tooLarge = (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+    // Read the rest of an oversized body before answering: a client still writing it would
+    // otherwise get a broken pipe when the connection closes, and never see this answer.
+    if (tooLarge) await drainBody(request.raw, DRAIN_LIMIT);
+    const message = tooLarge ? 'request body too large' : undefined;
     reply.code(status).header('Content-Type', 'application/json').send(Buffer.from(message ? JSON.stringify({ message }) + '\n' : errorBody(err)));
   });
   app.setNotFoundHandler((_request, reply) => {

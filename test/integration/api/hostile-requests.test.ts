@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { startBerth, type Berth } from '../harness';
 
 /**
@@ -29,24 +29,57 @@ const createBody = (extra: Record<string, unknown>, hostConfig?: Record<string, 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /**
- * Like the harness's `api`, but a server that answers before reading the whole body (413) is
- * not a client error: the write may fail with EPIPE after the response has arrived.
+ * Like the harness's `api`, but a server may answer before it has read the whole body (413) and
+ * close the connection. node's http client then loses the answer when a later write fails with
+ * EPIPE, so the request is written by hand over a raw socket: the body goes in 256 KiB pieces,
+ * each after the previous one was taken, and writing stops as soon as any answer has arrived.
+ * What the server said is read from everything it sent before it closed.
  */
 function send(socketPath: string, c: Hostile): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    let answered = false;
-    const headers = { ...(c.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(c.headers ?? {}) };
-    // A fresh connection each time: some answers (413, 431) close theirs.
-    const req = request({ socketPath, path: `/v1.51${c.path}`, method: c.method, headers, agent: false }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
+    const body = c.body === undefined ? undefined : Buffer.from(c.body);
+    const headers: Record<string, string> = {
+      Host: 'localhost',
+      Connection: 'close',
+      ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}),
+      ...(c.headers ?? {}),
+    };
+    const head = `${c.method} /v1.51${c.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    const received: Buffer[] = [];
+    const sock = connect(socketPath);
+    let writeError: Error | undefined;
+    sock.on('data', (d) => received.push(d));
+    sock.on('error', (err) => (writeError = err));
+    sock.on('close', () => {
+      const raw = Buffer.concat(received).toString('latin1');
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(raw);
+      if (!status) return reject(new Error(`${c.what}: no answer${writeError ? ` (${writeError.message})` : ''}`));
+      const split = raw.indexOf('\r\n\r\n');
+      let payload = raw.slice(split + 4);
+      if (/\r\ntransfer-encoding: chunked\r\n/i.test(raw.slice(0, split))) payload = unchunk(payload);
+      resolve({ status: Number(status[1]), body: Buffer.from(payload, 'latin1').toString('utf8') });
     });
-    req.on('error', (err) => setTimeout(() => (answered ? undefined : reject(new Error(`${c.what}: ${err.message}`))), 1000));
-    req.end(c.body);
+    const writeFrom = (offset: number): void => {
+      if (received.length > 0 || sock.destroyed) return;
+      if (body === undefined || offset >= body.length) return;
+      const piece = body.subarray(offset, offset + 256 * 1024);
+      sock.write(piece, (err) => (err ? undefined : writeFrom(offset + piece.length)));
+    };
+    sock.write(head, (err) => (err ? undefined : writeFrom(0)));
   });
+}
+
+/** Decodes an HTTP/1.1 chunked body. */
+function unchunk(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; ) {
+    const eol = s.indexOf('\r\n', i);
+    const size = parseInt(s.slice(i, eol), 16);
+    if (!(size > 0)) break;
+    out += s.slice(eol + 2, eol + 2 + size);
+    i = eol + 2 + size + 2;
+  }
+  return out;
 }
 
 function corpus(container: string): Hostile[] {
