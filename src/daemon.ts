@@ -13,7 +13,7 @@ import { socketPath, type Config } from './config';
 import { socketGroupId } from './socket-group';
 import { composeContainers, type ContainerEngine } from './engine/containers/compose';
 import type { ContainerBackend } from './api/containers/backend';
-import type { BuildContainers, BuildImages } from './engine/builder/builder';
+import type { BuildContainers, BuildImages } from './engine/builder/build-ports';
 import { readHostResolvConf } from './engine/containers/etc-files';
 import { ImageService } from './engine/images/image-service';
 import type { ImageBackend } from './api/images/backend';

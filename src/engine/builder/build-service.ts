@@ -5,7 +5,8 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { FsTools } from '../../host/fs-tools';
-import { Builder, type BuildContainers, type BuildImages, type BuildOptions } from './builder';
+import type { BuildContainers, BuildImages, BuildOptions } from './build-ports';
+import { Builder } from './builder';
 import type { ProgressMessage } from '../progress';
 
 export class BuildService {
