@@ -13,9 +13,10 @@ import { socketPath, type Config } from './config';
 import { socketGroupId } from './socket-group';
 import { composeContainers, type ContainerEngine } from './engine/containers/compose';
 import type { ContainerBackend } from './api/containers/backend';
-import type { BuildContainers } from './engine/builder/builder';
+import type { BuildContainers, BuildImages } from './engine/builder/build-ports';
 import { readHostResolvConf } from './engine/containers/etc-files';
 import { ImageService } from './engine/images/image-service';
+import type { ImageBackend } from './api/images/backend';
 import { DISABLED_BRIDGE, NetworkService } from './engine/networks/network-service';
 import { VolumeService } from './engine/volumes/volume-service';
 import { CniNetworkPlumbing } from './network/plumbing';
@@ -120,7 +121,12 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       store,
       root: join(config.dataRoot, 'containers'),
       log: log.child({ module: 'engine.containers' }),
-      images,
+      images: {
+        commit: (opts) => images.commit(opts),
+        resolve: (ref) => images.records.resolve(ref),
+        layerDirs: (imageId) => images.records.layerDirs(imageId),
+        releaseRemoved: () => images.removal.releaseRemoved(),
+      },
       runtimes,
       monitor,
       watchExit,
@@ -133,10 +139,10 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     const system = new SystemService({
       events,
       registries: { insecure: config.insecureRegistries, mirrors: config.registryMirrors },
-      login: (creds) => images.login(creds),
+      login: (creds) => images.transfers.login(creds),
       diskUsage: () =>
         diskUsage({
-          images: () => images.diskUsage(),
+          images: () => images.queries.diskUsage(),
           containers: () => Promise.resolve(containers!.queries.list({ all: true, size: true, filters: {} })),
           volumes: () => volumes.usage(),
           imageUsers: (id) => containers!.queries.usersOfImage(id).length,
@@ -145,7 +151,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       version: VERSION,
       runtimes,
       containerCounts: () => containers!.queries.counts(),
-      imageCount: () => images.count(),
+      imageCount: () => images.records.count(),
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
       name: config.name,
       seccompProfile: seccomp.profile,
@@ -167,8 +173,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       connect: (networkRef: string, containerRef: string, cfg: object | undefined) => containers!.networking.connectNetwork(networkRef, containerRef, cfg),
       disconnect: (networkRef: string, containerRef: string, force: boolean) => containers!.networking.disconnectNetwork(networkRef, containerRef, force),
     };
-    const builds = new BuildService({ images, containers: buildContainers(containers), log: log.child({ module: 'engine.build' }) });
-    const api = apiRoutes({ system, containers: containerBackend(containers), images, builds, networks: networkBackend, volumes, execs: containers.execs, swarm: new NoSwarm(), plugins: new NoPlugins(), distribution: images });
+    const builds = new BuildService({ images: buildImages(images), containers: buildContainers(containers), log: log.child({ module: 'engine.build' }) });
+    const api = apiRoutes({ system, containers: containerBackend(containers), images: imageBackend(images), builds, networks: networkBackend, volumes, execs: containers.execs, swarm: new NoSwarm(), plugins: new NoPlugins(), distribution: images.transfers });
     const app = buildApiServer({ log: log.child({ module: 'api' }), ...api, serverHeader: `Berth/${VERSION} (linux)` });
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
@@ -244,6 +250,41 @@ function containerBackend(engine: ContainerEngine): ContainerBackend {
     export: (ref) => archive.export(ref),
     changes: (ref) => archive.changes(ref),
     commit: (ref, opts) => commit.commit(ref, opts),
+  };
+}
+
+/** The image routes' backend, role by role on the image engine's parts (image-service.ts). */
+function imageBackend(images: ImageService): ImageBackend {
+  const { records, queries, removal, transfers, archives } = images;
+  return {
+    list: (filters, all) => queries.list(filters, all),
+    inspect: (ref) => queries.inspect(ref),
+    history: (ref) => queries.history(ref),
+    tag: (source, repo, tag) => records.tag(source, repo, tag),
+    remove: (ref, opts) => removal.remove(ref, opts),
+    prune: (filters) => removal.prune(filters),
+    pull: (ref, opts) => transfers.pull(ref, opts),
+    push: (name, tag, opts) => transfers.push(name, tag, opts),
+    load: (input, opts) => archives.load(input, opts),
+    save: (names) => archives.save(names),
+    importImage: (input, opts) => archives.importImage(input, opts),
+    importUrl: (url, opts) => archives.importUrl(url, opts),
+  };
+}
+
+/** What the builder makes images with. */
+function buildImages(images: ImageService): BuildImages {
+  const { records, transfers } = images;
+  return {
+    resolve: (ref) => records.resolve(ref),
+    tag: (source, repo, tag) => records.tag(source, repo, tag),
+    pull: (ref, opts) => transfers.pull(ref, opts),
+    commit: (opts) => images.commit(opts),
+    commitCachedStep: (opts) => images.commitCachedStep(opts),
+    setParent: (id, parentId) => images.setParent(id, parentId),
+    buildCache: (parentId, buildKey) => images.buildCache(parentId, buildKey),
+    workDir: (prefix) => images.workDir(prefix),
+    removeWorkDir: (dir) => images.removeWorkDir(dir),
   };
 }
 

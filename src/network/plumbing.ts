@@ -7,6 +7,11 @@
  *
  * On disk: `<execRoot>/netns/<containerId>` (nsfs bind mounts, the directory a private mount)
  * and `<dataRoot>/network/ipam/<network id>/` (host-local's allocations).
+ *
+ * One concern, kept in one file: the order of the plumbing's steps. The adapters and services
+ * it wires are each in their own module; what stays here is what they share (the known
+ * networks, the endpoints, the network queue, background releases) and the sequences over it
+ * (attach, detach, release, init), which read best side by side.
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BuildOptions } from '../../engine/builder/builder';
+import type { BuildOptions } from '../../engine/builder/build-ports';
 import type { ProgressMessage } from '../../engine/progress';
 
 /** The build parameters of POST /build, as the engine takes them; `signal` stops the build. */

@@ -5,18 +5,17 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { FsTools } from '../../host/fs-tools';
-import type { ImageService } from '../images/image-service';
-import { Builder, type BuildContainers, type BuildOptions } from './builder';
+import type { BuildContainers, BuildImages, BuildOptions } from './build-ports';
+import { Builder } from './builder';
 import type { ProgressMessage } from '../progress';
 
 export class BuildService {
   private readonly fsTools = new FsTools();
 
-  constructor(private readonly deps: { images: ImageService; containers: BuildContainers; log: Logger }) {}
+  constructor(private readonly deps: { images: BuildImages; containers: BuildContainers; log: Logger }) {}
 
   async build(context: Readable, req: Omit<BuildOptions, 'progress' | 'log'>, progress: (p: ProgressMessage) => void): Promise<string> {
-    // The services are the builder's ports as they are (BuildImages, BuildContainers).
-    const builder = new Builder({ ...this.deps, fsTools: this.fsTools }, { ...req, progress });
+        const builder = new Builder({ ...this.deps, fsTools: this.fsTools }, { ...req, progress });
     return builder.build(context);
   }
 }

@@ -6,118 +6,30 @@
  * instructions only change the config. Every step's image remembers its step (the build
  * cache): a later build reuses the child of the same parent made by the same step.
  * Output is dockerd's: `Step N/M : …`, ` ---> <id>`, the RUN output, `Successfully built …`.
+ * This module runs the build: stages, FROM, ARG and the config-only instructions; RUN is in
+ * run-step.ts, COPY/ADD/WORKDIR in file-steps.ts, the cache lookup in step-cache.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, utimes } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError } from '../../errors';
-import { httpGetOk } from '../registry/http';
 import { parseDockerfile, type Instruction } from '../dockerfile/instructions';
 import { expandInstructionArgs, expandWord } from '../dockerfile/shell-lexer';
-import { envKey, envObject, mergeEnv } from '../env-vars';
+import { mergeEnv } from '../env-vars';
 import type { FsTools } from '../../host/fs-tools';
 import { extractLayer } from '../images/layer-extract';
 import { shortId } from '../ids';
 import { applyInstruction } from '../images/config-changes';
 import { parseNormalizedNamed, repoTagReference } from '../images/reference';
 import type { RegistryCredentials } from '../registry/registry-client';
-import type { CommitImageOptions } from '../images/image-service';
-import type { ContainerImageConfig, ImageRecord } from '../images/types';
-import type { CreateContainerOptions, LogRecord, LogsOptions, WaitCondition, WaitResult } from '../containers/types';
-import type { PutArchiveOptions, ArchiveStream } from '../containers/archive/container-archive';
-import type { PathStat } from '../containers/archive/container-path';
-import type { CommitOptions } from '../containers/container-commit';
+import type { ImageRecord } from '../images/types';
 import { unpackContext, type BuildContext } from './build-context';
-import { allowedLocalHit, layerOfHistoryEntry, matchHistory, resolveCacheSources, type CacheSource } from './cache-from';
-import { contentKey, copyEntries, dirsTar, localArchives, tarOf } from './copy-sources';
-import type { ProgressMessage } from '../progress';
-
-/** What the builder needs from the image service. */
-export interface BuildImages {
-  resolve(ref: string): Promise<ImageRecord>;
-  pull(ref: string, opts: { platform?: string; creds?: RegistryCredentials; progress: (p: ProgressMessage) => void; signal?: AbortSignal }): Promise<string[]>;
-  commit(opts: CommitImageOptions): Promise<string>;
-  setParent(id: string, parentId: string): Promise<void>;
-  commitCachedStep(opts: { parentId?: string; sourceId: string; historyIndex: number; layerDiffId?: string; config: ContainerImageConfig; buildKey: string; author?: string }): Promise<string>;
-  buildCache(parentId: string | undefined, buildKey: string): Promise<string | undefined>;
-  tag(source: string, repo: string, tag?: string): Promise<void>;
-  workDir(prefix: string): Promise<string>;
-  removeWorkDir(dir: string): Promise<void>;
-}
-
-/** What the builder needs from the container service. */
-export interface BuildContainers {
-  create(opts: CreateContainerOptions): Promise<{ Id: string }>;
-  start(id: string): Promise<void>;
-  wait(id: string, condition: WaitCondition): Promise<WaitResult>;
-  logs(id: string, opts: LogsOptions): { batches: AsyncIterable<LogRecord[]> };
-  remove(id: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void>;
-  putArchive(id: string, body: Readable, opts: PutArchiveOptions): Promise<void>;
-  getArchive(id: string, path: string): Promise<ArchiveStream>;
-  statPath(id: string, path: string): Promise<PathStat>;
-  commit(id: string, opts: CommitOptions): Promise<string>;
-}
-
-export interface BuildOptions {
-  /** The Dockerfile's path in the context. */
-  dockerfile: string;
-  /** Names to tag the result with (`repo[:tag]`). */
-  tags: string[];
-  buildArgs: Record<string, string | null>;
-  labels: Record<string, string>;
-  noCache: boolean;
-  /** Remove intermediate containers after successful steps (default true). */
-  rm: boolean;
-  /** Remove them even when a step fails. */
-  forceRm: boolean;
-  quiet: boolean;
-  target?: string;
-  networkMode?: string;
-  /** Pull base images even when they are present (`--pull`). */
-  pull?: boolean;
-  /** Credentials by registry (`X-Registry-Config`) for pulling base images. */
-  registryAuth?: Record<string, RegistryCredentials>;
-  /** `host:ip` lines added to the /etc/hosts of RUN's containers (`--add-host`). */
-  extraHosts?: string[];
-  /**
-   * `--cache-from`: when given (even empty), only steps these images were built with count as
-   * cache, as with dockerd's classic builder; otherwise every image of the local cache does.
-   */
-  cacheFrom?: string[];
-  progress(p: ProgressMessage): void;
-  log?: Logger;
-  /** The client went away: the build stops (a running step's container is killed). */
-  signal?: AbortSignal;
-}
-
-/** A RUN whose command failed: errorDetail carries its exit code, as dockerd's does. */
-export class BuildRunError extends InvalidParameterError {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
-interface Stage {
-  name?: string;
-  /** The image so far; undefined on `scratch` before the first step. */
-  imageId?: string;
-  config: ContainerImageConfig;
-  /** ARGs declared in this stage (name → value in effect). */
-  args: Map<string, string>;
-  /** A CMD was given in this stage (an ENTRYPOINT then keeps it). */
-  cmdSet?: boolean;
-  /** MAINTAINER, the images' author. */
-  author?: string;
-}
-
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
+import type { BuildContainers, BuildImages, BuildOptions } from './build-ports';
+import { DEFAULT_SHELL, expansionEnv, NOP, type Stage, type StepContext } from './build-stage';
+import { copyStep, workdirStep } from './file-steps';
+import { runStep } from './run-step';
+import { StepCache } from './step-cache';
 
 /** The flags the classic builder takes, per instruction (FROM's are checked in from()). */
 const CLASSIC_FLAGS: Record<string, string[]> = {
@@ -125,10 +37,6 @@ const CLASSIC_FLAGS: Record<string, string[]> = {
   add: ['chown'],
   healthcheck: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
-const NOP = '#(nop) ';
-const STDERR_COLOR = '\x1b[91m';
-const COLOR_RESET = '\x1b[0m';
-
 /** dockerd's predefined args: usable without an ARG line, and never reported as unused. */
 const PREDEFINED_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
 
@@ -140,14 +48,20 @@ export class Builder {
   private readonly unpacked = new Set<string>();
   private readonly log: Logger;
   private escapeToken = '\\';
-  /** With --cache-from: the source images (see cache-from.ts); undefined without. */
-  private cacheSources?: CacheSource[];
+  private readonly cache: StepCache;
 
   constructor(
     private readonly deps: { images: BuildImages; containers: BuildContainers; fsTools: FsTools; log: Logger },
     private readonly opts: BuildOptions,
   ) {
     this.log = opts.log ?? deps.log;
+    this.cache = new StepCache(deps.images, opts.noCache, (text) => this.say(text));
+  }
+
+  /** What the steps in step modules see of this build. */
+  private get step(): StepContext {
+    const { images, containers } = this.deps;
+    return { images, containers, opts: this.opts, log: this.log, cache: this.cache, escapeToken: this.escapeToken, say: (text) => this.say(text) };
   }
 
   /** Runs the build of the context tar `input`; returns the image ID. */
@@ -160,7 +74,7 @@ export class Builder {
       const ctx = await unpackContext(input, posix.join(workDir, 'context'), this.opts.dockerfile, { ...this.deps, signal: this.opts.signal });
       this.log.debug({ ms: Date.now() - started }, 'build context unpacked');
       const parsed = parseDockerfile(ctx.dockerfile, this.opts.dockerfile || 'Dockerfile');
-      if (this.opts.cacheFrom) this.cacheSources = await resolveCacheSources(this.opts.cacheFrom, (ref) => this.deps.images.resolve(ref), this.log);
+      if (this.opts.cacheFrom) await this.cache.useSources(this.opts.cacheFrom, this.log);
       this.escapeToken = parsed.escapeToken;
       const steps = this.stepsToRun(parsed.instructions);
       const labels = Object.entries(this.opts.labels);
@@ -301,16 +215,16 @@ export class Builder {
     const allowed = CLASSIC_FLAGS[ins.cmd] ?? [];
     const buildkitOnly = Object.keys(ins.flags).find((f) => !allowed.includes(f));
     if (buildkitOnly) throw new InvalidParameterError(`the --${buildkitOnly} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
-    const env = this.expansionEnv(stage);
+    const env = expansionEnv(stage);
     const args = expandInstructionArgs(ins, env, this.escapeToken);
     switch (ins.cmd) {
       case 'run':
-        return this.run(stage, ins, args);
+        return runStep(this.step, stage, ins, args);
       case 'copy':
       case 'add':
-        return this.copy(stage, ins, args, ctx, workDir);
+        return copyStep(this.step, stage, ins, args, ctx, workDir, (from, dir) => this.stageFiles(from, dir));
       case 'workdir':
-        return this.workdir(stage, args);
+        return workdirStep(this.step, stage, args);
       case 'arg': {
         // The raw words: argValue expands a default itself.
         for (const word of ins.args) {
@@ -384,125 +298,15 @@ export class Builder {
     return args.join(' ');
   }
 
-  /** The variables `$NAME` expands to: the stage's ENV, then its ARGs (ENV wins, as in dockerd). */
-  private expansionEnv(stage: Stage): Record<string, string> {
-    return { ...Object.fromEntries(stage.args), ...envObject(stage.config.Env ?? []) };
-  }
-
   // ---- steps that make images ----
 
   /** A config-only image: the step recorded as a `#(nop)` history entry. */
   private async commitConfig(stage: Stage, comment: string): Promise<void> {
     const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP} ${comment}`].join(' ');
-    const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key, createdBy)) return;
+    const key = this.cache.key(stage, createdBy);
+    if (await this.cache.hit(stage, key, createdBy)) return;
     stage.imageId = await this.deps.images.commit({ parentId: stage.imageId, config: stage.config, createdBy, buildKey: key, author: stage.author });
     this.say(` ---> ${shortId(stage.imageId)}\n`);
-  }
-
-  private async run(stage: Stage, ins: Instruction, args: string[]): Promise<void> {
-    if (!stage.imageId) throw new InvalidParameterError('RUN needs a base image with a filesystem (FROM scratch has none)');
-    const command = ins.json ? args : [...(stage.config.Shell ?? DEFAULT_SHELL), args[0] ?? ''];
-    // Build args in scope are in the command's environment, and part of its history and cache key.
-    const argEnv = [...stage.args].filter(([name]) => !(stage.config.Env ?? []).some((e) => envKey(e) === name)).map(([k, v]) => `${k}=${v}`);
-    const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${command.join(' ')}` : command.join(' ');
-    const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key, createdBy)) return;
-    const { Id } = await this.deps.containers.create({
-      config: { ...stage.config, Image: stage.imageId, Cmd: command, Entrypoint: [], Env: mergeEnv(stage.config.Env ?? [], argEnv), Healthcheck: undefined, OnBuild: null },
-      hostConfig: { NetworkMode: this.opts.networkMode || 'default', ExtraHosts: this.opts.extraHosts ?? [] },
-    });
-    this.say(` ---> Running in ${shortId(Id)}\n`);
-    let ok = false;
-    const cancel = () => void this.deps.containers.remove(Id, { force: true, removeVolumes: true }).catch(() => undefined);
-    this.opts.signal?.addEventListener('abort', cancel, { once: true });
-    try {
-      await this.deps.containers.start(Id);
-      for await (const batch of this.deps.containers.logs(Id, { stdout: true, stderr: true, follow: true, timestamps: false, since: 0, until: 0 }).batches) {
-        for (const rec of batch) {
-          // dockerd writes the step's stderr in red (`ESC[91m` … `ESC[0m`), each chunk on its own.
-          this.say(rec.stream === 'stderr' ? `${STDERR_COLOR}${rec.text}${COLOR_RESET}` : rec.text);
-        }
-      }
-      const exit = await this.deps.containers.wait(Id, 'not-running');
-      if (exit.StatusCode !== 0) throw new BuildRunError(`The command '${command.join(' ')}' returned a non-zero code: ${exit.StatusCode}`, exit.StatusCode);
-      stage.imageId = await this.deps.containers.commit(Id, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
-      ok = true;
-    } finally {
-      this.opts.signal?.removeEventListener('abort', cancel);
-      await this.removeIntermediate(Id, ok);
-    }
-    this.say(` ---> ${shortId(stage.imageId)}\n`);
-  }
-
-  private async removeIntermediate(id: string, succeeded: boolean): Promise<void> {
-    if (!(succeeded ? this.opts.rm || this.opts.forceRm : this.opts.forceRm)) return;
-    await this.deps.containers.remove(id, { force: true, removeVolumes: true }).catch((err) => this.log.warn({ err, container: id }, 'cannot remove intermediate container'));
-    if (succeeded) this.say(`Removing intermediate container ${shortId(id)}\n`);
-  }
-
-  private async copy(stage: Stage, ins: Instruction, args: string[], ctx: BuildContext, workDir: string): Promise<void> {
-    const what = ins.cmd.toUpperCase();
-    if (args.length < 2) throw new InvalidParameterError(`${what} requires at least two arguments`);
-    const sources = args.slice(0, -1);
-    const dest = args[args.length - 1];
-    const chown = ins.flags.chown ? expandWord(ins.flags.chown, this.expansionEnv(stage), this.escapeToken) : undefined;
-    const from = ins.flags.from;
-    const root = from !== undefined ? await this.stageFiles(from, workDir) : ctx.root;
-    // ADD unpacks local tar archives (plain or gzip) into the destination instead of copying them.
-    const urls = ins.cmd === 'add' ? sources.filter(isUrl) : [];
-    const local = sources.filter((s) => !urls.includes(s));
-    const archives = ins.cmd === 'add' && from === undefined ? await localArchives(root, local) : [];
-    const plain = local.filter((s) => !archives.some((a) => a.source === s));
-    const destIsDir = dest.endsWith('/') || dest.endsWith('/.');
-    if (urls.length && sources.length > 1 && !destIsDir) throw new InvalidParameterError(`When using ${what} with more than one source file, the destination must be a directory and end with a /`);
-    // ADD <url>: downloaded each time (its content decides the cache), mode 0600 as dockerd writes it.
-    const downloads = urls.length ? await downloadAll(urls, posix.join(workDir, `downloads-${randomBytes(4).toString('hex')}`)) : undefined;
-    // A container of the current image answers "is the destination a directory?" and takes the
-    // files; made only when needed (a cache hit needs none).
-    let container: string | undefined;
-    const image = stage.imageId;
-    const containerOf = async (imageId: string) => (container ??= (await this.deps.containers.create({ config: { Image: imageId, Cmd: [NOP], Entrypoint: [], User: chown ?? '' }, hostConfig: { NetworkMode: 'none' } })).Id);
-    let ok = false;
-    try {
-      const isDir = async (path: string) => (image ? await this.deps.containers.statPath(await containerOf(image), path).then((st) => (st.mode & 0x80000000) !== 0, () => false) : false);
-      const workdir = stage.config.WorkingDir ?? '/';
-      const entries = plain.length ? await copyEntries({ root, sources: plain, dest, workdir, isDir, ignore: from === undefined ? ctx.ignore : undefined, what }) : [];
-      if (downloads) entries.push(...(await copyEntries({ root: downloads.root, sources: downloads.names, dest, workdir, isDir, what })));
-      const kind = archives.length === 0 && entries.length === 1 && !entries[0].stat.isDirectory() ? 'file' : sources.length > 1 ? 'multi' : archives.length ? 'file' : 'dir';
-      const hash = createHash('sha256').update(await contentKey(entries));
-      for (const a of archives) hash.update(`${a.source}\0${a.digest}`);
-      const comment = `${what} ${kind}:${hash.digest('hex')} in ${dest} `;
-      const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP}${comment}`].join(' ');
-      const key = this.cacheKey(stage, `${createdBy}|${chown ?? ''}`);
-      if (await this.fromCache(stage, key, createdBy)) return;
-      const destDir = posix.resolve(workdir || '/', dest);
-      if (image) {
-        const target = await containerOf(image);
-        if (entries.length) await this.deps.containers.putArchive(target, tarOf(entries), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: chown !== undefined, trusted: true });
-        if (archives.length) await this.makeDirs(target, destDir);
-        for (const a of archives) await this.deps.containers.putArchive(target, await a.open(), { path: destDir, noOverwriteDirNonDir: false, copyUIDGID: false });
-        stage.imageId = await this.deps.containers.commit(target, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
-      } else {
-        if (chown && !/^\d+(:\d+)?$/.test(chown)) throw new InvalidParameterError(`unable to convert uid/gid chown string to host mapping: no passwd file in a scratch image to look up ${chown}`);
-        const [uid, gid] = chown ? chown.split(':').map(Number) : [0, 0];
-        // On scratch the layer is written directly: an archive is the layer when it goes to / alone.
-        if (archives.length && (archives.length > 1 || entries.length || destDir !== '/')) throw new InvalidParameterError(`${what} of an archive onto a scratch image needs / as its only destination here`);
-        const layer = archives.length ? await archives[0].open() : tarOf(entries, { uid, gid: gid ?? uid });
-        stage.imageId = await this.deps.images.commit({ layer, config: stage.config, createdBy, buildKey: key, author: stage.author });
-      }
-      ok = true;
-    } finally {
-      if (container) await this.deps.containers.remove(container, { force: true, removeVolumes: true }).catch((err) => this.log.warn({ err, container }, 'cannot remove copy container'));
-    }
-    if (ok) this.say(` ---> ${shortId(stage.imageId!)}\n`);
-  }
-
-  /** Creates the directories of `dir` the container lacks (root-owned, 0755), as dockerd does. */
-  private async makeDirs(container: string, dir: string): Promise<void> {
-    const missing: string[] = [];
-    for (const p of pathChain(dir)) if (!(await this.deps.containers.statPath(container, `/${p}`).then(() => true, () => false))) missing.push(p);
-    if (missing.length) await this.deps.containers.putArchive(container, dirsTar(missing), { path: '/', noOverwriteDirNonDir: false, copyUIDGID: false, trusted: true });
   }
 
   /** The files of a previous stage (by name or index) or of an image, unpacked in the work dir. */
@@ -526,89 +330,10 @@ export class Builder {
     return dir;
   }
 
-  private async workdir(stage: Stage, args: string[]): Promise<void> {
-    if (args.length !== 1) throw new InvalidParameterError('WORKDIR requires exactly one argument');
-    const dir = posix.resolve(stage.config.WorkingDir || '/', args[0]);
-    stage.config = { ...stage.config, WorkingDir: dir };
-    const createdBy = [...(stage.config.Shell ?? DEFAULT_SHELL), `${NOP}WORKDIR ${dir}`].join(' ');
-    const key = this.cacheKey(stage, createdBy);
-    if (await this.fromCache(stage, key, createdBy)) return;
-    // dockerd creates a missing working directory (owned by root) in the step's layer.
-    if (!stage.imageId) {
-      stage.imageId = await this.deps.images.commit({ layer: dirsTar(pathChain(dir)), config: stage.config, createdBy, buildKey: key, author: stage.author });
-    } else {
-      const { Id } = await this.deps.containers.create({ config: { Image: stage.imageId, Cmd: [NOP], Entrypoint: [] }, hostConfig: { NetworkMode: 'none' } });
-      try {
-        await this.makeDirs(Id, dir);
-        stage.imageId = await this.deps.containers.commit(Id, { imageConfig: stage.config, createdBy, buildKey: key, pause: false, author: stage.author });
-      } finally {
-        await this.deps.containers.remove(Id, { force: true, removeVolumes: true }).catch(() => undefined);
-      }
-    }
-    this.say(` ---> ${shortId(stage.imageId)}\n`);
-  }
-
-  // ---- the build cache ----
-
-  /** The step's identity: its history line and the config it ends with. */
-  private cacheKey(stage: Stage, step: string): string {
-    return createHash('sha256').update(JSON.stringify({ step, config: stage.config, author: stage.author ?? '' })).digest('hex');
-  }
-
-  /** The step's image from the build cache (`createdBy`: its history line), if there is one. */
-  private async fromCache(stage: Stage, key: string, createdBy: string): Promise<boolean> {
-    if (this.opts.noCache) return false;
-    let cached = await this.deps.images.buildCache(stage.imageId, key);
-    const sources = this.cacheSources;
-    if (sources && cached && !allowedLocalHit(sources, cached)) cached = undefined;
-    if (sources && !cached) {
-      const parent = stage.imageId ? await this.deps.images.resolve(stage.imageId) : undefined;
-      const match = matchHistory(sources, parent, createdBy);
-      if (match?.kind === 'image') {
-        cached = match.id;
-        if (stage.imageId) await this.deps.images.setParent(cached, stage.imageId);
-      } else if (match) {
-        const layerDiffId = layerOfHistoryEntry(match.source, match.historyIndex);
-        cached = await this.deps.images.commitCachedStep({ parentId: stage.imageId, sourceId: match.source.id, historyIndex: match.historyIndex, layerDiffId, config: stage.config, buildKey: key, author: stage.author });
-        // Later steps follow the same source (dockerd's rule: no jumping between sources).
-        this.cacheSources = sources.filter((s) => s.image.id === match.source.id);
-      }
-    }
-    if (!cached) return false;
-    stage.imageId = cached;
-    this.say(` ---> Using cache\n ---> ${shortId(cached)}\n`);
-    return true;
-  }
-
   private warnUnusedArgs(): void {
     const unused = Object.keys(this.opts.buildArgs).filter((a) => !this.usedArgs.has(a) && !PREDEFINED_ARGS.has(a)).sort();
     if (unused.length) this.say(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
   }
-}
-
-const isUrl = (source: string) => /^https?:\/\//i.test(source);
-
-/** Downloads ADD's URLs into `root` as files named after each URL's last path segment. */
-async function downloadAll(urls: string[], root: string): Promise<{ root: string; names: string[] }> {
-  await mkdir(root, { recursive: true });
-  const names: string[] = [];
-  for (const url of urls) {
-    const name = posix.basename(new URL(url).pathname);
-    if (!name || name === '/') throw new InvalidParameterError(`cannot determine filename from url: ${url}`);
-    const res = await httpGetOk(url);
-    const path = posix.join(root, name);
-    await pipeline(res.body, createWriteStream(path, { mode: 0o600 }));
-    await chmod(path, 0o600);
-    const modified = Date.parse(res.header('last-modified') ?? '');
-    if (!Number.isNaN(modified)) await utimes(path, new Date(modified), new Date(modified));
-    names.push(name);
-  }
-  return { root, names };
-}
-
-/** `/a/b/c` → `a`, `a/b`, `a/b/c`: a directory and its parents, top first. */
-function pathChain(dir: string): string[] {
-  return dir.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
 }
 
 /** A FROM line's stage name (`FROM image AS name`). */

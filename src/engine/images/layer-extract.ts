@@ -4,6 +4,10 @@
  * `.wh.<name>` becomes a whiteout (char device 0:0) and `.wh..wh..opq` marks its directory
  * opaque (`trusted.overlay.opaque=y`). Every path is confined to the layer root (safe-path.ts):
  * nothing is ever created, linked or changed outside it.
+ *
+ * One concern, kept in one file: every entry kind is applied by one extractor that tracks what
+ * this layer created (hard-link targets, deferred metadata, batched writes), and the
+ * confinement checks only hold if all of them go through it.
  */
 import { constants as fsConstants } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';

@@ -3,6 +3,9 @@
  * manifests by tag or digest, blobs with their digests verified, monolithic and streamed uploads,
  * cross-repository mounts, and the auth challenges registries answer 401 with (Basic, or a
  * Bearer token fetched from the realm for the repository's scope).
+ *
+ * One concern, kept in one file: every call goes through `request`, which holds the client's
+ * token and answers challenges, so the calls and the auth that serves them stay together.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';

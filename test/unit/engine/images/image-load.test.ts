@@ -34,10 +34,10 @@ const DOCKERD_TWO_LAYER_ID = 'sha256:100c32d0af141dafe2040a3de7a49bdc26e7df44dbc
 const DOCKERD_TWO_LAYER_SIZE = 1984311;
 const sameBusybox = async () => createHash('sha256').update(await readFile(BUSYBOX_PATH)).digest('hex') === KNOWN_BUSYBOX_SHA256;
 
-const load = (h: ServiceHarness, path: string) => h.images.load(createReadStream(path));
+const load = (h: ServiceHarness, path: string) => h.images.archives.load(createReadStream(path));
 
 async function assertEmptyStore(h: ServiceHarness, why: string) {
-  assert.deepEqual(await h.images.list(), [], `${why}: images`);
+  assert.deepEqual(await h.images.queries.list(), [], `${why}: images`);
   assert.deepEqual(await h.store.list(PREFIX.layer), [], `${why}: layer records`);
   assert.deepEqual(await h.store.list(PREFIX.tag), [], `${why}: tags`);
   assert.deepEqual(await readdir(join(h.root, 'layers')), [], `${why}: layer dirs`);
@@ -59,7 +59,7 @@ test('legacy, OCI layout, gzip and gzip-layer tarballs load to the same image', 
       const lines = await load(h, await buildBusyboxTarball({ dir: FIXTURES, ...opts, tag }));
       assert.deepEqual(lines, [`Loaded image: ${tag}`]);
     }
-    const [image] = await h.images.list();
+    const [image] = await h.images.queries.list();
     assert.equal(image.Id, expected);
     assert.deepEqual(image.RepoTags, ['busybox:gz', 'busybox:latest', 'busybox:legacy-gz', 'busybox:oci', 'busybox:zlayers']);
     if (await sameBusybox()) {
@@ -71,7 +71,7 @@ test('legacy, OCI layout, gzip and gzip-layer tarballs load to the same image', 
     assert.equal(layers[0].value.refs, 1, 'one image holds the layer, however often it was loaded');
     assert.deepEqual(await readdir(join(h.root, 'blobs', 'sha256')), [expected.slice(7)]);
     assert.deepEqual(await readdir(join(h.root, 'tmp')), []);
-    const [diff] = await h.images.layerDirs(expected);
+    const [diff] = await h.images.records.layerDirs(expected);
     assert.ok((await lstat(join(diff, 'bin', 'busybox'))).isFile());
     assert.equal((await lstat(join(diff, 'tmp'))).mode & 0o7777, 0o1777);
     assert.equal((await lstat(join(diff, 'home', 'berthtest'))).uid, 1000);
@@ -103,14 +103,14 @@ test('untagged images print their ID; re-tagging moves the tag like dockerd', as
     assert.deepEqual(await load(h, await buildBusyboxTarball({ dir: FIXTURES, layout: 'legacy', tag: null })), [`Loaded image ID: ${id}`]);
     assert.deepEqual(await load(h, await buildBusyboxTarball({ dir: FIXTURES, layout: 'oci' })), ['Loaded image: busybox:latest']);
     const lines = await load(h, await buildTwoLayerTarball({ dir: FIXTURES, layout: 'oci', tag: 'busybox:latest' }));
-    const twoId = (await h.images.resolve('busybox')).id;
+    const twoId = (await h.images.records.resolve('busybox')).id;
     assert.notEqual(twoId, id);
     if (await sameBusybox()) assert.equal(twoId, DOCKERD_TWO_LAYER_ID);
     assert.deepEqual(lines, [
       `The image busybox:latest already exists, renaming the old one with ID ${id} to empty string`,
       'Loaded image: busybox:latest',
     ]);
-    const old = (await h.images.list()).find((i) => i.Id === id);
+    const old = (await h.images.queries.list()).find((i) => i.Id === id);
     assert.deepEqual(old?.RepoTags, [], 'the old image stays, untagged');
   } finally {
     await h.cleanup();
@@ -122,20 +122,20 @@ test('two layers: shared base layer, whiteouts, opaque dir, hard link, lowerdir 
   try {
     await load(h, await buildBusyboxTarball({ dir: FIXTURES, layout: 'legacy' }));
     await load(h, await buildTwoLayerTarball({ dir: FIXTURES, layout: 'legacy' }));
-    const two = await h.images.resolve('busybox:two-layers');
+    const two = await h.images.records.resolve('busybox:two-layers');
     if (await sameBusybox()) assert.equal(two.size, DOCKERD_TWO_LAYER_SIZE);
-    const dirs = await h.images.layerDirs(two.id);
+    const dirs = await h.images.records.layerDirs(two.id);
     assert.equal(dirs.length, 2);
     assert.deepEqual(dirs, [...two.chainIds].reverse().map((c) => join(h.root, 'layers', c.slice(7), 'diff')), 'top-most first');
     const [top, base] = dirs;
-    assert.deepEqual(await h.images.layerDirs((await h.images.resolve('busybox')).id), [base], 'base layer shared');
+    assert.deepEqual(await h.images.records.layerDirs((await h.images.records.resolve('busybox')).id), [base], 'base layer shared');
     assert.ok((await lstat(join(top, 'etc', 'group'))).isCharacterDevice());
     assert.equal((await lstat(join(top, 'etc', 'layer2.txt'))).nlink, 2);
     assert.deepEqual((await readdir(join(top, 'home'))).sort(), ['layer2']);
     const refs = new Map((await h.store.list<LayerRecord>(PREFIX.layer)).map((l) => [l.value.chainId, l.value.refs]));
     assert.equal(refs.get(two.chainIds[0]), 2);
     assert.equal(refs.get(two.chainIds[1]), 1);
-    const inspect = await h.images.inspect('busybox:two-layers');
+    const inspect = await h.images.queries.inspect('busybox:two-layers');
     const data = (inspect.GraphDriver as { Data: Record<string, string> }).Data;
     assert.equal(data.LowerDir, base);
     assert.equal(data.UpperDir, top);
@@ -149,14 +149,14 @@ test('several images in one tarball; a pure OCI layout without manifest.json', a
   try {
     const images = [await busyboxImage(), await twoLayerImage()];
     const both = Readable.from([await saveTarball(images, { layout: 'legacy' })]);
-    assert.deepEqual(await h.images.load(both), ['Loaded image: busybox:latest', 'Loaded image: busybox:two-layers']);
-    const base = (await h.images.resolve('busybox')).chainIds[0];
+    assert.deepEqual(await h.images.archives.load(both), ['Loaded image: busybox:latest', 'Loaded image: busybox:two-layers']);
+    const base = (await h.images.records.resolve('busybox')).chainIds[0];
     assert.equal((await h.store.get<LayerRecord>(KEY.layer(base)))?.refs, 2);
     const h2 = await serviceHarness();
     try {
       const oci = Readable.from([await saveTarball(images, { layout: 'oci', omitManifestJson: true, compressLayers: true })]);
-      assert.deepEqual(await h2.images.load(oci), ['Loaded image: busybox:latest', 'Loaded image: busybox:two-layers']);
-      assert.equal((await h2.images.resolve('busybox:two-layers')).id, imageIdOf(images[1]));
+      assert.deepEqual(await h2.images.archives.load(oci), ['Loaded image: busybox:latest', 'Loaded image: busybox:two-layers']);
+      assert.equal((await h2.images.records.resolve('busybox:two-layers')).id, imageIdOf(images[1]));
     } finally {
       await h2.cleanup();
     }
@@ -188,8 +188,8 @@ test('legacy tarballs may share a layer.tar through a symlink', async () => {
         ]),
       },
     ]);
-    assert.deepEqual(await h.images.load(Readable.from([tar])), ['Loaded image: shared:one', 'Loaded image: shared:two']);
-    assert.equal(await h.images.count(), 2);
+    assert.deepEqual(await h.images.archives.load(Readable.from([tar])), ['Loaded image: shared:one', 'Loaded image: shared:two']);
+    assert.equal(await h.images.records.count(), 2);
   } finally {
     await h.cleanup();
   }
@@ -224,10 +224,10 @@ test('hostile and broken tarballs are refused, nothing stored, nothing written o
 test('not a tarball, empty input and unsupported compression are refused in dockerd\'s words', async () => {
   const h = await serviceHarness();
   try {
-    await assert.rejects(h.images.load(Readable.from([Buffer.from('hello world, not a tar'.repeat(40))])), InvalidParameterError);
+    await assert.rejects(h.images.archives.load(Readable.from([Buffer.from('hello world, not a tar'.repeat(40))])), InvalidParameterError);
     // No manifest.json, index.json or repositories: dockerd fails opening the last.
-    await assert.rejects(h.images.load(Readable.from([])), /^InvalidParameterError: open \S+\/repositories: no such file or directory$/);
-    await assert.rejects(h.images.load(Readable.from([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2])])), /unsupported compression format xz/);
+    await assert.rejects(h.images.archives.load(Readable.from([])), /^InvalidParameterError: open \S+\/repositories: no such file or directory$/);
+    await assert.rejects(h.images.archives.load(Readable.from([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2])])), /unsupported compression format xz/);
     await assertEmptyStore(h, 'garbage');
   } finally {
     await h.cleanup();
@@ -262,7 +262,7 @@ test('an aborted load stops and cleans up', async () => {
         yield bytes.subarray(100_000);
       })(),
     );
-    await assert.rejects(h.images.load(slow, { signal: controller.signal }), { name: 'AbortError' });
+    await assert.rejects(h.images.archives.load(slow, { signal: controller.signal }), { name: 'AbortError' });
     await assertEmptyStore(h, 'aborted');
   } finally {
     await h.cleanup();
@@ -295,7 +295,7 @@ test('init clears tmp/ and layer dirs without a record', async () => {
     const images = await h.restart();
     assert.deepEqual(await readdir(join(h.root, 'layers')), kept);
     assert.deepEqual(await readdir(join(h.root, 'tmp')), []);
-    assert.equal(await images.count(), 1);
+    assert.equal(await images.records.count(), 1);
   } finally {
     await h.cleanup();
   }
