@@ -8,18 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CLASSES, NotFoundError } from '../../../src/errors';
 import { fakeApi, json } from './fake-api';
+import { DOCKERD_STATUS } from './dockerd-status';
 
-/** dockerd's status for each class (moby daemon/server/httpstatus). */
-const DOCKERD_STATUS: Record<string, number> = {
-  NotFoundError: 404,
-  InvalidParameterError: 400,
-  ConflictError: 409,
-  NotModifiedError: 304,
-  ForbiddenError: 403,
-  UnauthorizedError: 401,
-  UnavailableError: 503,
-  NotImplementedError: 501,
-};
 
 describe('errors a backend throws, as HTTP responses', () => {
   let thrown: unknown;

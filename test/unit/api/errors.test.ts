@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { errorBody, STATUS_BY_CODE, statusOf } from '../../../src/api/errors';
 import { ERROR_CLASSES, BerthError, NotFoundError } from '../../../src/errors';
+import { DOCKERD_STATUS } from './dockerd-status';
 
-/** dockerd's status for each class (moby daemon/server/httpstatus). */
-const DOCKERD_STATUS: Record<string, number> = {
-  NotFoundError: 404,
-  InvalidParameterError: 400,
-  ConflictError: 409,
-  NotModifiedError: 304,
-  ForbiddenError: 403,
-  UnauthorizedError: 401,
-  UnavailableError: 503,
-  NotImplementedError: 501,
-};
 
 describe('error classes → HTTP status', () => {
   it('lists every class once and no status is left without a class', () => {
