@@ -24,8 +24,15 @@ import { DOCKER, ping, startBerth, type Berth } from '../harness';
 
 const REPO = resolve(__dirname, '..', '..', '..', '..');
 const CACHE = process.env.BERTH_TEST_CACHE ?? '/var/cache/berth-test';
-/** What the Dockerfile's two stages apt-get install (keep in step with it). */
-const BASE_PACKAGES = ['gcc', 'libc6-dev', 'ca-certificates', 'wget', 'runc', 'crun', 'conmon', 'iptables', 'iproute2', 'attr', 'golang-github-containers-common'];
+/** What the Dockerfile's stages apt-get install, read from its `apt-get install` lines. */
+const BASE_PACKAGES = [
+  ...new Set(
+    readFileSync(join(REPO, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .flatMap((line) => line.split('apt-get install').slice(1).flatMap((rest) => rest.split(/&&|\\/)[0].trim().split(/\s+/)))
+      .filter((word) => word && !word.startsWith('-')),
+  ),
+].sort();
 const BASE_TARBALL = join(CACHE, `debian-bookworm-berth-${createHash('sha256').update(BASE_PACKAGES.join(' ')).digest('hex').slice(0, 12)}.tar.gz`);
 const DEBOOTSTRAP = ['/usr/sbin/debootstrap', '/usr/bin/debootstrap'].find((p) => existsSync(p));
 const BASE_TAG = 'berth-test/debian:bookworm';
