@@ -51,7 +51,10 @@ export async function packUpperLayer(upper: string, lowerDirs: string[], pack: t
     }
     const at = planned.length;
     const below = await inLower(path);
-    const opaque = (await opts.getXattr(host, OPAQUE_XATTR))?.toString() === 'y';
+    // Overlayfs marks a directory opaque only where it replaces a lower entry (made over a
+    // whiteout), so one with nothing below is never asked: each ask runs getfattr, and a layer of
+    // new directories (a package install) would otherwise spend most of its commit on them.
+    const opaque = below !== undefined && (await opts.getXattr(host, OPAQUE_XATTR))?.toString() === 'y';
     let childPlanned = false;
     for (const child of (await readdir(host)).sort()) {
       if (await visit(`${path === '/' ? '' : path}/${child}`)) childPlanned = true;
