@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { api, DOCKER, startBerth, type Berth } from '../harness';
 import { makeTlsFiles, REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
+import { holdsFor } from '../wait';
 import { busyboxImage } from '../../fixtures/busybox-image';
 import { saveTarball } from '../../fixtures/save-tarball';
 import { registryEndpoint } from '../../../src/engine/registry/endpoint';
@@ -377,8 +378,7 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
       drop();
       await within(proxy.released, 10_000, 'Berth did not drop the download');
       const count = proxy.requests();
-      await new Promise((r) => setTimeout(r, QUIET_MS));
-      assert.equal(proxy.requests(), count, 'no request after the client left');
+      await holdsFor(() => proxy.requests() === count, { what: 'no request after the client left', duration: QUIET_MS });
       assert.equal(berth.docker(['image', 'inspect', `${proxy.domain}/test/abort-pull:1`]).code, 1, 'nothing stored');
       assert.deepEqual(readdirSync(join(berth.dataRoot, 'image', 'tmp')), [], 'no leftovers');
     } finally {
@@ -398,8 +398,7 @@ describe('docker push and docker pull with a real registry', { skip: !existsSync
       drop();
       await within(proxy.released, 10_000, 'Berth did not drop the upload');
       const count = proxy.requests();
-      await new Promise((r) => setTimeout(r, QUIET_MS));
-      assert.equal(proxy.requests(), count, 'no request after the client left');
+      await holdsFor(() => proxy.requests() === count, { what: 'no request after the client left', duration: QUIET_MS });
       assert.deepEqual(readdirSync(join(berth.dataRoot, 'image', 'tmp')), [], 'no compressed copy left behind');
       assert.deepEqual(inspect(ref).RepoDigests, [], 'no digest recorded');
       berth.ok(['rmi', ref]);
