@@ -11,7 +11,7 @@ import type { ContainerRecords } from './container-records';
 import type { ContainerRuns } from './container-runs';
 import type { HealthMonitors } from './health/health-monitor';
 import { restartsOnBoot } from './restart-policy';
-import { isMountPoint as isMounted } from '../../host/mount';
+import { isMountPoint } from '../../host/mount';
 import type { RunRelease } from './run-release';
 import { NULL_TIME, type ContainerRecord } from './types';
 
@@ -46,7 +46,7 @@ async function reconcile(deps: ReconcileDeps, c: ContainerRecord): Promise<void>
     if (c.state.StartedAt !== NULL_TIME) await runs.finishLogs(c);
     if (c.hostConfig.AutoRemove && c.state.FinishedAt !== NULL_TIME) return deps.disposal.dispose(c);
     // An exit recorded just before a crash: its run was not released yet.
-    if (c.network?.netnsPath || (await isMounted(dirs.merged))) await deps.release.afterExit(c);
+    if (c.network?.netnsPath || (await isMountPoint(dirs.merged))) await deps.release.afterExit(c);
     if (c.state.Restarting || restartsOnBoot(c.hostConfig.RestartPolicy, c.state.StartedAt !== NULL_TIME, c.hasBeenManuallyStopped)) {
       runs.scheduleRestart(c, 0);
     }
