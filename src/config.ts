@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { mergeRuntimes, parseAddRuntimeFlags, parseFileRuntimes, type RuntimeConfigEntry } from './config-runtimes';
 import { DEFAULT_CERTS_DIR } from './engine/registry/endpoint';
 
 /**
@@ -11,7 +12,8 @@ export interface Config {
   execRoot: string;
   pidFile: string;
   defaultRuntime?: string;
-  runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
+  /** `--add-runtime` and daemon.json `runtimes`, merged as dockerd does (see config-runtimes.ts). */
+  runtimes: Record<string, RuntimeConfigEntry>;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   /** Name reported by `docker info` (defaults to the host name). */
   name?: string;
@@ -85,7 +87,8 @@ interface FileConfig {
   'exec-root'?: string;
   pidfile?: string;
   'default-runtime'?: string;
-  runtimes?: Record<string, { path: string; runtimeArgs?: string[] }>;
+  /** Checked by parseFileRuntimes: dockerd's shape, shim v2 entries refused. */
+  runtimes?: unknown;
   'log-level'?: string;
   bridge?: string;
   bip?: string;
@@ -162,12 +165,7 @@ function readFileConfig(path: string): FileConfig {
 
 function buildConfig(flags: FlagValues & { host?: string[] }): Config {
   const file = flags['config-file'] ? readFileConfig(flags['config-file']) : {};
-  const runtimes: Config['runtimes'] = { ...(file.runtimes ?? {}) };
-  for (const spec of flags['add-runtime'] ?? []) {
-    const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) throw new ConfigError(`invalid --add-runtime value ${spec}: expected name=path`);
-    runtimes[spec.slice(0, eq)] = { path: spec.slice(eq + 1) };
-  }
+  const runtimes = runtimeConfig(flags, file);
   const logLevel = flags['log-level'] ?? file['log-level'] ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel}`);
   const hosts = flags.host ?? file.hosts ?? [DEFAULTS.host];
@@ -201,6 +199,25 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
   if (config.bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(config.bridge)) throw new ConfigError(`invalid bridge name: ${config.bridge}`);
   if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) throw new ConfigError(`invalid --bip: ${config.bip} (expected an address with a prefix, e.g. 172.29.0.1/16)`);
   return deepFreeze(config);
+}
+
+/** `--add-runtime` with daemon.json `runtimes`, and dockerd's one-source rule for `default-runtime`. */
+function runtimeConfig(flags: FlagValues, file: FileConfig): Config['runtimes'] {
+  let fromFlags;
+  try {
+    fromFlags = parseAddRuntimeFlags(flags['add-runtime'] ?? []);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const path = flags['config-file'];
+  try {
+    if (flags['default-runtime'] !== undefined && file['default-runtime'] !== undefined) {
+      throw new Error(`the following directives are specified both as a flag and in the configuration file: default-runtime: (from flag: ${flags['default-runtime']}, from file: ${file['default-runtime']})`);
+    }
+    return mergeRuntimes(parseFileRuntimes(file.runtimes), fromFlags);
+  } catch (err) {
+    throw new ConfigError(`unable to configure the daemon with file ${path}: ${(err as Error).message}`);
+  }
 }
 
 export function socketPath(host: string): string {

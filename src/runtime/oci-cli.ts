@@ -21,7 +21,10 @@ export interface OciCliOptions {
   directPath?: string;
   /** Per-daemon state directory, passed as `--root`. */
   root: string;
-  /** Further global flags, placed after `--root`. */
+  /**
+   * Further global flags (daemon.json `runtimeArgs`), placed before `--root` as dockerd's wrapper
+   * script places them before the shim's: the daemon's `--root` always wins.
+   */
   extraGlobalArgs?: readonly string[];
   env?: Readonly<Record<string, string>>;
   /** Kill a runtime call that takes longer than this (default 120 s). */
@@ -46,7 +49,7 @@ export class OciCli implements OciRuntime {
     this.path = opts.path;
     this.directPath = opts.directPath ?? opts.path;
     this.root = opts.root;
-    this.globalArgs = Object.freeze(['--root', opts.root, ...(opts.extraGlobalArgs ?? [])]);
+    this.globalArgs = Object.freeze([...(opts.extraGlobalArgs ?? []), '--root', opts.root]);
     this.runOptions = { env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 };
     this.seccompFilters = opts.cacheSeccompFilters ? new SeccompFilterCache(opts.root) : undefined;
   }

@@ -40,7 +40,8 @@ export interface RuntimeRegistryConfig {
 
 export interface RuntimeInfo {
   name: string;
-  /** The runtime's own binary (not a wrapper), or the configured path when it is missing. */
+  /** As configured (`--add-runtime`, daemon.json), as dockerd shows it; for runc and crun found
+   *  on the search path, their absolute path. */
   path: string;
   runtimeArgs: readonly string[];
   available: boolean;
@@ -88,7 +89,7 @@ export class RuntimeRegistry {
       const runtimeArgs = Object.freeze([...(rt.runtimeArgs ?? [])]);
       if (!binary || !(await isExecutable(binary))) {
         config.log?.warn({ runtime: name, path: rt.path }, 'runtime binary not found; its containers can only be listed and removed');
-        const info = { name, path: binary ?? rt.path, runtimeArgs, available: false };
+        const info = { name, path: rt.path, runtimeArgs, available: false };
         entries.set(name, { runtime: new MissingRuntime(name, info.path), info });
         continue;
       }
@@ -110,7 +111,7 @@ export class RuntimeRegistry {
         extraGlobalArgs: runtimeArgs,
         env: config.env,
       });
-      entries.set(name, { runtime, info: { name, path: binary, runtimeArgs, available: true } });
+      entries.set(name, { runtime, info: { name, path: rt.path, runtimeArgs, available: true } });
     }
 
     // crun <= 1.8 runs on a hybrid host only through the wrapper, which needs its tools.

@@ -74,6 +74,46 @@ describe('berthd flags', () => {
     }
   });
 
+  it('checks --add-runtime and daemon.json runtimes with dockerd\'s rules and words', (t) => {
+    const run = (args: string[]) => {
+      const r = parseArgs(args);
+      return r.kind === 'run' ? r.config : assert.fail('expected a run config');
+    };
+    const refused = (args: string[], message: string) =>
+      assert.throws(() => parseArgs(args), (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, message);
+        return true;
+      });
+    refused(['--add-runtime', 'runc=/usr/sbin/runc'], `invalid argument "runc=/usr/sbin/runc" for "--add-runtime" flag: runtime name 'runc' is reserved`);
+    refused(['--add-runtime', 'a=/x', '--add-runtime', 'A=/y'], `invalid argument "A=/y" for "--add-runtime" flag: runtime 'a' was already defined`);
+    refused(['--add-runtime', 'foo'], `invalid argument "foo" for "--add-runtime" flag: invalid runtime argument: foo`);
+    refused(['--add-runtime', 'foo= '], `invalid argument "foo= " for "--add-runtime" flag: invalid runtime argument: foo= `);
+    assert.deepEqual(run(['--add-runtime', ' Rec = /bin/rec ']).runtimes, { rec: { path: '/bin/rec' } });
+
+    const file = tempFile(t, 'daemon.json');
+    const withFile = (runtimes: unknown, extra: Record<string, unknown> = {}) => {
+      writeFileSync(file, JSON.stringify({ runtimes, ...extra }));
+      return ['--config-file', file];
+    };
+    const fileRefused = (runtimes: unknown, message: string) => refused(withFile(runtimes), `unable to configure the daemon with file ${file}: ${message}`);
+    // Both sources merge; on a name given in both the file's entry stays, as with dockerd.
+    const merged = run([...withFile({ rec: { path: '/usr/sbin/runc', runtimeArgs: ['--debug'] }, X: { path: 'crun' } }), '--add-runtime', 'rec=/other', '--add-runtime', 'b=/b']);
+    assert.deepEqual(merged.runtimes, { rec: { path: '/usr/sbin/runc', runtimeArgs: ['--debug'] }, X: { path: 'crun' }, b: { path: '/b' } });
+    fileRefused({ runc: { path: '/usr/sbin/runc' } }, `runtime name 'runc' is reserved`);
+    fileRefused({ x: { runtimeArgs: ['--debug'] } }, 'runtime x: either a runtimeType or a path must be configured');
+    fileRefused({ x: { path: '/r', runtimeType: 'io.containerd.runsc.v1' } }, 'runtime x: cannot configure both path and runtimeType for the same runtime');
+    fileRefused({ x: { path: '/r', options: { a: 1 } } }, 'runtime x: options cannot be used with a path runtime');
+    fileRefused({ x: { runtimeType: 'io.containerd.runsc.v1', runtimeArgs: ['--debug'] } }, 'runtime x: args cannot be used with a runtimeType runtime');
+    assert.throws(() => parseArgs(withFile({ x: { runtimeType: 'io.containerd.kata.v2' } })), /runtime x: runtimeType "io.containerd.kata.v2" is a containerd shim v2 runtime, which Berth cannot run/);
+    assert.throws(() => parseArgs(withFile({ x: { path: '/r', runtimeArgs: '--debug' } })), /runtime x: "runtimeArgs" must be a list of strings/);
+    assert.throws(() => parseArgs(withFile({ x: '/r' })), /runtime x: expected an object/);
+
+    // default-runtime from one source only, as dockerd.
+    assert.equal(run([...withFile({}, { 'default-runtime': 'crun' })]).defaultRuntime, 'crun');
+    refused([...withFile({}, { 'default-runtime': 'crun' }), '--default-runtime', 'runc'], `unable to configure the daemon with file ${file}: the following directives are specified both as a flag and in the configuration file: default-runtime: (from flag: runc, from file: crun)`);
+  });
+
   it('rejects unknown flags and bad values', () => {
     assert.throws(() => parseArgs(['--nope']), ConfigError);
     assert.throws(() => parseArgs(['--add-runtime', 'noequals']), ConfigError);

@@ -95,10 +95,21 @@ describe('RuntimeRegistry', () => {
         kata: { path: '/nonexistent/kata-runtime' },
       },
     });
-    assert.deepEqual(reg.get('custom').globalArgs, ['--root', join(dir, 'exec-both', 'runtime-state', 'custom'), '--debug']);
+    // runtimeArgs first, as dockerd's wrapper script puts them: the daemon's --root always wins.
+    assert.deepEqual(reg.get('custom').globalArgs, ['--debug', '--root', join(dir, 'exec-both', 'runtime-state', 'custom')]);
     assert.deepEqual(reg.list().custom, { path: join(bin('both'), 'runc'), runtimeArgs: ['--debug'] });
     assert.ok(reg.get('kata') instanceof MissingRuntime);
     assert.equal(reg.list().kata.path, '/nonexistent/kata-runtime');
+  });
+
+  it('shows a configured path as written; two names on one binary keep separate state', async () => {
+    const reg = await create('both', { configured: { one: { path: 'runc' }, two: { path: 'runc' }, crun: { path: 'runc' } } });
+    assert.deepEqual(reg.list().one, { path: 'runc' });
+    assert.equal(reg.get('one').path, join(bin('both'), 'runc'));
+    assert.deepEqual(reg.get('one').globalArgs, ['--root', join(dir, 'exec-both', 'runtime-state', 'one')]);
+    assert.deepEqual(reg.get('two').globalArgs, ['--root', join(dir, 'exec-both', 'runtime-state', 'two')]);
+    // A configured crun replaces the one found on the search path (dockerd has no crun of its own).
+    assert.equal(reg.get('crun').path, join(bin('both'), 'runc'));
   });
 
   it('rejects unknown names like dockerd; existing containers get a stand-in instead', async () => {
