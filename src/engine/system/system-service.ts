@@ -11,7 +11,7 @@ import type { Filters } from '../filter-args';
 export interface SystemServiceDeps {
   dataRoot: string;
   version: string;
-  runtimes: { list(): Record<string, { path: string }>; readonly defaultName: string };
+  runtimes: { list(): Record<string, { path: string; runtimeArgs?: string[] }>; readonly defaultName: string };
   containerCounts(): { total: number; running: number; paused: number; stopped: number };
   imageCount(): Promise<number>;
   cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
@@ -128,7 +128,9 @@ export class SystemService {
       Labels: [],
       ExperimentalBuild: false,
       ServerVersion: this.deps.version,
-      Runtimes: Object.fromEntries(Object.entries(runtimes).map(([k, v]) => [k, { path: v.path }])),
+      // dockerd's shape: `path`, and `runtimeArgs` when configured (docker info prints neither
+      // beyond the names, `--format '{{json .Runtimes}}'` shows both).
+      Runtimes: runtimes,
       DefaultRuntime: this.deps.runtimes.defaultName,
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true,
