@@ -10,12 +10,14 @@
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { apiJson, installedRuntime, needsRuntime, startBerth, type Berth } from '../harness';
 import { waitFor } from '../wait';
 
-const FIXTURE = resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'recording-runtime');
+const REPO = resolve(__dirname, '..', '..', '..', '..');
+const FIXTURE = join(REPO, 'test', 'fixtures', 'recording-runtime');
 const runc = installedRuntime('runc');
 
 /** One runtime call: who ran it (conmon or Berth) and its argv. */
@@ -129,14 +131,20 @@ describe('a recording runtime: what Berth hands any runc-compatible runtime', { 
     for (const c of calls.filter((c) => verbOf(c) !== 'create')) assert.notEqual(c.caller, 'conmon', c.argv.join(' '));
   });
 
-  it('docker run -d, exec, stop, rm: the verbs in order; exec runs under conmon', () => {
+  it('docker run -d, exec, pause, update, restart, stop, rm: the verbs in order; exec runs under conmon', async () => {
     const id = berth.ok(['run', '-d', '--runtime', 'recorder', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']).trim();
     assert.ok(existsSync(join(berth.execRoot, 'runtime-state', 'recorder', id, 'state.json')), 'state under the runtime\'s own --root');
     assert.equal(berth.ok(['exec', id, 'echo', 'in']), 'in\n');
+    berth.ok(['pause', id]);
+    berth.ok(['unpause', id]);
+    berth.ok(['update', '--cpu-shares', '512', id]);
+    // After a daemon restart the calls still carry the runtime's arguments (checked below).
+    await berth.restart();
+    assert.equal(JSON.parse(berth.ok(['inspect', '-f', '{{json .State.Running}}', id])), true);
     berth.ok(['stop', '-t', '30', id]);
     berth.ok(['rm', id]);
     const calls = callsFor(id);
-    assert.deepEqual(calls.map(verbOf).filter((v) => v !== 'state'), ['create', 'start', 'exec', 'kill', 'delete']);
+    assert.deepEqual(calls.map(verbOf).filter((v) => v !== 'state'), ['create', 'start', 'exec', 'pause', 'resume', 'update', 'kill', 'delete']);
     const exec = calls.find((c) => verbOf(c) === 'exec')!;
     assert.equal(exec.caller, 'conmon');
     assert.ok(exec.argv.includes('--detach') && exec.argv.includes('--process') && exec.argv.at(-1) === id, exec.argv.join(' '));
@@ -249,4 +257,44 @@ describe('a recording runtime: what Berth hands any runc-compatible runtime', { 
     berth.ok(['rm', '-f', id]);
   });
 
+});
+
+describe('runtime configuration dockerd refuses, refused at daemon start', () => {
+  /** Starts berthd with `args` on throwaway paths; it must exit by itself. */
+  const start = (args: string[]) => {
+    const d = mkdtempSync(join(tmpdir(), 'berth-rtcfg-'));
+    try {
+      const r = spawnSync(process.execPath, [join(REPO, 'bin', 'berthd'), '-H', `unix://${d}/s.sock`, '--data-root', `${d}/data`, '--exec-root', `${d}/exec`, '--pidfile', `${d}/pid`, '--bridge', 'none', ...args], { encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, stderr: r.stderr };
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  };
+  const withFile = (content: object) => {
+    const d = mkdtempSync(join(tmpdir(), 'berth-rtcfg-file-'));
+    const f = join(d, 'daemon.json');
+    writeFileSync(f, JSON.stringify(content));
+    return { f, done: () => rmSync(d, { recursive: true, force: true }) };
+  };
+
+  it('a reserved or repeated --add-runtime name, with dockerd\'s words', () => {
+    const r = start(['--add-runtime', 'runc=/usr/sbin/runc']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^berthd: invalid argument "runc=\/usr\/sbin\/runc" for "--add-runtime" flag: runtime name 'runc' is reserved\n/);
+    assert.match(start(['--add-runtime', 'x=/a', '--add-runtime', 'x=/b']).stderr, /runtime 'x' was already defined/);
+  });
+
+  it('a shim v2 runtimeType Berth cannot run, and a default runtime that does not exist', () => {
+    const file = withFile({ runtimes: { kata: { runtimeType: 'io.containerd.kata.v2' } } });
+    try {
+      const r = start(['--config-file', file.f]);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /runtime kata: runtimeType "io.containerd.kata.v2" is a containerd shim v2 runtime, which Berth cannot run/);
+    } finally {
+      file.done();
+    }
+    const r = start(['--default-runtime', 'nope']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /specified default runtime 'nope' does not exist/);
+  });
 });
