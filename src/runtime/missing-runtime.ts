@@ -19,9 +19,14 @@ export class MissingRuntime implements OciRuntime {
     return this.path;
   }
 
-  private fail(): Promise<never> {
+  /** Why no call can succeed; also for callers that hand the runtime to another program (conmon). */
+  error(): UnavailableError {
     const where = this.path ? ` (${this.path} not found)` : '';
-    return Promise.reject(new UnavailableError(`unknown or invalid runtime name: ${this.name}${where}`));
+    return new UnavailableError(`unknown or invalid runtime name: ${this.name}${where}`);
+  }
+
+  private fail(): Promise<never> {
+    return Promise.reject(this.error());
   }
 
   create(_id: string, _bundle: string, _pidFile: string): Promise<void> {

@@ -4,6 +4,7 @@ import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-res
 import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MissingRuntime } from '../../runtime/missing-runtime';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor } from '../../runtime/types';
 import { BerthError, InvalidParameterError } from '../../errors';
@@ -60,6 +61,8 @@ export class ContainerStarter {
 
   private async startNow(c: ContainerRecord, d: ContainerDirs): Promise<{ pid: number }> {
     const runtime = this.deps.runtimes.forContainer(c.runtime);
+    // conmon would run the missing binary itself and report it as a missing command.
+    if (runtime instanceof MissingRuntime) throw runtime.error();
     // Where a start's time goes, in the debug log (bench/trace-run.ts reads it).
     const phases = new PhaseClock();
     const lowerDirs = await this.deps.images.layerDirs(c.image);

@@ -67,7 +67,7 @@ describe('a recording runtime: what Berth hands any runc-compatible runtime', { 
       }),
     );
     // Flag and file together, as dockerd merges them.
-    berth = await startBerth({ extraArgs: ['--config-file', config, '--add-runtime', `Plain=${runc}`] });
+    berth = await startBerth({ extraArgs: ['--config-file', config, '--add-runtime', `Plain=${runc}`, '--add-runtime', 'ghost=/nonexistent/runtime'] });
   });
   after(async () => {
     await berth?.cleanup();
@@ -103,6 +103,15 @@ describe('a recording runtime: what Berth hands any runc-compatible runtime', { 
     assert.equal(api.status, 400);
     assert.deepEqual(api.body, { message: 'unknown or invalid runtime name: nope' });
     assert.equal(berth.ok(['ps', '-aq']), '');
+  });
+
+  it('a configured runtime whose binary is missing: created, refused at start with the path, removable', () => {
+    assert.deepEqual(JSON.parse(berth.ok(['info', '--format', '{{json .Runtimes.ghost}}'])), { path: '/nonexistent/runtime' });
+    const r = berth.docker(['run', '--name', 'ghostly', '--runtime', 'ghost', 'busybox', 'true']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Error response from daemon: unknown or invalid runtime name: ghost \(\/nonexistent\/runtime not found\)/);
+    assert.equal(berth.ok(['inspect', '-f', '{{.State.Status}}', 'ghostly']), 'created\n');
+    berth.ok(['rm', 'ghostly']);
   });
 
   it('fills HostConfig.Runtime with the default when the client sets none', () => {
