@@ -4,10 +4,11 @@
  * errors; callers own all state logic. Every call passes `--root <state dir>` so one daemon never
  * sees another engine's containers.
  */
-import { ConflictError, NotFoundError } from '../errors';
+import { basename } from 'node:path';
+import { ConflictError, NotFoundError, NotImplementedError } from '../errors';
 import { ExternalCommandError, runCommand, type RunCommandOptions } from '../host/command';
-import { SeccompFilterCache, type SeccompSpec } from './seccomp-filter-cache';
-import type { ExecProcessOptions, OciRuntime, OciState, RuntimeResources } from './types';
+import { SeccompFilterCache } from './seccomp-filter-cache';
+import type { ExecProcessOptions, OciRuntime, OciState, RuntimeResources, RuntimeSpec, SpecContext } from './types';
 
 export interface OciCliOptions {
   name: string;
@@ -19,6 +20,8 @@ export interface OciCliOptions {
    * every process costs.
    */
   directPath?: string;
+  /** Executable for `start` when it needs its own wrapper (runsc on some kernels, see runsc.ts); default directPath. */
+  startPath?: string;
   /** Per-daemon state directory, passed as `--root`. */
   root: string;
   /**
@@ -31,6 +34,8 @@ export interface OciCliOptions {
   timeoutMs?: number;
   /** Reuse the seccomp filters the runtime compiled (crun only, see seccomp-filter-cache.ts). */
   cacheSeccompFilters?: boolean;
+  /** What this runtime adds to every spec (runsc: its network mode, see runsc.ts). */
+  addToSpec?: (spec: RuntimeSpec, ctx: SpecContext) => void;
 }
 
 const OCI_STATUSES = new Set<OciState['status']>(['creating', 'created', 'running', 'paused', 'stopped']);
@@ -40,21 +45,26 @@ export class OciCli implements OciRuntime {
   readonly path: string;
   readonly globalArgs: readonly string[];
   readonly directPath: string;
+  private readonly startPath: string;
   private readonly root: string;
   private readonly runOptions: RunCommandOptions;
   private readonly seccompFilters: SeccompFilterCache | undefined;
+  private readonly addToSpec: OciCliOptions['addToSpec'];
 
   constructor(opts: OciCliOptions) {
     this.name = opts.name;
     this.path = opts.path;
     this.directPath = opts.directPath ?? opts.path;
+    this.startPath = opts.startPath ?? this.directPath;
     this.root = opts.root;
     this.globalArgs = Object.freeze([...(opts.extraGlobalArgs ?? []), '--root', opts.root]);
     this.runOptions = { env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 };
     this.seccompFilters = opts.cacheSeccompFilters ? new SeccompFilterCache(opts.root) : undefined;
+    this.addToSpec = opts.addToSpec;
   }
 
-  prepareSpec(id: string, spec: SeccompSpec): void {
+  prepareSpec(id: string, spec: RuntimeSpec, ctx: SpecContext): void {
+    this.addToSpec?.(spec, ctx);
     this.seccompFilters?.prepare(id, spec);
   }
 
@@ -68,7 +78,7 @@ export class OciCli implements OciRuntime {
   }
 
   async start(id: string): Promise<void> {
-    await this.run(id, this.startArgs(id), this.directPath);
+    await this.run(id, this.startArgs(id), this.startPath);
   }
 
   async state(id: string): Promise<OciState | undefined> {
@@ -111,7 +121,7 @@ export class OciCli implements OciRuntime {
     try {
       return await runCommand(program, argv, this.runOptions);
     } catch (err) {
-      throw translateRuntimeError(err, { id, root: this.root });
+      throw translateRuntimeError(err, { id, root: this.root, verb: args[0] });
     }
   }
 
@@ -219,6 +229,7 @@ const CONFLICT_PATTERNS = [
   /No such process/, // crun kill of a container whose process is gone: "open pidfd: No such process"
   /cannot start a container that has stopped/,
   /cannot start an already running container/,
+  /cannot start container "[^"]*" in state/, // runsc
   /in the paused state/,
   /that is not stopped/,
   /is not in `created` or `stopped` state/,
@@ -232,9 +243,13 @@ const CONFLICT_PATTERNS = [
  * stays an ExternalCommandError whose message is the runtime's own ("exec: \"x\": executable file
  * not found in $PATH" stays intact for the engine to classify with `runtimeErrorKind`).
  */
-export function translateRuntimeError(err: unknown, ctx: { id: string; root?: string }): Error {
+export function translateRuntimeError(err: unknown, ctx: { id: string; root?: string; verb?: string }): Error {
   if (!(err instanceof ExternalCommandError)) return err instanceof Error ? err : new Error(String(err));
   if (err.exitCode === null && !err.stderr) return err; // never ran, killed or timed out
+  // A runtime that prints its usage does not know the command (runsc has no `update`).
+  if (ctx.verb && /^Usage: \S+ <flags> <subcommand>/m.test(err.stderr)) {
+    return new NotImplementedError(`${basename(err.program)} does not implement "${ctx.verb}"`, { cause: err });
+  }
   const message = runtimeErrorMessage(err.stderr) || err.message;
   if (isNotFound(message, ctx)) return new NotFoundError(`No such container: ${ctx.id}`, { cause: err });
   if (CONFLICT_PATTERNS.some((re) => re.test(message))) return new ConflictError(message, { cause: err });
@@ -249,7 +264,8 @@ export function translateRuntimeError(err: unknown, ctx: { id: string; root?: st
 }
 
 function isNotFound(message: string, ctx: { id: string; root?: string }): boolean {
-  if (/container does not exist/.test(message)) return true; // runc, runsc
+  if (/container does not exist/.test(message)) return true; // runc
+  if (/^loading container(?: "[^"]*")?: file does not exist$/.test(message)) return true; // runsc
   if (ctx.root === undefined) return false;
   // crun names its own state files: "error opening file `<root>/<id>/status`: No such file or
   // directory" (most verbs), "cannot open directory '<root>/<id>': No such file or directory" (delete).

@@ -3,7 +3,8 @@
  * and crun when installed, plus `--add-runtime name=path` entries. The default is crun when it is
  * installed and can run here (about twice as fast as runc per container), else runc. Each runtime
  * keeps its state under `<stateDir>/<name>` (its `--root`).
- * On hybrid cgroup hosts crun is run through a wrapper script (see crun-hybrid.ts).
+ * On hybrid cgroup hosts crun is run through a wrapper script (see crun-hybrid.ts). A configured
+ * runtime whose `--version` says runsc gets what gVisor needs (see runsc.ts).
  */
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import type { CgroupLayout } from './cgroups';
 import { writeHybridWrapper, type HybridWrapperTools } from './crun-hybrid';
 import { MissingRuntime } from './missing-runtime';
 import { OciCli } from './oci-cli';
+import { runscCliOptions, type StartWrapperTools } from './runsc';
 import type { OciRuntime, RuntimeLog } from './types';
 
 export interface ConfiguredRuntime {
@@ -82,6 +84,8 @@ export class RuntimeRegistry {
       wanted.set(name, rt);
     }
     const tools = config.cgroupLayout === 'hybrid' ? await findHybridTools(searchPath) : undefined;
+    let startTools: Promise<StartWrapperTools | undefined> | undefined;
+    const runscTools = () => (startTools ??= findStartWrapperTools(searchPath));
 
     const entries = new Map<string, Entry>();
     for (const [name, rt] of wanted) {
@@ -98,9 +102,15 @@ export class RuntimeRegistry {
         path = await writeHybridWrapper(join(config.execRoot, 'runtimes'), name, binary, tools);
         config.log?.info({ runtime: name, wrapper: path }, 'hybrid cgroup host: crun runs without the cgroup2 mount');
       }
+      // A configured runtime may be gVisor under any name: it needs its own spec additions.
+      const gvisor = rt === config.configured?.[name]
+        ? await runscCliOptions(name, binary, { wrapperDir: join(config.execRoot, 'runtimes'), tools: runscTools, env: config.env, log: config.log })
+        : undefined;
       const runtime = new OciCli({
         name,
         path,
+        addToSpec: gvisor?.addToSpec,
+        startPath: gvisor?.startPath,
         // crun reads the cgroup layout only where it sets cgroups up (create, update,
         // pause/resume); it keeps what it needs in its state. Measured on Debian 12's crun 1.8.1:
         // start, state, kill (also --all), delete --force and exec (which joins the container's
@@ -108,7 +118,7 @@ export class RuntimeRegistry {
         directPath: binary,
         cacheSeccompFilters: basename(binary) === 'crun',
         root: join(config.execRoot, 'runtime-state', name),
-        extraGlobalArgs: runtimeArgs,
+        extraGlobalArgs: [...(gvisor?.globalArgs ?? []), ...runtimeArgs],
         env: config.env,
       });
       entries.set(name, { runtime, info: { name, path: rt.path, runtimeArgs, available: true } });
@@ -172,6 +182,11 @@ async function findProgram(name: string, searchPath: readonly string[]): Promise
     if (await isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+async function findStartWrapperTools(searchPath: readonly string[]): Promise<StartWrapperTools | undefined> {
+  const [unshare, sh, mount] = await Promise.all(['unshare', 'sh', 'mount'].map((p) => findProgram(p, searchPath)));
+  return unshare && sh && mount ? { unshare, sh, mount } : undefined;
 }
 
 async function findHybridTools(searchPath: readonly string[]): Promise<HybridWrapperTools | undefined> {

@@ -4,8 +4,6 @@
  * daemon. Nothing here knows about Docker's API or the engine; it consumes plain specs and paths.
  */
 
-import type { SeccompSpec } from './seccomp-filter-cache';
-
 /** The slice of the daemon's pino logger the runtime layer uses. */
 export interface RuntimeLog {
   debug(obj: object, msg?: string): void;
@@ -40,6 +38,18 @@ export interface ExecProcessOptions {
   pidFile: string;
 }
 
+/** The parts of an OCI spec a runtime may adjust before the bundle is written (see prepareSpec). */
+export interface RuntimeSpec {
+  annotations?: Record<string, string>;
+  linux?: { seccomp?: unknown; namespaces?: ReadonlyArray<{ type: string; path?: string }> };
+}
+
+/** What a runtime may need to know about a container that its spec does not say. */
+export interface SpecContext {
+  /** The network namespace the spec names by path is another container's (or the host's) too. */
+  sharedNetns: boolean;
+}
+
 /** The nine verbs of the OCI runtime command line, shared by runc, crun, runsc and sysbox-runc. */
 export interface OciRuntime {
   readonly name: string;
@@ -58,8 +68,11 @@ export interface OciRuntime {
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   update(id: string, resources: RuntimeResources): Promise<void>;
-  /** Runtime-specific additions to a bundle's spec before it is written (crun: a compiled seccomp filter). */
-  prepareSpec?(id: string, spec: SeccompSpec): void;
+  /**
+   * Runtime-specific additions to a bundle's spec before it is written (crun: a compiled seccomp
+   * filter; runsc: its network mode, see runsc.ts).
+   */
+  prepareSpec?(id: string, spec: RuntimeSpec, ctx: SpecContext): void;
   /** After the create of `id` (run by the monitor) succeeded or failed. */
   created?(id: string, ok: boolean): Promise<void>;
 }

@@ -80,7 +80,7 @@ export class ContainerStarter {
       phases.mark('network');
       if (!net.sharedWith) await this.writeEtcFiles(d, net);
       const spec = await this.spec(c, d, net);
-      runtime.prepareSpec?.(c.id, spec);
+      runtime.prepareSpec?.(c.id, spec, { sharedNetns: !!net.sharedWith });
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       phases.mark('bundle');
       const paths = monitorPaths(d);

@@ -12,15 +12,19 @@ import { buildOciSpec, type SpecInput } from '../../../src/engine/containers/oci
 import { detectCgroupLayout, type CgroupLayout } from '../../../src/runtime/cgroups';
 import { ConmonMonitor } from '../../../src/runtime/conmon';
 import { watchExit } from '../../../src/runtime/exit-watcher';
-import { RuntimeRegistry } from '../../../src/runtime/registry';
+import { RuntimeRegistry, type RuntimeRegistryConfig } from '../../../src/runtime/registry';
 import type { MonitorPaths, OciRuntime } from '../../../src/runtime/types';
 
 export const BUSYBOX = '/bin/busybox';
+/** Found by the registry itself; any other runtime is configured as `--add-runtime <name>=<path>` would. */
+const BUILT_IN = ['runc', 'crun'];
 const APPLETS = ['sh', 'cat', 'echo', 'sleep', 'tty', 'stty', 'true', 'false', 'id', 'ls', 'read', 'head', 'wc'];
 
 export interface Sandbox {
   dir: string;
   layout: CgroupLayout;
+  /** What the sandbox's runtime registry was made from (a child process can make the same). */
+  registryConfig: RuntimeRegistryConfig;
   runtime: OciRuntime;
   monitor: ConmonMonitor;
   /** A fresh container bundle (not launched); the id is unique per call. */
@@ -34,7 +38,13 @@ export interface Sandbox {
 export async function makeSandbox(runtimeName: string): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), `berth-rt-${runtimeName}-`));
   const layout = detectCgroupLayout();
-  const registry = await RuntimeRegistry.create({ execRoot: join(dir, 'exec'), cgroupLayout: layout });
+  const installed = BUILT_IN.includes(runtimeName) ? undefined : installedPath(runtimeName);
+  const registryConfig: RuntimeRegistryConfig = {
+    execRoot: join(dir, 'exec'),
+    cgroupLayout: layout,
+    ...(installed ? { configured: { [runtimeName]: { path: installed } } } : {}),
+  };
+  const registry = await RuntimeRegistry.create(registryConfig);
   const runtime = registry.get(runtimeName);
   const monitor = new ConmonMonitor({ execRoot: join(dir, 'exec'), launchTimeoutMs: 30_000 });
   const rootfs = await makeRootfs(join(dir, 'rootfs'));
@@ -44,6 +54,7 @@ export async function makeSandbox(runtimeName: string): Promise<Sandbox> {
   return {
     dir,
     layout,
+    registryConfig,
     runtime,
     monitor,
     async bundle(args, opts = {}) {
@@ -70,6 +81,8 @@ export async function makeSandbox(runtimeName: string): Promise<Sandbox> {
         cgroupVersion: layout === 'v2' ? 2 : 1,
         ...opts,
       });
+      // What the engine's starter does before it writes a bundle.
+      runtime.prepareSpec?.(id, spec, { sharedNetns: false });
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
       const paths: MonitorPaths = {
         bundle,
@@ -144,7 +157,11 @@ async function removeCgroupParent(parent: string): Promise<void> {
 }
 
 export function runtimeInstalled(name: string): boolean {
-  return ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => existsSync(join(d, name)));
+  return installedPath(name) !== undefined;
+}
+
+function installedPath(name: string): string | undefined {
+  return ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => join(d, name)).find((p) => existsSync(p));
 }
 
 export function canRunContainers(): string | undefined {
