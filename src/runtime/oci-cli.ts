@@ -36,6 +36,8 @@ export interface OciCliOptions {
   cacheSeccompFilters?: boolean;
   /** What this runtime adds to every spec (runsc: its network mode, see runsc.ts). */
   addToSpec?: (spec: RuntimeSpec, ctx: SpecContext) => void;
+  /** See OciRuntime.ownLoopback (runsc). */
+  ownLoopback?: boolean;
 }
 
 const OCI_STATUSES = new Set<OciState['status']>(['creating', 'created', 'running', 'paused', 'stopped']);
@@ -45,6 +47,7 @@ export class OciCli implements OciRuntime {
   readonly path: string;
   readonly globalArgs: readonly string[];
   readonly directPath: string;
+  readonly ownLoopback: boolean;
   private readonly startPath: string;
   private readonly root: string;
   private readonly runOptions: RunCommandOptions;
@@ -56,6 +59,7 @@ export class OciCli implements OciRuntime {
     this.path = opts.path;
     this.directPath = opts.directPath ?? opts.path;
     this.startPath = opts.startPath ?? this.directPath;
+    this.ownLoopback = opts.ownLoopback ?? false;
     this.root = opts.root;
     this.globalArgs = Object.freeze([...(opts.extraGlobalArgs ?? []), '--root', opts.root]);
     this.runOptions = { env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 };

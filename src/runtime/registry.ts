@@ -111,6 +111,7 @@ export class RuntimeRegistry {
         path,
         addToSpec: gvisor?.addToSpec,
         startPath: gvisor?.startPath,
+        ownLoopback: gvisor?.ownLoopback,
         // crun reads the cgroup layout only where it sets cgroups up (create, update,
         // pause/resume); it keeps what it needs in its state. Measured on Debian 12's crun 1.8.1:
         // start, state, kill (also --all), delete --force and exec (which joins the container's

@@ -18,6 +18,10 @@
  *     `none` mode gives the sandbox a loopback of its own;
  *   - another container's namespace (`--network container:x`, and x's may be the host's):
  *     netstack would take x's addresses away from x; host mode shares x's network as runc does.
+ * - Netstack keeps the container's loopback inside the sandbox: the namespace's iptables rules
+ *   that send 127.0.0.11 to the embedded DNS server never see its queries (gVisor issues 115,
+ *   7523; dockerd's user networks have no DNS under runsc). Berth's DNS server listens on each
+ *   network's gateway, so these containers get the gateway as their nameserver (ownLoopback).
  * - runsc refuses to copy the host's own namespace. Releases before 2024-08 tell it by
  *   /proc/sys/net/core/rmem_default being visible, which newer kernels show in every network
  *   namespace (gVisor issue 10704), so every start fails with "cannot run with network enabled
@@ -54,6 +58,7 @@ export interface RunscCliOptions {
   globalArgs: string[];
   addToSpec: (spec: RuntimeSpec, ctx: SpecContext) => void;
   startPath?: string;
+  ownLoopback: true;
 }
 
 /**
@@ -70,7 +75,7 @@ export async function runscCliOptions(
   if (!probe) return undefined;
   const startPath = probe.needsStartWrapper && tools ? await writeStartWrapper(ctx.wrapperDir, name, binary, tools) : undefined;
   ctx.log?.info({ runtime: name, version: probe.version, ...(startPath ? { startWrapper: startPath } : {}) }, 'gVisor runtime');
-  return { globalArgs: [FLAG_OVERRIDE_ARG], addToSpec: addRunscSpec, ...(startPath ? { startPath } : {}) };
+  return { globalArgs: [FLAG_OVERRIDE_ARG], addToSpec: addRunscSpec, ownLoopback: true, ...(startPath ? { startPath } : {}) };
 }
 
 /** `<binary> --version` says runsc: its version and whether its start needs the wrapper here. */

@@ -59,6 +59,12 @@ export interface OciRuntime {
   readonly directPath: string;
   /** Global arguments the runtime needs on every call (e.g. `--root <dir>`). */
   readonly globalArgs: readonly string[];
+  /**
+   * The container's loopback may be the runtime's own, not its network namespace's (gVisor's
+   * netstack): the 127.0.0.11 redirect to the embedded DNS, set up in the namespace, does not
+   * reach it, so the container is pointed at the DNS server's own address instead.
+   */
+  readonly ownLoopback?: boolean;
   create(id: string, bundle: string, pidFile: string): Promise<void>;
   start(id: string): Promise<void>;
   state(id: string): Promise<OciState | undefined>;

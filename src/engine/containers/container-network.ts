@@ -122,9 +122,10 @@ export class ContainerNetworking {
    * Sets up networking for a starting container; undoes its own work if a step fails. In
    * bridge mode it returns once the namespace exists and attaches the endpoints in the
    * background (`hosts` settles when they are up), so the runtime can create the container
-   * meanwhile.
+   * meanwhile. `dnsOnGateway`: the runtime keeps the container's loopback to itself, so the
+   * embedded DNS is named by its gateway address rather than 127.0.0.11 (gVisor).
    */
-  async setup(c: ContainerRecord): Promise<NetworkSetup> {
+  async setup(c: ContainerRecord, opts: { dnsOnGateway?: boolean } = {}): Promise<NetworkSetup> {
     const mode = parseNetworkMode(c.hostConfig.NetworkMode);
     const hostResolv = await readHostResolvConf();
     const hostname = c.config.Hostname || shortId(c.id);
@@ -173,7 +174,8 @@ export class ContainerNetworking {
     try {
       const links = this.links.resolve(c);
       // Like dockerd: one user-defined network is enough for the embedded DNS.
-      const embeddedDns = networks.some(([, spec]) => spec.dns);
+      const dnsNetwork = networks.find(([, spec]) => spec.dns)?.[1];
+      const embeddedDns = !!dnsNetwork;
       const hosts = this.attachAll(c, networks).then((primary) =>
         hostsFile({
           hostname,
@@ -191,7 +193,8 @@ export class ContainerNetworking {
         netnsPath,
         hostname,
         hosts,
-        resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns }),
+        // The first DNS network is the one 127.0.0.11 leads to (attachAll's order).
+        resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns, resolver: opts.dnsOnGateway ? dnsNetwork?.gateway : undefined }),
         env: links.flatMap((l) => linkEnv({ name: linkName(c.name, l.alias), childIp: l.ip, childEnv: l.child.config.Env ?? [], exposedPorts: l.child.config.ExposedPorts })),
       };
     } catch (err) {

@@ -63,6 +63,8 @@ const isLoopback = (ns: string) => ns.startsWith('127.') || ns === '::1';
 export interface ResolvOptions {
   /** Point the container at the embedded DNS server (127.0.0.11). */
   embeddedDns: boolean;
+  /** The embedded DNS server's address when the container cannot use 127.0.0.11 (see OciRuntime.ownLoopback). */
+  resolver?: string;
   dns: string[];
   dnsSearch: string[];
   dnsOptions: string[];
@@ -93,7 +95,7 @@ export function resolvConfFile(host: HostResolvConf, o: ResolvOptions): string {
     options = [...options, 'ndots:0'];
     ndotsFrom = 'internal';
   }
-  lines.push('nameserver 127.0.0.11');
+  lines.push(`nameserver ${o.resolver ?? '127.0.0.11'}`);
   if (search.length) lines.push(`search ${search.join(' ')}`);
   lines.push(`options ${options.join(' ')}`);
   // Upstreams from the host's file are reached from the host's namespace: `host(...)`.

@@ -74,7 +74,7 @@ export class ContainerStarter {
     let launched = false;
     let net: NetworkSetup | undefined;
     try {
-      net = await this.networking.setup(c);
+      net = await this.networking.setup(c, { dnsOnGateway: !!runtime.ownLoopback });
       // The runtime applies net.* sysctls at create: the interfaces they name must exist by then.
       if (Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
       phases.mark('network');
