@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConflictError, NotFoundError, UnavailableError } from '../../../src/errors';
+import { ConflictError, NotFoundError, NotImplementedError, UnavailableError } from '../../../src/errors';
 import { ExternalCommandError } from '../../../src/host/command';
 import { MissingRuntime } from '../../../src/runtime/missing-runtime';
 import { OciCli, runcExecWording, runtimeErrorKind, runtimeErrorMessage, translateRuntimeError } from '../../../src/runtime/oci-cli';
@@ -72,6 +72,20 @@ describe('runtime stderr', () => {
       assert.equal(err.message, msg);
     }
     assert.ok(translateRuntimeError(failure('cannot open `/r/c1/exec.fifo`: No such file or directory'), ctx) instanceof ConflictError);
+  });
+
+  it("maps runsc's missing containers, start conflicts and unknown commands", () => {
+    const ctx = { id: 'c1', root: '/r' };
+    for (const stderr of ['loading container: file does not exist\n', 'loading container "c1": file does not exist\n']) {
+      assert.ok(translateRuntimeError(failure(stderr), ctx) instanceof NotFoundError, stderr);
+    }
+    const running = translateRuntimeError(failure('starting container: cannot start container "c1" in state running\n'), ctx);
+    assert.ok(running instanceof ConflictError);
+    // runsc prints its usage for a command it does not have (it has no `update`).
+    const usage = 'Usage: runsc <flags> <subcommand> <subcommand args>\n\nSubcommands:\n\tcreate  create a secure container\n\nUse "runsc flags" for a list of top-level flags\n';
+    const missing = translateRuntimeError(new ExternalCommandError({ program: '/usr/bin/runsc', argv: ['update', 'c1'], exitCode: 2, stderr: usage }), { ...ctx, verb: 'update' });
+    assert.ok(missing instanceof NotImplementedError);
+    assert.equal(missing.message, 'runsc does not implement "update"');
   });
 
   it("keeps other failures as ExternalCommandError carrying the runtime's own message", () => {

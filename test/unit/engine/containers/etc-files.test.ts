@@ -30,6 +30,12 @@ describe('container /etc files', () => {
     assert.match(resolvConfFile(host, { ...none, dnsOptions: ['ndots:x'], embeddedDns: true }), /^options ndots:0$/m);
   });
 
+  it('names the embedded DNS by its own address when the container cannot use 127.0.0.11 (gVisor)', () => {
+    const text = resolvConfFile(host, { ...none, embeddedDns: true, resolver: '10.1.2.1' });
+    assert.ok(text.startsWith('nameserver 10.1.2.1\nsearch corp.example\noptions edns0 ndots:0\n'), text);
+    assert.doesNotMatch(text, /127\.0\.0\.11/);
+  });
+
   it('keeps the host resolvers (no loopback ones) on the default bridge', () => {
     assert.equal(resolvConfFile(host, { ...none, embeddedDns: false }), 'nameserver 10.0.0.53\nsearch corp.example\noptions edns0\n');
   });
