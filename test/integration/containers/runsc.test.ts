@@ -47,6 +47,9 @@ describe('gVisor (runsc) as a runtime', { skip: runsc ? false : 'runsc is not in
     const info = JSON.parse(berth.ok(['info', '--format', '{{json .Runtimes}}']));
     assert.equal(info.runsc.path, runsc);
     assert.equal(info['gvisor-raw'].path, runsc);
+    // Berth's own runsc flags (--allow-flag-override) are not the configuration's.
+    assert.deepEqual(info['gvisor-raw'].runtimeArgs, ['--net-raw']);
+    assert.equal(info.runsc.runtimeArgs, undefined);
     assert.equal(inspectRuntimeOf(berth, ['--runtime', 'runsc']), 'runsc');
   });
 
@@ -100,6 +103,22 @@ describe('gVisor (runsc) as a runtime', { skip: runsc ? false : 'runsc is not in
     berth.ok(['run', '-d', '--name', 'hostnet', '--runtime', 'runsc', '--network', 'host', 'busybox', 'sh', '-c', `echo served-from-host-net > /tmp/f; httpd -f -p 127.0.0.1:${port} -h /tmp`]);
     assert.equal((await waitForHttp(`http://127.0.0.1:${port}/f`)).trim(), 'served-from-host-net');
     berth.ok(['rm', '-f', 'hostnet']);
+  });
+
+  it("--network container:x shares x's network without taking x's address away", async (t) => {
+    if (!needsRunsc(t)) return;
+    // x under the daemon's default runtime (runc or crun): gVisor's own stack would move x's
+    // address into the sandbox; runsc's host mode shares it instead (src/runtime/runsc.ts).
+    const owner = berth.ok(['run', '-d', '--name', 'netowner', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc']).trim();
+    const ip = inspect('netowner').NetworkSettings.IPAddress as string;
+    await waitForHttp(`http://${ip}:8080/hostname`);
+    const r = berth.docker(['run', '--rm', '--runtime', 'runsc', '--network', 'container:netowner', 'busybox', 'sh', '-c', `ip -o addr show eth0; printf 'GET /hostname HTTP/1.0\r\n\r\n' | nc 127.0.0.1 8080`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
+    assert.match(r.stdout, new RegExp(`\r\n\r\n${owner.slice(0, 12)}\n$`));
+    assert.match(berth.ok(['exec', 'netowner', 'ip', '-o', 'addr', 'show', 'eth0']), new RegExp(`inet ${ip.replace(/\./g, '\\.')}/`));
+    assert.equal((await httpGet(`http://${ip}:8080/hostname`)).trim(), owner.slice(0, 12));
+    berth.ok(['rm', '-f', 'netowner']);
   });
 
   it("published ports: -p 127.0.0.1:X:Y reaches the container from the host's loopback", async (t) => {
