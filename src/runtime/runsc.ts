@@ -73,6 +73,7 @@ export async function runscCliOptions(
   const tools = await ctx.tools();
   const probe = await probeRunsc(binary, tools, ctx.env);
   if (!probe) return undefined;
+  if (!tools) ctx.log?.warn({ runtime: name }, 'unshare, sh or mount not found: runsc start cannot be wrapped where its root-namespace check misfires');
   const startPath = probe.needsStartWrapper && tools ? await writeStartWrapper(ctx.wrapperDir, name, binary, tools) : undefined;
   ctx.log?.info({ runtime: name, version: probe.version, ...(startPath ? { startWrapper: startPath } : {}) }, 'gVisor runtime');
   return { globalArgs: [FLAG_OVERRIDE_ARG], addToSpec: addRunscSpec, ownLoopback: true, ...(startPath ? { startPath } : {}) };

@@ -184,6 +184,20 @@ describe('gVisor (runsc) as a runtime', { skip: runsc ? false : 'runsc is not in
     berth.ok(['rm', '-f', 'frozen']);
   });
 
+  it('daemon.json alone: "runtimes": {"runsc": {"path": ...}} runs containers on the bridge', async (t) => {
+    if (!needsRunsc(t)) return;
+    const daemonJson = join(configDir, 'only-runsc.json');
+    writeFileSync(daemonJson, JSON.stringify({ runtimes: { runsc: { path: runsc } } }));
+    const other = await startBerth({ extraArgs: ['--config-file', daemonJson] });
+    try {
+      const r = other.docker(['run', '--rm', '--runtime', 'runsc', 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /eth0\s+inet \d+\.\d+\.\d+\.\d+\/\d+/);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   it('containers keep running across a daemon restart; exec and stop still work', async (t) => {
     if (!needsRunsc(t)) return;
     const port = await freePort();
