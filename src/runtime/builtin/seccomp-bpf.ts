@@ -79,6 +79,12 @@ function syscallTable(): SyscallTable {
   return table;
 }
 
+/** The build architecture's audit arch (AUDIT_ARCH_*) and its syscall numbers by name. */
+export function nativeSyscalls(): { auditArch: number; cpu: string; numbers: Readonly<Record<string, number>> } {
+  const t = syscallTable();
+  return { auditArch: t.auditArch, cpu: t.cpu, numbers: t.syscalls };
+}
+
 // seccomp return values (linux/seccomp.h).
 const RET_KILL_PROCESS = 0x80000000;
 const RET_KILL_THREAD = 0x00000000;
