@@ -7,7 +7,8 @@
  * architecture does not have is skipped.
  *
  * Layout, so that no conditional jump needs more than the 8 bits BPF gives it:
- *   1. the architecture check (below: what a foreign architecture gets);
+ *   1. the architecture check (below: what a foreign architecture gets), then runc's ENOSYS
+ *      for syscalls newer than the profile (see enosysAbove);
  *   2. a binary search over the numbers of the syscalls that have rules, each branch a `jge`
  *      that skips or takes one `ja` (32-bit offset) to the upper half; a leaf compares a few
  *      numbers, each followed by the syscall's verdict (`ret`) or a `ja` to its rule block;
@@ -94,6 +95,7 @@ const RET_TRACE = 0x7ff00000;
 const RET_LOG = 0x7ffc0000;
 const RET_ALLOW = 0x7fff0000;
 const EPERM = 1;
+const ENOSYS = 38;
 
 const FILTER_FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1,
@@ -103,7 +105,7 @@ const FILTER_FLAGS: Record<string, number> = {
 
 /** libseccomp's architecture names a profile may list (validated, see the architecture check). */
 const SCMP_ARCHES = new Set([
-  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_NATIVE', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
   'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64',
   'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390',
   'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64', 'SCMP_ARCH_LOONGARCH64',
@@ -303,6 +305,24 @@ function collectRules(profile: LinuxSeccomp, defaultRet: number): Map<number, Ru
   return bySyscall;
 }
 
+/**
+ * runc's answer for syscalls newer than the profile: under a refusing default, a native syscall
+ * numbered above every syscall the profile names gets ENOSYS instead of the default, so a newer
+ * libc falls back to the older call it replaces (it would give up on EPERM). runc does this only
+ * when the profile lists the native architecture and its default is not ENOSYS already or
+ * permissive (ALLOW, LOG, TRACE). Returns that highest named number, or undefined for no stub.
+ */
+function enosysAbove(profile: LinuxSeccomp, defaultRet: number): number | undefined {
+  const tbl = syscallTable();
+  if (defaultRet === ((RET_ERRNO | ENOSYS) >>> 0) || ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(profile.defaultAction)) return undefined;
+  if (!(profile.architectures ?? []).some((a) => a === tbl.scmpArch || a === 'SCMP_ARCH_NATIVE')) return undefined;
+  let highest = 0;
+  for (const s of profile.syscalls ?? []) {
+    for (const name of s.names) if (Object.hasOwn(tbl.syscalls, name)) highest = Math.max(highest, tbl.syscalls[name]);
+  }
+  return highest > 0 ? highest : undefined;
+}
+
 /** How many numbers a leaf of the search compares one after the other. */
 const LEAF_SIZE = 4;
 
@@ -344,6 +364,11 @@ function compile(profile: LinuxSeccomp): CompiledSeccomp {
     asm.ret(defaultRet);
   }
   asm.place(dispatch);
+  const newer = enosysAbove(profile, defaultRet);
+  if (newer !== undefined) {
+    asm.emit(JGT_K, newer, 'next', 1);
+    asm.ret((RET_ERRNO | ENOSYS) >>> 0);
+  }
 
   // 2. Binary search over the syscall numbers with rules.
   const numbers = [...bySyscall.keys()].sort((a, b) => a - b);

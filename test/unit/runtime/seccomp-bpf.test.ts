@@ -85,7 +85,11 @@ describe('compileSeccomp', () => {
     for (const family of [38, 40]) assert.equal(verdict(call('socket', family, 1, 0)), errno(EPERM), `socket(${family})`);
     // A syscall the profile does not name, a number no syscall has, nr -1.
     assert.equal(verdict(call('kexec_load')), errno(EPERM));
-    assert.equal(verdict({ nr: 4000, arch: auditArch }), errno(EPERM));
+    // Above every syscall the profile names: ENOSYS, so a newer libc falls back (runc's stub).
+    const highest = Math.max(...profile.syscalls!.flatMap((s) => s.names.map((n) => numbers[n] ?? 0)));
+    assert.equal(verdict({ nr: highest, arch: auditArch }), RET_ALLOW);
+    assert.equal(verdict({ nr: highest + 1, arch: auditArch }), errno(ENOSYS));
+    assert.equal(verdict({ nr: 4000, arch: auditArch }), errno(ENOSYS));
     if (cpu === 'x86_64') {
       assert.equal(verdict({ nr: 0xffffffff, arch: auditArch }), errno(EPERM), 'nr -1 gets the default');
       // x32 and i386 are listed by the profile, but only the native ABI is filtered: they are killed.
@@ -155,6 +159,19 @@ describe('compileSeccomp', () => {
     assert.equal(run(program, call('kill', 200, 15)), RET_ALLOW);
     assert.equal(run(program, call('getpid', 1)), RET_ALLOW);
     assert.equal(run(program, call('getppid')), errno(EPERM));
+  });
+
+  it('answers ENOSYS above the profile\'s syscalls only as runc does', () => {
+    const getpid = nr('getpid');
+    const profile = (over: Partial<LinuxSeccomp>): Buffer => compileSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_NATIVE'], syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ALLOW' }], ...over }).program;
+    assert.equal(run(profile({}), { nr: getpid + 1, arch: auditArch }), errno(ENOSYS));
+    assert.equal(run(profile({}), { nr: getpid - 1, arch: auditArch }), errno(EPERM));
+    assert.equal(run(profile({ architectures: [] }), { nr: getpid + 1, arch: auditArch }), errno(EPERM), 'native architecture not listed');
+    assert.equal(run(profile({ defaultAction: 'SCMP_ACT_KILL_PROCESS' }), { nr: getpid + 1, arch: auditArch }), errno(ENOSYS));
+    for (const defaultAction of ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE']) {
+      const { program } = compileSeccomp({ defaultAction, architectures: ['SCMP_ARCH_NATIVE'], syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO' }] });
+      assert.notEqual(run(program, { nr: getpid + 1, arch: auditArch }), errno(ENOSYS), defaultAction);
+    }
   });
 
   it('maps every action and its errnoRet', () => {
