@@ -235,10 +235,11 @@ int cmd_create(int argc, char **argv) {
   atexit(cleanup);
   char fifo[PATH_MAX + 16];
   snprintf(fifo, sizeof fifo, "%s/exec.fifo", undo.dir);
-  if (mkfifo(fifo, 0622) < 0) fail_errno("mkfifo %s", fifo);
+  /* 0622 past the umask: an init mapped to another uid (user namespace) must open it too. */
+  if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) fail_errno("mkfifo %s", fifo);
   undo.plan = &plan;
   cgroups_prepare(&plan);
-  process_prepare(&plan);
+  process_prepare(&plan, &plan);
 
   struct child_ctx c = {.o = &o, .plan = &plan, .terminal = terminal, .fifo = fifo};
   c.hooks = has_hooks(&plan, "prestart") || has_hooks(&plan, "createRuntime") ||

@@ -85,7 +85,7 @@ int cmd_exec(int argc, char **argv) {
   const struct record *term = plan_find(&plan, "terminal");
   bool terminal = o.tty || (term && term->nfields > 0 && strcmp(term->fields[0], "1") == 0);
   if (terminal && !o.console_socket) fail("cannot allocate tty if runc will detach without setting console socket");
-  process_prepare(&st.records);
+  process_prepare(&plan, &st.records);
   int console = terminal ? console_connect(o.console_socket) : -1;
   const char *pid_name = NULL;
   int pid_dir = o.pid_file ? open_parent(o.pid_file, &pid_name) : -1;

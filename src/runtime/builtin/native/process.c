@@ -32,7 +32,13 @@ static struct sock_fprog seccomp_prog;
 static unsigned int seccomp_flags;
 static bool seccomp_loaded;
 
-void process_prepare(const struct plan *seccomp) {
+static void set_oom_score_adj(const struct plan *plan);
+static bool prepared;
+
+void process_prepare(const struct plan *plan, const struct plan *seccomp) {
+  /* oom_score_adj is inherited; in the container a user namespace may deny its /proc file. */
+  set_oom_score_adj(plan);
+  prepared = true;
   const struct record *r = seccomp ? plan_find(seccomp, "seccomp") : NULL;
   if (!r || seccomp_loaded) return;
   if (r->nfields < 2) fail("seccomp record needs a file and flags");
@@ -241,7 +247,7 @@ static char **collect(const struct plan *plan, const char *key) {
 }
 
 void process_exec(const struct plan *plan, const struct plan *seccomp) {
-  process_prepare(seccomp);
+  if (!prepared) process_prepare(plan, seccomp);
   char *path = process_lookup(plan);
   if (!path) {
     char msg[512];
@@ -261,7 +267,6 @@ void process_exec(const struct plan *plan, const struct plan *seccomp) {
   }
 
   set_rlimits(plan);
-  set_oom_score_adj(plan);
   /* Without no_new_privs the kernel only takes a filter from a CAP_SYS_ADMIN holder: load it
    * before the capabilities go (runc's order); with it, as late as possible. */
   if (!no_new_privs) load_seccomp();
