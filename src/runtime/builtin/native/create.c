@@ -135,7 +135,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
     child_run_hooks(plan, "createContainer", state_json);
   }
   rootfs_enter(rootfd, c->o->no_pivot);
-  if (console >= 0) console_setup(console, plan);
+  if (console >= 0) console_setup(console, plan, true);
   rootfs_finish(plan);
   if (!process_lookup(plan)) {
     char msg[512];

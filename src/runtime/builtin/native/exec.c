@@ -119,7 +119,7 @@ int cmd_exec(int argc, char **argv) {
     close(pipefd[0]);
     channel_fd = pipefd[1]; /* child_fail writes 'E' + the error there */
     if (setsid() < 0) child_fail_errno("setsid");
-    if (console >= 0) console_setup(console, &plan);
+    if (console >= 0) console_setup(console, &plan, false);
     if (!process_lookup(&plan)) {
       char msg[512];
       process_lookup_error(&plan, errno, msg, sizeof msg);

@@ -202,7 +202,9 @@ static void set_caps(const struct caps *c) {
   if (syscall(SYS_capset, &hdr, data) < 0) fail_errno("capset");
   for (int b = 0; b < 64; b++) {
     if (!(c->ambient & (1ULL << b))) continue;
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, b, 0, 0) < 0)
+    /* The kernel only raises what is permitted and inheritable; like runc, a spec asking for
+     * more is not an error (the cap simply is not ambient). */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, b, 0, 0) < 0 && errno != EPERM)
       fail_errno("raise ambient capability %d", b);
   }
 }
