@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -283,6 +284,9 @@ void process_exec(const struct plan *plan, const struct plan *seccomp) {
   umask(u && u->nfields >= 3 && u->fields[2][0] ? (mode_t)num(u->fields[2]) : 022);
   /* Nothing the caller left open reaches the process, only stdio. */
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL); /* a mask the caller left would outlive execve */
   if (no_new_privs) load_seccomp();
   execve(path, argv, envp);
   int e = errno;
