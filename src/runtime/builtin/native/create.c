@@ -57,6 +57,19 @@ static void cleanup(void) {
   rmdir(undo.dir);
 }
 
+/* mkdir -p for --root (its parents may not exist yet on a fresh host). */
+static void mkdir_parents(const char *path) {
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    mkdir(buf, 0711);
+    *p = '/';
+  }
+  if (mkdir(buf, 0711) < 0 && errno != EEXIST) fail_errno("mkdir %s", buf);
+}
+
 static bool has_hooks(const struct plan *plan, const char *phase) {
   int cur = 0;
   const struct record *r;
@@ -225,7 +238,7 @@ int cmd_create(int argc, char **argv) {
   const struct record *rootfs = plan_find(&plan, "rootfs");
   if (!rootfs || rootfs->nfields < 1) fail("%s: no rootfs record", planfile);
 
-  mkdir(g.root, 0711);
+  mkdir_parents(g.root);
   state_dir(o.id, undo.dir, sizeof undo.dir);
   if (mkdir(undo.dir, 0711) < 0) {
     if (errno == EEXIST) fail("container with id exists: %s", o.id);
