@@ -181,6 +181,10 @@ int cmd_delete(int argc, char **argv) {
   bool seen[2] = {false, false};
   const char *id = parse_id(argc, argv, flags, seen, NULL);
   bool force = seen[0] || seen[1];
+  char path[4200];
+  state_dir(id, path, sizeof path - 8);
+  strcat(path, "/state");
+  if (force && access(path, F_OK) < 0 && errno == ENOENT) return 0; /* runc: forcing away nothing is fine */
   struct state st;
   state_load(id, &st);
   enum status s = state_status(&st);
