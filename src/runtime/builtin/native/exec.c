@@ -138,7 +138,8 @@ int cmd_exec(int argc, char **argv) {
   close(pipefd[0]);
   if (n > 0) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-    fail("%s", msg[0] == 'E' ? msg + 1 : msg);
+    /* runc's words, which Berth and dockerd's clients read (exit codes 126/127 come from them) */
+    fail("exec failed: unable to start container process: %s", msg[0] == 'E' ? msg + 1 : msg);
   }
   if (o.pid_file) write_pid_file(pid_dir, pid_name, pid);
   if (o.detach) return 0;
