@@ -82,6 +82,18 @@ void hooks_run(const struct plan *plan, const char *phase, const char *state_jso
 void process_exec(const struct plan *plan, const struct plan *seccomp) __attribute__((noreturn));
 /* Resolve arg 0 the way execvp would with the plan's PATH; NULL with errno set when not found. */
 char *process_lookup(const struct plan *plan);
+/* runc's words for a failed process_lookup (`exec: "x": executable file not found in $PATH`,
+ * `exec: "x": permission denied`, ...) into buf. */
+void process_lookup_error(const struct plan *plan, int err, char *buf, size_t len);
+/* Read what process_exec needs from host paths (the seccomp program of `seccomp`'s record)
+ * while they are still reachable, before the process enters the container's root. */
+void process_prepare(const struct plan *seccomp);
+
+/* ---- compile.c ---- */
+/* Load `plan_path` (header "berth-plan"), first running the plan compiler CLI
+ * (`compile-cli.js <mode> <arg>`) when the plan is missing or older than `json_path`. */
+void plan_load_compiled(const char *json_path, const char *plan_path, const char *mode,
+                        const char *arg, struct plan *out);
 
 /* ---- verbs ---- */
 int cmd_create(int argc, char **argv);
