@@ -7,8 +7,7 @@
  *   node dist/bench/runtimes.js [N] [--floor-only 1]
  *
  * The berth floor is its executor alone: the bundle's plan is compiled beforehand, as the daemon
- * does when it writes a bundle. Containers run with seccomp unconfined while the built-in runtime
- * cannot apply a profile, so all runtimes are measured alike. Needs root.
+ * does when it writes a bundle. Needs root.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -131,7 +130,7 @@ async function main(): Promise<number> {
     const d = session.daemons[0];
     const results = new Map<string, number[]>();
     for (const [name] of installed()) {
-      const args = ['run', '--rm', '--network', 'none', '--security-opt', 'seccomp=unconfined', '--runtime', name, 'busybox', 'true'];
+      const args = ['run', '--rm', '--network', 'none', '--runtime', name, 'busybox', 'true'];
       const probe = await d.docker(args, 120_000);
       if (probe.code !== 0) {
         console.log(`${name}: skipped, docker run fails: ${probe.stderr.trim().split('\n').pop()}`);
@@ -142,13 +141,13 @@ async function main(): Promise<number> {
     for (let i = 0; i < opts.runs + WARMUP; i++) {
       const names = [...results.keys()];
       for (const name of i % 2 === 0 ? names : names.reverse()) {
-        const { ms } = await d.dockerOk(['run', '--rm', '--network', 'none', '--security-opt', 'seccomp=unconfined', '--runtime', name, 'busybox', 'true'], 120_000);
+        const { ms } = await d.dockerOk(['run', '--rm', '--network', 'none', '--runtime', name, 'busybox', 'true'], 120_000);
         if (i >= WARMUP) results.get(name)!.push(ms);
       }
       process.stdout.write(`\rdocker run --rm per runtime: run ${i + 1}/${opts.runs + WARMUP}`);
     }
     process.stdout.write('\n');
-    table(`docker run --rm --network none --security-opt seccomp=unconfined --runtime <r> busybox true (Berth), ${opts.runs} runs after ${WARMUP} warm-up`, results);
+    table(`docker run --rm --network none --runtime <r> busybox true (Berth), ${opts.runs} runs after ${WARMUP} warm-up`, results);
   });
 }
 

@@ -92,7 +92,7 @@ export interface OciLinuxSpec {
   readonlyPaths?: string[];
   rootfsPropagation?: string;
   mountLabel?: string;
-  seccomp?: { listenerPath?: string; defaultAction?: string; syscalls?: Array<{ action?: string }> } & Record<string, unknown>;
+  seccomp?: { listenerPath?: string; defaultAction?: string; syscalls?: Array<{ action?: string } & Record<string, unknown>> } & Record<string, unknown>;
   personality?: unknown;
   intelRdt?: unknown;
   timeOffsets?: unknown;

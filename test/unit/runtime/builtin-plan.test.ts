@@ -326,6 +326,14 @@ describe('builtin runtime plan compiler', () => {
       await run(process.execPath, [cli, 'bundle', bundle]);
       const plan = records(await readFile(join(bundle, 'berth-plan'), 'utf8'));
       assert.deepEqual(of(plan, 'rootfs'), [[rootfs]]);
+      assert.deepEqual(of(plan, 'seccomp'), []);
+      const confined = berthSpec();
+      confined.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, syscalls: [{ names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] };
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(confined));
+      await run(process.execPath, [cli, 'bundle', bundle]);
+      assert.deepEqual(of(records(await readFile(join(bundle, 'berth-plan'), 'utf8')), 'seccomp'), [[join(bundle, 'berth-seccomp.bpf'), '0']]);
+      const program = await readFile(join(bundle, 'berth-seccomp.bpf'));
+      assert.ok(program.length > 0 && program.length % 8 === 0, 'struct sock_filter[]');
       await writeFile(join(bundle, 'process.json'), JSON.stringify({ args: ['true'], cwd: '/' }));
       await run(process.execPath, [cli, 'process', join(bundle, 'process.json')]);
       assert.deepEqual(of(records(await readFile(join(bundle, 'process.json.berth-plan'), 'utf8')), 'arg'), [['true']]);
