@@ -4,11 +4,11 @@
  */
 import type { SeccompCompiler } from './plan-compiler';
 import { PlanError } from './plan-error';
-import { compileSeccomp, SeccompCompileError, type LinuxSeccomp } from './seccomp-bpf';
+import { compileSeccomp, SeccompCompileError } from './seccomp-bpf';
 
 const compiler: SeccompCompiler = (profile) => {
   try {
-    return compileSeccomp(profile as unknown as LinuxSeccomp);
+    return compileSeccomp(profile);
   } catch (err) {
     if (err instanceof SeccompCompileError) throw new PlanError(`seccomp: ${err.message}`);
     throw err;

@@ -3,6 +3,7 @@
  * reads, as opencontainers/runtime-spec names them. Everything is optional: the compiler takes
  * any runc-compatible bundle, not only those Berth writes.
  */
+import type { LinuxSeccomp } from './seccomp-bpf';
 
 export interface OciUserSpec {
   uid?: number;
@@ -92,7 +93,7 @@ export interface OciLinuxSpec {
   readonlyPaths?: string[];
   rootfsPropagation?: string;
   mountLabel?: string;
-  seccomp?: { listenerPath?: string; defaultAction?: string; syscalls?: Array<{ action?: string } & Record<string, unknown>> } & Record<string, unknown>;
+  seccomp?: LinuxSeccomp;
   personality?: unknown;
   intelRdt?: unknown;
   timeOffsets?: unknown;
