@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
+import { ALU_AND_K, Assembler, JEQ_K, JGE_K, JGT_K, JumpTooFarError, LD_W_ABS, type Label } from './bpf-assembler';
 
 export interface LinuxSeccompArg {
   index: number;
@@ -135,83 +136,12 @@ function actionValue(action: string, errnoRet: number | undefined): number {
   }
 }
 
-// Classic BPF opcodes (linux/filter.h).
-const LD_W_ABS = 0x20;
-const ALU_AND_K = 0x54;
-const JA = 0x05;
-const JEQ_K = 0x15;
-const JGT_K = 0x25;
-const JGE_K = 0x35;
-const RET_K = 0x06;
-
 // struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6].
 const OFF_NR = 0;
 const OFF_ARCH = 4;
 const OFF_ARGS = 16;
 /** x32 system calls run with the x86_64 audit arch and this bit set in nr. */
 const X32_SYSCALL_BIT = 0x40000000;
-
-/** A jump target: an instruction index, known once the label is placed. */
-type Label = { at?: number };
-/** A label, the next instruction, or a number of instructions to skip. */
-type Target = Label | 'next' | number;
-
-interface Insn {
-  code: number;
-  k: number;
-  jt?: Target;
-  jf?: Target;
-  /** JA's target (its offset is k). */
-  to?: Label;
-}
-
-/** Collects instructions with symbolic targets and resolves them, refusing any conditional jump beyond 255. */
-class Assembler {
-  readonly insns: Insn[] = [];
-  label(): Label {
-    return {};
-  }
-  place(l: Label): void {
-    l.at = this.insns.length;
-  }
-  emit(code: number, k: number, jt?: Target, jf?: Target): void {
-    this.insns.push({ code, k: k >>> 0, jt, jf });
-  }
-  ja(to: Label): void {
-    this.insns.push({ code: JA, k: 0, to });
-  }
-  ret(value: number): void {
-    this.emit(RET_K, value);
-  }
-  assemble(): Buffer {
-    const le = endianness() === 'LE';
-    const out = Buffer.alloc(this.insns.length * 8);
-    this.insns.forEach((insn, i) => {
-      const offset = (t: Target | undefined): number => {
-        if (t === undefined || t === 'next') return 0;
-        if (typeof t === 'number') return t;
-        if (t.at === undefined || t.at <= i) throw new Error('seccomp-bpf: a jump to an unplaced or earlier label');
-        return t.at - i - 1;
-      };
-      let k = insn.k;
-      if (insn.to) k = offset(insn.to);
-      const jt = offset(insn.jt);
-      const jf = offset(insn.jf);
-      if (jt > 255 || jf > 255) throw new SeccompCompileError('seccomp profile too complex: a rule has too many argument conditions');
-      const at = i * 8;
-      if (le) {
-        out.writeUInt16LE(insn.code, at);
-        out.writeUInt32LE(k, at + 4);
-      } else {
-        out.writeUInt16BE(insn.code, at);
-        out.writeUInt32BE(k, at + 4);
-      }
-      out[at + 2] = jt;
-      out[at + 3] = jf;
-    });
-    return out;
-  }
-}
 
 /** A rule after validation: its verdict and its conditions with 64-bit operands. */
 interface Rule {
@@ -411,7 +341,13 @@ function compile(profile: LinuxSeccomp): CompiledSeccomp {
     }
     if (rules.every((r) => r.conds.length > 0)) asm.ret(defaultRet);
   }
-  const program = asm.assemble();
+  let program: Buffer;
+  try {
+    program = asm.assemble();
+  } catch (err) {
+    if (err instanceof JumpTooFarError) throw new SeccompCompileError('seccomp profile too complex: a rule has too many argument conditions');
+    throw err;
+  }
   if (program.length / 8 > 4096) throw new SeccompCompileError(`seccomp profile too large: ${program.length / 8} BPF instructions (the kernel takes at most 4096)`);
   return { program, flags };
 }

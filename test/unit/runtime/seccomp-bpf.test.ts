@@ -231,6 +231,10 @@ describe('compileSeccomp', () => {
     // Beyond what the kernel loads: refused with the reason.
     const tooBig: LinuxSeccomp = { ...profile, syscalls: [...profile.syscalls!, ...profile.syscalls!.map((s) => ({ ...s, action: 'SCMP_ACT_LOG' }))] };
     assert.throws(() => compileSeccomp(tooBig), /too large: \d+ BPF instructions/);
+    // One rule whose conditions span more than a conditional jump reaches.
+    const longRule = Array.from({ length: 70 }, (_, i) => ({ index: i % 6, value: i, op: 'SCMP_CMP_EQ' }));
+    assert.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: longRule }] }),
+      (err: Error) => err instanceof SeccompCompileError && /too many argument conditions/.test(err.message));
   });
 
   it('memoizes by the profile\'s text, handing out copies', () => {
