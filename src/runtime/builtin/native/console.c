@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -44,7 +45,25 @@ static void send_fd(int sock, int fd, const char *name) {
   if (n < 0) child_fail_errno("send the console to the console socket");
 }
 
-void console_setup(int sock, const struct plan *plan) {
+/* The init's /dev/console is its pty slave, bound over a node made in the container's /dev
+ * (never followed: a symlink there is an error, not a way out). */
+static void bind_dev_console(int slave) {
+  int fd = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    int made = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (made < 0) child_fail_errno("create /dev/console");
+    close(made);
+    fd = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0) child_fail_errno("open /dev/console");
+  char src[64], dst[64];
+  snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
+  snprintf(dst, sizeof dst, "/proc/self/fd/%d", fd);
+  if (mount(src, dst, NULL, MS_BIND, NULL) < 0) child_fail_errno("bind the pty over /dev/console");
+  close(fd);
+}
+
+void console_setup(int sock, const struct plan *plan, bool dev_console) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) child_fail_errno("open /dev/ptmx");
   int unlock = 0;
@@ -60,6 +79,7 @@ void console_setup(int sock, const struct plan *plan) {
                          .ws_col = (unsigned short)strtoul(size->fields[1], NULL, 10)};
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) child_fail_errno("set the console size");
   }
+  if (dev_console) bind_dev_console(slave);
   send_fd(sock, master, name);
   close(master);
   close(sock);

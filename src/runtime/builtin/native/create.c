@@ -57,6 +57,19 @@ static void cleanup(void) {
   rmdir(undo.dir);
 }
 
+/* mkdir -p for --root (its parents may not exist yet on a fresh host). */
+static void mkdir_parents(const char *path) {
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    mkdir(buf, 0711);
+    *p = '/';
+  }
+  if (mkdir(buf, 0711) < 0 && errno != EEXIST) fail_errno("mkdir %s", buf);
+}
+
 static bool has_hooks(const struct plan *plan, const char *phase) {
   int cur = 0;
   const struct record *r;
@@ -135,7 +148,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
     child_run_hooks(plan, "createContainer", state_json);
   }
   rootfs_enter(rootfd, c->o->no_pivot);
-  if (console >= 0) console_setup(console, plan);
+  if (console >= 0) console_setup(console, plan, true);
   rootfs_finish(plan);
   if (!process_lookup(plan)) {
     char msg[512];
@@ -225,7 +238,7 @@ int cmd_create(int argc, char **argv) {
   const struct record *rootfs = plan_find(&plan, "rootfs");
   if (!rootfs || rootfs->nfields < 1) fail("%s: no rootfs record", planfile);
 
-  mkdir(g.root, 0711);
+  mkdir_parents(g.root);
   state_dir(o.id, undo.dir, sizeof undo.dir);
   if (mkdir(undo.dir, 0711) < 0) {
     if (errno == EEXIST) fail("container with id exists: %s", o.id);
@@ -235,10 +248,11 @@ int cmd_create(int argc, char **argv) {
   atexit(cleanup);
   char fifo[PATH_MAX + 16];
   snprintf(fifo, sizeof fifo, "%s/exec.fifo", undo.dir);
-  if (mkfifo(fifo, 0622) < 0) fail_errno("mkfifo %s", fifo);
+  /* 0622 past the umask: an init mapped to another uid (user namespace) must open it too. */
+  if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) fail_errno("mkfifo %s", fifo);
   undo.plan = &plan;
   cgroups_prepare(&plan);
-  process_prepare(&plan);
+  process_prepare(&plan, &plan);
 
   struct child_ctx c = {.o = &o, .plan = &plan, .terminal = terminal, .fifo = fifo};
   c.hooks = has_hooks(&plan, "prestart") || has_hooks(&plan, "createRuntime") ||

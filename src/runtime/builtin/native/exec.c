@@ -85,7 +85,7 @@ int cmd_exec(int argc, char **argv) {
   const struct record *term = plan_find(&plan, "terminal");
   bool terminal = o.tty || (term && term->nfields > 0 && strcmp(term->fields[0], "1") == 0);
   if (terminal && !o.console_socket) fail("cannot allocate tty if runc will detach without setting console socket");
-  process_prepare(&st.records);
+  process_prepare(&plan, &st.records);
   int console = terminal ? console_connect(o.console_socket) : -1;
   const char *pid_name = NULL;
   int pid_dir = o.pid_file ? open_parent(o.pid_file, &pid_name) : -1;
@@ -119,7 +119,7 @@ int cmd_exec(int argc, char **argv) {
     close(pipefd[0]);
     channel_fd = pipefd[1]; /* child_fail writes 'E' + the error there */
     if (setsid() < 0) child_fail_errno("setsid");
-    if (console >= 0) console_setup(console, &plan);
+    if (console >= 0) console_setup(console, &plan, false);
     if (!process_lookup(&plan)) {
       char msg[512];
       process_lookup_error(&plan, errno, msg, sizeof msg);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -32,7 +33,13 @@ static struct sock_fprog seccomp_prog;
 static unsigned int seccomp_flags;
 static bool seccomp_loaded;
 
-void process_prepare(const struct plan *seccomp) {
+static void set_oom_score_adj(const struct plan *plan);
+static bool prepared;
+
+void process_prepare(const struct plan *plan, const struct plan *seccomp) {
+  /* oom_score_adj is inherited; in the container a user namespace may deny its /proc file. */
+  set_oom_score_adj(plan);
+  prepared = true;
   const struct record *r = seccomp ? plan_find(seccomp, "seccomp") : NULL;
   if (!r || seccomp_loaded) return;
   if (r->nfields < 2) fail("seccomp record needs a file and flags");
@@ -196,7 +203,9 @@ static void set_caps(const struct caps *c) {
   if (syscall(SYS_capset, &hdr, data) < 0) fail_errno("capset");
   for (int b = 0; b < 64; b++) {
     if (!(c->ambient & (1ULL << b))) continue;
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, b, 0, 0) < 0)
+    /* The kernel only raises what is permitted and inheritable; like runc, a spec asking for
+     * more is not an error (the cap simply is not ambient). */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, b, 0, 0) < 0 && errno != EPERM)
       fail_errno("raise ambient capability %d", b);
   }
 }
@@ -241,7 +250,7 @@ static char **collect(const struct plan *plan, const char *key) {
 }
 
 void process_exec(const struct plan *plan, const struct plan *seccomp) {
-  process_prepare(seccomp);
+  if (!prepared) process_prepare(plan, seccomp);
   char *path = process_lookup(plan);
   if (!path) {
     char msg[512];
@@ -261,7 +270,6 @@ void process_exec(const struct plan *plan, const struct plan *seccomp) {
   }
 
   set_rlimits(plan);
-  set_oom_score_adj(plan);
   /* Without no_new_privs the kernel only takes a filter from a CAP_SYS_ADMIN holder: load it
    * before the capabilities go (runc's order); with it, as late as possible. */
   if (!no_new_privs) load_seccomp();
@@ -276,6 +284,9 @@ void process_exec(const struct plan *plan, const struct plan *seccomp) {
   umask(u && u->nfields >= 3 && u->fields[2][0] ? (mode_t)num(u->fields[2]) : 022);
   /* Nothing the caller left open reaches the process, only stdio. */
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL); /* a mask the caller left would outlive execve */
   if (no_new_privs) load_seccomp();
   execve(path, argv, envp);
   int e = errno;

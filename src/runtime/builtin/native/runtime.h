@@ -85,9 +85,10 @@ char *process_lookup(const struct plan *plan);
 /* runc's words for a failed process_lookup (`exec: "x": executable file not found in $PATH`,
  * `exec: "x": permission denied`, ...) into buf. */
 void process_lookup_error(const struct plan *plan, int err, char *buf, size_t len);
-/* Read what process_exec needs from host paths (the seccomp program of `seccomp`'s record)
- * while they are still reachable, before the process enters the container's root. */
-void process_prepare(const struct plan *seccomp);
+/* Called before the process enters the container (its children inherit the result): read the
+ * seccomp program of `seccomp`'s record while host paths are reachable, and apply `plan`'s
+ * oom-score-adj while /proc/self is still writable. */
+void process_prepare(const struct plan *plan, const struct plan *seccomp);
 
 /* ---- compile.c ---- */
 /* Load `plan_path` (header "berth-plan"), first running the plan compiler CLI

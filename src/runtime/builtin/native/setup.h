@@ -73,7 +73,8 @@ void rootfs_finish(const struct plan *plan);
 /* Connect to the console socket (a host path: before the root changes). */
 int console_connect(const char *path);
 /* Open a pty in the container's /dev/ptmx, send the master to `sock`, make the slave stdio and
- * the controlling terminal (the caller has called setsid), apply `console-size`. */
-void console_setup(int sock, const struct plan *plan);
+ * the controlling terminal (the caller has called setsid), apply `console-size`; for the init
+ * (`dev_console`) also bind the slave over /dev/console. */
+void console_setup(int sock, const struct plan *plan, bool dev_console);
 
 #endif
