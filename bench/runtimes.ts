@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { buildOciSpec } from '../src/engine/containers/oci-spec';
 import { detectCgroupLayout } from '../src/runtime/cgroups';
 import { RuntimeRegistry } from '../src/runtime/registry';
-import { BERTH_RUNTIME_PATH } from '../src/runtime/builtin/berth-runtime';
+import { BERTH_RUNTIME_PATH } from '../src/runtime/builtin/runtime-entry';
 import { currentPlanHost, writeBundlePlan } from '../src/runtime/builtin/plan-files';
 import { BUSYBOX_PATH } from '../test/fixtures/busybox-image';
 import { parseBenchArgs, runBench } from './cli';

@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { InvalidParameterError } from '../errors';
-import { BERTH_RUNTIME_NAME, BERTH_RUNTIME_PATH, berthPlanHooks } from './builtin/berth-runtime';
+import { BERTH_RUNTIME_NAME, BERTH_RUNTIME_PATH, berthPlanHooks } from './builtin/runtime-entry';
 import type { CgroupLayout } from './cgroups';
 import { writeHybridWrapper, type HybridWrapperTools } from './crun-hybrid';
 import { MissingRuntime } from './missing-runtime';

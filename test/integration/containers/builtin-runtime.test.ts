@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/berth-runtime';
+import { BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/runtime-entry';
 import { hostSeccompCompiler } from '../../../src/runtime/builtin/seccomp-support';
 import { detectCgroupLayout } from '../../../src/runtime/cgroups';
 import { freePort, startBerth, type Berth } from '../harness';

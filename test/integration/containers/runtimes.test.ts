@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/berth-runtime';
+import { BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/runtime-entry';
 import { installedRuntime, needsRuntime, startBerth, type Berth } from '../harness';
 
 /** crun is optional: its cases are skipped, not failed, on a host without it. */

@@ -9,7 +9,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOciSpec, type SpecInput } from '../../../src/engine/containers/oci-spec';
-import { BERTH_RUNTIME_NAME, BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/berth-runtime';
+import { BERTH_RUNTIME_NAME, BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/runtime-entry';
 import { detectCgroupLayout, type CgroupLayout } from '../../../src/runtime/cgroups';
 import { ConmonMonitor } from '../../../src/runtime/conmon';
 import { watchExit } from '../../../src/runtime/exit-watcher';
