@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../../integration/wait';
 import { BUSYBOX } from './fixtures';
 
-const BINARY = process.env.BERTH_RUNTIME_BIN ?? resolve(__dirname, '../../../src/runtime/builtin/runtime-entry');
+const BINARY = process.env.BERTH_RUNTIME_BIN ?? resolve(__dirname, '../../../src/runtime/builtin/berth-runtime');
 const APPLETS = ['sh', 'cat', 'echo', 'sleep', 'true', 'id', 'ls', 'hostname', 'mount', 'grep', 'pwd', 'ps', 'touch'];
 
 function skipReason(): string | undefined {
