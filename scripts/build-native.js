@@ -17,21 +17,48 @@ function mtime(path) {
   try { return statSync(path).mtimeMs; } catch { return -1; }
 }
 
-if (mtime(output) > mtime(source) && mtime(output) > mtime(__filename)) process.exit(0);
+if (!(mtime(output) > mtime(source) && mtime(output) > mtime(__filename))) {
+  const { include_dir: includeDir } = require('node-api-headers');
+  mkdirSync(join(root, 'dist/src/runtime/native'), { recursive: true });
+  const cc = process.env.CC || 'gcc';
+  const args = [
+    '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11',
+    '-shared', '-fPIC', '-pthread',
+    '-DNODE_GYP_MODULE_NAME=seqpacket',
+    '-I', includeDir,
+    '-o', output, source,
+  ];
+  const r = spawnSync(cc, args, { stdio: 'inherit' });
+  if (r.error || r.status !== 0) {
+    console.error(`building ${source} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
+      'it needs a C compiler: apt-get install gcc libc6-dev');
+    process.exit(1);
+  }
+}
 
-const { include_dir: includeDir } = require('node-api-headers');
-mkdirSync(join(root, 'dist/src/runtime/native'), { recursive: true });
-const cc = process.env.CC || 'gcc';
-const args = [
-  '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11',
-  '-shared', '-fPIC', '-pthread',
-  '-DNODE_GYP_MODULE_NAME=seqpacket',
-  '-I', includeDir,
-  '-o', output, source,
-];
-const r = spawnSync(cc, args, { stdio: 'inherit' });
-if (r.error || r.status !== 0) {
-  console.error(`building ${source} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
-    'it needs a C compiler: apt-get install gcc libc6-dev');
-  process.exit(1);
+// Berth's built-in OCI runtime executor (docs/builtin-runtime.md): every C file of
+// src/runtime/builtin/native into dist/src/runtime/builtin/berth-runtime. glibc only; the
+// absolute path of this Node is compiled in for compiling plans of bundles nobody prepared.
+{
+  const { readdirSync } = require('node:fs');
+  const srcDir = join(root, 'src/runtime/builtin/native');
+  const outDir = join(root, 'dist/src/runtime/builtin');
+  const binary = join(outDir, 'berth-runtime');
+  const sources = readdirSync(srcDir).filter((f) => /\.[ch]$/.test(f)).map((f) => join(srcDir, f));
+  const newest = Math.max(mtime(__filename), ...sources.map(mtime));
+  if (mtime(binary) <= newest) {
+    mkdirSync(outDir, { recursive: true });
+    const cc = process.env.CC || 'gcc';
+    const args = [
+      '-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11',
+      `-DBERTH_NODE=${JSON.stringify(process.execPath)}`,
+      '-o', binary, ...sources.filter((f) => f.endsWith('.c')),
+    ];
+    const r = spawnSync(cc, args, { stdio: 'inherit' });
+    if (r.error || r.status !== 0) {
+      console.error(`building ${binary} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
+        'it needs a C compiler: apt-get install gcc libc6-dev');
+      process.exit(1);
+    }
+  }
 }

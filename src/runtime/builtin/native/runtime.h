@@ -70,10 +70,25 @@ void state_json(const struct state *st, enum status s, struct strbuf *out);
 void cgroups_prepare(const struct plan *plan);
 /* Write `pid` into every `cgroup` record's cgroup.procs (records from a plan or a state). */
 void cgroups_join(const struct plan *records, pid_t pid);
+/* The pids in the container's cgroup (the first `cgroup` record that can be read); returns how many. */
+int cgroups_pids(const struct plan *records, pid_t *pids, int max);
+/* rmdir every `cgroup` record's directory, waiting briefly while the kernel drains it. */
+void cgroups_remove(const struct plan *records);
+/* Freeze (and wait until frozen) or thaw through the `freezer` record's file. */
+void cgroups_freeze(const struct plan *records, bool freeze);
+/* `update`'s flags; 0 = leave as is, -1 = unlimited (memory, swap, quota, pids). */
+struct resources {
+  long long memory, memory_swap, cpu_quota, pids_limit;
+  unsigned long long cpu_shares, cpu_period;
+  const char *cpuset_cpus;
+};
+void cgroups_update(const struct plan *records, const struct resources *res);
 
 /* ---- hooks.c ---- */
 /* Run the plan's hooks of `phase` with the state JSON on stdin; fails on the first error. */
 void hooks_run(const struct plan *plan, const char *phase, const char *state_json);
+/* Same, but a failing hook is only a warning (poststart, poststop: the container exists). */
+void hooks_run_lenient(const struct plan *plan, const char *phase, const char *state_json);
 
 /* ---- process.c ---- */
 /* Apply the process records of `plan` to the calling process and exec it; never returns.
