@@ -14,9 +14,11 @@
 #include <limits.h>
 #include <linux/keyctl.h>
 #include <linux/sched.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -111,6 +113,28 @@ static void child_run_hooks(const struct plan *plan, const char *phase, const ch
   if (has_hooks(plan, phase)) hooks_run(plan, phase, json);
 }
 
+/* A network namespace the runtime makes has its loopback down; runc brings it up in every new
+ * one, and containers (--network none included) expect a working 127.0.0.1. */
+static bool new_netns(const struct plan *plan) {
+  int cursor = 0;
+  const struct record *r;
+  while ((r = plan_next(plan, "namespace", &cursor)))
+    if (r->nfields > 0 && !strcmp(r->fields[0], "network")) return r->nfields < 2 || !r->fields[1][0];
+  return false;
+}
+
+static void loopback_up(void) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) child_fail_errno("socket for the loopback");
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) child_fail_errno("reading the loopback's flags");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) child_fail_errno("bringing the loopback up");
+  close(fd);
+}
+
 /* The container's init, from clone3 to process_exec. Reports errors with child_fail. */
 static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
   const struct plan *plan = c->plan;
@@ -123,6 +147,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
   for (int i = 0; i < c->njoined; i++)
     if (setns(c->joined[i], 0) < 0) child_fail_errno("join a namespace");
   if (c->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0) child_fail_errno("unshare the cgroup namespace");
+  if (new_netns(plan)) loopback_up();
   if (setsid() < 0) child_fail_errno("setsid");
   if (!c->o->no_new_keyring) {
     char name[512];

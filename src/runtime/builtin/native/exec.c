@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "setup.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -120,6 +121,14 @@ int cmd_exec(int argc, char **argv) {
     channel_fd = pipefd[1]; /* child_fail writes 'E' + the error there */
     if (setsid() < 0) child_fail_errno("setsid");
     if (console >= 0) console_setup(console, &plan, false);
+    /* A bad cwd must fail the exec here, while the caller still waits for the verdict. */
+    const struct record *cwd = plan_find(&plan, "cwd");
+    if (cwd && cwd->nfields > 0 && cwd->fields[0][0] && chdir(cwd->fields[0]) < 0) {
+      char why[128];
+      snprintf(why, sizeof why, "%s", strerror(errno));
+      why[0] = (char)tolower((unsigned char)why[0]); /* Go's wording, as runc prints it */
+      child_fail("chdir to cwd (\"%s\") set in config.json failed: %s", cwd->fields[0], why);
+    }
     if (!process_lookup(&plan)) {
       char msg[512];
       process_lookup_error(&plan, errno, msg, sizeof msg);
@@ -138,7 +147,8 @@ int cmd_exec(int argc, char **argv) {
   close(pipefd[0]);
   if (n > 0) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-    fail("%s", msg[0] == 'E' ? msg + 1 : msg);
+    /* runc's words, which Berth and dockerd's clients read (exit codes 126/127 come from them) */
+    fail("exec failed: unable to start container process: %s", msg[0] == 'E' ? msg + 1 : msg);
   }
   if (o.pid_file) write_pid_file(pid_dir, pid_name, pid);
   if (o.detach) return 0;
