@@ -57,4 +57,10 @@ status=0
 node --test --test-timeout=600000 dist/test/unit/ || status=1
 node --test --test-timeout=600000 --test-concurrency="${BERTH_TEST_CONCURRENCY:-4}" "${parallel_js[@]}" || status=1
 node --test --test-timeout=600000 --test-concurrency=1 "${serial_js[@]}" || status=1
+# The container tests once more with Berth's own runtime as every daemon's default
+# (BERTH_TEST_DEFAULT_RUNTIME, see harness.ts), once `npm run build` built it (about 2 minutes more).
+if [ -x dist/src/runtime/builtin/berth-runtime ]; then
+  mapfile -t containers_js < <(compiled $(find test/integration/containers -name '*.test.ts' | sort))
+  BERTH_TEST_DEFAULT_RUNTIME=berth node --test --test-timeout=600000 --test-concurrency="${BERTH_TEST_CONCURRENCY:-4}" "${containers_js[@]}" || status=1
+fi
 exit $status

@@ -15,6 +15,8 @@ export interface MountEntry {
   /** Empty when the line has no ` - ` separator (never seen from the kernel). */
   fsType: string;
   source: string;
+  /** The filesystem's own options (a cgroup v1 hierarchy's controllers: `rw,cpu,cpuacct`). */
+  superOptions: string;
 }
 
 /** Mount entries in the kernel's order: a later entry on a mount point shadows earlier ones. */
@@ -24,8 +26,8 @@ export function parseMountinfo(text: string): MountEntry[] {
     const sep = line.indexOf(' - ');
     const mountPoint = (sep < 0 ? line : line.slice(0, sep)).split(' ')[4];
     if (!mountPoint) continue;
-    const [fsType = '', source = ''] = sep < 0 ? [] : line.slice(sep + 3).split(' ');
-    entries.push({ mountPoint: unescapeMountinfo(mountPoint), fsType, source: unescapeMountinfo(source) });
+    const [fsType = '', source = '', superOptions = ''] = sep < 0 ? [] : line.slice(sep + 3).split(' ');
+    entries.push({ mountPoint: unescapeMountinfo(mountPoint), fsType, source: unescapeMountinfo(source), superOptions });
   }
   return entries;
 }

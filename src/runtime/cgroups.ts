@@ -14,7 +14,8 @@ export function parseCgroupLayout(mountinfo: string): CgroupLayout {
   return cgroupLayoutOf(parseMountinfo(mountinfo));
 }
 
-function cgroupLayoutOf(mounts: readonly MountEntry[]): CgroupLayout {
+/** The layout from parsed mounts. */
+export function cgroupLayoutOf(mounts: readonly MountEntry[]): CgroupLayout {
   const fsTypeAt = new Map<string, string>();
   for (const m of mounts) if (m.fsType) fsTypeAt.set(m.mountPoint, m.fsType); // later mounts shadow earlier ones
   if (fsTypeAt.get(CGROUP_ROOT) === 'cgroup2') return 'v2';

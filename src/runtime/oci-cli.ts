@@ -38,6 +38,9 @@ export interface OciCliOptions {
   addToSpec?: (spec: RuntimeSpec, ctx: SpecContext) => void;
   /** See OciRuntime.ownLoopback (runsc). */
   ownLoopback?: boolean;
+  /** See OciRuntime.prepareBundle and prepareProcess (the built-in runtime's plans). */
+  prepareBundle?: OciRuntime['prepareBundle'];
+  prepareProcess?: OciRuntime['prepareProcess'];
 }
 
 const OCI_STATUSES = new Set<OciState['status']>(['creating', 'created', 'running', 'paused', 'stopped']);
@@ -53,6 +56,8 @@ export class OciCli implements OciRuntime {
   private readonly runOptions: RunCommandOptions;
   private readonly seccompFilters: SeccompFilterCache | undefined;
   private readonly addToSpec: OciCliOptions['addToSpec'];
+  readonly prepareBundle: OciCliOptions['prepareBundle'];
+  readonly prepareProcess: OciCliOptions['prepareProcess'];
 
   constructor(opts: OciCliOptions) {
     this.name = opts.name;
@@ -65,6 +70,8 @@ export class OciCli implements OciRuntime {
     this.runOptions = { env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 };
     this.seccompFilters = opts.cacheSeccompFilters ? new SeccompFilterCache(opts.root) : undefined;
     this.addToSpec = opts.addToSpec;
+    this.prepareBundle = opts.prepareBundle;
+    this.prepareProcess = opts.prepareProcess;
   }
 
   prepareSpec(id: string, spec: RuntimeSpec, ctx: SpecContext): void {

@@ -1,7 +1,8 @@
 /**
  * The table of OCI runtimes a daemon can use, built once from configuration: the built-in runc
  * and crun when installed, plus `--add-runtime name=path` entries. The default is crun when it is
- * installed and can run here (about twice as fast as runc per container), else runc. Each runtime
+ * installed and can run here (about twice as fast as runc per container), else runc, else Berth's
+ * own `berth` (src/runtime/builtin/) when it is built. Each runtime
  * keeps its state under `<stateDir>/<name>` (its `--root`).
  * On hybrid cgroup hosts crun is run through a wrapper script (see crun-hybrid.ts). A configured
  * runtime whose `--version` says runsc gets what gVisor needs (see runsc.ts).
@@ -10,6 +11,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { InvalidParameterError } from '../errors';
+import { BERTH_RUNTIME_NAME, BERTH_RUNTIME_PATH, berthPlanHooks } from './builtin/runtime-entry';
 import type { CgroupLayout } from './cgroups';
 import { writeHybridWrapper, type HybridWrapperTools } from './crun-hybrid';
 import { MissingRuntime } from './missing-runtime';
@@ -35,6 +37,8 @@ export interface RuntimeRegistryConfig {
   configured?: Readonly<Record<string, ConfiguredRuntime>>;
   /** Directories searched for runc, crun and helper tools. */
   searchPath?: readonly string[];
+  /** The built-in runtime's executor (default: beside the compiled builtin/berth-runtime.js). */
+  berthPath?: string;
   /** Environment for runtime calls. */
   env?: Readonly<Record<string, string>>;
   log?: RuntimeLog;
@@ -79,6 +83,10 @@ export class RuntimeRegistry {
       const found = await findProgram(name, searchPath);
       if (found) wanted.set(name, { path: found });
     }
+    // Berth's own runtime, when built: listed always, the default only without runc and crun.
+    const berthPath = config.berthPath ?? BERTH_RUNTIME_PATH;
+    const berth = { path: berthPath };
+    if (await isExecutable(berthPath)) wanted.set(BERTH_RUNTIME_NAME, berth);
     for (const [name, rt] of Object.entries(config.configured ?? {})) {
       if (!RUNTIME_NAME.test(name)) throw new InvalidParameterError(`invalid runtime name: ${name}`);
       wanted.set(name, rt);
@@ -112,6 +120,7 @@ export class RuntimeRegistry {
         addToSpec: gvisor?.addToSpec,
         startPath: gvisor?.startPath,
         ownLoopback: gvisor?.ownLoopback,
+        ...(rt === berth ? berthPlanHooks() : {}),
         // crun reads the cgroup layout only where it sets cgroups up (create, update,
         // pause/resume); it keeps what it needs in its state. Measured on Debian 12's crun 1.8.1:
         // start, state, kill (also --all), delete --force and exec (which joins the container's
@@ -127,7 +136,7 @@ export class RuntimeRegistry {
 
     // crun <= 1.8 runs on a hybrid host only through the wrapper, which needs its tools.
     const crunUsable = config.cgroupLayout !== 'hybrid' || tools !== undefined;
-    const preferred = crunUsable ? ['crun', 'runc'] : ['runc', 'crun'];
+    const preferred = [...(crunUsable ? ['crun', 'runc'] : ['runc', 'crun']), BERTH_RUNTIME_NAME];
     const defaultName = config.defaultRuntime ?? (preferred.find((n) => entries.has(n)) || 'runc');
     if (config.defaultRuntime !== undefined && !entries.has(defaultName)) {
       throw new InvalidParameterError(`specified default runtime '${defaultName}' does not exist`);

@@ -79,6 +79,13 @@ export interface OciRuntime {
    * filter; runsc: its network mode, see runsc.ts).
    */
   prepareSpec?(id: string, spec: RuntimeSpec, ctx: SpecContext): void;
+  /**
+   * Runtime files beside a bundle's config.json, written right after it (the built-in runtime:
+   * its compiled plan, so no compiler runs per container).
+   */
+  prepareBundle?(id: string, bundle: string, spec: object): Promise<void>;
+  /** The same for an exec's process.json; `rootfs` is the container's root on the host. */
+  prepareProcess?(id: string, processPath: string, process: object, rootfs: string): Promise<void>;
   /** After the create of `id` (run by the monitor) succeeded or failed. */
   created?(id: string, ok: boolean): Promise<void>;
 }

@@ -75,7 +75,7 @@ export class Berth {
     const fd = openSync(this.logFile, 'a');
     this.proc = spawn(
       process.execPath,
-      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--pidfile', join(this.dir, 'berthd.pid'), '--log-level', 'debug', ...this.networkArgs(), ...(this.opts.extraArgs ?? [])],
+      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--pidfile', join(this.dir, 'berthd.pid'), '--log-level', 'debug', ...this.networkArgs(), ...suiteRuntimeArgs(this.opts.extraArgs ?? []), ...(this.opts.extraArgs ?? [])],
       { stdio: ['ignore', fd, fd] },
     );
     closeSync(fd);
@@ -209,6 +209,18 @@ function removeDaemonChains(prefix: string): void {
     for (const chain of chains) spawnSync('iptables', ['-w', '-t', table, '-F', chain]);
     for (const chain of chains) spawnSync('iptables', ['-w', '-t', table, '-X', chain]);
   }
+}
+
+/**
+ * The suite's runtime mode: BERTH_TEST_DEFAULT_RUNTIME=berth runs every daemon a test starts with
+ * `--default-runtime berth` (unless the test picks a default itself), so the container tests
+ * exercise the built-in runtime (test/run.sh runs containers/ once more that way).
+ */
+export const SUITE_DEFAULT_RUNTIME = process.env.BERTH_TEST_DEFAULT_RUNTIME || undefined;
+
+function suiteRuntimeArgs(extraArgs: readonly string[]): string[] {
+  if (!SUITE_DEFAULT_RUNTIME || extraArgs.includes('--default-runtime')) return [];
+  return ['--default-runtime', SUITE_DEFAULT_RUNTIME];
 }
 
 export async function startBerth(opts: BerthOptions = {}): Promise<Berth> {

@@ -82,6 +82,7 @@ export class ContainerStarter {
       const spec = await this.spec(c, d, net);
       runtime.prepareSpec?.(c.id, spec, { sharedNetns: !!net.sharedWith });
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
+      await runtime.prepareBundle?.(c.id, d.bundle, spec);
       phases.mark('bundle');
       const paths = monitorPaths(d);
       // The runtime creates the container while the endpoints are attached (bridge mode).

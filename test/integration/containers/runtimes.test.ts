@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/runtime-entry';
 import { installedRuntime, needsRuntime, startBerth, type Berth } from '../harness';
 
 /** crun is optional: its cases are skipped, not failed, on a host without it. */
@@ -31,7 +33,9 @@ describe('OCI runtimes: runc and crun', () => {
 
   it('lists the runtimes in docker info', () => {
     const info = JSON.parse(berth.ok(['info', '--format', '{{json .}}']));
-    assert.deepEqual(Object.keys(info.Runtimes).sort(), crun ? ['crun', 'crun-alt', 'runc'] : ['runc']);
+    // Berth's own runtime is listed once `npm run build` built its executor.
+    const berthRuntime = existsSync(BERTH_RUNTIME_PATH) ? ['berth'] : [];
+    assert.deepEqual(Object.keys(info.Runtimes).sort(), [...berthRuntime, ...(crun ? ['crun', 'crun-alt', 'runc'] : ['runc'])]);
   });
 
   it('picks the daemon default runtime from --default-runtime', async () => {

@@ -4,15 +4,15 @@ import { mountArgs } from '../../../src/host/mount';
 import { isMountPoint, parseMountinfo } from '../../../src/host/mountinfo';
 
 describe('mountinfo', () => {
-  it('reads mount point, type and source, decoding octal escapes', () => {
+  it('reads mount point, type, source and super options, decoding octal escapes', () => {
     const text =
       '22 1 0:20 / / rw,relatime - ext4 /dev/vda rw\n' +
       '30 22 0:25 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n' +
       '41 22 0:50 / /var/lib/my\\040dir/merged rw - overlay overlay rw,lowerdir=/a\n';
     assert.deepEqual(parseMountinfo(text), [
-      { mountPoint: '/', fsType: 'ext4', source: '/dev/vda' },
-      { mountPoint: '/sys/fs/cgroup', fsType: 'cgroup2', source: 'cgroup2' },
-      { mountPoint: '/var/lib/my dir/merged', fsType: 'overlay', source: 'overlay' },
+      { mountPoint: '/', fsType: 'ext4', source: '/dev/vda', superOptions: 'rw' },
+      { mountPoint: '/sys/fs/cgroup', fsType: 'cgroup2', source: 'cgroup2', superOptions: 'rw,nsdelegate' },
+      { mountPoint: '/var/lib/my dir/merged', fsType: 'overlay', source: 'overlay', superOptions: 'rw,lowerdir=/a' },
     ]);
   });
 

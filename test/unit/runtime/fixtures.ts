@@ -9,6 +9,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOciSpec, type SpecInput } from '../../../src/engine/containers/oci-spec';
+import { BERTH_RUNTIME_NAME, BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/runtime-entry';
 import { detectCgroupLayout, type CgroupLayout } from '../../../src/runtime/cgroups';
 import { ConmonMonitor } from '../../../src/runtime/conmon';
 import { watchExit } from '../../../src/runtime/exit-watcher';
@@ -17,7 +18,7 @@ import type { MonitorPaths, OciRuntime } from '../../../src/runtime/types';
 
 export const BUSYBOX = '/bin/busybox';
 /** Found by the registry itself; any other runtime is configured as `--add-runtime <name>=<path>` would. */
-const BUILT_IN = ['runc', 'crun'];
+const BUILT_IN = ['runc', 'crun', BERTH_RUNTIME_NAME];
 const APPLETS = ['sh', 'cat', 'echo', 'sleep', 'tty', 'stty', 'true', 'false', 'id', 'ls', 'read', 'head', 'wc'];
 
 export interface Sandbox {
@@ -161,6 +162,8 @@ export function runtimeInstalled(name: string): boolean {
 }
 
 function installedPath(name: string): string | undefined {
+  // Berth's own runtime is installed when `npm run build` built its executor.
+  if (name === BERTH_RUNTIME_NAME) return existsSync(BERTH_RUNTIME_PATH) ? BERTH_RUNTIME_PATH : undefined;
   return ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => join(d, name)).find((p) => existsSync(p));
 }
 

@@ -45,6 +45,7 @@ describe('RuntimeRegistry', () => {
       execRoot: join(dir, `exec-${sub}`),
       cgroupLayout: 'v1',
       searchPath: [bin(sub), bin('tools')],
+      berthPath: join(dir, 'no-berth-runtime'),
       ...extra,
     });
 
@@ -61,7 +62,7 @@ describe('RuntimeRegistry', () => {
   });
 
   it('prefers runc on a hybrid host where the crun wrapper cannot be made', async () => {
-    const reg = await RuntimeRegistry.create({ execRoot: join(dir, 'exec-notools'), cgroupLayout: 'hybrid', searchPath: [bin('both')] });
+    const reg = await RuntimeRegistry.create({ execRoot: join(dir, 'exec-notools'), cgroupLayout: 'hybrid', searchPath: [bin('both')], berthPath: join(dir, 'no-berth-runtime') });
     assert.equal(reg.defaultName, 'runc');
     assert.equal((await create('both', { cgroupLayout: 'hybrid' })).defaultName, 'crun');
   });
@@ -73,6 +74,27 @@ describe('RuntimeRegistry', () => {
     assert.equal(none.defaultName, 'runc');
     assert.ok(none.get() instanceof MissingRuntime);
     await assert.rejects(none.get().state('c1'), UnavailableError);
+  });
+
+  it('lists the built-in berth runtime when built; it is the default only without runc and crun', async () => {
+    const berthPath = join(bin('none'), 'berth-runtime-build');
+    await writeFile(berthPath, '#!/bin/sh\nexit 0\n');
+    await chmod(berthPath, 0o755);
+    const alone = await create('none', { berthPath });
+    assert.equal(alone.defaultName, 'berth');
+    assert.deepEqual(alone.list(), { berth: { path: berthPath } });
+    const berth = alone.get();
+    assert.ok(berth instanceof OciCli);
+    assert.equal(berth.path, berthPath);
+    assert.deepEqual(berth.globalArgs, ['--root', join(dir, 'exec-none', 'runtime-state', 'berth')]);
+    assert.equal(typeof berth.prepareBundle, 'function', 'the daemon writes its plan in-process');
+    assert.equal(typeof berth.prepareProcess, 'function');
+    const withRunc = await create('runc-only', { berthPath });
+    assert.equal(withRunc.defaultName, 'runc');
+    assert.deepEqual(Object.keys(withRunc.list()).sort(), ['berth', 'runc']);
+    assert.equal(withRunc.get('runc').prepareBundle, undefined, 'other runtimes get no plan');
+    assert.equal((await create('both', { berthPath })).defaultName, 'crun');
+    assert.equal((await create('both', { berthPath, defaultRuntime: 'berth' })).defaultName, 'berth');
   });
 
   it('wraps crun (and only crun) on hybrid hosts; docker info still shows the real binary', async () => {

@@ -110,11 +110,14 @@ export class ExecService {
       const d = this.host.records.dirs(c.id);
       await mkdir(e.dir, { recursive: true });
       const processPath = join(e.dir, 'process.json');
-      await writeFile(processPath, JSON.stringify(await execProcess(d.bundle, d.merged, cfg, c.hostConfig.GroupAdd ?? [])));
+      const proc = await execProcess(d.bundle, d.merged, cfg, c.hostConfig.GroupAdd ?? []);
+      await writeFile(processPath, JSON.stringify(proc));
+      const runtime = this.host.runtimeOf(c);
+      await runtime.prepareProcess?.(c.id, processPath, proc, d.merged);
       const [height, width] = cfg.ConsoleSize ?? [0, 0];
       const started = await this.host.monitor.exec({
         containerId: c.id,
-        runtime: this.host.runtimeOf(c),
+        runtime,
         dir: e.dir,
         processPath,
         tty: cfg.Tty,
