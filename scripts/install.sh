@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
-# gcc and libc6-dev build the one native addon (conmon's attach socket) during npm run build.
+# gcc and libc6-dev build, during npm run build, the native addon (conmon's attach socket) and the
+# executor of Berth's built-in OCI runtime (`--runtime berth`, the default where neither runc nor crun is).
 pkgs=(runc crun conmon tini iptables iproute2 attr curl golang-github-containers-common gcc libc6-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
