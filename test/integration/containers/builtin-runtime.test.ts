@@ -43,6 +43,10 @@ describe('the built-in runtime (--runtime berth)', { skip }, () => {
     const missing = berth.docker([...RUN, '--rm', 'busybox', 'no-such-command']);
     assert.equal(missing.code, 127, missing.stderr);
     assert.match(missing.stderr, /executable file not found in \$PATH/);
+    // A relative command is found from the working directory, for run and for exec (runc's rule).
+    assert.equal(berth.ok([...RUN, '--rm', '-w', '/bin', 'busybox', './echo', 'relative']), 'relative\n');
+    const badCwd = berth.docker([...RUN, '--rm', '-w', '/no/such', 'busybox', 'true']);
+    assert.equal(badCwd.code, 0, badCwd.stderr); // dockerd creates a missing WORKDIR, and so does Berth
   });
 
   it('gives -t a terminal', () => {

@@ -175,6 +175,10 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
   rootfs_enter(rootfd, c->o->no_pivot);
   if (console >= 0) console_setup(console, plan, true);
   rootfs_finish(plan);
+  /* A relative command (`./run.sh` under WORKDIR) is found from the process's cwd, as runc does. */
+  const struct record *cwd = plan_find(plan, "cwd");
+  if (cwd && cwd->nfields > 0 && cwd->fields[0][0] && chdir(cwd->fields[0]) < 0)
+    child_fail_errno("chdir to cwd (\"%s\") set in config.json failed", cwd->fields[0]);
   if (!process_lookup(plan)) {
     char msg[512];
     process_lookup_error(plan, errno, msg, sizeof msg);
