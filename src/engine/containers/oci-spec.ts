@@ -8,6 +8,7 @@
  * The seccomp filter comes chosen and converted (seccomp.ts). Not reproduced yet: AppArmor.
  */
 import { readFileSync } from 'node:fs';
+import { ALL_CAPABILITIES } from '../../runtime/capabilities';
 import { InvalidParameterError } from '../../errors';
 import type { NamespaceChoice, OciLinuxDeviceCgroup, OciSpec, SpecInput, SpecMount } from './oci-spec-types';
 
@@ -15,17 +16,7 @@ export type { OciSpec, SpecInput, SpecMount, SpecUser, SpecDevice, SpecRlimit, N
 
 export const OCI_VERSION = '1.0.2-dev';
 
-/** Every Linux capability, in kernel order (CAP_CHOWN = 0 ... CAP_CHECKPOINT_RESTORE = 40). */
-export const ALL_CAPABILITIES: readonly string[] = Object.freeze(
-  [
-    'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-    'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-    'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-    'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-    'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-    'CHECKPOINT_RESTORE',
-  ].map((c) => `CAP_${c}`),
-);
+export { ALL_CAPABILITIES };
 
 let hostCaps: string[] | undefined;
 

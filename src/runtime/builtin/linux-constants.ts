@@ -1,20 +1,8 @@
 /**
- * Kernel numbers the plan compiler turns names into: capabilities (linux/capability.h), rlimit
- * resources (asm-generic/resource.h) and mount(2) flags (linux/mount.h). Names, not numbers, are
- * what OCI specs carry; the executor only ever sees numbers.
+ * Kernel numbers the plan compiler turns names into: rlimit resources (asm-generic/resource.h)
+ * and mount(2) flags (linux/mount.h); capabilities are in ../capabilities.ts, shared with the
+ * engine. Names, not numbers, are what OCI specs carry; the executor only ever sees numbers.
  */
-
-/** CAP_* in kernel order: index = capability number. */
-export const CAPABILITIES: readonly string[] = Object.freeze(
-  [
-    'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-    'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-    'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-    'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-    'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-    'CHECKPOINT_RESTORE',
-  ].map((c) => `CAP_${c}`),
-);
 
 /** RLIMIT_* in kernel order: index = resource number. */
 export const RLIMITS: readonly string[] = Object.freeze(

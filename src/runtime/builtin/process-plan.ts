@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CAPABILITIES, RLIMITS, UNLIMITED } from './linux-constants';
+import { ALL_CAPABILITIES } from '../capabilities';
+import { RLIMITS, UNLIMITED } from './linux-constants';
 import { PlanError } from './plan-error';
 import type { PlanWriter } from './plan-format';
 import type { OciProcessSpec } from './spec-types';
@@ -22,7 +23,7 @@ export interface ProcessContext {
 export function capabilityMask(names: readonly string[] = []): bigint {
   let mask = 0n;
   for (const name of names) {
-    const n = CAPABILITIES.indexOf(name.toUpperCase());
+    const n = ALL_CAPABILITIES.indexOf(name.toUpperCase());
     if (n < 0) throw new PlanError(`unknown capability ${JSON.stringify(name)}`);
     mask |= 1n << BigInt(n);
   }
