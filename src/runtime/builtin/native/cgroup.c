@@ -15,34 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static void nap_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static void mkdir_p(const char *dir) {
-  char buf[4096];
-  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) fail("cgroup path too long: %s", dir);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST) fail_errno("creating cgroup %s", buf);
-    *p = '/';
-  }
-  if (mkdir(buf, 0755) < 0 && errno != EEXIST) fail_errno("creating cgroup %s", buf);
-}
-
 /* Write `value` to dir/file; returns 0 or -1 with errno. */
 static int write_file(const char *dir, const char *file, const char *value) {
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, file);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = write(fd, value, strlen(value));
-  int err = errno;
-  close(fd);
-  errno = err;
-  return n < 0 ? -1 : 0;
+  return write_text(path, value);
 }
 
 static bool has_file(const char *dir, const char *file) {
@@ -54,7 +31,8 @@ static bool has_file(const char *dir, const char *file) {
 void cgroups_prepare(const struct plan *plan) {
   int cursor = 0;
   const struct record *r;
-  while ((r = plan_next(plan, "cgroup", &cursor))) mkdir_p(r->fields[0]);
+  while ((r = plan_next(plan, "cgroup", &cursor)))
+    if (mkdir_all(r->fields[0], 0755) < 0) fail_errno("creating cgroup %s", r->fields[0]);
   cursor = 0;
   while ((r = plan_next(plan, "cgroup-write", &cursor))) {
     if (r->nfields < 3) fail("cgroup-write needs a directory, a file and a value");
@@ -118,12 +96,10 @@ void cgroups_freeze(const struct plan *records, bool freeze) {
   if (!freeze) return;
   /* Freezing takes effect asynchronously: wait until the kernel says it is done. */
   for (int tries = 0; tries < 1000; tries++) {
-    char buf[256] = {0}, path[4200];
+    char buf[256], path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, v1 ? "freezer.state" : "cgroup.events");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail_errno("reading %s", path);
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    ssize_t n = read_text(path, buf, sizeof buf);
+    if (n < 0) fail_errno("reading %s", path);
     if (n > 0 && (v1 ? strncmp(buf, "FROZEN", 6) == 0 : strstr(buf, "frozen 1") != NULL)) return;
     if (v1 && tries % 50 == 49) write_file(dir, base, "FROZEN"); /* v1 may need a nudge */
     nap_ms(2);
@@ -133,13 +109,9 @@ void cgroups_freeze(const struct plan *records, bool freeze) {
 
 /* Read an integer from dir/file, or `fallback`. */
 static long long read_number(const char *dir, const char *file, long long fallback) {
-  char path[4200], buf[64] = {0};
+  char path[4200], buf[64];
   snprintf(path, sizeof path, "%s/%s", dir, file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fallback;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0 || !strncmp(buf, "max", 3)) return fallback;
+  if (read_text(path, buf, sizeof buf) <= 0 || !strncmp(buf, "max", 3)) return fallback;
   return strtoll(buf, NULL, 10);
 }
 
@@ -204,15 +176,9 @@ void cgroups_update(const struct plan *records, const struct resources *res) {
           must_write(dir, "cpu.cfs_quota_us", v);
         }
       } else if (has_file(dir, "cpu.max")) {
-        char cur[64] = "max 100000";
-        char path[4200];
+        char cur[64], path[4200];
         snprintf(path, sizeof path, "%s/cpu.max", dir);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-          ssize_t n = read(fd, cur, sizeof cur - 1);
-          cur[n > 0 ? n : 0] = '\0';
-          close(fd);
-        }
+        if (read_text(path, cur, sizeof cur) <= 0) snprintf(cur, sizeof cur, "max 100000");
         char quota[32] = "max";
         unsigned long long period = 100000;
         sscanf(cur, "%31s %llu", quota, &period);

@@ -59,33 +59,6 @@ static void cleanup(void) {
   rmdir(undo.dir);
 }
 
-/* mkdir -p for --root (its parents may not exist yet on a fresh host). */
-static void mkdir_parents(const char *path) {
-  char buf[PATH_MAX];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    mkdir(buf, 0711);
-    *p = '/';
-  }
-  if (mkdir(buf, 0711) < 0 && errno != EEXIST) fail_errno("mkdir %s", buf);
-}
-
-static bool has_hooks(const struct plan *plan, const char *phase) {
-  int cur = 0;
-  const struct record *r;
-  while ((r = plan_next(plan, "hook", &cur)))
-    if (r->nfields > 0 && strcmp(r->fields[0], phase) == 0) return true;
-  return false;
-}
-
-static void write_file(const char *path, const char *data) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  size_t n = strlen(data);
-  if (fd < 0 || write(fd, data, n) != (ssize_t)n) fail_errno("write %s", path);
-  close(fd);
-}
 
 static void write_id_map(pid_t pid, const struct plan *plan, const char *key, const char *file) {
   struct strbuf sb = {0};
@@ -96,7 +69,7 @@ static void write_id_map(pid_t pid, const struct plan *plan, const char *key, co
   if (!sb.len) return;
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-  write_file(path, sb.data);
+  if (write_text(path, sb.data) < 0) fail_errno("write %s", path);
   sb_free(&sb);
 }
 
@@ -110,7 +83,7 @@ struct child_ctx {
 };
 
 static void child_run_hooks(const struct plan *plan, const char *phase, const char *json) {
-  if (has_hooks(plan, phase)) hooks_run(plan, phase, json);
+  if (hooks_present(plan, phase)) hooks_run(plan, phase, json);
 }
 
 /* A network namespace the runtime makes has its loopback down; runc brings it up in every new
@@ -267,7 +240,8 @@ int cmd_create(int argc, char **argv) {
   const struct record *rootfs = plan_find(&plan, "rootfs");
   if (!rootfs || rootfs->nfields < 1) fail("%s: no rootfs record", planfile);
 
-  mkdir_parents(g.root);
+  /* --root and its parents may not exist yet on a fresh host. */
+  if (mkdir_all(g.root, 0711) < 0) fail_errno("mkdir %s", g.root);
   state_dir(o.id, undo.dir, sizeof undo.dir);
   if (mkdir(undo.dir, 0711) < 0) {
     if (errno == EEXIST) fail("container with id exists: %s", o.id);
@@ -284,8 +258,8 @@ int cmd_create(int argc, char **argv) {
   process_prepare(&plan, &plan);
 
   struct child_ctx c = {.o = &o, .plan = &plan, .terminal = terminal, .fifo = fifo};
-  c.hooks = has_hooks(&plan, "prestart") || has_hooks(&plan, "createRuntime") ||
-            has_hooks(&plan, "createContainer") || has_hooks(&plan, "startContainer");
+  c.hooks = hooks_present(&plan, "prestart") || hooks_present(&plan, "createRuntime") ||
+            hooks_present(&plan, "createContainer") || hooks_present(&plan, "startContainer");
   unsigned long long flags = 0;
   for (int pass = 0; pass < 2; pass++) { /* a joined user namespace first */
     int cur = 0;
@@ -359,8 +333,8 @@ int cmd_create(int argc, char **argv) {
                          .created = created, .records = plan};
       struct strbuf js = {0};
       state_json(&st, ST_CREATING, &js);
-      if (has_hooks(&plan, "prestart")) hooks_run(&plan, "prestart", js.data);
-      if (has_hooks(&plan, "createRuntime")) hooks_run(&plan, "createRuntime", js.data);
+      if (hooks_present(&plan, "prestart")) hooks_run(&plan, "prestart", js.data);
+      if (hooks_present(&plan, "createRuntime")) hooks_run(&plan, "createRuntime", js.data);
       channel_send(sv[0], 'G', js.data, js.len);
       sb_free(&js);
     }

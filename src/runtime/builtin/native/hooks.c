@@ -87,6 +87,14 @@ static void run_phase(const struct plan *plan, const char *phase, const char *js
   }
 }
 
+bool hooks_present(const struct plan *plan, const char *phase) {
+  int cursor = 0;
+  const struct record *r;
+  while ((r = plan_next(plan, "hook", &cursor)))
+    if (r->nfields > 0 && strcmp(r->fields[0], phase) == 0) return true;
+  return false;
+}
+
 void hooks_run(const struct plan *plan, const char *phase, const char *json) { run_phase(plan, phase, json, true); }
 
 void hooks_run_lenient(const struct plan *plan, const char *phase, const char *json) {

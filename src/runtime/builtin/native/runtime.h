@@ -36,6 +36,15 @@ void fail_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 /* A warning (stderr and --log), execution goes on. */
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- files.c ---- */
+void nap_ms(long ms);
+/* mkdir -p; 0 or -1 with errno (an existing directory is fine). */
+int mkdir_all(const char *path, mode_t mode);
+/* Write all of `text` to an existing file (cgroup and /proc files); 0 or -1 with errno. */
+int write_text(const char *path, const char *text);
+/* Read up to len-1 bytes of a short file into buf, NUL-terminated; the count, or -1 with errno. */
+ssize_t read_text(const char *path, char *buf, size_t len);
+
 /* ---- state.c ---- */
 enum status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
 const char *status_name(enum status s);
@@ -87,7 +96,9 @@ void cgroups_update(const struct plan *records, const struct resources *res);
 /* ---- hooks.c ---- */
 /* Run the plan's hooks of `phase` with the state JSON on stdin; fails on the first error. */
 void hooks_run(const struct plan *plan, const char *phase, const char *state_json);
-/* Same, but a failing hook is only a warning (poststart, poststop: the container exists). */
+/* Does the plan have hooks of `phase`? (Most plans have none: no sync round trips for them.) */
+bool hooks_present(const struct plan *plan, const char *phase);
+/* Same as hooks_run, but a failing hook is only a warning (poststart, poststop: the container exists). */
 void hooks_run_lenient(const struct plan *plan, const char *phase, const char *state_json);
 
 /* ---- process.c ---- */

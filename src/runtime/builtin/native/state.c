@@ -83,12 +83,7 @@ unsigned long long process_starttime(pid_t pid) {
   if (pid <= 0) return 0;
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  if (read_text(path, buf, sizeof buf) <= 0) return 0;
   /* "<pid> (<comm>) <state> ..." — comm may hold spaces and parentheses. */
   char *p = strrchr(buf, ')');
   if (!p || p[1] != ' ') return 0;
@@ -106,12 +101,8 @@ unsigned long long process_starttime(pid_t pid) {
 static bool frozen(const struct plan *records) {
   const struct record *r = plan_find(records, "freezer");
   if (!r || r->nfields < 1) return false;
-  char buf[32] = {0};
-  int fd = open(r->fields[0], O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
+  char buf[32];
+  if (read_text(r->fields[0], buf, sizeof buf) <= 0) return false;
   return strncmp(buf, "FROZEN", 6) == 0 || strncmp(buf, "FREEZING", 8) == 0 || buf[0] == '1';
 }
 

@@ -38,11 +38,6 @@ static const char *parse_id(int argc, char **argv, const char *const *flags, boo
   return id;
 }
 
-static void nap_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* The bundle's plan, for the hooks of start and delete; false when it cannot be read. */
 static bool bundle_plan(const struct state *st, struct plan *plan) {
   char path[4200];
@@ -50,18 +45,10 @@ static bool bundle_plan(const struct state *st, struct plan *plan) {
   return plan_load(path, "berth-plan", plan, NULL) == 0;
 }
 
-static bool plan_has_hooks(const struct plan *plan, const char *phase) {
-  int cursor = 0;
-  const struct record *r;
-  while ((r = plan_next(plan, "hook", &cursor)))
-    if (r->nfields > 0 && !strcmp(r->fields[0], phase)) return true;
-  return false;
-}
-
 static void run_bundle_hooks(const struct state *st, enum status s, const char *phase) {
   struct plan plan;
   if (!bundle_plan(st, &plan)) return;
-  if (plan_has_hooks(&plan, phase)) {
+  if (hooks_present(&plan, phase)) {
     struct strbuf js = {0};
     state_json(st, s, &js);
     hooks_run_lenient(&plan, phase, js.data);
