@@ -7,8 +7,7 @@
  * The namespace lives only as long as the crun call; the container gets its own mount namespace
  * anyway. This module writes the wrapper script conmon and Berth run instead of crun.
  */
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { shQuote, writeWrapperScript } from './wrapper-script';
 
 export interface HybridWrapperTools {
   unshare: string;
@@ -28,22 +27,7 @@ export function hybridWrapperScript(crunPath: string, tools: HybridWrapperTools)
   ].join('\n');
 }
 
-/** Write `<dir>/<name>` atomically and return its path. */
-export async function writeHybridWrapper(
-  dir: string,
-  name: string,
-  crunPath: string,
-  tools: HybridWrapperTools,
-): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const target = join(dir, name);
-  const tmp = `${target}.tmp-${process.pid}`;
-  await writeFile(tmp, hybridWrapperScript(crunPath, tools), { mode: 0o700 });
-  await chmod(tmp, 0o700);
-  await rename(tmp, target);
-  return target;
-}
-
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+/** Write `<dir>/<name>` and return its path. */
+export function writeHybridWrapper(dir: string, name: string, crunPath: string, tools: HybridWrapperTools): Promise<string> {
+  return writeWrapperScript(dir, name, hybridWrapperScript(crunPath, tools));
 }

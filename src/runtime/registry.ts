@@ -91,9 +91,9 @@ export class RuntimeRegistry {
       if (!RUNTIME_NAME.test(name)) throw new InvalidParameterError(`invalid runtime name: ${name}`);
       wanted.set(name, rt);
     }
-    const tools = config.cgroupLayout === 'hybrid' ? await findHybridTools(searchPath) : undefined;
+    const tools: HybridWrapperTools | undefined = config.cgroupLayout === 'hybrid' ? await findTools(['unshare', 'sh', 'umount'], searchPath) : undefined;
     let startTools: Promise<StartWrapperTools | undefined> | undefined;
-    const runscTools = () => (startTools ??= findStartWrapperTools(searchPath));
+    const runscTools = () => (startTools ??= findTools(['unshare', 'sh', 'mount'], searchPath));
 
     const entries = new Map<string, Entry>();
     for (const [name, rt] of wanted) {
@@ -194,14 +194,9 @@ async function findProgram(name: string, searchPath: readonly string[]): Promise
   return undefined;
 }
 
-async function findStartWrapperTools(searchPath: readonly string[]): Promise<StartWrapperTools | undefined> {
-  const [unshare, sh, mount] = await Promise.all(['unshare', 'sh', 'mount'].map((p) => findProgram(p, searchPath)));
-  return unshare && sh && mount ? { unshare, sh, mount } : undefined;
-}
-
-async function findHybridTools(searchPath: readonly string[]): Promise<HybridWrapperTools | undefined> {
-  const [unshare, sh, umount] = await Promise.all(
-    ['unshare', 'sh', 'umount'].map((p) => findProgram(p, searchPath)),
-  );
-  return unshare && sh && umount ? { unshare, sh, umount } : undefined;
+/** Each program of `names` found on `searchPath`, or undefined when one of them is missing. */
+async function findTools<K extends string>(names: readonly K[], searchPath: readonly string[]): Promise<Record<K, string> | undefined> {
+  const found = await Promise.all(names.map((n) => findProgram(n, searchPath)));
+  if (found.some((p) => p === undefined)) return undefined;
+  return Object.fromEntries(names.map((n, i) => [n, found[i]])) as Record<K, string>;
 }

@@ -29,10 +29,8 @@
  *   which /proc/sys/net is hidden (see startWrapperScript). This is safe because of the rule
  *   above: netstack is only ever given a namespace Berth made for that one container.
  */
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { runCommand } from '../host/command';
-import { shQuote } from './crun-hybrid';
+import { shQuote, writeWrapperScript } from './wrapper-script';
 import type { RuntimeLog, RuntimeSpec, SpecContext } from './types';
 
 /** runsc's global flag that lets `dev.gvisor.flag.<name>` annotations override its flags. */
@@ -128,13 +126,7 @@ export function startWrapperScript(runscPath: string, tools: StartWrapperTools):
   ].join('\n');
 }
 
-/** Write `<dir>/<name>-start` atomically and return its path. */
-export async function writeStartWrapper(dir: string, name: string, runscPath: string, tools: StartWrapperTools): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const target = join(dir, `${name}-start`);
-  const tmp = `${target}.tmp-${process.pid}`;
-  await writeFile(tmp, startWrapperScript(runscPath, tools), { mode: 0o700 });
-  await chmod(tmp, 0o700);
-  await rename(tmp, target);
-  return target;
+/** Write `<dir>/<name>-start` and return its path. */
+export function writeStartWrapper(dir: string, name: string, runscPath: string, tools: StartWrapperTools): Promise<string> {
+  return writeWrapperScript(dir, `${name}-start`, startWrapperScript(runscPath, tools));
 }
