@@ -97,7 +97,7 @@ async function floors(runs: number): Promise<Map<string, number[]>> {
     // The programs Berth runs: on a hybrid host crun only works through its wrapper.
     const registry = await RuntimeRegistry.create({ execRoot: join(dir, 'exec'), cgroupLayout: layout });
     const runtimes = installed().filter(([n]) => registry.has(n)).map(([n]): [string, string] => [n, registry.get(n).path]);
-    if (runtimes.some(([n]) => n === 'berth')) writeBundlePlan(bundle, currentPlanHost());
+    if (runtimes.some(([n]) => n === 'berth')) await writeBundlePlan(bundle, currentPlanHost());
     for (const [name] of runtimes) results.set(name, []);
     for (let i = 0; i < runs + WARMUP; i++) {
       const order = i % 2 === 0 ? runtimes : [...runtimes].reverse();

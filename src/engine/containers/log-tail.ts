@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { writeFileAtomic } from '../atomic-file';
+import { writeFileAtomic } from '../../host/atomic-file';
 import { encodeJsonLogEntry, utcRfc3339Nano } from './json-log-entry';
 import { JsonLogFile, type FilePosition, type RotationSettings } from './json-log-file';
 

@@ -11,7 +11,7 @@ import { BerthError, InvalidParameterError } from '../../errors';
 import { PhaseClock } from '../phase-clock';
 import type { Logger } from 'pino';
 import type { AttachHub } from './attach-hub';
-import { writeFileAtomic } from '../atomic-file';
+import { writeFileAtomic } from '../../host/atomic-file';
 import { monitorPaths, type ContainerDirs } from './container-files';
 import { LinkStartError } from './legacy-links';
 import type { ContainerNetworking, NetworkSetup } from './container-network';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file';
+import { writeFileAtomic } from '../../host/atomic-file';
 import type { EventLog, EventMessage, SubscribeOptions } from '../events/event-log';
 import { eventFilter } from '../events/filters';
 import type { DiskUsage } from './disk-usage';

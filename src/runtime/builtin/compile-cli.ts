@@ -6,15 +6,15 @@
 import { hostSeccompCompiler } from './seccomp-support';
 import { currentPlanHost, writeBundlePlan, writeProcessPlan } from './plan-files';
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [mode, arg] = argv;
   if (!arg || argv.length !== 2 || (mode !== 'bundle' && mode !== 'process')) {
     process.stderr.write('usage: compile-cli.js bundle <bundle dir> | process <process.json>\n');
     return 1;
   }
   try {
-    if (mode === 'bundle') writeBundlePlan(arg, currentPlanHost(hostSeccompCompiler()));
-    else writeProcessPlan(arg);
+    if (mode === 'bundle') await writeBundlePlan(arg, currentPlanHost(hostSeccompCompiler()));
+    else await writeProcessPlan(arg);
     return 0;
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
@@ -22,4 +22,6 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

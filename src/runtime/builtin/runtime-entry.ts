@@ -18,7 +18,7 @@ export function berthPlanHooks(): Required<Pick<OciRuntime, 'prepareBundle' | 'p
   let host: PlanHost | undefined;
   const planHost = () => (host ??= currentPlanHost(hostSeccompCompiler()));
   return {
-    prepareBundle: async (_id, bundle, spec) => writeBundlePlan(bundle, planHost(), spec as OciRuntimeSpec),
-    prepareProcess: async (_id, processPath, process, rootfs) => writeProcessPlan(processPath, process as OciProcessSpec, rootfs),
+    prepareBundle: (_id, bundle, spec) => writeBundlePlan(bundle, planHost(), spec as OciRuntimeSpec),
+    prepareProcess: (_id, processPath, process, rootfs) => writeProcessPlan(processPath, process as OciProcessSpec, rootfs),
   };
 }
