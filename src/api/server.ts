@@ -30,7 +30,6 @@ export const JSON_BODY_LIMIT = 16 * 1024 * 1024;
 
 const VALIDATOR_WARM_UP_DELAY_MS = 1000;
 
-/** `/containers/:id/json` → `/containers/{id}/json`. */
 /** How much of an oversized request body is read (and dropped) so its client sees the 413. */
 const DRAIN_LIMIT = 256 * 1024 * 1024;
 
@@ -52,6 +51,7 @@ function drainBody(req: IncomingMessage, limit: number): Promise<void> {
   });
 }
 
+/** `/containers/:id/json` → `/containers/{id}/json`. */
 const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 /** The route's validators: its one OpenAPI operation's, none for a wildcard serving several. */

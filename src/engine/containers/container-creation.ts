@@ -13,7 +13,8 @@ import { normalizeLogConfig, validateLogConfig } from './log-config';
 import type { VolumeLookup } from './mount-spec';
 import { parseVolumesFrom, planMounts } from './mounts';
 import { generateId } from '../ids';
-import { ALL_CAPABILITIES, hostCapabilities } from './oci-spec';
+import { ALL_CAPABILITIES } from '../../runtime/capabilities';
+import { hostCapabilities } from './oci-spec';
 import { validateRestartPolicy } from './restart-policy';
 import { NULL_TIME, type ContainerRecord, type CreateContainerOptions, type HostConfig, type RestartPolicy } from './types';
 

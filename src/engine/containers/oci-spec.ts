@@ -16,7 +16,6 @@ export type { OciSpec, SpecInput, SpecMount, SpecUser, SpecDevice, SpecRlimit, N
 
 export const OCI_VERSION = '1.0.2-dev';
 
-export { ALL_CAPABILITIES };
 
 let hostCaps: string[] | undefined;
 

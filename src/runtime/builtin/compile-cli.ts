@@ -3,7 +3,7 @@
  * `node compile-cli.js bundle <dir>` or `node compile-cli.js process <process.json>` when a plan
  * is missing or older than its JSON (docs/builtin-runtime.md). Errors go to stderr, exit 1.
  */
-import { hostSeccompCompiler } from './seccomp-support';
+import { planSeccompCompiler } from './seccomp-support';
 import { currentPlanHost, writeBundlePlan, writeProcessPlan } from './plan-files';
 
 async function main(argv: string[]): Promise<number> {
@@ -13,7 +13,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    if (mode === 'bundle') await writeBundlePlan(arg, currentPlanHost(hostSeccompCompiler()));
+    if (mode === 'bundle') await writeBundlePlan(arg, currentPlanHost(planSeccompCompiler));
     else await writeProcessPlan(arg);
     return 0;
   } catch (err) {

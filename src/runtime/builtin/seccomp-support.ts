@@ -6,7 +6,7 @@ import type { SeccompCompiler } from './plan-compiler';
 import { PlanError } from './plan-error';
 import { compileSeccomp, SeccompCompileError } from './seccomp-bpf';
 
-const compiler: SeccompCompiler = (profile) => {
+export const planSeccompCompiler: SeccompCompiler = (profile) => {
   try {
     return compileSeccomp(profile);
   } catch (err) {
@@ -14,8 +14,3 @@ const compiler: SeccompCompiler = (profile) => {
     throw err;
   }
 };
-
-/** Kept as a function: a host without a usable syscall table still gets a clear refusal per spec. */
-export function hostSeccompCompiler(): SeccompCompiler | undefined {
-  return compiler;
-}

@@ -8,15 +8,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { BERTH_RUNTIME_PATH } from '../../../src/runtime/builtin/runtime-entry';
-import { hostSeccompCompiler } from '../../../src/runtime/builtin/seccomp-support';
 import { detectCgroupLayout } from '../../../src/runtime/cgroups';
 import { freePort, startBerth, type Berth } from '../harness';
 import { waitForHttp, waitForState } from '../wait';
 
 const skip = existsSync(BERTH_RUNTIME_PATH) ? false : `the berth runtime is not built (${BERTH_RUNTIME_PATH})`;
 /** Until the built-in runtime applies seccomp profiles its containers run unconfined. */
-const SECCOMP = hostSeccompCompiler() ? [] : ['--security-opt', 'seccomp=unconfined'];
-const RUN = ['run', '--runtime', 'berth', ...SECCOMP];
+const RUN = ['run', '--runtime', 'berth'];
 const v2 = detectCgroupLayout() === 'v2';
 const rand = () => Math.random().toString(36).slice(2, 8);
 

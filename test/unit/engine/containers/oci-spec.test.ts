@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidParameterError } from '../../../../src/errors';
+import { ALL_CAPABILITIES } from '../../../../src/runtime/capabilities';
 import {
-  ALL_CAPABILITIES,
   hostCapabilities,
   buildOciSpec,
   DEFAULT_CAPABILITIES,
