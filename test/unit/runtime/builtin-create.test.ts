@@ -246,6 +246,32 @@ describe('built-in runtime: create, start and exec', { skip }, () => {
     assert.equal(run(['--root', root, 'delete', '--force', id]).code, 0);
   });
 
+  it('runs the OCI hooks of every phase with the state on stdin, where each phase runs, and fails create on a failing one', async () => {
+    const out = join(dir, `hooks-${process.pid}`);
+    await mkdir(out, { recursive: true });
+    // Host-side phases write into `out`; startContainer runs in the container, after pivot_root,
+    // so its sh is the container's and its file lands in the rootfs.
+    const hook = (phase: string, target: string) => rec('hook', phase, 10, '/bin/sh', 3, 'sh', '-c', `cat > ${target}`, 1, 'PATH=/bin:/usr/bin');
+    const hostPhases = ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop'];
+    const { id } = await runContainer({ args: ['true'] }, [
+      ...hostPhases.map((p) => hook(p, join(out, `${p}.json`))),
+      hook('startContainer', `/tmp/startContainer-${process.pid}.json`),
+    ]);
+    assert.equal(run(['--root', root, 'delete', id]).code, 0);
+    for (const phase of hostPhases) {
+      const state = JSON.parse(await readFile(join(out, `${phase}.json`), 'utf8')) as { id: string; pid: number; bundle: string };
+      assert.equal(state.id, id, phase);
+    }
+    const inContainer = JSON.parse(await readFile(join(rootfs, `tmp/startContainer-${process.pid}.json`), 'utf8')) as { id: string };
+    assert.equal(inContainer.id, id);
+
+    const { id: failing, bundle: b } = await bundle({ args: ['true'] }, [rec('hook', 'prestart', 10, '/bin/sh', 3, 'sh', '-c', 'exit 3', 0)]);
+    const r = run(['--root', root, 'create', '--bundle', b, failing]);
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.includes('error running prestart hook #0: exit status 3'), r.stderr);
+    assert.equal(existsSync(join(root, failing)), false, 'no state directory stays');
+  });
+
   it('under conmon: the init becomes conmon\'s child and its exit code reaches the exit file', async () => {
     const { id, bundle: b } = await bundle({ args: ['sh', '-c', 'echo to-the-log; exit 3'] });
     const exitDir = join(b, 'exits');

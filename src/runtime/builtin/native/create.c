@@ -82,10 +82,6 @@ struct child_ctx {
   const char *fifo;
 };
 
-static void child_run_hooks(const struct plan *plan, const char *phase, const char *json) {
-  if (hooks_present(plan, phase)) hooks_run(plan, phase, json);
-}
-
 /* A network namespace the runtime makes has its loopback down; runc brings it up in every new
  * one, and containers (--network none included) expect a working 127.0.0.1. */
 static bool new_netns(const struct plan *plan) {
@@ -143,7 +139,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
     /* prestart and createRuntime hooks run in the runtime's namespaces, by the parent. */
     channel_send(channel_fd, 'H', NULL, 0);
     if (!channel_recv(channel_fd, &type, &state_json) || type != 'G') _exit(1);
-    child_run_hooks(plan, "createContainer", state_json);
+    hooks_run(plan, "createContainer", state_json);
   }
   rootfs_enter(rootfd, c->o->no_pivot);
   if (console >= 0) console_setup(console, plan, true);
@@ -171,7 +167,7 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
   if (write(w, "0", 1) != 1) fail_errno("write exec.fifo");
   close(w);
   close(fifo);
-  if (c->hooks) child_run_hooks(plan, "startContainer", state_json);
+  if (c->hooks) hooks_run(plan, "startContainer", state_json);
   process_exec(plan, plan);
 }
 
@@ -182,17 +178,6 @@ static void rfc3339_now(char *buf, size_t len) {
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
-static void write_pid_file(const char *path, pid_t pid) {
-  char tmp[PATH_MAX + 8], text[32];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  snprintf(text, sizeof text, "%d", (int)pid);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  size_t n = strlen(text);
-  if (fd < 0 || write(fd, text, n) != (ssize_t)n) fail_errno("write pid file %s", tmp);
-  close(fd);
-  if (rename(tmp, path) < 0) fail_errno("rename %s", tmp);
 }
 
 /* The state's records: what exec, kill, pause, update and delete need after create. */
@@ -333,8 +318,8 @@ int cmd_create(int argc, char **argv) {
                          .created = created, .records = plan};
       struct strbuf js = {0};
       state_json(&st, ST_CREATING, &js);
-      if (hooks_present(&plan, "prestart")) hooks_run(&plan, "prestart", js.data);
-      if (hooks_present(&plan, "createRuntime")) hooks_run(&plan, "createRuntime", js.data);
+      hooks_run(&plan, "prestart", js.data);
+      hooks_run(&plan, "createRuntime", js.data);
       channel_send(sv[0], 'G', js.data, js.len);
       sb_free(&js);
     }
@@ -346,7 +331,12 @@ int cmd_create(int argc, char **argv) {
   state_records(&plan, &extra);
   state_save(o.id, pid, process_starttime(pid), bundle, rootfs->fields[0], created, extra.data ? extra.data : "");
   sb_free(&extra);
-  if (o.pid_file) write_pid_file(o.pid_file, pid);
+  if (o.pid_file) {
+    const char *name;
+    int dir = open_parent(o.pid_file, &name);
+    write_pid_file_at(dir, name, pid);
+    close(dir);
+  }
   undo.done = true;
   return 0;
 }

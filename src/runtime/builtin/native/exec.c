@@ -44,31 +44,6 @@ static void parse(int argc, char **argv, struct exec_opts *o) {
   if (!o->process) fail("exec: --process is required");
 }
 
-/* The pid file is opened relative to its directory, opened before the mount namespace changes. */
-static void write_pid_file(int dirfd, const char *name, pid_t pid) {
-  char tmp[PATH_MAX + 8], text[32];
-  snprintf(tmp, sizeof tmp, "%s.tmp", name);
-  snprintf(text, sizeof text, "%d", (int)pid);
-  int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  size_t n = strlen(text);
-  if (fd < 0 || write(fd, text, n) != (ssize_t)n) fail_errno("write pid file %s", tmp);
-  close(fd);
-  if (renameat(dirfd, tmp, dirfd, name) < 0) fail_errno("rename %s", tmp);
-}
-
-static int open_parent(const char *path, const char **name) {
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  *name = slash ? path + (slash - dir) + 1 : path;
-  if (!slash) strcpy(dir, ".");
-  else if (slash == dir) dir[1] = '\0';
-  else *slash = '\0';
-  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail_errno("open the pid file's directory %s", dir);
-  return fd;
-}
-
 int cmd_exec(int argc, char **argv) {
   struct exec_opts o;
   parse(argc, argv, &o);
@@ -150,7 +125,7 @@ int cmd_exec(int argc, char **argv) {
     /* runc's words, which Berth and dockerd's clients read (exit codes 126/127 come from them) */
     fail("exec failed: unable to start container process: %s", msg[0] == 'E' ? msg + 1 : msg);
   }
-  if (o.pid_file) write_pid_file(pid_dir, pid_name, pid);
+  if (o.pid_file) write_pid_file_at(pid_dir, pid_name, pid);
   if (o.detach) return 0;
   int status;
   while (waitpid(pid, &status, 0) < 0)

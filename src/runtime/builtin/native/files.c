@@ -1,9 +1,10 @@
-/* Small file and time helpers every verb uses: whole short files in and out, mkdir -p, a nap. */
+/* Small helpers every verb uses: short files in and out, pid files, mkdir -p, a nap. */
 #define _GNU_SOURCE
 #include "runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,4 +49,28 @@ ssize_t read_text(const char *path, char *buf, size_t len) {
   buf[n > 0 ? n : 0] = '\0';
   errno = err;
   return n;
+}
+
+void write_pid_file_at(int dirfd, const char *name, pid_t pid) {
+  char tmp[PATH_MAX + 8], text[32];
+  snprintf(tmp, sizeof tmp, "%s.tmp", name);
+  snprintf(text, sizeof text, "%d", (int)pid);
+  int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  size_t n = strlen(text);
+  if (fd < 0 || write(fd, text, n) != (ssize_t)n) fail_errno("write pid file %s", tmp);
+  close(fd);
+  if (renameat(dirfd, tmp, dirfd, name) < 0) fail_errno("rename %s", tmp);
+}
+
+int open_parent(const char *path, const char **name) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  *name = slash ? path + (slash - dir) + 1 : path;
+  if (!slash) strcpy(dir, ".");
+  else if (slash == dir) dir[1] = '\0';
+  else *slash = '\0';
+  int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail_errno("open the pid file's directory %s", dir);
+  return fd;
 }

@@ -171,11 +171,7 @@ static void set_rlimits(const struct plan *plan) {
 static void set_oom_score_adj(const struct plan *plan) {
   const struct record *r = plan_find(plan, "oom-score-adj");
   if (!r || r->nfields < 1) return;
-  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) fail_errno("open /proc/self/oom_score_adj");
-  size_t n = strlen(r->fields[0]);
-  if (write(fd, r->fields[0], n) != (ssize_t)n) fail_errno("write oom_score_adj %s", r->fields[0]);
-  close(fd);
+  if (write_text("/proc/self/oom_score_adj", r->fields[0]) < 0) fail_errno("write oom_score_adj %s", r->fields[0]);
 }
 
 struct caps {

@@ -213,10 +213,7 @@ static void sysctl(const struct record *r) {
   if (r->nfields < 2) child_fail("sysctl record needs a path and a value");
   char file[4200];
   snprintf(file, sizeof file, "/proc/sys/%s", r->fields[0]);
-  int fd = open(file, O_WRONLY | O_CLOEXEC);
-  size_t n = strlen(r->fields[1]);
-  if (fd < 0 || write(fd, r->fields[1], n) != (ssize_t)n) child_fail_errno("write sysctl %s", r->fields[0]);
-  close(fd);
+  if (write_text(file, r->fields[1]) < 0) child_fail_errno("write sysctl %s", r->fields[0]);
 }
 
 static void readonly(const char *path) {

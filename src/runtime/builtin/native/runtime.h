@@ -44,6 +44,11 @@ int mkdir_all(const char *path, mode_t mode);
 int write_text(const char *path, const char *text);
 /* Read up to len-1 bytes of a short file into buf, NUL-terminated; the count, or -1 with errno. */
 ssize_t read_text(const char *path, char *buf, size_t len);
+/* The directory of `path`, opened O_PATH (exec opens it before its mount namespace changes), and
+ * the file's name in it. */
+int open_parent(const char *path, const char **name);
+/* Write a pid file atomically (temporary name, then rename) in the directory `dirfd`. */
+void write_pid_file_at(int dirfd, const char *name, pid_t pid);
 
 /* ---- state.c ---- */
 enum status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
