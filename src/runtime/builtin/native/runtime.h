@@ -3,7 +3,8 @@
  * docs/builtin-runtime.md for the split between the TypeScript plan compiler and this program.
  *
  * Who owns what:
- * - main.c: global flags, verb dispatch, logging (fail/warnx), --version.
+ * - main.c: global flags, verb dispatch, logging (fail/warnx), --version; files.c: short files,
+ *   pid files, mkdir -p, a nap.
  * - state.c: the container's state file and status; cgroup.c: joining, freezing, updating,
  *   removing cgroups; hooks.c: running OCI hooks; verbs.c: start, state, kill, delete, pause,
  *   resume, update.
