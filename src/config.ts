@@ -37,6 +37,8 @@ export interface Config {
   group: string;
   /** `--seccomp-profile`: `builtin` (dockerd's default profile), `unconfined`, or a profile file. */
   seccompProfile: string;
+  /** `--userns-remap` as given (`default`, `user`, `user:group`, ids); unset = no remapping. */
+  userNsRemap?: string;
 }
 
 export const DEFAULTS = {

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMountPoint, mount, unmount } from '../../host/mount';
+import type { IdMap } from '../userns/id-map';
 
 export interface RootfsPaths {
   upper: string;
@@ -16,8 +17,11 @@ export function rootfsPaths(containerDir: string): RootfsPaths {
   return { upper: join(containerDir, 'upper'), work: join(containerDir, 'work'), merged: join(containerDir, 'merged') };
 }
 
-/** Mounts the overlay at `merged`; `lowerDirs` are top-most first. Idempotent. */
-export async function mountRootfs(paths: RootfsPaths, lowerDirs: string[]): Promise<void> {
+/**
+ * Mounts the overlay at `merged`; `lowerDirs` are top-most first. Idempotent. With `idMap`
+ * (userns-remap) the layers are seen through that mapping and the upper dir holds host ids.
+ */
+export async function mountRootfs(paths: RootfsPaths, lowerDirs: string[], _idMap?: IdMap): Promise<void> {
   await Promise.all([mkdir(paths.upper, { recursive: true }), mkdir(paths.work, { recursive: true }), mkdir(paths.merged, { recursive: true })]);
   if (await isMountPoint(paths.merged)) return;
   await mount(paths.merged, { type: 'overlay', lowerDirs, upperDir: paths.upper, workDir: paths.work });
