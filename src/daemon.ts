@@ -11,6 +11,7 @@ import { NoSwarm } from './engine/swarm/no-swarm';
 import { NoPlugins } from './engine/plugins/no-plugins';
 import { socketPath, type Config } from './config';
 import { socketGroupId } from './socket-group';
+import { rootlessSocketGroup } from './rootless/degrade';
 import { composeContainers, type ContainerEngine } from './engine/containers/compose';
 import type { ContainerBackend } from './api/containers/backend';
 import type { BuildContainers, BuildImages } from './engine/builder/build-ports';
@@ -44,7 +45,7 @@ export interface RunningDaemon {
 export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
   // Before anything is created: a socket group that does not exist stops the start.
-  const socketGid = socketGroupId(config.group, (msg) => log.warn(msg));
+  const socketGid = config.rootless ? rootlessSocketGroup(config.group, log) : socketGroupId(config.group, (msg) => log.warn(msg));
   // Likewise a seccomp profile that cannot be honoured: no container may run without it.
   const seccomp = loadDaemonSeccomp(config.seccompProfile);
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
