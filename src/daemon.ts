@@ -24,6 +24,7 @@ import { CniNetworkPlumbing } from './network/plumbing';
 import { Store } from './engine/store/store';
 import { SystemService } from './engine/system/system-service';
 import { detectCgroupLayout } from './runtime/cgroups';
+import { detectRootlessCgroups } from './runtime/rootless-cgroups';
 import { ConmonMonitor, watchExit } from './runtime/conmon';
 import { RuntimeRegistry } from './runtime/registry';
 import { EventLog } from './engine/events/event-log';
@@ -66,6 +67,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       configured: config.runtimes,
       defaultRuntime: config.defaultRuntime,
       cgroupLayout,
+      rootless: config.rootless && detectRootlessCgroups(cgroupLayout),
       log: log.child({ module: 'runtime' }),
     });
     const monitor = new ConmonMonitor({ log: log.child({ module: 'runtime' }), execRoot: config.execRoot });
@@ -156,6 +158,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
       name: config.name,
       seccompProfile: seccomp.profile,
+      rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
     });
     await images.init();
     await volumes.init();
