@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { ConflictError, InvalidParameterError, NotModifiedError } from '../../errors';
 import { containerPids } from './cgroup-files';
+import { pidsInNamespaceOf } from '../../host/pid-namespace';
 import type { RuntimeLookup } from './container-deps';
 import type { ContainerRecords } from './container-records';
 import type { ContainerRuns } from './container-runs';
@@ -147,7 +148,9 @@ export class ContainerLifecycle {
   async top(ref: string, psArgs?: string): Promise<TopResult> {
     const c = this.deps.records.get(ref);
     if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
-    return containerTop(await containerPids(this.deps.cgroupVersion, c.id), psArgs || undefined);
+    const pids = await containerPids(this.deps.cgroupVersion, c.id);
+    // No cgroup (a rootless daemon on cgroup v1): the processes of its pid namespace instead.
+    return containerTop(pids.length || !c.state.Pid ? pids : await pidsInNamespaceOf(c.state.Pid), psArgs || undefined);
   }
 
   /** `docker pause`: freezes every process of the container (the runtime's freezer). */
