@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RootlessError, type RootlessLayout } from './layout';
 import { readSubIdRanges } from './subids';
 
-const SETUP_HINT = 'root sets this up once with: sudo bash scripts/install.sh --rootless-user <user> (see docs/rootless.md)';
+const SETUP_HINT = 'root sets this up once with: bash scripts/setup-rootless.sh <user> (see docs/rootless.md)';
 
 /** Program → Debian package providing it. */
 export const REQUIRED_PROGRAMS: Record<string, string> = {
