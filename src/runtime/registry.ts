@@ -139,6 +139,7 @@ export class RuntimeRegistry {
           : gvisor?.addToSpec,
         startPath: gvisor?.startPath,
         ownLoopback: gvisor?.ownLoopback,
+        noCgroups: rootless !== undefined && rootless.controllers.length === 0,
         ...(rt === berth ? berthPlanHooks() : {}),
         // crun reads the cgroup layout only where it sets cgroups up (create, update,
         // pause/resume); it keeps what it needs in its state. Measured on Debian 12's crun 1.8.1:

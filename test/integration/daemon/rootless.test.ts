@@ -150,6 +150,14 @@ describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip
     ok(['rm', '-f', id]);
   });
 
+  it('stops a container whose init ignores SIGTERM (SIGKILL without a cgroup to enumerate)', async () => {
+    const id = ok(['run', '-d', 'busybox', 'sleep', '300']).trim();
+    const r = docker(['stop', '-t', '1', id]);
+    assert.equal(r.code, 0, r.stderr + log());
+    assert.equal(ok(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id]), 'false 137\n');
+    ok(['rm', id]);
+  });
+
   it('builds an image from the fixture, opaque directories included (user.overlay.opaque)', () => {
     const ctx = join(base, 'build');
     mkdirSync(ctx);
