@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ConflictError, InvalidParameterError, NotModifiedError } from '../../errors';
 import { containerPids } from './cgroup-files';
 import { pidsInNamespaceOf } from '../../host/pid-namespace';
+import { discardCgroupLimits } from './no-cgroup-limits';
 import type { RuntimeLookup } from './container-deps';
 import type { ContainerRecords } from './container-records';
 import type { ContainerRuns } from './container-runs';
@@ -126,21 +127,24 @@ export class ContainerLifecycle {
     const { records } = this.deps;
     const c = records.get(ref);
     return records.locked(c.id, async () => {
-      const next: HostConfig = { ...c.hostConfig };
+      let next: HostConfig = { ...c.hostConfig };
       for (const key of UPDATABLE) if (changes[key] !== undefined) next[key] = changes[key];
+      // No cgroups to update (a rootless daemon on cgroup v1): the limits go, with dockerd's warnings.
+      const discarded = this.deps.runtimes.cgroupLimits === false ? discardCgroupLimits(next) : undefined;
+      if (discarded) next = discarded.hostConfig;
       if (changes.RestartPolicy?.Name !== undefined) {
         if (c.hostConfig.AutoRemove && changes.RestartPolicy.Name !== 'no') throw new InvalidParameterError('Restart policy cannot be updated because AutoRemove is enabled for the container');
         validateRestartPolicy(changes.RestartPolicy, false);
         next.RestartPolicy = changes.RestartPolicy;
       }
       const resources = hostResources(next);
-      if (c.state.Running && UPDATABLE.some((k) => changes[k] !== undefined)) {
+      if (!discarded && c.state.Running && UPDATABLE.some((k) => changes[k] !== undefined)) {
         await this.deps.runtimes.forContainer(c.runtime).update(c.id, resources);
       }
       c.hostConfig = next;
       await records.save(c);
       records.emit(c, 'update');
-      return [];
+      return discarded?.warnings ?? [];
     });
   }
 

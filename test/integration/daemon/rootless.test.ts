@@ -189,6 +189,12 @@ describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip
     assert.equal(r.stdout, 'limited\n');
     assert.match(r.stderr, /Your kernel does not support memory limit capabilities or the cgroup is not mounted\. Limitation discarded\./);
     assert.match(r.stderr, /Your kernel does not support PIDs limit capabilities or the cgroup is not mounted\. PIDs limit discarded\./);
+    const id = ok(['run', '-d', 'busybox', 'sleep', '300']).trim();
+    const update = docker(['update', '--memory', '64m', '--memory-swap', '128m', id]);
+    assert.equal(update.code, 0, update.stderr + log());
+    assert.match(update.stdout + update.stderr, /Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded./);
+    assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}}', id]), '0\n');
+    ok(['rm', '-f', id]);
     const cpus = docker(['run', '--rm', '--cpus', '1', 'busybox', 'true']);
     assert.notEqual(cpus.code, 0);
     assert.match(cpus.stderr, /NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted/);
