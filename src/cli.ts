@@ -12,7 +12,9 @@ export async function main(argv: string[]): Promise<void> {
   let layout;
   try {
     role = rootlessRole(process.env, process.getuid?.() ?? 0);
-    layout = role === 'rootful' ? undefined : rootlessLayout(process.env);
+    // --help and --version answer without a rootless environment.
+    const informational = argv.some((a) => ['-h', '--help', '-v', '--version'].includes(a));
+    layout = role === 'rootful' || informational ? undefined : rootlessLayout(process.env);
     parsed = parseArgs(argv, layout && layoutDefaults(layout));
   } catch (err) {
     if (err instanceof RootlessError) {
