@@ -8,10 +8,10 @@
  * whose size or mtime alone changed; here that needs a reported change inside it, so that the
  * runtime's mount-point stubs (dockerd keeps them in an init layer) do not mark `/etc` changed.
  */
+import { overlayOpaqueXattr } from '../../../host/userns';
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { overlayOpaqueXattr } from '../../../host/userns';
 
 
 export const enum ChangeKind {

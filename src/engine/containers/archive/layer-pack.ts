@@ -5,13 +5,13 @@
  * after its own entry. What the runtime made for mount points (dockerd keeps those in an init
  * layer, see changes.ts) is left out, and so is a directory that was only copied up for them.
  */
+import { overlayOpaqueXattr } from '../../../host/userns';
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tar from 'tar-stream';
 import { isInitPath, sameDirMeta } from './changes';
 import { TreePacker } from './tar-pack';
-import { overlayOpaqueXattr } from '../../../host/userns';
 
 export interface LayerPackOptions {
   /** Reads an xattr (undefined when absent); the overlay opaque flag. */
