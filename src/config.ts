@@ -190,6 +190,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
   }
   const execRoot = flags['exec-root'] ?? file['exec-root'] ?? layout?.execRoot ?? DEFAULTS.execRoot;
   const config: Config = {
+    ...(layout ? { rootless: layout.rootless } : {}),
     hosts,
     dataRoot: flags['data-root'] ?? file['data-root'] ?? layout?.dataRoot ?? DEFAULTS.dataRoot,
     execRoot,
@@ -208,7 +209,6 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
     // A rootless daemon's socket stays its user's: the host's groups are not mapped (dockerd's too).
     group: flags.group ?? file.group ?? (layout ? '' : DEFAULTS.group),
     seccompProfile: flags['seccomp-profile'] || file['seccomp-profile'] || DEFAULTS.seccompProfile,
-    ...(layout ? { rootless: layout.rootless } : {}),
   };
   if (typeof config.seccompProfile !== 'string') throw new ConfigError(`invalid seccomp-profile: ${JSON.stringify(config.seccompProfile)} (expected "builtin", "unconfined" or a file path)`);
   for (const m of config.registryMirrors) {

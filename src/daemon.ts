@@ -156,9 +156,9 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       containerCounts: () => containers!.queries.counts(),
       imageCount: () => images.records.count(),
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
+      rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
       name: config.name,
       seccompProfile: seccomp.profile,
-      rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
     });
     await images.init();
     await volumes.init();
