@@ -1,5 +1,5 @@
 /** `docker create`: checks a request, plans the container's network and mounts, stores its record. */
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { InvalidParameterError } from '../../errors';
@@ -17,6 +17,8 @@ import { ALL_CAPABILITIES } from '../../runtime/capabilities';
 import { hostCapabilities } from './oci-spec';
 import { validateRestartPolicy } from './restart-policy';
 import { NULL_TIME, type ContainerRecord, type CreateContainerOptions, type HostConfig, type RestartPolicy } from './types';
+import { hostRoot, type IdMap } from '../userns/id-map';
+import { checkUsernsMode } from './userns-mode';
 
 export interface ContainerCreationDeps {
   records: ContainerRecords;
@@ -25,6 +27,8 @@ export interface ContainerCreationDeps {
   networking: ContainerNetworking;
   volumes: VolumeLookup;
   log: Logger;
+  /** `--userns-remap`: the daemon's mapping (its root's group may traverse the container's dir). */
+  idMap?: IdMap;
 }
 
 /** Checks limits, ulimits and devices now (400 at create, not at start); returns dockerd-style warnings. */
@@ -49,6 +53,7 @@ export class ContainerCreation {
     validateConfig(opts.config);
     validateRestartPolicy(opts.hostConfig?.RestartPolicy as RestartPolicy | undefined, !!opts.hostConfig?.AutoRemove);
     const warnings = checkHostConfig(opts.hostConfig ?? {});
+    checkUsernsMode(opts.hostConfig ?? {}, !!this.deps.idMap);
     const hostConfig = { ...(opts.hostConfig ?? {}) };
     const runtimeName = hostConfig.Runtime || this.deps.runtimes.defaultName;
     this.deps.runtimes.get(runtimeName);
@@ -80,6 +85,7 @@ export class ContainerCreation {
     };
     await mkdir(records.dirs(id).dir, { recursive: true });
     try {
+      if (this.deps.idMap) await ownContainerDir(records.dirs(id).dir, this.deps.idMap);
       await createVolumes(this.deps.volumes, mounts);
       await records.add(record, opts.name);
     } catch (err) {
@@ -91,4 +97,13 @@ export class ContainerCreation {
     records.emit(record, 'create');
     return { Id: id, Warnings: warnings };
   }
+}
+
+/**
+ * dockerd's container dir under userns-remap: 0710 root:<remapped root's group>, so the
+ * container's root can reach its rootfs and /etc files but read nothing else there.
+ */
+async function ownContainerDir(dir: string, idMap: IdMap): Promise<void> {
+  await chown(dir, 0, hostRoot(idMap).gid);
+  await chmod(dir, 0o710);
 }

@@ -2,7 +2,7 @@ import { containerCgroupPath } from './cgroup-files';
 import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
 import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MissingRuntime } from '../../runtime/missing-runtime';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
@@ -25,6 +25,8 @@ import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
+import { hostRoot, ociMappings, type IdMap } from '../userns/id-map';
+import { checkUsernsMode } from './userns-mode';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -37,6 +39,8 @@ interface StarterDeps {
   cgroupVersion: 1 | 2;
   seccomp: DaemonSeccomp;
   log?: Logger;
+  /** userns-remap: the mapping container `c` runs under (none: the host's ids). */
+  idMapOf?: (c: ContainerRecord) => IdMap | undefined;
 }
 
 /**
@@ -78,7 +82,7 @@ export class ContainerStarter {
       // The runtime applies net.* sysctls at create: the interfaces they name must exist by then.
       if (Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
       phases.mark('network');
-      if (!net.sharedWith) await this.writeEtcFiles(d, net);
+      if (!net.sharedWith) await this.writeEtcFiles(d, net, this.deps.idMapOf?.(c));
       const spec = await this.spec(c, d, net);
       runtime.prepareSpec?.(c.id, spec, { sharedNetns: !!net.sharedWith });
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
@@ -126,12 +130,34 @@ export class ContainerStarter {
   }
 
   /** The /etc files the bundle mounts; /etc/hosts gets its content once the endpoints are up. */
-  private async writeEtcFiles(d: ContainerDirs, net: NetworkSetup): Promise<void> {
-    await Promise.all([
-      writeFileAtomic(d.hostnamePath, `${net.hostname}\n`),
-      writeFileAtomic(d.hostsPath, ''),
-      writeFileAtomic(d.resolvConfPath, net.resolvConf),
-    ]);
+  private async writeEtcFiles(d: ContainerDirs, net: NetworkSetup, idMap: IdMap | undefined): Promise<void> {
+    const files: Array<[string, string]> = [[d.hostnamePath, `${net.hostname}\n`], [d.hostsPath, ''], [d.resolvConfPath, net.resolvConf]];
+    await Promise.all(files.map(([path, text]) => writeFileAtomic(path, text)));
+    // userns-remap: the container's root owns them (dockerd's ownership), as it owns its rootfs.
+    if (idMap) {
+      const owner = hostRoot(idMap);
+      await Promise.all(files.map(([path]) => chown(path, owner.uid, owner.gid)));
+    }
+  }
+
+  /**
+   * The user namespace of a remapped container: a new one with the mapping, or, when it joins a
+   * remapped peer's network, IPC or PID namespace, that peer's (dockerd: namespaces shared
+   * between containers must share the user namespace too).
+   */
+  private async userNamespace(c: ContainerRecord, idMap: IdMap | undefined, joined: Array<string | undefined>) {
+    if (!idMap) return undefined;
+    checkUsernsMode(c.hostConfig, true);
+    const mappings = ociMappings(idMap);
+    const own = await readlink('/proc/self/ns/user');
+    for (const nsPath of joined) {
+      const pid = nsPath && /^\/proc\/(\d+)\/ns\//.exec(nsPath)?.[1];
+      if (!pid) continue;
+      const path = `/proc/${pid}/ns/user`;
+      // A peer in the host's user namespace (`--userns=host`) has none of its own to join.
+      if ((await readlink(path).catch(() => own)) !== own) return { mappings, path };
+    }
+    return { mappings };
   }
 
   private async spec(c: ContainerRecord, d: ContainerDirs, net: NetworkSetup) {
@@ -145,6 +171,9 @@ export class ContainerStarter {
     // dockerd's supplementary groups: the primary group first, then the user's, then --group-add.
     const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
     const ns = namespacePlan(c.hostConfig, (ref) => this.peers.get(ref));
+    const nsPath = (choice: unknown) => (typeof choice === 'object' && choice ? (choice as { path: string }).path : undefined);
+    const peerPid = net.sharedWith ? this.peers.get(net.sharedWith).state.Pid : 0;
+    const userNamespace = await this.userNamespace(c, this.deps.idMapOf?.(c), [peerPid ? `/proc/${peerPid}/ns/net` : undefined, nsPath(ns.ipc), nsPath(ns.pid)]);
     const etcDirs = net.sharedWith ? this.peers.dirs(net.sharedWith) : d;
     const userMounts = await specMounts(c.mounts ?? [], d.merged, this.deps.volumes);
     const hc = c.hostConfig;
@@ -187,6 +216,7 @@ export class ContainerStarter {
       ipcNamespace: ns.ipc,
       pidNamespace: ns.pid,
       utsNamespace: ns.uts,
+      userNamespace,
       sysctls: (hc.Sysctls ?? undefined) as Record<string, string> | undefined,
       maskedPaths: paths(hc.MaskedPaths),
       readonlyPaths: paths(hc.ReadonlyPaths),
