@@ -78,20 +78,23 @@ export class ContainerStarter {
     let launched = false;
     let net: NetworkSetup | undefined;
     try {
-      net = await this.networking.setup(c, { dnsOnGateway: !!runtime.ownLoopback });
+      // userns-remap: the runtime makes the network namespace, in the container's user namespace.
+      net = await this.networking.setup(c, { dnsOnGateway: !!runtime.ownLoopback, netnsFromRuntime: !!this.deps.idMapOf?.(c) });
       // The runtime applies net.* sysctls at create: the interfaces they name must exist by then.
-      if (Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
+      if (!net.adoptNetns && Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
       phases.mark('network');
       if (!net.sharedWith) await this.writeEtcFiles(d, net, this.deps.idMapOf?.(c));
       const spec = await this.spec(c, d, net);
+      const lateSysctls = this.lateSysctls(c, spec, net);
       runtime.prepareSpec?.(c.id, spec, { sharedNetns: !!net.sharedWith });
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       await runtime.prepareBundle?.(c.id, d.bundle, spec);
       phases.mark('bundle');
       const paths = monitorPaths(d);
       // The runtime creates the container while the endpoints are attached (bridge mode).
+      const adopt = net.adoptNetns;
       const [launch, hosts] = await Promise.allSettled([
-        this.deps.monitor.launch({
+        this.launchAndThen(adopt, {
           id: c.id,
           runtime,
           paths,
@@ -110,6 +113,7 @@ export class ContainerStarter {
       const { pid } = launch.value;
       // In place: the runtime bind-mounted this inode at create.
       if (!net.sharedWith) await writeFile(d.hostsPath, hosts.value);
+      if (lateSysctls && c.network?.netnsPath) await this.networking.setSysctls(c.network.netnsPath, lateSysctls);
       phases.mark('create');
       await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(paths));
       phases.mark('attach');
@@ -138,6 +142,34 @@ export class ContainerStarter {
       const owner = hostRoot(idMap);
       await Promise.all(files.map(([path]) => chown(path, owner.uid, owner.gid)));
     }
+  }
+
+  /** `runtime create` through the monitor; then `adopt` gets the new container's pid, or undefined. */
+  private async launchAndThen(adopt: ((pid: number | undefined) => void) | undefined, opts: Parameters<ContainerMonitor['launch']>[0]) {
+    try {
+      const launched = await this.deps.monitor.launch(opts);
+      adopt?.(launched.pid);
+      return launched;
+    } catch (err) {
+      adopt?.(undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * userns-remap: the container's `--sysctl net.*` settings, taken out of the spec and written
+   * from the host once the endpoints are attached (the runtime writes at create, before the
+   * interfaces they may name exist in a namespace it makes itself).
+   */
+  private lateSysctls(c: ContainerRecord, spec: { linux: { sysctl: Record<string, string> } }, net: NetworkSetup): Record<string, string> | undefined {
+    if (!net.adoptNetns) return undefined;
+    const late: Record<string, string> = {};
+    for (const key of Object.keys(c.hostConfig.Sysctls ?? {})) {
+      if (!key.startsWith('net.') || spec.linux.sysctl[key] === undefined) continue;
+      late[key] = spec.linux.sysctl[key];
+      delete spec.linux.sysctl[key];
+    }
+    return Object.keys(late).length ? late : undefined;
   }
 
   /**
