@@ -18,7 +18,8 @@ import { hostCapabilities } from './oci-spec';
 import { validateRestartPolicy } from './restart-policy';
 import { NULL_TIME, type ContainerRecord, type CreateContainerOptions, type HostConfig, type RestartPolicy } from './types';
 import { hostRoot, type IdMap } from '../userns/id-map';
-import { checkUsernsMode } from './userns-mode';
+import { checkUsernsMode, containerIdMap } from './userns-mode';
+import type { ContainerDirs } from './container-files';
 
 export interface ContainerCreationDeps {
   records: ContainerRecords;
@@ -85,7 +86,7 @@ export class ContainerCreation {
     };
     await mkdir(records.dirs(id).dir, { recursive: true });
     try {
-      if (this.deps.idMap) await ownContainerDir(records.dirs(id).dir, this.deps.idMap);
+      if (this.deps.idMap) await ownContainerDirs(records.dirs(id), this.deps.idMap, containerIdMap(this.deps.idMap, hostConfig));
       await createVolumes(this.deps.volumes, mounts);
       await records.add(record, opts.name);
     } catch (err) {
@@ -101,9 +102,15 @@ export class ContainerCreation {
 
 /**
  * dockerd's container dir under userns-remap: 0710 root:<remapped root's group>, so the
- * container's root can reach its rootfs and /etc files but read nothing else there.
+ * container's root can reach its rootfs and /etc files but read nothing else there. The upper
+ * dir (the rootfs's own top, dockerd's `diff`) belongs to the root of the container's mapping,
+ * so that root can create the runtime's mount points and its files at `/`.
  */
-async function ownContainerDir(dir: string, idMap: IdMap): Promise<void> {
-  await chown(dir, 0, hostRoot(idMap).gid);
-  await chmod(dir, 0o710);
+async function ownContainerDirs(d: ContainerDirs, daemonMap: IdMap, containerMap: IdMap | undefined): Promise<void> {
+  await chown(d.dir, 0, hostRoot(daemonMap).gid);
+  await chmod(d.dir, 0o710);
+  if (!containerMap) return;
+  const root = hostRoot(containerMap);
+  await mkdir(d.upper, { mode: 0o755 });
+  await chown(d.upper, root.uid, root.gid);
 }

@@ -107,7 +107,9 @@ export class ContainerStarter {
       ]);
       launched = launch.status === 'fulfilled';
       await runtime.created?.(c.id, launched);
-      // A network failure explains more than what the runtime made of a half-ready namespace.
+      // A network failure explains more than what the runtime made of a half-ready namespace,
+      // unless the namespace was the runtime's to make (then the attach never began).
+      if (adopt && launch.status === 'rejected') throw launch.reason;
       if (hosts.status === 'rejected') throw hosts.reason;
       if (launch.status === 'rejected') throw launch.reason;
       const { pid } = launch.value;
