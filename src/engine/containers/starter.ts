@@ -27,6 +27,7 @@ import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
 import { hostRoot, ociMappings, type IdMap } from '../userns/id-map';
 import { checkUsernsMode } from './userns-mode';
+import { lockedMountFlags } from '../../host/mountinfo';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -86,6 +87,7 @@ export class ContainerStarter {
       if (!net.sharedWith) await this.writeEtcFiles(d, net, this.deps.idMapOf?.(c));
       const spec = await this.spec(c, d, net);
       const lateSysctls = this.lateSysctls(c, spec, net);
+      await keepLockedFlags(spec);
       runtime.prepareSpec?.(c.id, spec, { sharedNetns: !!net.sharedWith });
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       await runtime.prepareBundle?.(c.id, d.bundle, spec);
@@ -289,6 +291,20 @@ function etcMounts(c: ContainerRecord, d: ContainerDirs): Array<[string, string]
   const taken = new Set((c.mounts ?? []).map((m) => m.Destination));
   const files: Array<[string, string]> = [['/etc/resolv.conf', d.resolvConfPath], ['/etc/hostname', d.hostnamePath], ['/etc/hosts', d.hostsPath]];
   return files.filter(([dest]) => !taken.has(dest));
+}
+
+/**
+ * userns-remap: the runtime remounts binds (read-only ones) inside the user namespace, where
+ * the source mount's nosuid/nodev/noexec/atime flags are locked; each bind repeats them, as
+ * dockerd's do, or the remount fails with EPERM.
+ */
+async function keepLockedFlags(spec: { linux: { namespaces: Array<{ type: string }> }; mounts: Array<{ type: string; source: string; options: string[] }> }): Promise<void> {
+  if (!spec.linux.namespaces.some((n) => n.type === 'user')) return;
+  for (const m of spec.mounts) {
+    if (m.type !== 'bind') continue;
+    const locked = await lockedMountFlags(m.source).catch(() => []);
+    for (const flag of locked) if (!m.options.includes(flag)) m.options.push(flag);
+  }
 }
 
 /** Later entries win, keeping the first position of each key (so HOSTNAME can be overridden by Env). */
