@@ -20,6 +20,11 @@ export async function setupRemappedRoot(dataRoot: string, idMap: IdMap): Promise
     await chown(dir, 0, gid);
     await chmod(dir, 0o710);
   }
+  // The store is the daemon's alone (dockerd's own state dirs are 0700 too).
+  await mkdir(join(root, 'db'), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  await chmod(join(root, 'db'), 0o700);
   for (let dir = dirname(root); dir !== '/' && dir !== '.'; dir = dirname(dir)) {
     if (!(await canTraverse(dir, uid, gid))) {
       throw new Error(`a subdirectory in your graphroot path (${root}) restricts access to the remapped root uid/gid; please fix by allowing 'o+x' permissions on existing directories`);
