@@ -2,7 +2,7 @@ import { containerCgroupPath } from './cgroup-files';
 import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
 import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
-import { chown, mkdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MissingRuntime } from '../../runtime/missing-runtime';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
@@ -25,9 +25,8 @@ import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
-import { hostRoot, ociMappings, type IdMap } from '../userns/id-map';
-import { checkUsernsMode } from './userns-mode';
-import { lockedMountFlags } from '../../host/mountinfo';
+import { hostRoot, type IdMap } from '../userns/id-map';
+import { keepLockedFlags, takeUserSysctls, userNamespaceOf } from './userns-mode';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -86,7 +85,7 @@ export class ContainerStarter {
       phases.mark('network');
       if (!net.sharedWith) await this.writeEtcFiles(d, net, this.deps.idMapOf?.(c));
       const spec = await this.spec(c, d, net);
-      const lateSysctls = this.lateSysctls(c, spec, net);
+      const lateSysctls = net.adoptNetns ? takeUserSysctls(c, spec) : undefined;
       await keepLockedFlags(spec);
       runtime.prepareSpec?.(c.id, spec, { sharedNetns: !!net.sharedWith });
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
@@ -160,42 +159,6 @@ export class ContainerStarter {
     }
   }
 
-  /**
-   * userns-remap: the container's `--sysctl net.*` settings, taken out of the spec and written
-   * from the host once the endpoints are attached (the runtime writes at create, before the
-   * interfaces they may name exist in a namespace it makes itself).
-   */
-  private lateSysctls(c: ContainerRecord, spec: { linux: { sysctl: Record<string, string> } }, net: NetworkSetup): Record<string, string> | undefined {
-    if (!net.adoptNetns) return undefined;
-    const late: Record<string, string> = {};
-    for (const key of Object.keys(c.hostConfig.Sysctls ?? {})) {
-      if (!key.startsWith('net.') || spec.linux.sysctl[key] === undefined) continue;
-      late[key] = spec.linux.sysctl[key];
-      delete spec.linux.sysctl[key];
-    }
-    return Object.keys(late).length ? late : undefined;
-  }
-
-  /**
-   * The user namespace of a remapped container: a new one with the mapping, or, when it joins a
-   * remapped peer's network, IPC or PID namespace, that peer's (dockerd: namespaces shared
-   * between containers must share the user namespace too).
-   */
-  private async userNamespace(c: ContainerRecord, idMap: IdMap | undefined, joined: Array<string | undefined>) {
-    if (!idMap) return undefined;
-    checkUsernsMode(c.hostConfig, true);
-    const mappings = ociMappings(idMap);
-    const own = await readlink('/proc/self/ns/user');
-    for (const nsPath of joined) {
-      const pid = nsPath && /^\/proc\/(\d+)\/ns\//.exec(nsPath)?.[1];
-      if (!pid) continue;
-      const path = `/proc/${pid}/ns/user`;
-      // A peer in the host's user namespace (`--userns=host`) has none of its own to join.
-      if ((await readlink(path).catch(() => own)) !== own) return { mappings, path };
-    }
-    return { mappings };
-  }
-
   private async spec(c: ContainerRecord, d: ContainerDirs, net: NetworkSetup) {
     // dockerd's order: link variables first, the container's own Env overrides them.
     const env = [...net.env, ...(c.config.Env ?? [])];
@@ -209,7 +172,7 @@ export class ContainerStarter {
     const ns = namespacePlan(c.hostConfig, (ref) => this.peers.get(ref));
     const nsPath = (choice: unknown) => (typeof choice === 'object' && choice ? (choice as { path: string }).path : undefined);
     const peerPid = net.sharedWith ? this.peers.get(net.sharedWith).state.Pid : 0;
-    const userNamespace = await this.userNamespace(c, this.deps.idMapOf?.(c), [peerPid ? `/proc/${peerPid}/ns/net` : undefined, nsPath(ns.ipc), nsPath(ns.pid)]);
+    const userNamespace = await userNamespaceOf(c, this.deps.idMapOf?.(c), [peerPid ? `/proc/${peerPid}/ns/net` : undefined, nsPath(ns.ipc), nsPath(ns.pid)]);
     const etcDirs = net.sharedWith ? this.peers.dirs(net.sharedWith) : d;
     const userMounts = await specMounts(c.mounts ?? [], d.merged, this.deps.volumes);
     const hc = c.hostConfig;
@@ -291,20 +254,6 @@ function etcMounts(c: ContainerRecord, d: ContainerDirs): Array<[string, string]
   const taken = new Set((c.mounts ?? []).map((m) => m.Destination));
   const files: Array<[string, string]> = [['/etc/resolv.conf', d.resolvConfPath], ['/etc/hostname', d.hostnamePath], ['/etc/hosts', d.hostsPath]];
   return files.filter(([dest]) => !taken.has(dest));
-}
-
-/**
- * userns-remap: the runtime remounts binds (read-only ones) inside the user namespace, where
- * the source mount's nosuid/nodev/noexec/atime flags are locked; each bind repeats them, as
- * dockerd's do, or the remount fails with EPERM.
- */
-async function keepLockedFlags(spec: { linux: { namespaces: Array<{ type: string }> }; mounts: Array<{ type: string; source: string; options: string[] }> }): Promise<void> {
-  if (!spec.linux.namespaces.some((n) => n.type === 'user')) return;
-  for (const m of spec.mounts) {
-    if (m.type !== 'bind') continue;
-    const locked = await lockedMountFlags(m.source).catch(() => []);
-    for (const flag of locked) if (!m.options.includes(flag)) m.options.push(flag);
-  }
 }
 
 /** Later entries win, keeping the first position of each key (so HOSTNAME can be overridden by Env). */

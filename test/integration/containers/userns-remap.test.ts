@@ -201,6 +201,16 @@ describe('userns-remap: a user with its own subordinate range', { skip: SKIP }, 
     const out = berth.ok(['run', '--rm', '--network', 'container:netowner', 'busybox', 'readlink', '/proc/self/ns/user']);
     assert.equal(out.trim(), run('readlink', [`/proc/${pid}/ns/user`]).trim());
   });
+
+  it('restarts a remapped container with its network (a new namespace from the runtime each run)', () => {
+    berth.ok(['run', '-d', '--name', 'again', 'busybox', 'sleep', '300']);
+    const ip = () => berth.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'again']).trim();
+    assert.match(ip(), /^\d+\.\d+\.\d+\.\d+$/);
+    berth.ok(['restart', '-t', '0', 'again']);
+    const out = berth.ok(['exec', 'again', 'sh', '-c', 'cat /proc/self/uid_map; ip -4 -o addr show eth0']);
+    assert.equal(mapLines(out)[0], `0 ${start} ${RANGE}`);
+    assert.match(out, new RegExp(`inet ${ip().replace(/\./g, '\\.')}/`));
+  });
 });
 
 describe('userns-remap default: the dockremap user', { skip: SKIP }, () => {
