@@ -25,6 +25,7 @@ import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
+import type { IdMap } from '../userns/id-map';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -37,6 +38,8 @@ interface StarterDeps {
   cgroupVersion: 1 | 2;
   seccomp: DaemonSeccomp;
   log?: Logger;
+  /** userns-remap: the mapping container `c` runs under (none: the host's ids). */
+  idMapOf?: (c: ContainerRecord) => IdMap | undefined;
 }
 
 /**
@@ -69,7 +72,7 @@ export class ContainerStarter {
     await rm(d.exitDir, { recursive: true, force: true });
     await mkdir(d.exitDir, { recursive: true });
     await mkdir(d.bundle, { recursive: true });
-    await mountRootfs(d, lowerDirs);
+    await mountRootfs(d, lowerDirs, this.deps.idMapOf?.(c));
     phases.mark('rootfs');
     let launched = false;
     let net: NetworkSetup | undefined;
