@@ -213,6 +213,16 @@ describe('userns-remap: a user with its own subordinate range', { skip: SKIP }, 
     assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /merged-layers|archive-\w+-layers/);
   });
 
+  it('builds an image whose layers carry container ids (COPY and RUN in remapped build containers)', () => {
+    const ctx = join(berth.dir, 'build-ctx');
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, 'f'), 'copied\n');
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY f /f\nRUN mkdir /d && chown 1000:1000 /d && touch /bin/busybox\n');
+    berth.ok(['build', '-q', '-t', 'remapbuilt', ctx], { timeoutMs: 120_000 });
+    assert.equal(berth.ok(['run', '--rm', 'remapbuilt', 'stat', '-c', '%u %g', '/f', '/d', '/bin/busybox']).trim(), '0 0\n1000 1000\n0 0');
+    assert.equal(berth.ok(['run', '--rm', '--userns', 'host', 'remapbuilt', 'stat', '-c', '%u %g', '/f', '/d']).trim(), '0 0\n1000 1000');
+  });
+
   it('shares the user namespace with a container whose network namespace it joins', () => {
     berth.ok(['run', '-d', '--name', 'netowner', 'busybox', 'sleep', '300']);
     const pid = berth.ok(['inspect', '-f', '{{.State.Pid}}', 'netowner']).trim();
