@@ -132,6 +132,18 @@ static void drop_scratch(const char *scratch) {
 
 static const char *scratch_dir;
 
+/* Detaches what a killed earlier run may have left mounted in the scratch dir. */
+static void drop_stale_scratch(void) {
+  for (int i = 0; i < MAX_LAYERS; i++) {
+    char at[4096];
+    snprintf(at, sizeof at, "%s/%d", scratch_dir, i);
+    struct stat st;
+    if (lstat(at, &st) < 0) break;
+    while (umount2(at, MNT_DETACH) == 0) {}
+    rmdir(at);
+  }
+}
+
 static void fail_clean(int status, const char *fmt, const char *arg) {
   int saved = errno;
   drop_scratch(scratch_dir);
@@ -146,7 +158,9 @@ static void idmapped_clone(const char *dir, int ns) {
   if (mkdir(at, 0700) < 0 && errno != EEXIST) fail_clean(1, "mkdir %s", at);
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0) fail_clean(errno == ENOSYS ? EXIT_UNSUPPORTED : 1, "open_tree %s", dir);
-  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)ns };
+  /* Read-only as well: were this program killed before it detaches them, a recursive delete
+   * of the container dir would stop at these mounts instead of emptying the image's layers. */
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY, .userns_fd = (__u64)ns };
   if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
     int unsupported = errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP;
     fail_clean(unsupported ? EXIT_UNSUPPORTED : 1, "idmapped mount of %s (mount_setattr MOUNT_ATTR_IDMAP)", dir);
@@ -186,6 +200,7 @@ int main(int argc, char **argv) {
 
   int ns = userns_fd(uid_map, gid_map);
   if (mkdir(scratch_dir, 0700) < 0 && errno != EEXIST) fail(1, "mkdir %s", scratch_dir);
+  drop_stale_scratch();
   for (int i = 0; i < lowers; i++) idmapped_clone(lower[i], ns);
   close(ns);
 

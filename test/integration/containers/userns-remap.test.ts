@@ -194,6 +194,35 @@ describe('userns-remap: a user with its own subordinate range', { skip: SKIP }, 
     assert.equal(berth.ok(['run', '--rm', 'cpimage', 'stat', '-c', '%u %g', '/out', '/in']).trim(), '0 0\n0 0');
   });
 
+  it('docker export and diff show container ids; cp into a running container writes host ids; no layer mounts stay', () => {
+    berth.ok(['run', '-d', '--name', 'live', 'busybox', 'sleep', '300']);
+    berth.ok(['exec', 'live', 'sh', '-c', 'mkdir /data && chown 1000:1000 /data && touch /bin/busybox']);
+    const local = join(berth.dir, 'live-in');
+    writeFileSync(local, 'in\n');
+    berth.ok(['cp', local, 'live:/data/']);
+    const id = berth.ok(['inspect', '-f', '{{.Id}}', 'live']).trim();
+    const upper = join(berth.ok(['info', '--format', '{{.DockerRootDir}}']).trim(), 'containers', id, 'upper');
+    assert.deepEqual([statSync(join(upper, 'data')).uid, statSync(join(upper, 'data', 'live-in')).uid], [start + 1000, start]);
+    assert.equal(berth.ok(['exec', 'live', 'stat', '-c', '%u %g', '/data', '/data/live-in', '/bin/busybox']).trim(), '1000 1000\n0 0\n0 0');
+    const exported = run('sh', ['-c', `DOCKER_HOST=${berth.host} ${DOCKER} export live | tar -tvf - --numeric-owner`]);
+    const ownerOf = (name: string) => exported.split('\n').find((l) => l.trim().endsWith(` ${name}`))?.split(/\s+/)[1];
+    assert.deepEqual([ownerOf('data/'), ownerOf('data/live-in'), ownerOf('bin/busybox')], ['1000/1000', '0/0', '0/0']);
+    const diff = berth.ok(['diff', 'live']).trim().split('\n');
+    // /bin was copied up with host ids but is otherwise unchanged: not reported, as without remapping.
+    assert.deepEqual(diff.filter((l) => /\/(bin|data)/.test(l)), ['C /bin/busybox', 'A /data', 'A /data/live-in']);
+    assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), /merged-layers|archive-\w+-layers/);
+  });
+
+  it('builds an image whose layers carry container ids (COPY and RUN in remapped build containers)', () => {
+    const ctx = join(berth.dir, 'build-ctx');
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, 'f'), 'copied\n');
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY f /f\nRUN mkdir /d && chown 1000:1000 /d && touch /bin/busybox\n');
+    berth.ok(['build', '-q', '-t', 'remapbuilt', ctx], { timeoutMs: 120_000 });
+    assert.equal(berth.ok(['run', '--rm', 'remapbuilt', 'stat', '-c', '%u %g', '/f', '/d', '/bin/busybox']).trim(), '0 0\n1000 1000\n0 0');
+    assert.equal(berth.ok(['run', '--rm', '--userns', 'host', 'remapbuilt', 'stat', '-c', '%u %g', '/f', '/d']).trim(), '0 0\n1000 1000');
+  });
+
   it('shares the user namespace with a container whose network namespace it joins', () => {
     berth.ok(['run', '-d', '--name', 'netowner', 'busybox', 'sleep', '300']);
     const pid = berth.ok(['inspect', '-f', '{{.State.Pid}}', 'netowner']).trim();

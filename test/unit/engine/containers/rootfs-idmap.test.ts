@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IdmappedMountsUnsupportedError, mountIdmappedOverlay, probeIdmappedOverlay } from '../../../../src/host/idmapped-overlay';
 import { isMountPoint } from '../../../../src/host/mountinfo';
+import { mount } from '../../../../src/host/mount';
 import { mountRootfs, rootfsPaths, unmountRootfs } from '../../../../src/engine/containers/rootfs';
 import type { IdMap } from '../../../../src/engine/userns/id-map';
 
@@ -76,6 +77,27 @@ describe('idmapped rootfs', () => {
       await unmountRootfs(paths);
     }
     assert.deepEqual(await mountsUnder(base), []);
+  });
+
+  it('detaches layer mounts a killed earlier mount left behind', async (t) => {
+    if (skip) return t.skip(skip);
+    const layer = join(base, 'stale-layer');
+    await mkdir(layer, { recursive: true });
+    await writeFile(join(layer, 'keep'), 'layer content');
+    const container = join(base, 'c4');
+    const paths = rootfsPaths(container);
+    const stale = join(container, 'merged-layers', '0');
+    await mkdir(stale, { recursive: true });
+    await mount(stale, { type: 'bind', source: layer });
+    await mountRootfs(paths, [layer], MAP);
+    try {
+      assert.equal(await isMountPoint(stale), false);
+      assert.deepEqual(await readdir(container).then((e) => e.sort()), ['merged', 'upper', 'work']);
+    } finally {
+      await unmountRootfs(paths);
+    }
+    assert.deepEqual(await mountsUnder(base), []);
+    assert.equal(await readFile(join(layer, 'keep'), 'utf8'), 'layer content');
   });
 
   it('mounts the plain overlay without a mapping', async (t) => {
