@@ -131,7 +131,18 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
-const HTTPD = (text: string) => ['sh', '-c', `echo ${text} > /tmp/index.html; exec httpd -f -p 80 -h /tmp`];
+/**
+ * A container command that runs `setup`, then lives until /tmp/stop appears: the tests end their
+ * containers with `finish`, by the container's own exit.
+ */
+const untilStopped = (setup: string) => ['sh', '-c', `${setup}; until [ -e /tmp/stop ]; do sleep 0.1; done`];
+const serving = (text: string) => untilStopped(`echo ${text} > /tmp/index.html; httpd -p 80 -h /tmp`);
+
+function finish(d: RootlessDaemon, name: string): void {
+  d.ok(['exec', name, 'touch', '/tmp/stop']);
+  assert.equal(d.ok(['wait', name]), '0');
+  d.ok(['rm', name]);
+}
 
 const skip = skipReason();
 
@@ -148,21 +159,24 @@ describe('rootless daemon networking', { skip, timeout: 600_000 }, () => {
 
   it('resolves container names on a user network through the embedded DNS', () => {
     rl.ok(['network', 'create', 'rlnet']);
-    rl.ok(['run', '-d', '--name', 'web', '--network', 'rlnet', 'busybox', ...HTTPD('hello-by-name')]);
-    const out = rl.ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'sh', '-c', 'for i in $(seq 50); do wget -qO- -T 2 http://web/ && exit 0; sleep 0.2; done; exit 1']);
+    rl.ok(['run', '-d', '--name', 'web', '--network', 'rlnet', 'busybox', ...serving('hello-by-name')]);
+    const out = rl.ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'sh', '-c', 'for i in $(seq 50); do wget -qO- http://web/ && exit 0; sleep 0.2; done; exit 1']);
     assert.equal(out, 'hello-by-name');
     // 127.0.0.11 answers for the network (names it does not know go on to slirp4netns' 10.0.2.3).
     assert.match(rl.ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'cat', '/etc/resolv.conf']), /nameserver 127\.0\.0\.11/);
-    rl.ok(['rm', '-f', 'web']);
+    finish(rl, 'web');
     rl.ok(['network', 'rm', 'rlnet']);
   });
 
   it('publishes ports on the host loopback, frees them when the container stops, and reports a host port in use', async () => {
     const [local, any] = [await freePort(), await freePort()];
-    rl.ok(['run', '-d', '--name', 'pub', '-p', `127.0.0.1:${local}:80`, '-p', `${any}:80`, 'busybox', ...HTTPD('hello-from-rootless')]);
+    rl.ok(['run', '-d', '--name', 'pub', '-p', `127.0.0.1:${local}:80`, '-p', `${any}:80`, 'busybox', ...serving('hello-from-rootless')]);
     assert.equal((await waitForHttp(`http://127.0.0.1:${local}/`)).trim(), 'hello-from-rootless');
     assert.equal((await httpGet(`http://127.0.0.1:${any}/`)).trim(), 'hello-from-rootless');
-    rl.ok(['stop', '-t', '0', 'pub']);
+    assert.match(rl.ok(['port', 'pub']), new RegExp(`80/tcp -> 127\\.0\\.0\\.1:${local}`));
+    // The container's end removes the ports from the host.
+    rl.ok(['exec', 'pub', 'touch', '/tmp/stop']);
+    assert.equal(rl.ok(['wait', 'pub']), '0');
     assert.ok(await refused(local), `127.0.0.1:${local} still listens after the stop`);
     assert.ok(await refused(any), `127.0.0.1:${any} still listens after the stop`);
     rl.ok(['rm', 'pub']);
@@ -174,7 +188,7 @@ describe('rootless daemon networking', { skip, timeout: 600_000 }, () => {
     });
     try {
       const port = (holder.address() as AddressInfo).port;
-      const r = rl.docker(['run', '-d', '--name', 'taken', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '60']);
+      const r = rl.docker(['run', '-d', '--name', 'taken', '-p', `127.0.0.1:${port}:80`, 'busybox', 'true']);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, new RegExp(`driver failed programming external connectivity on endpoint taken .*listen tcp4 127\\.0\\.0\\.1:${port}: bind: address already in use`));
     } finally {
@@ -194,7 +208,7 @@ describe('rootless daemon networking', { skip, timeout: 600_000 }, () => {
         rl.ok(['rmi', ref]);
         rl.ok(['pull', ref]);
         // The image keeps the name the user typed.
-        assert.equal(rl.ok(['image', 'inspect', '-f', '{{index .RepoTags 0}}', ref]), ref);
+        assert.ok(rl.ok(['image', 'inspect', '-f', '{{json .RepoTags}}', ref]).includes(`"${ref}"`));
         rl.ok(['rmi', ref]);
       }
     } finally {
@@ -207,14 +221,14 @@ describe('rootless daemon networking', { skip, timeout: 600_000 }, () => {
     try {
       rootful = await startBerth();
       rootful.ok(['run', '-d', '--name', 'rootful-c', 'busybox', 'sleep', '300']);
-      const bridge = rootful.ok(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'bridge']);
+      const bridge = rootful.ok(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'bridge']).trim();
       const hostRules = () => spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('BERTH')).sort();
       const links = () => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]).filter(Boolean).sort();
       const rulesBefore = hostRules();
       const linksBefore = links();
 
       rl.ok(['network', 'create', 'rlside']);
-      rl.ok(['run', '-d', '--name', 'rootless-c', '--network', 'rlside', 'busybox', 'sleep', '300']);
+      rl.ok(['run', '-d', '--name', 'rootless-c', '--network', 'rlside', 'busybox', ...untilStopped('true')]);
       const rlBridge = rl.ok(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'rlside']) || `br-${rl.ok(['network', 'inspect', '-f', '{{.Id}}', 'rlside']).slice(0, 12)}`;
 
       // The rootless daemon's bridges and rules live in its own namespace only.
@@ -222,13 +236,13 @@ describe('rootless daemon networking', { skip, timeout: 600_000 }, () => {
       assert.ok(!links().includes(rlBridge), `${rlBridge} appeared on the host`);
       assert.deepEqual(links().filter((l) => !l.startsWith('veth')), linksBefore.filter((l) => !l.startsWith('veth')));
       assert.ok(links().includes(bridge), `the rootful bridge ${bridge} is gone`);
-      assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']), 'true');
+      assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']).trim(), 'true');
       assert.equal(rl.ok(['inspect', '-f', '{{.State.Running}}', 'rootless-c']), 'true');
 
-      rl.ok(['rm', '-f', 'rootless-c']);
+      finish(rl, 'rootless-c');
       rl.ok(['network', 'rm', 'rlside']);
       assert.deepEqual(hostRules(), rulesBefore);
-      assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']), 'true');
+      assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']).trim(), 'true');
     } finally {
       await rootful?.cleanup();
     }
