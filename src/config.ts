@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mergeRuntimes, parseAddRuntimeFlags, parseFileRuntimes, type RuntimeConfigEntry } from './config-runtimes';
 import { DEFAULT_CERTS_DIR } from './engine/registry/endpoint';
 
@@ -39,6 +39,19 @@ export interface Config {
   seccompProfile: string;
   /** `--userns-remap` as given (`default`, `user`, `user:group`, ids); unset = no remapping. */
   userNsRemap?: string;
+  /** Set for a rootless daemon (src/rootless/): rootlesskit's state dir (its api.sock, child_pid). */
+  rootless?: { stateDir: string };
+}
+
+/** Defaults that replace DEFAULTS for a rootless daemon (src/rootless/layout.ts); flags still win. */
+export interface LayoutDefaults {
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  pidFile: string;
+  /** daemon.json read when present and no --config-file is given. */
+  configFile: string;
+  rootless: { stateDir: string };
 }
 
 export const DEFAULTS = {
@@ -122,7 +135,7 @@ const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 export type ParseResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
 
 /** Parses dockerd-style flags (`--flag value`, `--flag=value`, `-H value`). */
-export function parseArgs(argv: string[]): ParseResult {
+export function parseArgs(argv: string[], layout?: LayoutDefaults): ParseResult {
   const flags: Record<string, string | string[]> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -146,7 +159,7 @@ export function parseArgs(argv: string[]): ParseResult {
     if (LIST_FLAGS.has(name)) flags[name] = [...((flags[name] as string[]) ?? []), value];
     else flags[name] = value;
   }
-  return { kind: 'run', config: buildConfig(flags as FlagValues & { host?: string[] }) };
+  return { kind: 'run', config: buildConfig(flags as FlagValues & { host?: string[] }, layout) };
 }
 
 function readFileConfig(path: string): FileConfig {
@@ -165,21 +178,22 @@ function readFileConfig(path: string): FileConfig {
   }
 }
 
-function buildConfig(flags: FlagValues & { host?: string[] }): Config {
+function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDefaults): Config {
+  if (!flags['config-file'] && layout && existsSync(layout.configFile)) flags = { ...flags, 'config-file': layout.configFile };
   const file = flags['config-file'] ? readFileConfig(flags['config-file']) : {};
   const runtimes = runtimeConfig(flags, file);
   const logLevel = flags['log-level'] ?? file['log-level'] ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel}`);
-  const hosts = flags.host ?? file.hosts ?? [DEFAULTS.host];
+  const hosts = flags.host ?? file.hosts ?? [layout?.host ?? DEFAULTS.host];
   for (const h of hosts) {
     if (!h.startsWith('unix://') && !h.startsWith('/')) throw new ConfigError(`unsupported host ${h}: only unix:// sockets are supported`);
   }
-  const execRoot = flags['exec-root'] ?? file['exec-root'] ?? DEFAULTS.execRoot;
+  const execRoot = flags['exec-root'] ?? file['exec-root'] ?? layout?.execRoot ?? DEFAULTS.execRoot;
   const config: Config = {
     hosts,
-    dataRoot: flags['data-root'] ?? file['data-root'] ?? DEFAULTS.dataRoot,
+    dataRoot: flags['data-root'] ?? file['data-root'] ?? layout?.dataRoot ?? DEFAULTS.dataRoot,
     execRoot,
-    pidFile: flags.pidfile ?? file.pidfile ?? `${execRoot}/berthd.pid`,
+    pidFile: flags.pidfile ?? file.pidfile ?? layout?.pidFile ?? `${execRoot}/berthd.pid`,
     defaultRuntime: flags['default-runtime'] ?? file['default-runtime'],
     runtimes,
     logLevel: logLevel as Config['logLevel'],
@@ -191,8 +205,10 @@ function buildConfig(flags: FlagValues & { host?: string[] }): Config {
     insecureRegistries: flags['insecure-registry'] ?? file['insecure-registries'] ?? [],
     registryMirrors: flags['registry-mirror'] ?? file['registry-mirrors'] ?? [],
     registryCertsDir: flags['registry-certs-dir'] ?? file['registry-certs-dir'] ?? DEFAULTS.registryCertsDir,
-    group: flags.group ?? file.group ?? DEFAULTS.group,
+    // A rootless daemon's socket stays its user's: the host's groups are not mapped (dockerd's too).
+    group: flags.group ?? file.group ?? (layout ? '' : DEFAULTS.group),
     seccompProfile: flags['seccomp-profile'] || file['seccomp-profile'] || DEFAULTS.seccompProfile,
+    ...(layout ? { rootless: layout.rootless } : {}),
   };
   if (typeof config.seccompProfile !== 'string') throw new ConfigError(`invalid seccomp-profile: ${JSON.stringify(config.seccompProfile)} (expected "builtin", "unconfined" or a file path)`);
   for (const m of config.registryMirrors) {

@@ -11,6 +11,7 @@ import { NoSwarm } from './engine/swarm/no-swarm';
 import { NoPlugins } from './engine/plugins/no-plugins';
 import { socketPath, type Config } from './config';
 import { socketGroupId } from './socket-group';
+import { rootlessSocketGroup } from './rootless/degrade';
 import { composeContainers, type ContainerEngine } from './engine/containers/compose';
 import type { ContainerBackend } from './api/containers/backend';
 import type { BuildContainers, BuildImages } from './engine/builder/build-ports';
@@ -24,6 +25,7 @@ import { dialLoopbackVia, SLIRP4NETNS_HOST_LOOPBACK } from './engine/registry/lo
 import { Store } from './engine/store/store';
 import { SystemService } from './engine/system/system-service';
 import { detectCgroupLayout } from './runtime/cgroups';
+import { detectRootlessCgroups } from './runtime/rootless-cgroups';
 import { ConmonMonitor, watchExit } from './runtime/conmon';
 import { RuntimeRegistry } from './runtime/registry';
 import { EventLog } from './engine/events/event-log';
@@ -45,7 +47,7 @@ export interface RunningDaemon {
 export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
   // Before anything is created: a socket group that does not exist stops the start.
-  const socketGid = socketGroupId(config.group, (msg) => log.warn(msg));
+  const socketGid = config.rootless ? rootlessSocketGroup(config.group, log) : socketGroupId(config.group, (msg) => log.warn(msg));
   // Likewise a seccomp profile that cannot be honoured: no container may run without it.
   const seccomp = loadDaemonSeccomp(config.seccompProfile);
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
@@ -66,6 +68,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       configured: config.runtimes,
       defaultRuntime: config.defaultRuntime,
       cgroupLayout,
+      rootless: config.rootless && detectRootlessCgroups(cgroupLayout),
       log: log.child({ module: 'runtime' }),
     });
     const monitor = new ConmonMonitor({ log: log.child({ module: 'runtime' }), execRoot: config.execRoot });
@@ -161,6 +164,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
       name: config.name,
       seccompProfile: seccomp.profile,
+      rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
     });
     await images.init();
     await volumes.init();

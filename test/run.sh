@@ -44,6 +44,8 @@ SERIAL=(
   test/integration/network/networks.test.ts
   # Adds and removes a group in the host's /etc/group.
   test/integration/daemon/socket-group.test.ts
+  # Adds and removes a user (and its /etc/subuid, /etc/subgid range) for the rootless daemon.
+  test/integration/daemon/rootless.test.ts
 )
 compiled() { for f in "$@"; do f=${f#test/}; echo "dist/test/${f%.ts}.js"; done; }
 parallel=()

@@ -6,6 +6,7 @@
  */
 import { ExternalCommandError, runCommand } from './command';
 import { isMountPoint } from './mountinfo';
+import { runningInUserNs } from './userns';
 
 export { isMountPoint };
 
@@ -27,7 +28,8 @@ export async function mount(target: string, spec: MountSpec): Promise<void> {
 export function mountArgs(spec: MountSpec): string[] {
   switch (spec.type) {
     case 'overlay':
-      return ['-t', 'overlay', '-o', `lowerdir=${spec.lowerDirs.join(':')},upperdir=${spec.upperDir},workdir=${spec.workDir}`, 'overlay'];
+      // In a user namespace (rootless) overlayfs keeps its metadata in user.overlay.* xattrs.
+      return ['-t', 'overlay', '-o', `lowerdir=${spec.lowerDirs.join(':')},upperdir=${spec.upperDir},workdir=${spec.workDir}${runningInUserNs() ? ',userxattr' : ''}`, 'overlay'];
     case 'bind':
       return ['--bind', spec.source];
     case 'filesystem':

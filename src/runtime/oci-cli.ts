@@ -38,6 +38,12 @@ export interface OciCliOptions {
   addToSpec?: (spec: RuntimeSpec, ctx: SpecContext) => void;
   /** See OciRuntime.ownLoopback (runsc). */
   ownLoopback?: boolean;
+  /**
+   * Containers have no cgroup (a rootless daemon on cgroup v1): `kill --all` finds no processes
+   * to signal (crun signals none, runc fails), so only the init is signalled; its pid namespace
+   * goes with it.
+   */
+  noCgroups?: boolean;
   /** See OciRuntime.prepareBundle and prepareProcess (the built-in runtime's plans). */
   prepareBundle?: OciRuntime['prepareBundle'];
   prepareProcess?: OciRuntime['prepareProcess'];
@@ -56,6 +62,7 @@ export class OciCli implements OciRuntime {
   private readonly runOptions: RunCommandOptions;
   private readonly seccompFilters: SeccompFilterCache | undefined;
   private readonly addToSpec: OciCliOptions['addToSpec'];
+  private readonly noCgroups: boolean;
   readonly prepareBundle: OciCliOptions['prepareBundle'];
   readonly prepareProcess: OciCliOptions['prepareProcess'];
 
@@ -70,6 +77,7 @@ export class OciCli implements OciRuntime {
     this.runOptions = { env: opts.env, timeoutMs: opts.timeoutMs ?? 120_000 };
     this.seccompFilters = opts.cacheSeccompFilters ? new SeccompFilterCache(opts.root) : undefined;
     this.addToSpec = opts.addToSpec;
+    this.noCgroups = opts.noCgroups ?? false;
     this.prepareBundle = opts.prepareBundle;
     this.prepareProcess = opts.prepareProcess;
   }
@@ -104,7 +112,7 @@ export class OciCli implements OciRuntime {
   }
 
   async kill(id: string, signal: string, all = false): Promise<void> {
-    await this.run(id, this.killArgs(id, signal, all), this.directPath);
+    await this.run(id, this.killArgs(id, signal, all && !this.noCgroups), this.directPath);
   }
 
   async delete(id: string, force = false): Promise<void> {

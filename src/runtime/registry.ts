@@ -13,7 +13,9 @@ import { basename, isAbsolute, join } from 'node:path';
 import { InvalidParameterError } from '../errors';
 import { BERTH_RUNTIME_NAME, BERTH_RUNTIME_PATH, berthPlanHooks } from './builtin/runtime-entry';
 import type { CgroupLayout } from './cgroups';
-import { writeHybridWrapper, type HybridWrapperTools } from './crun-hybrid';
+import { writeHybridWrapper, writeRootlessHybridWrapper, type HybridWrapperTools } from './crun-hybrid';
+import type { RootlessCgroups } from './rootless-cgroups';
+import { highestMappedGid, rootlessSpec } from './rootless-spec';
 import { MissingRuntime } from './missing-runtime';
 import { OciCli } from './oci-cli';
 import { runscCliOptions, type StartWrapperTools } from './runsc';
@@ -31,6 +33,8 @@ export interface RuntimeRegistryConfig {
    *  `--root`), generated wrapper scripts go to `<execRoot>/runtimes/`. */
   execRoot: string;
   cgroupLayout: CgroupLayout;
+  /** A rootless daemon (inside rootlesskit): the cgroups it may use (rootless-cgroups.ts). */
+  rootless?: RootlessCgroups;
   /** `--default-runtime`; when absent: crun if installed and usable here, else runc. */
   defaultRuntime?: string;
   /** `--add-runtime name=path` and daemon.json `runtimes`. */
@@ -74,6 +78,8 @@ export class RuntimeRegistry {
   private constructor(
     private readonly entries: ReadonlyMap<string, Entry>,
     readonly defaultName: string,
+    /** false for a rootless daemon without delegated cgroups (rootless-cgroups.ts). */
+    readonly cgroupLimits = true,
   ) {}
 
   static async create(config: RuntimeRegistryConfig): Promise<RuntimeRegistry> {
@@ -91,7 +97,11 @@ export class RuntimeRegistry {
       if (!RUNTIME_NAME.test(name)) throw new InvalidParameterError(`invalid runtime name: ${name}`);
       wanted.set(name, rt);
     }
-    const tools: HybridWrapperTools | undefined = config.cgroupLayout === 'hybrid' ? await findTools(['unshare', 'sh', 'umount'], searchPath) : undefined;
+    const hybrid = config.cgroupLayout === 'hybrid';
+    const tools: HybridWrapperTools | undefined = hybrid && !config.rootless ? await findTools(['unshare', 'sh', 'umount'], searchPath) : undefined;
+    const rootlessTools = hybrid && config.rootless ? await findTools(['unshare', 'sh', 'mount'], searchPath) : undefined;
+    const rootless = config.rootless;
+    const highestGid = rootless ? highestMappedGid() : 0;
     let startTools: Promise<StartWrapperTools | undefined> | undefined;
     const runscTools = () => (startTools ??= findTools(['unshare', 'sh', 'mount'], searchPath));
 
@@ -109,6 +119,10 @@ export class RuntimeRegistry {
       if (tools && basename(binary) === 'crun') {
         path = await writeHybridWrapper(join(config.execRoot, 'runtimes'), name, binary, tools);
         config.log?.info({ runtime: name, wrapper: path }, 'hybrid cgroup host: crun runs without the cgroup2 mount');
+      } else if (rootlessTools && basename(binary) === 'crun') {
+        // The rootful wrapper's umount needs real root; this one hides the mount under a tmpfs.
+        path = await writeRootlessHybridWrapper(join(config.execRoot, 'runtimes'), name, binary, rootlessTools);
+        config.log?.info({ runtime: name, wrapper: path }, 'hybrid cgroup host, rootless: crun runs with the cgroup2 mount hidden');
       }
       // A configured runtime may be gVisor under any name: it needs its own spec additions.
       const gvisor = rt === config.configured?.[name]
@@ -117,9 +131,15 @@ export class RuntimeRegistry {
       const runtime = new OciCli({
         name,
         path,
-        addToSpec: gvisor?.addToSpec,
+        addToSpec: rootless
+          ? (spec, ctx) => {
+              rootlessSpec(spec, rootless, highestGid);
+              gvisor?.addToSpec?.(spec, ctx);
+            }
+          : gvisor?.addToSpec,
         startPath: gvisor?.startPath,
         ownLoopback: gvisor?.ownLoopback,
+        noCgroups: rootless !== undefined && rootless.controllers.length === 0,
         ...(rt === berth ? berthPlanHooks() : {}),
         // crun reads the cgroup layout only where it sets cgroups up (create, update,
         // pause/resume); it keeps what it needs in its state. Measured on Debian 12's crun 1.8.1:
@@ -135,7 +155,7 @@ export class RuntimeRegistry {
     }
 
     // crun <= 1.8 runs on a hybrid host only through the wrapper, which needs its tools.
-    const crunUsable = config.cgroupLayout !== 'hybrid' || tools !== undefined;
+    const crunUsable = !hybrid || tools !== undefined || rootlessTools !== undefined;
     const preferred = [...(crunUsable ? ['crun', 'runc'] : ['runc', 'crun']), BERTH_RUNTIME_NAME];
     const defaultName = config.defaultRuntime ?? (preferred.find((n) => entries.has(n)) || 'runc');
     if (config.defaultRuntime !== undefined && !entries.has(defaultName)) {
@@ -145,7 +165,7 @@ export class RuntimeRegistry {
       const info = { name: defaultName, path: '', runtimeArgs: Object.freeze([]), available: false };
       entries.set(defaultName, { runtime: new MissingRuntime(defaultName, ''), info });
     }
-    return new RuntimeRegistry(entries, defaultName);
+    return new RuntimeRegistry(entries, defaultName, !rootless || rootless.controllers.length > 0);
   }
 
   /** The runtime for a new container; no name means the default. Unknown names are a client error. */

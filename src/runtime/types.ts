@@ -41,7 +41,7 @@ export interface ExecProcessOptions {
 /** The parts of an OCI spec a runtime may adjust before the bundle is written (see prepareSpec). */
 export interface RuntimeSpec {
   annotations?: Record<string, string>;
-  linux?: { seccomp?: unknown; namespaces?: ReadonlyArray<{ type: string; path?: string }> };
+  linux?: { seccomp?: unknown; namespaces?: ReadonlyArray<{ type: string; path?: string }>; cgroupsPath?: string; resources?: unknown; sysctl?: Record<string, string> };
 }
 
 /** What a runtime may need to know about a container that its spec does not say. */

@@ -10,6 +10,7 @@ import type { ContainerRecords } from './container-records';
 import { createVolumes, removeAnonymousVolumes } from './container-volumes';
 import { hostDevices, hostResources, ulimits } from './host-resources';
 import { normalizeLogConfig, validateLogConfig } from './log-config';
+import { discardCgroupLimits } from './no-cgroup-limits';
 import type { VolumeLookup } from './mount-spec';
 import { parseVolumesFrom, planMounts } from './mounts';
 import { generateId } from '../ids';
@@ -46,6 +47,9 @@ export class ContainerCreation {
 
   async create(opts: CreateContainerOptions): Promise<{ Id: string; Warnings: string[] }> {
     const { records } = this.deps;
+    // Runtimes that can use no cgroup (a rootless daemon on cgroup v1): limits go, with warnings.
+    const discarded = this.deps.runtimes.cgroupLimits === false ? discardCgroupLimits(opts.hostConfig ?? {}) : undefined;
+    if (discarded) opts = { ...opts, hostConfig: discarded.hostConfig };
     validateConfig(opts.config);
     validateRestartPolicy(opts.hostConfig?.RestartPolicy as RestartPolicy | undefined, !!opts.hostConfig?.AutoRemove);
     const warnings = checkHostConfig(opts.hostConfig ?? {});
@@ -89,6 +93,6 @@ export class ContainerCreation {
     }
     this.deps.log.debug({ container: id }, 'container created');
     records.emit(record, 'create');
-    return { Id: id, Warnings: warnings };
+    return { Id: id, Warnings: [...(discarded?.warnings ?? []), ...warnings] };
   }
 }

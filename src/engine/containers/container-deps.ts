@@ -29,6 +29,8 @@ export interface RuntimeLookup {
   get(name: string): OciRuntime;
   /** The runtime of an existing container; a stand-in that fails each call if it is gone. */
   forContainer(name: string): OciRuntime;
+  /** false when the runtimes can place containers in no cgroup (rootless on cgroup v1): limits are discarded. */
+  readonly cgroupLimits?: boolean;
 }
 
 export interface ExitWatch {

@@ -6,6 +6,8 @@
 import type { Logger } from 'pino';
 import { ConflictError, InvalidParameterError, NotModifiedError } from '../../errors';
 import { containerPids } from './cgroup-files';
+import { pidsInNamespaceOf } from '../../host/pid-namespace';
+import { discardCgroupLimits } from './no-cgroup-limits';
 import type { RuntimeLookup } from './container-deps';
 import type { ContainerRecords } from './container-records';
 import type { ContainerRuns } from './container-runs';
@@ -125,21 +127,24 @@ export class ContainerLifecycle {
     const { records } = this.deps;
     const c = records.get(ref);
     return records.locked(c.id, async () => {
-      const next: HostConfig = { ...c.hostConfig };
+      let next: HostConfig = { ...c.hostConfig };
       for (const key of UPDATABLE) if (changes[key] !== undefined) next[key] = changes[key];
+      // No cgroups to update (a rootless daemon on cgroup v1): the limits go, with dockerd's warnings.
+      const discarded = this.deps.runtimes.cgroupLimits === false ? discardCgroupLimits(next) : undefined;
+      if (discarded) next = discarded.hostConfig;
       if (changes.RestartPolicy?.Name !== undefined) {
         if (c.hostConfig.AutoRemove && changes.RestartPolicy.Name !== 'no') throw new InvalidParameterError('Restart policy cannot be updated because AutoRemove is enabled for the container');
         validateRestartPolicy(changes.RestartPolicy, false);
         next.RestartPolicy = changes.RestartPolicy;
       }
       const resources = hostResources(next);
-      if (c.state.Running && UPDATABLE.some((k) => changes[k] !== undefined)) {
+      if (!discarded && c.state.Running && UPDATABLE.some((k) => changes[k] !== undefined)) {
         await this.deps.runtimes.forContainer(c.runtime).update(c.id, resources);
       }
       c.hostConfig = next;
       await records.save(c);
       records.emit(c, 'update');
-      return [];
+      return discarded?.warnings ?? [];
     });
   }
 
@@ -147,7 +152,9 @@ export class ContainerLifecycle {
   async top(ref: string, psArgs?: string): Promise<TopResult> {
     const c = this.deps.records.get(ref);
     if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);
-    return containerTop(await containerPids(this.deps.cgroupVersion, c.id), psArgs || undefined);
+    const pids = await containerPids(this.deps.cgroupVersion, c.id);
+    // No cgroup (a rootless daemon on cgroup v1): the processes of its pid namespace instead.
+    return containerTop(pids.length || !c.state.Pid ? pids : await pidsInNamespaceOf(c.state.Pid), psArgs || undefined);
   }
 
   /** `docker pause`: freezes every process of the container (the runtime's freezer). */

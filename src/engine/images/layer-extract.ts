@@ -2,7 +2,7 @@
  * Unpacks one uncompressed layer tar into a directory in overlayfs form: regular files, dirs,
  * symlinks, hard links, device nodes and fifos with their owner, mode, mtime and xattrs;
  * `.wh.<name>` becomes a whiteout (char device 0:0) and `.wh..wh..opq` marks its directory
- * opaque (`trusted.overlay.opaque=y`). Every path is confined to the layer root (safe-path.ts):
+ * opaque (`trusted.overlay.opaque=y`, `user.overlay.opaque=y` in a rootless daemon's user namespace). Every path is confined to the layer root (safe-path.ts):
  * nothing is ever created, linked or changed outside it.
  *
  * One concern, kept in one file: every entry kind is applied by one extractor that tracks what
@@ -19,12 +19,12 @@ import * as tar from 'tar-stream';
 import { InvalidParameterError } from '../../errors';
 import { ExternalCommandError } from '../../host/command-error';
 import type { FsTools } from '../../host/fs-tools';
+import { isOverlayXattr, overlayOpaqueXattr, runningInUserNs } from '../../host/userns';
 import { cleanEntryPath, resolveInRoot } from './safe-path';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
 export const WHITEOUT_OPAQUE = '.wh..wh..opq';
-export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 export interface ExtractLayerOptions {
   fsTools: FsTools;
@@ -296,7 +296,7 @@ class LayerExtractor {
   private async whiteout(h: Header, dirRel: string, base: string): Promise<void> {
     if (base === WHITEOUT_OPAQUE) {
       const dir = await this.dir(dirRel);
-      await this.opts.fsTools.setXattr(dir, OPAQUE_XATTR, Buffer.from('y'));
+      await this.opts.fsTools.setXattr(dir, overlayOpaqueXattr(), Buffer.from('y'));
       return;
     }
     if (base.startsWith(WHITEOUT_META_PREFIX)) {
@@ -309,7 +309,7 @@ class LayerExtractor {
     if (this.created.has(target)) await this.settle();
     await this.clear(target, false);
     await this.opts.fsTools.whiteout(target);
-    await lchown(target, ownerOf(h).uid, ownerOf(h).gid);
+    await this.chown(target, ownerOf(h).uid, ownerOf(h).gid, h);
     await chmod(target, 0);
   }
 
@@ -336,7 +336,9 @@ class LayerExtractor {
       await this.opts.fsTools.mknod(target, { type, major: h.devmajor ?? 0, minor: h.devminor ?? 0 });
     } catch (err) {
       if (!(err instanceof ExternalCommandError)) throw err;
-      this.opts.log.warn({ err, path: h.name }, 'cannot create device node in layer; skipping it');
+      // In a user namespace no device can be made: dockerd skips them there without a fuss.
+      if (runningInUserNs()) this.opts.log.debug({ path: h.name }, 'cannot create device node in a user namespace; skipping it');
+      else this.opts.log.warn({ err, path: h.name }, 'cannot create device node in layer; skipping it');
       return;
     }
     await this.setMetadata(target, h, 'file');
@@ -348,7 +350,7 @@ class LayerExtractor {
    */
   private async setMetadata(path: string, h: Header, kind: 'file' | 'directory' | 'symlink', rel = ''): Promise<void> {
     const { uid, gid } = this.opts.owner ?? ownerOf(h);
-    await lchown(path, uid, gid);
+    await this.chown(path, uid, gid, h);
     await this.setXattrs(path, h);
     if (kind !== 'symlink') await chmod(path, (h.mode ?? (kind === 'directory' ? 0o755 : 0o644)) & 0o7777);
     const mtime = mtimeOf(h);
@@ -356,12 +358,25 @@ class LayerExtractor {
     else await lutimes(path, mtime, mtime);
   }
 
+  /**
+   * lchown; in a user namespace an id outside its mapping (EINVAL) keeps the file the namespace
+   * root's, as dockerd's rootless archive code does, instead of failing the whole layer.
+   */
+  private async chown(path: string, uid: number, gid: number, h: Header): Promise<void> {
+    try {
+      await lchown(path, uid, gid);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || !runningInUserNs()) throw err;
+      this.opts.log.debug({ path: h.name, uid, gid }, 'owner is outside the user namespace\'s mapping; keeping the file root\'s');
+    }
+  }
+
   private async setXattrs(path: string, h: Header): Promise<void> {
     if (!h.pax) return;
     for (const [key, value] of Object.entries(h.pax)) {
       if (!key.startsWith('SCHILY.xattr.')) continue;
       const name = key.slice('SCHILY.xattr.'.length);
-      if (name.startsWith('trusted.overlay.')) {
+      if (isOverlayXattr(name)) {
         // overlayfs metadata from a tarball would let a layer redirect lookups; never trust it.
         this.opts.log.debug({ path: h.name, xattr: name }, 'ignoring overlay xattr in layer');
         continue;

@@ -7,6 +7,7 @@ import type { EventLog, EventMessage, SubscribeOptions } from '../events/event-l
 import { eventFilter } from '../events/filters';
 import type { DiskUsage } from './disk-usage';
 import type { Filters } from '../filter-args';
+import { withRootlessInfo, type RootlessInfo } from './rootless-info';
 
 export interface SystemServiceDeps {
   dataRoot: string;
@@ -15,6 +16,8 @@ export interface SystemServiceDeps {
   containerCounts(): { total: number; running: number; paused: number; stopped: number };
   imageCount(): Promise<number>;
   cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
+  /** A rootless daemon (rootless-info.ts). */
+  rootless?: RootlessInfo;
   name?: string;
   /** The daemon's seccomp profile as `docker info` names it (`builtin`, `unconfined`, a path). */
   seccompProfile?: string;
@@ -80,6 +83,11 @@ export class SystemService {
   }
 
   async info() {
+    const info = await this.hostInfo();
+    return this.deps.rootless ? withRootlessInfo(info, this.deps.rootless) : info;
+  }
+
+  private async hostInfo() {
     const counts = this.deps.containerCounts();
     const runtimes = this.deps.runtimes.list();
     return {

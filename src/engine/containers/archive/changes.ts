@@ -11,6 +11,7 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { overlayOpaqueXattr } from '../../../host/userns';
 
 
 export const enum ChangeKind {
@@ -29,7 +30,6 @@ export interface ChangesOptions {
   getXattr(path: string, name: string): Promise<Buffer | undefined>;
 }
 
-const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 /**
  * Paths dockerd keeps in a container's init layer (`[moby] daemon/initlayer`), below the
@@ -74,7 +74,7 @@ export async function computeChanges(upper: string, lowerDirs: string[], opts: C
       record({ Path: path, Kind: ChangeKind.Delete }, false);
     } else {
       below = await lowerStat(path);
-      const opaque = st.isDirectory() && below !== undefined && (await opts.getXattr(host, OPAQUE_XATTR))?.toString() === 'y';
+      const opaque = st.isDirectory() && below !== undefined && (await opts.getXattr(host, overlayOpaqueXattr()))?.toString() === 'y';
       if (opaque) record({ Path: path, Kind: ChangeKind.Delete }, true);
       else if (!below) record({ Path: path, Kind: ChangeKind.Add }, st.isDirectory());
       else if (!(st.isDirectory() && below.isDirectory() && sameDirMeta(st, below))) record({ Path: path, Kind: ChangeKind.Modify }, st.isDirectory());

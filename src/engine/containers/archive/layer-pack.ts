@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import type * as tar from 'tar-stream';
 import { isInitPath, sameDirMeta } from './changes';
 import { TreePacker } from './tar-pack';
+import { overlayOpaqueXattr } from '../../../host/userns';
 
 export interface LayerPackOptions {
   /** Reads an xattr (undefined when absent); the overlay opaque flag. */
   getXattr(path: string, name: string): Promise<Buffer | undefined>;
 }
 
-const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 type Planned =
   | { kind: 'entry'; host: string; name: string; st: Stats }
@@ -54,7 +54,7 @@ export async function packUpperLayer(upper: string, lowerDirs: string[], pack: t
     // Overlayfs marks a directory opaque only where it replaces a lower entry (made over a
     // whiteout), so one with nothing below is never asked: each ask runs getfattr, and a layer of
     // new directories (a package install) would otherwise spend most of its commit on them.
-    const opaque = below !== undefined && (await opts.getXattr(host, OPAQUE_XATTR))?.toString() === 'y';
+    const opaque = below !== undefined && (await opts.getXattr(host, overlayOpaqueXattr()))?.toString() === 'y';
     let childPlanned = false;
     for (const child of (await readdir(host)).sort()) {
       if (await visit(`${path === '/' ? '' : path}/${child}`)) childPlanned = true;

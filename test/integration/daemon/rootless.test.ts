@@ -1,0 +1,202 @@
+/**
+ * The rootless daemon end to end: the test creates an ordinary user, gives it what root sets up
+ * once (scripts/setup-rootless.sh: subordinate ids, uidmap, rootlesskit, slirp4netns), starts
+ * bin/berthd as that user with nothing but HOME and XDG_RUNTIME_DIR (the daemon re-executes
+ * itself in rootlesskit), and drives it as root with the stock CLI on $XDG_RUNTIME_DIR/berth.sock.
+ * Skipped with the reason where the host forbids user namespaces or lacks a tool.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildBusyboxTarball } from '../../fixtures/busybox-image';
+import { DOCKER, installedRuntime, ping, type CommandResult } from '../harness';
+import { waitFor } from '../wait';
+
+const REPO = resolve(__dirname, '..', '..', '..', '..');
+const BERTHD = join(REPO, 'bin', 'berthd');
+const SETUP = join(REPO, 'scripts', 'setup-rootless.sh');
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const FIXTURES = join(tmpdir(), 'berth-test-fixtures');
+
+/** Why this host cannot run the rootless daemon, or undefined. */
+function skipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'the test creates a user: run it as root';
+  for (const tool of ['useradd', 'userdel', 'setpriv', 'rootlesskit', 'slirp4netns', 'newuidmap', 'newgidmap']) {
+    if (!installedRuntime(tool)) return `${tool} is not installed (Debian: uidmap, rootlesskit, slirp4netns, util-linux, passwd)`;
+  }
+  const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8').trim() : undefined);
+  if (read('/proc/sys/user/max_user_namespaces') === '0') return 'user namespaces are disabled (user.max_user_namespaces=0)';
+  if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'unprivileged user namespaces are forbidden (kernel.unprivileged_userns_clone=0)';
+  const probe = spawnSync('unshare', ['--user', '--map-root-user', 'true'], { encoding: 'utf8' });
+  if (probe.status !== 0) return `this host forbids user namespaces: ${probe.stderr.trim()}`;
+  if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun (slirp4netns needs it)';
+  return undefined;
+}
+
+const SKIP = skipReason();
+
+describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip: SKIP }, () => {
+  const user = `berthrl${randomBytes(3).toString('hex')}`;
+  let base = '';
+  let home = '';
+  let xdg = '';
+  let socket = '';
+  let logFile = '';
+  let daemon: ChildProcess | undefined;
+  let uid = 0;
+
+  const env = (): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(base, 'docker-config') };
+    delete e.DOCKER_CONTEXT;
+    delete e.DOCKER_BUILDKIT;
+    return e;
+  };
+  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n') : '');
+  const docker = (args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): CommandResult => {
+    const r = spawnSync(DOCKER, args, { env: { ...env(), ...opts.env }, input: opts.input, timeout: opts.timeoutMs ?? 120_000, encoding: 'utf8' });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  };
+  const ok = (args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): string => {
+    const r = docker(args, opts);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}\n--- berthd log ---\n${log()}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    // No subordinate ids from useradd itself: the set-up script must give the user its range.
+    const made = spawnSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', user], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
+    const setup = spawnSync('bash', [SETUP, user], { encoding: 'utf8', timeout: 600_000 });
+    assert.equal(setup.status, 0, `${setup.stdout}${setup.stderr}`);
+    assert.match(readFileSync('/etc/subuid', 'utf8'), new RegExp(`^${user}:\\d+:65536$`, 'm'));
+
+    base = mkdtempSync(join(tmpdir(), 'berth-rootless-'));
+    chmodSync(base, 0o755);
+    home = join(base, 'home');
+    xdg = join(base, 'xdg');
+    for (const d of [home, xdg]) {
+      mkdirSync(d, { mode: 0o700 });
+      chownSync(d, uid, uid);
+    }
+    socket = join(xdg, 'berth.sock');
+    logFile = join(base, 'berthd.log');
+    const fd = openSync(logFile, 'a');
+    daemon = spawn(
+      'setpriv',
+      ['--reuid', user, '--regid', user, '--init-groups', 'env', '-i', `PATH=${PATH}`, `HOME=${home}`, `XDG_RUNTIME_DIR=${xdg}`, BERTHD, '--log-level', 'debug'],
+      { stdio: ['ignore', fd, fd] },
+    );
+    closeSync(fd);
+    const exited = new Promise<never>((_, reject) => daemon!.once('exit', (code) => reject(new Error(`rootless berthd exited with ${code}:\n${log()}`))));
+    await Promise.race([waitFor(() => ping(socket), { what: 'the rootless berthd to answer /_ping', timeout: 120_000, interval: 100 }), exited]);
+    daemon.removeAllListeners('exit');
+    const tar = await buildBusyboxTarball({ dir: FIXTURES, layout: 'oci' });
+    ok(['load', '-i', tar]);
+  });
+
+  after(async () => {
+    if (daemon && daemon.exitCode === null) {
+      const ids = docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) docker(['rm', '-f', ...ids]);
+      const exited = new Promise((r) => daemon!.once('exit', r));
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+    // Whatever the user's daemon left running (monitors of a failed test): every process of this uid.
+    if (uid) spawnSync('pkill', ['-KILL', '-U', String(uid)]);
+    spawnSync('userdel', [user]);
+    if (base) await rm(base, { recursive: true, force: true });
+  });
+
+  it('lays out its files as dockerd rootless does and reports rootless in docker info', () => {
+    const st = spawnSync('stat', ['-c', '%u %a', socket], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(st, `${uid} 660`);
+    assert.ok(existsSync(join(xdg, 'berth')), 'exec root in $XDG_RUNTIME_DIR/berth');
+    assert.ok(existsSync(join(xdg, 'berth-rootlesskit', 'api.sock')), "rootlesskit's api.sock in its state dir");
+    assert.ok(existsSync(join(xdg, 'berth.pid')));
+    const info = JSON.parse(ok(['info', '--format', '{{json .}}']));
+    assert.equal(info.DockerRootDir, join(home, '.local/share/berth'));
+    assert.ok(info.SecurityOptions.includes('name=rootless'), JSON.stringify(info.SecurityOptions));
+    if (info.CgroupVersion === '1') {
+      assert.equal(info.CgroupDriver, 'none');
+      assert.ok(
+        info.Warnings.includes('WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode.'),
+        JSON.stringify(info.Warnings),
+      );
+    }
+  });
+
+  it('runs a container as the user: output, exit code, the user namespace mapping', () => {
+    const r = docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo hello from rootless; cat /proc/self/uid_map; id -u; exit 7']);
+    assert.equal(r.code, 7, r.stderr + log());
+    assert.match(r.stdout, /^hello from rootless$/m);
+    // Container root is the user itself; the rest of the ids are its subordinate range.
+    assert.match(r.stdout, new RegExp(`^\\s*0\\s+${uid}\\s+1$`, 'm'));
+    assert.match(r.stdout, /^0$/m);
+  });
+
+  it('execs into a running container and serves its logs', async () => {
+    const id = ok(['run', '-d', 'busybox', 'sh', '-c', 'echo started; sleep 300']).trim();
+    await waitFor(() => docker(['logs', id]).stdout.includes('started'), { what: 'the container to log "started"' });
+    assert.equal(ok(['exec', id, 'sh', '-c', 'echo in exec; id -u']), 'in exec\n0\n');
+    const top = ok(['top', id]);
+    assert.match(top, /sleep 300/);
+    ok(['rm', '-f', id]);
+  });
+
+  it('stops a container whose init ignores SIGTERM (SIGKILL without a cgroup to enumerate)', async () => {
+    const id = ok(['run', '-d', 'busybox', 'sleep', '300']).trim();
+    const r = docker(['stop', '-t', '1', id]);
+    assert.equal(r.code, 0, r.stderr + log());
+    assert.equal(ok(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', id]), 'false 137\n');
+    ok(['rm', id]);
+  });
+
+  it('builds an image from the fixture, opaque directories included (user.overlay.opaque)', () => {
+    const ctx = join(base, 'build');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), ['FROM busybox', 'RUN mkdir -p /d && touch /d/a /d/b', 'RUN rm -rf /d && mkdir /d && touch /d/c', 'CMD ls /d'].join('\n') + '\n');
+    ok(['build', '-q', '-t', 'rootless-built', ctx], { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 300_000 });
+    assert.equal(ok(['run', '--rm', 'rootless-built']), 'c\n');
+  });
+
+  it('keeps data in a volume across containers, owned by an id of the mapping', () => {
+    ok(['volume', 'create', 'rlvol']);
+    ok(['run', '--rm', '-v', 'rlvol:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f && chown 1000:1000 /data/f']);
+    assert.equal(ok(['run', '--rm', '-v', 'rlvol:/data', 'busybox', 'sh', '-c', 'cat /data/f; stat -c %u /data/f']), 'kept\n1000\n');
+    ok(['volume', 'rm', 'rlvol']);
+  });
+
+  for (const runtime of ['runc', 'crun']) {
+    it(`runs containers with --runtime ${runtime}`, { skip: installedRuntime(runtime) ? false : `${runtime} is not installed` }, () => {
+      const r = docker(['run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', `echo via ${runtime}; exit 3`]);
+      assert.equal(r.code, 3, r.stderr + log());
+      assert.equal(r.stdout, `via ${runtime}\n`);
+    });
+  }
+
+  it("discards cgroup limits with dockerd's warnings where nothing is delegated", (t) => {
+    const info = JSON.parse(ok(['info', '--format', '{{json .}}']));
+    if (info.CgroupDriver !== 'none') return t.skip('this host delegates cgroups to the user');
+    const r = docker(['run', '--rm', '-m', '64m', '--pids-limit', '10', 'busybox', 'echo', 'limited']);
+    assert.equal(r.code, 0, r.stderr + log());
+    assert.equal(r.stdout, 'limited\n');
+    assert.match(r.stderr, /Your kernel does not support memory limit capabilities or the cgroup is not mounted\. Limitation discarded\./);
+    assert.match(r.stderr, /Your kernel does not support PIDs limit capabilities or the cgroup is not mounted\. PIDs limit discarded\./);
+    const id = ok(['run', '-d', 'busybox', 'sleep', '300']).trim();
+    const update = docker(['update', '--memory', '64m', '--memory-swap', '128m', id]);
+    assert.equal(update.code, 0, update.stderr + log());
+    assert.match(update.stdout + update.stderr, /Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded./);
+    assert.equal(ok(['inspect', '-f', '{{.HostConfig.Memory}}', id]), '0\n');
+    ok(['rm', '-f', id]);
+    const cpus = docker(['run', '--rm', '--cpus', '1', 'busybox', 'true']);
+    assert.notEqual(cpus.code, 0);
+    assert.match(cpus.stderr, /NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted/);
+  });
+});
