@@ -73,8 +73,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
     const monitor = new ConmonMonitor({ log: log.child({ module: 'runtime' }), execRoot: config.execRoot });
 
-    // Set for the rootless daemon inside rootlesskit: its state dir (api.sock publishes ports on the host).
-    const rootlessKitStateDir = process.env.BERTH_ROOTLESSKIT_STATE_DIR || undefined;
+    // Rootless: rootlesskit's state dir (its api.sock publishes ports on the host).
+    const rootlessKitStateDir = config.rootless?.stateDir;
     const plumbing = new CniNetworkPlumbing({
       execRoot: config.execRoot,
       dataRoot: config.dataRoot,
