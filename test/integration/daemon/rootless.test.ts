@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildBusyboxTarball } from '../../fixtures/busybox-image';
 import { DOCKER, freePort, installedRuntime, ping, startBerth, type Berth, type CommandResult } from '../harness';
+import { ownerTag } from '../../../src/network/bridge';
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
 import { httpGet, waitFor, waitForHttp } from '../wait';
 
@@ -238,8 +239,8 @@ describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip
     assert.equal((await httpGet(`http://127.0.0.1:${any}/`)).trim(), 'hello-from-rootless');
     assert.match(ok(['port', 'pub']), new RegExp(`80/tcp -> 127\\.0\\.0\\.1:${local}`));
     ok(['stop', '-t', '1', 'pub']);
-    assert.ok(await refused(local), `127.0.0.1:${local} still listens after the stop`);
-    assert.ok(await refused(any), `127.0.0.1:${any} still listens after the stop`);
+    // The exit's network release runs just after `stop` answers (as for a rootful daemon).
+    await waitFor(async () => (await refused(local)) && (await refused(any)), { what: `127.0.0.1:${local} and :${any} to close after the stop` });
     ok(['rm', 'pub']);
 
     // A port another program holds on the host.
@@ -283,28 +284,29 @@ describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip
       rootful = await startBerth();
       rootful.ok(['run', '-d', '--name', 'rootful-c', 'busybox', 'sleep', '300']);
       const bridge = rootful.ok(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'bridge']).trim();
-      const hostRules = () => spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('BERTH')).sort();
-      const links = () =>
-        spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
-          .stdout.split('\n')
-          .map((l) => l.split(': ')[1]?.split('@')[0])
-          .filter((l): l is string => !!l && !l.startsWith('veth'))
-          .sort();
-      const rulesBefore = hostRules();
-      const linksBefore = links();
+      // Other daemons (other test files) may come and go on this host meanwhile: only the rootful
+      // daemon's own chains, and anything of the rootless daemon, are compared.
+      const chainOf = (dataRoot: string) => `BERTH-${ownerTag(dataRoot).slice(0, 6).toUpperCase()}-`;
+      const hostRules = (needle: string) => spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(needle)).sort();
+      const hostLinks = () => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]);
+      const rootfulRules = hostRules(chainOf(rootful.dataRoot));
+      assert.ok(rootfulRules.some((l) => l.includes(bridge)), 'the rootful daemon has chains for its bridge');
 
       ok(['network', 'create', 'rlside']);
       ok(['run', '-d', '--name', 'rootless-c', '--network', 'rlside', 'busybox', 'sleep', '300']);
+      const rlBridge = `br-${ok(['network', 'inspect', '-f', '{{.Id}}', 'rlside']).slice(0, 12)}`;
       // The rootless daemon's bridges and rules live in its own namespace only.
-      assert.deepEqual(hostRules(), rulesBefore);
-      assert.deepEqual(links(), linksBefore);
-      assert.ok(links().includes(bridge), `the rootful bridge ${bridge} is gone`);
+      assert.deepEqual(hostRules(chainOf(rootful.dataRoot)), rootfulRules);
+      assert.deepEqual(hostRules(chainOf(join(home, '.local/share/berth'))), []);
+      assert.deepEqual(hostRules(rlBridge), []);
+      assert.ok(!hostLinks().includes(rlBridge), `${rlBridge} appeared on the host`);
+      assert.ok(hostLinks().includes(bridge), `the rootful bridge ${bridge} is gone`);
       assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']).trim(), 'true');
       assert.equal(ok(['inspect', '-f', '{{.State.Running}}', 'rootless-c']), 'true\n');
 
       ok(['rm', '-f', 'rootless-c']);
       ok(['network', 'rm', 'rlside']);
-      assert.deepEqual(hostRules(), rulesBefore);
+      assert.deepEqual(hostRules(chainOf(rootful.dataRoot)), rootfulRules);
       assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']).trim(), 'true');
     } finally {
       await rootful?.cleanup();
