@@ -18,7 +18,7 @@ const DOCKERD_CANDIDATES = ['/usr/bin/dockerd', '/usr/sbin/dockerd'];
 const CONTAINERD = '/usr/bin/containerd';
 /** Compiled to dist/bench/, so the repository root is two levels up. */
 const REPO = resolve(__dirname, '..', '..');
-const BERTHD = join(REPO, 'bin', 'berthd');
+export const BERTHD = join(REPO, 'bin', 'berthd');
 
 export interface CommandResult {
   code: number;
@@ -180,8 +180,9 @@ export abstract class BenchDaemon {
  * defaults). Berth creates its default bridge itself from `--bridge` and `--bip`.
  */
 export class BerthDaemon extends BenchDaemon {
-  constructor(dir: string, net: HostNetwork) {
-    super('berth', dir, 'berth.sock', net);
+  /** `name` and `extraArgs` let a benchmark run variants side by side (bench/userns.ts). */
+  constructor(dir: string, net: HostNetwork, name = 'berth', private readonly extraArgs: string[] = []) {
+    super(name, dir, `${name}.sock`, net);
   }
 
   private get delayFile(): string {
@@ -201,7 +202,7 @@ export class BerthDaemon extends BenchDaemon {
     return [
       process.execPath,
       [...launch.nodeArgs, ...nodeArgs, BERTHD, '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'berthd.pid'),
-        '--bridge', this.bridge, '--bip', this.bip, ...(process.env.BERTH_BENCH_DAEMON_ARGS ?? '').split(' ').filter(Boolean)],
+        '--bridge', this.bridge, '--bip', this.bip, ...this.extraArgs, ...(process.env.BERTH_BENCH_DAEMON_ARGS ?? '').split(' ').filter(Boolean)],
       { ...process.env, ...launch.env, BERTH_EVENT_LOOP_DELAY_FILE: this.delayFile },
     ];
   }

@@ -90,6 +90,7 @@ Options:
       --registry-mirror list   Mirror tried first for docker.io pulls (e.g. http://127.0.0.1:5000)
       --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "${DEFAULTS.registryCertsDir}")
   -G, --group string           Group for the unix socket (default "${DEFAULTS.group}"; kept root's when that group is missing)
+      --userns-remap string    User/Group setting for user namespaces: "default" (the dockremap user), user[:group] or uid[:gid]
       --seccomp-profile string Seccomp profile: "builtin" (dockerd's default), "unconfined", or a profile file path (default "${DEFAULTS.seccompProfile}")
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
@@ -117,6 +118,7 @@ interface FileConfig {
   'registry-certs-dir'?: string;
   group?: string;
   'seccomp-profile'?: string;
+  'userns-remap'?: string;
 }
 
 type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
@@ -128,7 +130,7 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
 
 const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge', G: 'group' };
 const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile', 'userns-remap']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
 const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 
@@ -190,6 +192,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
   }
   const execRoot = flags['exec-root'] ?? file['exec-root'] ?? layout?.execRoot ?? DEFAULTS.execRoot;
   const config: Config = {
+    ...(layout ? { rootless: layout.rootless } : {}),
     hosts,
     dataRoot: flags['data-root'] ?? file['data-root'] ?? layout?.dataRoot ?? DEFAULTS.dataRoot,
     execRoot,
@@ -208,8 +211,10 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
     // A rootless daemon's socket stays its user's: the host's groups are not mapped (dockerd's too).
     group: flags.group ?? file.group ?? (layout ? '' : DEFAULTS.group),
     seccompProfile: flags['seccomp-profile'] || file['seccomp-profile'] || DEFAULTS.seccompProfile,
-    ...(layout ? { rootless: layout.rootless } : {}),
+    // dockerd: an empty setting is no remapping.
+    userNsRemap: flags['userns-remap'] || file['userns-remap'] || undefined,
   };
+  if (config.userNsRemap !== undefined && typeof config.userNsRemap !== 'string') throw new ConfigError(`invalid userns-remap: ${JSON.stringify(config.userNsRemap)} (expected "default", user[:group] or uid[:gid])`);
   if (typeof config.seccompProfile !== 'string') throw new ConfigError(`invalid seccomp-profile: ${JSON.stringify(config.seccompProfile)} (expected "builtin", "unconfined" or a file path)`);
   for (const m of config.registryMirrors) {
     if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`invalid mirror: "${m}" is not a valid URI (expected http(s)://host[:port])`);

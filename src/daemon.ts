@@ -33,6 +33,10 @@ import { diskUsage } from './engine/system/disk-usage';
 import { loadDaemonSeccomp } from './engine/containers/seccomp-default';
 import { watchEventLoopDelay } from './event-loop-delay';
 import { API_NICE, setThreadPriority } from './host/thread-priority';
+import { resolveUsernsRemap } from './engine/userns/remap-config';
+import { setupRemappedRoot } from './engine/userns/remap-root';
+import { hostRoot } from './engine/userns/id-map';
+import * as systemUsers from './host/system-users';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -50,15 +54,18 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const socketGid = config.rootless ? rootlessSocketGroup(config.group, log) : socketGroupId(config.group, (msg) => log.warn(msg));
   // Likewise a seccomp profile that cannot be honoured: no container may run without it.
   const seccomp = loadDaemonSeccomp(config.seccompProfile);
+  // userns-remap: the mapping (or a refusal, as dockerd's), then dockerd's `<data-root>/<uid>.<gid>`.
+  const remap = config.userNsRemap ? await resolveUsernsRemap(config.userNsRemap, systemUsers, { info: (m) => log.info(m), warn: (m) => log.warn(m) }) : undefined;
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+  const dataRoot = remap ? await setupRemappedRoot(config.dataRoot, remap.idMap) : config.dataRoot;
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
 
-  const store = new Store(join(config.dataRoot, 'db'));
+  const store = new Store(join(dataRoot, 'db'));
   try {
     await store.open();
   } catch (err) {
     const locked = /lock/i.test(String((err as { cause?: Error }).cause?.message ?? (err as Error).message));
-    throw new Error(locked ? `another berthd is already using data root ${config.dataRoot}` : `cannot open the store: ${(err as Error).message}`, { cause: err });
+    throw new Error(locked ? `another berthd is already using data root ${dataRoot}` : `cannot open the store: ${(err as Error).message}`, { cause: err });
   }
 
   try {
@@ -77,7 +84,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     const rootlessKitStateDir = config.rootless?.stateDir;
     const plumbing = new CniNetworkPlumbing({
       execRoot: config.execRoot,
-      dataRoot: config.dataRoot,
+      dataRoot,
       iptables: config.iptables,
       userlandProxy: config.userlandProxy,
       upstreamResolvers: config.dnsUpstreams ?? (await hostResolvers()),
@@ -92,8 +99,9 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     const volumes = new VolumeService({
       events,
       store,
-      root: join(config.dataRoot, 'volumes'),
+      root: join(dataRoot, 'volumes'),
       log: log.child({ module: 'engine.volumes' }),
+      dataOwner: remap && hostRoot(remap.idMap),
       usersOf: (name) => containers?.queries.usersOfVolume(name) ?? [],
     });
     const networks = new NetworkService({
@@ -120,7 +128,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       registryMirrors: config.registryMirrors,
       registryCertsDir: config.registryCertsDir,
       store,
-      root: join(config.dataRoot, 'image'),
+      root: join(dataRoot, 'image'),
       log: log.child({ module: 'engine.images' }),
       imageUsers: async (imageId) => containers?.queries.usersOfImage(imageId) ?? [],
       containerRunning: (id) => containers?.queries.isRunning(id) ?? false,
@@ -128,7 +136,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     containers = composeContainers({
       events,
       store,
-      root: join(config.dataRoot, 'containers'),
+      root: join(dataRoot, 'containers'),
       log: log.child({ module: 'engine.containers' }),
       images: {
         commit: (opts) => images.commit(opts),
@@ -144,6 +152,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       networks: networkDirectory,
       volumes,
       seccomp,
+      idMap: remap?.idMap,
     });
     const system = new SystemService({
       events,
@@ -156,15 +165,16 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
           volumes: () => volumes.usage(),
           imageUsers: (id) => containers!.queries.usersOfImage(id).length,
         }),
-      dataRoot: config.dataRoot,
+      dataRoot,
       version: VERSION,
       runtimes,
       containerCounts: () => containers!.queries.counts(),
       imageCount: () => images.records.count(),
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
+      rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
       name: config.name,
       seccompProfile: seccomp.profile,
-      rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
+      userns: !!remap,
     });
     await images.init();
     await volumes.init();
@@ -208,7 +218,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     const unwatchLoop = watchEventLoopDelay();
     // The API thread outranks the burst of processes container starts run (host/thread-priority.ts).
     setThreadPriority(API_NICE);
-    log.info({ hosts: config.hosts, dataRoot: config.dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
+    log.info({ hosts: config.hosts, dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
 
     return {
       log,

@@ -5,13 +5,15 @@
  * with spaces, tabs, newlines and backslashes in paths written as octal escapes (`\040`).
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 const MOUNTINFO = '/proc/self/mountinfo';
 
 export interface MountEntry {
   mountPoint: string;
+  /** The per-mount options (`rw,nosuid,nodev,relatime`). */
+  mountOptions: string;
   /** Empty when the line has no ` - ` separator (never seen from the kernel). */
   fsType: string;
   source: string;
@@ -24,10 +26,11 @@ export function parseMountinfo(text: string): MountEntry[] {
   const entries: MountEntry[] = [];
   for (const line of text.split('\n')) {
     const sep = line.indexOf(' - ');
-    const mountPoint = (sep < 0 ? line : line.slice(0, sep)).split(' ')[4];
+    const fields = (sep < 0 ? line : line.slice(0, sep)).split(' ');
+    const mountPoint = fields[4];
     if (!mountPoint) continue;
     const [fsType = '', source = '', superOptions = ''] = sep < 0 ? [] : line.slice(sep + 3).split(' ');
-    entries.push({ mountPoint: unescapeMountinfo(mountPoint), fsType, source: unescapeMountinfo(source), superOptions });
+    entries.push({ mountPoint: unescapeMountinfo(mountPoint), mountOptions: fields[5] ?? '', fsType, source: unescapeMountinfo(source), superOptions });
   }
   return entries;
 }
@@ -51,4 +54,25 @@ export function readMountinfoSync(): MountEntry[] {
 export async function isMountPoint(path: string): Promise<boolean> {
   const abs = resolve(path);
   return (await readMountinfo()).some((m) => m.mountPoint === abs);
+}
+
+/** The flags a user namespace cannot drop from a bind of a mount (the kernel's MNT_LOCK_*). */
+const LOCKED_FLAGS = ['ro', 'nodev', 'noexec', 'nosuid', 'noatime', 'relatime', 'nodiratime'];
+
+/**
+ * The locked flags of the mount holding `path`: a runtime that remounts a bind of it inside a
+ * user namespace (a read-only bind) must repeat them, or the kernel refuses (dockerd's
+ * UnprivilegedMountFlags).
+ */
+export async function lockedMountFlags(path: string): Promise<string[]> {
+  return lockedFlagsOf(await readMountinfo(), await realpath(path));
+}
+
+/** The locked flags of the mount holding the absolute, resolved `path` among `entries`. */
+export function lockedFlagsOf(entries: readonly MountEntry[], path: string): string[] {
+  const within = (m: MountEntry) => m.mountPoint === '/' || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
+  let best: MountEntry | undefined;
+  // The longest mount point wins; among equals, the last (it shadows the others).
+  for (const m of entries) if (within(m) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+  return (best?.mountOptions.split(',') ?? []).filter((o) => LOCKED_FLAGS.includes(o));
 }

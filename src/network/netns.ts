@@ -37,6 +37,21 @@ export class NetnsTool {
     }
   }
 
+  /**
+   * Pin the network namespace at `source` (a `/proc/<pid>/ns/net` the runtime made) at `path`,
+   * with lo up, so it is handled like one `create` made.
+   */
+  async adopt(path: string, source: string): Promise<void> {
+    await writeFile(path, '', { flag: 'w' });
+    try {
+      await bindMountPrivate(source, path);
+      await runCommand('nsenter', nsenterArgv(path, 'ip', ['link', 'set', 'lo', 'up']));
+    } catch (err) {
+      await this.remove(path).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async isMounted(path: string): Promise<boolean> {
     return isMountPoint(path);
   }
@@ -66,7 +81,7 @@ export class NetnsTool {
   /** `sysctl -w key=value...` inside the namespace (/proc/sys/net is per namespace). */
   async setSysctls(netnsPath: string, values: Record<string, string>): Promise<void> {
     const args = Object.entries(values).map(([key, value]) => {
-      if (!/^[a-z0-9_.]+$/i.test(key) || !/^[0-9]+$/.test(value)) throw new Error(`invalid sysctl ${key}=${value}`);
+      if (!/^[a-z0-9_.]+$/i.test(key) || !/^[0-9]+( [0-9]+)*$/.test(value)) throw new Error(`invalid sysctl ${key}=${value}`);
       return `${key}=${value}`;
     });
     await runCommand('nsenter', nsenterArgv(netnsPath, 'sysctl', ['-q', '-w', ...args]));

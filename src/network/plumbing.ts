@@ -198,10 +198,27 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     return path;
   }
 
+  async adoptNetns(containerId: string, pid: number): Promise<string> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw invalidParameter(`invalid container id: ${containerId}`);
+    if (!Number.isInteger(pid) || pid <= 0) throw invalidParameter(`invalid pid: ${pid}`);
+    await this.ensureNetnsDir();
+    const path = join(this.netnsDir, containerId);
+    await this.released((r) => r === this.releases.get(path));
+    if (await this.netns.isMounted(path)) await this.netns.remove(path);
+    await this.netns.adopt(path, `/proc/${pid}/ns/net`);
+    return path;
+  }
+
   async removeNetns(netnsPath: string): Promise<void> {
     const path = resolve(netnsPath);
     if (dirname(path) !== this.netnsDir) throw invalidParameter(`not a Berth network namespace: ${netnsPath}`);
     await this.netns.remove(path);
+  }
+
+  async setSysctls(netnsPath: string, values: Record<string, string>): Promise<void> {
+    const path = resolve(netnsPath);
+    if (dirname(path) !== this.netnsDir) throw invalidParameter(`not a Berth network namespace: ${netnsPath}`);
+    if (Object.keys(values).length) await this.netns.setSysctls(path, values);
   }
 
   async attach(req: AttachRequest): Promise<Endpoint> {

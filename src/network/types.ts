@@ -103,6 +103,18 @@ export interface NetworkPlumbing {
   /** A new persistent network namespace for a container (a bind-mounted nsfs file). */
   createNetns(containerId: string): Promise<string>;
   removeNetns(netnsPath: string): Promise<void>;
+  /**
+   * Like `createNetns`, for a namespace the runtime made (process `pid`'s): userns-remap, where
+   * the namespace must belong to the container's user namespace (as dockerd's do) for the
+   * runtime to mount /sys and write net sysctls in it.
+   */
+  adoptNetns(containerId: string, pid: number): Promise<string>;
+  /**
+   * `net.*` sysctls written from the host's side, for a container whose runtime cannot write
+   * them itself (userns-remap: the namespace belongs to the host's user namespace, not the
+   * container's).
+   */
+  setSysctls(netnsPath: string, values: Record<string, string>): Promise<void>;
   /** Run the CNI chain ADD: veth into the namespace, address, routes, port mappings. */
   attach(req: AttachRequest): Promise<Endpoint>;
   /** Run the CNI chain DEL; frees the address and port mappings. */

@@ -7,7 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { RootlessError, type RootlessLayout } from './layout';
-import { readSubIdRanges } from './subids';
+import { subIdCount } from './subids';
 
 const SETUP_HINT = 'root sets this up once with: bash scripts/setup-rootless.sh <user> (see docs/rootless.md)';
 
@@ -38,7 +38,7 @@ export function rootlessPreflight(layout: RootlessLayout, opts: PreflightOptions
   const info = userInfo();
   const user = opts.user ?? { name: info.username, id: info.uid };
   for (const [file, kind] of [[opts.subuidFile ?? '/etc/subuid', 'uid'], [opts.subgidFile ?? '/etc/subgid', 'gid']] as const) {
-    if (readSubIdRanges(file, user).length === 0) {
+    if (subIdCount(file, user) === 0) {
       throw new RootlessError(`no subordinate ${kind} range for user ${user.name} in ${file}: ${SETUP_HINT}`);
     }
   }

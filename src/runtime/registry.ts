@@ -102,6 +102,11 @@ export class RuntimeRegistry {
     const rootlessTools = hybrid && config.rootless ? await findTools(['unshare', 'sh', 'mount'], searchPath) : undefined;
     const rootless = config.rootless;
     const highestGid = rootless ? highestMappedGid() : 0;
+    if (rootless && rootless.controllers.length === 0) {
+      config.log?.warn({ cgroupLayout: config.cgroupLayout }, 'rootless: no cgroup is delegated to this user (cgroup v2 with systemd delegation is needed): containers run without cgroups, limits are discarded');
+    } else if (rootless) {
+      config.log?.info({ controllers: rootless.controllers, parent: rootless.parent }, 'rootless: containers use the delegated cgroup v2 controllers');
+    }
     let startTools: Promise<StartWrapperTools | undefined> | undefined;
     const runscTools = () => (startTools ??= findTools(['unshare', 'sh', 'mount'], searchPath));
 

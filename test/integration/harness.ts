@@ -197,7 +197,7 @@ function removeBridgeLeftovers(bridge: string): void {
 }
 
 /** The daemon's own iptables chains (and the jumps to them) outlive it too. */
-function removeDaemonChains(prefix: string): void {
+export function removeDaemonChains(prefix: string): void {
   for (const table of ['filter', 'nat']) {
     const rules = spawnSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
     const chains = rules.split('\n').filter((l) => l.startsWith(`-N ${prefix}`)).map((l) => l.slice(3));

@@ -74,6 +74,24 @@ describe('berthd flags', () => {
     }
   });
 
+  it('reads --userns-remap or daemon.json userns-remap (unset: no remapping; the flag wins)', (t) => {
+    const run = (args: string[]) => {
+      const r = parseArgs(args);
+      return r.kind === 'run' ? r.config.userNsRemap : assert.fail('expected a run config');
+    };
+    assert.equal(run([]), undefined);
+    assert.equal(run(['--userns-remap', 'default']), 'default');
+    assert.equal(run(['--userns-remap=alice:staff']), 'alice:staff');
+    const file = tempFile(t, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ 'userns-remap': '1000:1000' }));
+    assert.equal(run(['--config-file', file]), '1000:1000');
+    assert.equal(run(['--config-file', file, '--userns-remap', 'default']), 'default');
+    writeFileSync(file, JSON.stringify({ 'userns-remap': '' }));
+    assert.equal(run(['--config-file', file]), undefined);
+    writeFileSync(file, JSON.stringify({ 'userns-remap': 5 }));
+    assert.throws(() => parseArgs(['--config-file', file]), ConfigError);
+  });
+
   it('checks --add-runtime and daemon.json runtimes with dockerd\'s rules and words', (t) => {
     const run = (args: string[]) => {
       const r = parseArgs(args);

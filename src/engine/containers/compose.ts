@@ -36,6 +36,8 @@ import { reconcileContainers } from './reconcile';
 import { RestartTimers } from './restart-policy';
 import { RunRelease } from './run-release';
 import { ContainerStarter } from './starter';
+import type { ContainerRecord } from './types';
+import { containerIdMap } from './userns-mode';
 
 export interface ContainerEngine {
   records: ContainerRecords;
@@ -65,7 +67,9 @@ export function composeContainers(deps: ContainerEngineDeps): ContainerEngine {
   };
   const logShipper = new LogShipper(log);
   const networking = new ContainerNetworking({ plumbing: deps.plumbing, networks: deps.networks, log, records, events: deps.events });
-  const starter = new ContainerStarter(deps, attachHub, networking, records);
+  // userns-remap: the daemon's mapping for every container but those run with `--userns=host`.
+  const idMapOf = (c: ContainerRecord) => containerIdMap(deps.idMap, c.hostConfig);
+  const starter = new ContainerStarter({ ...deps, idMapOf }, attachHub, networking, records);
   const execs = new ExecService({
     records,
     runtimeOf: (c) => runtimes.forContainer(c.runtime),
@@ -91,11 +95,12 @@ export function composeContainers(deps: ContainerEngineDeps): ContainerEngine {
     },
     fsTools: new FsTools(),
     log,
+    idMapOf,
   });
   return {
     records,
     queries,
-    creation: new ContainerCreation({ records, images, runtimes, networking, volumes, log }),
+    creation: new ContainerCreation({ records, images, runtimes, networking, volumes, log, idMap: deps.idMap }),
     lifecycle,
     removal: new ContainerRemoval({ records, runs, restarts, disposal, networking, queries, volumes, log }),
     streams: new ContainerStreams({ records, lifecycle, attachHub, logShipper, monitor }),

@@ -1,5 +1,5 @@
 /** `docker create`: checks a request, plans the container's network and mounts, stores its record. */
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { InvalidParameterError } from '../../errors';
@@ -18,6 +18,9 @@ import { ALL_CAPABILITIES } from '../../runtime/capabilities';
 import { hostCapabilities } from './oci-spec';
 import { validateRestartPolicy } from './restart-policy';
 import { NULL_TIME, type ContainerRecord, type CreateContainerOptions, type HostConfig, type RestartPolicy } from './types';
+import { hostRoot, type IdMap } from '../userns/id-map';
+import { checkUsernsMode, containerIdMap } from './userns-mode';
+import type { ContainerDirs } from './container-files';
 
 export interface ContainerCreationDeps {
   records: ContainerRecords;
@@ -26,6 +29,8 @@ export interface ContainerCreationDeps {
   networking: ContainerNetworking;
   volumes: VolumeLookup;
   log: Logger;
+  /** `--userns-remap`: the daemon's mapping (its root's group may traverse the container's dir). */
+  idMap?: IdMap;
 }
 
 /** Checks limits, ulimits and devices now (400 at create, not at start); returns dockerd-style warnings. */
@@ -53,6 +58,7 @@ export class ContainerCreation {
     validateConfig(opts.config);
     validateRestartPolicy(opts.hostConfig?.RestartPolicy as RestartPolicy | undefined, !!opts.hostConfig?.AutoRemove);
     const warnings = checkHostConfig(opts.hostConfig ?? {});
+    checkUsernsMode(opts.hostConfig ?? {}, !!this.deps.idMap);
     const hostConfig = { ...(opts.hostConfig ?? {}) };
     const runtimeName = hostConfig.Runtime || this.deps.runtimes.defaultName;
     this.deps.runtimes.get(runtimeName);
@@ -84,6 +90,7 @@ export class ContainerCreation {
     };
     await mkdir(records.dirs(id).dir, { recursive: true });
     try {
+      if (this.deps.idMap) await ownContainerDirs(records.dirs(id), this.deps.idMap, containerIdMap(this.deps.idMap, hostConfig));
       await createVolumes(this.deps.volumes, mounts);
       await records.add(record, opts.name);
     } catch (err) {
@@ -95,4 +102,19 @@ export class ContainerCreation {
     records.emit(record, 'create');
     return { Id: id, Warnings: [...(discarded?.warnings ?? []), ...warnings] };
   }
+}
+
+/**
+ * dockerd's container dir under userns-remap: 0710 root:<remapped root's group>, so the
+ * container's root can reach its rootfs and /etc files but read nothing else there. The upper
+ * dir (the rootfs's own top, dockerd's `diff`) belongs to the root of the container's mapping,
+ * so that root can create the runtime's mount points and its files at `/`.
+ */
+async function ownContainerDirs(d: ContainerDirs, daemonMap: IdMap, containerMap: IdMap | undefined): Promise<void> {
+  await chown(d.dir, 0, hostRoot(daemonMap).gid);
+  await chmod(d.dir, 0o710);
+  if (!containerMap) return;
+  const root = hostRoot(containerMap);
+  await mkdir(d.upper, { mode: 0o755 });
+  await chown(d.upper, root.uid, root.gid);
 }

@@ -8,6 +8,7 @@ import type { EventSink } from '../events/event-log';
 import type { CommitImageOptions } from '../images/image-service';
 import type { ImageRecord } from '../images/types';
 import type { Store } from '../store/store';
+import type { IdMap } from '../userns/id-map';
 import type { NetworkDirectory } from './container-network';
 import type { Plumbing } from './endpoints';
 import type { VolumeLookup } from './mount-spec';
@@ -54,4 +55,6 @@ export interface ContainerEngineDeps {
   events?: EventSink;
   /** The daemon's seccomp setting (`--seccomp-profile`). */
   seccomp: DaemonSeccomp;
+  /** `--userns-remap`: the daemon's id mapping (none: containers run with the host's ids). */
+  idMap?: IdMap;
 }

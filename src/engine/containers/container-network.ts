@@ -38,6 +38,11 @@ export interface NetworkSetup {
   hostname: string;
   /** Legacy link variables (`<ALIAS>_PORT`, ...), before the container's own Env. */
   env: string[];
+  /**
+   * With `netnsFromRuntime`: the runtime makes the namespace; call this with the created
+   * container's pid (undefined: the create failed) and the endpoints are attached in it.
+   */
+  adoptNetns?: (pid: number | undefined) => void;
 }
 
 export interface ContainerNetworkingDeps {
@@ -125,7 +130,16 @@ export class ContainerNetworking {
    * meanwhile. `dnsOnGateway`: the runtime keeps the container's loopback to itself, so the
    * embedded DNS is named by its gateway address rather than 127.0.0.11 (gVisor).
    */
-  async setup(c: ContainerRecord, opts: { dnsOnGateway?: boolean } = {}): Promise<NetworkSetup> {
+  /** `net.*` sysctls of a container's own namespace, written from the host (see NetworkPlumbing). */
+  setSysctls(netnsPath: string, values: Record<string, string>): Promise<void> {
+    return this.deps.plumbing.setSysctls(netnsPath, values);
+  }
+
+  /**
+   * `netnsFromRuntime` (userns-remap): the runtime makes the network namespace inside the
+   * container's user namespace, and the endpoints are attached once it exists (`adoptNetns`).
+   */
+  async setup(c: ContainerRecord, opts: { dnsOnGateway?: boolean; netnsFromRuntime?: boolean } = {}): Promise<NetworkSetup> {
     const mode = parseNetworkMode(c.hostConfig.NetworkMode);
     const hostResolv = await readHostResolvConf();
     const hostname = c.config.Hostname || shortId(c.id);
@@ -169,14 +183,29 @@ export class ContainerNetworking {
       }
       networks.push([ep, this.deps.networks.specOf(await this.deps.networks.get(ep.NetworkID || name))]);
     }
-    const netnsPath = await this.deps.plumbing.createNetns(c.id);
-    state.netnsPath = netnsPath;
+    let netnsPath: string | undefined;
+    let adoptNetns: NetworkSetup['adoptNetns'];
+    let pinned = Promise.resolve();
+    if (opts.netnsFromRuntime) {
+      pinned = new Promise<void>((resolve, reject) => {
+        adoptNetns = (pid) => {
+          if (pid === undefined) return reject(new Error(`container ${c.id} was not created`));
+          this.deps.plumbing.adoptNetns(c.id, pid).then((path) => {
+            state.netnsPath = path;
+            resolve();
+          }, reject);
+        };
+      });
+    } else {
+      netnsPath = await this.deps.plumbing.createNetns(c.id);
+      state.netnsPath = netnsPath;
+    }
     try {
       const links = this.links.resolve(c);
       // Like dockerd: one user-defined network is enough for the embedded DNS.
       const dnsNetwork = networks.find(([, spec]) => spec.dns)?.[1];
       const embeddedDns = !!dnsNetwork;
-      const hosts = this.attachAll(c, networks).then((primary) =>
+      const hosts = pinned.then(() => this.attachAll(c, networks)).then((primary) =>
         hostsFile({
           hostname,
           domainname: c.config.Domainname,
@@ -191,6 +220,7 @@ export class ContainerNetworking {
       return {
         hostNetwork: false,
         netnsPath,
+        adoptNetns,
         hostname,
         hosts,
         // The first DNS network is the one 127.0.0.11 leads to (attachAll's order).

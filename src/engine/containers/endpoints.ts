@@ -13,7 +13,7 @@ import { linkAliasRecords } from './legacy-links';
 import { requestedPorts } from './network-plan';
 import type { ContainerRecord, EndpointSettings, PortBinding } from './types';
 
-export type Plumbing = Pick<NetworkPlumbing, 'createNetns' | 'releaseNetns' | 'attach' | 'detach' | 'setDnsRecords'> & {
+export type Plumbing = Pick<NetworkPlumbing, 'createNetns' | 'releaseNetns' | 'attach' | 'detach' | 'setDnsRecords' | 'setSysctls' | 'adoptNetns'> & {
   allocateHostPort(protocol: 'tcp' | 'udp', hostIp: string): Promise<number>;
   restorePorts(req: AttachRequest, endpoint: Endpoint): Promise<void>;
 };

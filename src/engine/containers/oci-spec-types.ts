@@ -4,6 +4,7 @@
  * config-linux.md).
  */
 import type { RuntimeResources } from '../../runtime/types';
+import type { OciIdMapping } from '../userns/id-map';
 import type { OciSeccomp } from './seccomp';
 
 export interface SpecUser {
@@ -70,6 +71,11 @@ export interface SpecInput {
   ipcNamespace?: NamespaceChoice;
   pidNamespace?: NamespaceChoice;
   utsNamespace?: NamespaceChoice;
+  /**
+   * userns-remap: a user namespace with these mappings (the spec's uidMappings/gidMappings), or
+   * the namespace at `path` (a peer's whose net, IPC or PID namespace this container joins).
+   */
+  userNamespace?: { mappings: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[] }; path?: string };
   /** cgroupfs path, e.g. `/berth/<id>`. */
   cgroupsPath: string;
   /** 2 gives the container a private cgroup namespace, like dockerd on cgroup v2. */
@@ -129,6 +135,8 @@ export interface OciSpec {
   annotations?: Record<string, string>;
   linux: {
     namespaces: Array<{ type: string; path?: string }>;
+    uidMappings?: OciIdMapping[];
+    gidMappings?: OciIdMapping[];
     devices: Array<{ path: string; type: string; major: number; minor: number; fileMode?: number; uid?: number; gid?: number }>;
     cgroupsPath: string;
     resources: {

@@ -2,7 +2,8 @@
  * Builds the OCI runtime spec (config.json) of a container from plain data, reproducing
  * dockerd's defaults (moby oci/defaults.go + daemon/oci_linux.go): default capabilities,
  * masked and read-only paths, default mounts, namespaces, device cgroup rules, the sysctls of a
- * private network namespace. Pure: no I/O, same input, same output.
+ * private network namespace, the user namespace of userns-remap (no ping_group_range there:
+ * its gids do not exist inside). Pure: no I/O, same input, same output.
  * Like dockerd, rlimits are set only when asked for (`--ulimit`); otherwise the container
  * inherits the monitor's, i.e. the daemon's (dockerd's containers inherit containerd's).
  * The seccomp filter comes chosen and converted (seccomp.ts). Not reproduced yet: AppArmor.
@@ -67,7 +68,9 @@ const WRITABLE_WITH_READONLY_ROOTFS = new Set(['/proc', '/dev', '/dev/pts', '/de
 export function buildOciSpec(input: SpecInput): OciSpec {
   const caps = tweakCapabilities(input.capAdd, input.capDrop, input.privileged);
   const network = input.hostNetwork ? undefined : input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' };
+  const userns = input.userNamespace;
   const namespaces = [
+    ...(userns ? [userns.path ? { type: 'user', path: userns.path } : { type: 'user' }] : []),
     { type: 'mount' },
     ...(network ? [network] : []),
     ...namespace('uts', input.utsNamespace),
@@ -78,7 +81,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   // Like dockerd, only a network namespace made for this container gets the network defaults.
   const sysctl: Record<string, string> = input.hostNetwork || input.sharedNetns
     ? {}
-    : { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
+    : { 'net.ipv4.ip_unprivileged_port_start': '0', ...(userns ? {} : { 'net.ipv4.ping_group_range': '0 2147483647' }) };
   Object.assign(sysctl, input.sysctls ?? {});
 
   return {
@@ -105,6 +108,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
     mounts: buildMounts(input),
     linux: {
       namespaces,
+      ...(userns ? { uidMappings: userns.mappings.uidMappings.map((m) => ({ ...m })), gidMappings: userns.mappings.gidMappings.map((m) => ({ ...m })) } : {}),
       devices: (input.devices ?? []).map((d) => ({
         path: d.path,
         type: d.type,
@@ -163,6 +167,10 @@ function buildMounts(input: SpecInput): SpecMount[] {
     for (const m of defaults) {
       if (m.destination === '/sys' || m.type === 'cgroup') m.options = m.options.filter((o) => o !== 'ro');
     }
+  }
+  // dockerd: a read-only cgroup mount cannot be remounted inside a user namespace.
+  if (input.userNamespace) {
+    for (const m of defaults) if (m.type === 'cgroup') m.options = m.options.filter((o) => o !== 'ro');
   }
   const user = input.extraMounts
     .map((m, i) => ({ m: { ...m, destination: cleanPath(m.destination), options: [...m.options] }, i }))

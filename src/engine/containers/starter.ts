@@ -2,7 +2,7 @@ import { containerCgroupPath } from './cgroup-files';
 import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
 import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MissingRuntime } from '../../runtime/missing-runtime';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
@@ -25,6 +25,8 @@ import { mountRootfs, unmountRootfs } from './rootfs';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
+import { hostRoot, type IdMap } from '../userns/id-map';
+import { keepLockedFlags, takeUserSysctls, userNamespaceOf } from './userns-mode';
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -37,6 +39,8 @@ interface StarterDeps {
   cgroupVersion: 1 | 2;
   seccomp: DaemonSeccomp;
   log?: Logger;
+  /** userns-remap: the mapping container `c` runs under (none: the host's ids). */
+  idMapOf?: (c: ContainerRecord) => IdMap | undefined;
 }
 
 /**
@@ -69,25 +73,29 @@ export class ContainerStarter {
     await rm(d.exitDir, { recursive: true, force: true });
     await mkdir(d.exitDir, { recursive: true });
     await mkdir(d.bundle, { recursive: true });
-    await mountRootfs(d, lowerDirs);
+    await mountRootfs(d, lowerDirs, this.deps.idMapOf?.(c));
     phases.mark('rootfs');
     let launched = false;
     let net: NetworkSetup | undefined;
     try {
-      net = await this.networking.setup(c, { dnsOnGateway: !!runtime.ownLoopback });
+      // userns-remap: the runtime makes the network namespace, in the container's user namespace.
+      net = await this.networking.setup(c, { dnsOnGateway: !!runtime.ownLoopback, netnsFromRuntime: !!this.deps.idMapOf?.(c) });
       // The runtime applies net.* sysctls at create: the interfaces they name must exist by then.
-      if (Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
+      if (!net.adoptNetns && Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
       phases.mark('network');
-      if (!net.sharedWith) await this.writeEtcFiles(d, net);
+      if (!net.sharedWith) await this.writeEtcFiles(d, net, this.deps.idMapOf?.(c));
       const spec = await this.spec(c, d, net);
+      const lateSysctls = net.adoptNetns ? takeUserSysctls(c, spec) : undefined;
+      await keepLockedFlags(spec);
       runtime.prepareSpec?.(c.id, spec, { sharedNetns: !!net.sharedWith });
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       await runtime.prepareBundle?.(c.id, d.bundle, spec);
       phases.mark('bundle');
       const paths = monitorPaths(d);
       // The runtime creates the container while the endpoints are attached (bridge mode).
+      const adopt = net.adoptNetns;
       const [launch, hosts] = await Promise.allSettled([
-        this.deps.monitor.launch({
+        this.launchAndThen(adopt, {
           id: c.id,
           runtime,
           paths,
@@ -100,12 +108,15 @@ export class ContainerStarter {
       ]);
       launched = launch.status === 'fulfilled';
       await runtime.created?.(c.id, launched);
-      // A network failure explains more than what the runtime made of a half-ready namespace.
+      // A network failure explains more than what the runtime made of a half-ready namespace,
+      // unless the namespace was the runtime's to make (then the attach never began).
+      if (adopt && launch.status === 'rejected') throw launch.reason;
       if (hosts.status === 'rejected') throw hosts.reason;
       if (launch.status === 'rejected') throw launch.reason;
       const { pid } = launch.value;
       // In place: the runtime bind-mounted this inode at create.
       if (!net.sharedWith) await writeFile(d.hostsPath, hosts.value);
+      if (lateSysctls && c.network?.netnsPath) await this.networking.setSysctls(c.network.netnsPath, lateSysctls);
       phases.mark('create');
       await this.attachHub.connectAll(c.id, () => this.deps.monitor.attach(paths));
       phases.mark('attach');
@@ -126,12 +137,26 @@ export class ContainerStarter {
   }
 
   /** The /etc files the bundle mounts; /etc/hosts gets its content once the endpoints are up. */
-  private async writeEtcFiles(d: ContainerDirs, net: NetworkSetup): Promise<void> {
-    await Promise.all([
-      writeFileAtomic(d.hostnamePath, `${net.hostname}\n`),
-      writeFileAtomic(d.hostsPath, ''),
-      writeFileAtomic(d.resolvConfPath, net.resolvConf),
-    ]);
+  private async writeEtcFiles(d: ContainerDirs, net: NetworkSetup, idMap: IdMap | undefined): Promise<void> {
+    const files: Array<[string, string]> = [[d.hostnamePath, `${net.hostname}\n`], [d.hostsPath, ''], [d.resolvConfPath, net.resolvConf]];
+    await Promise.all(files.map(([path, text]) => writeFileAtomic(path, text)));
+    // userns-remap: the container's root owns them (dockerd's ownership), as it owns its rootfs.
+    if (idMap) {
+      const owner = hostRoot(idMap);
+      await Promise.all(files.map(([path]) => chown(path, owner.uid, owner.gid)));
+    }
+  }
+
+  /** `runtime create` through the monitor; then `adopt` gets the new container's pid, or undefined. */
+  private async launchAndThen(adopt: ((pid: number | undefined) => void) | undefined, opts: Parameters<ContainerMonitor['launch']>[0]) {
+    try {
+      const launched = await this.deps.monitor.launch(opts);
+      adopt?.(launched.pid);
+      return launched;
+    } catch (err) {
+      adopt?.(undefined);
+      throw err;
+    }
   }
 
   private async spec(c: ContainerRecord, d: ContainerDirs, net: NetworkSetup) {
@@ -145,6 +170,9 @@ export class ContainerStarter {
     // dockerd's supplementary groups: the primary group first, then the user's, then --group-add.
     const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
     const ns = namespacePlan(c.hostConfig, (ref) => this.peers.get(ref));
+    const nsPath = (choice: unknown) => (typeof choice === 'object' && choice ? (choice as { path: string }).path : undefined);
+    const peerPid = net.sharedWith ? this.peers.get(net.sharedWith).state.Pid : 0;
+    const userNamespace = await userNamespaceOf(c, this.deps.idMapOf?.(c), [peerPid ? `/proc/${peerPid}/ns/net` : undefined, nsPath(ns.ipc), nsPath(ns.pid)]);
     const etcDirs = net.sharedWith ? this.peers.dirs(net.sharedWith) : d;
     const userMounts = await specMounts(c.mounts ?? [], d.merged, this.deps.volumes);
     const hc = c.hostConfig;
@@ -187,6 +215,7 @@ export class ContainerStarter {
       ipcNamespace: ns.ipc,
       pidNamespace: ns.pid,
       utsNamespace: ns.uts,
+      userNamespace,
       sysctls: (hc.Sysctls ?? undefined) as Record<string, string> | undefined,
       maskedPaths: paths(hc.MaskedPaths),
       readonlyPaths: paths(hc.ReadonlyPaths),

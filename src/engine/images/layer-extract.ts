@@ -2,15 +2,16 @@
  * Unpacks one uncompressed layer tar into a directory in overlayfs form: regular files, dirs,
  * symlinks, hard links, device nodes and fifos with their owner, mode, mtime and xattrs;
  * `.wh.<name>` becomes a whiteout (char device 0:0) and `.wh..wh..opq` marks its directory
- * opaque (`trusted.overlay.opaque=y`, `user.overlay.opaque=y` in a rootless daemon's user namespace). Every path is confined to the layer root (safe-path.ts):
- * nothing is ever created, linked or changed outside it.
+ * opaque (`trusted.overlay.opaque=y`; `user.overlay.opaque=y` in a rootless daemon's user
+ * namespace). Every path is confined to the layer root (safe-path.ts): nothing is ever created,
+ * linked or changed outside it.
  *
  * One concern, kept in one file: every entry kind is applied by one extractor that tracks what
  * this layer created (hard-link targets, deferred metadata, batched writes), and the
  * confinement checks only hold if all of them go through it.
  */
 import { constants as fsConstants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lchown as fsLchown, link, lstat, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -44,6 +45,8 @@ export interface ExtractLayerOptions {
   noOverwriteDirNonDir?: boolean;
   /** Own every entry by this identity instead of the header's. */
   owner?: { uid: number; gid: number };
+  /** The ids written on disk for an entry's owner (userns-remap: container ids to host ids). */
+  mapOwner?: (owner: { uid: number; gid: number }) => { uid: number; gid: number };
   /**
    * `root` is a new, empty directory that only this extraction writes (a layer's diff dir, a
    * build context): small files are then read into memory and written in the background, since
@@ -309,7 +312,8 @@ class LayerExtractor {
     if (this.created.has(target)) await this.settle();
     await this.clear(target, false);
     await this.opts.fsTools.whiteout(target);
-    await this.chown(target, ownerOf(h).uid, ownerOf(h).gid, h);
+    const owner = this.diskOwner(ownerOf(h));
+    await lchown(target, owner.uid, owner.gid);
     await chmod(target, 0);
   }
 
@@ -349,8 +353,8 @@ class LayerExtractor {
    * it). `path` was just created or checked by us, so chmod cannot follow a symlink here.
    */
   private async setMetadata(path: string, h: Header, kind: 'file' | 'directory' | 'symlink', rel = ''): Promise<void> {
-    const { uid, gid } = this.opts.owner ?? ownerOf(h);
-    await this.chown(path, uid, gid, h);
+    const { uid, gid } = this.diskOwner(this.opts.owner ?? ownerOf(h));
+    await lchown(path, uid, gid);
     await this.setXattrs(path, h);
     if (kind !== 'symlink') await chmod(path, (h.mode ?? (kind === 'directory' ? 0o755 : 0o644)) & 0o7777);
     const mtime = mtimeOf(h);
@@ -358,17 +362,8 @@ class LayerExtractor {
     else await lutimes(path, mtime, mtime);
   }
 
-  /**
-   * lchown; in a user namespace an id outside its mapping (EINVAL) keeps the file the namespace
-   * root's, as dockerd's rootless archive code does, instead of failing the whole layer.
-   */
-  private async chown(path: string, uid: number, gid: number, h: Header): Promise<void> {
-    try {
-      await lchown(path, uid, gid);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || !runningInUserNs()) throw err;
-      this.opts.log.debug({ path: h.name, uid, gid }, 'owner is outside the user namespace\'s mapping; keeping the file root\'s');
-    }
+  private diskOwner(o: { uid: number; gid: number }): { uid: number; gid: number } {
+    return this.opts.mapOwner ? this.opts.mapOwner(o) : o;
   }
 
   private async setXattrs(path: string, h: Header): Promise<void> {
@@ -394,6 +389,18 @@ class LayerExtractor {
         this.opts.log.warn({ err, path: h.name, xattr: name }, 'cannot set xattr from layer; ignoring it');
       }
     }
+  }
+}
+
+/**
+ * lchown; in a user namespace (a rootless daemon) an id outside its mapping (EINVAL) leaves the
+ * file the namespace root's, as dockerd's rootless archive code does, instead of failing the layer.
+ */
+async function lchown(path: string, uid: number, gid: number): Promise<void> {
+  try {
+    await fsLchown(path, uid, gid);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || !runningInUserNs()) throw err;
   }
 }
 

@@ -21,6 +21,8 @@ export interface SystemServiceDeps {
   name?: string;
   /** The daemon's seccomp profile as `docker info` names it (`builtin`, `unconfined`, a path). */
   seccompProfile?: string;
+  /** `--userns-remap` is on: SecurityOptions lists `name=userns` (dockerd). */
+  userns?: boolean;
   events: EventLog;
   /** `--insecure-registry` and `--registry-mirror`, for `docker info`. */
   registries?: { insecure: readonly string[]; mirrors: readonly string[] };
@@ -147,7 +149,10 @@ export class SystemService {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: this.deps.seccompProfile ? [`name=seccomp,profile=${this.deps.seccompProfile}`] : [],
+      SecurityOptions: [
+        ...(this.deps.seccompProfile ? [`name=seccomp,profile=${this.deps.seccompProfile}`] : []),
+        ...(this.deps.userns ? ['name=userns'] : []),
+      ],
       Warnings: this.deps.seccompProfile && this.deps.seccompProfile !== 'builtin' ? ['WARNING: daemon is not using the default seccomp profile'] : [],
     };
   }

@@ -8,7 +8,7 @@
  * (moby daemon/volume/service, daemon/volume/local).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import type { Logger } from 'pino';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../errors';
@@ -41,6 +41,8 @@ export interface VolumeServiceDeps {
   /** Host mounts; the real mount(8)/umount(8) unless given. */
   mounter?: Mounter;
   events?: EventSink;
+  /** userns-remap: the host ids of the containers' root, who owns a new volume's `_data` (dockerd). */
+  dataOwner?: { uid: number; gid: number };
 }
 
 /** Go's time.RFC3339 in the host's zone: seconds, then `Z` or `±hh:mm`. */
@@ -244,9 +246,15 @@ export class VolumeService {
     const rootPath = join(this.deps.root, name);
     try {
       await mkdir(rootPath, { recursive: true, mode: 0o701 });
-      await mkdir(this.dataDir(name), { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-      });
+      const made = await mkdir(this.dataDir(name), { mode: 0o755 }).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          return false;
+        },
+      );
+      const owner = this.deps.dataOwner;
+      if (made && owner) await chown(this.dataDir(name), owner.uid, owner.gid);
       await this.deps.store.put(KEY.volume(name), rec);
     } catch (err) {
       await rm(rootPath, { recursive: true, force: true }).catch(() => undefined);

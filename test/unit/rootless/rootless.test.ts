@@ -8,7 +8,7 @@ import { isInitialUidMap } from '../../../src/host/userns';
 import { rootlessLayout, RootlessError } from '../../../src/rootless/layout';
 import { rootlessPreflight } from '../../../src/rootless/preflight';
 import { rootlessKitFlags } from '../../../src/rootless/reexec';
-import { subIdRanges } from '../../../src/rootless/subids';
+import { subIdCount } from '../../../src/rootless/subids';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-rl-'));
@@ -94,9 +94,12 @@ describe('rootless preflight', () => {
 });
 
 describe('subordinate id files', () => {
-  it('matches the user by name or uid and skips empty ranges', () => {
-    const text = 'u:100000:65536\n1000:200000:10\nother:1:5\nu:5:0\n';
-    assert.deepEqual(subIdRanges(text, { name: 'u', id: 1000 }), [{ start: 100000, count: 65536 }, { start: 200000, count: 10 }]);
+  it('counts the ids of the user by name or uid, skipping empty ranges', (t) => {
+    const file = join(tempDir(t), 'subuid');
+    writeFileSync(file, 'u:100000:65536\n1000:200000:10\nother:1:5\nu:5:0\n');
+    assert.equal(subIdCount(file, { name: 'u', id: 1000 }), 65546);
+    assert.equal(subIdCount(file, { name: 'x', id: 7 }), 0);
+    assert.equal(subIdCount(join(file, 'missing'), { name: 'u', id: 1000 }), 0);
   });
 });
 

@@ -8,10 +8,12 @@
  * whose size or mtime alone changed; here that needs a reported change inside it, so that the
  * runtime's mount-point stubs (dockerd keeps them in an init layer) do not mark `/etc` changed.
  */
+import { overlayOpaqueXattr } from '../../../host/userns';
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { overlayOpaqueXattr } from '../../../host/userns';
+import type { IdMap } from '../../userns/id-map';
+import { toContainerOwner } from './owner-shift';
 
 
 export const enum ChangeKind {
@@ -28,6 +30,8 @@ export interface Change {
 export interface ChangesOptions {
   /** Reads an xattr (undefined when absent); the overlay opaque flag. */
   getXattr(path: string, name: string): Promise<Buffer | undefined>;
+  /** userns-remap: the container's mapping; the upper holds host ids, the layers container ids. */
+  idMap?: IdMap;
 }
 
 
@@ -63,6 +67,9 @@ export async function computeChanges(upper: string, lowerDirs: string[], opts: C
     changes.push(change);
   };
 
+  const idMap = opts.idMap;
+  const asContainer = (st: BigIntStats) => (idMap ? { mode: st.mode, ...toContainerOwner(idMap, { uid: Number(st.uid), gid: Number(st.gid) }) } : st);
+
   /** Visits `path` and below; true when anything there was reported. */
   const visit = async (path: string): Promise<boolean> => {
     if (isInitPath(path)) return false;
@@ -77,7 +84,7 @@ export async function computeChanges(upper: string, lowerDirs: string[], opts: C
       const opaque = st.isDirectory() && below !== undefined && (await opts.getXattr(host, overlayOpaqueXattr()))?.toString() === 'y';
       if (opaque) record({ Path: path, Kind: ChangeKind.Delete }, true);
       else if (!below) record({ Path: path, Kind: ChangeKind.Add }, st.isDirectory());
-      else if (!(st.isDirectory() && below.isDirectory() && sameDirMeta(st, below))) record({ Path: path, Kind: ChangeKind.Modify }, st.isDirectory());
+      else if (!(st.isDirectory() && below.isDirectory() && sameDirMeta(asContainer(st), below))) record({ Path: path, Kind: ChangeKind.Modify }, st.isDirectory());
     }
     if (!st.isDirectory()) return changes.length > before;
     let childReported = false;
