@@ -1,8 +1,8 @@
-import { ConfigError, parseArgs, USAGE, type LayoutDefaults } from './config';
+import { ConfigError, parseArgs, socketPath, USAGE, type LayoutDefaults } from './config';
 import { startDaemon, VERSION } from './daemon';
 import { prepareChildRun, rootlessRole, type RootlessRole } from './rootless/child';
 import { RootlessError, rootlessLayout } from './rootless/layout';
-import { rootlessPreflight } from './rootless/preflight';
+import { checkNotRunning, rootlessPreflight } from './rootless/preflight';
 import { reexecInRootlessKit } from './rootless/reexec';
 
 /** `berthd [flags]`: parse flags, start the daemon, stop cleanly on SIGTERM/SIGINT. */
@@ -39,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
     // An ordinary user: the daemon runs inside rootlesskit (src/rootless/reexec.ts).
     try {
       const programs = rootlessPreflight(layout, { env: process.env });
+      for (const host of parsed.config.hosts) await checkNotRunning(socketPath(host));
       reexecInRootlessKit(layout, programs.rootlesskit, argv);
     } catch (err) {
       if (!(err instanceof RootlessError)) throw err;

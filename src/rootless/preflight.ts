@@ -4,6 +4,7 @@
  * runtime dir, the programs (Debian's rootlesskit, slirp4netns, uidmap), the subordinate ids.
  */
 import { accessSync, constants, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { RootlessError, type RootlessLayout } from './layout';
@@ -69,4 +70,17 @@ export function findInPath(name: string, pathVar: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Refuses early when a daemon already answers on `socket` (rootlesskit would fail on its state dir's lock). */
+export async function checkNotRunning(socket: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new RootlessError(`another daemon is already listening on ${socket}`);
 }

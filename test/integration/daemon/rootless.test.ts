@@ -147,6 +147,17 @@ describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip
     }
   });
 
+  it('refuses a second daemon for the same user, and names what is missing before rootlesskit runs', () => {
+    const asUser = (vars: string[]) =>
+      spawnSync('setpriv', ['--reuid', user, '--regid', user, '--init-groups', 'env', '-i', `PATH=${PATH}`, `HOME=${home}`, ...vars, BERTHD], { encoding: 'utf8', timeout: 60_000 });
+    const second = asUser([`XDG_RUNTIME_DIR=${xdg}`]);
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`another daemon is already listening on ${socket}`));
+    const noRuntimeDir = asUser([]);
+    assert.equal(noRuntimeDir.status, 1);
+    assert.match(noRuntimeDir.stderr, /XDG_RUNTIME_DIR needs to be set/);
+  });
+
   it('runs a container as the user: output, exit code, the user namespace mapping', () => {
     const r = docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo hello from rootless; cat /proc/self/uid_map; id -u; exit 7']);
     assert.equal(r.code, 7, r.stderr + log());
