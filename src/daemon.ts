@@ -21,6 +21,7 @@ import type { ImageBackend } from './api/images/backend';
 import { DISABLED_BRIDGE, NetworkService } from './engine/networks/network-service';
 import { VolumeService } from './engine/volumes/volume-service';
 import { CniNetworkPlumbing } from './network/plumbing';
+import { dialLoopbackVia, SLIRP4NETNS_HOST_LOOPBACK } from './engine/registry/loopback-dial';
 import { Store } from './engine/store/store';
 import { SystemService } from './engine/system/system-service';
 import { detectCgroupLayout } from './runtime/cgroups';
@@ -79,6 +80,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     });
     const monitor = new ConmonMonitor({ log: log.child({ module: 'runtime' }), execRoot: config.execRoot });
 
+    // Rootless: rootlesskit's state dir (its api.sock publishes ports on the host).
+    const rootlessKitStateDir = config.rootless?.stateDir;
     const plumbing = new CniNetworkPlumbing({
       execRoot: config.execRoot,
       dataRoot,
@@ -86,7 +89,10 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       userlandProxy: config.userlandProxy,
       upstreamResolvers: config.dnsUpstreams ?? (await hostResolvers()),
       log: log.child({ module: 'network' }),
+      rootlessKitApiSocket: rootlessKitStateDir && join(rootlessKitStateDir, 'api.sock'),
     });
+    // Rootless: a registry on "localhost" is on the host's loopback, reached through slirp4netns.
+    dialLoopbackVia(rootlessKitStateDir && SLIRP4NETNS_HOST_LOOPBACK);
 
     let containers: ContainerEngine | undefined;
     const events = new EventLog();

@@ -28,6 +28,7 @@ import { Iptables } from './iptables';
 import { NetnsTool } from './netns';
 import { PortReservations } from './port-allocator';
 import { startProxy, type PortProxy } from './port-proxy';
+import { childLoopback, RootlessKitPorts } from './rootlesskit-ports';
 import type { AttachRequest, BridgeNetworkSpec, DnsRecord, Endpoint, NetworkLog, NetworkPlumbing } from './types';
 import { checkAttachRequest, checkNetworkSpec, checkStaticIp } from './validate';
 
@@ -53,10 +54,17 @@ export interface CniNetworkPlumbingOptions {
   dnsUpstreamTimeoutMs?: number;
   /** Idle timeout of a UDP proxy flow (default 90 s). */
   udpProxyIdleMs?: number;
+  /**
+   * Rootless: rootlesskit's API socket. Published ports are then opened on the host by
+   * rootlesskit and relayed to the userland proxy on the namespace's loopback (always on).
+   */
+  rootlessKitApiSocket?: string;
 }
 
 interface EndpointState {
   proxies: PortProxy[];
+  /** rootlesskit's ids of the host ports published for this endpoint (rootless only). */
+  rootlessKitPorts: number[];
 }
 
 /** A namespace whose endpoints are being released in the background (`releaseNetns`). */
@@ -82,6 +90,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   private readonly netns = new NetnsTool();
   private readonly dns: DnsServer;
   private readonly ports = new PortReservations();
+  private readonly rootlessKit: RootlessKitPorts | undefined;
   private readonly networks = new Map<string, BridgeNetworkSpec>();
   private readonly endpoints = new Map<string, EndpointState>();
   /** Background releases by namespace path; each entry removes itself when done. */
@@ -99,6 +108,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     this.owner = ownerTag(opts.dataRoot);
     this.chains = hostChainNames(opts.chainPrefix ?? `BERTH-${this.owner.slice(0, 6).toUpperCase()}`);
     this.cni = new Cni({ cniPath: opts.cniPath ?? '/usr/lib/cni' });
+    this.rootlessKit = opts.rootlessKitApiSocket ? new RootlessKitPorts(opts.rootlessKitApiSocket) : undefined;
     this.dns = new DnsServer({ upstreams: this.upstreamResolvers, upstreamTimeoutMs: opts.dnsUpstreamTimeoutMs, log: opts.log });
   }
 
@@ -274,7 +284,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
       const endpoint = endpointFromResult(result, req);
       for (const ll of req.linkLocalIps ?? []) await this.netns.addAddress(req.netnsPath, req.ifname, linkLocalCidr(ll));
       if (spec.dns) await this.pointResolver(req.netnsPath, req.ifname, spec.gateway, endpoint.ip);
-      const state: EndpointState = { proxies: [] };
+      const state: EndpointState = { proxies: [], rootlessKitPorts: [] };
       this.endpoints.set(key, state);
       await this.startProxies(state, req, endpoint.ip);
       this.log.debug({ container: req.containerId, network: spec.id, ifname: req.ifname, ip: endpoint.ip }, 'endpoint attached');
@@ -355,7 +365,7 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     if (old) await this.closeEndpoint(key, old);
     this.ports.release(key);
     const mappings = req.network.internal ? [] : req.portMappings;
-    const state: EndpointState = { proxies: [] };
+    const state: EndpointState = { proxies: [], rootlessKitPorts: [] };
     this.endpoints.set(key, state);
     try {
       for (const m of mappings) this.ports.reserve(key, m);
@@ -402,10 +412,15 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
   }
 
   private async startProxies(state: EndpointState, req: AttachRequest, containerIp: string): Promise<void> {
-    if (!this.opts.userlandProxy || req.network.internal) return;
+    const rk = this.rootlessKit;
+    // Rootless: rootlesskit relays the host port to the namespace's loopback, which only the proxy serves.
+    if ((!this.opts.userlandProxy && !rk) || req.network.internal) return;
     for (const m of req.portMappings) {
+      // The host side first: a port another program holds on the host fails here, in dockerd's words.
+      if (rk) state.rootlessKitPorts.push(await rk.add({ protocol: m.protocol, hostIp: m.hostIp, hostPort: m.hostPort, childPort: m.hostPort }));
+      const hostIp = rk ? childLoopback(m.hostIp) : m.hostIp;
       const proxy = await startProxy(
-        { protocol: m.protocol, hostIp: m.hostIp, hostPort: m.hostPort, containerIp, containerPort: m.containerPort },
+        { protocol: m.protocol, hostIp, hostPort: m.hostPort, containerIp, containerPort: m.containerPort },
         { log: this.log, udpIdleMs: this.opts.udpProxyIdleMs },
       );
       state.proxies.push(proxy);
@@ -417,6 +432,12 @@ export class CniNetworkPlumbing implements NetworkPlumbing {
     this.ports.release(key);
     await Promise.all(state.proxies.map((p) => p.close()));
     state.proxies = [];
+    const ids = state.rootlessKitPorts;
+    state.rootlessKitPorts = [];
+    for (const id of ids) {
+      // At shutdown rootlesskit may already be gone (and its ports with it).
+      await this.rootlessKit?.remove(id).catch((err) => this.log.warn({ err, id }, 'cannot remove a published port from rootlesskit'));
+    }
   }
 
   /** Makes 127.0.0.11 in the namespace reach this gateway, unless another network already serves it. */

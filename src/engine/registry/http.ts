@@ -5,11 +5,13 @@
  * to another host.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import { checkServerIdentity, rootCertificates, type PeerCertificate } from 'node:tls';
 import { InvalidParameterError, UnavailableError } from '../../errors';
 import type { TlsSettings } from './endpoint';
+import { loopbackDialTarget } from './loopback-dial';
 
 export interface HttpResponse {
   status: number;
@@ -41,7 +43,7 @@ export async function httpCall(url: string, opts: HttpRequestOptions, redirects 
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const tls = target.protocol === 'https:' ? tlsOptions(opts.tls) : {};
-    const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs, signal: opts.signal, ...tls }, resolve);
+    const req = send(target, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs, signal: opts.signal, ...tls, ...dialOptions(target, opts.headers) }, resolve);
     req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
     req.on('error', reject);
     if (opts.body === undefined) req.end();
@@ -106,6 +108,20 @@ export async function httpGetOk(url: string, timeoutMs = 30_000): Promise<HttpRe
     throw new InvalidParameterError(`failed to GET ${url} with status ${res.status}: ${body}`);
   }
   return res;
+}
+
+/** Rootless: a loopback registry is dialled on the host's loopback, under the name the user typed. */
+function dialOptions(target: URL, headers: Record<string, string> | undefined) {
+  const dial = loopbackDialTarget(target.hostname);
+  if (!dial) return {};
+  const name = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  return {
+    hostname: dial,
+    headers: { ...headers, Host: target.host },
+    // The certificate is checked against the registry's name, not the address dialled.
+    ...(target.protocol === 'https:' && !isIP(name) ? { servername: name } : {}),
+    ...(target.protocol === 'https:' ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert) } : {}),
+  };
 }
 
 function tlsOptions(tls: TlsSettings = {}) {

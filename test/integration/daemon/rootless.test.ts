@@ -10,12 +10,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildBusyboxTarball } from '../../fixtures/busybox-image';
-import { DOCKER, installedRuntime, ping, type CommandResult } from '../harness';
-import { waitFor } from '../wait';
+import { DOCKER, freePort, installedRuntime, ping, startBerth, type Berth, type CommandResult } from '../harness';
+import { ownerTag } from '../../../src/network/bridge';
+import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
+import { httpGet, waitFor, waitForHttp } from '../wait';
 
 const REPO = resolve(__dirname, '..', '..', '..', '..');
 const BERTHD = join(REPO, 'bin', 'berthd');
@@ -39,6 +42,18 @@ function skipReason(): string | undefined {
 }
 
 const SKIP = skipReason();
+
+/** Whether a TCP connection to 127.0.0.1:port is refused (nothing listens on the host). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      res(false);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => res(err.code === 'ECONNREFUSED'));
+  });
+}
 
 describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip: SKIP }, () => {
   const user = `berthrl${randomBytes(3).toString('hex')}`;
@@ -209,5 +224,103 @@ describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip
     const cpus = docker(['run', '--rm', '--cpus', '1', 'busybox', 'true']);
     assert.notEqual(cpus.code, 0);
     assert.match(cpus.stderr, /NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted/);
+  });
+
+  // Networking (rlnet2): user networks and the embedded DNS inside the daemon's namespace, ports
+  // published on the host's loopback through rootlesskit's API, a registry on the host's 127.0.0.1.
+  /** A busybox web server answering `text` on port 80. */
+  const serving = (text: string) => ['sh', '-c', `echo ${text} > /tmp/index.html; exec httpd -f -p 80 -h /tmp`];
+
+  it('resolves container names on a user network through the embedded DNS', () => {
+    ok(['network', 'create', 'rlnet']);
+    ok(['run', '-d', '--name', 'web', '--network', 'rlnet', 'busybox', ...serving('hello-by-name')]);
+    // Polls inside the container until httpd answers (busybox's `wget -T` crashes: no timeout flag).
+    const out = ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'sh', '-c', 'for i in $(seq 100); do wget -qO- http://web/ && exit 0; sleep 0.1; done; exit 1']);
+    assert.equal(out, 'hello-by-name\n');
+    // 127.0.0.11 answers for the network (other names go on to slirp4netns' 10.0.2.3).
+    assert.match(ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'cat', '/etc/resolv.conf']), /nameserver 127\.0\.0\.11/);
+    ok(['rm', '-f', 'web']);
+    ok(['network', 'rm', 'rlnet']);
+  });
+
+  it('publishes ports on the host loopback, frees them when the container stops, and reports a host port in use', async () => {
+    const [local, any] = [await freePort(), await freePort()];
+    ok(['run', '-d', '--name', 'pub', '-p', `127.0.0.1:${local}:80`, '-p', `${any}:80`, 'busybox', ...serving('hello-from-rootless')]);
+    assert.equal((await waitForHttp(`http://127.0.0.1:${local}/`)).trim(), 'hello-from-rootless');
+    assert.equal((await httpGet(`http://127.0.0.1:${any}/`)).trim(), 'hello-from-rootless');
+    assert.match(ok(['port', 'pub']), new RegExp(`80/tcp -> 127\\.0\\.0\\.1:${local}`));
+    ok(['stop', '-t', '1', 'pub']);
+    // The exit's network release runs just after `stop` answers (as for a rootful daemon).
+    await waitFor(async () => (await refused(local)) && (await refused(any)), { what: `127.0.0.1:${local} and :${any} to close after the stop` });
+    ok(['rm', 'pub']);
+
+    // A port another program holds on the host.
+    const holder = await new Promise<Server>((res) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => res(s));
+    });
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      const r = docker(['run', '-d', '--name', 'taken', '-p', `127.0.0.1:${port}:80`, 'busybox', 'true']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, new RegExp(`driver failed programming external connectivity on endpoint taken .*listen tcp4 127\\.0\\.0\\.1:${port}: bind: address already in use`));
+    } finally {
+      holder.close();
+      docker(['rm', '-f', 'taken']);
+    }
+  });
+
+  it('pushes to and pulls from a registry on the host loopback', { skip: existsSync(REGISTRY_BIN) ? false : `${REGISTRY_BIN} is not installed` }, async () => {
+    let registry: TestRegistry | undefined;
+    try {
+      registry = await startRegistry();
+      const port = registry.domain.split(':')[1];
+      for (const ref of [`${registry.domain}/rl/busybox:1`, `localhost:${port}/rl/busybox:2`]) {
+        ok(['tag', 'busybox', ref]);
+        ok(['push', ref]);
+        ok(['rmi', ref]);
+        ok(['pull', ref]);
+        // The image keeps the name the user typed.
+        assert.ok(ok(['image', 'inspect', '-f', '{{json .RepoTags}}', ref]).includes(`"${ref}"`));
+        ok(['rmi', ref]);
+      }
+    } finally {
+      await registry?.stop();
+    }
+  });
+
+  it('runs beside a rootful daemon without touching its bridge or chains', async () => {
+    let rootful: Berth | undefined;
+    try {
+      rootful = await startBerth();
+      rootful.ok(['run', '-d', '--name', 'rootful-c', 'busybox', 'sleep', '300']);
+      const bridge = rootful.ok(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'bridge']).trim();
+      // Other daemons (other test files) may come and go on this host meanwhile: only the rootful
+      // daemon's own chains, and anything of the rootless daemon, are compared.
+      const chainOf = (dataRoot: string) => `BERTH-${ownerTag(dataRoot).slice(0, 6).toUpperCase()}-`;
+      const hostRules = (needle: string) => spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(needle)).sort();
+      const hostLinks = () => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]);
+      const rootfulRules = hostRules(chainOf(rootful.dataRoot));
+      assert.ok(rootfulRules.some((l) => l.includes(bridge)), 'the rootful daemon has chains for its bridge');
+
+      ok(['network', 'create', 'rlside']);
+      ok(['run', '-d', '--name', 'rootless-c', '--network', 'rlside', 'busybox', 'sleep', '300']);
+      const rlBridge = `br-${ok(['network', 'inspect', '-f', '{{.Id}}', 'rlside']).slice(0, 12)}`;
+      // The rootless daemon's bridges and rules live in its own namespace only.
+      assert.deepEqual(hostRules(chainOf(rootful.dataRoot)), rootfulRules);
+      assert.deepEqual(hostRules(chainOf(join(home, '.local/share/berth'))), []);
+      assert.deepEqual(hostRules(rlBridge), []);
+      assert.ok(!hostLinks().includes(rlBridge), `${rlBridge} appeared on the host`);
+      assert.ok(hostLinks().includes(bridge), `the rootful bridge ${bridge} is gone`);
+      assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']).trim(), 'true');
+      assert.equal(ok(['inspect', '-f', '{{.State.Running}}', 'rootless-c']), 'true\n');
+
+      ok(['rm', '-f', 'rootless-c']);
+      ok(['network', 'rm', 'rlside']);
+      assert.deepEqual(hostRules(chainOf(rootful.dataRoot)), rootfulRules);
+      assert.equal(rootful.ok(['inspect', '-f', '{{.State.Running}}', 'rootful-c']).trim(), 'true');
+    } finally {
+      await rootful?.cleanup();
+    }
   });
 });
