@@ -95,6 +95,7 @@ export function composeContainers(deps: ContainerEngineDeps): ContainerEngine {
     },
     fsTools: new FsTools(),
     log,
+    idMapOf,
   });
   return {
     records,

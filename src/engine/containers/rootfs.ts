@@ -1,11 +1,13 @@
 /**
  * A container's root filesystem: an overlayfs mount of the image's layers (read-only lower
- * dirs) under a per-container upper dir, mounted through host/mount.ts.
+ * dirs) under a per-container upper dir, mounted through host/mount.ts; under a userns-remap
+ * mapping through host/idmapped-overlay.ts (the layers idmapped, the upper holding host ids).
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chown, mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { mountIdmappedOverlay } from '../../host/idmapped-overlay';
 import { isMountPoint, mount, unmount } from '../../host/mount';
-import type { IdMap } from '../userns/id-map';
+import { hostRoot, type IdMap } from '../userns/id-map';
 
 export interface RootfsPaths {
   upper: string;
@@ -21,10 +23,18 @@ export function rootfsPaths(containerDir: string): RootfsPaths {
  * Mounts the overlay at `merged`; `lowerDirs` are top-most first. Idempotent. With `idMap`
  * (userns-remap) the layers are seen through that mapping and the upper dir holds host ids.
  */
-export async function mountRootfs(paths: RootfsPaths, lowerDirs: string[], _idMap?: IdMap): Promise<void> {
+export async function mountRootfs(paths: RootfsPaths, lowerDirs: string[], idMap?: IdMap): Promise<void> {
   await Promise.all([mkdir(paths.upper, { recursive: true }), mkdir(paths.work, { recursive: true }), mkdir(paths.merged, { recursive: true })]);
   if (await isMountPoint(paths.merged)) return;
-  await mount(paths.merged, { type: 'overlay', lowerDirs, upperDir: paths.upper, workDir: paths.work });
+  if (!idMap) {
+    await mount(paths.merged, { type: 'overlay', lowerDirs, upperDir: paths.upper, workDir: paths.work });
+    return;
+  }
+  // The merged root takes its owner from the upper's root: the container's root must own it.
+  const root = hostRoot(idMap);
+  await chown(paths.upper, root.uid, root.gid);
+  const scratchDir = join(dirname(paths.work), `${basename(paths.merged)}-layers`);
+  await mountIdmappedOverlay(paths.merged, { lowerDirs, upperDir: paths.upper, workDir: paths.work, scratchDir }, idMap);
 }
 
 /** Unmounts if mounted (lazy, so a straggling process cannot keep it busy). */

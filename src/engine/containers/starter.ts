@@ -73,7 +73,7 @@ export class ContainerStarter {
     await rm(d.exitDir, { recursive: true, force: true });
     await mkdir(d.exitDir, { recursive: true });
     await mkdir(d.bundle, { recursive: true });
-    await mountRootfs(d, lowerDirs);
+    await mountRootfs(d, lowerDirs, this.deps.idMapOf?.(c));
     phases.mark('rootfs');
     let launched = false;
     let net: NetworkSetup | undefined;

@@ -44,6 +44,8 @@ export interface ExtractLayerOptions {
   noOverwriteDirNonDir?: boolean;
   /** Own every entry by this identity instead of the header's. */
   owner?: { uid: number; gid: number };
+  /** The ids written on disk for an entry's owner (userns-remap: container ids to host ids). */
+  mapOwner?: (owner: { uid: number; gid: number }) => { uid: number; gid: number };
   /**
    * `root` is a new, empty directory that only this extraction writes (a layer's diff dir, a
    * build context): small files are then read into memory and written in the background, since
@@ -309,7 +311,8 @@ class LayerExtractor {
     if (this.created.has(target)) await this.settle();
     await this.clear(target, false);
     await this.opts.fsTools.whiteout(target);
-    await lchown(target, ownerOf(h).uid, ownerOf(h).gid);
+    const owner = this.diskOwner(ownerOf(h));
+    await lchown(target, owner.uid, owner.gid);
     await chmod(target, 0);
   }
 
@@ -347,13 +350,17 @@ class LayerExtractor {
    * it). `path` was just created or checked by us, so chmod cannot follow a symlink here.
    */
   private async setMetadata(path: string, h: Header, kind: 'file' | 'directory' | 'symlink', rel = ''): Promise<void> {
-    const { uid, gid } = this.opts.owner ?? ownerOf(h);
+    const { uid, gid } = this.diskOwner(this.opts.owner ?? ownerOf(h));
     await lchown(path, uid, gid);
     await this.setXattrs(path, h);
     if (kind !== 'symlink') await chmod(path, (h.mode ?? (kind === 'directory' ? 0o755 : 0o644)) & 0o7777);
     const mtime = mtimeOf(h);
     if (kind === 'directory') this.dirTimes.set(rel, mtime);
     else await lutimes(path, mtime, mtime);
+  }
+
+  private diskOwner(o: { uid: number; gid: number }): { uid: number; gid: number } {
+    return this.opts.mapOwner ? this.opts.mapOwner(o) : o;
   }
 
   private async setXattrs(path: string, h: Header): Promise<void> {

@@ -165,9 +165,8 @@ describe('userns-remap: a user with its own subordinate range', { skip: SKIP }, 
   });
 
   // The rootfs through the mapping: the idmapped layers and the archives crossing the boundary.
-  const ROOTFS_TODO = { todo: 'the idmapped rootfs and archives (helper idmap2) are not merged yet' };
 
-  it('shows image files as owned by root inside; what root writes is owned by the mapped ids in the upper dir', ROOTFS_TODO, () => {
+  it('shows image files as owned by root inside; what root writes is owned by the mapped ids in the upper dir', () => {
     berth.ok(['run', '--name', 'writer', 'busybox', 'sh', '-c', 'stat -c "%u %g" /bin/busybox > /written']);
     const id = berth.ok(['inspect', '-f', '{{.Id}}', 'writer']).trim();
     const root = berth.ok(['info', '--format', '{{.DockerRootDir}}']).trim();
@@ -177,13 +176,13 @@ describe('userns-remap: a user with its own subordinate range', { skip: SKIP }, 
     assert.deepEqual([st.uid, st.gid], [start, start]);
   });
 
-  it("copies the image's content into a new volume with the mapped ids", ROOTFS_TODO, () => {
+  it("copies the image's content into a new volume with the mapped ids", () => {
     berth.ok(['run', '--rm', '-v', 'bins:/bin', 'busybox', 'true']);
     const st = statSync(join(berth.ok(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'bins']).trim(), 'busybox'));
     assert.deepEqual([st.uid, st.gid], [start, start]);
   });
 
-  it('keeps container ids through docker cp and docker commit', ROOTFS_TODO, () => {
+  it('keeps container ids through docker cp and docker commit', () => {
     const local = join(berth.dir, 'cp-in');
     writeFileSync(local, 'in\n');
     berth.ok(['run', '--name', 'cpbox', 'busybox', 'sh', '-c', 'echo out > /out']);

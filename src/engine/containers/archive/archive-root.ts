@@ -12,6 +12,7 @@ import { resolveInRoot } from '../../images/safe-path';
 import type { MountPoint } from '../types';
 import { bindMountPrivate, makePrivate, unmount } from '../../../host/mount';
 import { mountRootfs } from '../rootfs';
+import type { IdMap } from '../../userns/id-map';
 
 export interface ArchiveRootDeps {
   /** The host directory behind a volume, or undefined when it has none (a tmpfs volume). */
@@ -24,6 +25,8 @@ export interface RootSource {
   /** Mounted root of a running container; when absent, the overlay is mounted from these. */
   runningRoot?: string;
   overlay?: { upper: string; work: string; lowerDirs: string[] };
+  /** userns-remap: the container's mapping, for mounting its overlay as its start does. */
+  idMap?: IdMap;
 }
 
 /** Runs `fn` with the view mounted at a private path; `withMounts` false: the root alone. */
@@ -40,7 +43,7 @@ export async function withArchiveRoot<T>(
       await bindMountPrivate(src.runningRoot, root);
     } else {
       const o = src.overlay!;
-      await mountRootfs({ upper: o.upper, work: o.work, merged: root }, o.lowerDirs);
+      await mountRootfs({ upper: o.upper, work: o.work, merged: root }, o.lowerDirs, src.idMap);
       await makePrivate(root);
     }
     try {

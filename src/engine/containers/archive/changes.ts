@@ -11,6 +11,8 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { IdMap } from '../../userns/id-map';
+import { toContainerOwner } from './owner-shift';
 
 
 export const enum ChangeKind {
@@ -27,6 +29,8 @@ export interface Change {
 export interface ChangesOptions {
   /** Reads an xattr (undefined when absent); the overlay opaque flag. */
   getXattr(path: string, name: string): Promise<Buffer | undefined>;
+  /** userns-remap: the container's mapping; the upper holds host ids, the layers container ids. */
+  idMap?: IdMap;
 }
 
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -63,6 +67,9 @@ export async function computeChanges(upper: string, lowerDirs: string[], opts: C
     changes.push(change);
   };
 
+  const idMap = opts.idMap;
+  const asContainer = (st: BigIntStats) => (idMap ? { mode: st.mode, ...toContainerOwner(idMap, { uid: Number(st.uid), gid: Number(st.gid) }) } : st);
+
   /** Visits `path` and below; true when anything there was reported. */
   const visit = async (path: string): Promise<boolean> => {
     if (isInitPath(path)) return false;
@@ -77,7 +84,7 @@ export async function computeChanges(upper: string, lowerDirs: string[], opts: C
       const opaque = st.isDirectory() && below !== undefined && (await opts.getXattr(host, OPAQUE_XATTR))?.toString() === 'y';
       if (opaque) record({ Path: path, Kind: ChangeKind.Delete }, true);
       else if (!below) record({ Path: path, Kind: ChangeKind.Add }, st.isDirectory());
-      else if (!(st.isDirectory() && below.isDirectory() && sameDirMeta(st, below))) record({ Path: path, Kind: ChangeKind.Modify }, st.isDirectory());
+      else if (!(st.isDirectory() && below.isDirectory() && sameDirMeta(asContainer(st), below))) record({ Path: path, Kind: ChangeKind.Modify }, st.isDirectory());
     }
     if (!st.isDirectory()) return changes.length > before;
     let childReported = false;

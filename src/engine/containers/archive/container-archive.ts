@@ -30,6 +30,8 @@ import { errNoSuchPath, pathStat, resolveContainerPath, type PathStat } from './
 import { TreePacker } from './tar-pack';
 import { spoolArchive } from './upload-spool';
 import { packStream } from '../../images/pack-stream';
+import type { IdMap } from '../../userns/id-map';
+import { toContainerOwner, toHostOwner } from './owner-shift';
 
 export interface ContainerArchiveDeps {
   /** Lookup, directories, and the per-container lifecycle lock. */
@@ -39,6 +41,8 @@ export interface ContainerArchiveDeps {
   volumeDir(name: string): Promise<string | undefined>;
   fsTools: FsTools;
   log: Logger;
+  /** userns-remap: the mapping container `c` runs under (none: the host's ids). */
+  idMapOf?: (c: ContainerRecord) => IdMap | undefined;
 }
 
 export interface PutArchiveOptions {
@@ -75,7 +79,7 @@ export class ContainerArchive {
       const stat = await pathStat(root, resolved);
       const produce = async () => {
         const name = resolved.name === '/' ? '' : resolved.name;
-        await new TreePacker(pack).add(resolved.hostPath, name === '.' ? '.' : name, resolved.stat);
+        await new TreePacker(pack, this.tarOwners(c)).add(resolved.hostPath, name === '.' ? '.' : name, resolved.stat);
       };
       return { stat, produce };
     });
@@ -86,7 +90,7 @@ export class ContainerArchive {
     const c = this.deps.records.get(ref);
     const { stream } = await this.streamFromRoot(c, async (root, pack) => ({
       stat: undefined as unknown as PathStat,
-      produce: () => new TreePacker(pack).addContents(root),
+      produce: () => new TreePacker(pack, this.tarOwners(c)).addContents(root),
     }), true);
     return stream;
   }
@@ -105,6 +109,7 @@ export class ContainerArchive {
   }
 
   private extractInto(c: ContainerRecord, body: Readable, opts: PutArchiveOptions): Promise<void> {
+    const idMap = this.deps.idMapOf?.(c);
     return this.withRoot(c, async (root) => {
       let resolved;
       try {
@@ -140,6 +145,7 @@ export class ContainerArchive {
         whiteouts: false,
         noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
         owner: opts.copyUIDGID ? await containerUser(c, root) : undefined,
+        mapOwner: idMap && ((o) => toHostOwner(idMap, o)),
       });
     });
   }
@@ -152,7 +158,7 @@ export class ContainerArchive {
     const d = this.deps.records.dirs(c.id);
     const lower = await this.deps.layerDirs(c.image);
     const { pack, out } = packStream();
-    packUpperLayer(d.upper, lower, pack, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n) }).catch((err: Error) => {
+    packUpperLayer(d.upper, lower, pack, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n), idMap: this.deps.idMapOf?.(c) }).catch((err: Error) => {
       this.deps.log.warn({ err, container: c.id }, 'packing the container layer failed');
       out.destroy(err);
     });
@@ -164,7 +170,13 @@ export class ContainerArchive {
     const c = this.deps.records.get(ref);
     const d = this.deps.records.dirs(c.id);
     const lower = await this.deps.layerDirs(c.image);
-    return computeChanges(d.upper, lower, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n) });
+    return computeChanges(d.upper, lower, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n), idMap: this.deps.idMapOf?.(c) });
+  }
+
+  /** The tar's owners of host files: container ids under userns-remap. */
+  private tarOwners(c: ContainerRecord): ((o: { uid: number; gid: number }) => { uid: number; gid: number }) | undefined {
+    const idMap = this.deps.idMapOf?.(c);
+    return idMap && ((o) => toContainerOwner(idMap, o));
   }
 
   /**
@@ -215,7 +227,7 @@ export class ContainerArchive {
       const lowerDirs = await this.deps.layerDirs(c.image).catch((cause) => {
         throw new NotFoundError(`No such image: ${c.image}`, { cause });
       });
-      return view({ containerDir: d.dir, overlay: { upper: d.upper, work: d.work, lowerDirs } });
+      return view({ containerDir: d.dir, overlay: { upper: d.upper, work: d.work, lowerDirs }, idMap: this.deps.idMapOf?.(c) });
     });
   }
 }

@@ -11,10 +11,14 @@ import { join } from 'node:path';
 import type * as tar from 'tar-stream';
 import { isInitPath, sameDirMeta } from './changes';
 import { TreePacker } from './tar-pack';
+import { toContainerOwner } from './owner-shift';
+import type { IdMap } from '../../userns/id-map';
 
 export interface LayerPackOptions {
   /** Reads an xattr (undefined when absent); the overlay opaque flag. */
   getXattr(path: string, name: string): Promise<Buffer | undefined>;
+  /** userns-remap: the container's mapping; the upper holds host ids, the layer container ids. */
+  idMap?: IdMap;
 }
 
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -59,7 +63,7 @@ export async function packUpperLayer(upper: string, lowerDirs: string[], pack: t
     for (const child of (await readdir(host)).sort()) {
       if (await visit(`${path === '/' ? '' : path}/${child}`)) childPlanned = true;
     }
-    const own = !below?.isDirectory() || opaque || !sameDirMeta(st, below);
+    const own = !below?.isDirectory() || opaque || !sameDirMeta(opts.idMap ? { mode: st.mode, ...toContainerOwner(opts.idMap, st) } : st, below);
     if (!own && !childPlanned) return false;
     const head: Planned[] = [{ kind: 'entry', host, name, st }];
     if (opaque) head.push({ kind: 'marker', name: `${name}/.wh..wh..opq`, mtime: st.mtime });
@@ -68,7 +72,8 @@ export async function packUpperLayer(upper: string, lowerDirs: string[], pack: t
   };
 
   for (const child of (await readdir(upper).catch(() => [] as string[])).sort()) await visit(`/${child}`);
-  const packer = new TreePacker(pack);
+  const idMap = opts.idMap;
+  const packer = new TreePacker(pack, idMap && ((o) => toContainerOwner(idMap, o)));
   for (const p of planned) {
     if (p.kind === 'marker') await packer.addMarker(p.name, p.mtime);
     else await packer.addEntry(p.host, p.name, p.st);

@@ -2,6 +2,7 @@
  * Writes a directory tree of the host filesystem as tar entries (docker cp GET, docker export):
  * modes, owners, mtimes, symlinks and hard links (by inode, within one archive) are preserved;
  * symlinks are never followed. Entry names are rebased: the tree at `hostPath` is named `name`.
+ * Under userns-remap `owners` turns the host ids on disk into the container ids the tar carries.
  */
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
@@ -15,7 +16,10 @@ export class TreePacker {
   /** First entry name seen per `dev:ino` of multiply-linked files. */
   private readonly links = new Map<string, string>();
 
-  constructor(private readonly pack: tar.Pack) {}
+  constructor(
+    private readonly pack: tar.Pack,
+    private readonly owners?: (o: { uid: number; gid: number }) => { uid: number; gid: number },
+  ) {}
 
   /** Adds `hostPath` (and, for a directory, everything below it) as `name` ('' = the root). */
   async add(hostPath: string, name: string, st?: Stats): Promise<void> {
@@ -30,11 +34,12 @@ export class TreePacker {
 
   /** Adds the one entry `hostPath` as `name`: a directory without what it holds. */
   async addEntry(hostPath: string, name: string, st: Stats): Promise<void> {
+    const owner = this.owners ? this.owners({ uid: st.uid, gid: st.gid }) : { uid: st.uid, gid: st.gid };
     const header: HeaderArg = {
       name,
       mode: st.mode & 0o7777,
-      uid: st.uid,
-      gid: st.gid,
+      uid: owner.uid,
+      gid: owner.gid,
       mtime: st.mtime,
     };
     if (st.isDirectory()) return this.entry({ ...header, name: name === '' ? './' : `${name}/`, type: 'directory' });
