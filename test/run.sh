@@ -44,6 +44,8 @@ SERIAL=(
   test/integration/network/networks.test.ts
   # Adds and removes a group in the host's /etc/group.
   test/integration/daemon/socket-group.test.ts
+  # Adds and removes users and their ranges in /etc/passwd, /etc/subuid and /etc/subgid.
+  test/integration/containers/userns-remap.test.ts
 )
 compiled() { for f in "$@"; do f=${f#test/}; echo "dist/test/${f%.ts}.js"; done; }
 parallel=()
