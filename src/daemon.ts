@@ -37,6 +37,7 @@ import { resolveUsernsRemap } from './engine/userns/remap-config';
 import { setupRemappedRoot } from './engine/userns/remap-root';
 import { hostRoot } from './engine/userns/id-map';
 import * as systemUsers from './host/system-users';
+import { assertIdmappedOverlaySupported } from './host/idmapped-overlay';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -58,6 +59,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const remap = config.userNsRemap ? await resolveUsernsRemap(config.userNsRemap, systemUsers, { info: (m) => log.info(m), warn: (m) => log.warn(m) }) : undefined;
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   const dataRoot = remap ? await setupRemappedRoot(config.dataRoot, remap.idMap) : config.dataRoot;
+  // Layers are mounted idmapped, never copied: a kernel or filesystem that cannot stops the start.
+  if (remap) await assertIdmappedOverlaySupported(dataRoot);
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
 
   const store = new Store(join(dataRoot, 'db'));

@@ -230,7 +230,7 @@ describe('userns-remap: a user with its own subordinate range', { skip: SKIP }, 
     assert.equal(out.trim(), run('readlink', [`/proc/${pid}/ns/user`]).trim());
   });
 
-  it('restarts a remapped container with its network (a new namespace from the runtime each run)', () => {
+  it('restarts a remapped container with its network (a new namespace from the runtime each run), and survives a daemon restart', async () => {
     berth.ok(['run', '-d', '--name', 'again', 'busybox', 'sleep', '300']);
     const ip = () => berth.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'again']).trim();
     assert.match(ip(), /^\d+\.\d+\.\d+\.\d+$/);
@@ -238,6 +238,20 @@ describe('userns-remap: a user with its own subordinate range', { skip: SKIP }, 
     const out = berth.ok(['exec', 'again', 'sh', '-c', 'cat /proc/self/uid_map; ip -4 -o addr show eth0']);
     assert.equal(mapLines(out)[0], `0 ${start} ${RANGE}`);
     assert.match(out, new RegExp(`inet ${ip().replace(/\./g, '\\.')}/`));
+    // A daemon restart keeps it running, reachable and stoppable (live restore).
+    await berth.restart();
+    assert.equal(mapLines(berth.ok(['exec', 'again', 'cat', '/proc/self/uid_map']))[0], `0 ${start} ${RANGE}`);
+    berth.ok(['stop', '-t', '1', 'again']);
+    assert.equal(berth.ok(['inspect', '-f', '{{.State.Running}}', 'again']).trim(), 'false');
+  });
+
+  it('builds images whose files keep container ids (COPY and RUN steps in the mapping)', () => {
+    const ctx = join(berth.dir, 'build-ctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'f'), 'copied\n');
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY f /f\nRUN stat -c "%u %g" /f /bin/busybox > /out && id -u >> /out\n');
+    berth.ok(['build', '-q', '-t', 'built', ctx], { timeoutMs: 120_000 });
+    assert.deepEqual(berth.ok(['run', '--rm', 'built', 'cat', '/out']).trim().split('\n'), ['0 0', '0 0', '0']);
   });
 });
 
