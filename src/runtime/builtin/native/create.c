@@ -78,8 +78,10 @@ struct child_ctx {
   const struct plan *plan;
   int joined[8], njoined;      /* namespace fds to setns, user first */
   bool userns, wait_go, unshare_cgroupns, hooks;
+  bool joined_userns; /* in a user namespace made earlier (devices are bound, not made) */
   int terminal;
-  const char *fifo;
+  /* exec.fifo opened O_PATH by the parent: an init in a user namespace may not reach its dir. */
+  int fifo;
 };
 
 /* A network namespace the runtime makes has its loopback down; runc brings it up in every new
@@ -102,6 +104,56 @@ static void loopback_up(void) {
   ifr.ifr_flags |= IFF_UP;
   if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) child_fail_errno("bringing the loopback up");
   close(fd);
+}
+
+static void __attribute__((noreturn)) child_main(struct child_ctx *c);
+
+/* clone3 of the init with the new namespaces; returns its pid (in the parent). */
+static pid_t clone_init(struct clone_args *ca, struct child_ctx *c, int sv[2]) {
+  pid_t pid = (pid_t)syscall(SYS_clone3, ca, sizeof *ca);
+  if (pid < 0) fail_errno("clone3");
+  if (pid == 0) {
+    undo.armed = false; /* the cleanup is the parent's */
+    close(sv[0]);
+    channel_fd = sv[1];
+    child_main(c);
+  }
+  return pid;
+}
+
+/*
+ * A joined user namespace must own the namespaces the init makes (a UTS namespace owned by the
+ * host's would refuse sethostname, a PID namespace the proc mount), so they are made after the
+ * join: a short-lived child joins it as its root, clones the init from there and reports the
+ * init's pid (in our pid namespace) before it exits, as runc's nsexec stages do.
+ */
+static pid_t clone_init_in_userns(struct clone_args *ca, struct child_ctx *c, int sv[2], int userns) {
+  struct clone_args plain = {.exit_signal = SIGCHLD};
+  pid_t mid = (pid_t)syscall(SYS_clone3, &plain, sizeof plain);
+  if (mid < 0) fail_errno("clone3");
+  if (mid == 0) {
+    undo.armed = false;
+    close(sv[0]);
+    channel_fd = sv[1];
+    if (setns(userns, CLONE_NEWUSER) < 0) child_fail_errno("join the user namespace");
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) child_fail_errno("become root in the user namespace");
+    pid_t init = (pid_t)syscall(SYS_clone3, ca, sizeof *ca);
+    if (init < 0) child_fail_errno("clone3 in the user namespace");
+    if (init == 0) child_main(c);
+    char msg[16];
+    int n = snprintf(msg, sizeof msg, "%d", (int)init);
+    channel_send(sv[1], 'P', msg, (size_t)n);
+    _exit(0);
+  }
+  close(userns);
+  char type, *payload = NULL;
+  bool got = channel_recv(sv[0], &type, &payload);
+  while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {}
+  if (got && type == 'E') fail("%s", payload);
+  if (!got || type != 'P') fail("the container init was not made in the joined user namespace");
+  pid_t init = (pid_t)atoi(payload);
+  free(payload);
+  return init;
 }
 
 /* The container's init, from clone3 to process_exec. Reports errors with child_fail. */
@@ -131,10 +183,9 @@ static void __attribute__((noreturn)) child_main(struct child_ctx *c) {
     child_fail_errno("setdomainname");
 
   umask(0); /* device modes as the plan says; process_exec sets the process's umask */
-  int rootfd = rootfs_prepare(plan, c->userns);
+  int rootfd = rootfs_prepare(plan, c->userns || c->joined_userns);
   int console = c->terminal ? console_connect(c->o->console_socket) : -1;
-  int fifo = open(c->fifo, O_PATH | O_CLOEXEC);
-  if (fifo < 0) child_fail_errno("open %s", c->fifo);
+  int fifo = c->fifo;
   if (c->hooks) {
     /* prestart and createRuntime hooks run in the runtime's namespaces, by the parent. */
     channel_send(channel_fd, 'H', NULL, 0);
@@ -242,10 +293,13 @@ int cmd_create(int argc, char **argv) {
   cgroups_prepare(&plan);
   process_prepare(&plan, &plan);
 
-  struct child_ctx c = {.o = &o, .plan = &plan, .terminal = terminal, .fifo = fifo};
+  int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+  if (fifo_fd < 0) fail_errno("open %s", fifo);
+  struct child_ctx c = {.o = &o, .plan = &plan, .terminal = terminal, .fifo = fifo_fd};
   c.hooks = hooks_present(&plan, "prestart") || hooks_present(&plan, "createRuntime") ||
             hooks_present(&plan, "createContainer") || hooks_present(&plan, "startContainer");
   unsigned long long flags = 0;
+  int join_userns = -1;
   for (int pass = 0; pass < 2; pass++) { /* a joined user namespace first */
     int cur = 0;
     const struct record *r;
@@ -261,7 +315,9 @@ int cmd_create(int argc, char **argv) {
       }
       int fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0) fail_errno("open namespace %s", path);
-      if (flag == CLONE_NEWPID) { /* only children enter it: that is the init */
+      if (flag == CLONE_NEWUSER) { /* joined before the clone that makes the new ones (below) */
+        join_userns = fd;
+      } else if (flag == CLONE_NEWPID) { /* only children enter it: that is the init */
         if (setns(fd, CLONE_NEWPID) < 0) fail_errno("join pid namespace %s", path);
         close(fd);
       } else if (c.njoined < 8) {
@@ -270,6 +326,7 @@ int cmd_create(int argc, char **argv) {
     }
   }
   c.userns = flags & CLONE_NEWUSER;
+  c.joined_userns = join_userns >= 0;
   /* v1 has no CLONE_INTO_CGROUP: a new cgroup namespace must wait for the init to be moved. */
   if (flags & CLONE_NEWCGROUP) {
     flags &= ~(unsigned long long)CLONE_NEWCGROUP;
@@ -281,14 +338,7 @@ int cmd_create(int argc, char **argv) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) fail_errno("socketpair");
   struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
   fflush(NULL);
-  pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-  if (pid < 0) fail_errno("clone3");
-  if (pid == 0) {
-    undo.armed = false; /* the cleanup is the parent's */
-    close(sv[0]);
-    channel_fd = sv[1];
-    child_main(&c);
-  }
+  pid_t pid = join_userns < 0 ? clone_init(&ca, &c, sv) : clone_init_in_userns(&ca, &c, sv, join_userns);
   undo.init = pid;
   close(sv[1]);
   for (int i = 0; i < c.njoined; i++) close(c.joined[i]);
