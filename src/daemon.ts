@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { socketAnswers } from './host/socket-probe';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { chmod, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -334,14 +335,7 @@ async function hostResolvers(): Promise<string[]> {
 
 /** Removes a stale socket file; refuses when a live daemon still answers on it. */
 async function claimSocket(path: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+  const alive = await socketAnswers(path);
   if (alive) throw new Error(`another daemon is already listening on ${path}`);
   await rm(path, { force: true });
 }

@@ -3,8 +3,8 @@
  * missing piece is named with its fix instead of surfacing as a rootlesskit stack of errors: the
  * runtime dir, the programs (Debian's rootlesskit, slirp4netns, uidmap), the subordinate ids.
  */
+import { socketAnswers } from '../host/socket-probe';
 import { accessSync, constants, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { RootlessError, type RootlessLayout } from './layout';
@@ -74,13 +74,6 @@ export function findInPath(name: string, pathVar: string): string | undefined {
 
 /** Refuses early when a daemon already answers on `socket` (rootlesskit would fail on its state dir's lock). */
 export async function checkNotRunning(socket: string): Promise<void> {
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = connect(socket);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+  const alive = await socketAnswers(socket);
   if (alive) throw new RootlessError(`another daemon is already listening on ${socket}`);
 }
