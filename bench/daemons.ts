@@ -181,8 +181,8 @@ export abstract class BenchDaemon {
  */
 export class BerthDaemon extends BenchDaemon {
   /** `name` and `extraArgs` let a benchmark run variants side by side (bench/userns.ts). */
-  constructor(dir: string, net: HostNetwork, name = 'berth', private readonly extraArgs: string[] = []) {
-    super(name, dir, `${name}.sock`, net);
+  constructor(dir: string, net: HostNetwork, name = 'berth', private readonly extraArgs: string[] = [], socketName = `${name}.sock`) {
+    super(name, dir, socketName, net);
   }
 
   private get delayFile(): string {

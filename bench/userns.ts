@@ -28,7 +28,7 @@ const WARMUP_RUNS = 2;
  */
 class RootlessBerthDaemon extends BerthDaemon {
   constructor(dir: string, net: HostNetwork, private readonly user: SubidUser) {
-    super(dir, net, 'rootless');
+    super(dir, net, 'rootless', [], 'berth.sock');
     chownSync(dir, user.uid, user.gid);
     mkdirSync(join(dir, 'home'), { recursive: true });
     chownSync(join(dir, 'home'), user.uid, user.gid);
