@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What root sets up once so that USER can run a rootless berthd (docs/rootless.md): Debian's
 # uidmap (newuidmap/newgidmap), rootlesskit and slirp4netns, a subordinate uid and gid range of
-# 65536 ids for USER (kept when USER has one), and /dev/net/tun usable by users (Debian's udev
-# default, 0666; slirp4netns opens it). Idempotent. Usage (as root): bash scripts/setup-rootless.sh USER
+# 65536 ids for USER (kept when USER has one), and /dev/net/tun and /dev/fuse usable by users
+# (Debian's udev default, 0666; slirp4netns and fuse-overlayfs open them). Idempotent. Usage (as root): bash scripts/setup-rootless.sh USER
 set -euo pipefail
 user=${1:?usage: bash scripts/setup-rootless.sh USER}
 [ "$(id -u)" = 0 ] || { echo "run this as root" >&2; exit 1; }
@@ -33,6 +33,10 @@ fi
 
 if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
   chmod 0666 /dev/net/tun
+fi
+# fuse-overlayfs (the storage driver where overlayfs cannot mount in the user namespace) opens it.
+if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" != 666 ]; then
+  chmod 0666 /dev/fuse
 fi
 if [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)" = 0 ]; then
   echo "note: kernel.unprivileged_userns_clone is 0; enable it: sysctl -w kernel.unprivileged_userns_clone=1" >&2

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mergeRuntimes, parseAddRuntimeFlags, parseFileRuntimes, type RuntimeConfigEntry } from './config-runtimes';
 import { DEFAULT_CERTS_DIR } from './engine/registry/endpoint';
+import { STORAGE_DRIVERS, type StorageDriverName } from './host/overlay-driver';
 
 /**
  * Daemon configuration, parsed once from flags and an optional daemon.json-style file
@@ -41,6 +42,8 @@ export interface Config {
   userNsRemap?: string;
   /** Set for a rootless daemon (src/rootless/): rootlesskit's state dir (its api.sock, child_pid). */
   rootless?: { stateDir: string };
+  /** `-s/--storage-driver` as given; unset: overlay2, or fuse-overlayfs where a rootless daemon's probe says so. */
+  storageDriver?: StorageDriverName;
 }
 
 /** Defaults that replace DEFAULTS for a rootless daemon (src/rootless/layout.ts); flags still win. */
@@ -91,6 +94,7 @@ Options:
       --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "${DEFAULTS.registryCertsDir}")
   -G, --group string           Group for the unix socket (default "${DEFAULTS.group}"; kept root's when that group is missing)
       --userns-remap string    User/Group setting for user namespaces: "default" (the dockremap user), user[:group] or uid[:gid]
+  -s, --storage-driver string  Storage driver: "overlay2" or "fuse-overlayfs" (default "overlay2"; rootless: fuse-overlayfs when overlayfs cannot mount)
       --seccomp-profile string Seccomp profile: "builtin" (dockerd's default), "unconfined", or a profile file path (default "${DEFAULTS.seccompProfile}")
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
@@ -119,6 +123,7 @@ interface FileConfig {
   group?: string;
   'seccomp-profile'?: string;
   'userns-remap'?: string;
+  'storage-driver'?: string;
 }
 
 type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
@@ -128,9 +133,9 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
   'userland-proxy'?: string;
 };
 
-const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge', G: 'group' };
+const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge', G: 'group', s: 'storage-driver' };
 const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile', 'userns-remap']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile', 'userns-remap', 'storage-driver']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
 const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
 
@@ -213,6 +218,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
     seccompProfile: flags['seccomp-profile'] || file['seccomp-profile'] || DEFAULTS.seccompProfile,
     // dockerd: an empty setting is no remapping.
     userNsRemap: flags['userns-remap'] || file['userns-remap'] || undefined,
+    storageDriver: storageDriver(flags['storage-driver'] || file['storage-driver'] || undefined),
   };
   if (config.userNsRemap !== undefined && typeof config.userNsRemap !== 'string') throw new ConfigError(`invalid userns-remap: ${JSON.stringify(config.userNsRemap)} (expected "default", user[:group] or uid[:gid])`);
   if (typeof config.seccompProfile !== 'string') throw new ConfigError(`invalid seccomp-profile: ${JSON.stringify(config.seccompProfile)} (expected "builtin", "unconfined" or a file path)`);
@@ -222,6 +228,15 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
   if (config.bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(config.bridge)) throw new ConfigError(`invalid bridge name: ${config.bridge}`);
   if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) throw new ConfigError(`invalid --bip: ${config.bip} (expected an address with a prefix, e.g. 172.29.0.1/16)`);
   return deepFreeze(config);
+}
+
+/** dockerd's wording for a driver it does not have (`graphdriver.New`). */
+function storageDriver(value: unknown): StorageDriverName | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(STORAGE_DRIVERS as readonly string[]).includes(value)) {
+    throw new ConfigError(`error initializing graphdriver: driver not supported: ${String(value)} (Berth has ${STORAGE_DRIVERS.join(' and ')})`);
+  }
+  return value as StorageDriverName;
 }
 
 /** `--add-runtime` with daemon.json `runtimes`, and dockerd's one-source rule for `default-runtime`. */

@@ -13,6 +13,8 @@ import { NoPlugins } from './engine/plugins/no-plugins';
 import { socketPath, type Config } from './config';
 import { socketGroupId } from './socket-group';
 import { rootlessSocketGroup } from './rootless/degrade';
+import { runningInUserNs } from './host/userns';
+import { chooseStorageDriver } from './rootless/storage-driver';
 import { composeContainers, type ContainerEngine } from './engine/containers/compose';
 import type { ContainerBackend } from './api/containers/backend';
 import type { BuildContainers, BuildImages } from './engine/builder/build-ports';
@@ -63,6 +65,9 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   // Layers are mounted idmapped, never copied: a kernel or filesystem that cannot stops the start.
   if (remap) await assertIdmappedOverlaySupported(dataRoot);
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  // Rootless: overlayfs in the user namespace, else fuse-overlayfs (rootless/storage-driver.ts).
+  if (remap && config.storageDriver === 'fuse-overlayfs') throw new Error('--userns-remap needs the overlay2 storage driver (layers are mounted idmapped), not fuse-overlayfs');
+  const storageDriver = await chooseStorageDriver({ configured: config.storageDriver, inUserNs: runningInUserNs(), dataRoot, log });
 
   const store = new Store(join(dataRoot, 'db'));
   try {
@@ -157,6 +162,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       volumes,
       seccomp,
       idMap: remap?.idMap,
+      storageDriver,
     });
     const system = new SystemService({
       events,
@@ -179,6 +185,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       name: config.name,
       seccompProfile: seccomp.profile,
       userns: !!remap,
+      storageDriver,
     });
     await images.init();
     await volumes.init();

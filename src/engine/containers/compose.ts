@@ -96,6 +96,7 @@ export function composeContainers(deps: ContainerEngineDeps): ContainerEngine {
     fsTools: new FsTools(),
     log,
     idMapOf,
+    storageDriver: deps.storageDriver,
   });
   return {
     records,

@@ -2,6 +2,7 @@
  * What the container engine needs from the rest of the daemon (images, runtimes, the monitor,
  * networks, volumes, the store, events), as narrow interfaces the daemon's services satisfy.
  */
+import type { StorageDriverName } from '../../host/overlay-driver';
 import type { Logger } from 'pino';
 import type { ContainerMonitor, OciRuntime } from '../../runtime/types';
 import type { EventSink } from '../events/event-log';
@@ -57,4 +58,6 @@ export interface ContainerEngineDeps {
   seccomp: DaemonSeccomp;
   /** `--userns-remap`: the daemon's id mapping (none: containers run with the host's ids). */
   idMap?: IdMap;
+  /** How container rootfs overlays are mounted (default overlay2; see host/overlay-driver.ts). */
+  storageDriver?: StorageDriverName;
 }

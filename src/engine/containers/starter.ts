@@ -22,6 +22,7 @@ import { seccompFor, type DaemonSeccomp } from './seccomp';
 import { StartGate } from './start-gate';
 import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
+import type { StorageDriverName } from '../../host/overlay-driver';
 import type { ContainerRecord } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
@@ -41,6 +42,7 @@ interface StarterDeps {
   log?: Logger;
   /** userns-remap: the mapping container `c` runs under (none: the host's ids). */
   idMapOf?: (c: ContainerRecord) => IdMap | undefined;
+  storageDriver?: StorageDriverName;
 }
 
 /**
@@ -73,7 +75,7 @@ export class ContainerStarter {
     await rm(d.exitDir, { recursive: true, force: true });
     await mkdir(d.exitDir, { recursive: true });
     await mkdir(d.bundle, { recursive: true });
-    await mountRootfs(d, lowerDirs, this.deps.idMapOf?.(c));
+    await mountRootfs(d, lowerDirs, this.deps.idMapOf?.(c), this.deps.storageDriver);
     phases.mark('rootfs');
     let launched = false;
     let net: NetworkSetup | undefined;

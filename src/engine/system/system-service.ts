@@ -23,6 +23,8 @@ export interface SystemServiceDeps {
   seccompProfile?: string;
   /** `--userns-remap` is on: SecurityOptions lists `name=userns` (dockerd). */
   userns?: boolean;
+  /** `docker info` Driver: overlay2 or fuse-overlayfs (default overlay2). */
+  storageDriver?: string;
   events: EventLog;
   /** `--insecure-registry` and `--registry-mirror`, for `docker info`. */
   registries?: { insecure: readonly string[]; mirrors: readonly string[] };
@@ -99,8 +101,9 @@ export class SystemService {
       ContainersPaused: counts.paused,
       ContainersStopped: counts.stopped,
       Images: await this.deps.imageCount(),
-      Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
+      Driver: this.deps.storageDriver ?? 'overlay2',
+      // dockerd's fuse-overlayfs driver reports no status.
+      DriverStatus: this.deps.storageDriver === 'fuse-overlayfs' ? [] : [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
       DockerRootDir: this.deps.dataRoot,
       // Log: the drivers of containers/log-config.ts that keep a log (dockerd does not list `none`).
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'local'] },

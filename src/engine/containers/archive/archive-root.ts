@@ -13,6 +13,7 @@ import type { MountPoint } from '../types';
 import { bindMountPrivate, makePrivate, unmount } from '../../../host/mount';
 import { mountRootfs } from '../rootfs';
 import type { IdMap } from '../../userns/id-map';
+import type { StorageDriverName } from '../../../host/overlay-driver';
 
 export interface ArchiveRootDeps {
   /** The host directory behind a volume, or undefined when it has none (a tmpfs volume). */
@@ -27,6 +28,8 @@ export interface RootSource {
   overlay?: { upper: string; work: string; lowerDirs: string[] };
   /** userns-remap: the container's mapping, for mounting its overlay as its start does. */
   idMap?: IdMap;
+  /** How the daemon mounts overlays (default overlay2). */
+  driver?: StorageDriverName;
 }
 
 /** Runs `fn` with the view mounted at a private path; `withMounts` false: the root alone. */
@@ -43,7 +46,7 @@ export async function withArchiveRoot<T>(
       await bindMountPrivate(src.runningRoot, root);
     } else {
       const o = src.overlay!;
-      await mountRootfs({ upper: o.upper, work: o.work, merged: root }, o.lowerDirs, src.idMap);
+      await mountRootfs({ upper: o.upper, work: o.work, merged: root }, o.lowerDirs, src.idMap, src.driver);
       await makePrivate(root);
     }
     try {

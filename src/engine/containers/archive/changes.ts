@@ -8,12 +8,13 @@
  * whose size or mtime alone changed; here that needs a reported change inside it, so that the
  * runtime's mount-point stubs (dockerd keeps them in an init layer) do not mark `/etc` changed.
  */
-import { overlayOpaqueXattr } from '../../../host/userns';
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IdMap } from '../../userns/id-map';
 import { toContainerOwner } from './owner-shift';
+import { classifyUpperEntry, isOpaqueDir } from './upper-marks';
+import type { StorageDriverName } from '../../../host/overlay-driver';
 
 
 export const enum ChangeKind {
@@ -32,6 +33,8 @@ export interface ChangesOptions {
   getXattr(path: string, name: string): Promise<Buffer | undefined>;
   /** userns-remap: the container's mapping; the upper holds host ids, the layers container ids. */
   idMap?: IdMap;
+  /** How the upper dir was written (upper-marks.ts); default overlay2. */
+  driver?: StorageDriverName;
 }
 
 
@@ -77,11 +80,14 @@ export async function computeChanges(upper: string, lowerDirs: string[], opts: C
     const st = await lstat(host, { bigint: true });
     const before = changes.length;
     let below: BigIntStats | undefined;
-    if (st.isCharacterDevice() && st.rdev === 0n) {
-      record({ Path: path, Kind: ChangeKind.Delete }, false);
+    const slash = path.lastIndexOf('/');
+    const mark = classifyUpperEntry(path.slice(slash + 1), st, opts.driver);
+    if (mark.kind === 'skip') return false;
+    if (mark.kind === 'whiteout') {
+      record({ Path: `${path.slice(0, slash)}/${mark.target}`, Kind: ChangeKind.Delete }, false);
     } else {
       below = await lowerStat(path);
-      const opaque = st.isDirectory() && below !== undefined && (await opts.getXattr(host, overlayOpaqueXattr()))?.toString() === 'y';
+      const opaque = st.isDirectory() && below !== undefined && (await isOpaqueDir(host, opts.getXattr, opts.driver));
       if (opaque) record({ Path: path, Kind: ChangeKind.Delete }, true);
       else if (!below) record({ Path: path, Kind: ChangeKind.Add }, st.isDirectory());
       else if (!(st.isDirectory() && below.isDirectory() && sameDirMeta(asContainer(st), below))) record({ Path: path, Kind: ChangeKind.Modify }, st.isDirectory());

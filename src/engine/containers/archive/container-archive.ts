@@ -23,6 +23,7 @@ import type { ContainerRecords } from '../container-records';
 import type { ContainerRecord } from '../types';
 import { resolveUser } from '../user';
 import { mountAt, withArchiveRoot, type RootSource } from './archive-root';
+import type { StorageDriverName } from '../../../host/overlay-driver';
 import { computeChanges, type Change } from './changes';
 import { packUpperLayer } from './layer-pack';
 import type { MountPoint } from '../types';
@@ -43,6 +44,8 @@ export interface ContainerArchiveDeps {
   log: Logger;
   /** userns-remap: the mapping container `c` runs under (none: the host's ids). */
   idMapOf?: (c: ContainerRecord) => IdMap | undefined;
+  /** How the overlay was mounted: fuse-overlayfs marks opaque dirs and mounts views its own way. */
+  storageDriver?: StorageDriverName;
 }
 
 export interface PutArchiveOptions {
@@ -158,7 +161,7 @@ export class ContainerArchive {
     const d = this.deps.records.dirs(c.id);
     const lower = await this.deps.layerDirs(c.image);
     const { pack, out } = packStream();
-    packUpperLayer(d.upper, lower, pack, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n), idMap: this.deps.idMapOf?.(c) }).catch((err: Error) => {
+    packUpperLayer(d.upper, lower, pack, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n), idMap: this.deps.idMapOf?.(c), driver: this.deps.storageDriver }).catch((err: Error) => {
       this.deps.log.warn({ err, container: c.id }, 'packing the container layer failed');
       out.destroy(err);
     });
@@ -170,7 +173,7 @@ export class ContainerArchive {
     const c = this.deps.records.get(ref);
     const d = this.deps.records.dirs(c.id);
     const lower = await this.deps.layerDirs(c.image);
-    return computeChanges(d.upper, lower, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n), idMap: this.deps.idMapOf?.(c) });
+    return computeChanges(d.upper, lower, { getXattr: (p, n) => this.deps.fsTools.getXattr(p, n), idMap: this.deps.idMapOf?.(c), driver: this.deps.storageDriver });
   }
 
   /** The tar's owners of host files: container ids under userns-remap. */
@@ -227,7 +230,7 @@ export class ContainerArchive {
       const lowerDirs = await this.deps.layerDirs(c.image).catch((cause) => {
         throw new NotFoundError(`No such image: ${c.image}`, { cause });
       });
-      return view({ containerDir: d.dir, overlay: { upper: d.upper, work: d.work, lowerDirs }, idMap: this.deps.idMapOf?.(c) });
+      return view({ containerDir: d.dir, overlay: { upper: d.upper, work: d.work, lowerDirs }, idMap: this.deps.idMapOf?.(c), driver: this.deps.storageDriver });
     });
   }
 }

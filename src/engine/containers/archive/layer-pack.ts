@@ -5,7 +5,6 @@
  * after its own entry. What the runtime made for mount points (dockerd keeps those in an init
  * layer, see changes.ts) is left out, and so is a directory that was only copied up for them.
  */
-import { overlayOpaqueXattr } from '../../../host/userns';
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +12,8 @@ import type * as tar from 'tar-stream';
 import { isInitPath, sameDirMeta } from './changes';
 import { TreePacker } from './tar-pack';
 import { toContainerOwner } from './owner-shift';
+import { classifyUpperEntry, isOpaqueDir } from './upper-marks';
+import type { StorageDriverName } from '../../../host/overlay-driver';
 import type { IdMap } from '../../userns/id-map';
 
 export interface LayerPackOptions {
@@ -20,6 +21,8 @@ export interface LayerPackOptions {
   getXattr(path: string, name: string): Promise<Buffer | undefined>;
   /** userns-remap: the container's mapping; the upper holds host ids, the layer container ids. */
   idMap?: IdMap;
+  /** How the upper dir was written (upper-marks.ts); default overlay2. */
+  driver?: StorageDriverName;
 }
 
 
@@ -44,9 +47,11 @@ export async function packUpperLayer(upper: string, lowerDirs: string[], pack: t
     const host = join(upper, path);
     const st = await lstat(host);
     const name = path.slice(1);
-    if (st.isCharacterDevice() && st.rdev === 0) {
-      const slash = name.lastIndexOf('/');
-      planned.push({ kind: 'marker', name: `${name.slice(0, slash + 1)}.wh.${name.slice(slash + 1)}`, mtime: st.mtime });
+    const slash = name.lastIndexOf('/');
+    const mark = classifyUpperEntry(name.slice(slash + 1), st, opts.driver);
+    if (mark.kind === 'skip') return false;
+    if (mark.kind === 'whiteout') {
+      planned.push({ kind: 'marker', name: `${name.slice(0, slash + 1)}.wh.${mark.target}`, mtime: st.mtime });
       return true;
     }
     if (!st.isDirectory()) {
@@ -58,7 +63,7 @@ export async function packUpperLayer(upper: string, lowerDirs: string[], pack: t
     // Overlayfs marks a directory opaque only where it replaces a lower entry (made over a
     // whiteout), so one with nothing below is never asked: each ask runs getfattr, and a layer of
     // new directories (a package install) would otherwise spend most of its commit on them.
-    const opaque = below !== undefined && (await opts.getXattr(host, overlayOpaqueXattr()))?.toString() === 'y';
+    const opaque = below !== undefined && (await isOpaqueDir(host, opts.getXattr, opts.driver));
     let childPlanned = false;
     for (const child of (await readdir(host)).sort()) {
       if (await visit(`${path === '/' ? '' : path}/${child}`)) childPlanned = true;
