@@ -85,7 +85,7 @@ export function composeContainers(deps: ContainerEngineDeps): ContainerEngine {
   const disposal = new ContainerDisposal({ records, release, exitWatches, health, logShipper, attachHub, restarts, waiters, execs, images, log });
   const runs = new ContainerRuns({ records, runtimes, monitor, events: deps.events, log, starter, release, disposal, exitWatches, waiters, restarts, logShipper, health, attachHub });
   const lifecycle = new ContainerLifecycle({ records, runs, runtimes, waiters, restarts, cgroupVersion: deps.cgroupVersion, log });
-  const queries = new ContainerQueries({ records, images, cgroupVersion: deps.cgroupVersion });
+  const queries = new ContainerQueries({ records, images, cgroupVersion: deps.cgroupVersion, storageDriver: deps.storageDriver });
   const archive = new ContainerArchive({
     records,
     layerDirs: (imageId) => images.layerDirs(imageId),

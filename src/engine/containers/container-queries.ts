@@ -15,6 +15,8 @@ export interface ContainerQueriesDeps {
   records: ContainerRecords;
   images: ImageLookup;
   cgroupVersion: 1 | 2;
+  /** The daemon's storage driver, named by container inspect (default overlay2). */
+  storageDriver?: string;
 }
 
 export class ContainerQueries {
@@ -62,7 +64,7 @@ export class ContainerQueries {
     const d = this.deps.records.dirs(c.id);
     const lowerDirs = await this.deps.images.layerDirs(c.image).catch(() => []);
     const image = opts.size ? await this.deps.images.resolve(c.image).catch(() => undefined) : undefined;
-    return containerInspect(c, { ...d, lowerDirs }, this.linksOf(c), opts.size ? await this.sizes(c, image?.size ?? 0) : undefined);
+    return containerInspect(c, { ...d, lowerDirs, driver: this.deps.storageDriver }, this.linksOf(c), opts.size ? await this.sizes(c, image?.size ?? 0) : undefined);
   }
 
   /** GET /containers/{id}/stats (see stats.ts). */

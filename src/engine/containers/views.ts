@@ -15,6 +15,8 @@ export interface ContainerFilePaths {
   work: string;
   merged: string;
   lowerDirs: string[];
+  /** The daemon's storage driver (overlay2 when unset), for Driver and GraphDriver.Name. */
+  driver?: string;
 }
 
 /** dockerd's ` (healthy)`, ` (health: starting)`, ` (unhealthy)` after "Up ...". */
@@ -116,7 +118,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, 
     LogPath: c.hostConfig.LogConfig?.Type === 'json-file' || !c.hostConfig.LogConfig?.Type ? (c.state.StartedAt !== NULL_TIME ? paths.logPath : '') : '',
     Name: c.name,
     RestartCount: c.restartCount,
-    Driver: 'overlay2',
+    Driver: paths.driver ?? 'overlay2',
     Platform: 'linux',
     MountLabel: '',
     ProcessLabel: '',
@@ -124,7 +126,7 @@ export function containerInspect(c: ContainerRecord, paths: ContainerFilePaths, 
     ExecIDs: null,
     HostConfig: { ...c.hostConfig, LogConfig: normalizeLogConfig(c.hostConfig.LogConfig), Links: links },
     GraphDriver: {
-      Name: 'overlay2',
+      Name: paths.driver ?? 'overlay2',
       Data: { LowerDir: paths.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged },
     },
     ...sizes,

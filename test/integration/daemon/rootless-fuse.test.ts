@@ -131,6 +131,7 @@ describe('rootless berthd with --storage-driver fuse-overlayfs', { skip: SKIP },
 
   it('commits a deletion and a replaced directory, and diffs them like overlay2', () => {
     const id = ok(['create', 'fuse-built', 'sh', '-c', 'rm /keep/gone && rm -rf /d && mkdir /d && echo new > /d/n']).trim();
+    assert.equal(ok(['inspect', '-f', '{{.Driver}} {{.GraphDriver.Name}}', id]), 'fuse-overlayfs fuse-overlayfs\n');
     ok(['start', '-a', id]);
     const diff = ok(['diff', id]).split('\n').filter(Boolean);
     for (const line of ['C /keep', 'D /keep/gone', 'D /d', 'A /d/n']) assert.ok(diff.includes(line), `${line} in docker diff:\n${diff.join('\n')}`);
