@@ -46,6 +46,7 @@ SERIAL=(
   test/integration/daemon/socket-group.test.ts
   # Adds and removes a user (and its /etc/subuid, /etc/subgid range) for the rootless daemon.
   test/integration/daemon/rootless.test.ts
+  test/integration/daemon/rootless-fuse.test.ts
   # Adds and removes users and their ranges in /etc/passwd, /etc/subuid and /etc/subgid.
   test/integration/containers/userns-remap.test.ts
 )
