@@ -6,42 +6,18 @@
  * Skipped with the reason where the host forbids user namespaces or lacks a tool.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildBusyboxTarball } from '../../fixtures/busybox-image';
-import { DOCKER, freePort, installedRuntime, ping, startBerth, type Berth, type CommandResult } from '../harness';
+import { freePort, installedRuntime, startBerth, type Berth, type CommandResult } from '../harness';
 import { ownerTag } from '../../../src/network/bridge';
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
+import { RootlessBerth, rootlessSkipReason, type DockerOptions } from '../rootless-daemon';
 import { httpGet, waitFor, waitForHttp } from '../wait';
 
-const REPO = resolve(__dirname, '..', '..', '..', '..');
-const BERTHD = join(REPO, 'bin', 'berthd');
-const SETUP = join(REPO, 'scripts', 'setup-rootless.sh');
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const FIXTURES = join(tmpdir(), 'berth-test-fixtures');
-
-/** Why this host cannot run the rootless daemon, or undefined. */
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'the test creates a user: run it as root';
-  for (const tool of ['useradd', 'userdel', 'setpriv', 'rootlesskit', 'slirp4netns', 'newuidmap', 'newgidmap']) {
-    if (!installedRuntime(tool)) return `${tool} is not installed (Debian: uidmap, rootlesskit, slirp4netns, util-linux, passwd)`;
-  }
-  const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8').trim() : undefined);
-  if (read('/proc/sys/user/max_user_namespaces') === '0') return 'user namespaces are disabled (user.max_user_namespaces=0)';
-  if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'unprivileged user namespaces are forbidden (kernel.unprivileged_userns_clone=0)';
-  const probe = spawnSync('unshare', ['--user', '--map-root-user', 'true'], { encoding: 'utf8' });
-  if (probe.status !== 0) return `this host forbids user namespaces: ${probe.stderr.trim()}`;
-  if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun (slirp4netns needs it)';
-  return undefined;
-}
-
-const SKIP = skipReason();
+const SKIP = rootlessSkipReason();
 
 /** Whether a TCP connection to 127.0.0.1:port is refused (nothing listens on the host). */
 function refused(port: number): Promise<boolean> {
@@ -56,78 +32,24 @@ function refused(port: number): Promise<boolean> {
 }
 
 describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip: SKIP }, () => {
-  const user = `berthrl${randomBytes(3).toString('hex')}`;
+  const rl = new RootlessBerth('berthrl');
+  let user = '';
+  let uid = 0;
   let base = '';
   let home = '';
   let xdg = '';
   let socket = '';
-  let logFile = '';
-  let daemon: ChildProcess | undefined;
-  let uid = 0;
-
-  const env = (): NodeJS.ProcessEnv => {
-    const e: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(base, 'docker-config') };
-    delete e.DOCKER_CONTEXT;
-    delete e.DOCKER_BUILDKIT;
-    return e;
-  };
-  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n') : '');
-  const docker = (args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): CommandResult => {
-    const r = spawnSync(DOCKER, args, { env: { ...env(), ...opts.env }, input: opts.input, timeout: opts.timeoutMs ?? 120_000, encoding: 'utf8' });
-    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-  };
-  const ok = (args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): string => {
-    const r = docker(args, opts);
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}\n--- berthd log ---\n${log()}`);
-    return r.stdout;
-  };
+  const docker = (args: string[], opts?: DockerOptions): CommandResult => rl.docker(args, opts);
+  const ok = (args: string[], opts?: DockerOptions): string => rl.ok(args, opts);
+  const log = () => rl.log();
 
   before(async () => {
-    // No subordinate ids from useradd itself: the set-up script must give the user its range.
-    const made = spawnSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', user], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
-    const setup = spawnSync('bash', [SETUP, user], { encoding: 'utf8', timeout: 600_000 });
-    assert.equal(setup.status, 0, `${setup.stdout}${setup.stderr}`);
+    await rl.start();
+    ({ user, uid, base, home, xdg, socket } = rl);
+    // The set-up script gave the user its range (useradd made none).
     assert.match(readFileSync('/etc/subuid', 'utf8'), new RegExp(`^${user}:\\d+:65536$`, 'm'));
-
-    base = mkdtempSync(join(tmpdir(), 'berth-rootless-'));
-    chmodSync(base, 0o755);
-    home = join(base, 'home');
-    xdg = join(base, 'xdg');
-    for (const d of [home, xdg]) {
-      mkdirSync(d, { mode: 0o700 });
-      chownSync(d, uid, uid);
-    }
-    socket = join(xdg, 'berth.sock');
-    logFile = join(base, 'berthd.log');
-    const fd = openSync(logFile, 'a');
-    daemon = spawn(
-      'setpriv',
-      ['--reuid', user, '--regid', user, '--init-groups', 'env', '-i', `PATH=${PATH}`, `HOME=${home}`, `XDG_RUNTIME_DIR=${xdg}`, BERTHD, '--log-level', 'debug'],
-      { stdio: ['ignore', fd, fd] },
-    );
-    closeSync(fd);
-    const exited = new Promise<never>((_, reject) => daemon!.once('exit', (code) => reject(new Error(`rootless berthd exited with ${code}:\n${log()}`))));
-    await Promise.race([waitFor(() => ping(socket), { what: 'the rootless berthd to answer /_ping', timeout: 120_000, interval: 100 }), exited]);
-    daemon.removeAllListeners('exit');
-    const tar = await buildBusyboxTarball({ dir: FIXTURES, layout: 'oci' });
-    ok(['load', '-i', tar]);
   });
-
-  after(async () => {
-    if (daemon && daemon.exitCode === null) {
-      const ids = docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
-      if (ids.length) docker(['rm', '-f', ...ids]);
-      const exited = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
-    // Whatever the user's daemon left running (monitors of a failed test): every process of this uid.
-    if (uid) spawnSync('pkill', ['-KILL', '-U', String(uid)]);
-    spawnSync('userdel', [user]);
-    if (base) await rm(base, { recursive: true, force: true });
-  });
+  after(() => rl.stop());
 
   it('lays out its files as dockerd rootless does and reports rootless in docker info', () => {
     const st = spawnSync('stat', ['-c', '%u %a', socket], { encoding: 'utf8' }).stdout.trim();
@@ -148,8 +70,7 @@ describe('rootless berthd (an ordinary user, rootlesskit + slirp4netns)', { skip
   });
 
   it('refuses a second daemon for the same user, and names what is missing before rootlesskit runs', () => {
-    const asUser = (vars: string[]) =>
-      spawnSync('setpriv', ['--reuid', user, '--regid', user, '--init-groups', 'env', '-i', `PATH=${PATH}`, `HOME=${home}`, ...vars, BERTHD], { encoding: 'utf8', timeout: 60_000 });
+    const asUser = (vars: string[]) => rl.berthdAsUser(vars);
     const second = asUser([`XDG_RUNTIME_DIR=${xdg}`]);
     assert.equal(second.status, 1, second.stderr);
     assert.match(second.stderr, new RegExp(`another daemon is already listening on ${socket}`));
