@@ -139,6 +139,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       store,
       root: join(dataRoot, 'image'),
       log: log.child({ module: 'engine.images' }),
+      storageDriver,
       imageUsers: async (imageId) => containers?.queries.usersOfImage(imageId) ?? [],
       containerRunning: (id) => containers?.queries.isRunning(id) ?? false,
     });

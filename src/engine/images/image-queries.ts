@@ -16,6 +16,7 @@ export class ImageQueries {
     private readonly records: ImageRecords,
     /** IDs of the containers created from `imageId`. */
     private readonly imageUsers: (imageId: string) => Promise<string[]>,
+    private readonly storageDriver = 'overlay2',
   ) {}
 
   /** GET /images/{name}/history */
@@ -65,7 +66,7 @@ export class ImageQueries {
   /** GET /images/{name}/json */
   async inspect(ref: string): Promise<ImageInspect> {
     const record = await this.records.resolve(ref);
-    return imageInspect(record, (await this.records.refsByImage()).get(record.id) ?? [], this.records.files);
+    return imageInspect(record, (await this.records.refsByImage()).get(record.id) ?? [], this.records.files, this.storageDriver);
   }
 
   private async visibleImages(): Promise<ImageRecord[]> {

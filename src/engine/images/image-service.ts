@@ -37,6 +37,8 @@ export interface ImageServiceDeps extends ImageUsers, RegistrySettings {
   /** `<data-root>/image` */
   root: string;
   log: Logger;
+  /** The storage driver image inspect names in GraphDriver (default overlay2). */
+  storageDriver?: string;
   /** The mknod/setfattr adapter (tests may pass one with other program paths). */
   fsTools?: FsTools;
   events?: EventSink;
@@ -72,7 +74,7 @@ export class ImageService {
     this.files = new ImageFiles(deps.root);
     this.fsTools = deps.fsTools ?? new FsTools();
     this.records = new ImageRecords({ store: deps.store, files: this.files, fsTools: this.fsTools, log: deps.log, events: deps.events });
-    this.queries = new ImageQueries(this.records, deps.imageUsers);
+    this.queries = new ImageQueries(this.records, deps.imageUsers, deps.storageDriver);
     this.removal = new ImageRemoval(this.records, deps);
     this.transfers = new ImageTransfers(this.records, deps);
     this.archives = new ImageArchives(this.records, (opts) => this.commit(opts));

@@ -113,22 +113,22 @@ export function imageSummary(rec: ImageRecord, refs: readonly string[], shown: (
   };
 }
 
-function graphDriver(rec: ImageRecord, files: ImageFiles): { Name: string; Data: Record<string, string> } {
+function graphDriver(rec: ImageRecord, files: ImageFiles, name: string): { Name: string; Data: Record<string, string> } {
   const dirs = rec.chainIds.map((c) => files.layerDir(c)).reverse();
-  if (dirs.length === 0) return { Name: 'overlay2', Data: {} };
+  if (dirs.length === 0) return { Name: name, Data: {} };
   const [top, ...lower] = dirs;
   const data: Record<string, string> = {};
   if (lower.length > 0) data.LowerDir = lower.map((d) => `${d}/diff`).join(':');
   data.MergedDir = `${top}/merged`;
   data.UpperDir = `${top}/diff`;
   data.WorkDir = `${top}/work`;
-  return { Name: 'overlay2', Data: data };
+  return { Name: name, Data: data };
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** GET /images/{name}/json, fields in dockerd's order (optional ones only when set). */
-export function imageInspect(rec: ImageRecord, refs: readonly string[], files: ImageFiles) {
+export function imageInspect(rec: ImageRecord, refs: readonly string[], files: ImageFiles, storageDriver = 'overlay2') {
   const cfg = rec.config;
   const created = cfg.created ? formatRfc3339Nano(cfg.created) : undefined;
   const osVersion = str(cfg['os.version']);
@@ -148,7 +148,7 @@ export function imageInspect(rec: ImageRecord, refs: readonly string[], files: I
     Os: str(cfg.os),
     ...(osVersion ? { OsVersion: osVersion } : {}),
     Size: rec.size,
-    GraphDriver: graphDriver(rec, files),
+    GraphDriver: graphDriver(rec, files, storageDriver),
     RootFS: rootFs,
     Metadata: { LastTagTime: (rec.lastTagTime && formatRfc3339Nano(rec.lastTagTime)) || ZERO_TIME },
     Container: str(cfg.container),

@@ -29,6 +29,7 @@ describe('rootless berthd with --storage-driver fuse-overlayfs', { skip: SKIP },
   it('reports fuse-overlayfs in docker info and runs containers on a fuse-overlayfs root', () => {
     const info = JSON.parse(ok(['info', '--format', '{{json .}}']));
     assert.equal(info.Driver, 'fuse-overlayfs');
+    assert.equal(ok(['image', 'inspect', '-f', '{{.GraphDriver.Name}}', 'busybox']), 'fuse-overlayfs\n');
     assert.ok(info.SecurityOptions.includes('name=rootless'), JSON.stringify(info.SecurityOptions));
     assert.equal(ok(['run', '--rm', 'busybox', 'sh', '-c', 'echo hello; grep " / " /proc/self/mounts | cut -d" " -f3']), 'hello\nfuse.fuse-overlayfs\n');
     // A user other than the container's root reads and writes its root too (not only the mounter).

@@ -3,6 +3,7 @@
  * one bundle per container with a spec from buildOciSpec, and a sandbox that tracks everything a
  * test starts so it can be torn down even when the test fails.
  */
+import { minimalSpecInput } from '../../fixtures/spec-input';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
@@ -63,25 +64,17 @@ export async function makeSandbox(runtimeName: string): Promise<Sandbox> {
       const cdir = join(dir, 'containers', id);
       const bundle = join(cdir, 'bundle');
       await mkdir(bundle, { recursive: true });
-      const spec = buildOciSpec({
-        id,
-        rootfs,
-        readonlyRootfs: false,
-        args,
-        env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${id.slice(0, 12)}`],
-        cwd: '/',
-        user: { uid: 0, gid: 0, additionalGids: [] },
-        tty: false,
-        hostname: id.slice(0, 12),
-        privileged: false,
-        capAdd: [],
-        capDrop: [],
-        shmSize: 64 * 1024 * 1024,
-        extraMounts: [],
-        cgroupsPath: `${cgroupParent}/${id}`,
-        cgroupVersion: layout === 'v2' ? 2 : 1,
-        ...opts,
-      });
+      const spec = buildOciSpec(
+        minimalSpecInput(id, {
+          rootfs,
+          args,
+          env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${id.slice(0, 12)}`],
+          shmSize: 64 * 1024 * 1024,
+          cgroupsPath: `${cgroupParent}/${id}`,
+          cgroupVersion: layout === 'v2' ? 2 : 1,
+          ...opts,
+        }),
+      );
       // What the engine's starter does before it writes a bundle.
       runtime.prepareSpec?.(id, spec, { sharedNetns: false });
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));

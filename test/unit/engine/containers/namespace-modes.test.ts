@@ -2,32 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConflictError } from '../../../../src/errors';
 import { namespacePlan } from '../../../../src/engine/containers/namespace-modes';
+import { minimalSpecInput } from '../../../fixtures/spec-input';
 import { buildOciSpec, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type SpecInput } from '../../../../src/engine/containers/oci-spec';
 import type { ContainerRecord } from '../../../../src/engine/containers/types';
 
 const ID = 'b'.repeat(64);
 
-function input(over: Partial<SpecInput> = {}): SpecInput {
-  return {
-    id: ID,
-    rootfs: `/x/${ID}/merged`,
-    readonlyRootfs: false,
-    args: ['sh'],
-    env: [],
-    cwd: '/',
-    user: { uid: 0, gid: 0, additionalGids: [] },
-    tty: false,
-    hostname: 'bbbbbbbbbbbb',
-    privileged: false,
-    capAdd: [],
-    capDrop: [],
-    shmSize: 65536,
-    extraMounts: [],
-    cgroupsPath: `/berth/${ID}`,
-    cgroupVersion: 1,
-    ...over,
-  };
-}
+const input = (over: Partial<SpecInput> = {}): SpecInput => minimalSpecInput(ID, over);
 
 const peer = (id: string, pid: number, running: boolean, ipcMode = ''): ContainerRecord =>
   ({ id, state: { Running: running, Pid: pid }, hostConfig: { IpcMode: ipcMode } }) as unknown as ContainerRecord;

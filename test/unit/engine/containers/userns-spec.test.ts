@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidParameterError } from '../../../../src/errors';
+import { minimalSpecInput } from '../../../fixtures/spec-input';
 import { buildOciSpec, type SpecInput } from '../../../../src/engine/containers/oci-spec';
 import { checkUsernsMode, containerIdMap } from '../../../../src/engine/containers/userns-mode';
 import { ociMappings, type IdMap } from '../../../../src/engine/userns/id-map';
 
 const MAP: IdMap = { uids: [{ containerId: 0, hostId: 100000, size: 65536 }], gids: [{ containerId: 0, hostId: 200000, size: 65536 }] };
 
-function input(over: Partial<SpecInput> = {}): SpecInput {
-  return {
-    id: 'c',
-    rootfs: '/r',
-    readonlyRootfs: false,
-    args: ['sh'],
-    env: [],
-    cwd: '/',
-    user: { uid: 0, gid: 0, additionalGids: [] },
-    tty: false,
-    hostname: 'c',
-    privileged: false,
-    capAdd: [],
-    capDrop: [],
-    shmSize: 1024,
-    extraMounts: [],
-    cgroupsPath: '/berth/c',
-    cgroupVersion: 1,
-    ...over,
-  };
-}
+const input = (over: Partial<SpecInput> = {}): SpecInput => minimalSpecInput('c', over);
 
 describe('userns-remap in the OCI spec', () => {
   it('adds a user namespace with the mappings, a writable cgroup mount and no ping_group_range (as dockerd)', () => {
