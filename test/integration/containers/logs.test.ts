@@ -159,12 +159,13 @@ describe('docker logs: options and log drivers', () => {
   });
 
   it('--since/--until select by time, -f ends when the container exits', async () => {
-    // `late` comes once the test has taken its `mid` time, after `early` is in the log.
-    const id = berth.ok(['run', '-d', 'busybox', 'sh', '-c', 'echo early; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late']).trim();
+    // `late` comes once the test has taken its `mid` time, after `early` is in the log, and once
+    // the exec that said go is gone: the container's end would kill it and fail `docker exec`.
+    const id = berth.ok(['run', '-d', 'busybox', 'sh', '-c', 'echo early; while [ ! -e /tmp/go ]; do sleep 0.05; done; while [ -d /proc/$(cat /tmp/go) ]; do sleep 0.05; done; echo late']).trim();
     await waitForLog(berth, id, 'early\n');
     const mid = (Date.now() / 1000).toFixed(9);
     const follow = berth.dockerAsync(['logs', '-f', id], { timeoutMs: 10_000 });
-    berth.ok(['exec', id, 'touch', '/tmp/go']);
+    berth.ok(['exec', id, 'sh', '-c', 'echo $$ > /tmp/go.new && mv /tmp/go.new /tmp/go']);
     assert.equal((await follow).stdout, 'early\nlate\n');
     assert.equal(berth.ok(['logs', '--since', mid, id]), 'late\n');
     assert.equal(berth.ok(['logs', '--until', mid, id]), 'early\n');
