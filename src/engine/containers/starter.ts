@@ -72,20 +72,21 @@ export class ContainerStarter {
     // Where a start's time goes, in the debug log (bench/trace-run.ts reads it).
     const phases = new PhaseClock();
     const lowerDirs = await this.deps.images.layerDirs(c.image);
+    const idMap = this.deps.idMapOf?.(c);
     await rm(d.exitDir, { recursive: true, force: true });
     await mkdir(d.exitDir, { recursive: true });
     await mkdir(d.bundle, { recursive: true });
-    await mountRootfs(d, lowerDirs, this.deps.idMapOf?.(c), this.deps.storageDriver);
+    await mountRootfs(d, lowerDirs, idMap, this.deps.storageDriver);
     phases.mark('rootfs');
     let launched = false;
     let net: NetworkSetup | undefined;
     try {
       // userns-remap: the runtime makes the network namespace, in the container's user namespace.
-      net = await this.networking.setup(c, { dnsOnGateway: !!runtime.ownLoopback, netnsFromRuntime: !!this.deps.idMapOf?.(c) });
+      net = await this.networking.setup(c, { dnsOnGateway: !!runtime.ownLoopback, netnsFromRuntime: !!idMap });
       // The runtime applies net.* sysctls at create: the interfaces they name must exist by then.
       if (!net.adoptNetns && Object.keys(c.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await net.hosts;
       phases.mark('network');
-      if (!net.sharedWith) await this.writeEtcFiles(d, net, this.deps.idMapOf?.(c));
+      if (!net.sharedWith) await this.writeEtcFiles(d, net, idMap);
       const spec = await this.spec(c, d, net);
       const lateSysctls = net.adoptNetns ? takeUserSysctls(c, spec) : undefined;
       await keepLockedFlags(spec);
