@@ -65,8 +65,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   // Layers are mounted idmapped, never copied: a kernel or filesystem that cannot stops the start.
   if (remap) await assertIdmappedOverlaySupported(dataRoot);
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
-  // Rootless: overlayfs in the user namespace, else fuse-overlayfs (rootless/storage-driver.ts).
   if (remap && config.storageDriver === 'fuse-overlayfs') throw new Error('--userns-remap needs the overlay2 storage driver (layers are mounted idmapped), not fuse-overlayfs');
+  // Rootless: overlayfs in the user namespace, else fuse-overlayfs (rootless/storage-driver.ts).
   const storageDriver = await chooseStorageDriver({ configured: config.storageDriver, inUserNs: runningInUserNs(), dataRoot, log });
 
   const store = new Store(join(dataRoot, 'db'));
