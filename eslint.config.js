@@ -4,7 +4,7 @@
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '**/*.js', 'src/api/validation/precompiled-validators.*'] },
+  { ignores: ['dist/**', 'node_modules/**', '**/*.js', 'src/api/validation/precompiled-validators.*', 'src/cri/generated/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -44,6 +44,22 @@ export interface Config {
   rootless?: { stateDir: string };
   /** `-s/--storage-driver` as given; unset: overlay2, or fuse-overlayfs where a rootless daemon's probe says so. */
   storageDriver?: StorageDriverName;
+  /** The CRI face for kubelet (src/cri/); undefined when `--cri=false`. */
+  cri?: CriConfig;
+}
+
+/** Where the CRI listens and where it finds kubelet's CNI set-up (containerd's and CRI-O's defaults). */
+export interface CriConfig {
+  /** gRPC socket serving runtime.v1 and runtime.v1alpha2 (default `<exec-root>/cri.sock`: /run/berth/cri.sock). */
+  socket: string;
+  /** kubelet's CNI network configuration directory (`--cni-conf-dir`). */
+  cniConfDir: string;
+  /** Directories searched for CNI plugins, in order (`--cni-bin-dir`). */
+  cniBinDirs: string[];
+  /** `--pod-infra-image`: the pods' infra image; unset: Berth's own, made locally (no registry). */
+  podInfraImage?: string;
+  /** Address of the streaming server (exec, attach, port-forward URLs), host:port; port 0 = any. */
+  streamingAddress: string;
 }
 
 /** Defaults that replace DEFAULTS for a rootless daemon (src/rootless/layout.ts); flags still win. */
@@ -66,6 +82,9 @@ export const DEFAULTS = {
   registryCertsDir: DEFAULT_CERTS_DIR,
   group: 'docker',
   seccompProfile: 'builtin',
+  cniConfDir: '/etc/cni/net.d',
+  cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni'],
+  criStreamingAddress: '127.0.0.1:0',
 } as const;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -96,6 +115,12 @@ Options:
       --userns-remap string    User/Group setting for user namespaces: "default" (the dockremap user), user[:group] or uid[:gid]
   -s, --storage-driver string  Storage driver: "overlay2" or "fuse-overlayfs" (default "overlay2"; rootless: fuse-overlayfs when overlayfs cannot mount)
       --seccomp-profile string Seccomp profile: "builtin" (dockerd's default), "unconfined", or a profile file path (default "${DEFAULTS.seccompProfile}")
+      --cri                    Serve the Kubernetes CRI (default true; --cri=false turns it off)
+      --cri-socket string      CRI socket (default "unix://<exec-root>/cri.sock")
+      --cni-conf-dir string    CNI network configuration for pods (default "${DEFAULTS.cniConfDir}")
+      --cni-bin-dir list       Directory of CNI plugins for pods (default "${DEFAULTS.cniBinDirs.join('", "')}")
+      --pod-infra-image string Image of the pods' infra container (default: Berth's own, made locally)
+      --cri-streaming-addr string  Address of the CRI streaming server (default "${DEFAULTS.criStreamingAddress}")
       --config-file string     Daemon configuration file (daemon.json format)
   -h, --help                   Print usage
   -v, --version                Print version information and quit
@@ -124,9 +149,16 @@ interface FileConfig {
   'seccomp-profile'?: string;
   'userns-remap'?: string;
   'storage-driver'?: string;
+  cri?: boolean;
+  'cri-socket'?: string;
+  'cni-conf-dir'?: string;
+  'cni-bin-dir'?: string[];
+  'pod-infra-image'?: string;
+  'cri-streaming-addr'?: string;
 }
 
-type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy'> & {
+type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' | 'userland-proxy' | 'cri'> & {
+  cri?: string;
   'add-runtime'?: string[];
   'config-file'?: string;
   iptables?: string;
@@ -134,10 +166,10 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
 };
 
 const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge', G: 'group', s: 'storage-driver' };
-const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile', 'userns-remap', 'storage-driver']);
+const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'cni-bin-dir']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile', 'userns-remap', 'storage-driver', 'cri-socket', 'cni-conf-dir', 'cni-bin-dir', 'pod-infra-image', 'cri-streaming-addr']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
-const BOOL_FLAGS = new Set(['iptables', 'userland-proxy']);
+const BOOL_FLAGS = new Set(['iptables', 'userland-proxy', 'cri']);
 
 export type ParseResult = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: Config };
 
@@ -219,6 +251,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
     // dockerd: an empty setting is no remapping.
     userNsRemap: flags['userns-remap'] || file['userns-remap'] || undefined,
     storageDriver: storageDriver(flags['storage-driver'] || file['storage-driver'] || undefined),
+    cri: criConfig(flags, file, execRoot),
   };
   if (config.userNsRemap !== undefined && typeof config.userNsRemap !== 'string') throw new ConfigError(`invalid userns-remap: ${JSON.stringify(config.userNsRemap)} (expected "default", user[:group] or uid[:gid])`);
   if (typeof config.seccompProfile !== 'string') throw new ConfigError(`invalid seccomp-profile: ${JSON.stringify(config.seccompProfile)} (expected "builtin", "unconfined" or a file path)`);
@@ -228,6 +261,24 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
   if (config.bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(config.bridge)) throw new ConfigError(`invalid bridge name: ${config.bridge}`);
   if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) throw new ConfigError(`invalid --bip: ${config.bip} (expected an address with a prefix, e.g. 172.29.0.1/16)`);
   return deepFreeze(config);
+}
+
+/** The CRI's settings, flags over daemon.json; none when `--cri=false` (or `"cri": false`). */
+function criConfig(flags: FlagValues, file: FileConfig, execRoot: string): CriConfig | undefined {
+  const enabled = flags.cri !== undefined ? flags.cri === 'true' : file.cri ?? true;
+  if (typeof enabled !== 'boolean') throw new ConfigError(`invalid cri: ${JSON.stringify(enabled)} (expected true or false)`);
+  if (!enabled) return undefined;
+  const socket = flags['cri-socket'] ?? file['cri-socket'] ?? `unix://${execRoot}/cri.sock`;
+  if (!socket.startsWith('unix://') && !socket.startsWith('/')) throw new ConfigError(`unsupported cri-socket ${socket}: only unix:// sockets are supported`);
+  const streamingAddress = flags['cri-streaming-addr'] ?? file['cri-streaming-addr'] ?? DEFAULTS.criStreamingAddress;
+  if (!/^[^:]+:\d+$/.test(streamingAddress)) throw new ConfigError(`invalid cri-streaming-addr: ${streamingAddress} (expected host:port)`);
+  return {
+    socket: socketPath(socket),
+    cniConfDir: flags['cni-conf-dir'] ?? file['cni-conf-dir'] ?? DEFAULTS.cniConfDir,
+    cniBinDirs: flags['cni-bin-dir'] ?? file['cni-bin-dir'] ?? [...DEFAULTS.cniBinDirs],
+    podInfraImage: flags['pod-infra-image'] || file['pod-infra-image'] || undefined,
+    streamingAddress,
+  };
 }
 
 /** dockerd's wording for a driver it does not have (`graphdriver.New`). */

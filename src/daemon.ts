@@ -41,6 +41,8 @@ import { setupRemappedRoot } from './engine/userns/remap-root';
 import { hostRoot } from './engine/userns/id-map';
 import * as systemUsers from './host/system-users';
 import { assertIdmappedOverlaySupported } from './host/idmapped-overlay';
+import { startCriFace } from './cri/face';
+import { dirname } from 'node:path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const VERSION: string = require('../../package.json').version;
@@ -226,24 +228,34 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       await chmod(path, 0o660);
       if (socketGid !== undefined) await chown(path, 0, socketGid);
     }
+    // The CRI face (kubelet, crictl) on its own socket, over the same engine.
+    let cri: Awaited<ReturnType<typeof startCriFace>> | undefined;
+    if (config.cri) {
+      await mkdir(dirname(config.cri.socket), { recursive: true, mode: 0o711 });
+      await claimSocket(config.cri.socket);
+      cri = await startCriFace({ config: config.cri, version: VERSION, containers, images, log: log.child({ module: 'cri' }) });
+      await chmod(config.cri.socket, 0o660);
+    }
     await writeFile(config.pidFile, `${process.pid}\n`);
     const unwatchLoop = watchEventLoopDelay();
     // The API thread outranks the burst of processes container starts run (host/thread-priority.ts).
     setThreadPriority(API_NICE);
-    log.info({ hosts: config.hosts, dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
+    log.info({ hosts: config.hosts, criSocket: config.cri?.socket, dataRoot, defaultRuntime: runtimes.defaultName, version: VERSION }, 'berthd is ready');
 
     return {
       log,
       app,
       async stop() {
         unwatchLoop();
+        await cri?.close();
         await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
         app.server.closeAllConnections();
         await app.close();
         containers!.close();
         await plumbing.close();
         await store.close();
-        await Promise.all([...sockets.map((p) => rm(p, { force: true })), rm(config.pidFile, { force: true })]);
+        const criSocket = config.cri ? [config.cri.socket] : [];
+        await Promise.all([...sockets, ...criSocket].map((p) => rm(p, { force: true })).concat(rm(config.pidFile, { force: true })));
       },
     };
   } catch (err) {

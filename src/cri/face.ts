@@ -1,0 +1,40 @@
+/**
+ * The CRI face: the handler groups kubelet's two services are made of, composed over the same
+ * engine the Docker API drives (one store, one image set). Each group lives in its own module;
+ * this file only joins them and starts the server.
+ */
+import type { Logger } from 'pino';
+import type { CriConfig } from '../config';
+import type { ContainerEngine } from '../engine/containers/compose';
+import type { ImageService } from '../engine/images/image-service';
+import { readPodNetworkConf } from '../network/cni-conf-dir';
+import { runtimeInfoHandlers } from './runtime-info';
+import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
+
+export interface CriFaceDeps {
+  config: CriConfig;
+  version: string;
+  containers: ContainerEngine;
+  images: ImageService;
+  log: Logger;
+}
+
+export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
+  const { config } = deps;
+  let podCidr: string | undefined;
+  const runtime: RuntimeHandlers = {
+    ...runtimeInfoHandlers({
+      version: deps.version,
+      networkNotReady: async () => {
+        const conf = await readPodNetworkConf(config.cniConfDir);
+        return 'missing' in conf ? conf.missing : undefined;
+      },
+      setPodCidr: (cidr) => {
+        podCidr = cidr;
+        deps.log.info({ podCidr }, 'pod CIDR set by kubelet');
+      },
+    }),
+  };
+  const image: ImageHandlers = {};
+  return startCriServer({ socketPath: config.socket, runtime, image, log: deps.log });
+}
