@@ -13,6 +13,7 @@ const root = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'src'));
 // Files directly under src/ (daemon, cli, config) compose the rooms and may import any of them.
 const LAYERS = {
   api: 40,
+  cri: 40,
   engine: 30,
   runtime: 20,
   network: 20,

@@ -4,15 +4,23 @@
  * this file only joins them and starts the server.
  */
 import type { Logger } from 'pino';
-import type { CriConfig } from '../config';
 import type { ContainerEngine } from '../engine/containers/compose';
 import type { ImageService } from '../engine/images/image-service';
 import { readPodNetworkConf } from '../network/cni-conf-dir';
 import { runtimeInfoHandlers } from './runtime-info';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
+/** The daemon's CRI settings (src/config.ts CriConfig). */
+export interface CriSettings {
+  socket: string;
+  cniConfDir: string;
+  cniBinDirs: readonly string[];
+  podInfraImage?: string;
+  streamingAddress: string;
+}
+
 export interface CriFaceDeps {
-  config: CriConfig;
+  config: CriSettings;
   version: string;
   containers: ContainerEngine;
   images: ImageService;
