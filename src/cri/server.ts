@@ -8,6 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { loadCriServices, type CriVersion } from './proto-load';
 import { toServiceError } from './grpc-status';
+import { acceptGoAuthority } from './h2-authority';
+import { createServer, type Server as NetServer } from 'node:net';
 import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService';
 import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService';
 
@@ -39,19 +41,29 @@ export async function startCriServer(opts: CriServerOptions): Promise<CriServer>
     server.addService(services.runtime, implement(services.runtime, opts.runtime as Handlers, version, opts.log));
     server.addService(services.image, implement(services.image, opts.image as Handlers, version, opts.log));
   }
+  // Our own listener: each connection passes through the authority filter (h2-authority.ts).
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener: NetServer = createServer((socket) => injector.injectConnection(acceptGoAuthority(socket)));
   await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${opts.socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+    listener.once('error', reject);
+    listener.listen(opts.socketPath, () => {
+      listener.off('error', reject);
+      resolve();
+    });
   });
   return {
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      await new Promise<void>((resolve) => {
         // Streams kubelet keeps open (events) would hold a graceful shutdown forever.
         const timer = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(timer);
           resolve();
         });
-      }),
+      });
+      injector.destroy();
+    },
   };
 }
 

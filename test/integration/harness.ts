@@ -51,6 +51,20 @@ export class Berth {
     this.logFile = join(this.dir, 'berthd.log');
   }
 
+  /** The CRI socket (`--cri-socket` default: in the exec root). */
+  get criSocket(): string {
+    return join(this.execRoot, 'cri.sock');
+  }
+
+  /** kubelet's CNI directory of this daemon: its own, never the host's /etc/cni/net.d. */
+  get cniConfDir(): string {
+    return join(this.dir, 'cni-conf');
+  }
+
+  private criArgs(): string[] {
+    return (this.opts.extraArgs ?? []).includes('--cni-conf-dir') ? [] : ['--cni-conf-dir', this.cniConfDir];
+  }
+
   get host(): string {
     return `unix://${this.socket}`;
   }
@@ -75,7 +89,7 @@ export class Berth {
     const fd = openSync(this.logFile, 'a');
     this.proc = spawn(
       process.execPath,
-      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--pidfile', join(this.dir, 'berthd.pid'), '--log-level', 'debug', ...this.networkArgs(), ...suiteRuntimeArgs(this.opts.extraArgs ?? []), ...(this.opts.extraArgs ?? [])],
+      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--pidfile', join(this.dir, 'berthd.pid'), '--log-level', 'debug', ...this.networkArgs(), ...this.criArgs(), ...suiteRuntimeArgs(this.opts.extraArgs ?? []), ...(this.opts.extraArgs ?? [])],
       { stdio: ['ignore', fd, fd] },
     );
     closeSync(fd);
