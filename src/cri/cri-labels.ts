@@ -16,12 +16,14 @@ export const SANDBOX_ID_LABEL = 'io.berth.cri.sandbox-id';
 export const METADATA_LABEL = 'io.berth.cri.metadata';
 /** JSON of the CRI annotations (the CRI labels are the record's own labels, minus these keys). */
 export const ANNOTATIONS_LABEL = 'io.berth.cri.annotations';
+/** The RunPodSandbox runtime handler (a Berth runtime name), when one was asked for. */
+export const RUNTIME_HANDLER_LABEL = 'io.berth.cri.runtime-handler';
 /** JSON of the request's config, for status answers and what the engine has no field for. */
 export const CONFIG_LABEL = 'io.berth.cri.config';
 
 export type CriKind = 'sandbox' | 'container';
 
-const OWN_KEYS = new Set([NAMESPACE_LABEL, KIND_LABEL, SANDBOX_ID_LABEL, METADATA_LABEL, ANNOTATIONS_LABEL, CONFIG_LABEL]);
+const OWN_KEYS = new Set([NAMESPACE_LABEL, KIND_LABEL, SANDBOX_ID_LABEL, METADATA_LABEL, ANNOTATIONS_LABEL, CONFIG_LABEL, RUNTIME_HANDLER_LABEL]);
 
 /** The engine labels of a CRI object. */
 export function criLabels(kind: CriKind, o: { metadata: unknown; labels: Record<string, string>; annotations: Record<string, string>; config: unknown; sandboxId?: string }): Record<string, string> {

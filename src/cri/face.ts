@@ -8,6 +8,8 @@ import type { ContainerEngine } from '../engine/containers/compose';
 import type { ImageService } from '../engine/images/image-service';
 import { readPodNetworkConf } from '../network/cni-conf-dir';
 import { runtimeInfoHandlers } from './runtime-info';
+import { sandboxHandlers } from './sandboxes';
+import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
 /** The daemon's CRI settings (src/config.ts CriConfig). */
@@ -30,7 +32,7 @@ export interface CriFaceDeps {
 export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const { config } = deps;
   let podCidr: string | undefined;
-  const runtime: RuntimeHandlers = {
+  let runtime: RuntimeHandlers = {
     ...runtimeInfoHandlers({
       version: deps.version,
       networkNotReady: async () => {
@@ -40,6 +42,16 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
       setPodCidr: (cidr) => {
         podCidr = cidr;
         deps.log.info({ podCidr }, 'pod CIDR set by kubelet');
+      },
+    }),
+  };
+  runtime = {
+    ...runtime,
+    ...sandboxHandlers({
+      containers: deps.containers,
+      infraImage: async () => {
+        if (config.podInfraImage) return config.podInfraImage;
+        throw new UnavailableError('no pod infra image: set --pod-infra-image');
       },
     }),
   };
