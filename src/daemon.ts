@@ -182,6 +182,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       version: VERSION,
       runtimes,
       containerCounts: () => containers!.queries.counts(),
+      criSocket: config.cri?.socket,
       imageCount: () => images.records.count(),
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
       rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
