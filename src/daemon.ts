@@ -137,6 +137,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       events,
       insecureRegistries: config.insecureRegistries,
       registryMirrors: config.registryMirrors,
+      registryHostMirrors: config.registryHostMirrors,
       registryCertsDir: config.registryCertsDir,
       store,
       root: join(dataRoot, 'image'),
