@@ -9,6 +9,7 @@ import type { ImageService } from '../engine/images/image-service';
 import { readPodNetworkConf } from '../network/cni-conf-dir';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
+import { podContainerHandlers } from './pod-containers';
 import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
@@ -54,6 +55,7 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
         throw new UnavailableError('no pod infra image: set --pod-infra-image');
       },
     }),
+    ...podContainerHandlers({ containers: deps.containers }),
   };
   const image: ImageHandlers = {};
   return startCriServer({ socketPath: config.socket, runtime, image, log: deps.log });

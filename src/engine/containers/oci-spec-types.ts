@@ -142,7 +142,7 @@ export interface OciSpec {
     resources: {
       devices: OciLinuxDeviceCgroup[];
       memory?: { limit?: number; swap?: number };
-      cpu?: { shares?: number; quota?: number; period?: number; cpus?: string };
+      cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
       pids?: { limit: number };
     };
     sysctl: Record<string, string>;

@@ -224,6 +224,7 @@ function resources(input: SpecInput): Omit<OciSpec['linux']['resources'], 'devic
     ...(r.cpuQuota !== undefined ? { quota: r.cpuQuota } : {}),
     ...(r.cpuPeriod !== undefined ? { period: r.cpuPeriod } : {}),
     ...(r.cpusetCpus !== undefined ? { cpus: r.cpusetCpus } : {}),
+    ...(r.cpusetMems !== undefined ? { mems: r.cpusetMems } : {}),
   };
   if (Object.keys(cpu).length) out.cpu = cpu;
   if (r.pidsLimit !== undefined) out.pids = { limit: r.pidsLimit };

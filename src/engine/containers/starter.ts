@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
 import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MissingRuntime } from '../../runtime/missing-runtime';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor } from '../../runtime/types';
@@ -94,7 +94,8 @@ export class ContainerStarter {
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       await runtime.prepareBundle?.(c.id, d.bundle, spec);
       phases.mark('bundle');
-      const paths = monitorPaths(d);
+      const paths = monitorPaths(d, c.monitorLogPath);
+      if (c.monitorLogPath) await mkdir(dirname(c.monitorLogPath), { recursive: true });
       // The runtime creates the container while the endpoints are attached (bridge mode).
       const adopt = net.adoptNetns;
       const [launch, hosts] = await Promise.allSettled([
@@ -204,6 +205,7 @@ export class ContainerStarter {
       shmSize: c.hostConfig.ShmSize || DEFAULT_SHM_SIZE,
       resources: hostResources(c.hostConfig),
       rlimits: ulimits(c.hostConfig),
+      ...(typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj ? { oomScoreAdj: hc.OomScoreAdj } : {}),
       noNewPrivileges: noNewPrivileges(c.hostConfig),
       devices: hostDevices(c.hostConfig),
       extraMounts: [
