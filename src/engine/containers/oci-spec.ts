@@ -119,6 +119,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
         ...(d.gid !== undefined ? { gid: d.gid } : {}),
       })),
       cgroupsPath: input.cgroupsPath,
+      ...(input.rootfsPropagation ? { rootfsPropagation: input.rootfsPropagation } : {}),
       resources: { devices: deviceRules(input), ...resources(input) },
       sysctl,
       maskedPaths: input.privileged ? [] : input.maskedPaths ? [...input.maskedPaths] : [...DEFAULT_MASKED_PATHS, ...(input.extraMaskedPaths ?? [])],

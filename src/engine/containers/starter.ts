@@ -23,7 +23,7 @@ import { StartGate } from './start-gate';
 import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { StorageDriverName } from '../../host/overlay-driver';
-import type { ContainerRecord } from './types';
+import type { ContainerRecord, MountPoint } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
 import { hostRoot, type IdMap } from '../userns/id-map';
@@ -222,6 +222,7 @@ export class ContainerStarter {
       utsNamespace: ns.uts,
       userNamespace,
       sysctls: (hc.Sysctls ?? undefined) as Record<string, string> | undefined,
+      ...rootfsPropagationOf(c.mounts ?? []),
       maskedPaths: paths(hc.MaskedPaths),
       readonlyPaths: paths(hc.ReadonlyPaths),
       seccomp: seccompFor(hc.SecurityOpt, {
@@ -291,4 +292,15 @@ export function startError(c: ContainerRecord, cause: unknown): Error {
   }
   if (kind === 'permission-denied' && !/permission denied/.test(message)) message += ': permission denied';
   return kind ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
+}
+
+/**
+ * dockerd's rule: a shared bind mount keeps the container's root shared, a slave one keeps it
+ * a slave (else the runtime's private root would cut the mount off from the host's).
+ */
+function rootfsPropagationOf(mounts: readonly MountPoint[]): { rootfsPropagation?: string } {
+  const props = new Set(mounts.map((m) => m.Propagation));
+  if (props.has('shared') || props.has('rshared')) return { rootfsPropagation: 'rshared' };
+  if (props.has('slave') || props.has('rslave')) return { rootfsPropagation: 'rslave' };
+  return {};
 }
