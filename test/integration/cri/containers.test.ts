@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { startBerth, type Berth } from '../harness';
+import { needsRuntime, startBerth, type Berth } from '../harness';
 import { waitFor } from '../wait';
 import { criClient, grpcCode, type CriClient } from './cri-client';
 
@@ -220,7 +220,9 @@ describe('CRI containers', () => {
     await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
   });
 
-  it('bind-mounts a host directory with rslave propagation: later host mounts show inside', async (t) => {
+  // runc: crun 1.8 gives a bind mount a peer group of its own, so rslave never receives the
+  // host's mounts (fixed upstream in crun's "pass correct propagation to get_bind_mount").
+  it('bind-mounts a host directory with rslave propagation: later host mounts show inside', { skip: needsRuntime('runc') }, async (t) => {
     const shared = join(berth.dir, 'shared-src');
     mkdirSync(join(shared, 'sub'), { recursive: true });
     writeFileSync(join(shared, 'hello.txt'), 'from the host\n');
@@ -236,7 +238,8 @@ describe('CRI containers', () => {
         }
       }
     });
-    const pod = await runPod('mounts');
+    const config = podConfig('mounts');
+    const pod = { id: (await cri.runtime.RunPodSandbox({ config, runtime_handler: 'runc' })).pod_sandbox_id as string, config };
     const id = await startCtr(pod, 'reader', {
       ...sleeper,
       mounts: [
