@@ -10,6 +10,7 @@ import { readPodNetworkConf } from '../network/cni-conf-dir';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
 import { imageHandlers } from './image-handlers';
+import { podContainerHandlers } from './pod-containers';
 import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
@@ -57,6 +58,7 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
         throw new UnavailableError('no pod infra image: set --pod-infra-image');
       },
     }),
+    ...podContainerHandlers({ containers: deps.containers }),
   };
   const image: ImageHandlers = imageHandlers({
     images: deps.images,

@@ -17,9 +17,19 @@ const STATUS_OF: Record<ErrorCode, status> = {
   NOT_IMPLEMENTED: status.UNIMPLEMENTED,
 };
 
+/** A status the CRI names and Berth's errors do not (e.g. DEADLINE_EXCEEDED for an ExecSync timeout). */
+export class CriStatusError extends Error {
+  constructor(
+    readonly grpcCode: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The status a thrown error is sent as; anything untyped is UNKNOWN with its message. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   const message = err instanceof Error ? err.message : String(err);
-  const code = err instanceof BerthError ? STATUS_OF[err.code] : status.UNKNOWN;
+  const code = err instanceof BerthError ? STATUS_OF[err.code] : err instanceof CriStatusError ? err.grpcCode : status.UNKNOWN;
   return { code, details: message, message, metadata: new Metadata() };
 }

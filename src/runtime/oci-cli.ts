@@ -193,6 +193,7 @@ export class OciCli implements OciRuntime {
       ['--cpu-quota', r.cpuQuota],
       ['--cpu-period', r.cpuPeriod],
       ['--cpuset-cpus', r.cpusetCpus],
+      ['--cpuset-mems', r.cpusetMems],
       ['--pids-limit', r.pidsLimit],
     ];
     const args = flags.filter(([, v]) => v !== undefined).map(([flag, v]) => `${flag}=${v}`);

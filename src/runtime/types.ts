@@ -27,6 +27,7 @@ export interface RuntimeResources {
   cpuQuota?: number;
   cpuPeriod?: number;
   cpusetCpus?: string;
+  cpusetMems?: string;
   pidsLimit?: number;
 }
 

@@ -83,6 +83,7 @@ export class ContainerCreation {
       hasBeenManuallyStopped: false,
       network,
       mounts,
+      ...(opts.monitorLogPath ? { monitorLogPath: opts.monitorLogPath } : {}),
       state: {
         Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
         Pid: 0, ExitCode: 0, Error: '', StartedAt: NULL_TIME, FinishedAt: NULL_TIME,

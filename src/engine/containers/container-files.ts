@@ -41,7 +41,7 @@ export function containerDirs(root: string, id: string): ContainerDirs {
   };
 }
 
-/** The files of `d` the container's monitor works with. */
-export function monitorPaths(d: ContainerDirs): MonitorPaths {
-  return { bundle: d.bundle, logPath: d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
+/** The files of `d` the container's monitor works with (its log at `logPath` when one was given at create). */
+export function monitorPaths(d: ContainerDirs, logPath?: string): MonitorPaths {
+  return { bundle: d.bundle, logPath: logPath || d.monitorLogPath, exitDir: d.exitDir, pidFile: d.pidFile, monitorPidFile: d.monitorPidFile };
 }

@@ -72,7 +72,7 @@ export class ContainerRecords {
 
   /** The files the container's monitor works with. */
   monitorPaths(id: string): MonitorPaths {
-    return monitorPaths(this.dirs(id));
+    return monitorPaths(this.dirs(id), this.byId.get(id)?.monitorLogPath);
   }
 
   // ---- writes ----

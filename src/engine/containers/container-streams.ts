@@ -61,6 +61,13 @@ export class ContainerStreams {
     if (c.state.Running) await attachHub.connect(c.id, client, () => this.deps.monitor.attach(records.monitorPaths(c.id)));
   }
 
+  /** The monitor starts a new log file at its log path (kubelet renamed the old one away). */
+  async reopenLog(ref: string): Promise<void> {
+    const c = this.deps.records.get(ref);
+    if (!c.state.Running) throw new ConflictError('container is not running');
+    await this.deps.monitor.reopenLog(this.deps.records.monitorPaths(c.id));
+  }
+
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.deps.records.get(ref);
     if (!c.state.Running) throw new ConflictError(`Container ${c.id} is not running`);

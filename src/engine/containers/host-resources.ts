@@ -63,6 +63,10 @@ export function hostResources(hc: HostConfig): RuntimeResources {
     if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(hc.CpusetCpus)) throw new InvalidParameterError(`Invalid value ${hc.CpusetCpus} for cpuset cpus`);
     out.cpusetCpus = hc.CpusetCpus;
   }
+  if (typeof hc.CpusetMems === 'string' && hc.CpusetMems) {
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(hc.CpusetMems)) throw new InvalidParameterError(`Invalid value ${hc.CpusetMems} for cpuset mems`);
+    out.cpusetMems = hc.CpusetMems;
+  }
   if (pids !== undefined) out.pidsLimit = pids;
   return out;
 }

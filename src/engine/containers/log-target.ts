@@ -11,6 +11,8 @@ import type { ContainerRecord } from './types';
 
 /** Where the monitor's log of `c` is shipped to, and how; undefined for the `none` driver. */
 export function logTarget(c: ContainerRecord, d: ContainerDirs, monitor: Pick<ContainerMonitor, 'reopenLog'>): ShipTarget | undefined {
+  // Someone else reads this container's monitor log where it is (kubelet): nothing to ship.
+  if (c.monitorLogPath) return undefined;
   const file = logFile(c, d);
   if (!file) return undefined;
   const paths = monitorPaths(d);
@@ -26,7 +28,7 @@ export function logTarget(c: ContainerRecord, d: ContainerDirs, monitor: Pick<Co
 
 /** The container's log files, oldest first; 501 when its log driver keeps none (dockerd's words). */
 export function logFilesOf(c: ContainerRecord, d: ContainerDirs): string[] {
-  const file = logFile(c, d);
+  const file = c.monitorLogPath ? undefined : logFile(c, d);
   if (!file) throw new NotImplementedError('configured logging driver does not support reading');
   return logFiles(file.logPath, file.rotation.maxFile);
 }

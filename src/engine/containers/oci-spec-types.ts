@@ -96,6 +96,8 @@ export interface SpecInput {
   /** The seccomp filter (the daemon's or the container's choice), already in the spec's shape; none when absent. */
   seccomp?: OciSeccomp;
   /** HostConfig.MaskedPaths / ReadonlyPaths: when set, they replace the defaults (dockerd's rule). */
+  /** `rshared`/`rslave` when a bind mount asks for that propagation (dockerd's rule); else the runtime's default. */
+  rootfsPropagation?: string;
   maskedPaths?: string[];
   readonlyPaths?: string[];
 }
@@ -135,6 +137,7 @@ export interface OciSpec {
   annotations?: Record<string, string>;
   linux: {
     namespaces: Array<{ type: string; path?: string }>;
+    rootfsPropagation?: string;
     uidMappings?: OciIdMapping[];
     gidMappings?: OciIdMapping[];
     devices: Array<{ path: string; type: string; major: number; minor: number; fileMode?: number; uid?: number; gid?: number }>;
@@ -142,7 +145,7 @@ export interface OciSpec {
     resources: {
       devices: OciLinuxDeviceCgroup[];
       memory?: { limit?: number; swap?: number };
-      cpu?: { shares?: number; quota?: number; period?: number; cpus?: string };
+      cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
       pids?: { limit: number };
     };
     sysctl: Record<string, string>;

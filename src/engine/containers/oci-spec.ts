@@ -119,6 +119,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
         ...(d.gid !== undefined ? { gid: d.gid } : {}),
       })),
       cgroupsPath: input.cgroupsPath,
+      ...(input.rootfsPropagation ? { rootfsPropagation: input.rootfsPropagation } : {}),
       resources: { devices: deviceRules(input), ...resources(input) },
       sysctl,
       maskedPaths: input.privileged ? [] : input.maskedPaths ? [...input.maskedPaths] : [...DEFAULT_MASKED_PATHS, ...(input.extraMaskedPaths ?? [])],
@@ -224,6 +225,7 @@ function resources(input: SpecInput): Omit<OciSpec['linux']['resources'], 'devic
     ...(r.cpuQuota !== undefined ? { quota: r.cpuQuota } : {}),
     ...(r.cpuPeriod !== undefined ? { period: r.cpuPeriod } : {}),
     ...(r.cpusetCpus !== undefined ? { cpus: r.cpusetCpus } : {}),
+    ...(r.cpusetMems !== undefined ? { mems: r.cpusetMems } : {}),
   };
   if (Object.keys(cpu).length) out.cpu = cpu;
   if (r.pidsLimit !== undefined) out.pids = { limit: r.pidsLimit };

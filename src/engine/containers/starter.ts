@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
 import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MissingRuntime } from '../../runtime/missing-runtime';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
 import type { ContainerMonitor } from '../../runtime/types';
@@ -23,7 +23,7 @@ import { StartGate } from './start-gate';
 import { namespacePlan } from './namespace-modes';
 import { mountRootfs, unmountRootfs } from './rootfs';
 import type { StorageDriverName } from '../../host/overlay-driver';
-import type { ContainerRecord } from './types';
+import type { ContainerRecord, MountPoint } from './types';
 import { specMounts, type VolumeLookup } from './mount-spec';
 import { GroupAddError, resolveUser } from './user';
 import { hostRoot, type IdMap } from '../userns/id-map';
@@ -94,7 +94,8 @@ export class ContainerStarter {
       await writeFile(join(d.bundle, 'config.json'), JSON.stringify(spec));
       await runtime.prepareBundle?.(c.id, d.bundle, spec);
       phases.mark('bundle');
-      const paths = monitorPaths(d);
+      const paths = monitorPaths(d, c.monitorLogPath);
+      if (c.monitorLogPath) await mkdir(dirname(c.monitorLogPath), { recursive: true });
       // The runtime creates the container while the endpoints are attached (bridge mode).
       const adopt = net.adoptNetns;
       const [launch, hosts] = await Promise.allSettled([
@@ -204,6 +205,7 @@ export class ContainerStarter {
       shmSize: c.hostConfig.ShmSize || DEFAULT_SHM_SIZE,
       resources: hostResources(c.hostConfig),
       rlimits: ulimits(c.hostConfig),
+      ...(typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj ? { oomScoreAdj: hc.OomScoreAdj } : {}),
       noNewPrivileges: noNewPrivileges(c.hostConfig),
       devices: hostDevices(c.hostConfig),
       extraMounts: [
@@ -220,6 +222,7 @@ export class ContainerStarter {
       utsNamespace: ns.uts,
       userNamespace,
       sysctls: (hc.Sysctls ?? undefined) as Record<string, string> | undefined,
+      ...rootfsPropagationOf(c.mounts ?? []),
       maskedPaths: paths(hc.MaskedPaths),
       readonlyPaths: paths(hc.ReadonlyPaths),
       seccomp: seccompFor(hc.SecurityOpt, {
@@ -289,4 +292,15 @@ export function startError(c: ContainerRecord, cause: unknown): Error {
   }
   if (kind === 'permission-denied' && !/permission denied/.test(message)) message += ': permission denied';
   return kind ? new InvalidParameterError(message, { cause }) : new Error(message, { cause });
+}
+
+/**
+ * dockerd's rule: a shared bind mount keeps the container's root shared, a slave one keeps it
+ * a slave (else the runtime's private root would cut the mount off from the host's).
+ */
+function rootfsPropagationOf(mounts: readonly MountPoint[]): { rootfsPropagation?: string } {
+  const props = new Set(mounts.map((m) => m.Propagation));
+  if (props.has('shared') || props.has('rshared')) return { rootfsPropagation: 'rshared' };
+  if (props.has('slave') || props.has('rslave')) return { rootfsPropagation: 'rslave' };
+  return {};
 }

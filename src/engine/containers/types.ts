@@ -145,6 +145,11 @@ export interface ContainerRecord {
   hasBeenManuallyStopped: boolean;
   network?: ContainerNetworkState;
   mounts?: MountPoint[];
+  /**
+   * Set at create for a container whose reader is someone else (kubelet): the monitor writes its
+   * k8s-file log here, and nothing ships it into a log driver's file.
+   */
+  monitorLogPath?: string;
 }
 
 /** One mount of a container as stored on its record (parsed at create by mounts.ts). */
@@ -172,6 +177,8 @@ export interface CreateContainerOptions {
   config: ContainerConfig;
   hostConfig?: HostConfig;
   networkingConfig?: unknown;
+  /** The monitor's own k8s-file log goes to this path, unshipped (see ContainerRecord). */
+  monitorLogPath?: string;
 }
 
 export interface StopContainerOptions {

@@ -159,31 +159,49 @@ export class ExecService {
    * process is killed and the result is exit code -1. A process that cannot start rejects.
    */
   async run(containerId: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
-    const id = this.create(containerId, { Cmd: cmd, Tty: false, Privileged: false, AttachStdin: false, AttachStdout: true, AttachStderr: true });
     const chunks: Buffer[] = [];
     let size = 0;
+    const r = await this.runCollecting(containerId, cmd, timeoutMs, (_stream, data) => {
+      if (size < PROBE_OUTPUT_LIMIT) chunks.push(data);
+      size += data.length;
+    });
+    const output = Buffer.concat(chunks).subarray(0, PROBE_OUTPUT_LIMIT).toString('utf8');
+    return { ...r, output };
+  }
+
+  /**
+   * Runs `cmd` and keeps stdout and stderr apart, up to `limit` bytes each (the CRI's ExecSync).
+   * `timeoutMs` 0 waits for as long as the process runs.
+   */
+  async runSeparate(containerId: string, cmd: string[], timeoutMs: number, limit: number): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer; timedOut: boolean }> {
+    const out: Record<1 | 2, { chunks: Buffer[]; size: number }> = { 1: { chunks: [], size: 0 }, 2: { chunks: [], size: 0 } };
+    const r = await this.runCollecting(containerId, cmd, timeoutMs, (stream, data) => {
+      const o = out[stream];
+      if (o.size < limit) o.chunks.push(data.subarray(0, limit - o.size));
+      o.size += data.length;
+    });
+    return { ...r, stdout: Buffer.concat(out[1].chunks), stderr: Buffer.concat(out[2].chunks) };
+  }
+
+  private async runCollecting(containerId: string, cmd: string[], timeoutMs: number, write: AttachStreams['write']): Promise<{ exitCode: number; timedOut: boolean }> {
+    const id = this.create(containerId, { Cmd: cmd, Tty: false, Privileged: false, AttachStdin: false, AttachStdout: true, AttachStderr: true });
     let ended!: () => void;
     const done = new Promise<void>((resolve) => (ended = resolve));
-    const streams: AttachStreams = {
-      write: (_stream, data) => {
-        if (size < PROBE_OUTPUT_LIMIT) chunks.push(data);
-        size += data.length;
-      },
-      end: () => ended(),
-      onClose: () => undefined,
-    };
+    const streams: AttachStreams = { write, end: () => ended(), onClose: () => undefined };
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      const e = this.execs.get(id);
-      if (e?.pid) {
-        try {
-          process.kill(e.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }, timeoutMs);
+    const timer = timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          const e = this.execs.get(id);
+          if (e?.pid) {
+            try {
+              process.kill(e.pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }
+        }, timeoutMs)
+      : undefined;
     try {
       await this.start(id, { detach: false, getStreams: () => streams, raiseStartError: true });
       await done;
@@ -196,8 +214,7 @@ export class ExecService {
     }
     const e = this.execs.get(id);
     this.execs.delete(id);
-    const output = Buffer.concat(chunks).subarray(0, PROBE_OUTPUT_LIMIT).toString('utf8');
-    return { exitCode: timedOut ? -1 : (e?.exitCode ?? -1), output, timedOut };
+    return { exitCode: timedOut ? -1 : (e?.exitCode ?? -1), timedOut };
   }
 
   /** POST /exec/{id}/resize */

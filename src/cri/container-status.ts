@@ -1,0 +1,103 @@
+/**
+ * How an engine container record reads as a CRI container: its state, the summary
+ * ListContainers gives and the status ContainerStatus gives (containerd's reasons and times).
+ */
+import type { ContainerRecord } from '../engine/containers/types';
+import { ANNOTATIONS_LABEL, CONFIG_LABEL, METADATA_LABEL, parseLabel, SANDBOX_ID_LABEL, userLabels } from './cri-labels';
+import { isoToNanos } from './cri-time';
+import type { Container } from './generated/runtime/v1/Container';
+import type { ContainerConfig__Output } from './generated/runtime/v1/ContainerConfig';
+import type { ContainerMetadata__Output } from './generated/runtime/v1/ContainerMetadata';
+import type { ContainerStatus } from './generated/runtime/v1/ContainerStatus';
+
+export type CriContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+export function containerState(c: ContainerRecord): CriContainerState {
+  switch (c.state.Status) {
+    case 'created':
+      return 'CONTAINER_CREATED';
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return 'CONTAINER_RUNNING';
+    case 'exited':
+      return 'CONTAINER_EXITED';
+    default:
+      return 'CONTAINER_UNKNOWN';
+  }
+}
+
+export function containerConfigOf(c: ContainerRecord): ContainerConfig__Output {
+  return parseLabel(c.config.Labels ?? {}, CONFIG_LABEL, {} as ContainerConfig__Output);
+}
+
+function metadataOf(c: ContainerRecord): ContainerMetadata__Output | null {
+  return parseLabel(c.config.Labels ?? {}, METADATA_LABEL, null);
+}
+
+/** The image as the client asked for it (the spec), and the engine's image id (image_ref). */
+function imageOf(c: ContainerRecord, config: ContainerConfig__Output) {
+  return { image: { image: config.image?.image || String(c.config.Image ?? ''), annotations: config.image?.annotations ?? {} }, image_ref: c.image };
+}
+
+export function containerSummary(c: ContainerRecord): Container {
+  const labels = c.config.Labels ?? {};
+  const config = containerConfigOf(c);
+  const { image, image_ref } = imageOf(c, config);
+  return {
+    id: c.id,
+    pod_sandbox_id: labels[SANDBOX_ID_LABEL] ?? '',
+    metadata: metadataOf(c),
+    image,
+    image_ref,
+    state: containerState(c),
+    created_at: isoToNanos(c.created),
+    labels: userLabels(labels),
+    annotations: parseLabel(labels, ANNOTATIONS_LABEL, {}),
+  };
+}
+
+/** containerd's reason for an exited container. */
+function reasonOf(c: ContainerRecord): string {
+  if (containerState(c) !== 'CONTAINER_EXITED') return '';
+  if (c.state.OOMKilled) return 'OOMKilled';
+  return c.state.ExitCode === 0 ? 'Completed' : 'Error';
+}
+
+export function containerStatus(c: ContainerRecord): ContainerStatus {
+  const s = containerSummary(c);
+  const config = containerConfigOf(c);
+  const state = containerState(c);
+  return {
+    id: s.id,
+    metadata: s.metadata,
+    state: s.state,
+    created_at: s.created_at,
+    started_at: state === 'CONTAINER_CREATED' ? '0' : isoToNanos(c.state.StartedAt),
+    finished_at: state === 'CONTAINER_EXITED' ? isoToNanos(c.state.FinishedAt) : '0',
+    exit_code: state === 'CONTAINER_EXITED' ? c.state.ExitCode : 0,
+    image: s.image,
+    image_ref: s.image_ref,
+    reason: reasonOf(c),
+    message: c.state.Error ?? '',
+    labels: s.labels,
+    annotations: s.annotations,
+    mounts: config.mounts ?? [],
+    log_path: c.monitorLogPath ?? '',
+  };
+}
+
+/** The verbose `info` of ContainerStatus (containerd gives a JSON with these keys). */
+export function containerInfo(c: ContainerRecord): Record<string, string> {
+  return {
+    info: JSON.stringify({
+      sandboxID: c.config.Labels?.[SANDBOX_ID_LABEL] ?? '',
+      pid: c.state.Pid,
+      removing: c.state.Status === 'removing',
+      snapshotKey: c.id,
+      snapshotter: 'overlayfs',
+      runtimeType: c.runtime,
+      config: containerConfigOf(c),
+    }),
+  };
+}

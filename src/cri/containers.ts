@@ -1,0 +1,124 @@
+/**
+ * CRI containers in pod sandboxes: Create/Start/Stop/Remove/List/Status, ReopenContainerLog and
+ * UpdateContainerResources. A CRI container is an engine container joined to its sandbox's infra
+ * container (container-config.ts translates the config); its CRI data rides on its labels.
+ */
+import { readFileSync } from 'node:fs';
+import { ConflictError, NotFoundError } from '../errors';
+import type { ContainerEngine } from '../engine/containers/compose';
+import type { ContainerRecord } from '../engine/containers/types';
+import { createOptions, resourcesOf } from './container-config';
+import { containerInfo, containerState, containerStatus, containerSummary } from './container-status';
+import { kindOf, RUNTIME_HANDLER_LABEL, SANDBOX_ID_LABEL } from './cri-labels';
+import { findSandbox, getSandbox, sandboxConfigOf } from './sandboxes';
+import type { RuntimeHandlers } from './server';
+
+export interface ContainerDeps {
+  containers: ContainerEngine;
+  /** Reads a Localhost seccomp profile (default: the file on this node). */
+  readProfile?(path: string): string;
+}
+
+const isCriContainer = (c: ContainerRecord) => kindOf(c.config.Labels ?? undefined) === 'container';
+
+/** The CRI container `id` (a full id or a unique prefix), or undefined. */
+export function findContainer(containers: ContainerEngine, id: string): ContainerRecord | undefined {
+  if (!id) return undefined;
+  const exact = containers.records.find(id);
+  if (exact) return isCriContainer(exact) ? exact : undefined;
+  const matches = containers.records.all().filter((c) => c.id.startsWith(id) && isCriContainer(c));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+export function getContainer(containers: ContainerEngine, id: string): ContainerRecord {
+  const found = findContainer(containers, id);
+  if (!found) throw new NotFoundError(`an error occurred when try to find container "${id}": not found`);
+  return found;
+}
+
+/** Every CRI container, optionally of one sandbox (full id or prefix). */
+export function criContainers(containers: ContainerEngine, sandboxId?: string): ContainerRecord[] {
+  let all = containers.records.all().filter(isCriContainer);
+  if (sandboxId) {
+    const sandbox = findSandbox(containers, sandboxId)?.id;
+    all = sandbox ? all.filter((c) => c.config.Labels?.[SANDBOX_ID_LABEL] === sandbox) : [];
+  }
+  return all;
+}
+
+const labelsMatch = (c: ContainerRecord, selector: Record<string, string> | undefined) => Object.entries(selector ?? {}).every(([k, v]) => c.config.Labels?.[k] === v);
+
+type Handlers = Pick<
+  RuntimeHandlers,
+  'CreateContainer' | 'StartContainer' | 'StopContainer' | 'RemoveContainer' | 'ListContainers' | 'ContainerStatus' | 'ReopenContainerLog' | 'UpdateContainerResources'
+>;
+
+export function containerHandlers(deps: ContainerDeps): Handlers {
+  const { containers } = deps;
+  const readProfile = deps.readProfile ?? ((path: string) => readFileSync(path, 'utf8'));
+
+  return {
+    CreateContainer: async (req) => {
+      const infra = getSandbox(containers, req.pod_sandbox_id);
+      const podConfig = req.sandbox_config ?? sandboxConfigOf(infra);
+      const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] ?? '' }, { readProfile });
+      const { Id } = await containers.creation.create(opts);
+      return { container_id: Id };
+    },
+
+    StartContainer: async (req) => {
+      const c = getContainer(containers, req.container_id);
+      // A CRI container runs once: kubelet makes a new one (attempt + 1) to restart.
+      const state = containerState(c);
+      if (state !== 'CONTAINER_CREATED') throw new ConflictError(`container is in ${state} state`);
+      const infra = getSandbox(containers, c.config.Labels?.[SANDBOX_ID_LABEL] ?? '');
+      if (!infra.state.Running) throw new ConflictError(`sandbox container "${infra.id}" is not running`);
+      await containers.lifecycle.start(c.id);
+      return {};
+    },
+
+    StopContainer: async (req) => {
+      const c = getContainer(containers, req.container_id);
+      // Stopping a container that is not running is fine (containerd).
+      if (!c.state.Running && c.state.Status !== 'paused') return {};
+      await containers.lifecycle.stop(c.id, { timeout: Math.max(0, Number(req.timeout ?? 0)) });
+      return {};
+    },
+
+    RemoveContainer: async (req) => {
+      // Idempotent, as containerd: an unknown container is removed.
+      const c = findContainer(containers, req.container_id);
+      if (!c) return {};
+      await containers.removal.remove(c.id, { force: true, removeVolumes: true });
+      return {};
+    },
+
+    ListContainers: async (req) => {
+      const f = req.filter;
+      const items = criContainers(containers, f?.pod_sandbox_id || undefined)
+        .filter((c) => !f?.id || c.id.startsWith(f.id))
+        .filter((c) => !f?.state || containerState(c) === f.state.state)
+        .filter((c) => labelsMatch(c, f?.label_selector))
+        .map(containerSummary);
+      return { containers: items };
+    },
+
+    ContainerStatus: async (req) => {
+      const c = getContainer(containers, req.container_id);
+      return { status: containerStatus(c), info: req.verbose ? containerInfo(c) : {} };
+    },
+
+    ReopenContainerLog: async (req) => {
+      const c = getContainer(containers, req.container_id);
+      if (!c.monitorLogPath) throw new ConflictError(`container "${c.id}" has no log path`);
+      await containers.streams.reopenLog(c.id);
+      return {};
+    },
+
+    UpdateContainerResources: async (req) => {
+      const c = getContainer(containers, req.container_id);
+      await containers.lifecycle.update(c.id, resourcesOf(req.linux ?? null));
+      return {};
+    },
+  };
+}
