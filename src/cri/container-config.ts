@@ -118,6 +118,7 @@ export function resourcesOf(r: LinuxContainerResources__Output | null): Partial<
   set('OomScoreAdj', int64(r.oom_score_adj));
   if (r.cpuset_cpus) out.CpusetCpus = r.cpuset_cpus;
   if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
+  if (r.hugepage_limits?.length) out.HugepageLimits = r.hugepage_limits.map((h) => ({ PageSize: h.page_size, Limit: int64(h.limit) }));
   return out;
 }
 

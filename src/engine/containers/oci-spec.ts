@@ -229,6 +229,7 @@ function resources(input: SpecInput): Omit<OciSpec['linux']['resources'], 'devic
   };
   if (Object.keys(cpu).length) out.cpu = cpu;
   if (r.pidsLimit !== undefined) out.pids = { limit: r.pidsLimit };
+  if (r.hugepageLimits?.length) out.hugepageLimits = r.hugepageLimits.map((h) => ({ ...h }));
   return out;
 }
 

@@ -87,8 +87,8 @@ describe('CRI container config → engine create options', () => {
   });
 
   it('maps Linux resources (int64 strings; zero is unset)', () => {
-    const r = resourcesOf({ cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: '67108864', memory_swap_limit_in_bytes: '134217728', oom_score_adj: '-998', cpuset_cpus: '0-1', cpuset_mems: '0', hugepage_limits: [], unified: {} });
-    assert.deepEqual(r, { CpuPeriod: 100000, CpuQuota: 50000, CpuShares: 512, Memory: 67108864, MemorySwap: 134217728, OomScoreAdj: -998, CpusetCpus: '0-1', CpusetMems: '0' });
+    const r = resourcesOf({ cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: '67108864', memory_swap_limit_in_bytes: '134217728', oom_score_adj: '-998', cpuset_cpus: '0-1', cpuset_mems: '0', hugepage_limits: [{ page_size: '2MB', limit: '4194304' }], unified: {} });
+    assert.deepEqual(r, { CpuPeriod: 100000, CpuQuota: 50000, CpuShares: 512, Memory: 67108864, MemorySwap: 134217728, OomScoreAdj: -998, CpusetCpus: '0-1', CpusetMems: '0', HugepageLimits: [{ PageSize: '2MB', Limit: 4194304 }] });
     assert.deepEqual(resourcesOf({ cpu_period: '0', cpu_quota: '0', cpu_shares: '0', memory_limit_in_bytes: '0', memory_swap_limit_in_bytes: '0', oom_score_adj: '0', cpuset_cpus: '', cpuset_mems: '', hugepage_limits: [], unified: {} }), {});
   });
 
