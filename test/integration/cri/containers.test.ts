@@ -175,6 +175,13 @@ describe('CRI containers', () => {
     assert.ok(stats.writable_layer.fs_id.mountpoint);
     const listed = await cri.runtime.ListContainerStats({ filter: { pod_sandbox_id: b.id } });
     assert.deepEqual(listed.stats.map((x: { attributes: { id: string } }) => x.attributes.id), [other]);
+    const pod = (await cri.runtime.PodSandboxStats({ pod_sandbox_id: b.id })).stats;
+    assert.equal(pod.attributes.id, b.id);
+    assert.equal(pod.attributes.metadata.name, 'filter-b');
+    assert.deepEqual(pod.linux.containers.map((x: { attributes: { id: string } }) => x.attributes.id), [other]);
+    assert.ok(BigInt(pod.linux.memory.working_set_bytes.value) > 0n);
+    const pods = (await cri.runtime.ListPodSandboxStats({ filter: { label_selector: { pod: 'filter-a' } } })).stats;
+    assert.deepEqual(pods.map((x: { attributes: { id: string } }) => x.attributes.id), [a.id]);
 
     await cri.runtime.RemovePodSandbox({ pod_sandbox_id: a.id });
     assert.deepEqual(await ids({ label_selector: { tier: 'x' } }), [other]);
