@@ -60,3 +60,19 @@ USER www-data:1004"
 build gcr.io/k8s-staging-cri-tools/test-image-predefined-group:latest 'FROM busybox:latest
 RUN grep -q "^[^:]*:x:1000:" /etc/passwd || echo "default-user:x:1000:1000::/home/default-user:/bin/sh" >>/etc/passwd; u=$(grep "^[^:]*:x:1000:" /etc/passwd | cut -d: -f1) && echo "group-defined-in-image:x:50000:$u" >>/etc/group
 USER 1000'
+# critest's image-service specs: a tagged and an untagged image, three different images and one
+# image under three tags.
+build gcr.io/k8s-staging-cri-tools/test-image-latest:latest 'FROM busybox:latest
+LABEL cri-test=latest'
+build gcr.io/k8s-staging-cri-tools/test-image-tag:test 'FROM busybox:latest
+LABEL cri-test=tag'
+build gcr.io/k8s-staging-cri-tools/test-image-tag:all 'FROM busybox:latest
+LABEL cri-test=all'
+for i in 1 2 3; do
+  build "gcr.io/k8s-staging-cri-tools/test-image-$i:latest" "FROM busybox:latest
+LABEL cri-test=image-$i"
+done
+build gcr.io/k8s-staging-cri-tools/test-image-tags:1 'FROM busybox:latest
+LABEL cri-test=tags'
+docker tag gcr.io/k8s-staging-cri-tools/test-image-tags:1 gcr.io/k8s-staging-cri-tools/test-image-tags:2
+docker tag gcr.io/k8s-staging-cri-tools/test-image-tags:1 gcr.io/k8s-staging-cri-tools/test-image-tags:3

@@ -32,6 +32,8 @@ export interface Config {
   insecureRegistries: string[];
   /** Mirrors tried first for docker.io pulls (URLs). */
   registryMirrors: string[];
+  /** Mirrors tried first for other registries, by registry host (`--registry-host-mirror gcr.io=http://...`). */
+  registryHostMirrors: Record<string, string[]>;
   /** Per-registry CA certificates (`<dir>/<host:port>/*.crt`), dockerd's /etc/docker/certs.d by default. */
   registryCertsDir: string;
   /** Group owning the API sockets (`-G/--group`); dockerd's `docker` by default, `""` for none. */
@@ -110,6 +112,7 @@ Options:
       --dns-upstream list      Resolver the embedded DNS forwards to, host[:port] (default: the host's)
       --insecure-registry list Registry reached over plain HTTP (host[:port] or CIDR; loopback always is)
       --registry-mirror list   Mirror tried first for docker.io pulls (e.g. http://127.0.0.1:5000)
+      --registry-host-mirror list  Mirror tried first for another registry, host=URL (e.g. gcr.io=http://127.0.0.1:5000)
       --registry-certs-dir dir CA certificates per registry, <dir>/<host:port>/*.crt (default "${DEFAULTS.registryCertsDir}")
   -G, --group string           Group for the unix socket (default "${DEFAULTS.group}"; kept root's when that group is missing)
       --userns-remap string    User/Group setting for user namespaces: "default" (the dockremap user), user[:group] or uid[:gid]
@@ -144,6 +147,9 @@ interface FileConfig {
   'registry-mirrors'?: string[];
   'insecure-registry'?: string[];
   'registry-mirror'?: string[];
+  'registry-host-mirror'?: string[];
+  /** daemon.json: `{ "gcr.io": ["http://127.0.0.1:5000"] }`. */
+  'registry-host-mirrors'?: Record<string, string[]>;
   'registry-certs-dir'?: string;
   group?: string;
   'seccomp-profile'?: string;
@@ -166,8 +172,8 @@ type FlagValues = Omit<{ [K in keyof FileConfig]?: FileConfig[K] }, 'iptables' |
 };
 
 const FLAG_ALIASES: Record<string, string> = { H: 'host', p: 'pidfile', l: 'log-level', b: 'bridge', G: 'group', s: 'storage-driver' };
-const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'cni-bin-dir']);
-const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-certs-dir', 'group', 'seccomp-profile', 'userns-remap', 'storage-driver', 'cri-socket', 'cni-conf-dir', 'cni-bin-dir', 'pod-infra-image', 'cri-streaming-addr']);
+const LIST_FLAGS = new Set(['host', 'add-runtime', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'cni-bin-dir', 'registry-host-mirror']);
+const VALUE_FLAGS = new Set(['host', 'data-root', 'exec-root', 'pidfile', 'default-runtime', 'add-runtime', 'log-level', 'config-file', 'bridge', 'bip', 'dns-upstream', 'insecure-registry', 'registry-mirror', 'registry-host-mirror', 'registry-certs-dir', 'group', 'seccomp-profile', 'userns-remap', 'storage-driver', 'cri-socket', 'cni-conf-dir', 'cni-bin-dir', 'pod-infra-image', 'cri-streaming-addr']);
 /** Flags that take `--flag`, `--flag=true` or `--flag=false` (never a separate argument). */
 const BOOL_FLAGS = new Set(['iptables', 'userland-proxy', 'cri']);
 
@@ -244,6 +250,7 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
     dnsUpstreams: flags['dns-upstream'] ?? file['dns-upstream'],
     insecureRegistries: flags['insecure-registry'] ?? file['insecure-registries'] ?? [],
     registryMirrors: flags['registry-mirror'] ?? file['registry-mirrors'] ?? [],
+    registryHostMirrors: hostMirrors(flags['registry-host-mirror'], file['registry-host-mirrors']),
     registryCertsDir: flags['registry-certs-dir'] ?? file['registry-certs-dir'] ?? DEFAULTS.registryCertsDir,
     // A rootless daemon's socket stays its user's: the host's groups are not mapped (dockerd's too).
     group: flags.group ?? file.group ?? (layout ? '' : DEFAULTS.group),
@@ -261,6 +268,28 @@ function buildConfig(flags: FlagValues & { host?: string[] }, layout?: LayoutDef
   if (config.bridge.length > 15 || !/^[A-Za-z0-9_.-]+$/.test(config.bridge)) throw new ConfigError(`invalid bridge name: ${config.bridge}`);
   if (config.bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip)) throw new ConfigError(`invalid --bip: ${config.bip} (expected an address with a prefix, e.g. 172.29.0.1/16)`);
   return deepFreeze(config);
+}
+
+/** `--registry-host-mirror host=URL` (repeatable) over daemon.json `registry-host-mirrors`. */
+function hostMirrors(flags: string[] | undefined, file: Record<string, string[]> | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (flags) {
+    for (const f of flags) {
+      const eq = f.indexOf('=');
+      if (eq <= 0) throw new ConfigError(`invalid registry-host-mirror: "${f}" (expected host=URL)`);
+      (out[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
+    }
+  } else if (file) {
+    if (typeof file !== 'object' || Array.isArray(file)) throw new ConfigError('invalid registry-host-mirrors: expected an object of host: [URL, ...]');
+    for (const [host, urls] of Object.entries(file)) {
+      if (!Array.isArray(urls)) throw new ConfigError(`invalid registry-host-mirrors: ${host} must list URLs`);
+      out[host] = [...urls];
+    }
+  }
+  for (const urls of Object.values(out)) {
+    for (const m of urls) if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new ConfigError(`invalid mirror: "${m}" is not a valid URI (expected http(s)://host[:port])`);
+  }
+  return out;
 }
 
 /** The CRI's settings, flags over daemon.json; none when `--cri=false` (or `"cri": false`). */

@@ -137,6 +137,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       events,
       insecureRegistries: config.insecureRegistries,
       registryMirrors: config.registryMirrors,
+      registryHostMirrors: config.registryHostMirrors,
       registryCertsDir: config.registryCertsDir,
       store,
       root: join(dataRoot, 'image'),
@@ -182,6 +183,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       version: VERSION,
       runtimes,
       containerCounts: () => containers!.queries.counts(),
+      criSocket: config.cri?.socket,
       imageCount: () => images.records.count(),
       cgroup: { version: cgroupLayout === 'v2' ? '2' : '1', driver: 'cgroupfs' },
       rootless: config.rootless && { cgroups: runtimes.cgroupLimits },
@@ -233,7 +235,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     if (config.cri) {
       await mkdir(dirname(config.cri.socket), { recursive: true, mode: 0o711 });
       await claimSocket(config.cri.socket);
-      cri = await startCriFace({ config: config.cri, version: VERSION, containers, images, log: log.child({ module: 'cri' }) });
+      cri = await startCriFace({ config: config.cri, version: VERSION, containers, images, imageRoot: join(dataRoot, 'image'), log: log.child({ module: 'cri' }) });
       await chmod(config.cri.socket, 0o660);
     }
     await writeFile(config.pidFile, `${process.pid}\n`);

@@ -49,6 +49,8 @@ SERIAL=(
   test/integration/daemon/rootless-fuse.test.ts
   # Adds and removes users and their ranges in /etc/passwd, /etc/subuid and /etc/subgid.
   test/integration/containers/userns-remap.test.ts
+  # Kubernetes' CRI validation suite: 80 specs, many pods at once, minutes of the machine's time.
+  test/integration/cri/critest.test.ts
 )
 compiled() { for f in "$@"; do f=${f#test/}; echo "dist/test/${f%.ts}.js"; done; }
 parallel=()

@@ -5,8 +5,10 @@
  * rebuilt from the store after a restart with nothing else to persist. Every key is here.
  */
 
+import { OWNER_NAMESPACE_LABEL } from '../engine/containers/owner-namespace';
+
 /** Marks a Kubernetes-owned container (containerd's `k8s.io` namespace); Docker listings keep them apart. */
-export const NAMESPACE_LABEL = 'io.berth.namespace';
+export const NAMESPACE_LABEL = OWNER_NAMESPACE_LABEL;
 export const K8S_NAMESPACE = 'k8s.io';
 /** `sandbox` (an infra container) or `container`. */
 export const KIND_LABEL = 'io.berth.cri.kind';

@@ -9,6 +9,7 @@ import type { ImageService } from '../engine/images/image-service';
 import { readPodNetworkConf } from '../network/cni-conf-dir';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
+import { imageHandlers } from './image-handlers';
 import { podContainerHandlers } from './pod-containers';
 import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
@@ -27,6 +28,8 @@ export interface CriFaceDeps {
   version: string;
   containers: ContainerEngine;
   images: ImageService;
+  /** `<data-root>/image`. */
+  imageRoot: string;
   log: Logger;
 }
 
@@ -57,6 +60,10 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
     }),
     ...podContainerHandlers({ containers: deps.containers }),
   };
-  const image: ImageHandlers = {};
+  const image: ImageHandlers = imageHandlers({
+    images: deps.images,
+    imageRoot: deps.imageRoot,
+    pinned: () => (config.podInfraImage ? [config.podInfraImage] : []),
+  });
   return startCriServer({ socketPath: config.socket, runtime, image, log: deps.log });
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import { ConfigError, parseArgs } from '../../src/config';
+import { describe, it, test, type TestContext } from 'node:test';
+import { ConfigError, parseArgs, type Config } from '../../src/config';
 
 /** A path in a temporary directory that goes when the test ends. */
 function tempFile(t: TestContext, name: string): string {
@@ -139,4 +139,24 @@ describe('berthd flags', () => {
     assert.throws(() => parseArgs(['-H', 'tcp://0.0.0.0:2375']), ConfigError);
     assert.equal(parseArgs(['--help']).kind, 'help');
   });
+});
+
+test('CRI settings: on by default in the exec root, flags and daemon.json, --cri=false turns it off', () => {
+  const run = (argv: string[]) => {
+    const r = parseArgs(argv);
+    assert.equal(r.kind, 'run');
+    return (r as { config: Config }).config;
+  };
+  assert.deepEqual(run(['--exec-root', '/tmp/e']).cri, { socket: '/tmp/e/cri.sock', cniConfDir: '/etc/cni/net.d', cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni'], podInfraImage: undefined, streamingAddress: '127.0.0.1:0' });
+  const c = run(['--cri-socket', 'unix:///run/k/cri.sock', '--cni-conf-dir', '/k/net.d', '--cni-bin-dir', '/k/bin', '--pod-infra-image', 'p:1', '--cri-streaming-addr', '127.0.0.1:10010']).cri;
+  assert.deepEqual(c, { socket: '/run/k/cri.sock', cniConfDir: '/k/net.d', cniBinDirs: ['/k/bin'], podInfraImage: 'p:1', streamingAddress: '127.0.0.1:10010' });
+  assert.equal(run(['--cri=false']).cri, undefined);
+  assert.throws(() => parseArgs(['--cri-streaming-addr', 'nowhere']), /invalid cri-streaming-addr/);
+});
+
+test('--registry-host-mirror gives mirrors per registry host', () => {
+  const r = parseArgs(['--registry-host-mirror', 'gcr.io=http://127.0.0.1:5000', '--registry-host-mirror', 'registry.k8s.io=http://127.0.0.1:5000']);
+  assert.deepEqual((r as { config: Config }).config.registryHostMirrors, { 'gcr.io': ['http://127.0.0.1:5000'], 'registry.k8s.io': ['http://127.0.0.1:5000'] });
+  assert.throws(() => parseArgs(['--registry-host-mirror', 'gcr.io']), /expected host=URL/);
+  assert.throws(() => parseArgs(['--registry-host-mirror', 'gcr.io=ftp://x']), /not a valid URI/);
 });

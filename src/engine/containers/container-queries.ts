@@ -10,6 +10,7 @@ import { linkName } from './legacy-links';
 import { statsSamples, type ContainerStats, type StatsOptions } from './stats';
 import type { ContainerRecord, ListContainersOptions } from './types';
 import { containerInspect, containerSummary } from './views';
+import { filterNamesNamespace, ownerNamespace } from './owner-namespace';
 
 export interface ContainerQueriesDeps {
   records: ContainerRecords;
@@ -33,7 +34,10 @@ export class ContainerQueries {
       }
     };
     const resolveImage = (ref: string) => records.all().find((c) => c.config.Image === ref)?.image;
+    // Kubernetes' containers (owner-namespace.ts) only when the filter names their label.
+    const namespaced = filterNamesNamespace(opts.filters.label);
     let items = records.all()
+      .filter((c) => namespaced || !ownerNamespace(c))
       .filter((c) => opts.all || (opts.limit ?? 0) > 0 || opts.filters.status?.length || c.state.Running || c.state.Status === 'paused' || c.state.Status === 'restarting')
       .filter((c) => matchesFilters(c, opts.filters, resolveImage, createdOf))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
@@ -72,10 +76,16 @@ export class ContainerQueries {
     return statsSamples(this.deps.records.get(ref), this.deps.cgroupVersion, opts);
   }
 
-  /** Counts for `docker info`. */
+  /** Counts for `docker info`: the user's containers; other owners' per namespace. */
   counts() {
-    const all = this.deps.records.all();
+    const namespaces: Record<string, number> = {};
+    for (const c of this.deps.records.all()) {
+      const ns = ownerNamespace(c);
+      if (ns) namespaces[ns] = (namespaces[ns] ?? 0) + 1;
+    }
+    const all = this.deps.records.all().filter((c) => !ownerNamespace(c));
     return {
+      namespaces,
       total: all.length,
       running: all.filter((c) => c.state.Status === 'running').length,
       paused: all.filter((c) => c.state.Status === 'paused').length,

@@ -1,4 +1,5 @@
 /** `docker rm` (with `--link` and `-v`) and `docker container prune`. */
+import { ownerNamespace } from './owner-namespace';
 import type { Logger } from 'pino';
 import { ConflictError, errNoSuchContainer } from '../../errors';
 import { labelsMatch, parseTimeFilter, validateFilterKeys, type Filters } from '../filter-args';
@@ -75,6 +76,8 @@ export class ContainerRemoval {
     let reclaimed = 0;
     for (const c of this.deps.records.all()) {
       if (c.state.Running || c.state.Paused || c.state.Restarting || c.state.Status === 'removing') continue;
+      // Kubernetes' containers are kubelet's to collect, never the user's prune.
+      if (ownerNamespace(c)) continue;
       const labels = c.config.Labels ?? {};
       if (until !== undefined && !(Date.parse(c.created) < until)) continue;
       if (!labelsMatch(filters.label ?? [], labels)) continue;

@@ -43,6 +43,8 @@ export interface PullContext {
   insecureRegistries: readonly string[];
   /** `--registry-mirror` URLs, tried in order before docker.io itself. */
   registryMirrors?: readonly string[];
+  /** Mirrors of other registries, by registry host (a node without the internet pulls gcr.io from them). */
+  registryHostMirrors?: Readonly<Record<string, readonly string[]>>;
   /** Per-registry CA certificates (see registry/endpoint.ts). */
   certsDir?: string;
   progress(p: PullProgress): void;
@@ -247,9 +249,10 @@ interface PulledImage {
   format: ImageFormat;
 }
 
-/** Where `ref` is pulled from, in order: for docker.io the mirrors, then the registry itself. */
+/** Where `ref` is pulled from, in order: the registry's mirrors, then the registry itself. */
 function sources(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials): RegistryClient[] {
-  const mirrors = ref.domain === 'docker.io' ? (ctx.registryMirrors ?? []).map(mirrorEndpoint) : [];
+  const mirrorUrls = ref.domain === 'docker.io' ? ctx.registryMirrors ?? [] : ctx.registryHostMirrors?.[ref.domain] ?? [];
+  const mirrors = mirrorUrls.map(mirrorEndpoint);
   return [...mirrors, registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir)].map((e) => new RegistryClient(e, ref.path, creds, { signal: ctx.signal }));
 }
 

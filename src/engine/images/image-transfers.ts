@@ -25,6 +25,8 @@ export interface RegistrySettings {
   insecureRegistries?: readonly string[];
   /** `--registry-mirror`: tried first for docker.io pulls. */
   registryMirrors?: readonly string[];
+  /** `--registry-host-mirror`: mirrors tried first for other registries, by registry host (containerd's registry mirrors). */
+  registryHostMirrors?: Readonly<Record<string, readonly string[]>>;
   /** `--registry-certs-dir`: per-registry CA certificates. */
   registryCertsDir?: string;
 }
@@ -56,6 +58,7 @@ export class ImageTransfers {
           hostArch: HOST_ARCH,
           insecureRegistries: this.registries.insecureRegistries ?? [],
           registryMirrors: this.registries.registryMirrors ?? [],
+          registryHostMirrors: this.registries.registryHostMirrors ?? {},
           certsDir: this.registries.registryCertsDir,
           progress: opts.progress,
           signal: opts.signal,

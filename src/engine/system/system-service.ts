@@ -13,7 +13,9 @@ export interface SystemServiceDeps {
   dataRoot: string;
   version: string;
   runtimes: { list(): Record<string, { path: string; runtimeArgs?: string[] }>; readonly defaultName: string };
-  containerCounts(): { total: number; running: number; paused: number; stopped: number };
+  containerCounts(): { total: number; running: number; paused: number; stopped: number; namespaces?: Record<string, number> };
+  /** The CRI socket, when the daemon serves kubelet too (shown among the daemon's labels). */
+  criSocket?: string;
   imageCount(): Promise<number>;
   cgroup: { version: '1' | '2'; driver: 'cgroupfs' };
   /** A rootless daemon (rootless-info.ts). */
@@ -138,7 +140,7 @@ export class SystemService {
       HttpsProxy: '',
       NoProxy: '',
       Name: this.deps.name ?? hostname(),
-      Labels: [],
+      Labels: daemonLabels(counts.namespaces ?? {}, this.deps.criSocket),
       ExperimentalBuild: false,
       ServerVersion: this.deps.version,
       // dockerd's shape: `path`, and `runtimeArgs` when configured (docker info prints neither
@@ -186,3 +188,16 @@ export type SystemVersion = ReturnType<SystemService['version']>;
 
 /** GET /info */
 export type SystemInfo = Awaited<ReturnType<SystemService['info']>>;
+
+/**
+ * What `docker info` prints under Labels: where kubelet's socket is, and how many containers
+ * other owners keep apart from `docker ps` (engine/containers/owner-namespace.ts), with the
+ * filter that lists them. Containers and ContainersRunning count the user's own only.
+ */
+function daemonLabels(namespaces: Record<string, number>, criSocket: string | undefined): string[] {
+  const labels = criSocket ? [`io.berth.cri.socket=unix://${criSocket}`] : [];
+  for (const [ns, n] of Object.entries(namespaces).sort()) {
+    labels.push(`io.berth.namespace.${ns}=${n} containers, not in docker ps; list them with: docker ps -a --filter label=io.berth.namespace=${ns}`);
+  }
+  return labels;
+}
