@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { InvalidParameterError } from '../errors';
 import type { ContainerConfig, CreateContainerOptions, HostConfig } from '../engine/containers/types';
 import { criLabels } from './cri-labels';
+import { clampOomScoreAdj } from './oom-score';
 import type { ContainerConfig__Output } from './generated/runtime/v1/ContainerConfig';
 import type { LinuxContainerResources__Output } from './generated/runtime/v1/LinuxContainerResources';
 import type { LinuxContainerSecurityContext__Output } from './generated/runtime/v1/LinuxContainerSecurityContext';
@@ -25,6 +26,8 @@ export interface SandboxRef {
 export interface TranslateDeps {
   /** Reads a Localhost seccomp profile (a JSON file on the node). */
   readProfile(path: string): string;
+  /** The lowest oom_score_adj the daemon may give (oom-score.ts); undefined: no floor. */
+  oomScoreFloor?: number;
 }
 
 /** A CRI container's name, as containerd and cri-dockerd make it. */
@@ -67,7 +70,7 @@ export function createOptions(config: ContainerConfig__Output, sandbox: SandboxR
     ...(sandbox.config.linux?.cgroup_parent ? { CgroupParent: sandbox.config.linux.cgroup_parent } : {}),
     Binds: (config.mounts ?? []).map(bindOf),
     Devices: (config.devices ?? []).map((d) => ({ PathOnHost: d.host_path, PathInContainer: d.container_path, CgroupPermissions: d.permissions || 'rwm' })),
-    ...resourcesOf(config.linux?.resources ?? null),
+    ...resourcesOf(config.linux?.resources ?? null, deps.oomScoreFloor),
     ...securityOf(sc, deps),
     RestartPolicy: { Name: 'no' },
   };
@@ -104,7 +107,7 @@ const int64 = (v: string | number | undefined | null): number => {
 };
 
 /** The CRI's Linux resources as HostConfig limits (zero: not set). */
-export function resourcesOf(r: LinuxContainerResources__Output | null): Partial<HostConfig> {
+export function resourcesOf(r: LinuxContainerResources__Output | null, oomScoreFloor?: number): Partial<HostConfig> {
   if (!r) return {};
   const out: Partial<HostConfig> = {};
   const set = (key: string, v: number) => {
@@ -115,7 +118,7 @@ export function resourcesOf(r: LinuxContainerResources__Output | null): Partial<
   set('CpuShares', int64(r.cpu_shares));
   set('Memory', int64(r.memory_limit_in_bytes));
   set('MemorySwap', int64(r.memory_swap_limit_in_bytes));
-  set('OomScoreAdj', int64(r.oom_score_adj));
+  set('OomScoreAdj', clampOomScoreAdj(int64(r.oom_score_adj), oomScoreFloor));
   if (r.cpuset_cpus) out.CpusetCpus = r.cpuset_cpus;
   if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
   if (r.hugepage_limits?.length) out.HugepageLimits = r.hugepage_limits.map((h) => ({ PageSize: h.page_size, Limit: int64(h.limit) }));

@@ -10,6 +10,7 @@ import type { ContainerRecord } from '../engine/containers/types';
 import { createOptions, resourcesOf } from './container-config';
 import { containerInfo, containerState, containerStatus, containerSummary } from './container-status';
 import { kindOf, RUNTIME_HANDLER_LABEL, SANDBOX_ID_LABEL } from './cri-labels';
+import { oomScoreFloor } from './oom-score';
 import { findSandbox, getSandbox, sandboxConfigOf } from './sandboxes';
 import type { RuntimeHandlers } from './server';
 
@@ -17,6 +18,8 @@ export interface ContainerDeps {
   containers: ContainerEngine;
   /** Reads a Localhost seccomp profile (default: the file on this node). */
   readProfile?(path: string): string;
+  /** The lowest oom_score_adj allowed (default: measured, see oom-score.ts). */
+  oomScoreFloor?: number;
 }
 
 const isCriContainer = (c: ContainerRecord) => kindOf(c.config.Labels ?? undefined) === 'container';
@@ -56,12 +59,13 @@ type Handlers = Pick<
 export function containerHandlers(deps: ContainerDeps): Handlers {
   const { containers } = deps;
   const readProfile = deps.readProfile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const floor = 'oomScoreFloor' in deps ? deps.oomScoreFloor : oomScoreFloor();
 
   return {
     CreateContainer: async (req) => {
       const infra = getSandbox(containers, req.pod_sandbox_id);
       const podConfig = req.sandbox_config ?? sandboxConfigOf(infra);
-      const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] ?? '' }, { readProfile });
+      const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] ?? '' }, { readProfile, oomScoreFloor: floor });
       const { Id } = await containers.creation.create(opts);
       return { container_id: Id };
     },
@@ -117,7 +121,7 @@ export function containerHandlers(deps: ContainerDeps): Handlers {
 
     UpdateContainerResources: async (req) => {
       const c = getContainer(containers, req.container_id);
-      await containers.lifecycle.update(c.id, resourcesOf(req.linux ?? null));
+      await containers.lifecycle.update(c.id, resourcesOf(req.linux ?? null, floor));
       return {};
     },
   };

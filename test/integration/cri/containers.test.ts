@@ -7,6 +7,7 @@ import { status } from '@grpc/grpc-js';
 import { needsRuntime, startBerth, type Berth } from '../harness';
 import { waitFor } from '../wait';
 import { criClient, grpcCode, type CriClient } from './cri-client';
+import { oomScoreFloor } from '../../../src/cri/oom-score';
 
 /** CRI containers in host-network pods: lifecycle, logs, ExecSync, filters, security, mounts, resources. */
 const PAUSE = 'berth.test/pause:containers';
@@ -266,7 +267,11 @@ describe('CRI containers', () => {
 
   it('sets Linux resources in the cgroup and updates them', async () => {
     const pod = await runPod('limits');
-    const id = await startCtr(pod, 'limited', { ...sleeper, linux: { security_context: HOST_NS.security_context, resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 64 * 1024 * 1024 } } });
+    const id = await startCtr(pod, 'limited', { ...sleeper, linux: { security_context: HOST_NS.security_context, resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 64 * 1024 * 1024, oom_score_adj: -997 } } });
+    // kubelet's score for critical pods; a daemon without CAP_SYS_RESOURCE gives its own instead.
+    const pid = JSON.parse((await cri.runtime.ContainerStatus({ container_id: id, verbose: true })).info.info).pid;
+    const floor = oomScoreFloor();
+    assert.equal(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), String(floor !== undefined && floor > -997 ? floor : -997));
     // cgroup v2 (one file each) or v1 (a controller directory each), as the container sees it.
     const read = async (v2: string, v1: string) => (await exec(id, ['sh', '-c', `cat /sys/fs/cgroup/${v2} 2>/dev/null || cat /sys/fs/cgroup/${v1}`])).stdout.trim();
     assert.equal(await read('memory.max', 'memory/memory.limit_in_bytes'), String(64 * 1024 * 1024));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { containerName, createOptions, criLogPath, resourcesOf } from '../../../src/cri/container-config';
+import { clampOomScoreAdj, oomScoreFloor } from '../../../src/cri/oom-score';
 import { CONFIG_LABEL, KIND_LABEL, SANDBOX_ID_LABEL } from '../../../src/cri/cri-labels';
 import type { ContainerConfig__Output } from '../../../src/cri/generated/runtime/v1/ContainerConfig';
 import type { PodSandboxConfig__Output } from '../../../src/cri/generated/runtime/v1/PodSandboxConfig';
@@ -87,8 +88,12 @@ describe('CRI container config → engine create options', () => {
   });
 
   it('maps Linux resources (int64 strings; zero is unset)', () => {
+    const zero = { cpu_period: '0', cpu_quota: '0', cpu_shares: '0', memory_limit_in_bytes: '0', memory_swap_limit_in_bytes: '0', oom_score_adj: '0', cpuset_cpus: '', cpuset_mems: '', hugepage_limits: [], unified: {} };
     const r = resourcesOf({ cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: '67108864', memory_swap_limit_in_bytes: '134217728', oom_score_adj: '-998', cpuset_cpus: '0-1', cpuset_mems: '0', hugepage_limits: [{ page_size: '2MB', limit: '4194304' }], unified: {} });
     assert.deepEqual(r, { CpuPeriod: 100000, CpuQuota: 50000, CpuShares: 512, Memory: 67108864, MemorySwap: 134217728, OomScoreAdj: -998, CpusetCpus: '0-1', CpusetMems: '0', HugepageLimits: [{ PageSize: '2MB', Limit: 4194304 }] });
+    // Below the daemon's own score without CAP_SYS_RESOURCE: raised to it.
+    assert.equal(resourcesOf({ ...zero, oom_score_adj: '-997' }, -500).OomScoreAdj, -500);
+    assert.equal(resourcesOf({ ...zero, oom_score_adj: '100' }, -500).OomScoreAdj, 100);
     assert.deepEqual(resourcesOf({ cpu_period: '0', cpu_quota: '0', cpu_shares: '0', memory_limit_in_bytes: '0', memory_swap_limit_in_bytes: '0', oom_score_adj: '0', cpuset_cpus: '', cpuset_mems: '', hugepage_limits: [], unified: {} }), {});
   });
 
@@ -134,5 +139,13 @@ describe('CRI container config → engine create options', () => {
   it('refuses a config without a name or an image', () => {
     assert.throws(() => createOptions(config({ metadata: null }), SANDBOX, deps), /metadata/);
     assert.throws(() => createOptions(config({ image: { image: '' } }), SANDBOX, deps), /image/);
+  });
+
+  it('finds the oom_score_adj floor: none with CAP_SYS_RESOURCE, else the daemon\'s own score', () => {
+    const files = (capEff: string, own: string) => (p: string) => (p.endsWith('status') ? `Name:\tnode\nCapEff:\t${capEff}\n` : `${own}\n`);
+    assert.equal(oomScoreFloor(files('000001ffffffffff', '-500')), undefined);
+    assert.equal(oomScoreFloor(files('00000000a80425fb', '-500')), -500);
+    assert.equal(oomScoreFloor(files('00000000a80425fb', '0')), 0);
+    assert.equal(clampOomScoreAdj(-997, undefined), -997);
   });
 });
