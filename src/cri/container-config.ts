@@ -19,7 +19,7 @@ import type { ContainerMetadata__Output } from './generated/runtime/v1/Container
 export interface SandboxRef {
   id: string;
   config: PodSandboxConfig__Output;
-  /** The sandbox's runtime handler (an engine runtime name), '' for the default. */
+  /** The runtime of the sandbox's infra container (an engine runtime name), '' for the default. */
   runtimeHandler: string;
 }
 

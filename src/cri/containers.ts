@@ -65,7 +65,8 @@ export function containerHandlers(deps: ContainerDeps): Handlers {
     CreateContainer: async (req) => {
       const infra = getSandbox(containers, req.pod_sandbox_id);
       const podConfig = req.sandbox_config ?? sandboxConfigOf(infra);
-      const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] ?? '' }, { readProfile, oomScoreFloor: floor });
+      // The pod's containers run under the runtime its infra container runs under.
+      const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] || infra.runtime }, { readProfile, oomScoreFloor: floor });
       const { Id } = await containers.creation.create(opts);
       return { container_id: Id };
     },

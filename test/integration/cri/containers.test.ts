@@ -110,6 +110,8 @@ describe('CRI containers', () => {
     // The pod's processes share one PID namespace: the infra container's process is pid 1.
     assert.match((await exec(id, ['cat', '/proc/1/cmdline'])).stdout, /while :/);
     await assert.rejects(exec(id, ['sleep', '10'], 1), (err) => grpcCode(err) === status.DEADLINE_EXCEEDED);
+    // The timed-out process is gone, not left running in the container.
+    assert.equal((await exec(id, ['sh', '-c', 'ps -o args | grep "^sleep 10" || true'])).stdout, '');
 
     const { containers } = await cri.runtime.ListContainers({ filter: { pod_sandbox_id: pod.id } });
     assert.deepEqual(containers.map((c: { id: string }) => c.id), [id]);
