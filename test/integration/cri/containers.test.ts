@@ -107,6 +107,10 @@ describe('CRI containers', () => {
 
     const r = await exec(id, ['sh', '-c', 'echo "$GREETING in $(pwd)"; echo oops >&2; hostname; exit 7']);
     assert.deepEqual(r, { stdout: 'hi there in /tmp\nlife\n', stderr: 'oops\n', exit_code: 7 });
+    // The pod's hostname, resolv.conf and hosts are the infra container's.
+    const infraDir = join(berth.dataRoot, 'containers', pod.id);
+    assert.equal((await exec(id, ['cat', '/etc/resolv.conf'])).stdout, readFileSync(join(infraDir, 'resolv.conf'), 'utf8'));
+    assert.equal((await exec(id, ['cat', '/etc/hosts'])).stdout, readFileSync(join(infraDir, 'hosts'), 'utf8'));
     // The pod's processes share one PID namespace: the infra container's process is pid 1.
     assert.match((await exec(id, ['cat', '/proc/1/cmdline'])).stdout, /while :/);
     await assert.rejects(exec(id, ['sleep', '10'], 1), (err) => grpcCode(err) === status.DEADLINE_EXCEEDED);
