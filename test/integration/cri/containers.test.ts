@@ -325,4 +325,31 @@ describe('CRI containers', () => {
       old.close();
     }
   });
+
+  it('keeps pod containers running across a daemon restart, the CRI view rebuilt from the store', async () => {
+    const pod = await runPod('survivor');
+    const id = await startCtr(pod, 'steady', { command: ['sh', '-c', 'i=0; trap "exit 0" TERM; while :; do i=$((i+1)); echo beat $i; sleep 0.2; done'] });
+    const logPath = join(logRoot, 'survivor', 'steady', '0.log');
+    await waitFor(() => existsSync(logPath) && /beat 2/.test(readFileSync(logPath, 'utf8')), { what: 'beats in the log' });
+    const before = await statusOf(id);
+    cri.close();
+    await berth.restart();
+    cri = criClient(berth.criSocket);
+    const after = await statusOf(id);
+    assert.equal(after.state, 'CONTAINER_RUNNING');
+    assert.equal(after.started_at, before.started_at);
+    assert.equal(after.log_path, logPath);
+    assert.deepEqual(after.labels, before.labels);
+    const { containers } = await cri.runtime.ListContainers({ filter: { pod_sandbox_id: pod.id } });
+    assert.deepEqual(containers.map((c: { id: string }) => c.id), [id]);
+    assert.equal((await exec(id, ['echo', 'still here'])).stdout, 'still here\n');
+    // The monitor kept writing kubelet's log, and still reopens it when asked.
+    const count = () => [...readFileSync(logPath, 'utf8').matchAll(/beat \d+/g)].length;
+    const seen = count();
+    await waitFor(() => count() > seen, { what: 'new beats after the restart' });
+    renameSync(logPath, `${logPath}.1`);
+    await cri.runtime.ReopenContainerLog({ container_id: id });
+    await waitFor(() => existsSync(logPath) && /stdout F beat \d+/.test(readFileSync(logPath, 'utf8')), { what: 'beats in the reopened log' });
+    await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  });
 });
