@@ -10,6 +10,7 @@ import type { ContainerRecord } from '../engine/containers/types';
 import { createOptions, resourcesOf } from './container-config';
 import { containerInfo, containerState, containerStatus, containerSummary } from './container-status';
 import { kindOf, RUNTIME_HANDLER_LABEL, SANDBOX_ID_LABEL } from './cri-labels';
+import { checkMountPropagation } from './mount-propagation';
 import { oomScoreFloor } from './oom-score';
 import { findSandbox, getSandbox, sandboxConfigOf } from './sandboxes';
 import type { RuntimeHandlers } from './server';
@@ -67,6 +68,7 @@ export function containerHandlers(deps: ContainerDeps): Handlers {
       const podConfig = req.sandbox_config ?? sandboxConfigOf(infra);
       // The pod's containers run under the runtime its infra container runs under.
       const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] || infra.runtime }, { readProfile, oomScoreFloor: floor });
+      await checkMountPropagation(req.config?.mounts ?? []);
       const { Id } = await containers.creation.create(opts);
       return { container_id: Id };
     },

@@ -8,6 +8,7 @@ import { needsRuntime, startBerth, type Berth } from '../harness';
 import { waitFor } from '../wait';
 import { criClient, grpcCode, type CriClient } from './cri-client';
 import { oomScoreFloor } from '../../../src/cri/oom-score';
+import { mountPropagationOf } from '../../../src/host/mountinfo';
 
 /** CRI containers in host-network pods: lifecycle, logs, ExecSync, filters, security, mounts, resources. */
 const PAUSE = 'berth.test/pause:containers';
@@ -265,6 +266,16 @@ describe('CRI containers', () => {
     assert.notEqual((await exec(id, ['touch', '/data/x'])).exit_code, 0);
     assert.match((await exec(id, ['grep', ' /data ', '/proc/self/mountinfo'])).stdout, /master:\d+/);
     assert.ok(existsSync(join(berth.dir, 'made-by-start')));
+    // A source that is neither shared nor slave cannot propagate: refused at create, as containerd.
+    const plain = join(berth.dir, 'plain-src');
+    mkdirSync(plain);
+    const where = await mountPropagationOf(plain);
+    if (!where.shared && !where.slave) {
+      await assert.rejects(
+        createCtr(pod, 'refused', { mounts: [{ container_path: '/p', host_path: plain, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }] }),
+        (err) => grpcCode(err) === status.INVALID_ARGUMENT && /is not a shared or slave mount/.test(String((err as Error).message)),
+      );
+    }
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(shared, 'sub')]);
     writeFileSync(join(shared, 'sub', 'late.txt'), 'mounted later\n');
     await waitFor(async () => (await exec(id, ['cat', '/data/sub/late.txt'])).stdout === 'mounted later\n', { what: 'the later mount inside' });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { containerName, createOptions, criLogPath, resourcesOf } from '../../../src/cri/container-config';
 import { clampOomScoreAdj, oomScoreFloor } from '../../../src/cri/oom-score';
+import { checkMountPropagation } from '../../../src/cri/mount-propagation';
 import { CONFIG_LABEL, KIND_LABEL, SANDBOX_ID_LABEL } from '../../../src/cri/cri-labels';
 import type { ContainerConfig__Output } from '../../../src/cri/generated/runtime/v1/ContainerConfig';
 import type { PodSandboxConfig__Output } from '../../../src/cri/generated/runtime/v1/PodSandboxConfig';
@@ -147,5 +148,13 @@ describe('CRI container config → engine create options', () => {
     assert.equal(oomScoreFloor(files('00000000a80425fb', '-500')), -500);
     assert.equal(oomScoreFloor(files('00000000a80425fb', '0')), 0);
     assert.equal(clampOomScoreAdj(-997, undefined), -997);
+  });
+
+  it('refuses propagation a source mount cannot give, with containerd\'s words', async () => {
+    const lookup = async (path: string) => ({ mountPoint: '/', shared: path.startsWith('/shared'), slave: path.startsWith('/slave') });
+    const m = (host_path: string, propagation: string) => ({ host_path, container_path: '/x', readonly: false, selinux_relabel: false, propagation }) as never;
+    await checkMountPropagation([m('/shared/a', 'PROPAGATION_BIDIRECTIONAL'), m('/slave/a', 'PROPAGATION_HOST_TO_CONTAINER'), m('/private/a', 'PROPAGATION_PRIVATE')], lookup);
+    await assert.rejects(checkMountPropagation([m('/slave/a', 'PROPAGATION_BIDIRECTIONAL')], lookup), /path "\/slave\/a" is mounted on "\/" but it is not a shared mount/);
+    await assert.rejects(checkMountPropagation([m('/private/a', 'PROPAGATION_HOST_TO_CONTAINER')], lookup), /is not a shared or slave mount/);
   });
 });
