@@ -10,7 +10,7 @@ import type { ContainerConfig, CreateContainerOptions, HostConfig } from '../eng
 import { criLabels } from './cri-labels';
 import { clampOomScoreAdj } from './oom-score';
 import type { ContainerConfig__Output } from './generated/runtime/v1/ContainerConfig';
-import type { LinuxContainerResources__Output } from './generated/runtime/v1/LinuxContainerResources';
+import type { LinuxContainerResources, LinuxContainerResources__Output } from './generated/runtime/v1/LinuxContainerResources';
 import type { LinuxContainerSecurityContext__Output } from './generated/runtime/v1/LinuxContainerSecurityContext';
 import type { Mount__Output } from './generated/runtime/v1/Mount';
 import type { PodSandboxConfig__Output } from './generated/runtime/v1/PodSandboxConfig';
@@ -123,6 +123,23 @@ export function resourcesOf(r: LinuxContainerResources__Output | null, oomScoreF
   if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
   if (r.hugepage_limits?.length) out.HugepageLimits = r.hugepage_limits.map((h) => ({ PageSize: h.page_size, Limit: int64(h.limit) }));
   return out;
+}
+
+/** The limits a container has now (its HostConfig), as ContainerStatus reports them. */
+export function resourcesFromHostConfig(hc: HostConfig): LinuxContainerResources {
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const huge = Array.isArray(hc.HugepageLimits) ? (hc.HugepageLimits as Array<{ PageSize: string; Limit: number }>) : [];
+  return {
+    cpu_period: n(hc.CpuPeriod),
+    cpu_quota: n(hc.CpuQuota),
+    cpu_shares: n(hc.CpuShares),
+    memory_limit_in_bytes: n(hc.Memory),
+    memory_swap_limit_in_bytes: n(hc.MemorySwap),
+    oom_score_adj: n(hc.OomScoreAdj),
+    cpuset_cpus: typeof hc.CpusetCpus === 'string' ? hc.CpusetCpus : '',
+    cpuset_mems: typeof hc.CpusetMems === 'string' ? hc.CpusetMems : '',
+    hugepage_limits: huge.map((h) => ({ page_size: h.PageSize, limit: h.Limit })),
+  };
 }
 
 /** run_as_user / run_as_username with run_as_group, as the engine's `user[:group]`. */

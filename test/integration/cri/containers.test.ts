@@ -153,6 +153,14 @@ describe('CRI containers', () => {
     const badStatus = await waitExited(bad);
     assert.equal(badStatus.exit_code, 3);
     assert.equal(badStatus.reason, 'Error');
+    // A start that fails leaves an exited container, as containerd reports it.
+    const broken = await createCtr(pod, 'broken', { command: ['/no/such/binary'] });
+    await assert.rejects(cri.runtime.StartContainer({ container_id: broken }));
+    const brokenStatus = await statusOf(broken);
+    assert.equal(brokenStatus.state, 'CONTAINER_EXITED');
+    assert.equal(brokenStatus.reason, 'StartError');
+    assert.equal(brokenStatus.exit_code, 128);
+    assert.match(brokenStatus.message, /no such binary|no such file|not found/i);
     await assert.rejects(
       cri.runtime.CreateContainer({ pod_sandbox_id: 'f'.repeat(64), config: ctrConfig('orphan'), sandbox_config: pod.config }),
       (err) => grpcCode(err) === status.NOT_FOUND,
@@ -294,7 +302,12 @@ describe('CRI containers', () => {
     assert.equal(await read('memory.max', 'memory/memory.limit_in_bytes'), String(64 * 1024 * 1024));
     const cpu = await read('cpu.max', 'cpu/cpu.cfs_quota_us');
     assert.ok(cpu === '50000 100000' || cpu === '50000', cpu);
+    const limits = (await statusOf(id)).resources.linux;
+    assert.equal(limits.memory_limit_in_bytes, String(64 * 1024 * 1024));
+    assert.equal(limits.cpu_quota, '50000');
+    assert.equal(limits.cpu_shares, '512');
     await cri.runtime.UpdateContainerResources({ container_id: id, linux: { memory_limit_in_bytes: 128 * 1024 * 1024, cpu_quota: 20000, cpu_period: 100000 } });
+    assert.equal((await statusOf(id)).resources.linux.memory_limit_in_bytes, String(128 * 1024 * 1024));
     assert.equal(await read('memory.max', 'memory/memory.limit_in_bytes'), String(128 * 1024 * 1024));
     const cpu2 = await read('cpu.max', 'cpu/cpu.cfs_quota_us');
     assert.ok(cpu2 === '20000 100000' || cpu2 === '20000', cpu2);
