@@ -77,7 +77,7 @@ describe('CRI containers', () => {
 
   it('creates, starts, execs in, stops and removes a container of a pod, its output in the CRI log at kubelet\'s path', async () => {
     const pod = await runPod('life');
-    const id = await createCtr(pod, 'app', { command: ['sh', '-c'], args: ['echo hello out; echo hello err >&2; trap "exit 0" TERM; while :; do sleep 1; done'], envs: [{ key: 'GREETING', value: 'hi there' }], working_dir: '/tmp' });
+    const id = await createCtr(pod, 'app', { command: ['sh', '-c'], args: ['echo hello out; echo hello err >&2; trap "exit 0" TERM; while :; do sleep 1; done'], envs: [{ key: 'GREETING', value: 'hi there' }], working_dir: '/tmp', devices: [{ host_path: '/dev/zero', container_path: '/dev/myzero', permissions: 'rwm' }] });
     let s = await statusOf(id);
     assert.equal(s.state, 'CONTAINER_CREATED');
     assert.equal(s.metadata.name, 'app');
@@ -112,6 +112,7 @@ describe('CRI containers', () => {
     const infraDir = join(berth.dataRoot, 'containers', pod.id);
     assert.equal((await exec(id, ['cat', '/etc/resolv.conf'])).stdout, readFileSync(join(infraDir, 'resolv.conf'), 'utf8'));
     assert.equal((await exec(id, ['cat', '/etc/hosts'])).stdout, readFileSync(join(infraDir, 'hosts'), 'utf8'));
+    assert.equal((await exec(id, ['sh', '-c', 'head -c 5 /dev/myzero | wc -c'])).stdout.trim(), '5');
     // The pod's processes share one PID namespace: the infra container's process is pid 1.
     assert.match((await exec(id, ['cat', '/proc/1/cmdline'])).stdout, /while :/);
     await assert.rejects(exec(id, ['sleep', '10'], 1), (err) => grpcCode(err) === status.DEADLINE_EXCEEDED);
