@@ -4,6 +4,7 @@
  * container (container-config.ts translates the config); its CRI data rides on its labels.
  */
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { ConflictError, NotFoundError } from '../errors';
 import type { ContainerEngine } from '../engine/containers/compose';
 import type { ContainerRecord } from '../engine/containers/types';
@@ -22,6 +23,9 @@ export interface ContainerDeps {
   /** The lowest oom_score_adj allowed (default: measured, see oom-score.ts). */
   oomScoreFloor?: number;
 }
+
+/** How long ReopenContainerLog waits for the monitor's new file. */
+const REOPEN_WAIT_MS = 5000;
 
 const isCriContainer = (c: ContainerRecord) => kindOf(c.config.Labels ?? undefined) === 'container';
 
@@ -117,8 +121,18 @@ export function containerHandlers(deps: ContainerDeps): Handlers {
 
     ReopenContainerLog: async (req) => {
       const c = getContainer(containers, req.container_id);
-      if (!c.monitorLogPath) throw new ConflictError(`container "${c.id}" has no log path`);
+      const path = c.monitorLogPath;
+      if (!path) throw new ConflictError(`container "${c.id}" has no log path`);
+      // The monitor reopens on its own time; kubelet (and containerd's answer) expect the new
+      // file to be there once the call returns.
+      const inode = async () => (await stat(path).catch(() => undefined))?.ino;
+      const before = await inode();
       await containers.streams.reopenLog(c.id);
+      const deadline = Date.now() + REOPEN_WAIT_MS;
+      for (let now = await inode(); now === undefined || now === before; now = await inode()) {
+        if (Date.now() > deadline) throw new Error(`the monitor of container ${c.id} did not reopen ${path}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
       return {};
     },
 

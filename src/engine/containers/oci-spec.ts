@@ -240,7 +240,9 @@ export function tweakCapabilities(capAdd: string[], capDrop: string[], privilege
   const drops = normalizeCapabilities(capDrop);
   let caps: string[];
   if (adds.includes('ALL')) {
-    caps = ALL_CAPABILITIES.filter((c) => !drops.includes(c));
+    // Every capability this host can grant, as for Privileged: asking for one the daemon lacks
+    // only makes the runtime's capset fail.
+    caps = hostCapabilities().filter((c) => !drops.includes(c));
   } else if (drops.includes('ALL')) {
     caps = [...adds];
   } else {
