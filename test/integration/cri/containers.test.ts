@@ -293,8 +293,9 @@ describe('CRI containers', () => {
 
   it('sets Linux resources in the cgroup and updates them', async () => {
     const pod = await runPod('limits');
-    const id = await startCtr(pod, 'limited', { ...sleeper, linux: { security_context: HOST_NS.security_context, resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 64 * 1024 * 1024, oom_score_adj: -997 } } });
+    const id = await startCtr(pod, 'limited', { ...sleeper, linux: { security_context: HOST_NS.security_context, resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 64 * 1024 * 1024, oom_score_adj: -997, hugepage_limits: [{ page_size: '2MB', limit: 0 }] } } });
     // kubelet's score for critical pods; a daemon without CAP_SYS_RESOURCE gives its own instead.
+    // kubelet's zero hugepage limits start on a host without the hugetlb controller too.
     const pid = JSON.parse((await cri.runtime.ContainerStatus({ container_id: id, verbose: true })).info.info).pid;
     const floor = oomScoreFloor();
     assert.equal(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), String(floor !== undefined && floor > -997 ? floor : -997));
