@@ -105,6 +105,11 @@ describe('CRI containers', () => {
     const log = await waitFor(() => (existsSync(logPath) && /hello err/.test(readFileSync(logPath, 'utf8')) ? readFileSync(logPath, 'utf8') : undefined), { what: 'the CRI log' });
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) stdout F hello out$/m);
     assert.match(log, /^\S+ stderr F hello err$/m);
+    // An operator's `docker logs` reads the same file, streams apart.
+    const logs = berth.docker(['logs', id]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal(logs.stdout, 'hello out\n');
+    assert.equal(logs.stderr, 'hello err\n');
 
     const r = await exec(id, ['sh', '-c', 'echo "$GREETING in $(pwd)"; echo oops >&2; hostname; exit 7']);
     assert.deepEqual(r, { stdout: 'hi there in /tmp\nlife\n', stderr: 'oops\n', exit_code: 7 });
