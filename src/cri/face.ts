@@ -11,6 +11,7 @@ import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
 import { imageHandlers } from './image-handlers';
 import { podContainerHandlers } from './pod-containers';
+import { startCriStreaming } from './streaming/cri-streaming';
 import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
@@ -35,6 +36,7 @@ export interface CriFaceDeps {
 
 export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const { config } = deps;
+  const streaming = await startCriStreaming({ containers: deps.containers, address: config.streamingAddress, log: deps.log });
   let podCidr: string | undefined;
   let runtime: RuntimeHandlers = {
     ...runtimeInfoHandlers({
@@ -59,11 +61,21 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
       },
     }),
     ...podContainerHandlers({ containers: deps.containers }),
+    ...streaming.handlers,
   };
   const image: ImageHandlers = imageHandlers({
     images: deps.images,
     imageRoot: deps.imageRoot,
     pinned: () => (config.podInfraImage ? [config.podInfraImage] : []),
   });
-  return startCriServer({ socketPath: config.socket, runtime, image, log: deps.log });
+  const server = await startCriServer({ socketPath: config.socket, runtime, image, log: deps.log }).catch(async (err: unknown) => {
+    await streaming.close();
+    throw err;
+  });
+  return {
+    close: async () => {
+      await server.close();
+      await streaming.close();
+    },
+  };
 }
