@@ -72,8 +72,12 @@ class ZlibContext {
     const run = () =>
       new Promise<Buffer>((resolve, reject) => {
         if (this.failure) return reject(this.failure);
+        // A stream that fails never calls the flush back: the error settles the call.
+        const onError = (err: Error) => reject(err);
+        this.z.once('error', onError);
         this.z.write(input);
         this.z.flush(constants.Z_SYNC_FLUSH, () => {
+          this.z.off('error', onError);
           const result = Buffer.concat(this.out);
           this.out = [];
           if (this.failure) reject(this.failure);
