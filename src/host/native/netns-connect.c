@@ -51,6 +51,13 @@ static int dial(int family, int port) {
 	return s;
 }
 
+/* strerror as Go spells errno texts ("connection refused"), which is what clients match. */
+static const char *errtext(int err, char *buf, size_t len) {
+	snprintf(buf, len, "%s", strerror(err));
+	if (buf[0] >= 'A' && buf[0] <= 'Z') buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
 /* Writes all of buf; 0 on success, -1 when the other side is gone. */
 static int write_all(int fd, const char *buf, size_t len) {
 	while (len > 0) {
@@ -92,8 +99,10 @@ int main(int argc, char **argv) {
 		int err4 = errno;
 		s = dial(AF_INET6, (int)port);
 		if (s < 0) {
+			int err6 = errno;
+			char t4[128], t6[128];
 			fprintf(stderr, "failed to connect to localhost:%ld inside the pod's network namespace, IPv4: dial tcp4 127.0.0.1:%ld: connect: %s, IPv6: dial tcp6 [::1]:%ld: connect: %s\n",
-				port, port, strerror(err4), port, strerror(errno));
+				port, port, errtext(err4, t4, sizeof t4), port, errtext(err6, t6, sizeof t6));
 			return 2;
 		}
 	}

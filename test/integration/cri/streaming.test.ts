@@ -109,6 +109,15 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     await waitFor(async () => (await cri.runtime.ContainerStatus({ container_id: id })).status.state === 'CONTAINER_EXITED', { what: 'the attached container to exit at stdin EOF' });
   });
 
+  it('attaches to a container with a TTY (crictl attach -it, in a pty from script)', { skip: hasScript ? false : 'script(1) not installed' }, async () => {
+    const id = await startCtr('ttyreader', { command: ['sh', '-c', 'while read l; do echo "got $l on $(tty)"; [ "$l" = quit ] && exit 0; done'], stdin: true, tty: true });
+    const cmd = [CRICTL, ...crictlArgs(['attach', '-it', id])].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, input: 'hello\nquit\n' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /got hello on \/dev\/pts\/\d+/);
+    await waitFor(async () => (await cri.runtime.ContainerStatus({ container_id: id })).status.state === 'CONTAINER_EXITED', { what: 'the container to exit after "quit"' });
+  });
+
   it('forwards a port into the pod’s network namespace', async () => {
     await startCtr('httpd', { command: ['sh', '-c', 'mkdir -p /www && echo "hello from the pod" > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www'] });
     const port = await freePort();
@@ -123,6 +132,24 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
       // Several connections over the one SPDY session.
       const again = await Promise.all([1, 2, 3].map(() => httpGet(`http://127.0.0.1:${port}/index.html`)));
       assert.deepEqual(again, Array(3).fill('hello from the pod\n'));
+    } finally {
+      pf.kill();
+    }
+  });
+
+  it('reports a port nothing listens on through the forward’s error stream', async () => {
+    const port = await freePort();
+    const pf = spawn(CRICTL, crictlArgs(['port-forward', pod.id, `${port}:9`]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    pf.stdout.on('data', (d) => (output += d));
+    pf.stderr.on('data', (d) => (output += d));
+    const exited = new Promise((done) => pf.once('close', done));
+    try {
+      await waitFor(() => output.includes('Forwarding from'), { what: `crictl port-forward to listen (output: ${output})` });
+      await assert.rejects(httpGet(`http://127.0.0.1:${port}/`));
+      await waitFor(() => /error forwarding port 9 to pod [0-9a-f]{64}, uid : failed to connect to localhost:9 .*connection refused/.test(output), { what: `the forward's error (output: ${output})` });
+      // client-go drops the whole session after a forward's error; crictl ends with it.
+      await exited;
     } finally {
       pf.kill();
     }
