@@ -25,6 +25,8 @@ export function engineStreamingRuntime(containers: ContainerEngine): StreamingRu
       const { streams, ended } = attachStreams(io);
       const onResize = (s: TerminalSize) => void containers.execs.resize(id, s.height, s.width).catch(() => undefined);
       io.resizes.on('resize', onResize);
+      // containerd kills an exec whose client went away: nobody could read it or end it anymore.
+      io.onClientGone(() => killExec(containers, id));
       try {
         await containers.execs.start(id, {
           detach: false,
@@ -61,6 +63,22 @@ export function engineStreamingRuntime(containers: ContainerEngine): StreamingRu
       await connectInNetns(`/proc/${pid}/ns/net`, port, stream);
     },
   };
+}
+
+function killExec(containers: ContainerEngine, id: string): void {
+  let pid = 0;
+  try {
+    const e = containers.execs.inspect(id);
+    pid = e.Running ? e.Pid : 0;
+  } catch {
+    return; // already gone
+  }
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // exited meanwhile
+  }
 }
 
 /** The engine's view of the client's streams, and when the engine is done with them. */

@@ -84,6 +84,20 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     const count = crictl(['exec', '-i', sleeper, 'wc', '-c'], big);
     assert.equal(count.code, 0, count.stderr);
     assert.equal(count.stdout.trim(), String(big.length));
+    const out = spawnSync(CRICTL, crictlArgs(['exec', sleeper, 'head', '-c', '3000000', '/dev/zero']), { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    assert.equal(out.status, 0, String(out.stderr));
+    assert.equal(out.stdout.length, 3_000_000);
+  });
+
+  it('kills an exec whose client went away, as containerd does', async () => {
+    const client = spawn(CRICTL, crictlArgs(['exec', sleeper, 'sh', '-c', 'echo started; exec sleep 4242']), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    client.stdout.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('started'), { what: 'the exec to start' });
+    const ps = async () => Buffer.from((await cri.runtime.ExecSync({ container_id: sleeper, cmd: ['ps', '-o', 'args'], timeout: 10 })).stdout).toString();
+    assert.match(await ps(), /sleep 4242/);
+    client.kill('SIGKILL');
+    await waitFor(async () => !/sleep 4242/.test(await ps()), { what: 'the orphaned exec to be killed' });
   });
 
   it('reports a command that cannot start as an error', () => {
