@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import type { ContainerEngine } from '../engine/containers/compose';
 import type { ImageService } from '../engine/images/image-service';
-import { readPodNetworkConf } from '../network/cni-conf-dir';
+import { PodCni } from '../network/pod-cni';
+import { podNetworkHooks } from './pod-network-hooks';
+import { join } from 'node:path';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
 import { imageHandlers } from './image-handlers';
@@ -29,6 +31,8 @@ export interface CriFaceDeps {
   version: string;
   containers: ContainerEngine;
   images: ImageService;
+  /** The daemon's exec root: pods' pinned namespaces live in `<exec-root>/pods`. */
+  execRoot: string;
   /** `<data-root>/image`. */
   imageRoot: string;
   log: Logger;
@@ -38,13 +42,11 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const { config } = deps;
   const streaming = await startCriStreaming({ containers: deps.containers, address: config.streamingAddress, log: deps.log });
   let podCidr: string | undefined;
+  const podCni = new PodCni({ dir: join(deps.execRoot, 'pods'), confDir: config.cniConfDir, binDirs: config.cniBinDirs });
   let runtime: RuntimeHandlers = {
     ...runtimeInfoHandlers({
       version: deps.version,
-      networkNotReady: async () => {
-        const conf = await readPodNetworkConf(config.cniConfDir);
-        return 'missing' in conf ? conf.missing : undefined;
-      },
+      networkNotReady: () => podCni.notReady(),
       setPodCidr: (cidr) => {
         podCidr = cidr;
         deps.log.info({ podCidr }, 'pod CIDR set by kubelet');
@@ -55,6 +57,7 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
     ...runtime,
     ...sandboxHandlers({
       containers: deps.containers,
+      network: podNetworkHooks(podCni),
       infraImage: async () => {
         if (config.podInfraImage) return config.podInfraImage;
         throw new UnavailableError('no pod infra image: set --pod-infra-image');
