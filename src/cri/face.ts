@@ -13,6 +13,7 @@ import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
 import { imageHandlers } from './image-handlers';
 import { podContainerHandlers } from './pod-containers';
+import { startCriStreaming } from './streaming/cri-streaming';
 import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
@@ -39,6 +40,7 @@ export interface CriFaceDeps {
 
 export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const { config } = deps;
+  const streaming = await startCriStreaming({ containers: deps.containers, address: config.streamingAddress, log: deps.log });
   let podCidr: string | undefined;
   const podCni = new PodCni({ dir: join(deps.execRoot, 'pods'), confDir: config.cniConfDir, binDirs: config.cniBinDirs });
   let runtime: RuntimeHandlers = {
@@ -62,11 +64,21 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
       },
     }),
     ...podContainerHandlers({ containers: deps.containers }),
+    ...streaming.handlers,
   };
   const image: ImageHandlers = imageHandlers({
     images: deps.images,
     imageRoot: deps.imageRoot,
     pinned: () => (config.podInfraImage ? [config.podInfraImage] : []),
   });
-  return startCriServer({ socketPath: config.socket, runtime, image, log: deps.log });
+  const server = await startCriServer({ socketPath: config.socket, runtime, image, log: deps.log }).catch(async (err: unknown) => {
+    await streaming.close();
+    throw err;
+  });
+  return {
+    close: async () => {
+      await server.close();
+      await streaming.close();
+    },
+  };
 }
