@@ -202,6 +202,10 @@ describe('CRI containers', () => {
     assert.equal(pod.attributes.metadata.name, 'filter-b');
     assert.deepEqual(pod.linux.containers.map((x: { attributes: { id: string } }) => x.attributes.id), [other]);
     assert.ok(BigInt(pod.linux.memory.working_set_bytes.value) > 0n);
+    // A host-network pod's interfaces are the host's: at least one, with its counters.
+    assert.ok(pod.linux.network.interfaces.length > 0);
+    assert.ok(pod.linux.network.default_interface.name);
+    assert.ok(BigInt(pod.linux.process.process_count.value) > 0n);
     const pods = (await cri.runtime.ListPodSandboxStats({ filter: { label_selector: { pod: 'filter-a' } } })).stats;
     assert.deepEqual(pods.map((x: { attributes: { id: string } }) => x.attributes.id), [a.id]);
 
