@@ -130,7 +130,9 @@ describe('CRI containers', () => {
     assert.equal(containers[0].state, 'CONTAINER_RUNNING');
 
     const verbose = await cri.runtime.ContainerStatus({ container_id: id, verbose: true });
-    assert.equal(JSON.parse(verbose.info.info).sandboxID, pod.id);
+    const info = JSON.parse(verbose.info.info);
+    assert.equal(info.sandboxID, pod.id);
+    assert.deepEqual(info.runtimeSpec.process.args, ['sh', '-c', info.config.args[0]]);
 
     await cri.runtime.StopContainer({ container_id: id, timeout: 10 });
     s = await statusOf(id);
