@@ -11,9 +11,10 @@ import { podNetworkHooks } from './pod-network-hooks';
 import { join } from 'node:path';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
+import { infraImage, INFRA_REPO } from './infra-image';
 import { imageHandlers } from './image-handlers';
 import { podContainerHandlers } from './pod-containers';
-import { UnavailableError } from '../errors';
+import { startCriStreaming } from './streaming/cri-streaming';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
 /** The daemon's CRI settings (src/config.ts CriConfig). */
@@ -39,6 +40,7 @@ export interface CriFaceDeps {
 
 export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const { config } = deps;
+  const streaming = await startCriStreaming({ containers: deps.containers, address: config.streamingAddress, log: deps.log });
   let podCidr: string | undefined;
   const podCni = new PodCni({ dir: join(deps.execRoot, 'pods'), confDir: config.cniConfDir, binDirs: config.cniBinDirs });
   let runtime: RuntimeHandlers = {
@@ -56,17 +58,24 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
     ...sandboxHandlers({
       containers: deps.containers,
       network: podNetworkHooks(podCni),
-      infraImage: async () => {
-        if (config.podInfraImage) return config.podInfraImage;
-        throw new UnavailableError('no pod infra image: set --pod-infra-image');
-      },
+      infraImage: infraImage({ images: deps.images, version: deps.version, configured: config.podInfraImage }),
     }),
     ...podContainerHandlers({ containers: deps.containers }),
+    ...streaming.handlers,
   };
   const image: ImageHandlers = imageHandlers({
     images: deps.images,
     imageRoot: deps.imageRoot,
-    pinned: () => (config.podInfraImage ? [config.podInfraImage] : []),
+    pinned: () => [config.podInfraImage ?? `${INFRA_REPO}:${deps.version}`],
   });
-  return startCriServer({ socketPath: config.socket, runtime, image, log: deps.log });
+  const server = await startCriServer({ socketPath: config.socket, runtime, image, log: deps.log }).catch(async (err: unknown) => {
+    await streaming.close();
+    throw err;
+  });
+  return {
+    close: async () => {
+      await server.close();
+      await streaming.close();
+    },
+  };
 }
