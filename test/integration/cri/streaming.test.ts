@@ -8,11 +8,12 @@ import { status } from '@grpc/grpc-js';
 import { freePort, startBerth, type Berth } from '../harness';
 import { httpGet, waitFor } from '../wait';
 import { criClient, grpcCode, type CriClient } from './cri-client';
+import { writePodNetwork, type PodNetwork } from './pod-network';
 
 /**
  * The CRI streaming server driven by crictl (client-go's SPDY executor and port-forwarder, as
  * kubelet uses them): exec with separate streams, stdin, exit codes and a TTY; attach; and
- * port-forward into a pod's own network namespace. The RPCs' checks through the grpc client.
+ * port-forward into a CNI pod's network namespace. The RPCs' checks through the grpc client.
  */
 const REPO = resolve(__dirname, '..', '..', '..', '..');
 const TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
@@ -26,6 +27,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
   let cri: CriClient;
   let pod: { id: string; config: object };
   let sleeper: string;
+  let net: PodNetwork;
 
   const crictlArgs = (args: string[]) => ['--runtime-endpoint', `unix://${berth.criSocket}`, '--image-endpoint', `unix://${berth.criSocket}`, '--timeout', '20s', ...args];
   function crictl(args: string[], input?: string) {
@@ -55,6 +57,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     berth = await startBerth({ extraArgs: ['--pod-infra-image', PAUSE] });
     berth.ok(['build', '-q', '-t', PAUSE, '-'], { input: `FROM busybox:latest\nENTRYPOINT ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]\n`, timeoutMs: 120_000 });
     cri = criClient(berth.criSocket);
+    net = writePodNetwork(berth, 'streams');
     const config = podConfig('streams');
     const { pod_sandbox_id } = await cri.runtime.RunPodSandbox({ config });
     pod = { id: pod_sandbox_id, config };
@@ -63,6 +66,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
   after(async () => {
     cri?.close();
     await berth?.cleanup();
+    net?.remove();
   });
 
   it('execs with stdout and stderr apart, and reports the exit code', () => {
@@ -132,7 +136,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     await waitFor(async () => (await cri.runtime.ContainerStatus({ container_id: id })).status.state === 'CONTAINER_EXITED', { what: 'the container to exit after "quit"' });
   });
 
-  it('forwards a port into the pod’s network namespace', async () => {
+  it('forwards a port into the pod’s network namespace (a CNI pod, the server on its loopback only)', async () => {
     await startCtr('httpd', { command: ['sh', '-c', 'mkdir -p /www && echo "hello from the pod" > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www'] });
     const port = await freePort();
     const pf = spawn(CRICTL, crictlArgs(['port-forward', pod.id, `${port}:8080`]), { stdio: ['ignore', 'pipe', 'pipe'] });
