@@ -155,6 +155,31 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     }
   });
 
+  it('forwards a port of a host-network pod (kubelet’s hostNetwork static pods)', async () => {
+    const config = { ...podConfig('hostnet'), linux: { security_context: { namespace_options: { network: 'NODE', pid: 'POD', ipc: 'POD' } } } };
+    const { pod_sandbox_id: hostPod } = await cri.runtime.RunPodSandbox({ config });
+    const target = await freePort();
+    const { container_id: id } = await cri.runtime.CreateContainer({
+      pod_sandbox_id: hostPod,
+      config: { metadata: { name: 'httpd', attempt: 0 }, image: { image: 'busybox:latest' }, log_path: 'hostnet-httpd.log', command: ['sh', '-c', `mkdir -p /www && echo host-network > /www/index.html && exec httpd -f -p 127.0.0.1:${target} -h /www`], linux: config.linux },
+      sandbox_config: config,
+    });
+    await cri.runtime.StartContainer({ container_id: id });
+    const port = await freePort();
+    const pf = spawn(CRICTL, crictlArgs(['port-forward', hostPod, `${port}:${target}`]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    pf.stdout.on('data', (d) => (output += d));
+    pf.stderr.on('data', (d) => (output += d));
+    try {
+      await waitFor(() => output.includes('Forwarding from'), { what: `crictl port-forward to listen (output: ${output})` });
+      assert.equal(await waitFor(() => httpGet(`http://127.0.0.1:${port}/index.html`), { what: 'the page through the forward' }), 'host-network\n');
+    } finally {
+      pf.kill();
+      await cri.runtime.StopPodSandbox({ pod_sandbox_id: hostPod });
+      await cri.runtime.RemovePodSandbox({ pod_sandbox_id: hostPod });
+    }
+  });
+
   it('reports a port nothing listens on through the forward’s error stream', async () => {
     const port = await freePort();
     const pf = spawn(CRICTL, crictlArgs(['port-forward', pod.id, `${port}:9`]), { stdio: ['ignore', 'pipe', 'pipe'] });
