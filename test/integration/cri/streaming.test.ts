@@ -205,6 +205,10 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     assert.equal(await code(cri.runtime.Exec({ container_id: sleeper, cmd: ['true'] })), status.INVALID_ARGUMENT);
     assert.equal(await code(cri.runtime.Attach({ container_id: 'nope', stdout: true })), status.NOT_FOUND);
     assert.equal(await code(cri.runtime.PortForward({ pod_sandbox_id: 'nope', port: [80] })), status.NOT_FOUND);
+    const done = await startCtr('done', { command: ['true'] });
+    await waitFor(async () => (await cri.runtime.ContainerStatus({ container_id: done })).status.state === 'CONTAINER_EXITED', { what: 'a container to exit' });
+    await assert.rejects(cri.runtime.Exec({ container_id: done, cmd: ['true'], stdout: true }), (err: Error) => grpcCode(err) === status.FAILED_PRECONDITION && /container is in CONTAINER_EXITED state/.test(err.message));
+    assert.equal(await code(cri.runtime.Attach({ container_id: done, stdout: true })), status.FAILED_PRECONDITION);
     const { url } = await cri.runtime.Exec({ container_id: sleeper, cmd: ['true'], stdout: true });
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]+$/);
     const first = await upgrade(url);
