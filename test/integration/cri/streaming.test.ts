@@ -88,6 +88,11 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     const count = crictl(['exec', '-i', sleeper, 'wc', '-c'], big);
     assert.equal(count.code, 0, count.stderr);
     assert.equal(count.stdout.trim(), String(big.length));
+    // The command ends while the client still sends: the session ends all the same.
+    const endless = [CRICTL, ...crictlArgs(['exec', '-i', sleeper, 'head', '-c', '5'])].map((a) => `'${a}'`).join(' ');
+    const early = spawnSync('sh', ['-c', `yes | ${endless}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(early.status, 0, early.stderr);
+    assert.equal(early.stdout, 'y\ny\ny');
     const out = spawnSync(CRICTL, crictlArgs(['exec', sleeper, 'head', '-c', '3000000', '/dev/zero']), { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
     assert.equal(out.status, 0, String(out.stderr));
     assert.equal(out.stdout.length, 3_000_000);
