@@ -26,7 +26,10 @@ function crictl(socket: string, args: string[], timeoutMs = 60_000) {
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-/** The static pod: a line a second on stdout, and busybox httpd on `port` serving a marker page. */
+/**
+ * The static pod: a line a second on stdout and busybox httpd on `port` serving a marker page,
+ * beside a container that exits at once.
+ */
 function manifest(name: string, port: number, hostNetwork: boolean): string {
   const script = `mkdir -p /www && echo hello-from-${name} > /www/index.html && httpd -p ${port} -h /www; i=0; while true; do i=$((i+1)); echo line $i; sleep 1; done`;
   return JSON.stringify({
@@ -36,7 +39,11 @@ function manifest(name: string, port: number, hostNetwork: boolean): string {
     spec: {
       hostNetwork,
       terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'logger', image: 'busybox:latest', imagePullPolicy: 'Never', command: ['/bin/sh', '-c', script], ports: [{ containerPort: port, protocol: 'TCP' }] }],
+      containers: [
+        { name: 'logger', image: 'busybox:latest', imagePullPolicy: 'Never', command: ['/bin/sh', '-c', script], ports: [{ containerPort: port, protocol: 'TCP' }] },
+        // Exits at once: kubelet reads its exit code and starts it again (restartPolicy Always).
+        { name: 'once', image: 'busybox:latest', imagePullPolicy: 'Never', command: ['/bin/sh', '-c', 'echo ran once; exit 7'] },
+      ],
     },
   });
 }
@@ -94,7 +101,7 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
   it('starts the pod of a manifest dropped into staticPodPath', async () => {
     writeFileSync(join(kubelet.staticPodPath, `${name}.json`), manifest(name, port, hostNetwork));
     const running = await waitFor(
-      async () => (await cri.runtime.ListContainers({ filter: { state: { state: 'CONTAINER_RUNNING' }, label_selector: { 'io.kubernetes.pod.name': podName } } })).containers[0],
+      async () => (await cri.runtime.ListContainers({ filter: { state: { state: 'CONTAINER_RUNNING' }, label_selector: { 'io.kubernetes.pod.name': podName, 'io.kubernetes.container.name': 'logger' } } })).containers[0],
       { what: `kubelet to run ${podName}'s container`, timeout: 180_000, interval: 500 },
     ).catch((err: Error) => {
       throw new Error(`${err.message}\n--- kubelet ---\n${kubelet.log()}\n--- berthd ---\n${berth.log()}`);
@@ -112,7 +119,7 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
     assert.equal(pod.labels['io.kubernetes.pod.uid'], pod.metadata.uid);
     // crictl, a second client, sees the same pod and container.
     assert.equal(crictl(berth.criSocket, ['pods', '-q', '--name', podName]).stdout.trim(), podId);
-    assert.equal(crictl(berth.criSocket, ['ps', '-q', '--pod', podId]).stdout.trim(), containerId);
+    assert.match(crictl(berth.criSocket, ['ps', '-q', '--pod', podId, '--name', '^logger$']).stdout, new RegExp(`^${containerId}$`, 'm'));
     await waitForKubeletLog(kubelet, new RegExp(`ContainerStarted.*${containerId}`), 'kubelet to see the container start');
   });
 
@@ -133,6 +140,23 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
     const logs = crictl(berth.criSocket, ['logs', '--tail', '50', containerId]);
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /^line 1$/m);
+  });
+
+  it('restarts a container that exited, with its exit code and one log per attempt', async () => {
+    const byAttempt = async () =>
+      Object.fromEntries(
+        (await cri.runtime.ListContainers({ filter: { pod_sandbox_id: podId, label_selector: { 'io.kubernetes.container.name': 'once' } } })).containers.map((c: { id: string; metadata: { attempt: number } }) => [c.metadata.attempt, c.id]),
+      );
+    // kubelet's first back-off is 10 s.
+    const ids = await waitFor(async () => ((await byAttempt())[1] ? byAttempt() : undefined), { what: 'kubelet to start "once" a second time', timeout: 90_000, interval: 500 });
+    const { status: first } = await cri.runtime.ContainerStatus({ container_id: ids[0] });
+    assert.equal(first.state, 'CONTAINER_EXITED');
+    assert.equal(first.exit_code, 7);
+    assert.equal(first.reason, 'Error');
+    assert.match(first.log_path, /\/once\/0\.log$/);
+    assert.match(readFileSync(first.log_path, 'utf8'), /^\S+ stdout F ran once$/m);
+    const { status: second } = await cri.runtime.ContainerStatus({ container_id: ids[1] });
+    assert.match(second.log_path, /\/once\/1\.log$/);
   });
 
   it('runs a command in the container (crictl exec --sync) and serves the pod’s port', async () => {
