@@ -80,3 +80,21 @@ if (!(mtime(output) > mtime(source) && mtime(output) > mtime(__filename))) {
     }
   }
 }
+
+// The CRI PortForward's connector (src/host/native/netns-connect.c) into
+// dist/src/host/berth-netns-connect, beside the compiled src/host/netns-connect.js.
+{
+  const source = join(root, 'src/host/native/netns-connect.c');
+  const outDir = join(root, 'dist/src/host');
+  const binary = join(outDir, 'berth-netns-connect');
+  if (mtime(binary) <= Math.max(mtime(__filename), mtime(source))) {
+    mkdirSync(outDir, { recursive: true });
+    const cc = process.env.CC || 'gcc';
+    const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', binary, source], { stdio: 'inherit' });
+    if (r.error || r.status !== 0) {
+      console.error(`building ${binary} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
+        'it needs a C compiler: apt-get install gcc libc6-dev');
+      process.exit(1);
+    }
+  }
+}

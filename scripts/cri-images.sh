@@ -32,11 +32,23 @@ chmod 755 "$ctx/webserver"
 
 build berth.local/pause:3.9 'FROM busybox:latest
 ENTRYPOINT ["/bin/sh", "-c", "trap \"exit 0\" TERM INT; while :; do sleep 3600 & wait $!; done"]'
-build registry.k8s.io/e2e-test-images/busybox:1.29-2 'FROM busybox:latest'
+# The upstream busybox image links its applets hard (so a masked /bin/ls masks ls alone) and
+# has ipcs; Debian's busybox-static lacks that applet: a script reads /proc/sysvipc/shm instead.
+cat >"$ctx/ipcs" <<'SH'
+#!/bin/sh
+echo "------ Shared Memory Segments --------"
+echo "key        shmid      owner      perms      bytes      nattch     status"
+awk 'NR > 1 { printf "0x%08x %-10s %-10s %-10s %-10s %s\n", $1, $2, $8, $3, $4, $7 }' /proc/sysvipc/shm
+SH
+chmod 755 "$ctx/ipcs"
+build registry.k8s.io/e2e-test-images/busybox:1.29-2 'FROM busybox:latest
+RUN for f in /bin/*; do [ -L "$f" ] && [ "$(readlink "$f")" = busybox ] && ln -f /bin/busybox "$f"; done; true
+COPY ipcs /bin/ipcs'
+# Its command line names the master process, as the real nginx's pid 1 does.
 build registry.k8s.io/e2e-test-images/nginx:1.14-2 'FROM busybox:latest
 COPY webserver /usr/sbin/nginx
 EXPOSE 80
-CMD ["/usr/sbin/nginx"]'
+CMD ["/usr/sbin/nginx", "-g", "daemon off;", "nginx: master process"]'
 build gcr.io/k8s-staging-cri-tools/hostnet-nginx-amd64:latest 'FROM busybox:latest
 COPY webserver /usr/sbin/nginx
 ENV PORT=12003
@@ -45,8 +57,17 @@ build registry.k8s.io/e2e-test-images/httpd:2.4.39-4 'FROM busybox:latest
 COPY webserver /usr/local/bin/httpd-foreground
 EXPOSE 80
 CMD ["/usr/local/bin/httpd-foreground"]'
+# A set-user-ID root program printing its effective uid: 0 unless no_new_privs stops the switch.
+cat >"$ctx/nnp.c" <<'C'
+#include <stdio.h>
+#include <unistd.h>
+int main(void) { printf("Effective uid: %d\n", (int)geteuid()); return 0; }
+C
+gcc -static -O2 -o "$ctx/nnp" "$ctx/nnp.c"
 build registry.k8s.io/e2e-test-images/nonewprivs:1.3 'FROM busybox:latest
-CMD ["sh", "-c", "echo Effective uid: $(id -u)"]'
+COPY nnp /usr/local/bin/nnp
+RUN chmod 4755 /usr/local/bin/nnp
+CMD ["/usr/local/bin/nnp"]'
 withwww='FROM busybox:latest
 RUN grep -q "^www-data:" /etc/passwd || { echo "www-data:x:33:33:www-data:/var/www:/bin/false" >>/etc/passwd; echo "www-data:x:33:" >>/etc/group; }'
 build gcr.io/k8s-staging-cri-tools/test-image-user-uid:latest "$withwww

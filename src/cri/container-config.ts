@@ -8,8 +8,9 @@ import { posix } from 'node:path';
 import { InvalidParameterError } from '../errors';
 import type { ContainerConfig, CreateContainerOptions, HostConfig } from '../engine/containers/types';
 import { criLabels } from './cri-labels';
+import { clampOomScoreAdj } from './oom-score';
 import type { ContainerConfig__Output } from './generated/runtime/v1/ContainerConfig';
-import type { LinuxContainerResources__Output } from './generated/runtime/v1/LinuxContainerResources';
+import type { LinuxContainerResources, LinuxContainerResources__Output } from './generated/runtime/v1/LinuxContainerResources';
 import type { LinuxContainerSecurityContext__Output } from './generated/runtime/v1/LinuxContainerSecurityContext';
 import type { Mount__Output } from './generated/runtime/v1/Mount';
 import type { PodSandboxConfig__Output } from './generated/runtime/v1/PodSandboxConfig';
@@ -18,13 +19,15 @@ import type { ContainerMetadata__Output } from './generated/runtime/v1/Container
 export interface SandboxRef {
   id: string;
   config: PodSandboxConfig__Output;
-  /** The sandbox's runtime handler (an engine runtime name), '' for the default. */
+  /** The runtime of the sandbox's infra container (an engine runtime name), '' for the default. */
   runtimeHandler: string;
 }
 
 export interface TranslateDeps {
   /** Reads a Localhost seccomp profile (a JSON file on the node). */
   readProfile(path: string): string;
+  /** The lowest oom_score_adj the daemon may give (oom-score.ts); undefined: no floor. */
+  oomScoreFloor?: number;
 }
 
 /** A CRI container's name, as containerd and cri-dockerd make it. */
@@ -67,7 +70,7 @@ export function createOptions(config: ContainerConfig__Output, sandbox: SandboxR
     ...(sandbox.config.linux?.cgroup_parent ? { CgroupParent: sandbox.config.linux.cgroup_parent } : {}),
     Binds: (config.mounts ?? []).map(bindOf),
     Devices: (config.devices ?? []).map((d) => ({ PathOnHost: d.host_path, PathInContainer: d.container_path, CgroupPermissions: d.permissions || 'rwm' })),
-    ...resourcesOf(config.linux?.resources ?? null),
+    ...resourcesOf(config.linux?.resources ?? null, deps.oomScoreFloor),
     ...securityOf(sc, deps),
     RestartPolicy: { Name: 'no' },
   };
@@ -104,7 +107,7 @@ const int64 = (v: string | number | undefined | null): number => {
 };
 
 /** The CRI's Linux resources as HostConfig limits (zero: not set). */
-export function resourcesOf(r: LinuxContainerResources__Output | null): Partial<HostConfig> {
+export function resourcesOf(r: LinuxContainerResources__Output | null, oomScoreFloor?: number): Partial<HostConfig> {
   if (!r) return {};
   const out: Partial<HostConfig> = {};
   const set = (key: string, v: number) => {
@@ -115,10 +118,28 @@ export function resourcesOf(r: LinuxContainerResources__Output | null): Partial<
   set('CpuShares', int64(r.cpu_shares));
   set('Memory', int64(r.memory_limit_in_bytes));
   set('MemorySwap', int64(r.memory_swap_limit_in_bytes));
-  set('OomScoreAdj', int64(r.oom_score_adj));
+  set('OomScoreAdj', clampOomScoreAdj(int64(r.oom_score_adj), oomScoreFloor));
   if (r.cpuset_cpus) out.CpusetCpus = r.cpuset_cpus;
   if (r.cpuset_mems) out.CpusetMems = r.cpuset_mems;
+  if (r.hugepage_limits?.length) out.HugepageLimits = r.hugepage_limits.map((h) => ({ PageSize: h.page_size, Limit: int64(h.limit) }));
   return out;
+}
+
+/** The limits a container has now (its HostConfig), as ContainerStatus reports them. */
+export function resourcesFromHostConfig(hc: HostConfig): LinuxContainerResources {
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const huge = Array.isArray(hc.HugepageLimits) ? (hc.HugepageLimits as Array<{ PageSize: string; Limit: number }>) : [];
+  return {
+    cpu_period: n(hc.CpuPeriod),
+    cpu_quota: n(hc.CpuQuota),
+    cpu_shares: n(hc.CpuShares),
+    memory_limit_in_bytes: n(hc.Memory),
+    memory_swap_limit_in_bytes: n(hc.MemorySwap),
+    oom_score_adj: n(hc.OomScoreAdj),
+    cpuset_cpus: typeof hc.CpusetCpus === 'string' ? hc.CpusetCpus : '',
+    cpuset_mems: typeof hc.CpusetMems === 'string' ? hc.CpusetMems : '',
+    hugepage_limits: huge.map((h) => ({ page_size: h.PageSize, limit: h.Limit })),
+  };
 }
 
 /** run_as_user / run_as_username with run_as_group, as the engine's `user[:group]`. */

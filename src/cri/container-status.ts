@@ -4,6 +4,7 @@
  */
 import type { ContainerRecord } from '../engine/containers/types';
 import { ANNOTATIONS_LABEL, CONFIG_LABEL, METADATA_LABEL, parseLabel, SANDBOX_ID_LABEL, userLabels } from './cri-labels';
+import { resourcesFromHostConfig } from './container-config';
 import { isoToNanos } from './cri-time';
 import type { Container } from './generated/runtime/v1/Container';
 import type { ContainerConfig__Output } from './generated/runtime/v1/ContainerConfig';
@@ -12,10 +13,16 @@ import type { ContainerStatus } from './generated/runtime/v1/ContainerStatus';
 
 export type CriContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
 
+/** A start that failed leaves the engine's record `created` with the error; the CRI's is exited. */
+const failedStart = (c: ContainerRecord) => c.state.Status === 'created' && !!c.state.Error;
+
+/** containerd's exit code and reason for a container whose start failed. */
+const START_ERROR_EXIT_CODE = 128;
+
 export function containerState(c: ContainerRecord): CriContainerState {
   switch (c.state.Status) {
     case 'created':
-      return 'CONTAINER_CREATED';
+      return failedStart(c) ? 'CONTAINER_EXITED' : 'CONTAINER_CREATED';
     case 'running':
     case 'paused':
     case 'restarting':
@@ -60,6 +67,7 @@ export function containerSummary(c: ContainerRecord): Container {
 /** containerd's reason for an exited container. */
 function reasonOf(c: ContainerRecord): string {
   if (containerState(c) !== 'CONTAINER_EXITED') return '';
+  if (failedStart(c)) return 'StartError';
   if (c.state.OOMKilled) return 'OOMKilled';
   return c.state.ExitCode === 0 ? 'Completed' : 'Error';
 }
@@ -74,8 +82,9 @@ export function containerStatus(c: ContainerRecord): ContainerStatus {
     state: s.state,
     created_at: s.created_at,
     started_at: state === 'CONTAINER_CREATED' ? '0' : isoToNanos(c.state.StartedAt),
-    finished_at: state === 'CONTAINER_EXITED' ? isoToNanos(c.state.FinishedAt) : '0',
-    exit_code: state === 'CONTAINER_EXITED' ? c.state.ExitCode : 0,
+    // The engine keeps no time for a failed start: its creation stands in.
+    finished_at: state !== 'CONTAINER_EXITED' ? '0' : failedStart(c) ? isoToNanos(c.created) : isoToNanos(c.state.FinishedAt),
+    exit_code: state !== 'CONTAINER_EXITED' ? 0 : failedStart(c) ? START_ERROR_EXIT_CODE : c.state.ExitCode,
     image: s.image,
     image_ref: s.image_ref,
     reason: reasonOf(c),
@@ -84,6 +93,7 @@ export function containerStatus(c: ContainerRecord): ContainerStatus {
     annotations: s.annotations,
     mounts: config.mounts ?? [],
     log_path: c.monitorLogPath ?? '',
+    resources: { linux: resourcesFromHostConfig(c.hostConfig) },
   };
 }
 

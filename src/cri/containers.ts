@@ -4,12 +4,15 @@
  * container (container-config.ts translates the config); its CRI data rides on its labels.
  */
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { ConflictError, NotFoundError } from '../errors';
 import type { ContainerEngine } from '../engine/containers/compose';
 import type { ContainerRecord } from '../engine/containers/types';
 import { createOptions, resourcesOf } from './container-config';
 import { containerInfo, containerState, containerStatus, containerSummary } from './container-status';
 import { kindOf, RUNTIME_HANDLER_LABEL, SANDBOX_ID_LABEL } from './cri-labels';
+import { checkMountPropagation } from './mount-propagation';
+import { oomScoreFloor } from './oom-score';
 import { findSandbox, getSandbox, sandboxConfigOf } from './sandboxes';
 import type { RuntimeHandlers } from './server';
 
@@ -17,7 +20,12 @@ export interface ContainerDeps {
   containers: ContainerEngine;
   /** Reads a Localhost seccomp profile (default: the file on this node). */
   readProfile?(path: string): string;
+  /** The lowest oom_score_adj allowed (default: measured, see oom-score.ts). */
+  oomScoreFloor?: number;
 }
+
+/** How long ReopenContainerLog waits for the monitor's new file. */
+const REOPEN_WAIT_MS = 5000;
 
 const isCriContainer = (c: ContainerRecord) => kindOf(c.config.Labels ?? undefined) === 'container';
 
@@ -56,12 +64,15 @@ type Handlers = Pick<
 export function containerHandlers(deps: ContainerDeps): Handlers {
   const { containers } = deps;
   const readProfile = deps.readProfile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const floor = 'oomScoreFloor' in deps ? deps.oomScoreFloor : oomScoreFloor();
 
   return {
     CreateContainer: async (req) => {
       const infra = getSandbox(containers, req.pod_sandbox_id);
       const podConfig = req.sandbox_config ?? sandboxConfigOf(infra);
-      const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] ?? '' }, { readProfile });
+      // The pod's containers run under the runtime its infra container runs under.
+      const opts = createOptions(req.config ?? ({} as never), { id: infra.id, config: podConfig, runtimeHandler: infra.config.Labels?.[RUNTIME_HANDLER_LABEL] || infra.runtime }, { readProfile, oomScoreFloor: floor });
+      await checkMountPropagation(req.config?.mounts ?? []);
       const { Id } = await containers.creation.create(opts);
       return { container_id: Id };
     },
@@ -110,14 +121,24 @@ export function containerHandlers(deps: ContainerDeps): Handlers {
 
     ReopenContainerLog: async (req) => {
       const c = getContainer(containers, req.container_id);
-      if (!c.monitorLogPath) throw new ConflictError(`container "${c.id}" has no log path`);
+      const path = c.monitorLogPath;
+      if (!path) throw new ConflictError(`container "${c.id}" has no log path`);
+      // The monitor reopens on its own time; kubelet (and containerd's answer) expect the new
+      // file to be there once the call returns.
+      const inode = async () => (await stat(path).catch(() => undefined))?.ino;
+      const before = await inode();
       await containers.streams.reopenLog(c.id);
+      const deadline = Date.now() + REOPEN_WAIT_MS;
+      for (let now = await inode(); now === undefined || now === before; now = await inode()) {
+        if (Date.now() > deadline) throw new Error(`the monitor of container ${c.id} did not reopen ${path}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
       return {};
     },
 
     UpdateContainerResources: async (req) => {
       const c = getContainer(containers, req.container_id);
-      await containers.lifecycle.update(c.id, resourcesOf(req.linux ?? null));
+      await containers.lifecycle.update(c.id, resourcesOf(req.linux ?? null, floor));
       return {};
     },
   };

@@ -6,11 +6,14 @@
 import type { Logger } from 'pino';
 import type { ContainerEngine } from '../engine/containers/compose';
 import type { ImageService } from '../engine/images/image-service';
-import { readPodNetworkConf } from '../network/cni-conf-dir';
+import { PodCni } from '../network/pod-cni';
+import { podNetworkHooks } from './pod-network-hooks';
+import { join } from 'node:path';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
 import { imageHandlers } from './image-handlers';
 import { podContainerHandlers } from './pod-containers';
+import { startCriStreaming } from './streaming/cri-streaming';
 import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
@@ -28,6 +31,8 @@ export interface CriFaceDeps {
   version: string;
   containers: ContainerEngine;
   images: ImageService;
+  /** The daemon's exec root: pods' pinned namespaces live in `<exec-root>/pods`. */
+  execRoot: string;
   /** `<data-root>/image`. */
   imageRoot: string;
   log: Logger;
@@ -35,14 +40,13 @@ export interface CriFaceDeps {
 
 export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const { config } = deps;
+  const streaming = await startCriStreaming({ containers: deps.containers, address: config.streamingAddress, log: deps.log });
   let podCidr: string | undefined;
+  const podCni = new PodCni({ dir: join(deps.execRoot, 'pods'), confDir: config.cniConfDir, binDirs: config.cniBinDirs });
   let runtime: RuntimeHandlers = {
     ...runtimeInfoHandlers({
       version: deps.version,
-      networkNotReady: async () => {
-        const conf = await readPodNetworkConf(config.cniConfDir);
-        return 'missing' in conf ? conf.missing : undefined;
-      },
+      networkNotReady: () => podCni.notReady(),
       setPodCidr: (cidr) => {
         podCidr = cidr;
         deps.log.info({ podCidr }, 'pod CIDR set by kubelet');
@@ -53,17 +57,28 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
     ...runtime,
     ...sandboxHandlers({
       containers: deps.containers,
+      network: podNetworkHooks(podCni),
       infraImage: async () => {
         if (config.podInfraImage) return config.podInfraImage;
         throw new UnavailableError('no pod infra image: set --pod-infra-image');
       },
     }),
     ...podContainerHandlers({ containers: deps.containers }),
+    ...streaming.handlers,
   };
   const image: ImageHandlers = imageHandlers({
     images: deps.images,
     imageRoot: deps.imageRoot,
     pinned: () => (config.podInfraImage ? [config.podInfraImage] : []),
   });
-  return startCriServer({ socketPath: config.socket, runtime, image, log: deps.log });
+  const server = await startCriServer({ socketPath: config.socket, runtime, image, log: deps.log }).catch(async (err: unknown) => {
+    await streaming.close();
+    throw err;
+  });
+  return {
+    close: async () => {
+      await server.close();
+      await streaming.close();
+    },
+  };
 }

@@ -24,7 +24,7 @@ export interface PodNetworkHooks {
   /** At stop and remove: detach (idempotent). */
   detach?(infra: ContainerRecord): Promise<void>;
   /** The pod's addresses for PodSandboxStatus. */
-  addresses?(infra: ContainerRecord): { ip: string; additional: string[] };
+  addresses?(infra: ContainerRecord): Promise<{ ip: string; additional: string[] } | undefined>;
 }
 
 export interface SandboxDeps {
@@ -181,7 +181,7 @@ export function sandboxHandlers(deps: SandboxDeps): Pick<RuntimeHandlers, 'RunPo
       const infra = getSandbox(containers, req.pod_sandbox_id);
       const config = sandboxConfigOf(infra);
       const ns = namespaceOptions(config);
-      const addresses = infra.state.Running ? deps.network?.addresses?.(infra) : undefined;
+      const addresses = infra.state.Running ? await deps.network?.addresses?.(infra) : undefined;
       const status: PodSandboxStatus = {
         ...summary(infra),
         network: { ip: addresses?.ip ?? '', additional_ips: (addresses?.additional ?? []).map((ip) => ({ ip })) },

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { loadCriServices, type CriVersion } from './proto-load';
 import { toServiceError } from './grpc-status';
 import { acceptGoAuthority } from './h2-authority';
-import { createServer, type Server as NetServer } from 'node:net';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { RuntimeServiceHandlers } from './generated/runtime/v1/RuntimeService';
 import type { ImageServiceHandlers } from './generated/runtime/v1/ImageService';
 
@@ -43,7 +43,12 @@ export async function startCriServer(opts: CriServerOptions): Promise<CriServer>
   }
   // Our own listener: each connection passes through the authority filter (h2-authority.ts).
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const listener: NetServer = createServer((socket) => injector.injectConnection(acceptGoAuthority(socket)));
+  const sockets = new Set<Socket>();
+  const listener: NetServer = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    injector.injectConnection(acceptGoAuthority(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(opts.socketPath, () => {
@@ -53,7 +58,8 @@ export async function startCriServer(opts: CriServerOptions): Promise<CriServer>
   });
   return {
     close: async () => {
-      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      // Clients (kubelet) keep their connections open: closing the listener waits for none of them.
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       await new Promise<void>((resolve) => {
         // Streams kubelet keeps open (events) would hold a graceful shutdown forever.
         const timer = setTimeout(() => server.forceShutdown(), 2000);
@@ -63,6 +69,8 @@ export async function startCriServer(opts: CriServerOptions): Promise<CriServer>
         });
       });
       injector.destroy();
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }

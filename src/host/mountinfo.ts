@@ -19,6 +19,8 @@ export interface MountEntry {
   source: string;
   /** The filesystem's own options (a cgroup v1 hierarchy's controllers: `rw,cpu,cpuacct`). */
   superOptions: string;
+  /** The optional fields: propagation tags such as `shared:4 master:2` (empty: private). */
+  optional: string;
 }
 
 /** Mount entries in the kernel's order: a later entry on a mount point shadows earlier ones. */
@@ -30,7 +32,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const mountPoint = fields[4];
     if (!mountPoint) continue;
     const [fsType = '', source = '', superOptions = ''] = sep < 0 ? [] : line.slice(sep + 3).split(' ');
-    entries.push({ mountPoint: unescapeMountinfo(mountPoint), mountOptions: fields[5] ?? '', fsType, source: unescapeMountinfo(source), superOptions });
+    entries.push({ mountPoint: unescapeMountinfo(mountPoint), mountOptions: fields[5] ?? '', fsType, source: unescapeMountinfo(source), superOptions, optional: fields.slice(6).join(' ') });
   }
   return entries;
 }
@@ -70,9 +72,31 @@ export async function lockedMountFlags(path: string): Promise<string[]> {
 
 /** The locked flags of the mount holding the absolute, resolved `path` among `entries`. */
 export function lockedFlagsOf(entries: readonly MountEntry[], path: string): string[] {
+  return (mountHolding(entries, path)?.mountOptions.split(',') ?? []).filter((o) => LOCKED_FLAGS.includes(o));
+}
+
+/** The mount holding the absolute, resolved `path` among `entries`. */
+export function mountHolding(entries: readonly MountEntry[], path: string): MountEntry | undefined {
   const within = (m: MountEntry) => m.mountPoint === '/' || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
   let best: MountEntry | undefined;
   // The longest mount point wins; among equals, the last (it shadows the others).
   for (const m of entries) if (within(m) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
-  return (best?.mountOptions.split(',') ?? []).filter((o) => LOCKED_FLAGS.includes(o));
+  return best;
+}
+
+/**
+ * The propagation of the mount holding `path` (symlinks resolved; a path not made yet is judged
+ * by its nearest existing parent, where it will be made).
+ */
+export async function mountPropagationOf(path: string): Promise<{ mountPoint: string; shared: boolean; slave: boolean }> {
+  let p = resolve(path);
+  let real: string | undefined;
+  while (real === undefined) {
+    real = await realpath(p).catch(() => undefined);
+    if (real === undefined && p === '/') real = '/';
+    p = resolve(p, '..');
+  }
+  const m = mountHolding(await readMountinfo(), real);
+  const tags = (m?.optional ?? '').split(' ');
+  return { mountPoint: m?.mountPoint ?? '/', shared: tags.some((t) => t.startsWith('shared:')), slave: tags.some((t) => t.startsWith('master:')) };
 }

@@ -28,6 +28,8 @@ export interface RuntimeResources {
   cpuPeriod?: number;
   cpusetCpus?: string;
   cpusetMems?: string;
+  /** Set at create only (the runtimes' `update` has no flag for them). */
+  hugepageLimits?: Array<{ pageSize: string; limit: number }>;
   pidsLimit?: number;
 }
 

@@ -162,13 +162,15 @@ export class ContainerNetworking {
       const netnsPath = other.network?.netnsPath ?? `/proc/${other.state.Pid}/ns/net`;
       const ip = Object.values(other.network?.networks ?? {})[0]?.IPAddress || undefined;
       const sharedHostname = other.config.Hostname || shortId(other.id);
+      // As dockerd, the joined container's name resolution is shared: its DNS settings and extra hosts.
+      const otherResolv = { dns: other.hostConfig.Dns ?? [], dnsSearch: other.hostConfig.DnsSearch ?? [], dnsOptions: other.hostConfig.DnsOptions ?? [] };
       return {
         hostNetwork: false,
         netnsPath,
         sharedWith: other.id,
         hostname: sharedHostname,
-        hosts: Promise.resolve(hostsFile({ hostname: sharedHostname, ip, extraHosts })),
-        resolvConf: resolvConfFile(hostResolv, { ...resolvOpts, embeddedDns: false }),
+        hosts: Promise.resolve(hostsFile({ hostname: sharedHostname, ip, extraHosts: [...(other.hostConfig.ExtraHosts ?? []), ...extraHosts] })),
+        resolvConf: resolvConfFile(hostResolv, { ...otherResolv, embeddedDns: false }),
         env: [],
       };
     }

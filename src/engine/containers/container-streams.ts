@@ -8,8 +8,8 @@ import { parseDetachKeys } from './detach-keys';
 import { logDetails } from './log-config';
 import { readLogs } from './log-reader';
 import type { LogShipper } from './log-shipper';
-import { logFilesOf, logSource } from './log-target';
-import type { AttachOptions, LogRecord, LogsOptions } from './types';
+import { logDecoderOf, logFilesOf, logSource } from './log-target';
+import type { AttachOptions, ContainerRecord, LogRecord, LogsOptions } from './types';
 
 export interface ContainerStreamsDeps {
   records: ContainerRecords;
@@ -31,13 +31,13 @@ export class ContainerStreams {
     const details = logDetails(logSource(c));
     // Following ends as soon as the container stops, not at the next poll.
     const stopped = opts.follow ? this.deps.lifecycle.wait(c.id, 'not-running', opts.signal).catch(() => undefined) : undefined;
-    return { tty: !!c.config.Tty, batches: this.shippedLogs(c.id, logFilesOf(c, records.dirs(c.id)), opts, isDone, stopped), details };
+    return { tty: !!c.config.Tty, batches: this.shippedLogs(c, logFilesOf(c, records.dirs(c.id)), opts, isDone, stopped), details };
   }
 
   /** The driver's log as a reader sees it once what the monitor wrote so far is shipped. */
-  private async *shippedLogs(id: string, files: string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord[]> {
-    await this.deps.logShipper.catchUp(id);
-    yield* readLogs(files, opts, isDone, stopped);
+  private async *shippedLogs(c: ContainerRecord, files: string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord[]> {
+    await this.deps.logShipper.catchUp(c.id);
+    yield* readLogs(files, opts, isDone, stopped, logDecoderOf(c));
   }
 
   async attach(ref: string, opts: AttachOptions): Promise<void> {
@@ -48,7 +48,7 @@ export class ContainerStreams {
     const streams = opts.getStreams(tty);
     if (opts.logs) {
       const files = logFilesOf(c, records.dirs(c.id));
-      for await (const batch of this.shippedLogs(c.id, files, { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
+      for await (const batch of this.shippedLogs(c, files, { stdout: opts.stdout, stderr: opts.stderr, follow: false, timestamps: false, since: 0, until: 0 }, () => true)) {
         for (const r of batch) streams.write(r.stream === 'stdout' || tty ? 1 : 2, Buffer.from(r.text));
       }
     }

@@ -68,6 +68,12 @@ export function hostResources(hc: HostConfig): RuntimeResources {
     out.cpusetMems = hc.CpusetMems;
   }
   if (pids !== undefined) out.pidsLimit = pids;
+  // Not a Docker field: the CRI's hugepage limits (`[{ PageSize: "2MB", Limit: bytes }]`).
+  const huge = Array.isArray(hc.HugepageLimits) ? (hc.HugepageLimits as Array<{ PageSize?: unknown; Limit?: unknown }>) : [];
+  for (const h of huge) {
+    if (typeof h.PageSize !== 'string' || !/^\d+[KMGT]B$/.test(h.PageSize) || typeof h.Limit !== 'number' || h.Limit < 0) throw new InvalidParameterError(`invalid hugepage limit ${JSON.stringify(h)}`);
+  }
+  if (huge.length) out.hugepageLimits = huge.map((h) => ({ pageSize: h.PageSize as string, limit: h.Limit as number }));
   return out;
 }
 

@@ -92,6 +92,16 @@ export function decodeJsonLogEntry(line: string): DecodedEntry | undefined {
 }
 
 /**
+ * One line of the monitor's k8s-file log (the CRI log format): `<RFC3339Nano> <stream> <F|P>
+ * <text>`; a `P` line is part of a longer one, so its text gets no newline.
+ */
+export function decodeK8sLogLine(line: string): DecodedEntry | undefined {
+  const m = /^(\S+) (stdout|stderr) ([FP])(?: (.*))?$/s.exec(line);
+  if (!m) return undefined;
+  return { time: utcRfc3339Nano(m[1]), stream: m[2] as 'stdout' | 'stderr', text: m[3] === 'F' ? `${m[4] ?? ''}\n` : (m[4] ?? '') };
+}
+
+/**
  * Go's RFC3339Nano in UTC of an RFC3339 timestamp with any offset and up to nine fractional
  * digits (conmon writes local time with an offset): `2026-01-02T03:04:05.1Z`.
  */

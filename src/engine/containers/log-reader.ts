@@ -59,13 +59,13 @@ async function tailOffset(path: string, lines: number): Promise<{ offset: number
 }
 
 /**
- * Yields log records from `files` (oldest first; the last one is the live log, earlier ones
+ * Yields log records from `files` (json-file entries, or what `decode` reads) (oldest first; the last one is the live log, earlier ones
  * rotated out of it), in batches: the records of one read of the file each (a step per record
  * was most of the cost of a large `docker logs`). With `follow`, keeps reading the live file as
  * it grows, across rotations, until `isDone()` is true and everything written has been read,
  * or the signal aborts.
  */
-export async function* readLogs(files: string | string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>): AsyncGenerator<LogRecord[]> {
+export async function* readLogs(files: string | string[], opts: LogsOptions, isDone: () => boolean, stopped?: Promise<unknown>, decode: (line: string) => DecodedEntry | undefined = decodeJsonLogEntry): AsyncGenerator<LogRecord[]> {
   const list = typeof files === 'string' ? [files] : files;
   const live = list[list.length - 1];
   let first = 0;
@@ -107,7 +107,7 @@ export async function* readLogs(files: string | string[], opts: LogsOptions, isD
       if (end < 0) continue;
       const batch: LogRecord[] = [];
       for (const line of data.toString('utf8', 0, end).split('\n')) {
-        const p = decodeJsonLogEntry(line);
+        const p = decode(line);
         if (!p || !wanted(p) || !inRange(p.time)) continue;
         batch.push({ stream: p.stream, time: p.time, text: p.text });
       }

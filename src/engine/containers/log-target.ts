@@ -7,6 +7,7 @@ import { NotImplementedError } from '../../errors';
 import { monitorPaths, type ContainerDirs } from './container-files';
 import { logAttributes, logFiles, logSettings, normalizeLogConfig, type LogSource } from './log-config';
 import type { ShipTarget } from './log-shipper';
+import { decodeJsonLogEntry, decodeK8sLogLine, type DecodedEntry } from './json-log-entry';
 import type { ContainerRecord } from './types';
 
 /** Where the monitor's log of `c` is shipped to, and how; undefined for the `none` driver. */
@@ -28,9 +29,16 @@ export function logTarget(c: ContainerRecord, d: ContainerDirs, monitor: Pick<Co
 
 /** The container's log files, oldest first; 501 when its log driver keeps none (dockerd's words). */
 export function logFilesOf(c: ContainerRecord, d: ContainerDirs): string[] {
-  const file = c.monitorLogPath ? undefined : logFile(c, d);
+  // A log kept for someone else (kubelet) is read where it is, in the monitor's format.
+  if (c.monitorLogPath) return [c.monitorLogPath];
+  const file = logFile(c, d);
   if (!file) throw new NotImplementedError('configured logging driver does not support reading');
   return logFiles(file.logPath, file.rotation.maxFile);
+}
+
+/** How a line of the container's log files reads. */
+export function logDecoderOf(c: ContainerRecord): (line: string) => DecodedEntry | undefined {
+  return c.monitorLogPath ? decodeK8sLogLine : decodeJsonLogEntry;
 }
 
 /** The driver's file and its rotation; undefined for the `none` driver. */

@@ -147,6 +147,7 @@ export interface OciSpec {
       memory?: { limit?: number; swap?: number };
       cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
       pids?: { limit: number };
+      hugepageLimits?: Array<{ pageSize: string; limit: number }>;
     };
     sysctl: Record<string, string>;
     maskedPaths: string[];

@@ -229,6 +229,7 @@ function resources(input: SpecInput): Omit<OciSpec['linux']['resources'], 'devic
   };
   if (Object.keys(cpu).length) out.cpu = cpu;
   if (r.pidsLimit !== undefined) out.pids = { limit: r.pidsLimit };
+  if (r.hugepageLimits?.length) out.hugepageLimits = r.hugepageLimits.map((h) => ({ ...h }));
   return out;
 }
 
@@ -239,7 +240,9 @@ export function tweakCapabilities(capAdd: string[], capDrop: string[], privilege
   const drops = normalizeCapabilities(capDrop);
   let caps: string[];
   if (adds.includes('ALL')) {
-    caps = ALL_CAPABILITIES.filter((c) => !drops.includes(c));
+    // Every capability this host can grant, as for Privileged: asking for one the daemon lacks
+    // only makes the runtime's capset fail.
+    caps = hostCapabilities().filter((c) => !drops.includes(c));
   } else if (drops.includes('ALL')) {
     caps = [...adds];
   } else {

@@ -1,4 +1,4 @@
-import { containerCgroupPath } from './cgroup-files';
+import { containerCgroupPath, hugetlbAvailable } from './cgroup-files';
 import { existsSync } from 'node:fs';
 import { hostDevices, hostResources, noNewPrivileges, ulimits } from './host-resources';
 import { LogDriverInitError, logSettings, type LogSettings } from './log-config';
@@ -6,7 +6,7 @@ import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MissingRuntime } from '../../runtime/missing-runtime';
 import { runtimeErrorKind } from '../../runtime/oci-cli';
-import type { ContainerMonitor } from '../../runtime/types';
+import type { ContainerMonitor, RuntimeResources } from '../../runtime/types';
 import { BerthError, InvalidParameterError } from '../../errors';
 import { PhaseClock } from '../phase-clock';
 import type { Logger } from 'pino';
@@ -203,7 +203,7 @@ export class ContainerStarter {
       capAdd: c.hostConfig.CapAdd ?? [],
       capDrop: c.hostConfig.CapDrop ?? [],
       shmSize: c.hostConfig.ShmSize || DEFAULT_SHM_SIZE,
-      resources: hostResources(c.hostConfig),
+      resources: withoutUnavailableHugetlb(hostResources(c.hostConfig), this.deps.cgroupVersion),
       rlimits: ulimits(c.hostConfig),
       ...(typeof hc.OomScoreAdj === 'number' && hc.OomScoreAdj ? { oomScoreAdj: hc.OomScoreAdj } : {}),
       noNewPrivileges: noNewPrivileges(c.hostConfig),
@@ -303,4 +303,11 @@ function rootfsPropagationOf(mounts: readonly MountPoint[]): { rootfsPropagation
   if (props.has('shared') || props.has('rshared')) return { rootfsPropagation: 'rshared' };
   if (props.has('slave') || props.has('rslave')) return { rootfsPropagation: 'rslave' };
   return {};
+}
+
+/** Hugepage limits only where the host can apply them (see hugetlbAvailable). */
+function withoutUnavailableHugetlb(r: RuntimeResources, version: 1 | 2): RuntimeResources {
+  if (!r.hugepageLimits || hugetlbAvailable(version)) return r;
+  const { hugepageLimits: _dropped, ...rest } = r;
+  return rest;
 }

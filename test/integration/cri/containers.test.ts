@@ -7,6 +7,8 @@ import { status } from '@grpc/grpc-js';
 import { needsRuntime, startBerth, type Berth } from '../harness';
 import { waitFor } from '../wait';
 import { criClient, grpcCode, type CriClient } from './cri-client';
+import { oomScoreFloor } from '../../../src/cri/oom-score';
+import { mountPropagationOf } from '../../../src/host/mountinfo';
 
 /** CRI containers in host-network pods: lifecycle, logs, ExecSync, filters, security, mounts, resources. */
 const PAUSE = 'berth.test/pause:containers';
@@ -75,7 +77,7 @@ describe('CRI containers', () => {
 
   it('creates, starts, execs in, stops and removes a container of a pod, its output in the CRI log at kubelet\'s path', async () => {
     const pod = await runPod('life');
-    const id = await createCtr(pod, 'app', { command: ['sh', '-c'], args: ['echo hello out; echo hello err >&2; trap "exit 0" TERM; while :; do sleep 1; done'], envs: [{ key: 'GREETING', value: 'hi there' }], working_dir: '/tmp' });
+    const id = await createCtr(pod, 'app', { command: ['sh', '-c'], args: ['echo hello out; echo hello err >&2; trap "exit 0" TERM; while :; do sleep 1; done'], envs: [{ key: 'GREETING', value: 'hi there' }], working_dir: '/tmp', devices: [{ host_path: '/dev/zero', container_path: '/dev/myzero', permissions: 'rwm' }] });
     let s = await statusOf(id);
     assert.equal(s.state, 'CONTAINER_CREATED');
     assert.equal(s.metadata.name, 'app');
@@ -103,12 +105,24 @@ describe('CRI containers', () => {
     const log = await waitFor(() => (existsSync(logPath) && /hello err/.test(readFileSync(logPath, 'utf8')) ? readFileSync(logPath, 'utf8') : undefined), { what: 'the CRI log' });
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) stdout F hello out$/m);
     assert.match(log, /^\S+ stderr F hello err$/m);
+    // An operator's `docker logs` reads the same file, streams apart.
+    const logs = berth.docker(['logs', id]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal(logs.stdout, 'hello out\n');
+    assert.equal(logs.stderr, 'hello err\n');
 
     const r = await exec(id, ['sh', '-c', 'echo "$GREETING in $(pwd)"; echo oops >&2; hostname; exit 7']);
     assert.deepEqual(r, { stdout: 'hi there in /tmp\nlife\n', stderr: 'oops\n', exit_code: 7 });
+    // The pod's hostname, resolv.conf and hosts are the infra container's.
+    const infraDir = join(berth.dataRoot, 'containers', pod.id);
+    assert.equal((await exec(id, ['cat', '/etc/resolv.conf'])).stdout, readFileSync(join(infraDir, 'resolv.conf'), 'utf8'));
+    assert.equal((await exec(id, ['cat', '/etc/hosts'])).stdout, readFileSync(join(infraDir, 'hosts'), 'utf8'));
+    assert.equal((await exec(id, ['sh', '-c', 'head -c 5 /dev/myzero | wc -c'])).stdout.trim(), '5');
     // The pod's processes share one PID namespace: the infra container's process is pid 1.
     assert.match((await exec(id, ['cat', '/proc/1/cmdline'])).stdout, /while :/);
     await assert.rejects(exec(id, ['sleep', '10'], 1), (err) => grpcCode(err) === status.DEADLINE_EXCEEDED);
+    // The timed-out process is gone, not left running in the container.
+    assert.equal((await exec(id, ['sh', '-c', 'ps -o args | grep "^sleep 10" || true'])).stdout, '');
 
     const { containers } = await cri.runtime.ListContainers({ filter: { pod_sandbox_id: pod.id } });
     assert.deepEqual(containers.map((c: { id: string }) => c.id), [id]);
@@ -145,6 +159,14 @@ describe('CRI containers', () => {
     const badStatus = await waitExited(bad);
     assert.equal(badStatus.exit_code, 3);
     assert.equal(badStatus.reason, 'Error');
+    // A start that fails leaves an exited container, as containerd reports it.
+    const broken = await createCtr(pod, 'broken', { command: ['/no/such/binary'] });
+    await assert.rejects(cri.runtime.StartContainer({ container_id: broken }));
+    const brokenStatus = await statusOf(broken);
+    assert.equal(brokenStatus.state, 'CONTAINER_EXITED');
+    assert.equal(brokenStatus.reason, 'StartError');
+    assert.equal(brokenStatus.exit_code, 128);
+    assert.match(brokenStatus.message, /no such binary|no such file|not found/i);
     await assert.rejects(
       cri.runtime.CreateContainer({ pod_sandbox_id: 'f'.repeat(64), config: ctrConfig('orphan'), sandbox_config: pod.config }),
       (err) => grpcCode(err) === status.NOT_FOUND,
@@ -175,6 +197,13 @@ describe('CRI containers', () => {
     assert.ok(stats.writable_layer.fs_id.mountpoint);
     const listed = await cri.runtime.ListContainerStats({ filter: { pod_sandbox_id: b.id } });
     assert.deepEqual(listed.stats.map((x: { attributes: { id: string } }) => x.attributes.id), [other]);
+    const pod = (await cri.runtime.PodSandboxStats({ pod_sandbox_id: b.id })).stats;
+    assert.equal(pod.attributes.id, b.id);
+    assert.equal(pod.attributes.metadata.name, 'filter-b');
+    assert.deepEqual(pod.linux.containers.map((x: { attributes: { id: string } }) => x.attributes.id), [other]);
+    assert.ok(BigInt(pod.linux.memory.working_set_bytes.value) > 0n);
+    const pods = (await cri.runtime.ListPodSandboxStats({ filter: { label_selector: { pod: 'filter-a' } } })).stats;
+    assert.deepEqual(pods.map((x: { attributes: { id: string } }) => x.attributes.id), [a.id]);
 
     await cri.runtime.RemovePodSandbox({ pod_sandbox_id: a.id });
     assert.deepEqual(await ids({ label_selector: { tier: 'x' } }), [other]);
@@ -251,6 +280,16 @@ describe('CRI containers', () => {
     assert.notEqual((await exec(id, ['touch', '/data/x'])).exit_code, 0);
     assert.match((await exec(id, ['grep', ' /data ', '/proc/self/mountinfo'])).stdout, /master:\d+/);
     assert.ok(existsSync(join(berth.dir, 'made-by-start')));
+    // A source that is neither shared nor slave cannot propagate: refused at create, as containerd.
+    const plain = join(berth.dir, 'plain-src');
+    mkdirSync(plain);
+    const where = await mountPropagationOf(plain);
+    if (!where.shared && !where.slave) {
+      await assert.rejects(
+        createCtr(pod, 'refused', { mounts: [{ container_path: '/p', host_path: plain, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }] }),
+        (err) => grpcCode(err) === status.INVALID_ARGUMENT && /is not a shared or slave mount/.test(String((err as Error).message)),
+      );
+    }
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(shared, 'sub')]);
     writeFileSync(join(shared, 'sub', 'late.txt'), 'mounted later\n');
     await waitFor(async () => (await exec(id, ['cat', '/data/sub/late.txt'])).stdout === 'mounted later\n', { what: 'the later mount inside' });
@@ -259,13 +298,23 @@ describe('CRI containers', () => {
 
   it('sets Linux resources in the cgroup and updates them', async () => {
     const pod = await runPod('limits');
-    const id = await startCtr(pod, 'limited', { ...sleeper, linux: { security_context: HOST_NS.security_context, resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 64 * 1024 * 1024 } } });
+    const id = await startCtr(pod, 'limited', { ...sleeper, linux: { security_context: HOST_NS.security_context, resources: { cpu_period: 100000, cpu_quota: 50000, cpu_shares: 512, memory_limit_in_bytes: 64 * 1024 * 1024, oom_score_adj: -997, hugepage_limits: [{ page_size: '2MB', limit: 0 }] } } });
+    // kubelet's score for critical pods; a daemon without CAP_SYS_RESOURCE gives its own instead.
+    // kubelet's zero hugepage limits start on a host without the hugetlb controller too.
+    const pid = JSON.parse((await cri.runtime.ContainerStatus({ container_id: id, verbose: true })).info.info).pid;
+    const floor = oomScoreFloor();
+    assert.equal(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), String(floor !== undefined && floor > -997 ? floor : -997));
     // cgroup v2 (one file each) or v1 (a controller directory each), as the container sees it.
     const read = async (v2: string, v1: string) => (await exec(id, ['sh', '-c', `cat /sys/fs/cgroup/${v2} 2>/dev/null || cat /sys/fs/cgroup/${v1}`])).stdout.trim();
     assert.equal(await read('memory.max', 'memory/memory.limit_in_bytes'), String(64 * 1024 * 1024));
     const cpu = await read('cpu.max', 'cpu/cpu.cfs_quota_us');
     assert.ok(cpu === '50000 100000' || cpu === '50000', cpu);
+    const limits = (await statusOf(id)).resources.linux;
+    assert.equal(limits.memory_limit_in_bytes, String(64 * 1024 * 1024));
+    assert.equal(limits.cpu_quota, '50000');
+    assert.equal(limits.cpu_shares, '512');
     await cri.runtime.UpdateContainerResources({ container_id: id, linux: { memory_limit_in_bytes: 128 * 1024 * 1024, cpu_quota: 20000, cpu_period: 100000 } });
+    assert.equal((await statusOf(id)).resources.linux.memory_limit_in_bytes, String(128 * 1024 * 1024));
     assert.equal(await read('memory.max', 'memory/memory.limit_in_bytes'), String(128 * 1024 * 1024));
     const cpu2 = await read('cpu.max', 'cpu/cpu.cfs_quota_us');
     assert.ok(cpu2 === '20000 100000' || cpu2 === '20000', cpu2);
@@ -306,5 +355,32 @@ describe('CRI containers', () => {
     } finally {
       old.close();
     }
+  });
+
+  it('keeps pod containers running across a daemon restart, the CRI view rebuilt from the store', async () => {
+    const pod = await runPod('survivor');
+    const id = await startCtr(pod, 'steady', { command: ['sh', '-c', 'i=0; trap "exit 0" TERM; while :; do i=$((i+1)); echo beat $i; sleep 0.2; done'] });
+    const logPath = join(logRoot, 'survivor', 'steady', '0.log');
+    await waitFor(() => existsSync(logPath) && /beat 2/.test(readFileSync(logPath, 'utf8')), { what: 'beats in the log' });
+    const before = await statusOf(id);
+    cri.close();
+    await berth.restart();
+    cri = criClient(berth.criSocket);
+    const after = await statusOf(id);
+    assert.equal(after.state, 'CONTAINER_RUNNING');
+    assert.equal(after.started_at, before.started_at);
+    assert.equal(after.log_path, logPath);
+    assert.deepEqual(after.labels, before.labels);
+    const { containers } = await cri.runtime.ListContainers({ filter: { pod_sandbox_id: pod.id } });
+    assert.deepEqual(containers.map((c: { id: string }) => c.id), [id]);
+    assert.equal((await exec(id, ['echo', 'still here'])).stdout, 'still here\n');
+    // The monitor kept writing kubelet's log, and still reopens it when asked.
+    const count = () => [...readFileSync(logPath, 'utf8').matchAll(/beat \d+/g)].length;
+    const seen = count();
+    await waitFor(() => count() > seen, { what: 'new beats after the restart' });
+    renameSync(logPath, `${logPath}.1`);
+    await cri.runtime.ReopenContainerLog({ container_id: id });
+    await waitFor(() => existsSync(logPath) && /stdout F beat \d+/.test(readFileSync(logPath, 'utf8')), { what: 'beats in the reopened log' });
+    await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
   });
 });

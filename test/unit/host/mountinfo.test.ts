@@ -4,15 +4,15 @@ import { mountArgs } from '../../../src/host/mount';
 import { isMountPoint, lockedFlagsOf, parseMountinfo } from '../../../src/host/mountinfo';
 
 describe('mountinfo', () => {
-  it('reads mount point, mount options, type, source and super options, decoding octal escapes', () => {
+  it('reads mount point, mount options, propagation tags, type, source and super options, decoding octal escapes', () => {
     const text =
       '22 1 0:20 / / rw,relatime - ext4 /dev/vda rw\n' +
       '30 22 0:25 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n' +
       '41 22 0:50 / /var/lib/my\\040dir/merged rw - overlay overlay rw,lowerdir=/a\n';
     assert.deepEqual(parseMountinfo(text), [
-      { mountPoint: '/', mountOptions: 'rw,relatime', fsType: 'ext4', source: '/dev/vda', superOptions: 'rw' },
-      { mountPoint: '/sys/fs/cgroup', mountOptions: 'rw,nosuid', fsType: 'cgroup2', source: 'cgroup2', superOptions: 'rw,nsdelegate' },
-      { mountPoint: '/var/lib/my dir/merged', mountOptions: 'rw', fsType: 'overlay', source: 'overlay', superOptions: 'rw,lowerdir=/a' },
+      { mountPoint: '/', mountOptions: 'rw,relatime', fsType: 'ext4', source: '/dev/vda', superOptions: 'rw', optional: '' },
+      { mountPoint: '/sys/fs/cgroup', mountOptions: 'rw,nosuid', fsType: 'cgroup2', source: 'cgroup2', superOptions: 'rw,nsdelegate', optional: 'shared:4' },
+      { mountPoint: '/var/lib/my dir/merged', mountOptions: 'rw', fsType: 'overlay', source: 'overlay', superOptions: 'rw,lowerdir=/a', optional: '' },
     ]);
   });
 

@@ -225,6 +225,12 @@ export class ExecService {
     await this.host.monitor.resizeExec(e.dir, height, width);
   }
 
+  /** Forgets an instance that has run, once its caller read the exit code (the CRI's Exec). */
+  discard(id: string): void {
+    const e = this.execs.get(id);
+    if (e && e.started && !e.running) this.execs.delete(id);
+  }
+
   /** The container is gone: its exec instances go with it. */
   forget(containerId: string): void {
     for (const [id, e] of this.execs) if (e.containerId === containerId) this.execs.delete(id);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeJsonLogEntry, encodeJsonLogEntry } from '../../../../src/engine/containers/json-log-entry';
+import { decodeJsonLogEntry, decodeK8sLogLine, encodeJsonLogEntry } from '../../../../src/engine/containers/json-log-entry';
 
 /** What a full JSON parse of the line says (the decoder's fast path must agree with it). */
 function parsed(line: string) {
@@ -26,5 +26,14 @@ describe('json-file log entries', () => {
     for (const line of ['', 'not json', '{"log":"x","stream":"stdout"}', '{"log":"x"', '[1,2]', '{"log":1,"time":"t"}']) {
       assert.equal(decodeJsonLogEntry(line), undefined, line);
     }
+  });
+});
+
+describe('k8s-file (CRI) log lines', () => {
+  it('reads time, stream and text; a full line gets its newline back, a partial one does not', () => {
+    assert.deepEqual(decodeK8sLogLine('2026-12-04T19:34:29.866123456+00:00 stdout F hello world'), { time: '2026-12-04T19:34:29.866123456Z', stream: 'stdout', text: 'hello world\n' });
+    assert.deepEqual(decodeK8sLogLine('2026-12-04T19:34:29.8Z stderr P part of '), { time: '2026-12-04T19:34:29.8Z', stream: 'stderr', text: 'part of ' });
+    assert.deepEqual(decodeK8sLogLine('2026-12-04T19:34:29.8Z stdout F'), { time: '2026-12-04T19:34:29.8Z', stream: 'stdout', text: '\n' });
+    for (const line of ['', 'garbage', '2026-12-04T19:34:29.8Z stdin F x', '2026-12-04T19:34:29.8Z stdout X x']) assert.equal(decodeK8sLogLine(line), undefined, line);
   });
 });
