@@ -18,8 +18,6 @@ import { writePodNetwork, type PodNetwork } from './pod-network';
  */
 const PAUSE = 'berth.test/pause:kubelet';
 const skip = kubeletSkipReason();
-// TODO(kubelet2): the streaming server (Exec/Attach/PortForward) lands with stream2's branch.
-const streamingSkip: string | false = 'the CRI streaming server is not on this branch yet';
 
 function crictl(socket: string, args: string[], timeoutMs = 60_000) {
   const r = spawnSync(join(CRI_TOOLS, 'crictl'), ['--runtime-endpoint', `unix://${socket}`, '--image-endpoint', `unix://${socket}`, '--timeout', '30s', ...args], { encoding: 'utf8', timeout: timeoutMs });
@@ -180,7 +178,7 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
     assert.equal((await waitFor(() => httpGet(url), { what: url, timeout: 15_000, interval: 200 })).trim(), `hello-from-${name}`);
   });
 
-  it('execs into the container through the streaming server (crictl exec, with stdin)', { skip: streamingSkip }, () => {
+  it('execs into the container through the streaming server (crictl exec, with stdin)', () => {
     const r = crictl(berth.criSocket, ['exec', containerId, 'sh', '-c', 'echo streamed-$((6*7))']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'streamed-42\n');
@@ -189,7 +187,7 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
     assert.equal(piped.stdout, 'THROUGH STDIN\n');
   });
 
-  it('forwards a loopback port to the pod’s port (crictl port-forward)', { skip: streamingSkip }, async () => {
+  it('forwards a loopback port to the pod’s port (crictl port-forward)', async () => {
     const local = await freePort();
     const fwd = spawn(join(CRI_TOOLS, 'crictl'), ['--runtime-endpoint', `unix://${berth.criSocket}`, 'port-forward', podId, `${local}:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
