@@ -162,14 +162,11 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^in-/m);
     assert.match(r.stdout, new RegExp(`^hello-from-${name}$`, 'm'));
-    // The pod's DNS is kubelet's: the servers and search domains of its resolvConf. (A pod on
-    // the host's network still gets the host's file from the engine: see the notes of issue 17.)
-    if (!hostNetwork) {
-      const resolv = crictl(berth.criSocket, ['exec', '-s', containerId, 'cat', '/etc/resolv.conf']);
-      assert.equal(resolv.code, 0, resolv.stderr);
-      assert.match(resolv.stdout, /^nameserver 127\.0\.0\.53$/m);
-      assert.match(resolv.stdout, /^search berth\.test$/m);
-    }
+    // The pod's DNS is kubelet's: the servers and search domains of its resolvConf.
+    const resolv = crictl(berth.criSocket, ['exec', '-s', containerId, 'cat', '/etc/resolv.conf']);
+    assert.equal(resolv.code, 0, resolv.stderr);
+    assert.match(resolv.stdout, /^nameserver 127\.0\.0\.53$/m);
+    assert.match(resolv.stdout, /^search berth\.test$/m);
     const failing = await cri.runtime.ExecSync({ container_id: containerId, cmd: ['sh', '-c', 'echo oops >&2; exit 3'], timeout: 10 });
     assert.equal(failing.exit_code, 3);
     assert.equal(Buffer.from(failing.stderr).toString(), 'oops\n');
