@@ -98,3 +98,22 @@ if (!(mtime(output) > mtime(source) && mtime(output) > mtime(__filename))) {
     }
   }
 }
+
+// The pods' infra process (src/host/native/pause.c), static, into dist/src/host/berth-pause: the
+// one file of the infra image Berth makes itself (src/cri/infra-image.ts).
+{
+  const source = join(root, 'src/host/native/pause.c');
+  const outDir = join(root, 'dist/src/host');
+  const binary = join(outDir, 'berth-pause');
+  if (mtime(binary) <= Math.max(mtime(__filename), mtime(source))) {
+    mkdirSync(outDir, { recursive: true });
+    const cc = process.env.CC || 'gcc';
+    const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-static', '-s', '-o', binary, source], { stdio: 'inherit' });
+    if (r.error || r.status !== 0) {
+      console.error(`building ${binary} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
+        'it needs a C compiler and a static libc: apt-get install gcc libc6-dev');
+      process.exit(1);
+    }
+  }
+}
+

@@ -11,10 +11,10 @@ import { podNetworkHooks } from './pod-network-hooks';
 import { join } from 'node:path';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
+import { infraImage, INFRA_REPO } from './infra-image';
 import { imageHandlers } from './image-handlers';
 import { podContainerHandlers } from './pod-containers';
 import { startCriStreaming } from './streaming/cri-streaming';
-import { UnavailableError } from '../errors';
 import { startCriServer, type CriServer, type ImageHandlers, type RuntimeHandlers } from './server';
 
 /** The daemon's CRI settings (src/config.ts CriConfig). */
@@ -58,10 +58,7 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
     ...sandboxHandlers({
       containers: deps.containers,
       network: podNetworkHooks(podCni),
-      infraImage: async () => {
-        if (config.podInfraImage) return config.podInfraImage;
-        throw new UnavailableError('no pod infra image: set --pod-infra-image');
-      },
+      infraImage: infraImage({ images: deps.images, version: deps.version, configured: config.podInfraImage }),
     }),
     ...podContainerHandlers({ containers: deps.containers }),
     ...streaming.handlers,
@@ -69,7 +66,7 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const image: ImageHandlers = imageHandlers({
     images: deps.images,
     imageRoot: deps.imageRoot,
-    pinned: () => (config.podInfraImage ? [config.podInfraImage] : []),
+    pinned: () => [config.podInfraImage ?? `${INFRA_REPO}:${deps.version}`],
   });
   const server = await startCriServer({ socketPath: config.socket, runtime, image, log: deps.log }).catch(async (err: unknown) => {
     await streaming.close();

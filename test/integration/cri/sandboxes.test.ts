@@ -92,3 +92,33 @@ describe('CRI pod sandboxes', () => {
     }
   });
 });
+
+describe('Berth’s own pod infra image', () => {
+  let berth: Berth;
+  let cri: CriClient;
+
+  before(async () => {
+    berth = await startBerth({ busybox: false });
+    cri = criClient(berth.criSocket);
+  });
+  after(async () => {
+    cri?.close();
+    await berth?.cleanup();
+  });
+
+  it('is made locally on first need, pinned, and ends on SIGTERM when the pod stops', async () => {
+    const version = JSON.parse(berth.ok(['version', '--format', '{{json .Server}}'])).Version;
+    const ref = `berth.local/pause:${version}`;
+    assert.equal(berth.docker(['image', 'inspect', ref]).code, 1, 'not there before a pod needs it');
+    const config = podConfig('own-pause', { linux: { security_context: { namespace_options: { network: 'NODE' } } } });
+    const { pod_sandbox_id: id } = await cri.runtime.RunPodSandbox({ config });
+    const image = JSON.parse(berth.ok(['image', 'inspect', ref]))[0];
+    assert.deepEqual(image.Config.Entrypoint, ['/pause']);
+    assert.equal(JSON.parse(berth.ok(['inspect', id]))[0].Config.Image, ref);
+    assert.equal((await cri.image.ImageStatus({ image: { image: ref } })).image.pinned, true);
+    await cri.runtime.StopPodSandbox({ pod_sandbox_id: id });
+    // SIGTERM ended it (0), not the SIGKILL after the grace period (137).
+    assert.equal(JSON.parse(berth.ok(['inspect', id]))[0].State.ExitCode, 0);
+    await cri.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+  });
+});
