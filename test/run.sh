@@ -51,6 +51,9 @@ SERIAL=(
   test/integration/containers/userns-remap.test.ts
   # Kubernetes' CRI validation suite: 80 specs, many pods at once, minutes of the machine's time.
   test/integration/cri/critest.test.ts
+  # kubelet writes its pod logs, their links and its device-plugin socket to fixed host paths
+  # (one kubelet at a time), and must not race other pods for the machine's two cores.
+  test/integration/cri/kubelet.test.ts
 )
 compiled() { for f in "$@"; do f=${f#test/}; echo "dist/test/${f%.ts}.js"; done; }
 parallel=()

@@ -146,7 +146,11 @@ export class ContainerNetworking {
     const resolvOpts = { dns: c.hostConfig.Dns ?? [], dnsSearch: c.hostConfig.DnsSearch ?? [], dnsOptions: c.hostConfig.DnsOptions ?? [] };
     const extraHosts = c.hostConfig.ExtraHosts ?? [];
     if (mode.kind === 'host') {
-      return { hostNetwork: true, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf: hostResolv.raw, env: [] };
+      // dockerd copies the host's file unless --dns, --dns-search or --dns-option ask for more (a
+      // node-network pod's dns_config); the host's own resolvers stay, loopback ones included.
+      const custom = resolvOpts.dns.length + resolvOpts.dnsSearch.length + resolvOpts.dnsOptions.length > 0;
+      const resolvConf = custom ? resolvConfFile(hostResolv, { ...resolvOpts, dns: resolvOpts.dns.length ? resolvOpts.dns : hostResolv.nameservers, embeddedDns: false }) : hostResolv.raw;
+      return { hostNetwork: true, hostname, hosts: Promise.resolve(hostsFile({ hostname, extraHosts })), resolvConf, env: [] };
     }
     const loopbackOnly = (): NetworkSetup => ({
       hostNetwork: false,

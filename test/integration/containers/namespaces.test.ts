@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startBerth, type Berth } from '../harness';
 
@@ -26,6 +26,13 @@ describe('containers: shared namespaces and sysctls', () => {
     // Joining a host-network container must not try to set network sysctls on the host.
     berth.ok(['run', '-d', '--name', 'hostnet', '--network', 'host', 'busybox', 'sleep', '300']);
     assert.equal(berth.ok(['run', '--rm', '--network', 'container:hostnet', 'busybox', 'echo', 'joined']).trim(), 'joined');
+  });
+
+  it('gives a host-network container the host’s resolv.conf, or its --dns and --dns-search when set', () => {
+    const host = berth.ok(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/etc/resolv.conf']);
+    assert.equal(host, readFileSync('/etc/resolv.conf', 'utf8'));
+    const custom = berth.ok(['run', '--rm', '--network', 'host', '--dns', '10.9.8.6', '--dns-search', 'berth.test', 'busybox', 'cat', '/etc/resolv.conf']);
+    assert.deepEqual(custom.trim().split('\n').sort(), ['nameserver 10.9.8.6', 'search berth.test']);
   });
 
   it("joins another container's IPC and PID namespaces", () => {
