@@ -73,6 +73,8 @@ class ContainerdCri {
         `  sandbox_image = "${PAUSE}"`,
         '  stream_server_address = "127.0.0.1"',
         '  stream_server_port = "0"',
+        // This machine lacks CAP_SYS_RESOURCE: kubelet's runtimes may not lower oom_score_adj.
+        '  restrict_oom_score_adj = true',
         '  [plugins."io.containerd.grpc.v1.cri".cni]',
         `    bin_dir = "${CNI_BIN_DIRS.find(existsSync) ?? CNI_BIN_DIRS[0]}"`,
         `    conf_dir = "${this.cniDir}"`,
