@@ -235,7 +235,10 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     if (config.cri) {
       await mkdir(dirname(config.cri.socket), { recursive: true, mode: 0o711 });
       await claimSocket(config.cri.socket);
-      cri = await startCriFace({ config: config.cri, version: VERSION, containers, images, execRoot: config.execRoot, imageRoot: join(dataRoot, 'image'), log: log.child({ module: 'cri' }) });
+      cri = await startCriFace({ config: config.cri, version: VERSION, containers, images, execRoot: config.execRoot,
+        // runc as containerd's default: crun 1.8 gives bind mounts a peer group of their own, which
+        // breaks kubelet's mount propagation (crun PR #2067).
+        podRuntime: runtimes.infos().some((r) => r.name === 'runc' && r.available) ? 'runc' : undefined, imageRoot: join(dataRoot, 'image'), log: log.child({ module: 'cri' }) });
       await chmod(config.cri.socket, 0o660);
     }
     await writeFile(config.pidFile, `${process.pid}\n`);

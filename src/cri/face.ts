@@ -31,6 +31,8 @@ export interface CriFaceDeps {
   version: string;
   containers: ContainerEngine;
   images: ImageService;
+  /** Pods' runtime when kubelet names none (see sandboxes.ts). */
+  podRuntime?: string;
   /** The daemon's exec root: pods' pinned namespaces live in `<exec-root>/pods`. */
   execRoot: string;
   /** `<data-root>/image`. */
@@ -58,6 +60,7 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
     ...sandboxHandlers({
       containers: deps.containers,
       network: podNetworkHooks(podCni),
+      podRuntime: deps.podRuntime,
       infraImage: infraImage({ images: deps.images, version: deps.version, configured: config.podInfraImage }),
     }),
     ...podContainerHandlers({ containers: deps.containers }),

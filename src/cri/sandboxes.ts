@@ -32,6 +32,11 @@ export interface SandboxDeps {
   /** The infra image's reference, made or found locally (`--pod-infra-image` or Berth's own). */
   infraImage(): Promise<string>;
   network?: PodNetworkHooks;
+  /**
+   * The runtime of pods whose RunPodSandbox names no handler (their containers follow it): runc
+   * where installed, as containerd's default; else the daemon's default runtime.
+   */
+  podRuntime?: string;
   /** Grace period for the infra container at stop, in seconds. */
   stopTimeout?: number;
 }
@@ -75,7 +80,7 @@ function namespaceOptions(config: PodSandboxConfig__Output) {
 }
 
 /** The infra container's host config: the pod's namespaces, sysctls, cgroup parent, DNS. */
-function infraHostConfig(config: PodSandboxConfig__Output, runtimeHandler: string): HostConfig {
+function infraHostConfig(config: PodSandboxConfig__Output, runtime: string | undefined): HostConfig {
   const ns = namespaceOptions(config);
   const sc = config.linux?.security_context;
   const dns = config.dns_config;
@@ -83,7 +88,7 @@ function infraHostConfig(config: PodSandboxConfig__Output, runtimeHandler: strin
     NetworkMode: ns?.network === 'NODE' ? 'host' : 'none',
     IpcMode: ns?.ipc === 'NODE' ? 'host' : 'shareable',
     PidMode: ns?.pid === 'NODE' ? 'host' : '',
-    ...(runtimeHandler ? { Runtime: runtimeHandler } : {}),
+    ...(runtime ? { Runtime: runtime } : {}),
     ...(config.linux?.cgroup_parent ? { CgroupParent: config.linux.cgroup_parent } : {}),
     ...(config.linux?.sysctls && Object.keys(config.linux.sysctls).length ? { Sysctls: config.linux.sysctls } : {}),
     ...(sc?.privileged ? { Privileged: true } : {}),
@@ -146,7 +151,7 @@ export function sandboxHandlers(deps: SandboxDeps): Pick<RuntimeHandlers, 'RunPo
       const { Id: id } = await containers.creation.create({
         name: sandboxName(metadata),
         config: { Image: image, Hostname: config.hostname || undefined, Labels: labels },
-        hostConfig: { ...infraHostConfig(config, req.runtime_handler), ...extra },
+        hostConfig: { ...infraHostConfig(config, req.runtime_handler || deps.podRuntime), ...extra },
       });
       // Nothing half-made: a sandbox that cannot start (or join its network) is removed again.
       try {

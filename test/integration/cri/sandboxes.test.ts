@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { startBerth, type Berth } from '../harness';
+import { installedRuntime, startBerth, type Berth } from '../harness';
 import { criClient, grpcCode, type CriClient } from './cri-client';
 
 /** Pod sandboxes over the CRI: the infra container (Berth’s own pause image), metadata, filters, stop and remove. */
@@ -47,6 +47,8 @@ describe('CRI pod sandboxes', () => {
     assert.equal(inspect.State.Running, true);
     assert.equal(inspect.Name, '/k8s_POD_web_default_uid-web_1');
     assert.equal(inspect.HostConfig.NetworkMode, 'host');
+    // Pods run under runc where it is installed, as containerd's default (docs/cri.md).
+    if (installedRuntime('runc')) assert.equal(inspect.HostConfig.Runtime, 'runc');
 
     // The same name again is refused while the first exists.
     await assert.rejects(cri.runtime.RunPodSandbox({ config }), (err) => grpcCode(err) === status.FAILED_PRECONDITION);
