@@ -63,57 +63,28 @@ if (!(mtime(output) > mtime(source) && mtime(output) > mtime(__filename))) {
   }
 }
 
-// The idmapped rootfs mounter of userns-remap (src/host/native/idmapped-overlay.c) into
-// dist/src/host/berth-idmapped-overlay, beside the compiled src/host/idmapped-overlay.js.
-{
-  const source = join(root, 'src/host/native/idmapped-overlay.c');
+/**
+ * One of Berth's helper programs under src/host/native/ into dist/src/host/<binary>, beside the
+ * compiled module that runs it; rebuilt when the source or this script is newer.
+ */
+function buildHostHelper(sourceName, binaryName, extraFlags = [], needs = 'a C compiler: apt-get install gcc libc6-dev') {
+  const source = join(root, 'src/host/native', sourceName);
   const outDir = join(root, 'dist/src/host');
-  const binary = join(outDir, 'berth-idmapped-overlay');
-  if (mtime(binary) <= Math.max(mtime(__filename), mtime(source))) {
-    mkdirSync(outDir, { recursive: true });
-    const cc = process.env.CC || 'gcc';
-    const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', binary, source], { stdio: 'inherit' });
-    if (r.error || r.status !== 0) {
-      console.error(`building ${binary} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
-        'it needs a C compiler: apt-get install gcc libc6-dev');
-      process.exit(1);
-    }
+  const binary = join(outDir, binaryName);
+  if (mtime(binary) > Math.max(mtime(__filename), mtime(source))) return;
+  mkdirSync(outDir, { recursive: true });
+  const cc = process.env.CC || 'gcc';
+  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', ...extraFlags, '-o', binary, source], { stdio: 'inherit' });
+  if (r.error || r.status !== 0) {
+    console.error(`building ${binary} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); it needs ${needs}`);
+    process.exit(1);
   }
 }
 
-// The CRI PortForward's connector (src/host/native/netns-connect.c) into
-// dist/src/host/berth-netns-connect, beside the compiled src/host/netns-connect.js.
-{
-  const source = join(root, 'src/host/native/netns-connect.c');
-  const outDir = join(root, 'dist/src/host');
-  const binary = join(outDir, 'berth-netns-connect');
-  if (mtime(binary) <= Math.max(mtime(__filename), mtime(source))) {
-    mkdirSync(outDir, { recursive: true });
-    const cc = process.env.CC || 'gcc';
-    const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', binary, source], { stdio: 'inherit' });
-    if (r.error || r.status !== 0) {
-      console.error(`building ${binary} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
-        'it needs a C compiler: apt-get install gcc libc6-dev');
-      process.exit(1);
-    }
-  }
-}
-
-// The pods' infra process (src/host/native/pause.c), static, into dist/src/host/berth-pause: the
-// one file of the infra image Berth makes itself (src/cri/infra-image.ts).
-{
-  const source = join(root, 'src/host/native/pause.c');
-  const outDir = join(root, 'dist/src/host');
-  const binary = join(outDir, 'berth-pause');
-  if (mtime(binary) <= Math.max(mtime(__filename), mtime(source))) {
-    mkdirSync(outDir, { recursive: true });
-    const cc = process.env.CC || 'gcc';
-    const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-static', '-s', '-o', binary, source], { stdio: 'inherit' });
-    if (r.error || r.status !== 0) {
-      console.error(`building ${binary} failed (${r.error?.message ?? `${cc} exited with ${r.status}`}); ` +
-        'it needs a C compiler and a static libc: apt-get install gcc libc6-dev');
-      process.exit(1);
-    }
-  }
-}
-
+// The idmapped rootfs mounter of userns-remap (src/host/idmapped-overlay.ts runs it).
+buildHostHelper('idmapped-overlay.c', 'berth-idmapped-overlay');
+// The CRI PortForward's connector (src/host/netns-connect.ts).
+buildHostHelper('netns-connect.c', 'berth-netns-connect');
+// The pods' infra process, static: the one file of the infra image Berth makes itself
+// (src/cri/infra-image.ts).
+buildHostHelper('pause.c', 'berth-pause', ['-static', '-s'], 'a C compiler and a static libc: apt-get install gcc libc6-dev');

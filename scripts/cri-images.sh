@@ -20,7 +20,7 @@ build() { # tag, Dockerfile text
 # A web server that names itself `$1` in ps, writes its pid file and serves / on port $2.
 cat >"$ctx/webserver" <<'SH'
 #!/bin/sh
-name="$(basename "$0")"; port="${PORT:-80}"
+name="$(basename "$0" .sh)"; name="${name%-foreground}"; port="${PORT:-80}"
 mkdir -p /var/run /www && echo "<html><body>Welcome to $name</body></html>" >/www/index.html
 echo $$ >"/var/run/$name.pid"
 echo "$name -D FOREGROUND"
@@ -41,9 +41,19 @@ echo "key        shmid      owner      perms      bytes      nattch     status"
 awk 'NR > 1 { printf "0x%08x %-10s %-10s %-10s %-10s %s\n", $1, $2, $8, $3, $4, $7 }' /proc/sysvipc/shm
 SH
 chmod 755 "$ctx/ipcs"
+# pgrep NAME: the pids whose command name is NAME (Debian's busybox-static lacks the applet too).
+cat >"$ctx/pgrep" <<'SH'
+#!/bin/sh
+found=1
+for d in /proc/[0-9]*; do
+  [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] && { echo "${d#/proc/}"; found=0; }
+done
+exit $found
+SH
+chmod 755 "$ctx/pgrep"
 build registry.k8s.io/e2e-test-images/busybox:1.29-2 'FROM busybox:latest
 RUN for f in /bin/*; do [ -L "$f" ] && [ "$(readlink "$f")" = busybox ] && ln -f /bin/busybox "$f"; done; true
-COPY ipcs /bin/ipcs'
+COPY ipcs pgrep /bin/'
 # Its command line names the master process, as the real nginx's pid 1 does.
 build registry.k8s.io/e2e-test-images/nginx:1.14-2 'FROM busybox:latest
 COPY webserver /usr/sbin/nginx

@@ -15,6 +15,7 @@ import { getSandbox } from './sandboxes';
 import type { ContainerStats } from './generated/runtime/v1/ContainerStats';
 import type { CpuUsage } from './generated/runtime/v1/CpuUsage';
 import type { MemoryUsage } from './generated/runtime/v1/MemoryUsage';
+import type { NetworkUsage } from './generated/runtime/v1/NetworkUsage';
 import type { PodSandboxStats } from './generated/runtime/v1/PodSandboxStats';
 import type { RuntimeHandlers } from './server';
 
@@ -82,6 +83,12 @@ function sum(list: Array<{ value?: unknown } | null | undefined>): { value: stri
   return { value: list.reduce((t, v) => t + BigInt(String(v?.value ?? 0)), 0n).toString() };
 }
 
+/** The pod's interfaces (the infra container's namespace), eth0 as the default one as kubelet names it. */
+function networkUsage(s: StatsSample | undefined, at: string): NetworkUsage {
+  const interfaces = Object.entries(s?.networks ?? {}).map(([name, n]) => ({ name, rx_bytes: value(n.rx_bytes ?? 0), rx_errors: value(n.rx_errors ?? 0), tx_bytes: value(n.tx_bytes ?? 0), tx_errors: value(n.tx_errors ?? 0) }));
+  return { timestamp: at, default_interface: interfaces.find((i) => i.name === 'eth0') ?? interfaces[0] ?? null, interfaces };
+}
+
 async function sandboxStats(containers: ContainerEngine, infra: ContainerRecord, history: CpuHistory): Promise<PodSandboxStats> {
   const at = nowNanos().toString();
   const members = await Promise.all(criContainers(containers, infra.id).map((c) => statsOf(containers, c, history)));
@@ -92,7 +99,7 @@ async function sandboxStats(containers: ContainerEngine, infra: ContainerRecord,
     linux: {
       cpu: { timestamp: at, usage_core_nano_seconds: sum(members.map((m) => m.cpu?.usage_core_nano_seconds)), usage_nano_cores: sum(members.map((m) => m.cpu?.usage_nano_cores)) },
       memory: { timestamp: at, working_set_bytes: sum(members.map((m) => m.memory?.working_set_bytes)) },
-      network: { timestamp: at, default_interface: null, interfaces: [] },
+      network: networkUsage(infraSample, at),
       process: { timestamp: at, process_count: value(infraSample?.pids_stats.current ?? 0) },
       containers: members,
     },

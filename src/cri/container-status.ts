@@ -2,6 +2,8 @@
  * How an engine container record reads as a CRI container: its state, the summary
  * ListContainers gives and the status ContainerStatus gives (containerd's reasons and times).
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ContainerRecord } from '../engine/containers/types';
 import { ANNOTATIONS_LABEL, CONFIG_LABEL, METADATA_LABEL, parseLabel, SANDBOX_ID_LABEL, userLabels } from './cri-labels';
 import { resourcesFromHostConfig } from './container-config';
@@ -97,8 +99,12 @@ export function containerStatus(c: ContainerRecord): ContainerStatus {
   };
 }
 
-/** The verbose `info` of ContainerStatus (containerd gives a JSON with these keys). */
-export function containerInfo(c: ContainerRecord): Record<string, string> {
+/**
+ * The verbose `info` of ContainerStatus (containerd gives a JSON with these keys), with the OCI
+ * spec the container was last started with (`runtimeSpec`, what `crictl inspect` shows).
+ */
+export async function containerInfo(c: ContainerRecord, bundle: string): Promise<Record<string, string>> {
+  const runtimeSpec = await readFile(join(bundle, 'config.json'), 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
   return {
     info: JSON.stringify({
       sandboxID: c.config.Labels?.[SANDBOX_ID_LABEL] ?? '',
@@ -108,6 +114,7 @@ export function containerInfo(c: ContainerRecord): Record<string, string> {
       snapshotter: 'overlayfs',
       runtimeType: c.runtime,
       config: containerConfigOf(c),
+      ...(runtimeSpec ? { runtimeSpec } : {}),
     }),
   };
 }

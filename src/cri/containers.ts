@@ -116,7 +116,7 @@ export function containerHandlers(deps: ContainerDeps): Handlers {
 
     ContainerStatus: async (req) => {
       const c = getContainer(containers, req.container_id);
-      return { status: containerStatus(c), info: req.verbose ? containerInfo(c) : {} };
+      return { status: containerStatus(c), info: req.verbose ? await containerInfo(c, containers.records.dirs(c.id).bundle) : {} };
     },
 
     ReopenContainerLog: async (req) => {

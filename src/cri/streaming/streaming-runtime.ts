@@ -21,7 +21,7 @@ export function engineStreamingRuntime(containers: ContainerEngine): StreamingRu
     exec: async (containerId, cmd, io) => {
       const c = getContainer(containers, containerId);
       const size = io.tty ? await io.firstSize(FIRST_SIZE_WAIT_MS) : undefined;
-      const id = containers.execs.create(c.id, { Cmd: cmd, Tty: io.tty, Privileged: false, AttachStdin: !!io.stdin, AttachStdout: !!io.stdout, AttachStderr: !!io.stderr });
+      const id = containers.execs.create(c.id, { Cmd: cmd, Tty: io.tty, Privileged: false, AttachStdin: !!io.stdin, AttachStdout: !!io.stdout, AttachStderr: !!io.stderr, DetachKeys: null });
       const { streams, ended } = attachStreams(io);
       const onResize = (s: TerminalSize) => void containers.execs.resize(id, s.height, s.width).catch(() => undefined);
       io.resizes.on('resize', onResize);
@@ -48,7 +48,7 @@ export function engineStreamingRuntime(containers: ContainerEngine): StreamingRu
       const onResize = (s: TerminalSize) => void containers.streams.resize(c.id, s.height, s.width).catch(() => undefined);
       io.resizes.on('resize', onResize);
       try {
-        await containers.streams.attach(c.id, { stdin: !!io.stdin, stdout: !!io.stdout, stderr: !!io.stderr, stream: true, logs: false, getStreams: () => streams });
+        await containers.streams.attach(c.id, { stdin: !!io.stdin, stdout: !!io.stdout, stderr: !!io.stderr, stream: true, logs: false, detachKeys: null, getStreams: () => streams });
         await ended;
         return { exitCode: 0 };
       } finally {

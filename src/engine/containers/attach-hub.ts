@@ -66,7 +66,7 @@ export class AttachHub {
     const stdin = streams.stdin;
     if (opts.stdin && stdin && client.openStdin) {
       // dockerd looks for the detach keys only with a TTY: without one stdin is binary-safe.
-      const scanner = client.tty ? new DetachScanner(parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS)) : undefined;
+      const scanner = client.tty && opts.detachKeys !== null ? new DetachScanner(parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS)) : undefined;
       stdin.on('data', (chunk: Buffer) => {
         const { forward, detached } = scanner ? scanner.feed(chunk) : { forward: chunk, detached: false };
         if (forward.length) session.write(forward);

@@ -253,7 +253,8 @@ export interface AttachOptions {
   stderr: boolean;
   stream: boolean;
   logs: boolean;
-  detachKeys?: string;
+  /** Unset: Docker's default keys; null: none (the CRI's clients have no detach keys). */
+  detachKeys?: string | null;
   /** Called once the engine has validated the request; the API hijacks the connection then. */
   getStreams(tty: boolean): AttachStreams;
 }

@@ -130,7 +130,9 @@ describe('CRI containers', () => {
     assert.equal(containers[0].state, 'CONTAINER_RUNNING');
 
     const verbose = await cri.runtime.ContainerStatus({ container_id: id, verbose: true });
-    assert.equal(JSON.parse(verbose.info.info).sandboxID, pod.id);
+    const info = JSON.parse(verbose.info.info);
+    assert.equal(info.sandboxID, pod.id);
+    assert.deepEqual(info.runtimeSpec.process.args, ['sh', '-c', info.config.args[0]]);
 
     await cri.runtime.StopContainer({ container_id: id, timeout: 10 });
     s = await statusOf(id);
@@ -202,6 +204,10 @@ describe('CRI containers', () => {
     assert.equal(pod.attributes.metadata.name, 'filter-b');
     assert.deepEqual(pod.linux.containers.map((x: { attributes: { id: string } }) => x.attributes.id), [other]);
     assert.ok(BigInt(pod.linux.memory.working_set_bytes.value) > 0n);
+    // A host-network pod's interfaces are the host's: at least one, with its counters.
+    assert.ok(pod.linux.network.interfaces.length > 0);
+    assert.ok(pod.linux.network.default_interface.name);
+    assert.ok(BigInt(pod.linux.process.process_count.value) > 0n);
     const pods = (await cri.runtime.ListPodSandboxStats({ filter: { label_selector: { pod: 'filter-a' } } })).stats;
     assert.deepEqual(pods.map((x: { attributes: { id: string } }) => x.attributes.id), [a.id]);
 

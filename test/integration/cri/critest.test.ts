@@ -36,7 +36,7 @@ describe('critest against Berth’s CRI', { skip, timeout: 3_600_000 }, () => {
     registry = await startRegistry();
     const mirror = `http://${registry.domain}`;
     berth = await startBerth({
-      extraArgs: ['--registry-host-mirror', `gcr.io=${mirror}`, '--registry-host-mirror', `registry.k8s.io=${mirror}`, '--registry-mirror', mirror, '--pod-infra-image', 'berth.local/pause:3.9'],
+      extraArgs: ['--registry-host-mirror', `gcr.io=${mirror}`, '--registry-host-mirror', `registry.k8s.io=${mirror}`, '--registry-mirror', mirror],
     });
     net = writePodNetwork(berth, 'critest');
     const built = spawnSync('bash', [join(REPO, 'scripts', 'cri-images.sh')], { env: { ...berth.env, PATH: `${dirname(DOCKER)}:${process.env.PATH}` }, encoding: 'utf8', timeout: 900_000 });

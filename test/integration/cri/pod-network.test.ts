@@ -11,7 +11,6 @@ import { criClient, grpcCode, type CriClient } from './cri-client';
 import { writePodNetwork, type PodNetwork } from './pod-network';
 
 /** Pods on kubelet's CNI network: the address, port mappings, DNS, teardown and a berthd restart. */
-const PAUSE = 'berth.test/pause:pod-network';
 
 describe('CRI pod network', () => {
   let berth: Berth;
@@ -45,8 +44,7 @@ describe('CRI pod network', () => {
 
   before(async () => {
     logRoot = mkdtempSync(join(tmpdir(), 'berth-cri-logs-'));
-    berth = await startBerth({ extraArgs: ['--pod-infra-image', PAUSE] });
-    berth.ok(['build', '-q', '-t', PAUSE, '-'], { input: `FROM busybox:latest\nENTRYPOINT ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]\n`, timeoutMs: 120_000 });
+    berth = await startBerth();
     cri = criClient(berth.criSocket);
   });
   after(async () => {

@@ -4,8 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { startBerth, type Berth } from '../harness';
 import { criClient, grpcCode, type CriClient } from './cri-client';
 
-/** Pod sandboxes over the CRI: the infra container, metadata, filters, stop and remove. */
-const PAUSE = 'berth.test/pause:sandboxes';
+/** Pod sandboxes over the CRI: the infra container (Berth’s own pause image), metadata, filters, stop and remove. */
 
 function podConfig(name: string, extra: object = {}) {
   return {
@@ -24,8 +23,7 @@ describe('CRI pod sandboxes', () => {
   let cri: CriClient;
 
   before(async () => {
-    berth = await startBerth({ extraArgs: ['--pod-infra-image', PAUSE] });
-    berth.ok(['build', '-q', '-t', PAUSE, '-'], { input: `FROM busybox:latest\nENTRYPOINT ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]\n`, timeoutMs: 120_000 });
+    berth = await startBerth();
     cri = criClient(berth.criSocket);
   });
   after(async () => {

@@ -4,7 +4,6 @@ import { startBerth, type Berth } from '../harness';
 import { criClient, type CriClient } from './cri-client';
 
 /** Kubernetes' containers are kept apart from the user's in the Docker API, yet an operator can see them. */
-const PAUSE = 'berth.test/pause:separation';
 
 describe('Kubernetes containers beside the user’s', () => {
   let berth: Berth;
@@ -12,8 +11,7 @@ describe('Kubernetes containers beside the user’s', () => {
   let podId: string;
 
   before(async () => {
-    berth = await startBerth({ extraArgs: ['--pod-infra-image', PAUSE] });
-    berth.ok(['build', '-q', '-t', PAUSE, '-'], { input: `FROM busybox:latest\nENTRYPOINT ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]\n`, timeoutMs: 120_000 });
+    berth = await startBerth();
     cri = criClient(berth.criSocket);
     const config = { metadata: { name: 'apart', uid: 'uid-apart', namespace: 'default', attempt: 0 }, linux: { security_context: { namespace_options: { network: 'NODE' } } } };
     podId = (await cri.runtime.RunPodSandbox({ config })).pod_sandbox_id;

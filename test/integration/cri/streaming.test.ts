@@ -8,11 +8,12 @@ import { status } from '@grpc/grpc-js';
 import { freePort, startBerth, type Berth } from '../harness';
 import { httpGet, waitFor } from '../wait';
 import { criClient, grpcCode, type CriClient } from './cri-client';
+import { writePodNetwork, type PodNetwork } from './pod-network';
 
 /**
  * The CRI streaming server driven by crictl (client-go's SPDY executor and port-forwarder, as
  * kubelet uses them): exec with separate streams, stdin, exit codes and a TTY; attach; and
- * port-forward into a pod's own network namespace. The RPCs' checks through the grpc client.
+ * port-forward into a CNI pod's network namespace. The RPCs' checks through the grpc client.
  */
 const REPO = resolve(__dirname, '..', '..', '..', '..');
 const TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
@@ -26,6 +27,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
   let cri: CriClient;
   let pod: { id: string; config: object };
   let sleeper: string;
+  let net: PodNetwork;
 
   const crictlArgs = (args: string[]) => ['--runtime-endpoint', `unix://${berth.criSocket}`, '--image-endpoint', `unix://${berth.criSocket}`, '--timeout', '20s', ...args];
   function crictl(args: string[], input?: string) {
@@ -55,6 +57,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     berth = await startBerth({ extraArgs: ['--pod-infra-image', PAUSE] });
     berth.ok(['build', '-q', '-t', PAUSE, '-'], { input: `FROM busybox:latest\nENTRYPOINT ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]\n`, timeoutMs: 120_000 });
     cri = criClient(berth.criSocket);
+    net = writePodNetwork(berth, 'streams');
     const config = podConfig('streams');
     const { pod_sandbox_id } = await cri.runtime.RunPodSandbox({ config });
     pod = { id: pod_sandbox_id, config };
@@ -63,6 +66,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
   after(async () => {
     cri?.close();
     await berth?.cleanup();
+    net?.remove();
   });
 
   it('execs with stdout and stderr apart, and reports the exit code', () => {
@@ -84,6 +88,11 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     const count = crictl(['exec', '-i', sleeper, 'wc', '-c'], big);
     assert.equal(count.code, 0, count.stderr);
     assert.equal(count.stdout.trim(), String(big.length));
+    // The command ends while the client still sends: the session ends all the same.
+    const endless = [CRICTL, ...crictlArgs(['exec', '-i', sleeper, 'head', '-c', '5'])].map((a) => `'${a}'`).join(' ');
+    const early = spawnSync('sh', ['-c', `yes | ${endless}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(early.status, 0, early.stderr);
+    assert.equal(early.stdout, 'y\ny\ny');
     const out = spawnSync(CRICTL, crictlArgs(['exec', sleeper, 'head', '-c', '3000000', '/dev/zero']), { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
     assert.equal(out.status, 0, String(out.stderr));
     assert.equal(out.stdout.length, 3_000_000);
@@ -132,7 +141,7 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     await waitFor(async () => (await cri.runtime.ContainerStatus({ container_id: id })).status.state === 'CONTAINER_EXITED', { what: 'the container to exit after "quit"' });
   });
 
-  it('forwards a port into the pod’s network namespace', async () => {
+  it('forwards a port into the pod’s network namespace (a CNI pod, the server on its loopback only)', async () => {
     await startCtr('httpd', { command: ['sh', '-c', 'mkdir -p /www && echo "hello from the pod" > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www'] });
     const port = await freePort();
     const pf = spawn(CRICTL, crictlArgs(['port-forward', pod.id, `${port}:8080`]), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -148,6 +157,31 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
       assert.deepEqual(again, Array(3).fill('hello from the pod\n'));
     } finally {
       pf.kill();
+    }
+  });
+
+  it('forwards a port of a host-network pod (kubelet’s hostNetwork static pods)', async () => {
+    const config = { ...podConfig('hostnet'), linux: { security_context: { namespace_options: { network: 'NODE', pid: 'POD', ipc: 'POD' } } } };
+    const { pod_sandbox_id: hostPod } = await cri.runtime.RunPodSandbox({ config });
+    const target = await freePort();
+    const { container_id: id } = await cri.runtime.CreateContainer({
+      pod_sandbox_id: hostPod,
+      config: { metadata: { name: 'httpd', attempt: 0 }, image: { image: 'busybox:latest' }, log_path: 'hostnet-httpd.log', command: ['sh', '-c', `mkdir -p /www && echo host-network > /www/index.html && exec httpd -f -p 127.0.0.1:${target} -h /www`], linux: config.linux },
+      sandbox_config: config,
+    });
+    await cri.runtime.StartContainer({ container_id: id });
+    const port = await freePort();
+    const pf = spawn(CRICTL, crictlArgs(['port-forward', hostPod, `${port}:${target}`]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    pf.stdout.on('data', (d) => (output += d));
+    pf.stderr.on('data', (d) => (output += d));
+    try {
+      await waitFor(() => output.includes('Forwarding from'), { what: `crictl port-forward to listen (output: ${output})` });
+      assert.equal(await waitFor(() => httpGet(`http://127.0.0.1:${port}/index.html`), { what: 'the page through the forward' }), 'host-network\n');
+    } finally {
+      pf.kill();
+      await cri.runtime.StopPodSandbox({ pod_sandbox_id: hostPod });
+      await cri.runtime.RemovePodSandbox({ pod_sandbox_id: hostPod });
     }
   });
 
@@ -176,6 +210,10 @@ describe('CRI streaming: Exec, Attach, PortForward', { skip }, () => {
     assert.equal(await code(cri.runtime.Exec({ container_id: sleeper, cmd: ['true'] })), status.INVALID_ARGUMENT);
     assert.equal(await code(cri.runtime.Attach({ container_id: 'nope', stdout: true })), status.NOT_FOUND);
     assert.equal(await code(cri.runtime.PortForward({ pod_sandbox_id: 'nope', port: [80] })), status.NOT_FOUND);
+    const done = await startCtr('done', { command: ['true'] });
+    await waitFor(async () => (await cri.runtime.ContainerStatus({ container_id: done })).status.state === 'CONTAINER_EXITED', { what: 'a container to exit' });
+    await assert.rejects(cri.runtime.Exec({ container_id: done, cmd: ['true'], stdout: true }), (err: Error) => grpcCode(err) === status.FAILED_PRECONDITION && /container is in CONTAINER_EXITED state/.test(err.message));
+    assert.equal(await code(cri.runtime.Attach({ container_id: done, stdout: true })), status.FAILED_PRECONDITION);
     const { url } = await cri.runtime.Exec({ container_id: sleeper, cmd: ['true'], stdout: true });
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/exec\/[A-Za-z0-9_-]+$/);
     const first = await upgrade(url);

@@ -22,7 +22,8 @@ export interface ExecConfig extends ExecProcessConfig {
   AttachStdin: boolean;
   AttachStdout: boolean;
   AttachStderr: boolean;
-  DetachKeys?: string;
+  /** Unset: Docker's default keys; null: none (the CRI's clients have no detach keys). */
+  DetachKeys?: string | null;
 }
 
 interface ExecInstance {
@@ -287,7 +288,7 @@ function pipeSession(session: AttachSession, streams: AttachStreams, cfg: ExecCo
   });
   if (cfg.AttachStdin && streams.stdin) {
     // dockerd looks for the detach keys only with a TTY: without one stdin is binary-safe.
-    const scanner = cfg.Tty ? new DetachScanner(parseDetachKeys(cfg.DetachKeys || DEFAULT_DETACH_KEYS)) : undefined;
+    const scanner = cfg.Tty && cfg.DetachKeys !== null ? new DetachScanner(parseDetachKeys(cfg.DetachKeys || DEFAULT_DETACH_KEYS)) : undefined;
     streams.stdin.on('data', (d: Buffer) => {
       const { forward, detached } = scanner ? scanner.feed(d) : { forward: d, detached: false };
       if (forward.length) session.write(forward);
