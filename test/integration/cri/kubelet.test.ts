@@ -57,7 +57,9 @@ function cgroupsOf(ids: string[]): string[] {
   return (r.stdout ?? '').split('\n').filter(Boolean);
 }
 
-describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900_000 }, () => {
+// A pod on its own network (the CNI bridge of writePodNetwork, reached at its IP from here), and
+// one on the node's network as kubelet's own static pods (control plane) usually are.
+for (const hostNetwork of [false, true]) describe(`kubelet 1.20 runs a static pod on Berth’s CRI (${hostNetwork ? 'host network' : 'pod network'})`, { skip, timeout: 900_000 }, () => {
   let berth: Berth;
   let net: PodNetwork | undefined;
   let kubelet: Kubelet;
@@ -67,9 +69,6 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
   let port: number;
   let podId: string;
   let containerId: string;
-  // TODO(kubelet2): the pod network (pod IP) lands with the coordinator's pod-cni; until then the
-  // pod shares the host's network namespace and its port is reached on 127.0.0.1.
-  const hostNetwork = true;
 
   before(async () => {
     // The pods' infra containers run Berth's own pause image (nothing to pull, as kubelet expects).
@@ -169,8 +168,10 @@ describe('kubelet 1.20 runs a static pod on Berth’s CRI', { skip, timeout: 900
     const failing = await cri.runtime.ExecSync({ container_id: containerId, cmd: ['sh', '-c', 'echo oops >&2; exit 3'], timeout: 10 });
     assert.equal(failing.exit_code, 3);
     assert.equal(Buffer.from(failing.stderr).toString(), 'oops\n');
-    // The port from outside the pod: loopback with the host's network.
-    const url = hostNetwork ? `http://127.0.0.1:${port}/` : `http://${(await cri.runtime.PodSandboxStatus({ pod_sandbox_id: podId })).status.network.ip}:${port}/`;
+    // From outside the pod: loopback on the host's network, else the pod's address on its bridge.
+    const ip: string = (await cri.runtime.PodSandboxStatus({ pod_sandbox_id: podId })).status.network?.ip ?? '';
+    if (!hostNetwork) assert.equal(ip.split('.').slice(0, 3).join('.'), net!.subnet.split('.').slice(0, 3).join('.'));
+    const url = `http://${hostNetwork ? '127.0.0.1' : ip}:${port}/`;
     assert.equal((await waitFor(() => httpGet(url), { what: url, timeout: 15_000, interval: 200 })).trim(), `hello-from-${name}`);
   });
 
