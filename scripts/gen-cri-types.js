@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Generates the CRI message types (src/cri/generated/) from the upstream runtime.v1 proto, before
 // tsc runs. The gogoproto lines (Go code generation options) are dropped, as the loader does.
+// The protos themselves are copied beside the compiled loader (dist/src/cri/proto/), which reads
+// them at start: dist/ is all an installed Berth needs.
 'use strict';
 const { execFileSync } = require('node:child_process');
-const { mkdtempSync, readFileSync, writeFileSync, rmSync } = require('node:fs');
+const { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { tmpdir } = require('node:os');
 
@@ -22,3 +24,7 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
+
+const protoOut = join(root, 'dist', 'src', 'cri', 'proto');
+mkdirSync(protoOut, { recursive: true });
+for (const name of ['api-v1.proto', 'api-v1alpha2.proto']) copyFileSync(join(root, 'src', 'cri', 'proto', name), join(protoOut, name));

@@ -215,6 +215,26 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     const sockets = config.hosts.map(socketPath);
     for (const path of sockets) await claimSocket(path);
     await app.ready();
+    // The CRI face (kubelet, crictl) on its own socket, over the same engine; up before the
+    // Docker API answers, so a client that waits for /_ping finds both.
+    let cri: Awaited<ReturnType<typeof startCriFace>> | undefined;
+    if (config.cri) {
+      await mkdir(dirname(config.cri.socket), { recursive: true, mode: 0o711 });
+      await claimSocket(config.cri.socket);
+      cri = await startCriFace({
+        config: config.cri,
+        version: VERSION,
+        containers,
+        images,
+        execRoot: config.execRoot,
+        imageRoot: join(dataRoot, 'image'),
+        // runc as containerd's default: crun 1.8 gives bind mounts a peer group of their own,
+        // which breaks kubelet's mount propagation (crun PR #2067).
+        podRuntime: runtimes.infos().some((r) => r.name === 'runc' && r.available) ? 'runc' : undefined,
+        log: log.child({ module: 'cri' }),
+      });
+      await chmod(config.cri.socket, 0o660);
+    }
     // One HTTP server, fed by a listener per socket (an http.Server listens on one address only).
     const listeners: Server[] = [];
     for (const path of sockets) {
@@ -229,17 +249,6 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       listeners.push(listener);
       await chmod(path, 0o660);
       if (socketGid !== undefined) await chown(path, 0, socketGid);
-    }
-    // The CRI face (kubelet, crictl) on its own socket, over the same engine.
-    let cri: Awaited<ReturnType<typeof startCriFace>> | undefined;
-    if (config.cri) {
-      await mkdir(dirname(config.cri.socket), { recursive: true, mode: 0o711 });
-      await claimSocket(config.cri.socket);
-      cri = await startCriFace({ config: config.cri, version: VERSION, containers, images, execRoot: config.execRoot,
-        // runc as containerd's default: crun 1.8 gives bind mounts a peer group of their own, which
-        // breaks kubelet's mount propagation (crun PR #2067).
-        podRuntime: runtimes.infos().some((r) => r.name === 'runc' && r.available) ? 'runc' : undefined, imageRoot: join(dataRoot, 'image'), log: log.child({ module: 'cri' }) });
-      await chmod(config.cri.socket, 0o660);
     }
     await writeFile(config.pidFile, `${process.pid}\n`);
     const unwatchLoop = watchEventLoopDelay();

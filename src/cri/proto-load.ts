@@ -13,7 +13,8 @@ export type CriVersion = 'v1' | 'v1alpha2';
 /** How messages look in handlers: proto field names, enums as names, int64 as strings on input. */
 export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
-export const PROTO_DIR = join(__dirname, '..', '..', '..', 'src', 'cri', 'proto');
+/** Copied beside this module at build time (scripts/gen-cri-types.js). */
+export const PROTO_DIR = join(__dirname, 'proto');
 
 /** The proto text without its gogoproto import and options. */
 export function criProtoText(version: CriVersion): string {

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startBerth, type Berth } from '../harness';
 import { waitFor } from '../wait';
+import { CRI_TOOLS } from './cri-tools';
 
 /**
  * Kubernetes' Docker shim (cri-dockerd) in front of Berth, driven with crictl as kubelet drives
  * it. The tools are built for these machines in ../shared/tools/cri beside the repository
  * (BERTH_CRI_TOOLS overrides); without them the suite is skipped.
  */
-const REPO = resolve(__dirname, '..', '..', '..', '..');
-const TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
+const TOOLS = CRI_TOOLS;
 const missing = ['cri-dockerd', 'crictl'].filter((b) => !existsSync(join(TOOLS, b)));
 const skip = missing.length ? `CRI tools not found in ${TOOLS} (missing ${missing.join(', ')}); set BERTH_CRI_TOOLS to their folder` : false;
 

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBerth, type Berth } from '../harness';
+import { CRI_TOOLS } from './cri-tools';
 
 /**
  * The CRI socket itself, driven by crictl (a Go gRPC client, as kubelet is): it answers both
  * API versions, reports readiness from kubelet's CNI directory, and `--cri=false` turns it off.
  */
-const REPO = resolve(__dirname, '..', '..', '..', '..');
-const TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
+const TOOLS = CRI_TOOLS;
 const skip = existsSync(join(TOOLS, 'crictl')) ? false : `crictl not found in ${TOOLS}; set BERTH_CRI_TOOLS to its folder`;
 
 function crictl(socket: string, args: string[]) {

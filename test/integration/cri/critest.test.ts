@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { DOCKER, startBerth, type Berth } from '../harness';
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
 import { writePodNetwork, type PodNetwork } from './pod-network';
+import { CRI_TOOLS } from './cri-tools';
 
 /**
  * Kubernetes' CRI validation suite (critest 1.26.1) against Berth's own CRI socket. Nothing can
@@ -15,7 +16,7 @@ import { writePodNetwork, type PodNetwork } from './pod-network';
  * Target: at least 70 of the specs that run here pass (see docs/cri.md, "Conformance").
  */
 const REPO = resolve(__dirname, '..', '..', '..', '..');
-const TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
+const TOOLS = CRI_TOOLS;
 const PASS_TARGET = 70;
 const skip = !existsSync(join(TOOLS, 'critest')) ? `critest not found in ${TOOLS}; set BERTH_CRI_TOOLS to its folder` : !existsSync(REGISTRY_BIN) ? 'docker-registry is not installed' : false;
 

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DOCKER, startBerth, type Berth } from '../harness';
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from '../registry-fixture';
 import { criClient, type CriClient } from './cri-client';
+import { CRI_TOOLS } from './cri-tools';
 
 /** The CRI ImageService over the same store as the Docker API: what one face pulls, the other sees. */
-const REPO = resolve(__dirname, '..', '..', '..', '..');
-const TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
+const TOOLS = CRI_TOOLS;
 const skip = !existsSync(REGISTRY_BIN) ? 'docker-registry is not installed' : !existsSync(join(TOOLS, 'crictl')) ? `crictl not found in ${TOOLS}` : false;
 
 describe('CRI images', { skip }, () => {

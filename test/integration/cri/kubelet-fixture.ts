@@ -8,12 +8,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { freePort, type Berth } from '../harness';
 import { waitFor, waitForHttp } from '../wait';
+import { CRI_TOOLS } from './cri-tools';
 
-const REPO = resolve(__dirname, '..', '..', '..', '..');
-export const CRI_TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
+export { CRI_TOOLS };
 export const KUBELET = join(CRI_TOOLS, 'kubelet');
 
 /**

@@ -2,21 +2,21 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { freePort, startBerth, type Berth } from '../harness';
 import { httpGet, waitFor } from '../wait';
 import { criClient, grpcCode, type CriClient } from './cri-client';
 import { writePodNetwork, type PodNetwork } from './pod-network';
+import { CRI_TOOLS } from './cri-tools';
 
 /**
  * The CRI streaming server driven by crictl (client-go's SPDY executor and port-forwarder, as
  * kubelet uses them): exec with separate streams, stdin, exit codes and a TTY; attach; and
  * port-forward into a CNI pod's network namespace. The RPCs' checks through the grpc client.
  */
-const REPO = resolve(__dirname, '..', '..', '..', '..');
-const TOOLS = process.env.BERTH_CRI_TOOLS ?? join(REPO, '..', 'shared', 'tools', 'cri');
+const TOOLS = CRI_TOOLS;
 const CRICTL = join(TOOLS, 'crictl');
 const skip = existsSync(CRICTL) ? false : `crictl not found in ${TOOLS}; set BERTH_CRI_TOOLS to its folder`;
 const hasScript = spawnSync('script', ['--version']).status === 0;
