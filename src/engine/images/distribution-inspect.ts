@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { InvalidParameterError } from '../../errors';
-import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
+import { readEndpoints } from '../registry/endpoint';
 import { RegistryClient, type FetchedManifest, type RegistryCredentials } from '../registry/registry-client';
 import { parseAnyReference, tagNameOnly } from './reference';
 
@@ -14,6 +14,7 @@ export interface DistributionContext {
   log: Logger;
   insecureRegistries: readonly string[];
   registryMirrors: readonly string[];
+  registryHostMirrors?: Readonly<Record<string, readonly string[]>>;
   certsDir?: string;
 }
 
@@ -39,7 +40,7 @@ export async function inspectDistribution(ctx: DistributionContext, name: string
   if (any.kind === 'id') throw new InvalidParameterError('no manifest found for full image ID');
   const ref = tagNameOnly(any.ref);
   const reference = ref.digest ?? ref.tag!;
-  const endpoints = [...(ref.domain === 'docker.io' ? ctx.registryMirrors.map(mirrorEndpoint) : []), registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir)];
+  const endpoints = readEndpoints(ref.domain, ctx);
   // Mirrors first, the registry last; the last error stands (dockerd's loop over repositories).
   let lastErr: unknown;
   for (const endpoint of endpoints) {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidParameterError, NotFoundError, UnavailableError } from '../../errors';
-import { mirrorEndpoint, registryEndpoint } from '../registry/endpoint';
+import { readEndpoints } from '../registry/endpoint';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client';
 import type { BatchOp, Store } from '../store/store';
 import { KEY } from '../store/schema';
@@ -251,9 +251,7 @@ interface PulledImage {
 
 /** Where `ref` is pulled from, in order: the registry's mirrors, then the registry itself. */
 function sources(ctx: PullContext, ref: NamedReference, creds: RegistryCredentials): RegistryClient[] {
-  const mirrorUrls = ref.domain === 'docker.io' ? ctx.registryMirrors ?? [] : ctx.registryHostMirrors?.[ref.domain] ?? [];
-  const mirrors = mirrorUrls.map(mirrorEndpoint);
-  return [...mirrors, registryEndpoint(ref.domain, ctx.insecureRegistries, ctx.certsDir)].map((e) => new RegistryClient(e, ref.path, creds, { signal: ctx.signal }));
+  return readEndpoints(ref.domain, ctx).map((e) => new RegistryClient(e, ref.path, creds, { signal: ctx.signal }));
 }
 
 /** The first source that answers `ask` (a failing mirror is skipped, as dockerd does; the registry's error stands). */

@@ -136,6 +136,7 @@ export class ImageTransfers {
       log: opts.log ?? this.records.log,
       insecureRegistries: this.registries.insecureRegistries ?? [],
       registryMirrors: this.registries.registryMirrors ?? [],
+      registryHostMirrors: this.registries.registryHostMirrors ?? {},
       certsDir: this.registries.registryCertsDir,
     };
     return inspectDistribution(ctx, name, opts.creds ?? {});

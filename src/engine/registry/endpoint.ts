@@ -85,8 +85,23 @@ function inCidr(ip: string, cidr: string): boolean {
   return prefix !== undefined && cidrContains(prefix, ip);
 }
 
-/** A `--registry-mirror` URL as an endpoint serving docker.io's repositories. */
-export function mirrorEndpoint(url: string): RegistryEndpoint {
+/** A mirror URL as an endpoint serving `domain`'s repositories (messages name `domain`). */
+export function mirrorEndpoint(url: string, domain: string = DOCKER_IO): RegistryEndpoint {
   const u = new URL(url);
-  return { domain: DOCKER_IO, base: `${u.protocol}//${u.host}`, tls: {} };
+  return { domain, base: `${u.protocol}//${u.host}`, tls: {} };
+}
+
+export interface MirrorSettings {
+  insecureRegistries: readonly string[];
+  /** `--registry-mirror`: docker.io's mirrors. */
+  registryMirrors?: readonly string[];
+  /** `--registry-host-mirror`: other registries' mirrors, by registry host. */
+  registryHostMirrors?: Readonly<Record<string, readonly string[]>>;
+  certsDir?: string;
+}
+
+/** Where `domain`'s repositories are read from, in order: its mirrors, then the registry itself. */
+export function readEndpoints(domain: string, s: MirrorSettings): RegistryEndpoint[] {
+  const mirrors = domain === DOCKER_IO ? s.registryMirrors ?? [] : s.registryHostMirrors?.[domain] ?? [];
+  return [...mirrors.map((url) => mirrorEndpoint(url, domain)), registryEndpoint(domain, s.insecureRegistries, s.certsDir)];
 }
