@@ -8,7 +8,8 @@ import type { ContainerEngine } from '../engine/containers/compose';
 import type { StatsSample } from '../engine/containers/stats';
 import type { ContainerRecord } from '../engine/containers/types';
 import { treeSize } from '../engine/tree-size';
-import { ANNOTATIONS_LABEL, kindOf, METADATA_LABEL, parseLabel, userLabels } from './cri-labels';
+import { ANNOTATIONS_LABEL, METADATA_LABEL, parseLabel, userLabels } from './cri-labels';
+import { criRecords, matchesIdAndLabels } from './cri-records';
 import { criContainers, getContainer } from './containers';
 import { containerSummary } from './container-status';
 import { getSandbox } from './sandboxes';
@@ -121,9 +122,7 @@ export function statsHandlers(deps: { containers: ContainerEngine }): Pick<Runti
     ListContainerStats: async (req) => {
       forget();
       const f = req.filter;
-      const list = criContainers(containers, f?.pod_sandbox_id || undefined)
-        .filter((c) => !f?.id || c.id.startsWith(f.id))
-        .filter((c) => Object.entries(f?.label_selector ?? {}).every(([k, v]) => c.config.Labels?.[k] === v));
+      const list = criContainers(containers, f?.pod_sandbox_id || undefined).filter((c) => matchesIdAndLabels(c, f));
       return { stats: await Promise.all(list.map((c) => statsOf(containers, c, history))) };
     },
 
@@ -135,11 +134,7 @@ export function statsHandlers(deps: { containers: ContainerEngine }): Pick<Runti
     ListPodSandboxStats: async (req) => {
       forget();
       const f = req.filter;
-      const list = containers.records
-        .all()
-        .filter((c) => kindOf(c.config.Labels ?? undefined) === 'sandbox')
-        .filter((c) => !f?.id || c.id.startsWith(f.id))
-        .filter((c) => Object.entries(f?.label_selector ?? {}).every(([k, v]) => c.config.Labels?.[k] === v));
+      const list = criRecords(containers, 'sandbox').filter((c) => matchesIdAndLabels(c, f));
       return { stats: await Promise.all(list.map((c) => sandboxStats(containers, c, history))) };
     },
   };

@@ -10,7 +10,8 @@ import type { ContainerEngine } from '../engine/containers/compose';
 import type { ContainerRecord } from '../engine/containers/types';
 import { createOptions, resourcesOf } from './container-config';
 import { containerInfo, containerState, containerStatus, containerSummary } from './container-status';
-import { kindOf, RUNTIME_HANDLER_LABEL, SANDBOX_ID_LABEL } from './cri-labels';
+import { RUNTIME_HANDLER_LABEL, SANDBOX_ID_LABEL } from './cri-labels';
+import { containersOf, criRecords, findCriRecord, matchesIdAndLabels } from './cri-records';
 import { checkMountPropagation } from './mount-propagation';
 import { oomScoreFloor } from './oom-score';
 import { findSandbox, getSandbox, sandboxConfigOf } from './sandboxes';
@@ -27,15 +28,9 @@ export interface ContainerDeps {
 /** How long ReopenContainerLog waits for the monitor's new file. */
 const REOPEN_WAIT_MS = 5000;
 
-const isCriContainer = (c: ContainerRecord) => kindOf(c.config.Labels ?? undefined) === 'container';
-
 /** The CRI container `id` (a full id or a unique prefix), or undefined. */
 export function findContainer(containers: ContainerEngine, id: string): ContainerRecord | undefined {
-  if (!id) return undefined;
-  const exact = containers.records.find(id);
-  if (exact) return isCriContainer(exact) ? exact : undefined;
-  const matches = containers.records.all().filter((c) => c.id.startsWith(id) && isCriContainer(c));
-  return matches.length === 1 ? matches[0] : undefined;
+  return findCriRecord(containers, 'container', id);
 }
 
 export function getContainer(containers: ContainerEngine, id: string): ContainerRecord {
@@ -46,15 +41,10 @@ export function getContainer(containers: ContainerEngine, id: string): Container
 
 /** Every CRI container, optionally of one sandbox (full id or prefix). */
 export function criContainers(containers: ContainerEngine, sandboxId?: string): ContainerRecord[] {
-  let all = containers.records.all().filter(isCriContainer);
-  if (sandboxId) {
-    const sandbox = findSandbox(containers, sandboxId)?.id;
-    all = sandbox ? all.filter((c) => c.config.Labels?.[SANDBOX_ID_LABEL] === sandbox) : [];
-  }
-  return all;
+  if (!sandboxId) return criRecords(containers, 'container');
+  const sandbox = findSandbox(containers, sandboxId);
+  return sandbox ? containersOf(containers, sandbox.id) : [];
 }
-
-const labelsMatch = (c: ContainerRecord, selector: Record<string, string> | undefined) => Object.entries(selector ?? {}).every(([k, v]) => c.config.Labels?.[k] === v);
 
 type Handlers = Pick<
   RuntimeHandlers,
@@ -107,9 +97,7 @@ export function containerHandlers(deps: ContainerDeps): Handlers {
     ListContainers: async (req) => {
       const f = req.filter;
       const items = criContainers(containers, f?.pod_sandbox_id || undefined)
-        .filter((c) => !f?.id || c.id.startsWith(f.id))
-        .filter((c) => !f?.state || containerState(c) === f.state.state)
-        .filter((c) => labelsMatch(c, f?.label_selector))
+        .filter((c) => matchesIdAndLabels(c, f) && (!f?.state || containerState(c) === f.state.state))
         .map(containerSummary);
       return { containers: items };
     },

@@ -7,7 +7,8 @@
 import { InvalidParameterError, NotFoundError } from '../errors';
 import type { ContainerEngine } from '../engine/containers/compose';
 import type { ContainerRecord, HostConfig } from '../engine/containers/types';
-import { ANNOTATIONS_LABEL, CONFIG_LABEL, criLabels, kindOf, METADATA_LABEL, parseLabel, RUNTIME_HANDLER_LABEL, SANDBOX_ID_LABEL, userLabels } from './cri-labels';
+import { ANNOTATIONS_LABEL, CONFIG_LABEL, criLabels, METADATA_LABEL, parseLabel, RUNTIME_HANDLER_LABEL, userLabels } from './cri-labels';
+import { containersOf, criRecords, findCriRecord, matchesIdAndLabels } from './cri-records';
 import { isoToNanos } from './cri-time';
 import type { RuntimeHandlers } from './server';
 import type { PodSandboxConfig__Output } from './generated/runtime/v1/PodSandboxConfig';
@@ -53,22 +54,13 @@ function checkMetadata(m: PodSandboxMetadata__Output | null | undefined): PodSan
 
 /** The infra container of sandbox `id` (a full id or a unique prefix), or undefined. */
 export function findSandbox(containers: ContainerEngine, id: string): ContainerRecord | undefined {
-  if (!id) return undefined;
-  const exact = containers.records.find(id);
-  if (exact) return kindOf(exact.config.Labels ?? undefined) === 'sandbox' ? exact : undefined;
-  const matches = containers.records.all().filter((c) => c.id.startsWith(id) && kindOf(c.config.Labels ?? undefined) === 'sandbox');
-  return matches.length === 1 ? matches[0] : undefined;
+  return findCriRecord(containers, 'sandbox', id);
 }
 
 export function getSandbox(containers: ContainerEngine, id: string): ContainerRecord {
   const found = findSandbox(containers, id);
   if (!found) throw new NotFoundError(`an error occurred when try to find sandbox "${id}": not found`);
   return found;
-}
-
-/** Every CRI container of a sandbox. */
-export function containersOf(containers: ContainerEngine, sandboxId: string): ContainerRecord[] {
-  return containers.records.all().filter((c) => kindOf(c.config.Labels ?? undefined) === 'container' && c.config.Labels?.[SANDBOX_ID_LABEL] === sandboxId);
 }
 
 export function sandboxConfigOf(infra: ContainerRecord): PodSandboxConfig__Output {
@@ -198,12 +190,8 @@ export function sandboxHandlers(deps: SandboxDeps): Pick<RuntimeHandlers, 'RunPo
 
     ListPodSandbox: async (req) => {
       const f = req.filter;
-      const items = containers.records
-        .all()
-        .filter((c) => kindOf(c.config.Labels ?? undefined) === 'sandbox')
-        .filter((c) => !f?.id || c.id.startsWith(f.id))
-        .filter((c) => !f?.state || sandboxState(c) === f.state.state)
-        .filter((c) => Object.entries(f?.label_selector ?? {}).every(([k, v]) => c.config.Labels?.[k] === v))
+      const items = criRecords(containers, 'sandbox')
+        .filter((c) => matchesIdAndLabels(c, f) && (!f?.state || sandboxState(c) === f.state.state))
         .map(summary);
       return { items };
     },
