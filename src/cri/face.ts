@@ -11,7 +11,7 @@ import { podNetworkHooks } from './pod-network-hooks';
 import { join } from 'node:path';
 import { runtimeInfoHandlers } from './runtime-info';
 import { sandboxHandlers } from './sandboxes';
-import { infraImage, INFRA_REPO } from './infra-image';
+import { infraImage, infraImageRef } from './infra-image';
 import { imageHandlers } from './image-handlers';
 import { podContainerHandlers } from './pod-containers';
 import { startCriStreaming } from './streaming/cri-streaming';
@@ -43,25 +43,19 @@ export interface CriFaceDeps {
 export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const { config } = deps;
   const streaming = await startCriStreaming({ containers: deps.containers, address: config.streamingAddress, log: deps.log });
-  let podCidr: string | undefined;
+  const infraOpts = { version: deps.version, configured: config.podInfraImage };
   const podCni = new PodCni({ dir: join(deps.execRoot, 'pods'), confDir: config.cniConfDir, binDirs: config.cniBinDirs });
-  let runtime: RuntimeHandlers = {
+  const runtime: RuntimeHandlers = {
     ...runtimeInfoHandlers({
       version: deps.version,
       networkNotReady: () => podCni.notReady(),
-      setPodCidr: (cidr) => {
-        podCidr = cidr;
-        deps.log.info({ podCidr }, 'pod CIDR set by kubelet');
-      },
+      setPodCidr: (podCidr) => deps.log.info({ podCidr }, 'pod CIDR set by kubelet'),
     }),
-  };
-  runtime = {
-    ...runtime,
     ...sandboxHandlers({
       containers: deps.containers,
       network: podNetworkHooks(podCni),
       podRuntime: deps.podRuntime,
-      infraImage: infraImage({ images: deps.images, version: deps.version, configured: config.podInfraImage }),
+      infraImage: infraImage({ images: deps.images, ...infraOpts }),
     }),
     ...podContainerHandlers({ containers: deps.containers }),
     ...streaming.handlers,
@@ -69,7 +63,7 @@ export async function startCriFace(deps: CriFaceDeps): Promise<CriServer> {
   const image: ImageHandlers = imageHandlers({
     images: deps.images,
     imageRoot: deps.imageRoot,
-    pinned: () => [config.podInfraImage ?? `${INFRA_REPO}:${deps.version}`],
+    pinned: () => [infraImageRef(infraOpts)],
   });
   const server = await startCriServer({ socketPath: config.socket, runtime, image, log: deps.log }).catch(async (err: unknown) => {
     await streaming.close();

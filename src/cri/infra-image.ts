@@ -12,7 +12,7 @@ import { NotFoundError } from '../errors';
 import type { ImageService } from '../engine/images/image-service';
 import { PAUSE_BINARY } from '../host/pause-binary';
 
-export const INFRA_REPO = 'berth.local/pause';
+const INFRA_REPO = 'berth.local/pause';
 
 export interface InfraImageOptions {
   images: ImageService;
@@ -21,12 +21,16 @@ export interface InfraImageOptions {
   configured?: string;
 }
 
+/** The infra image's reference: `--pod-infra-image`, else Berth's own of this version. */
+export function infraImageRef(opts: Pick<InfraImageOptions, 'version' | 'configured'>): string {
+  return opts.configured ?? `${INFRA_REPO}:${opts.version}`;
+}
+
 /** A function answering the infra image's reference, making Berth's own once when needed. */
 export function infraImage(opts: InfraImageOptions): () => Promise<string> {
   let making: Promise<string> | undefined;
-  const own = `${INFRA_REPO}:${opts.version}`;
   return async () => {
-    const ref = opts.configured ?? own;
+    const ref = infraImageRef(opts);
     if (await present(opts.images, ref)) return ref;
     if (opts.configured) {
       await opts.images.transfers.pull(ref, { progress: () => undefined });
@@ -55,5 +59,5 @@ async function importOwn(images: ImageService, version: string): Promise<string>
   tar.finalize();
   const input = tar.pipe(new PassThrough());
   await images.archives.importImage(input, { repo: INFRA_REPO, tag: version, changes: ['ENTRYPOINT ["/pause"]'], message: 'Berth pod infra image' });
-  return `${INFRA_REPO}:${version}`;
+  return infraImageRef({ version });
 }

@@ -10,7 +10,11 @@ export interface RuntimeInfoDeps {
   version: string;
   /** Why pods cannot get a network yet, or undefined when they can. */
   networkNotReady(): Promise<string | undefined>;
-  /** kubelet's pod CIDR (UpdateRuntimeConfig); kept for the pod network's plugins. */
+  /**
+   * kubelet's pod CIDR (UpdateRuntimeConfig). Only logged: the pod network's ranges come from
+   * kubelet's CNI configuration, which Berth does not template (containerd's conf template is not
+   * implemented).
+   */
   setPodCidr(cidr: string): void;
 }
 
