@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs Berth's dependencies on Debian/Ubuntu, builds it and starts berthd with its defaults
-# (socket /var/run/berth.sock, data root /var/lib/berth, default runtime crun, else runc). Run as root.
+# (socket /var/run/berth.sock, data root /var/lib/berth, default runtime crun, else runc; bridge
+# networks and pods on the CNI reference plugins in /usr/lib/cni). Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 # gcc and libc6-dev build, during npm run build, the native addon (conmon's attach socket) and the
 # executor of Berth's built-in OCI runtime (`--runtime berth`, the default where neither runc nor crun is).
-pkgs=(runc crun conmon tini iptables iproute2 attr curl golang-github-containers-common gcc libc6-dev)
+pkgs=(runc crun conmon tini iptables iproute2 attr curl golang-github-containers-common gcc libc6-dev containernetworking-plugins)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 apt-get update -qq

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg_bin in runc:runc crun:crun runsc:runsc conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill docker-registry:/usr/bin/docker-registry python3:python3 openssl:openssl golang-github-containers-common:/usr/share/containers/seccomp.json gcc:gcc libc6-dev:/usr/include/stdio.h debootstrap:/usr/sbin/debootstrap; do
+for pkg_bin in runc:runc crun:crun runsc:runsc conmon:conmon tini:/usr/bin/tini-static busybox-static:/bin/busybox iptables:iptables iproute2:ip attr:setfattr util-linux:script procps:pkill docker-registry:/usr/bin/docker-registry python3:python3 openssl:openssl golang-github-containers-common:/usr/share/containers/seccomp.json gcc:gcc libc6-dev:/usr/include/stdio.h debootstrap:/usr/sbin/debootstrap containernetworking-plugins:/usr/lib/cni/bridge wget:wget; do
   pkg=${pkg_bin%%:*}; bin=${pkg_bin#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -e "$bin" ] || need+=("$pkg")
 done
